@@ -1,0 +1,390 @@
+//! Catalogue use cases: products and locations.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{App, AppError, Principal, cursor};
+use crate::domain::accounts::{Actor, Role};
+use crate::domain::catalogue::{Product, ProductInput, ProductPatch, PublicProduct, Sku};
+use crate::domain::locations::{Location, LocationCode, LocationInput, LocationPatch};
+use crate::store::{ChangeKind, ProductCursor, ProductQuery, WriteTx};
+
+/// A product as the caller may see it: signed-in callers see every field,
+/// anonymous ones the public fields only.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ProductView {
+    Staff(Product),
+    Public(PublicProduct),
+}
+
+/// A page of a listing. `next_cursor`, when not null, fetches the next page.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// The filters of `GET /products`.
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    pub category: Option<String>,
+    pub active: Option<bool>,
+    pub updated_since: Option<Timestamp>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// What `If-Match` asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// No `If-Match` (or `*`): write whatever the current version.
+    Any,
+    Version(u64),
+    /// An `If-Match` that can match no version.
+    Never,
+}
+
+impl ProductView {
+    pub fn version(&self) -> u64 {
+        match self {
+            ProductView::Staff(p) => p.version,
+            ProductView::Public(p) => p.version,
+        }
+    }
+}
+
+impl Precondition {
+    fn check(self, current: u64) -> Result<(), AppError> {
+        match self {
+            Precondition::Any => Ok(()),
+            Precondition::Version(v) if v == current => Ok(()),
+            _ => Err(AppError::VersionMismatch { current }),
+        }
+    }
+}
+
+fn sees_staff_fields(caller: Option<&Principal>) -> bool {
+    caller.is_some_and(|p| p.role >= Role::Viewer)
+}
+
+fn view(product: Product, caller: Option<&Principal>) -> ProductView {
+    if sees_staff_fields(caller) {
+        ProductView::Staff(product)
+    } else {
+        ProductView::Public(PublicProduct::from(&product))
+    }
+}
+
+fn not_found(sku: &str) -> AppError {
+    AppError::NotFound {
+        what: "product",
+        key: sku.to_owned(),
+    }
+}
+
+impl App {
+    pub async fn list_products(
+        &self,
+        caller: Option<&Principal>,
+        filter: ProductFilter,
+    ) -> Result<Listing<ProductView>, AppError> {
+        let staff = sees_staff_fields(caller);
+        // Anonymous callers never see archived products.
+        if !staff && filter.active == Some(false) {
+            return Ok(Listing {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        let query = ProductQuery {
+            category: filter
+                .category
+                .as_deref()
+                .map(|c| c.trim().trim_matches('/').to_lowercase())
+                .filter(|c| !c.is_empty()),
+            active: if staff { filter.active } else { Some(true) },
+            updated_since: filter.updated_since,
+            after: filter
+                .cursor
+                .as_deref()
+                .map(cursor::decode::<ProductCursor>)
+                .transpose()?,
+            limit: cursor::limit(filter.limit, 50, 500)?,
+        };
+        let page = self.read(move |tx| Ok(tx.products_page(&query)?)).await?;
+        Ok(Listing {
+            items: page.items.into_iter().map(|p| view(p, caller)).collect(),
+            next_cursor: page.next.as_ref().map(cursor::encode),
+        })
+    }
+
+    /// One product; archived ones only for signed-in callers.
+    pub async fn get_product(
+        &self,
+        caller: Option<&Principal>,
+        sku: &str,
+    ) -> Result<ProductView, AppError> {
+        let Ok(sku) = Sku::parse(sku) else {
+            return Err(not_found(sku));
+        };
+        let key = sku.to_string();
+        let product = self
+            .read(move |tx| Ok(tx.product(&sku)?))
+            .await?
+            .filter(|p| p.active || sees_staff_fields(caller))
+            .ok_or_else(|| not_found(&key))?;
+        Ok(view(product, caller))
+    }
+
+    pub async fn create_product(
+        &self,
+        caller: &Principal,
+        input: ProductInput,
+    ) -> Result<Product, AppError> {
+        let sku = input
+            .sku
+            .clone()
+            .ok_or_else(|| AppError::invalid("sku", "is required to create a product"))?;
+        let actor = caller.actor.clone();
+        self.write(move |tx| {
+            if tx.product(&sku)?.is_some() {
+                return Err(AppError::conflict(
+                    "duplicate_sku",
+                    "sku",
+                    format!("a product with SKU {sku} already exists"),
+                ));
+            }
+            check_barcode_free(tx, &input, &sku)?;
+            let product = Product::create(sku, input, Timestamp::now());
+            save_product(tx, &actor, &product, ChangeKind::ProductCreated)?;
+            Ok(product)
+        })
+        .await
+    }
+
+    /// Replaces every editable field (`PUT`).
+    pub async fn replace_product(
+        &self,
+        caller: &Principal,
+        sku: &str,
+        input: ProductInput,
+        precondition: Precondition,
+    ) -> Result<Product, AppError> {
+        let sku = Sku::parse(sku).map_err(|_| not_found(sku))?;
+        if let Some(body_sku) = &input.sku
+            && *body_sku != sku
+        {
+            return Err(AppError::invalid(
+                "sku",
+                format!("is {body_sku} but the URL names {sku}; a SKU cannot be changed"),
+            ));
+        }
+        let actor = caller.actor.clone();
+        self.write(move |tx| {
+            let current = tx.product(&sku)?.ok_or_else(|| not_found(sku.as_str()))?;
+            precondition.check(current.version)?;
+            check_barcode_free(tx, &input, &sku)?;
+            match current.replaced(input, Timestamp::now()) {
+                Some(next) => {
+                    let kind = change_kind(&current, &next);
+                    save_product(tx, &actor, &next, kind)?;
+                    Ok(next)
+                }
+                None => Ok(current),
+            }
+        })
+        .await
+    }
+
+    pub async fn patch_product(
+        &self,
+        caller: &Principal,
+        sku: &str,
+        patch: ProductPatch,
+        precondition: Precondition,
+    ) -> Result<Product, AppError> {
+        let sku = Sku::parse(sku).map_err(|_| not_found(sku))?;
+        let actor = caller.actor.clone();
+        self.write(move |tx| {
+            let current = tx.product(&sku)?.ok_or_else(|| not_found(sku.as_str()))?;
+            precondition.check(current.version)?;
+            if let Some(Some(barcode)) = &patch.barcode {
+                check_barcode_owner(tx, barcode, &sku)?;
+            }
+            match current.patched(patch, Timestamp::now()) {
+                Some(next) => {
+                    let kind = change_kind(&current, &next);
+                    save_product(tx, &actor, &next, kind)?;
+                    Ok(next)
+                }
+                None => Ok(current),
+            }
+        })
+        .await
+    }
+
+    /// Archives a product (`DELETE`): it stays, with its history, but inactive.
+    pub async fn archive_product(
+        &self,
+        caller: &Principal,
+        sku: &str,
+        precondition: Precondition,
+    ) -> Result<Product, AppError> {
+        let sku = Sku::parse(sku).map_err(|_| not_found(sku))?;
+        let actor = caller.actor.clone();
+        self.write(move |tx| {
+            let current = tx.product(&sku)?.ok_or_else(|| not_found(sku.as_str()))?;
+            precondition.check(current.version)?;
+            match current.archived(Timestamp::now()) {
+                Some(next) => {
+                    save_product(tx, &actor, &next, ChangeKind::ProductArchived)?;
+                    Ok(next)
+                }
+                None => Ok(current),
+            }
+        })
+        .await
+    }
+
+    pub async fn list_locations(
+        &self,
+        cursor_text: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<Listing<Location>, AppError> {
+        let after = cursor_text
+            .as_deref()
+            .map(cursor::decode::<String>)
+            .transpose()?;
+        let limit = cursor::limit(limit, 100, 500)?;
+        let page = self
+            .read(move |tx| Ok(tx.locations_page(after.as_deref(), limit)?))
+            .await?;
+        Ok(Listing {
+            items: page.items,
+            next_cursor: page.next.as_ref().map(cursor::encode),
+        })
+    }
+
+    pub async fn get_location(&self, code: &str) -> Result<Location, AppError> {
+        let missing = || AppError::NotFound {
+            what: "location",
+            key: code.to_owned(),
+        };
+        let code = LocationCode::parse(code).map_err(|_| missing())?;
+        self.read(move |tx| Ok(tx.location(&code)?))
+            .await?
+            .ok_or_else(missing)
+    }
+
+    pub async fn create_location(
+        &self,
+        caller: &Principal,
+        input: LocationInput,
+    ) -> Result<Location, AppError> {
+        let actor = caller.actor.clone();
+        self.write(move |tx| {
+            if tx.location(&input.code)?.is_some() {
+                return Err(AppError::conflict(
+                    "duplicate_location",
+                    "code",
+                    format!("a location with code {} already exists", input.code),
+                ));
+            }
+            let location = Location::create(input, Timestamp::now());
+            save_location(tx, &actor, &location, ChangeKind::LocationCreated)?;
+            Ok(location)
+        })
+        .await
+    }
+
+    pub async fn patch_location(
+        &self,
+        caller: &Principal,
+        code: &str,
+        patch: LocationPatch,
+        precondition: Precondition,
+    ) -> Result<Location, AppError> {
+        let missing = |code: &str| AppError::NotFound {
+            what: "location",
+            key: code.to_owned(),
+        };
+        let code = LocationCode::parse(code).map_err(|_| missing(code))?;
+        let actor = caller.actor.clone();
+        self.write(move |tx| {
+            let current = tx.location(&code)?.ok_or_else(|| missing(code.as_str()))?;
+            precondition.check(current.version)?;
+            match current.patched(patch, Timestamp::now()) {
+                Some(next) => {
+                    save_location(tx, &actor, &next, ChangeKind::LocationUpdated)?;
+                    Ok(next)
+                }
+                None => Ok(current),
+            }
+        })
+        .await
+    }
+}
+
+fn change_kind(current: &Product, next: &Product) -> ChangeKind {
+    if current.active && !next.active {
+        ChangeKind::ProductArchived
+    } else {
+        ChangeKind::ProductUpdated
+    }
+}
+
+fn check_barcode_free(tx: &WriteTx, input: &ProductInput, sku: &Sku) -> Result<(), AppError> {
+    match &input.barcode {
+        Some(barcode) => check_barcode_owner(tx, barcode, sku),
+        None => Ok(()),
+    }
+}
+
+fn check_barcode_owner(
+    tx: &WriteTx,
+    barcode: &crate::domain::catalogue::Barcode,
+    sku: &Sku,
+) -> Result<(), AppError> {
+    match tx.sku_by_barcode(barcode)? {
+        Some(owner) if owner != *sku => Err(AppError::conflict(
+            "duplicate_barcode",
+            "barcode",
+            format!("barcode {barcode} already belongs to product {owner}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn save_product(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    product: &Product,
+    kind: ChangeKind,
+) -> Result<(), AppError> {
+    tx.put_product(product)?;
+    tx.append_change(
+        kind,
+        product.sku.as_str(),
+        actor,
+        Some(serde_json::json!({ "version": product.version, "active": product.active })),
+    )?;
+    Ok(())
+}
+
+fn save_location(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    location: &Location,
+    kind: ChangeKind,
+) -> Result<(), AppError> {
+    tx.put_location(location)?;
+    tx.append_change(
+        kind,
+        location.code.as_str(),
+        actor,
+        Some(serde_json::json!({ "version": location.version })),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! Use cases: each checks its rules against one store transaction, commits, and
+//! only then lets derived views move on. The HTTP layer and the CLI both call
+//! these; neither touches the store's tables.
+
+pub mod accounts;
+pub mod catalogue;
+pub mod cursor;
+mod error;
+
+use std::sync::Arc;
+
+pub use catalogue::Precondition;
+pub use error::AppError;
+
+use crate::config::Config;
+use crate::domain::accounts::{Actor, Role};
+use crate::store::{ReadTx, Store, StoreError, WriteTx, Writer};
+
+/// Who is calling: the role they act with and the name changes are logged under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub role: Role,
+    pub actor: Actor,
+}
+
+/// The running application: configuration, store and writer. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    store: Store,
+    writer: Writer,
+    accounts: accounts::State,
+}
+
+impl App {
+    /// Opens the store in the configured data dir and starts the writer.
+    pub fn open(config: Config) -> Result<Self, StoreError> {
+        let store = Store::open(&config.data_dir)?;
+        let writer = Writer::start(store.clone())?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                writer,
+                accounts: accounts::State::default(),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn writer(&self) -> &Writer {
+        &self.inner.writer
+    }
+
+    /// Finishes queued writes and stops the writer; the store closes when the
+    /// last handle is dropped.
+    pub async fn close(&self) {
+        self.inner.writer.shutdown().await;
+    }
+
+    /// Whether the store answers reads.
+    pub async fn ready(&self) -> bool {
+        self.read(|tx| Ok(tx.last_seq()?)).await.is_ok()
+    }
+
+    /// Runs `f` on a fresh snapshot, off the async runtime.
+    async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&ReadTx) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.inner.store.clone();
+        tokio::task::spawn_blocking(move || f(&store.read()?))
+            .await
+            .map_err(|e| AppError::Internal(format!("read task failed: {e}")))?
+    }
+
+    /// Runs `f` in the writer's next group commit.
+    async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut WriteTx) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.writer.write(f).await
+    }
+}

@@ -1,0 +1,93 @@
+//! Secrets: password hashing (argon2id) and API token generation and hashing.
+//! Pure functions with no storage; `app/` decides who may do what with them.
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use crate::domain::accounts::Password;
+
+/// Prefix of every Quarry API token, so a leaked one is recognisable.
+pub const TOKEN_PREFIX: &str = "qry_";
+/// Random bytes in a token: 256 bits from the operating system's CSPRNG.
+const TOKEN_BYTES: usize = 32;
+
+/// argon2id with OWASP's recommended minimum for a small server: 19 MiB of
+/// memory, 2 passes, 1 lane (about 30–60 ms on one core of a small VPS).
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password into a PHC string (`$argon2id$v=19$…`) with a random salt.
+/// Slow on purpose: call it off the async runtime.
+pub fn hash_password(password: &Password) -> String {
+    let hash: PasswordHash = argon2()
+        .hash_password(password.expose().as_bytes())
+        .expect("argon2 hashing with valid parameters succeeds");
+    hash.to_string()
+}
+
+/// Checks a password against a PHC string. Slow on purpose, like hashing.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .is_ok_and(|hash| argon2().verify_password(password.as_bytes(), &hash).is_ok())
+}
+
+/// A new token secret: `qry_` followed by 43 URL-safe characters.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The SHA-256 of a token secret, hex-encoded: what the store keeps. A fast
+/// hash is right here because the secret itself has 256 random bits.
+pub fn token_hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let pw = Password::parse("correct horse battery".into()).unwrap();
+        let phc = hash_password(&pw);
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(verify_password("correct horse battery", &phc));
+        assert!(!verify_password("correct horse batterY", &phc));
+        assert!(!verify_password("anything", "not a hash"));
+        assert_ne!(phc, hash_password(&pw), "salts must differ");
+    }
+
+    #[test]
+    fn tokens_are_long_random_and_hashed_stably() {
+        let a = new_token();
+        let b = new_token();
+        assert_ne!(a, b);
+        assert!(a.starts_with(TOKEN_PREFIX));
+        assert_eq!(a.len(), TOKEN_PREFIX.len() + 43);
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,405 @@
+//! The command line (clap): `quarry serve`, `user`, `token`, `config`, `check`.
+//! Global flags go before or after the subcommand.
+//!
+//! Commands that write (`user`, `token`) open the data file themselves, and the
+//! file admits one process at a time: while `quarry serve` runs on the same data
+//! dir they stop with a clear message and change nothing. Stop the server first,
+//! or make the change through the HTTP API.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use jiff::Timestamp;
+use tracing_subscriber::EnvFilter;
+
+use crate::app::accounts::{TokenRequest, local};
+use crate::config::{self, Config, LogFormat, Overrides};
+use crate::domain::accounts::{Password, Role, TokenName, Username};
+use crate::store::{self, Store};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "quarry",
+    version,
+    about = "Stock, catalogue and quoting for businesses that sell by weight, volume, length or piece.",
+    long_about = None,
+)]
+pub struct Cli {
+    /// Configuration file (TOML). `quarry config default` prints a documented one.
+    #[arg(long, global = true, env = "QUARRY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Directory holding Quarry's data [default: ./quarry-data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (API and UI); creates the data dir on first run.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080]
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Print configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Verify the store (integrity, schema version, change log, indexes); exits
+    /// non-zero with a report when something is wrong.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. Asks for the password twice unless --password-stdin.
+    Add {
+        /// Login name: letters, digits, '.', '_' or '-'.
+        #[arg(long, value_name = "NAME")]
+        username: String,
+        /// owner (everything), staff (catalogue and stock) or viewer (read only).
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Set a user's password; the user's tokens stop working.
+    Passwd {
+        /// The user.
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user; the user's tokens stop working.
+    Disable {
+        /// The user.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it, once, alone on the last line.
+    Create {
+        /// Name to list and revoke the token by.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// owner, staff or viewer.
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+        /// Lifetime such as 90d, 12h or 1y [default: never expires]
+        #[arg(long, value_name = "DURATION")]
+        expires_in: Option<String>,
+        /// The user the token acts for: disabling the user stops it.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token at once.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the documented example configuration (all defaults).
+    Default,
+    /// Print the configuration in effect after files, environment and flags.
+    Show,
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let listen = match &cli.command {
+        Command::Serve { listen } => *listen,
+        _ => None,
+    };
+    let overrides = Overrides {
+        data_dir: cli.data_dir.clone(),
+        listen,
+    };
+    if let Command::Config {
+        command: ConfigCommand::Default,
+    } = cli.command
+    {
+        print!("{}", config::EXAMPLE);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = Config::load(cli.config.as_deref(), &overrides)?;
+    match cli.command {
+        Command::Serve { .. } => serve(config),
+        Command::User { command } => user(&config, command),
+        Command::Token { command } => token(&config, command),
+        Command::Config { command } => {
+            match command {
+                ConfigCommand::Default => print!("{}", config::EXAMPLE),
+                ConfigCommand::Show => print!("{}", config.to_toml()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => check(&config),
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_new(&config.log.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match config.log.format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    init_logging(&config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("quarry")
+        .build()?;
+    runtime.block_on(async {
+        let data_dir = config.data_dir.clone();
+        let server = crate::http::start(config).await?;
+        let has_owner = server.app().has_owner().await.unwrap_or(true);
+        tracing::info!(
+            url = %format!("http://{}", server.local_addr()),
+            data_dir = %data_dir.display(),
+            "Quarry is serving"
+        );
+        if !has_owner {
+            tracing::warn!(
+                "no owner account yet: stop the server and run `quarry --data-dir {} user add --username NAME --role owner`",
+                data_dir.display()
+            );
+        }
+        server.run_until(crate::http::shutdown_signal()).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open(&config.data_dir)
+        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))
+}
+
+fn parse<T, E: std::fmt::Display>(what: &str, result: Result<T, E>) -> anyhow::Result<T> {
+    result.map_err(|e| anyhow::anyhow!("{what}: {e}"))
+}
+
+fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        UserCommand::Add {
+            username,
+            role,
+            password_stdin,
+        } => {
+            let username = parse("--username", Username::parse(&username))?;
+            let role: Role = parse("--role", role.parse())?;
+            let store = open_store(config)?;
+            let password = read_password(password_stdin)?;
+            let user = local::add_user(&store, username, role, &password)?;
+            println!("Created user {} with role {}.", user.username, user.role);
+        }
+        UserCommand::List => {
+            let store = open_store(config)?;
+            let users = local::list_users(&store)?;
+            println!("{:<24} {:<8} {:<9} CREATED", "USERNAME", "ROLE", "STATUS");
+            for u in users {
+                let status = if u.disabled { "disabled" } else { "active" };
+                println!(
+                    "{:<24} {:<8} {:<9} {}",
+                    u.username,
+                    u.role,
+                    status,
+                    u.created_at.strftime("%Y-%m-%d %H:%M")
+                );
+            }
+        }
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
+            let username = parse("user", Username::parse(&name))?;
+            let store = open_store(config)?;
+            let password = read_password(password_stdin)?;
+            local::set_password(&store, &username, &password)?;
+            println!("Password of {username} changed; the user's tokens were revoked.");
+        }
+        UserCommand::Disable { name } => {
+            let username = parse("user", Username::parse(&name))?;
+            let store = open_store(config)?;
+            local::disable_user(&store, &username)?;
+            println!("User {username} disabled; the user's tokens were revoked.");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a password from stdin's first line, or asks twice on the terminal.
+fn read_password(from_stdin: bool) -> anyhow::Result<Password> {
+    let raw = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    } else {
+        if !std::io::stdin().is_terminal() {
+            bail!("no terminal to ask for the password on; pass --password-stdin");
+        }
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        if first != again {
+            bail!("the passwords do not match; nothing was changed");
+        }
+        first
+    };
+    parse("password", Password::parse(raw))
+}
+
+/// Parses a lifetime such as `90d`, `12h`, `1y` or `2w`.
+fn parse_lifetime(text: &str) -> anyhow::Result<Duration> {
+    let lifetime = humantime::parse_duration(text.trim()).map_err(|e| {
+        anyhow::anyhow!("--expires-in: {e}; write a lifetime such as 90d, 12h or 1y")
+    })?;
+    if lifetime.is_zero() {
+        bail!("--expires-in must be longer than zero");
+    }
+    Ok(lifetime)
+}
+
+fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TokenCommand::Create {
+            name,
+            role,
+            expires_in,
+            user,
+        } => {
+            let name = parse("--name", TokenName::parse(&name))?;
+            let role: Role = parse("--role", role.parse())?;
+            let user = user
+                .map(|u| parse("--user", Username::parse(&u)))
+                .transpose()?;
+            let expires_at = expires_in
+                .as_deref()
+                .map(|text| -> anyhow::Result<Timestamp> {
+                    let lifetime = jiff::SignedDuration::try_from(parse_lifetime(text)?)?;
+                    Ok(Timestamp::now().checked_add(lifetime)?)
+                })
+                .transpose()?;
+            let store = open_store(config)?;
+            let token = local::create_token(
+                &store,
+                TokenRequest {
+                    name,
+                    role,
+                    expires_at,
+                    user,
+                },
+            )?;
+            let expiry = token.view.expires_at.map_or_else(
+                || "never expires".to_owned(),
+                |at| format!("expires {}", at.strftime("%Y-%m-%d %H:%M UTC")),
+            );
+            println!(
+                "Created token {} with role {} ({expiry}).",
+                token.view.name, token.view.role
+            );
+            println!("It is shown only this once; store it now:");
+            println!("{}", token.secret);
+            std::io::stdout().flush()?;
+        }
+        TokenCommand::List => {
+            let store = open_store(config)?;
+            println!(
+                "{:<24} {:<8} {:<8} {:<17} {:<17} LAST USED",
+                "NAME", "ROLE", "STATUS", "CREATED", "EXPIRES"
+            );
+            let when = |t: Option<Timestamp>| {
+                t.map_or_else(
+                    || "-".to_owned(),
+                    |t| t.strftime("%Y-%m-%d %H:%M").to_string(),
+                )
+            };
+            for t in local::list_tokens(&store)? {
+                println!(
+                    "{:<24} {:<8} {:<8} {:<17} {:<17} {}",
+                    t.name,
+                    t.role,
+                    t.status,
+                    when(Some(t.created_at)),
+                    when(t.expires_at),
+                    when(t.last_used_at)
+                );
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            let name = parse("token", TokenName::parse(&name))?;
+            let store = open_store(config)?;
+            local::revoke_token(&store, &name)?;
+            println!("Token {name} revoked.");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(config: &Config) -> anyhow::Result<ExitCode> {
+    let report = store::check(&config.data_dir)
+        .with_context(|| format!("cannot check the store in {}", config.data_dir.display()))?;
+    println!("data dir:        {}", config.data_dir.display());
+    println!("schema version:  {}", report.schema_version);
+    println!("change log:      {} entries", report.last_seq);
+    println!(
+        "records:         {} products, {} locations, {} users, {} tokens",
+        report.products, report.locations, report.users, report.tokens
+    );
+    if report.problems.is_empty() {
+        println!("ok: no problems found");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{} problem(s) found:", report.problems.len());
+        for problem in &report.problems {
+            println!("  - {problem}");
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}

@@ -1,0 +1,286 @@
+//! Settings, layered: built-in defaults < the `--config` TOML file < `QUARRY_*`
+//! environment variables < command-line flags. `config.example.toml` documents
+//! every key with its default and is embedded in the binary.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The documented example, printed by `quarry config default`.
+pub const EXAMPLE: &str = include_str!("../config.example.toml");
+
+/// Sections of the file; `QUARRY_SHOP_NAME` sets `shop.name`.
+const SECTIONS: [&str; 3] = ["shop", "log", "limits"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address and port the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Directory holding the database (and later the search index and backups).
+    pub data_dir: PathBuf,
+    /// The address customers reach the shop at, e.g. `https://shop.example.com`;
+    /// used in links Quarry prints or sends.
+    pub public_base_url: Option<String>,
+    pub shop: ShopConfig,
+    pub log: LogConfig,
+    pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShopConfig {
+    /// Shown in the UI and on quotes.
+    pub name: String,
+    /// ISO 4217 code of the currency prices are in.
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `error`, `warn`, `info`, `debug`, `trace`, or per-module directives such
+    /// as `info,quarry::store=debug`.
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines for a terminal or journald.
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest request body accepted, in bytes (larger → 413).
+    pub body_bytes: usize,
+    /// A request taking longer than this is answered with 408 and dropped.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./quarry-data"),
+            public_base_url: None,
+            shop: ShopConfig::default(),
+            log: LogConfig::default(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+impl Default for ShopConfig {
+    fn default() -> Self {
+        Self {
+            name: "Quarry".into(),
+            currency: "EUR".into(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: LogFormat::Human,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+/// Settings given as command-line flags: they win over everything else.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+}
+
+/// A setting that could not be used; the message names the key and its source.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Loads the layered configuration from the process environment.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let env = Env::prefixed("QUARRY_")
+            .filter(|key| key.as_str() != "config")
+            .map(|key| {
+                let key = key.as_str();
+                SECTIONS
+                    .iter()
+                    .find_map(|section| {
+                        key.strip_prefix(section)
+                            .and_then(|rest| rest.strip_prefix('_'))
+                            .map(|rest| format!("{section}.{rest}"))
+                    })
+                    .unwrap_or_else(|| key.to_owned())
+                    .into()
+            });
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let figment = figment.merge(env).merge(Serialized::defaults(overrides));
+        Self::extract(&figment)
+    }
+
+    /// Parses a TOML document on its own (defaults for what it leaves out).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Self::extract(
+            &Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(text)),
+        )
+    }
+
+    fn extract(figment: &Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(|error| {
+            ConfigError(
+                error
+                    .into_iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        })?;
+        config.validate().map_err(|(key, reason)| {
+            let source = figment
+                .find_metadata(key)
+                .map(|md| match &md.source {
+                    Some(source) => format!(" (from {source})"),
+                    None => format!(" (from {})", md.name),
+                })
+                .unwrap_or_default();
+            ConfigError(format!("invalid value for `{key}`{source}: {reason}"))
+        })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        if let Some(url) = &self.public_base_url {
+            let ok = (url.starts_with("http://") || url.starts_with("https://"))
+                && !url.contains(char::is_whitespace);
+            if !ok {
+                return Err((
+                    "public_base_url",
+                    format!("{url:?} must be an http:// or https:// address"),
+                ));
+            }
+        }
+        if self.shop.name.trim().is_empty() || self.shop.name.chars().count() > 100 {
+            return Err(("shop.name", "must be 1 to 100 characters".into()));
+        }
+        let currency = &self.shop.currency;
+        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err((
+                "shop.currency",
+                format!("{currency:?} must be an ISO 4217 code such as EUR, USD or GBP"),
+            ));
+        }
+        if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return Err(("log.level", error.to_string()));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.limits.body_bytes) {
+            return Err((
+                "limits.body_bytes",
+                "must be between 1024 and 67108864 (64 MiB)".into(),
+            ));
+        }
+        if !(1..=3600).contains(&self.limits.request_timeout_secs) {
+            return Err((
+                "limits.request_timeout_secs",
+                "must be between 1 and 3600".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The effective settings as TOML, for `quarry config show`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("the configuration serializes to TOML")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_and_equals_the_defaults() {
+        assert_eq!(Config::from_toml(EXAMPLE).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn the_example_mentions_every_key() {
+        let defaults = toml::Value::try_from(Config::default()).unwrap();
+        let mut missing = Vec::new();
+        for (key, value) in defaults.as_table().unwrap() {
+            let mut keys = vec![key.clone()];
+            if let Some(table) = value.as_table() {
+                keys.extend(table.keys().cloned());
+            }
+            for key in keys {
+                if !EXAMPLE.contains(&format!("{key} =")) && !EXAMPLE.contains(&format!("[{key}]"))
+                {
+                    missing.push(key);
+                }
+            }
+        }
+        assert!(EXAMPLE.contains("public_base_url ="));
+        assert!(
+            missing.is_empty(),
+            "not in config.example.toml: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_naming_it() {
+        let err = Config::from_toml("[shop]\nnmae = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("nmae"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_is_an_error_naming_the_key() {
+        let err = Config::from_toml("[shop]\ncurrency = \"euro\"\n").unwrap_err();
+        assert!(err.to_string().contains("shop.currency"), "{err}");
+        let err = Config::from_toml("listen = \"nowhere\"\n").unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+        let err = Config::from_toml("[limits]\nbody_bytes = 10\n").unwrap_err();
+        assert!(err.to_string().contains("limits.body_bytes"), "{err}");
+    }
+
+    #[test]
+    fn a_file_that_does_not_exist_is_an_error() {
+        let err = Config::load(
+            Some(Path::new("/nonexistent/quarry.toml")),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+    }
+}

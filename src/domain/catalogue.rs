@@ -1,0 +1,590 @@
+//! The catalogue: what a product is, which values each field accepts, and how a
+//! product changes. Staff-only fields (`cost`, `notes`) never reach a
+//! [`PublicProduct`].
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+use super::text::{parse_code, parse_decimal, parse_text};
+use super::{InvalidValue, units::Unit};
+
+/// Declares a string newtype that can only hold a value its parser accepted, and
+/// that (de)serializes as a plain string.
+macro_rules! string_type {
+    ($(#[$meta:meta])* $name:ident, $example:literal, $parse:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(try_from = "String", into = "String")]
+        #[schema(value_type = String, example = $example)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+                let parse: fn(&str) -> Result<String, InvalidValue> = $parse;
+                parse(raw).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidValue;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.pad(&self.0)
+            }
+        }
+    };
+}
+pub(crate) use string_type;
+
+string_type!(
+    /// A stock-keeping unit: the product's stable key. Case-insensitive (kept
+    /// upper-case), 1–64 characters of `A-Z 0-9 . _ -`.
+    Sku,
+    "SAND-04",
+    |raw| parse_code(raw, "SKU", 64)
+);
+
+string_type!(
+    /// A product name, 1–200 characters on one line.
+    ProductName,
+    "Washed sand 0-4 mm",
+    |raw| parse_text(raw, "name", 1, 200, false)
+);
+
+string_type!(
+    /// Free text of up to 10,000 characters (descriptions, notes).
+    #[derive(Default)]
+    LongText,
+    "",
+    |raw| parse_text(raw, "text", 0, 10_000, true)
+);
+
+string_type!(
+    /// A barcode (EAN, UPC, Code 128…): 1–64 printable ASCII characters, no spaces.
+    Barcode,
+    "4006381333931",
+    |raw| {
+        let code = raw.trim();
+        if code.is_empty() || code.len() > 64 {
+            return Err(InvalidValue::new("barcode must be 1 to 64 characters"));
+        }
+        if !code.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(InvalidValue::new(
+                "barcode may contain only printable ASCII characters without spaces",
+            ));
+        }
+        Ok(code.to_owned())
+    }
+);
+
+string_type!(
+    /// A category path such as `Aggregates/Sand`: up to 8 segments of 1–64
+    /// characters separated by `/`, each trimmed.
+    CategoryPath,
+    "Aggregates/Sand",
+    |raw| {
+        let segments: Vec<&str> = raw.split('/').map(str::trim).collect();
+        if segments.len() > 8 {
+            return Err(InvalidValue::new("category may have at most 8 levels"));
+        }
+        for segment in &segments {
+            parse_text(segment, "each category level", 1, 64, false)?;
+        }
+        Ok(segments.join("/"))
+    }
+);
+
+impl CategoryPath {
+    /// The lower-cased form used to match category filters.
+    pub fn match_key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// Up to 20 distinct tags, each 1–32 characters, kept lower-case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "Vec<String>", into = "Vec<String>")]
+#[schema(value_type = Vec<String>, example = json!(["washed", "concrete"]))]
+pub struct Tags(Vec<String>);
+
+impl Tags {
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+}
+
+impl TryFrom<Vec<String>> for Tags {
+    type Error = InvalidValue;
+    fn try_from(raw: Vec<String>) -> Result<Self, Self::Error> {
+        let mut tags: Vec<String> = Vec::with_capacity(raw.len());
+        for tag in raw {
+            let tag = parse_text(&tag, "each tag", 1, 32, false)?.to_lowercase();
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        if tags.len() > 20 {
+            return Err(InvalidValue::new("at most 20 tags are allowed"));
+        }
+        Ok(Self(tags))
+    }
+}
+
+impl From<Tags> for Vec<String> {
+    fn from(tags: Tags) -> Self {
+        tags.0
+    }
+}
+
+/// Up to 50 attributes (`grain_size: 0-4 mm`): keys 1–64 characters, values up
+/// to 256, both trimmed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(
+    try_from = "BTreeMap<String, String>",
+    into = "BTreeMap<String, String>"
+)]
+#[schema(value_type = BTreeMap<String, String>, example = json!({"grain_size": "0-4 mm"}))]
+pub struct Attributes(BTreeMap<String, String>);
+
+impl Attributes {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl TryFrom<BTreeMap<String, String>> for Attributes {
+    type Error = InvalidValue;
+    fn try_from(raw: BTreeMap<String, String>) -> Result<Self, Self::Error> {
+        if raw.len() > 50 {
+            return Err(InvalidValue::new("at most 50 attributes are allowed"));
+        }
+        let mut attributes = BTreeMap::new();
+        for (key, value) in raw {
+            let key = parse_text(&key, "an attribute name", 1, 64, false)?;
+            let value = parse_text(&value, &format!("attribute {key:?}"), 0, 256, false)?;
+            attributes.insert(key, value);
+        }
+        Ok(Self(attributes))
+    }
+}
+
+impl From<Attributes> for BTreeMap<String, String> {
+    fn from(attributes: Attributes) -> Self {
+        attributes.0
+    }
+}
+
+/// An amount of money in the shop's currency: at least zero, at most 6 decimal
+/// places (prices per kilogram need more than cents), shown with at least 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, example = "42.00")]
+pub struct Money(Decimal);
+
+impl Money {
+    pub const MAX_SCALE: u32 = 6;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let mut value = parse_decimal(raw, "amount", Self::MAX_SCALE)?;
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(InvalidValue::new("amount must not be negative"));
+        }
+        if value >= Decimal::from(1_000_000_000_000_i64) {
+            return Err(InvalidValue::new("amount must be below 1,000,000,000,000"));
+        }
+        if value.scale() < 2 {
+            value.rescale(2);
+        }
+        Ok(Self(value.abs()))
+    }
+
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+}
+
+impl TryFrom<String> for Money {
+    type Error = InvalidValue;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<Money> for String {
+    fn from(money: Money) -> Self {
+        money.0.to_string()
+    }
+}
+
+/// A density in kg/m³: positive, at most 6 decimal places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, example = "1600")]
+pub struct Density(Decimal);
+
+impl Density {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let value = parse_decimal(raw, "density", 6)?;
+        if value <= Decimal::ZERO {
+            return Err(InvalidValue::new("density must be greater than zero"));
+        }
+        if value > Decimal::from(100_000) {
+            return Err(InvalidValue::new("density must be at most 100000 kg/m3"));
+        }
+        Ok(Self(value))
+    }
+
+    pub fn kg_per_m3(self) -> Decimal {
+        self.0
+    }
+}
+
+impl TryFrom<String> for Density {
+    type Error = InvalidValue;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<Density> for String {
+    fn from(density: Density) -> Self {
+        density.0.to_string()
+    }
+}
+
+/// A product as stored and as staff see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Product {
+    pub sku: Sku,
+    pub name: ProductName,
+    pub description: LongText,
+    pub category: CategoryPath,
+    pub tags: Tags,
+    pub attributes: Attributes,
+    pub unit: Unit,
+    pub density_kg_m3: Option<Density>,
+    pub barcode: Option<Barcode>,
+    /// Price per stock unit, in the shop's currency.
+    pub price: Money,
+    /// Staff only: what a unit costs the shop.
+    pub cost: Option<Money>,
+    /// Staff only: internal notes.
+    pub notes: LongText,
+    pub active: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    /// Increases by one with every change; the `ETag` of the product.
+    pub version: u64,
+}
+
+/// A product as anyone may see it: no cost, no internal notes.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PublicProduct {
+    pub sku: Sku,
+    pub name: ProductName,
+    pub description: LongText,
+    pub category: CategoryPath,
+    pub tags: Tags,
+    pub attributes: Attributes,
+    pub unit: Unit,
+    pub density_kg_m3: Option<Density>,
+    pub barcode: Option<Barcode>,
+    pub price: Money,
+    pub active: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    pub version: u64,
+}
+
+impl From<&Product> for PublicProduct {
+    fn from(p: &Product) -> Self {
+        Self {
+            sku: p.sku.clone(),
+            name: p.name.clone(),
+            description: p.description.clone(),
+            category: p.category.clone(),
+            tags: p.tags.clone(),
+            attributes: p.attributes.clone(),
+            unit: p.unit,
+            density_kg_m3: p.density_kg_m3,
+            barcode: p.barcode.clone(),
+            price: p.price,
+            active: p.active,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            version: p.version,
+        }
+    }
+}
+
+/// The body of `POST /products` and `PUT /products/{sku}`: every editable field.
+/// `sku` is required to create and, when given to replace, must match the path.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductInput {
+    pub sku: Option<Sku>,
+    pub name: ProductName,
+    #[serde(default)]
+    pub description: LongText,
+    pub category: CategoryPath,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub attributes: Attributes,
+    pub unit: Unit,
+    #[serde(default)]
+    pub density_kg_m3: Option<Density>,
+    #[serde(default)]
+    pub barcode: Option<Barcode>,
+    pub price: Money,
+    #[serde(default)]
+    pub cost: Option<Money>,
+    #[serde(default)]
+    pub notes: LongText,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The body of `PATCH /products/{sku}`: only the fields present change; `null`
+/// clears an optional field.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(clippy::option_option)] // absent / null / value are three different requests
+pub struct ProductPatch {
+    pub name: Option<ProductName>,
+    pub description: Option<LongText>,
+    pub category: Option<CategoryPath>,
+    pub tags: Option<Tags>,
+    pub attributes: Option<Attributes>,
+    pub unit: Option<Unit>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub density_kg_m3: Option<Option<Density>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub barcode: Option<Option<Barcode>>,
+    pub price: Option<Money>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub cost: Option<Option<Money>>,
+    pub notes: Option<LongText>,
+    pub active: Option<bool>,
+}
+
+/// Tells a field that is present (even as `null`) from one that is absent.
+#[allow(clippy::option_option)] // absent / null / value are three different requests
+fn present<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+impl Product {
+    /// A new product, version 1.
+    pub fn create(sku: Sku, input: ProductInput, now: Timestamp) -> Self {
+        Self {
+            sku,
+            name: input.name,
+            description: input.description,
+            category: input.category,
+            tags: input.tags,
+            attributes: input.attributes,
+            unit: input.unit,
+            density_kg_m3: input.density_kg_m3,
+            barcode: input.barcode,
+            price: input.price,
+            cost: input.cost,
+            notes: input.notes,
+            active: input.active,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// This product with every editable field replaced, or `None` when nothing
+    /// would change (so nothing is written and the version stays).
+    pub fn replaced(&self, input: ProductInput, now: Timestamp) -> Option<Self> {
+        let mut next = Self::create(self.sku.clone(), input, self.created_at);
+        next.version = self.version;
+        next.updated_at = self.updated_at;
+        self.bumped(next, now)
+    }
+
+    /// This product with the patch applied, or `None` when nothing would change.
+    pub fn patched(&self, patch: ProductPatch, now: Timestamp) -> Option<Self> {
+        let mut next = self.clone();
+        let ProductPatch {
+            name,
+            description,
+            category,
+            tags,
+            attributes,
+            unit,
+            density_kg_m3,
+            barcode,
+            price,
+            cost,
+            notes,
+            active,
+        } = patch;
+        set(&mut next.name, name);
+        set(&mut next.description, description);
+        set(&mut next.category, category);
+        set(&mut next.tags, tags);
+        set(&mut next.attributes, attributes);
+        set(&mut next.unit, unit);
+        set(&mut next.density_kg_m3, density_kg_m3);
+        set(&mut next.barcode, barcode);
+        set(&mut next.price, price);
+        set(&mut next.cost, cost);
+        set(&mut next.notes, notes);
+        set(&mut next.active, active);
+        self.bumped(next, now)
+    }
+
+    /// This product archived (`active = false`), or `None` if it already is.
+    pub fn archived(&self, now: Timestamp) -> Option<Self> {
+        let mut next = self.clone();
+        next.active = false;
+        self.bumped(next, now)
+    }
+
+    fn bumped(&self, mut next: Self, now: Timestamp) -> Option<Self> {
+        if next == *self {
+            return None;
+        }
+        next.version = self.version + 1;
+        next.updated_at = now.max(self.updated_at);
+        Some(next)
+    }
+}
+
+fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *field = value;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(json: serde_json::Value) -> Result<ProductInput, serde_json::Error> {
+        serde_json::from_value(json)
+    }
+
+    fn sand() -> Product {
+        let input = input(serde_json::json!({
+            "sku": "sand-04", "name": " Washed sand 0-4 ", "category": "Aggregates / Sand",
+            "tags": ["Washed", "washed", "concrete"], "unit": "t", "price": "38",
+            "cost": "21.5", "notes": "supplier: Pit 3"
+        }))
+        .unwrap();
+        let sku = input.sku.clone().unwrap();
+        Product::create(sku, input, Timestamp::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn input_is_normalised_when_parsed() {
+        let p = sand();
+        assert_eq!(p.sku.as_str(), "SAND-04");
+        assert_eq!(p.name.as_str(), "Washed sand 0-4");
+        assert_eq!(p.category.as_str(), "Aggregates/Sand");
+        assert_eq!(p.tags.iter().collect::<Vec<_>>(), ["washed", "concrete"]);
+        assert_eq!(String::from(p.price), "38.00");
+        assert!(p.active);
+        assert_eq!(p.version, 1);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_reason() {
+        let err = input(serde_json::json!({
+            "sku": "A", "name": "x", "category": "C", "unit": "t", "price": "-1"
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("must not be negative"), "{err}");
+        let err = input(serde_json::json!({
+            "sku": "A", "name": "x", "category": "C", "unit": "t", "price": 1.5
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("invalid type"), "{err}");
+        let err = input(serde_json::json!({
+            "sku": "A", "name": "x", "category": "C//D", "unit": "t", "price": "1"
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("category level"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = input(serde_json::json!({
+            "sku": "A", "name": "x", "category": "C", "unit": "t", "price": "1", "version": 7
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `version`"), "{err}");
+    }
+
+    #[test]
+    fn a_patch_changes_only_what_it_names_and_bumps_the_version() {
+        let p = sand();
+        let later = Timestamp::from_second(60).unwrap();
+        let patch: ProductPatch =
+            serde_json::from_value(serde_json::json!({"price": "40.5", "cost": null})).unwrap();
+        let next = p.patched(patch, later).unwrap();
+        assert_eq!(String::from(next.price), "40.50");
+        assert_eq!(next.cost, None);
+        assert_eq!(next.name, p.name);
+        assert_eq!(next.version, 2);
+        assert_eq!(next.updated_at, later);
+        assert_eq!(next.created_at, p.created_at);
+    }
+
+    #[test]
+    fn a_change_that_changes_nothing_is_no_change() {
+        let p = sand();
+        let patch: ProductPatch =
+            serde_json::from_value(serde_json::json!({"price": "38.00"})).unwrap();
+        assert!(p.patched(patch, Timestamp::now()).is_none());
+        assert!(p.archived(Timestamp::now()).is_some());
+        let archived = p.archived(Timestamp::now()).unwrap();
+        assert!(archived.archived(Timestamp::now()).is_none());
+    }
+
+    #[test]
+    fn the_public_view_has_no_staff_fields() {
+        let json = serde_json::to_value(PublicProduct::from(&sand())).unwrap();
+        assert!(json.get("cost").is_none());
+        assert!(json.get("notes").is_none());
+        assert_eq!(json["price"], "38.00");
+    }
+}

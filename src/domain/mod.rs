@@ -1,0 +1,11 @@
+//! Quarry's business rules as pure types and functions: no I/O, no async, no
+//! database or web types. Input becomes one of these types at the edge, so a value
+//! that breaks a rule cannot exist further in.
+
+pub mod accounts;
+pub mod catalogue;
+pub mod locations;
+pub mod text;
+pub mod units;
+
+pub use text::InvalidValue;

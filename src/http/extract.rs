@@ -1,0 +1,284 @@
+//! Extractors: request bodies and query strings that answer in Quarry's error
+//! format, `If-Match`, and the callers' rights as types in handler signatures.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::app::{App, Precondition, Principal};
+use crate::domain::accounts::Role;
+
+/// A JSON request body: must be declared as JSON, fit the body limit (413), be
+/// well-formed (400) and match the expected shape with no unknown fields (422,
+/// naming the field).
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with `Content-Type: application/json`",
+            )
+            .with_field("Content-Type"));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|r| body_rejection(&r))?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+fn body_rejection(rejection: &BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than this server accepts (limits.body_bytes)",
+        )
+    } else {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("could not read the request body: {rejection}"),
+        )
+    }
+}
+
+/// Deserializes `bytes`, naming the path of whatever does not fit.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let invalid_json = |inner: &serde_json::Error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not valid JSON: {inner}"),
+        )
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let inner = error.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return invalid_json(inner);
+        }
+        let message = inner.to_string();
+        let path = error.path().to_string();
+        // serde reports a missing field at its parent: name the field.
+        let named = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match (named, path.as_str()) {
+            (Some(name), ".") => name.to_owned(),
+            (Some(name), parent) => format!("{parent}.{name}"),
+            (None, path) => path.to_owned(),
+        };
+        let message = strip_position(&message);
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            if field == "." {
+                message
+            } else {
+                format!("{field}: {message}")
+            },
+        )
+        .with_field(field)
+    })?;
+    deserializer.end().map_err(|e| invalid_json(&e))?;
+    Ok(value)
+}
+
+/// `serde_json` appends " at line 1 column 42" to data errors; the field says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// A query string parsed into `T`, or a 400 that says what is wrong with it.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        if query.len() > 2048 {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the query string is longer than 2048 bytes",
+            ));
+        }
+        serde_urlencoded::from_str(query).map(Query).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("bad query string: {e}"),
+            )
+        })
+    }
+}
+
+/// The `If-Match` header as a [`Precondition`].
+pub struct IfMatch(pub Precondition);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(Self(Precondition::Any));
+        };
+        let value = value.to_str().unwrap_or_default().trim();
+        if value == "*" {
+            return Ok(Self(Precondition::Any));
+        }
+        let version = value
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .parse::<u64>()
+            .map_or(Precondition::Never, Precondition::Version);
+        Ok(Self(version))
+    }
+}
+
+/// The `ETag` of a resource version.
+pub fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Anyone: the principal if a valid bearer token came with the request, `None`
+/// without one. An invalid token is refused (401), never silently ignored.
+pub struct Caller(pub Option<Principal>);
+
+impl FromRequestParts<App> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(Self(None));
+        };
+        let value = value.to_str().unwrap_or_default();
+        let (scheme, secret) = value.split_once(' ').unwrap_or((value, ""));
+        if !scheme.eq_ignore_ascii_case("bearer") || secret.trim().is_empty() {
+            return Err(ApiError::unauthenticated(
+                "send the token as `Authorization: Bearer <token>`",
+            ));
+        }
+        let principal = app.authenticate(secret.trim().to_owned()).await?;
+        Ok(Self(Some(principal)))
+    }
+}
+
+async fn require(parts: &mut Parts, app: &App, role: Role) -> Result<Principal, ApiError> {
+    let Caller(principal) = Caller::from_request_parts(parts, app).await?;
+    let principal = principal.ok_or_else(|| {
+        ApiError::unauthenticated("this needs a token: send `Authorization: Bearer <token>`")
+    })?;
+    if principal.role < role {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "this needs the {role} role; the token has the {} role",
+                principal.role
+            ),
+        ));
+    }
+    Ok(principal)
+}
+
+macro_rules! role_extractor {
+    ($(#[$meta:meta])* $name:ident, $role:expr) => {
+        $(#[$meta])*
+        pub struct $name(pub Principal);
+
+        impl FromRequestParts<App> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                app: &App,
+            ) -> Result<Self, Self::Rejection> {
+                require(parts, app, $role).await.map(Self)
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// A caller with at least the viewer role (reads).
+    Viewer,
+    Role::Viewer
+);
+role_extractor!(
+    /// A caller with at least the staff role (catalogue, locations, stock).
+    Staff,
+    Role::Staff
+);
+role_extractor!(
+    /// A caller with the owner role (users, tokens, everything).
+    Owner,
+    Role::Owner
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Line {
+        sku: String,
+        quantity: u32,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Doc {
+        lines: Vec<Line>,
+    }
+
+    #[test]
+    fn errors_name_the_path_of_the_bad_field() {
+        let err = parse_json::<Doc>(
+            br#"{"lines":[{"sku":"A","quantity":1},{"sku":"B","quantity":"x"}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err.field.as_deref(), Some("lines[1].quantity"));
+        let err =
+            parse_json::<Doc>(br#"{"lines":[{"sku":"A","quantity":1,"price":2}]}"#).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("lines[0].price"));
+        let err = parse_json::<Doc>(br#"{"lines":[{"quantity":1}]}"#).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("lines[0].sku"));
+        let err = parse_json::<Doc>(br#"{"extra":1,"lines":[]}"#).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("extra"));
+    }
+
+    #[test]
+    fn malformed_json_is_a_400() {
+        let err = parse_json::<Doc>(br#"{"lines": ["#).unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert_eq!(err.code, "invalid_json");
+        let err = parse_json::<Doc>(br#"{"lines": []} trailing"#).unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+    }
+}

@@ -1,0 +1,255 @@
+//! The HTTP layer: every route in one table, the middleware around them, and
+//! the server start used by both `quarry serve` and the integration tests.
+//! Handlers are thin: extract, call one `app/` function, map the result.
+
+mod catalogue;
+pub mod error;
+pub mod extract;
+mod system;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::App;
+use crate::config::Config;
+use error::ApiError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Quarry",
+        description = "Stock, catalogue and quoting API. Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`; lists are `{\"items\", \"next_cursor\"}`; decimals are strings.",
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "catalogue", description = "Products"),
+        (name = "locations", description = "Warehouses, yards and shelves"),
+        (name = "system", description = "Health and this document"),
+        (name = "ui", description = "The embedded web UI"),
+    ),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every route, and the `OpenAPI` document generated from them.
+fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
+    let api = OpenApiRouter::new()
+        .routes(routes!(catalogue::list_products, catalogue::create_product))
+        .routes(routes!(
+            catalogue::get_product,
+            catalogue::replace_product,
+            catalogue::patch_product,
+            catalogue::archive_product
+        ))
+        .routes(routes!(
+            catalogue::list_locations,
+            catalogue::create_location
+        ))
+        .routes(routes!(catalogue::get_location, catalogue::patch_location));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api)
+        .routes(routes!(system::openapi))
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+        .routes(routes!(system::index))
+        .routes(routes!(system::asset_file))
+        .split_for_parts()
+}
+
+/// The `OpenAPI` document, as served at `/api/v1/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    routes().1
+}
+
+/// The complete application: routes, state and middleware.
+pub fn router(app: App) -> Router {
+    let (routes, document) = routes();
+    let document = Arc::new(document.to_json().expect("the OpenAPI document serializes"));
+    let limits = app.config().limits.clone();
+    let request_id = HeaderName::from_static("x-request-id");
+    routes
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
+        .layer(axum::Extension(document))
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .with_state(app)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request| {
+                            let id = request
+                                .headers()
+                                .get("x-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-");
+                            tracing::info_span!(
+                                "request",
+                                id,
+                                method = %request.method(),
+                                path = request.uri().path(),
+                            )
+                        })
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CatchPanicLayer::custom(|_| {
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "something went wrong on the server; it has been logged",
+                    )
+                    .into_response()
+                }))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(limits.request_timeout_secs),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(
+                        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+                    ),
+                )),
+        )
+}
+
+/// A running server: its address, and the way to stop it.
+pub struct Server {
+    addr: SocketAddr,
+    app: App,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Opens the store, binds the listener and starts serving. `quarry serve` and
+/// the integration tests both start Quarry through this.
+pub async fn start(config: Config) -> anyhow::Result<Server> {
+    let listen = config.listen;
+    let app = tokio::task::spawn_blocking(move || App::open(config)).await??;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let service = router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(Server {
+        addr,
+        app,
+        stop,
+        task,
+    })
+}
+
+impl Server {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Serves until `signal` resolves, then shuts down gracefully.
+    pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let ended_alone = tokio::select! {
+            () = signal => None,
+            served = &mut self.task => Some(served),
+        };
+        match ended_alone {
+            None => self.shutdown().await,
+            Some(served) => {
+                self.app.close().await;
+                served??;
+                Ok(())
+            }
+        }
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, then lets
+    /// the writer commit what is queued and closes the store.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        let served = self.task.await;
+        self.app.close().await;
+        drop(self.app);
+        served??;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,87 @@
+//! Health checks, the `OpenAPI` document and the embedded web UI.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rust_embed::RustEmbed;
+
+use super::error::{ApiError, ErrorBody};
+use crate::app::App;
+
+/// Liveness: the process is up and answering.
+#[utoipa::path(get, path = "/healthz", tag = "system",
+    responses((status = 200, description = "Alive", body = String)))]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the store is open and answers reads.
+#[utoipa::path(get, path = "/readyz", tag = "system",
+    responses((status = 200, body = String), (status = 503, body = ErrorBody)))]
+pub async fn readyz(State(app): State<App>) -> Result<&'static str, ApiError> {
+    if app.ready().await {
+        Ok("ready")
+    } else {
+        Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the store does not answer",
+        ))
+    }
+}
+
+/// This document: `OpenAPI` 3.1, generated from the code.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
+pub async fn openapi(
+    axum::Extension(document): axum::Extension<std::sync::Arc<String>>,
+) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        document.as_str().to_owned(),
+    )
+        .into_response()
+}
+
+#[derive(RustEmbed)]
+#[folder = "assets/"]
+struct Assets;
+
+/// The web UI's start page.
+#[utoipa::path(get, path = "/", tag = "ui",
+    responses((status = 200, description = "The web UI", content_type = "text/html")))]
+pub async fn index(headers: HeaderMap) -> Response {
+    asset("index.html", &headers)
+}
+
+/// A file of the web UI (scripts, styles, images).
+#[utoipa::path(get, path = "/assets/{path}", tag = "ui",
+    params(("path" = String, Path, description = "File under assets/")),
+    responses((status = 200, description = "The file"), (status = 304), (status = 404, body = ErrorBody)))]
+pub async fn asset_file(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    asset(&path, &headers)
+}
+
+fn asset(path: &str, headers: &HeaderMap) -> Response {
+    let Some(file) = Assets::get(path) else {
+        return ApiError::not_found(format!("no file {path}")).into_response();
+    };
+    let hash = file.metadata.sha256_hash();
+    let tag = format!("\"{}\"", crate::auth::hex(&hash[..8]));
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == tag.as_bytes())
+    {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    let mut response = file.data.into_owned().into_response();
+    let out = response.headers_mut();
+    if let Ok(mime) = HeaderValue::from_str(file.metadata.mimetype()) {
+        out.insert(header::CONTENT_TYPE, mime);
+    }
+    if let Ok(tag) = HeaderValue::from_str(&tag) {
+        out.insert(header::ETAG, tag);
+    }
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}

@@ -1,0 +1,5 @@
+//! The `quarry` executable: everything happens in [`quarry::cli`].
+
+fn main() -> std::process::ExitCode {
+    quarry::cli::main()
+}

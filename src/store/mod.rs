@@ -1,0 +1,476 @@
+//! The store: Quarry's single source of truth, one redb file in the data dir.
+//!
+//! Reads take a [`ReadTx`] (an MVCC snapshot that never waits for writers). Writes
+//! run in a [`WriteTx`], through the [`Writer`] task in the server or
+//! [`Store::write`] from the command line; every write transaction appends to the
+//! change log (see [`changes`]). No module outside `store/` touches redb.
+
+mod accounts;
+mod catalogue;
+pub mod changes;
+pub mod tables;
+mod writer;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use redb::{
+    Database, ReadOnlyTable, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    TableDefinition,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use catalogue::{Page, ProductCursor, ProductQuery};
+pub use changes::{Change, ChangeKind};
+pub use writer::{Writer, WriterStats};
+
+use crate::domain::accounts::Actor;
+use tables::{
+    CHANGES, LOCATIONS, META, PRODUCTS, PRODUCTS_BY_BARCODE, PRODUCTS_BY_CATEGORY, SCHEMA_VERSION,
+    SCHEMA_VERSION_KEY, TOKENS, TOKENS_BY_HASH, USERS,
+};
+
+/// The name of the database file inside the data dir.
+pub const DB_FILE: &str = "quarry.redb";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the data file {path} is in use by another Quarry process (is `quarry serve` running on \
+         this data dir?); stop it first, or make the change through the HTTP API"
+    )]
+    InUse { path: PathBuf },
+    #[error(
+        "the data file {path} was written by a newer Quarry (schema version {found}, this binary \
+         knows up to {supported}); run a newer Quarry on it"
+    )]
+    SchemaTooNew {
+        path: PathBuf,
+        found: u64,
+        supported: u64,
+    },
+    #[error("cannot use data dir {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("corrupt record in table `{table}` at key {key:?}: {reason}")]
+    Corrupt {
+        table: &'static str,
+        key: String,
+        reason: String,
+    },
+    #[error("database error: {0}")]
+    Database(#[from] redb::Error),
+    #[error("the write was not committed: {0}")]
+    CommitFailed(Arc<StoreError>),
+    #[error("the write was not applied because another write in the same commit failed; retry it")]
+    GroupAborted,
+    #[error("the store is shutting down")]
+    WriterStopped,
+    #[error("internal error: {0}")]
+    Bug(&'static str),
+}
+
+macro_rules! from_redb {
+    ($($error:ty),*) => {$(
+        impl From<$error> for StoreError {
+            fn from(error: $error) -> Self {
+                StoreError::Database(error.into())
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError,
+    redb::DatabaseError
+);
+
+/// A handle on the open database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the store in `data_dir`, creating the directory, the file and its
+    /// tables on first use, and refusing a file from a newer Quarry.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        let path = data_dir.join(DB_FILE);
+        let db = open_database(data_dir, &path)?;
+        let store = Self {
+            db: Arc::new(db),
+            path,
+        };
+        store.initialise()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Size of the database file in bytes.
+    pub fn file_size(&self) -> u64 {
+        std::fs::metadata(&self.path).map_or(0, |m| m.len())
+    }
+
+    fn initialise(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin_write()?;
+        let found = tx.table(META)?.get(SCHEMA_VERSION_KEY)?.map(|v| v.value());
+        match found {
+            Some(found) if found > SCHEMA_VERSION => {
+                tx.abort();
+                Err(StoreError::SchemaTooNew {
+                    path: self.path.clone(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                })
+            }
+            Some(_) => {
+                tx.abort();
+                Ok(())
+            }
+            None => {
+                create_tables(&tx)?;
+                tx.writes += 1;
+                tx.table(META)?.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
+                tx.append_change(ChangeKind::StoreCreated, "", &Actor::system(), None)?;
+                tx.commit()
+            }
+        }
+    }
+
+    /// A consistent snapshot for reading.
+    pub fn read(&self) -> Result<ReadTx, StoreError> {
+        Ok(ReadTx {
+            txn: self.db.begin_read()?,
+        })
+    }
+
+    /// Runs `f` in one write transaction and commits it durably if `f` succeeds.
+    /// For the command line; the server writes through its [`Writer`].
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut WriteTx) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut tx = self.begin_write()?;
+        match f(&mut tx) {
+            Ok(value) => {
+                tx.commit()?;
+                Ok(value)
+            }
+            Err(error) => {
+                tx.abort();
+                Err(error)
+            }
+        }
+    }
+
+    fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let txn = self.db.begin_write()?;
+        let last_seq = txn
+            .open_table(CHANGES)?
+            .last()?
+            .map_or(0, |(seq, _)| seq.value());
+        Ok(WriteTx {
+            txn,
+            last_seq,
+            writes: 0,
+            changes: 0,
+        })
+    }
+}
+
+fn open_database(data_dir: &Path, path: &Path) -> Result<Database, StoreError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+        path: data_dir.to_owned(),
+        source,
+    })?;
+    Database::create(path).map_err(|error| match error {
+        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse {
+            path: path.to_owned(),
+        },
+        other => other.into(),
+    })
+}
+
+fn create_tables(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.table(META)?;
+    tx.table(CHANGES)?;
+    tx.table(PRODUCTS)?;
+    tx.table(PRODUCTS_BY_BARCODE)?;
+    tx.txn.open_table(PRODUCTS_BY_CATEGORY)?;
+    tx.table(LOCATIONS)?;
+    tx.table(USERS)?;
+    tx.table(TOKENS)?;
+    tx.table(TOKENS_BY_HASH)?;
+    Ok(())
+}
+
+/// What `quarry check` found.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub problems: Vec<String>,
+    pub schema_version: u64,
+    pub last_seq: u64,
+    pub products: u64,
+    pub locations: u64,
+    pub users: u64,
+    pub tokens: u64,
+}
+
+/// Verifies the store in `data_dir` without changing it: redb's own integrity
+/// check, the schema version, a gap-free change log and consistent indexes.
+pub fn check(data_dir: &Path) -> Result<CheckReport, StoreError> {
+    let path = data_dir.join(DB_FILE);
+    if !path.exists() {
+        return Err(StoreError::Io {
+            path,
+            source: io::Error::new(io::ErrorKind::NotFound, "no Quarry data file here"),
+        });
+    }
+    let mut db = open_database(data_dir, &path)?;
+    let mut report = CheckReport::default();
+    match db.check_integrity() {
+        Ok(true) => {}
+        Ok(false) => report
+            .problems
+            .push("redb integrity check failed; the file was repaired".into()),
+        Err(error) => report
+            .problems
+            .push(format!("redb integrity check failed: {error}")),
+    }
+    let store = Store {
+        db: Arc::new(db),
+        path: path.clone(),
+    };
+    let tx = store.read()?;
+    let version = tx.table(META)?.get(SCHEMA_VERSION_KEY)?.map(|v| v.value());
+    match version {
+        None => report.problems.push("no schema version recorded".into()),
+        Some(v) if v > SCHEMA_VERSION => {
+            return Err(StoreError::SchemaTooNew {
+                path,
+                found: v,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Some(v) => report.schema_version = v,
+    }
+    report.last_seq = tx.last_seq()?;
+    if let Some(gap) = tx.find_change_log_gap()? {
+        report.problems.push(format!("change log: {gap}"));
+    }
+    report.problems.extend(tx.check_catalogue_indexes()?);
+    report.problems.extend(tx.check_token_index()?);
+    report.products = tx.table(PRODUCTS)?.len()?;
+    report.locations = tx.table(LOCATIONS)?.len()?;
+    report.users = tx.table(USERS)?.len()?;
+    report.tokens = tx.table(TOKENS)?.len()?;
+    Ok(report)
+}
+
+/// A read-only snapshot of the store.
+pub struct ReadTx {
+    txn: redb::ReadTransaction,
+}
+
+impl ReadTx {
+    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        definition: TableDefinition<K, V>,
+    ) -> Result<ReadOnlyTable<K, V>, StoreError> {
+        Ok(self.txn.open_table(definition)?)
+    }
+}
+
+/// A write transaction. Use cases must check everything before they write
+/// anything: several requests share one transaction (group commit), and a
+/// request that fails after writing fails its whole group.
+pub struct WriteTx {
+    txn: redb::WriteTransaction,
+    last_seq: u64,
+    /// Mutations so far (records and change-log entries): tells a clean failure
+    /// from one that left writes behind.
+    writes: u64,
+    /// Change-log entries appended so far.
+    changes: u64,
+}
+
+impl WriteTx {
+    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        definition: TableDefinition<K, V>,
+    ) -> Result<redb::Table<'_, K, V>, StoreError> {
+        Ok(self.txn.open_table(definition)?)
+    }
+
+    /// How many records this transaction has written so far.
+    pub fn writes(&self) -> u64 {
+        self.writes
+    }
+
+    fn put_json<T: Serialize>(
+        &mut self,
+        definition: TableDefinition<&str, &[u8]>,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        self.writes += 1;
+        let bytes = serde_json::to_vec(value).expect("records serialize");
+        self.table(definition)?.insert(key, bytes.as_slice())?;
+        Ok(())
+    }
+
+    /// Commits durably. A transaction that wrote records must have logged them.
+    fn commit(self) -> Result<(), StoreError> {
+        if self.writes > self.changes && self.changes == 0 {
+            self.abort();
+            return Err(StoreError::Bug(
+                "a write transaction changed records without appending to the change log",
+            ));
+        }
+        self.txn.commit()?;
+        Ok(())
+    }
+
+    fn abort(self) {
+        if let Err(error) = self.txn.abort() {
+            tracing::warn!(%error, "aborting a write transaction failed");
+        }
+    }
+}
+
+/// Reads that both snapshots and write transactions offer (a use case checks its
+/// rules against the state inside its own transaction).
+macro_rules! point_reads {
+    () => {
+        /// The `seq` of the newest change-log entry (0 when empty).
+        pub fn last_seq(&self) -> Result<u64, StoreError> {
+            Ok(self
+                .table($crate::store::tables::CHANGES)?
+                .last()?
+                .map_or(0, |(seq, _)| seq.value()))
+        }
+
+        pub fn product(
+            &self,
+            sku: &$crate::domain::catalogue::Sku,
+        ) -> Result<Option<$crate::domain::catalogue::Product>, StoreError> {
+            $crate::store::get_json(
+                &self.table($crate::store::tables::PRODUCTS)?,
+                "products",
+                sku.as_str(),
+            )
+        }
+
+        /// The SKU a barcode belongs to.
+        pub fn sku_by_barcode(
+            &self,
+            barcode: &$crate::domain::catalogue::Barcode,
+        ) -> Result<Option<$crate::domain::catalogue::Sku>, StoreError> {
+            let table = self.table($crate::store::tables::PRODUCTS_BY_BARCODE)?;
+            let Some(sku) = table.get(barcode.as_str())? else {
+                return Ok(None);
+            };
+            $crate::domain::catalogue::Sku::parse(sku.value())
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    table: "products_by_barcode",
+                    key: barcode.to_string(),
+                    reason: e.to_string(),
+                })
+        }
+
+        pub fn location(
+            &self,
+            code: &$crate::domain::locations::LocationCode,
+        ) -> Result<Option<$crate::domain::locations::Location>, StoreError> {
+            $crate::store::get_json(
+                &self.table($crate::store::tables::LOCATIONS)?,
+                "locations",
+                code.as_str(),
+            )
+        }
+
+        pub fn user(
+            &self,
+            name: &$crate::domain::accounts::Username,
+        ) -> Result<Option<$crate::domain::accounts::User>, StoreError> {
+            $crate::store::get_json(
+                &self.table($crate::store::tables::USERS)?,
+                "users",
+                name.as_str(),
+            )
+        }
+
+        pub fn token(
+            &self,
+            name: &$crate::domain::accounts::TokenName,
+        ) -> Result<Option<$crate::domain::accounts::ApiToken>, StoreError> {
+            $crate::store::get_json(
+                &self.table($crate::store::tables::TOKENS)?,
+                "tokens",
+                name.as_str(),
+            )
+        }
+
+        /// The token whose secret hashes to `hash` (hex SHA-256).
+        pub fn token_by_hash(
+            &self,
+            hash: &str,
+        ) -> Result<Option<$crate::domain::accounts::ApiToken>, StoreError> {
+            let name = {
+                let table = self.table($crate::store::tables::TOKENS_BY_HASH)?;
+                let Some(name) = table.get(hash)? else {
+                    return Ok(None);
+                };
+                name.value().to_owned()
+            };
+            $crate::store::get_json(&self.table($crate::store::tables::TOKENS)?, "tokens", &name)
+        }
+    };
+}
+
+impl ReadTx {
+    point_reads!();
+}
+
+impl WriteTx {
+    point_reads!();
+}
+
+fn get_json<T: DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    name: &'static str,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    match table.get(key)? {
+        Some(bytes) => decode(name, key, bytes.value()).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    table: &'static str,
+    key: &str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        table,
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })
+}

@@ -1,0 +1,42 @@
+//! Every redb table Quarry keeps, declared once, and the schema version they
+//! make up. Values are JSON documents of the `domain/` types: readable with any
+//! tool, and tolerant of fields added later.
+
+use redb::TableDefinition;
+
+/// Raised whenever a table is added, removed or changes its key or value shape.
+/// A file with a newer version than this binary knows is refused.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// `schema_version`, and other single values about the file itself.
+pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// The change log: `seq` (gap-free, from 1) → [`super::Change`]. Appended to by
+/// every write transaction; followed by the search index and live events.
+pub const CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("changes");
+
+/// SKU → product.
+pub const PRODUCTS: TableDefinition<&str, &[u8]> = TableDefinition::new("products");
+
+/// Barcode → SKU: keeps barcodes unique and finds a product by scan.
+pub const PRODUCTS_BY_BARCODE: TableDefinition<&str, &str> =
+    TableDefinition::new("products_by_barcode");
+
+/// (lower-cased category path, SKU) → (): lists a category subtree in order.
+pub const PRODUCTS_BY_CATEGORY: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("products_by_category");
+
+/// Location code → location.
+pub const LOCATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("locations");
+
+/// Username → user.
+pub const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+
+/// Token name → token.
+pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
+
+/// SHA-256 of a token's secret (hex) → token name: finds the token of a request.
+pub const TOKENS_BY_HASH: TableDefinition<&str, &str> = TableDefinition::new("tokens_by_hash");
+
+/// The key in [`META`] that holds the schema version.
+pub const SCHEMA_VERSION_KEY: &str = "schema_version";

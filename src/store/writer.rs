@@ -1,0 +1,242 @@
+//! The one writer: a thread that owns every write transaction of the server.
+//!
+//! Requests queue up while a commit is in flight; the writer then runs all of
+//! them in **one** transaction and **one** durable commit (group commit), and
+//! only after that commit returns answers each request. A request whose checks
+//! fail is answered with its error and leaves the others alone.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::{Store, StoreError, WriteTx};
+
+/// Most requests folded into one commit; the rest wait for the next one.
+const MAX_GROUP: usize = 1024;
+/// Requests that may wait for the writer before submitters wait for room.
+const QUEUE: usize = 8192;
+
+/// A queued write: runs inside the group's transaction, then is answered once
+/// the commit is known.
+trait Request: Send {
+    /// Runs the use case; returns whether it failed.
+    fn run(&mut self, tx: &mut WriteTx) -> bool;
+    fn answer(self: Box<Self>, commit: Result<(), &Arc<StoreError>>);
+}
+
+struct Typed<F, T, E> {
+    f: Option<F>,
+    result: Option<Result<T, E>>,
+    answer: oneshot::Sender<Result<T, E>>,
+}
+
+impl<F, T, E> Request for Typed<F, T, E>
+where
+    F: FnOnce(&mut WriteTx) -> Result<T, E> + Send,
+    T: Send,
+    E: From<StoreError> + Send,
+{
+    fn run(&mut self, tx: &mut WriteTx) -> bool {
+        let f = self.f.take().expect("a request runs once");
+        let result = f(tx);
+        let failed = result.is_err();
+        self.result = Some(result);
+        failed
+    }
+
+    fn answer(self: Box<Self>, commit: Result<(), &Arc<StoreError>>) {
+        let result = match (self.result, commit) {
+            (Some(result), Ok(())) => result,
+            // A request that failed its own checks reports that, not the group's fate.
+            (Some(Err(own)), Err(_)) => Err(own),
+            (_, Err(error)) => Err(E::from(shared_error(error))),
+            (None, Ok(())) => Err(E::from(StoreError::Bug("a write request never ran"))),
+        };
+        let _ = self.answer.send(result);
+    }
+}
+
+type Job = Box<dyn Request>;
+
+enum Message {
+    Write(Job),
+    /// Finish what is queued before this, then stop.
+    Stop,
+}
+
+/// Counters for metrics and tests.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub commits: AtomicU64,
+    pub requests: AtomicU64,
+    pub failed_commits: AtomicU64,
+}
+
+/// A handle for submitting writes. [`Writer::shutdown`] lets the thread finish
+/// what is queued and waits for it; so does dropping the last handle, without
+/// the wait.
+pub struct Writer {
+    queue: mpsc::Sender<Message>,
+    stats: Arc<WriterStats>,
+    committed: watch::Receiver<u64>,
+    thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Writer {
+    /// Starts the writer thread for `store`.
+    pub fn start(store: Store) -> Result<Self, StoreError> {
+        let (queue, jobs) = mpsc::channel(QUEUE);
+        let stats = Arc::new(WriterStats::default());
+        let (seq_tx, committed) = watch::channel(store.read()?.last_seq()?);
+        let thread_stats = Arc::clone(&stats);
+        let thread = std::thread::Builder::new()
+            .name("quarry-writer".into())
+            .spawn(move || run(&store, jobs, &seq_tx, &thread_stats))
+            .map_err(|source| StoreError::Io {
+                path: "writer thread".into(),
+                source,
+            })?;
+        Ok(Self {
+            queue,
+            stats,
+            committed,
+            thread: std::sync::Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Runs `f` in the next group's transaction and resolves once that
+    /// transaction is durably committed (or failed). `f` must make all its checks
+    /// before it writes anything.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut WriteTx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel::<Result<T, E>>();
+        let job: Job = Box::new(Typed {
+            f: Some(f),
+            result: None,
+            answer,
+        });
+        self.queue
+            .send(Message::Write(job))
+            .await
+            .map_err(|_| E::from(StoreError::WriterStopped))?;
+        answered
+            .await
+            .map_err(|_| E::from(StoreError::WriterStopped))?
+    }
+
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+
+    /// Follows the `seq` of the newest committed change.
+    pub fn committed(&self) -> watch::Receiver<u64> {
+        self.committed.clone()
+    }
+
+    /// Lets the writer finish every request queued so far, stop, and waits for
+    /// it. Requests submitted afterwards fail with [`StoreError::WriterStopped`].
+    pub async fn shutdown(&self) {
+        let _ = self.queue.send(Message::Stop).await;
+        let thread = self.thread.lock().expect("writer lock").take();
+        if let Some(thread) = thread {
+            let joined = tokio::task::spawn_blocking(move || thread.join()).await;
+            if !matches!(joined, Ok(Ok(()))) {
+                tracing::error!("the writer thread panicked");
+            }
+        }
+    }
+}
+
+fn shared_error(error: &Arc<StoreError>) -> StoreError {
+    match error.as_ref() {
+        StoreError::GroupAborted => StoreError::GroupAborted,
+        _ => StoreError::CommitFailed(Arc::clone(error)),
+    }
+}
+
+fn run(
+    store: &Store,
+    mut jobs: mpsc::Receiver<Message>,
+    committed: &watch::Sender<u64>,
+    stats: &WriterStats,
+) {
+    let mut group: Vec<Job> = Vec::with_capacity(MAX_GROUP);
+    let mut stopping = false;
+    while !stopping {
+        match jobs.blocking_recv() {
+            Some(Message::Write(job)) => group.push(job),
+            Some(Message::Stop) | None => break,
+        }
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(Message::Write(job)) => group.push(job),
+                Ok(Message::Stop) => {
+                    stopping = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        let size = group.len();
+        let (outcome, last_seq) = commit_group(store, &mut group);
+        stats.requests.fetch_add(size as u64, Ordering::Relaxed);
+        match &outcome {
+            Ok(()) => {
+                stats.commits.fetch_add(1, Ordering::Relaxed);
+                committed.send_if_modified(|seq| {
+                    let moved = last_seq > *seq;
+                    *seq = (*seq).max(last_seq);
+                    moved
+                });
+                tracing::debug!(requests = size, seq = last_seq, "group committed");
+            }
+            Err(error) => {
+                stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(requests = size, %error, "group commit failed");
+            }
+        }
+        for job in group.drain(..) {
+            job.answer(outcome.as_ref().copied());
+        }
+    }
+}
+
+/// Runs every request of the group in one transaction and commits it; returns
+/// the outcome and the last `seq` committed. A request that panics, or that fails
+/// after it wrote something (a bug in its use case), aborts the whole group:
+/// committing none of it is the only safe choice.
+fn commit_group(store: &Store, group: &mut [Job]) -> (Result<(), Arc<StoreError>>, u64) {
+    let mut tx = match store.begin_write() {
+        Ok(tx) => tx,
+        Err(error) => return (Err(Arc::new(error)), 0),
+    };
+    for job in group.iter_mut() {
+        let before = tx.writes();
+        match catch_unwind(AssertUnwindSafe(|| job.run(&mut tx))) {
+            Ok(false) => {}
+            Ok(true) if tx.writes() == before => {}
+            Ok(true) => {
+                tracing::error!("a write request failed after writing; its group is aborted");
+                tx.abort();
+                return (Err(Arc::new(StoreError::GroupAborted)), 0);
+            }
+            Err(_) => {
+                tracing::error!("a write request panicked; its group is aborted");
+                tx.abort();
+                return (Err(Arc::new(StoreError::GroupAborted)), 0);
+            }
+        }
+    }
+    let last_seq = tx.last_seq;
+    match tx.commit() {
+        Ok(()) => (Ok(()), last_seq),
+        Err(error) => (Err(Arc::new(error)), 0),
+    }
+}
