@@ -5,8 +5,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::{Dict, Map};
+use figment::{Figment, Metadata, Profile, Provider};
 use serde::{Deserialize, Serialize};
 
 /// The documented example, printed by `quarry config default`.
@@ -115,6 +116,21 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
 }
 
+/// The `QUARRY_*` variables, reported by their own names in errors.
+struct EnvVars(Env);
+
+impl Provider for EnvVars {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("the environment").interpolater(|_: &Profile, keys: &[&str]| {
+            format!("QUARRY_{}", keys.join("_").to_uppercase())
+        })
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        self.0.data()
+    }
+}
+
 /// A setting that could not be used; the message names the key and its source.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -124,8 +140,9 @@ impl Config {
     /// Loads the layered configuration from the process environment.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
         let env = Env::prefixed("QUARRY_")
-            .filter(|key| key.as_str() != "config")
+            .filter(|key| !key.as_str().eq_ignore_ascii_case("config"))
             .map(|key| {
+                let key = key.as_str().to_ascii_lowercase();
                 let key = key.as_str();
                 SECTIONS
                     .iter()
@@ -147,7 +164,9 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        let figment = figment.merge(env).merge(Serialized::defaults(overrides));
+        let figment = figment
+            .merge(EnvVars(env))
+            .merge(Serialized::defaults(overrides));
         Self::extract(&figment)
     }
 

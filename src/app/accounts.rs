@@ -287,7 +287,7 @@ impl App {
         }
         let app = self.clone();
         let name = token.name.clone();
-        tokio::spawn(async move {
+        self.spawn_background(async move {
             let result = app
                 .write(move |tx| {
                     let Some(mut token) = tx.token(&name)? else {

@@ -9,6 +9,8 @@ mod error;
 
 use std::sync::Arc;
 
+use tokio_util::task::TaskTracker;
+
 pub use catalogue::Precondition;
 pub use error::AppError;
 
@@ -33,6 +35,8 @@ struct Inner {
     config: Config,
     store: Store,
     writer: Writer,
+    /// Work that outlives the request that started it; waited for on close.
+    background: TaskTracker,
     accounts: accounts::State,
 }
 
@@ -46,6 +50,7 @@ impl App {
                 config,
                 store,
                 writer,
+                background: TaskTracker::new(),
                 accounts: accounts::State::default(),
             }),
         })
@@ -59,10 +64,17 @@ impl App {
         &self.inner.writer
     }
 
-    /// Finishes queued writes and stops the writer; the store closes when the
-    /// last handle is dropped.
+    /// Waits for background work, finishes queued writes and stops the writer;
+    /// the store closes when the last handle is dropped.
     pub async fn close(&self) {
+        self.inner.background.close();
+        self.inner.background.wait().await;
         self.inner.writer.shutdown().await;
+    }
+
+    /// Runs `task` in the background; [`App::close`] waits for it.
+    fn spawn_background(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.inner.background.spawn(task);
     }
 
     /// Whether the store answers reads.

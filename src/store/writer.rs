@@ -240,3 +240,197 @@ fn commit_group(store: &Store, group: &mut [Job]) -> (Result<(), Arc<StoreError>
         Err(error) => (Err(Arc::new(error)), 0),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+    use std::sync::{Arc, Barrier};
+
+    use super::*;
+    use crate::domain::accounts::Actor;
+    use crate::domain::locations::{Location, LocationCode, LocationInput};
+    use crate::store::ChangeKind;
+
+    fn location(code: &str) -> Location {
+        Location::create(
+            LocationInput {
+                code: LocationCode::parse(code).unwrap(),
+                name: crate::domain::locations::LocationName::parse("Shelf").unwrap(),
+                active: true,
+            },
+            jiff::Timestamp::now(),
+        )
+    }
+
+    fn put(tx: &mut WriteTx, code: &str) -> Result<(), StoreError> {
+        tx.put_location(&location(code))?;
+        tx.append_change(ChangeKind::LocationCreated, code, &Actor::system(), None)?;
+        Ok(())
+    }
+
+    fn writer() -> (tempfile::TempDir, Store, Arc<Writer>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let writer = Arc::new(Writer::start(store.clone()).unwrap());
+        (dir, store, writer)
+    }
+
+    /// Submits a request that holds the writer inside its transaction until the
+    /// returned barrier is passed, and waits until it is running.
+    async fn hold(
+        writer: &Arc<Writer>,
+    ) -> (
+        Arc<Barrier>,
+        tokio::task::JoinHandle<Result<(), StoreError>>,
+    ) {
+        let gate = Arc::new(Barrier::new(2));
+        let (started, running) = oneshot::channel();
+        let held = gate.clone();
+        let task = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .write(move |tx| {
+                        let _ = started.send(());
+                        held.wait();
+                        put(tx, "FIRST")
+                    })
+                    .await
+            }
+        });
+        running.await.unwrap();
+        (gate, task)
+    }
+
+    /// Waits until `n` requests wait in the queue.
+    async fn queued(writer: &Writer, n: usize) {
+        while writer.queue.capacity() > QUEUE - n {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_queued_during_a_commit_share_the_next_commit() {
+        let (_dir, store, writer) = writer();
+        let (gate, first) = hold(&writer).await;
+        let waiting: Vec<_> = (0..50)
+            .map(|i| {
+                let writer = writer.clone();
+                tokio::spawn(async move { writer.write(move |tx| put(tx, &format!("L{i}"))).await })
+            })
+            .collect();
+        queued(&writer, 50).await;
+        tokio::task::spawn_blocking(move || gate.wait())
+            .await
+            .unwrap();
+        first.await.unwrap().unwrap();
+        for task in waiting {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(writer.stats().commits.load(Ordering::Relaxed), 2);
+        assert_eq!(writer.stats().requests.load(Ordering::Relaxed), 51);
+        assert_eq!(store.read().unwrap().last_seq().unwrap(), 1 + 51);
+    }
+
+    #[tokio::test]
+    async fn a_request_that_fails_its_checks_fails_alone() {
+        let (_dir, store, writer) = writer();
+        let tasks: Vec<_> = (0..10)
+            .map(|i| {
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    writer
+                        .write(move |tx| {
+                            if i == 3 {
+                                return Err(StoreError::Bug("refused"));
+                            }
+                            put(tx, &format!("L{i}"))
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let mut failed = 0;
+        for task in tasks {
+            if task.await.unwrap().is_err() {
+                failed += 1;
+            }
+        }
+        assert_eq!(failed, 1);
+        let tx = store.read().unwrap();
+        assert!(
+            tx.location(&LocationCode::parse("L3").unwrap())
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            tx.location(&LocationCode::parse("L4").unwrap())
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_that_fails_after_writing_takes_its_group_down_and_nothing_is_written() {
+        let (_dir, store, writer) = writer();
+        let (gate, first) = hold(&writer).await;
+        let good = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.write(|tx| put(tx, "GOOD")).await }
+        });
+        let bad = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .write(|tx| -> Result<(), StoreError> {
+                        put(tx, "HALF")?;
+                        Err(StoreError::Bug("failed after writing"))
+                    })
+                    .await
+            }
+        });
+        queued(&writer, 2).await;
+        tokio::task::spawn_blocking(move || gate.wait())
+            .await
+            .unwrap();
+        first.await.unwrap().unwrap();
+        let good = good.await.unwrap();
+        let bad = bad.await.unwrap();
+        assert!(matches!(bad, Err(StoreError::Bug(_))), "{bad:?}");
+        assert!(matches!(good, Err(StoreError::GroupAborted)), "{good:?}");
+        let tx = store.read().unwrap();
+        assert!(
+            tx.location(&LocationCode::parse("HALF").unwrap())
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            tx.location(&LocationCode::parse("GOOD").unwrap())
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .read()
+                .unwrap()
+                .find_change_log_gap()
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn shutdown_finishes_what_is_queued_and_refuses_what_comes_after() {
+        let (_dir, store, writer) = writer();
+        writer.write(|tx| put(tx, "BEFORE")).await.unwrap();
+        writer.shutdown().await;
+        let after = writer.write(|tx| put(tx, "AFTER")).await;
+        assert!(matches!(after, Err(StoreError::WriterStopped)));
+        let tx = store.read().unwrap();
+        assert!(
+            tx.location(&LocationCode::parse("BEFORE").unwrap())
+                .unwrap()
+                .is_some()
+        );
+    }
+}

@@ -1,0 +1,495 @@
+//! The `quarry` executable: help, configuration precedence, users and tokens,
+//! `check`, and what happens when it meets a running server.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use reqwest::StatusCode;
+
+use crate::helpers::sand;
+
+fn quarry(args: &[&str], envs: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_quarry"));
+    command
+        .args(args)
+        .env_remove("QUARRY_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn dir_arg(dir: &Path) -> String {
+    dir.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["user", "--help"],
+        vec!["user", "add", "--help"],
+        vec!["user", "list", "--help"],
+        vec!["user", "passwd", "--help"],
+        vec!["user", "disable", "--help"],
+        vec!["token", "--help"],
+        vec!["token", "create", "--help"],
+        vec!["token", "list", "--help"],
+        vec!["token", "revoke", "--help"],
+        vec!["config", "--help"],
+        vec!["config", "default", "--help"],
+        vec!["config", "show", "--help"],
+        vec!["check", "--help"],
+    ] {
+        let out = quarry(&args, &[], None);
+        assert!(out.status.success(), "{args:?}");
+        assert!(stdout(&out).contains("Usage:"), "{args:?}");
+    }
+}
+
+#[test]
+fn config_default_prints_the_documented_example() {
+    let out = quarry(&["config", "default"], &[], None);
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), quarry::config::EXAMPLE);
+}
+
+#[test]
+fn settings_come_from_defaults_then_file_then_environment_then_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("quarry.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:9001\"\ndata_dir = \"/from/file\"\n[shop]\nname = \"From file\"\ncurrency = \"GBP\"\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let show = |args: &[&str], envs: &[(&str, &str)]| {
+        let mut all = vec!["--config", file];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["config", "show"]);
+        let out = quarry(&all, envs, None);
+        assert!(out.status.success(), "{}", stderr(&out));
+        quarry::config::Config::from_toml(&stdout(&out)).unwrap()
+    };
+
+    let from_file = show(&[], &[]);
+    assert_eq!(from_file.shop.name, "From file");
+    assert_eq!(from_file.shop.currency, "GBP");
+    assert_eq!(from_file.data_dir, Path::new("/from/file"));
+    assert_eq!(from_file.log.level, "info", "defaults fill the rest");
+
+    let from_env = show(
+        &[],
+        &[
+            ("QUARRY_SHOP_NAME", "From env"),
+            ("QUARRY_DATA_DIR", "/from/env"),
+            ("QUARRY_LIMITS_BODY_BYTES", "2048"),
+        ],
+    );
+    assert_eq!(from_env.shop.name, "From env");
+    assert_eq!(from_env.shop.currency, "GBP");
+    assert_eq!(from_env.data_dir, Path::new("/from/env"));
+    assert_eq!(from_env.limits.body_bytes, 2048);
+
+    let from_flag = show(
+        &["--data-dir", "/from/flag"],
+        &[("QUARRY_DATA_DIR", "/from/env")],
+    );
+    assert_eq!(from_flag.data_dir, Path::new("/from/flag"));
+
+    // The config file can also come from QUARRY_CONFIG.
+    let out = quarry(&["config", "show"], &[("QUARRY_CONFIG", file)], None);
+    assert!(stdout(&out).contains("From file"));
+}
+
+#[test]
+fn an_unknown_key_or_bad_value_names_the_key_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[shop]\nnmae = \"typo\"\n").unwrap();
+    let out = quarry(
+        &["--config", file.to_str().unwrap(), "config", "show"],
+        &[],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("nmae") && err.contains("bad.toml"), "{err}");
+
+    std::fs::write(&file, "[shop]\ncurrency = \"euros\"\n").unwrap();
+    let out = quarry(
+        &["--config", file.to_str().unwrap(), "config", "show"],
+        &[],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("shop.currency") && err.contains("bad.toml"),
+        "{err}"
+    );
+
+    let out = quarry(&["config", "show"], &[("QUARRY_LOG_FORMAT", "xml")], None);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("QUARRY_LOG_FORMAT") || stderr(&out).contains("log.format"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn users_and_tokens_made_on_the_command_line_work_against_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir_arg(&dir.path().join("data"));
+    let out = quarry(
+        &[
+            "--data-dir",
+            &data,
+            "user",
+            "add",
+            "--username",
+            "Owner",
+            "--role",
+            "owner",
+            "--password-stdin",
+        ],
+        &[],
+        Some("a long owner password\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = quarry(
+        &[
+            "token",
+            "create",
+            "--name",
+            "ci",
+            "--role",
+            "staff",
+            "--expires-in",
+            "90d",
+            "--data-dir",
+            &data,
+        ],
+        &[],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = stdout(&out);
+    let secret = printed.lines().last().unwrap().to_owned();
+    assert!(
+        secret.starts_with("qry_") && !secret.contains(' '),
+        "{printed}"
+    );
+
+    let list = stdout(&quarry(&["--data-dir", &data, "token", "list"], &[], None));
+    assert!(list.contains("ci") && list.contains("staff") && list.contains("active"));
+    assert!(
+        !list.contains(&secret),
+        "token list must never show a secret"
+    );
+    let users = stdout(&quarry(&["--data-dir", &data, "user", "list"], &[], None));
+    assert!(users.contains("owner") && users.contains("active"));
+
+    let config = quarry::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("data"),
+        ..Default::default()
+    };
+    let server = quarry::http::start(config).await.unwrap();
+    let base = format!("http://{}", server.local_addr());
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{base}/api/v1/products"))
+        .bearer_auth(&secret)
+        .json(&sand("SAND-04"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    // While the server runs, writing commands refuse cleanly and change nothing.
+    let busy = quarry(&["--data-dir", &data, "token", "revoke", "ci"], &[], None);
+    assert!(!busy.status.success());
+    assert!(
+        stderr(&busy).contains("in use by another Quarry process"),
+        "{}",
+        stderr(&busy)
+    );
+    let still = client
+        .get(format!("{base}/api/v1/locations"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), StatusCode::OK);
+    server.shutdown().await.unwrap();
+
+    let out = quarry(&["--data-dir", &data, "token", "revoke", "ci"], &[], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = stdout(&quarry(&["--data-dir", &data, "token", "list"], &[], None));
+    assert!(list.contains("revoked"), "{list}");
+
+    let check = quarry(&["--data-dir", &data, "check"], &[], None);
+    assert!(check.status.success(), "{}", stdout(&check));
+    assert!(stdout(&check).contains("ok: no problems found"));
+}
+
+#[test]
+fn passwd_and_disable_revoke_the_users_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir_arg(dir.path());
+    let pw = Some("a long staff password\n");
+    let add = quarry(
+        &[
+            "--data-dir",
+            &data,
+            "user",
+            "add",
+            "--username",
+            "sam",
+            "--role",
+            "staff",
+            "--password-stdin",
+        ],
+        &[],
+        pw,
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    for name in ["t1", "t2"] {
+        let out = quarry(
+            &[
+                "--data-dir",
+                &data,
+                "token",
+                "create",
+                "--name",
+                name,
+                "--role",
+                "staff",
+                "--user",
+                "sam",
+            ],
+            &[],
+            None,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let out = quarry(
+        &[
+            "--data-dir",
+            &data,
+            "user",
+            "passwd",
+            "sam",
+            "--password-stdin",
+        ],
+        &[],
+        Some("another long password\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = stdout(&quarry(&["--data-dir", &data, "token", "list"], &[], None));
+    assert_eq!(list.matches("revoked").count(), 2, "{list}");
+
+    let out = quarry(
+        &[
+            "--data-dir",
+            &data,
+            "token",
+            "create",
+            "--name",
+            "t3",
+            "--role",
+            "staff",
+            "--user",
+            "sam",
+        ],
+        &[],
+        None,
+    );
+    assert!(out.status.success());
+    let out = quarry(&["--data-dir", &data, "user", "disable", "sam"], &[], None);
+    assert!(out.status.success());
+    let list = stdout(&quarry(&["--data-dir", &data, "token", "list"], &[], None));
+    assert_eq!(list.matches("revoked").count(), 3, "{list}");
+    let users = stdout(&quarry(&["--data-dir", &data, "user", "list"], &[], None));
+    assert!(users.contains("disabled"));
+    // A disabled user cannot get new tokens.
+    let out = quarry(
+        &[
+            "--data-dir",
+            &data,
+            "token",
+            "create",
+            "--name",
+            "t4",
+            "--role",
+            "staff",
+            "--user",
+            "sam",
+        ],
+        &[],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("disabled"));
+}
+
+#[test]
+#[allow(clippy::too_many_lines)] // a table of cases
+fn bad_command_line_input_is_refused_with_a_reason_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir_arg(dir.path());
+    let cases: [(&[&str], Option<&str>, &str); 6] = [
+        (
+            &[
+                "user",
+                "add",
+                "--username",
+                "bob",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            Some("long enough pw\n"),
+            "unknown role",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--username",
+                "bob smith",
+                "--role",
+                "staff",
+                "--password-stdin",
+            ],
+            Some("long enough pw\n"),
+            "--username",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--username",
+                "bob",
+                "--role",
+                "staff",
+                "--password-stdin",
+            ],
+            Some("short\n"),
+            "at least 8",
+        ),
+        (
+            &["user", "add", "--username", "bob", "--role", "staff"],
+            None,
+            "--password-stdin",
+        ),
+        (
+            &[
+                "token",
+                "create",
+                "--name",
+                "x",
+                "--role",
+                "staff",
+                "--expires-in",
+                "soon",
+            ],
+            None,
+            "--expires-in",
+        ),
+        (&["token", "revoke", "nothing"], None, "does not exist"),
+    ];
+    for (args, input, reason) in cases {
+        let mut all = vec!["--data-dir", &data];
+        all.extend_from_slice(args);
+        let out = quarry(&all, &[], input);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr(&out).contains(reason), "{args:?}: {}", stderr(&out));
+    }
+    let users = stdout(&quarry(&["--data-dir", &data, "user", "list"], &[], None));
+    assert_eq!(users.lines().count(), 1, "only the header: {users}");
+    let dup = quarry(
+        &[
+            "--data-dir",
+            &data,
+            "user",
+            "add",
+            "--username",
+            "bob",
+            "--role",
+            "staff",
+            "--password-stdin",
+        ],
+        &[],
+        Some("long enough pw\n"),
+    );
+    assert!(dup.status.success());
+    let dup = quarry(
+        &[
+            "--data-dir",
+            &data,
+            "user",
+            "add",
+            "--username",
+            "BOB",
+            "--role",
+            "staff",
+            "--password-stdin",
+        ],
+        &[],
+        Some("long enough pw\n"),
+    );
+    assert!(!dup.status.success());
+    assert!(stderr(&dup).contains("already exists"));
+}
+
+#[test]
+fn check_reports_a_problem_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = quarry(
+        &["--data-dir", &dir_arg(&dir.path().join("none")), "check"],
+        &[],
+        None,
+    );
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("no Quarry data file"),
+        "{}",
+        stderr(&missing)
+    );
+
+    // A file that is not a database at all.
+    std::fs::write(
+        dir.path().join(quarry::store::DB_FILE),
+        b"this is not a redb file",
+    )
+    .unwrap();
+    let garbage = quarry(&["--data-dir", &dir_arg(dir.path()), "check"], &[], None);
+    assert!(!garbage.status.success());
+}

@@ -1,0 +1,299 @@
+//! A running Quarry for one test, and a typed client for it.
+
+use std::path::Path;
+
+use jiff::Timestamp;
+use quarry::app::accounts::{TokenRequest, local};
+use quarry::config::Config;
+use quarry::domain::accounts::{Actor, ApiToken, Password, Role, TokenName, Username};
+use quarry::store::{ChangeKind, Store};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// Who a request is sent as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Anonymous,
+    Viewer,
+    Staff,
+    Owner,
+    /// A staff token past its expiry.
+    Expired,
+    /// A staff token that was revoked.
+    Revoked,
+    /// A staff token whose user was disabled.
+    DisabledUser,
+    /// Something that is not a token at all.
+    Garbage,
+}
+
+impl Who {
+    pub const ALL: [Who; 8] = [
+        Who::Anonymous,
+        Who::Viewer,
+        Who::Staff,
+        Who::Owner,
+        Who::Expired,
+        Who::Revoked,
+        Who::DisabledUser,
+        Who::Garbage,
+    ];
+}
+
+pub struct Tokens {
+    pub viewer: String,
+    pub staff: String,
+    pub owner: String,
+    pub expired: String,
+    pub revoked: String,
+    pub disabled_user: String,
+}
+
+/// A response, with its body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the standard error shape and returns (code, field).
+    pub fn error(&self) -> (String, Option<String>) {
+        let error = &self.body["error"];
+        assert!(
+            error["code"].is_string() && error["message"].is_string(),
+            "not an error body: {}",
+            self.text
+        );
+        (
+            error["code"].as_str().unwrap().to_owned(),
+            error["field"].as_str().map(str::to_owned),
+        )
+    }
+}
+
+pub struct TestApp {
+    pub _dir: TempDir,
+    pub config: Config,
+    pub server: Option<quarry::http::Server>,
+    pub base: String,
+    pub tokens: Tokens,
+    pub client: reqwest::Client,
+}
+
+/// Creates the test users and tokens directly in the store, as the CLI would.
+fn seed_accounts(data_dir: &Path) -> Tokens {
+    let store = Store::open(data_dir).unwrap();
+    let password = Password::parse("a long test password".into()).unwrap();
+    for (name, role) in [
+        ("owner", Role::Owner),
+        ("alice", Role::Staff),
+        ("gone", Role::Staff),
+    ] {
+        local::add_user(&store, Username::parse(name).unwrap(), role, &password).unwrap();
+    }
+    let token = |name: &str, role: Role, user: Option<&str>| {
+        local::create_token(
+            &store,
+            TokenRequest {
+                name: TokenName::parse(name).unwrap(),
+                role,
+                expires_at: None,
+                user: user.map(|u| Username::parse(u).unwrap()),
+            },
+        )
+        .unwrap()
+        .secret
+    };
+    let tokens = Tokens {
+        viewer: token("viewer", Role::Viewer, None),
+        staff: token("staff", Role::Staff, Some("alice")),
+        owner: token("owner", Role::Owner, Some("owner")),
+        revoked: token("revoked", Role::Staff, None),
+        disabled_user: token("gone", Role::Staff, Some("gone")),
+        expired: expired_token(&store),
+    };
+    local::revoke_token(&store, &TokenName::parse("revoked").unwrap()).unwrap();
+    local::disable_user(&store, &Username::parse("gone").unwrap()).unwrap();
+    tokens
+}
+
+/// A staff token that expired a minute ago, written as the store would hold it.
+fn expired_token(store: &Store) -> String {
+    let secret = quarry::auth::new_token();
+    let now = Timestamp::now();
+    let token = ApiToken {
+        name: TokenName::parse("expired").unwrap(),
+        role: Role::Staff,
+        hash: quarry::auth::token_hash(&secret),
+        user: None,
+        created_by: Actor::cli(),
+        created_at: now - jiff::SignedDuration::from_hours(2),
+        expires_at: Some(now - jiff::SignedDuration::from_mins(1)),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store
+        .write(|tx| -> Result<(), quarry::store::StoreError> {
+            tx.put_token(&token)?;
+            tx.append_change(ChangeKind::TokenCreated, "expired", &Actor::cli(), None)?;
+            Ok(())
+        })
+        .unwrap();
+    secret
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts Quarry with the default configuration changed by `configure`.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().join("data"),
+            ..Config::default()
+        };
+        configure(&mut config);
+        let data_dir = config.data_dir.clone();
+        let tokens = tokio::task::spawn_blocking(move || seed_accounts(&data_dir))
+            .await
+            .unwrap();
+        let server = quarry::http::start(config.clone()).await.unwrap();
+        let base = format!("http://{}", server.local_addr());
+        Self {
+            _dir: dir,
+            config,
+            server: Some(server),
+            base,
+            tokens,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Stops the server gracefully and starts it again on the same data dir.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let server = quarry::http::start(self.config.clone()).await.unwrap();
+        self.base = format!("http://{}", server.local_addr());
+        self.server = Some(server);
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.unwrap();
+        }
+    }
+
+    pub fn token(&self, who: Who) -> Option<&str> {
+        match who {
+            Who::Anonymous => None,
+            Who::Viewer => Some(&self.tokens.viewer),
+            Who::Staff => Some(&self.tokens.staff),
+            Who::Owner => Some(&self.tokens.owner),
+            Who::Expired => Some(&self.tokens.expired),
+            Who::Revoked => Some(&self.tokens.revoked),
+            Who::DisabledUser => Some(&self.tokens.disabled_user),
+            Who::Garbage => Some("qry_not-a-real-token"),
+        }
+    }
+
+    /// Sends a request; `body` goes as JSON.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        who: Who,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = self.token(who) {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, who: Who) -> Resp {
+        self.send(Method::GET, path, who, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, who: Who, body: &Value) -> Resp {
+        self.send(Method::POST, path, who, Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, who: Who, body: &Value) -> Resp {
+        self.send(Method::PATCH, path, who, Some(body), &[]).await
+    }
+
+    pub async fn put(&self, path: &str, who: Who, body: &Value) -> Resp {
+        self.send(Method::PUT, path, who, Some(body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str, who: Who) -> Resp {
+        self.send(Method::DELETE, path, who, None, &[]).await
+    }
+
+    /// Creates a product as staff and asserts it was created.
+    pub async fn create_product(&self, product: &Value) -> Resp {
+        let resp = self.post("/api/v1/products", Who::Staff, product).await;
+        assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.text);
+        resp
+    }
+
+    /// Creates a location as staff and asserts it was created.
+    pub async fn create_location(&self, code: &str, name: &str) -> Resp {
+        let resp = self
+            .post(
+                "/api/v1/locations",
+                Who::Staff,
+                &json!({"code": code, "name": name}),
+            )
+            .await;
+        assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.text);
+        resp
+    }
+}
+
+/// A complete product body with the given SKU.
+pub fn sand(sku: &str) -> Value {
+    json!({
+        "sku": sku,
+        "name": "Washed sand 0-4 mm",
+        "description": "Clean river sand for concrete and screed.",
+        "category": "Aggregates/Sand",
+        "tags": ["washed", "concrete"],
+        "attributes": {"grain_size": "0-4 mm"},
+        "unit": "t",
+        "density_kg_m3": "1600",
+        "price": "38.00",
+        "cost": "21.40",
+        "notes": "Supplier: Pit 3, call before noon",
+    })
+}

@@ -1,0 +1,9 @@
+//! Quarry's integration tests, in one binary (one link step): each starts the
+//! real server through `quarry::http::start`, on port 0, in a temporary data dir.
+
+mod access;
+mod catalogue;
+mod cli;
+mod helpers;
+mod locations;
+mod system;
