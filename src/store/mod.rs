@@ -474,3 +474,135 @@ fn decode<T: DeserializeOwned>(
         reason: e.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::catalogue::{Product, ProductInput};
+
+    fn product(sku: &str, category: &str, barcode: Option<&str>) -> Product {
+        let input: ProductInput = serde_json::from_value(serde_json::json!({
+            "sku": sku, "name": "Thing", "category": category, "unit": "pc",
+            "price": "1", "barcode": barcode,
+        }))
+        .unwrap();
+        Product::create(input.sku.clone().unwrap(), input, jiff::Timestamp::now())
+    }
+
+    fn save(store: &Store, p: &Product) {
+        store
+            .write(|tx| -> Result<(), StoreError> {
+                tx.put_product(p)?;
+                tx.append_change(
+                    ChangeKind::ProductCreated,
+                    p.sku.as_str(),
+                    &Actor::cli(),
+                    None,
+                )?;
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_new_store_records_its_schema_and_logs_its_creation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let tx = store.read().unwrap();
+        assert_eq!(tx.last_seq().unwrap(), 1);
+        assert_eq!(
+            tx.changes_after(0, 10).unwrap()[0].kind,
+            ChangeKind::StoreCreated
+        );
+        drop(tx);
+        drop(store);
+        // Reopening neither rewrites nor logs anything.
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.read().unwrap().last_seq().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_file_from_a_newer_quarry_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let tx = store.begin_write().unwrap();
+        tx.table(META)
+            .unwrap()
+            .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION + 1)
+            .unwrap();
+        tx.txn.commit().unwrap();
+        drop(store);
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(err, StoreError::SchemaTooNew { .. }), "{err}");
+        assert!(err.to_string().contains("newer Quarry"), "{err}");
+        assert!(check(dir.path()).is_err());
+    }
+
+    #[test]
+    fn a_second_process_on_the_same_file_is_told_it_is_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let _store = Store::open(dir.path()).unwrap();
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(err, StoreError::InUse { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_write_that_changes_records_without_logging_them_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let p = product("A-1", "Tools", None);
+        let result = store.write(|tx| tx.put_product(&p));
+        assert!(matches!(result, Err(StoreError::Bug(_))));
+        assert!(store.read().unwrap().product(&p.sku).unwrap().is_none());
+    }
+
+    #[test]
+    fn indexes_follow_barcode_and_category_changes_and_check_agrees() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut p = product("A-1", "Tools/Hand", Some("123"));
+        save(&store, &p);
+        p.barcode = Some(crate::domain::catalogue::Barcode::parse("456").unwrap());
+        p.category = crate::domain::catalogue::CategoryPath::parse("Tools/Power").unwrap();
+        save(&store, &p);
+        let tx = store.read().unwrap();
+        let old = crate::domain::catalogue::Barcode::parse("123").unwrap();
+        let new = crate::domain::catalogue::Barcode::parse("456").unwrap();
+        assert_eq!(tx.sku_by_barcode(&old).unwrap(), None);
+        assert_eq!(tx.sku_by_barcode(&new).unwrap(), Some(p.sku.clone()));
+        let hand = ProductQuery {
+            category: Some("tools/hand".into()),
+            limit: 10,
+            ..Default::default()
+        };
+        assert!(tx.products_page(&hand).unwrap().items.is_empty());
+        let power = ProductQuery {
+            category: Some("tools".into()),
+            limit: 10,
+            ..Default::default()
+        };
+        assert_eq!(tx.products_page(&power).unwrap().items.len(), 1);
+        drop(tx);
+        drop(store);
+        let report = check(dir.path()).unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert_eq!(report.last_seq, 3);
+    }
+
+    #[test]
+    fn check_finds_an_index_that_disagrees_with_its_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        save(&store, &product("A-1", "Tools", Some("123")));
+        let tx = store.begin_write().unwrap();
+        tx.table(PRODUCTS_BY_BARCODE)
+            .unwrap()
+            .remove("123")
+            .unwrap();
+        tx.txn.commit().unwrap();
+        drop(store);
+        let report = check(dir.path()).unwrap();
+        assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
+        assert!(report.problems[0].contains("barcode 123"));
+    }
+}
