@@ -65,8 +65,9 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Verify the store (integrity, schema version, change log, indexes); exits
-    /// non-zero with a report when something is wrong.
+    /// Verify the store (integrity, schema version, change log, indexes, and that
+    /// every stock level equals the sum of its ledger); exits non-zero with a
+    /// report when something is wrong.
     Check,
 }
 
@@ -391,6 +392,10 @@ fn check(config: &Config) -> anyhow::Result<ExitCode> {
     println!(
         "records:         {} products, {} locations, {} users, {} tokens",
         report.products, report.locations, report.users, report.tokens
+    );
+    println!(
+        "stock ledger:    {} movements; every level checked against their sum",
+        report.movements
     );
     if report.problems.is_empty() {
         println!("ok: no problems found");

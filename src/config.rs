@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub const EXAMPLE: &str = include_str!("../config.example.toml");
 
 /// Sections of the file; `QUARRY_SHOP_NAME` sets `shop.name`.
-const SECTIONS: [&str; 3] = ["shop", "log", "limits"];
+const SECTIONS: [&str; 4] = ["shop", "stock", "log", "limits"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -27,8 +27,33 @@ pub struct Config {
     /// used in links Quarry prints or sends.
     pub public_base_url: Option<String>,
     pub shop: ShopConfig,
+    pub stock: StockConfig,
     pub log: LogConfig,
     pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StockConfig {
+    /// What anonymous visitors see of stock: `exact` quantities, a `bucket`
+    /// (in stock / low / out), or nothing (`hidden`).
+    pub public_availability: PublicAvailability,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PublicAvailability {
+    Exact,
+    Bucket,
+    Hidden,
+}
+
+impl Default for StockConfig {
+    fn default() -> Self {
+        Self {
+            public_availability: PublicAvailability::Bucket,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +99,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./quarry-data"),
             public_base_url: None,
             shop: ShopConfig::default(),
+            stock: StockConfig::default(),
             log: LogConfig::default(),
             limits: LimitsConfig::default(),
         }

@@ -6,9 +6,12 @@ pub mod accounts;
 pub mod catalogue;
 pub mod cursor;
 mod error;
+pub mod events;
+pub mod ledger;
 
 use std::sync::Arc;
 
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use catalogue::Precondition;
@@ -37,6 +40,8 @@ struct Inner {
     writer: Writer,
     /// Work that outlives the request that started it; waited for on close.
     background: TaskTracker,
+    /// Cancelled at shutdown: ends live event streams.
+    shutdown: CancellationToken,
     accounts: accounts::State,
 }
 
@@ -51,6 +56,7 @@ impl App {
                 store,
                 writer,
                 background: TaskTracker::new(),
+                shutdown: CancellationToken::new(),
                 accounts: accounts::State::default(),
             }),
         })
@@ -67,9 +73,15 @@ impl App {
     /// Waits for background work, finishes queued writes and stops the writer;
     /// the store closes when the last handle is dropped.
     pub async fn close(&self) {
+        self.begin_shutdown();
         self.inner.background.close();
         self.inner.background.wait().await;
         self.inner.writer.shutdown().await;
+    }
+
+    /// Tells long-lived work (event streams) to end.
+    pub fn begin_shutdown(&self) {
+        self.inner.shutdown.cancel();
     }
 
     /// Runs `task` in the background; [`App::close`] waits for it.

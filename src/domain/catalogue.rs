@@ -9,8 +9,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
+use super::InvalidValue;
+use super::locations::LocationCode;
 use super::text::{parse_code, parse_decimal, parse_text};
-use super::{InvalidValue, units::Unit};
+use super::units::{Quantity, Unit};
 
 /// Declares a string newtype that can only hold a value its parser accepted, and
 /// that (de)serializes as a plain string.
@@ -23,8 +25,8 @@ macro_rules! string_type {
         pub struct $name(String);
 
         impl $name {
-            pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-                let parse: fn(&str) -> Result<String, InvalidValue> = $parse;
+            pub fn parse(raw: &str) -> Result<Self, $crate::domain::InvalidValue> {
+                let parse: fn(&str) -> Result<String, $crate::domain::InvalidValue> = $parse;
                 parse(raw).map(Self)
             }
 
@@ -34,7 +36,7 @@ macro_rules! string_type {
         }
 
         impl TryFrom<String> for $name {
-            type Error = InvalidValue;
+            type Error = $crate::domain::InvalidValue;
             fn try_from(raw: String) -> Result<Self, Self::Error> {
                 Self::parse(&raw)
             }
@@ -290,6 +292,16 @@ pub struct Product {
     /// Staff only: internal notes.
     pub notes: LongText,
     pub active: bool,
+    /// Whether it may be shipped or reserved beyond what is available.
+    #[serde(default)]
+    pub allow_backorder: bool,
+    /// Staff only: below this total available, the product is reported low.
+    #[serde(default)]
+    pub reorder_point: Option<Quantity>,
+    /// Staff only: reorder points of single locations.
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, Quantity>)]
+    pub reorder_points: BTreeMap<LocationCode, Quantity>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -312,6 +324,7 @@ pub struct PublicProduct {
     pub barcode: Option<Barcode>,
     pub price: Money,
     pub active: bool,
+    pub allow_backorder: bool,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -333,6 +346,7 @@ impl From<&Product> for PublicProduct {
             barcode: p.barcode.clone(),
             price: p.price,
             active: p.active,
+            allow_backorder: p.allow_backorder,
             created_at: p.created_at,
             updated_at: p.updated_at,
             version: p.version,
@@ -366,6 +380,13 @@ pub struct ProductInput {
     pub notes: LongText,
     #[serde(default = "yes")]
     pub active: bool,
+    #[serde(default)]
+    pub allow_backorder: bool,
+    #[serde(default)]
+    pub reorder_point: Option<Quantity>,
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, Quantity>)]
+    pub reorder_points: BTreeMap<LocationCode, Quantity>,
 }
 
 fn yes() -> bool {
@@ -396,6 +417,12 @@ pub struct ProductPatch {
     pub cost: Option<Option<Money>>,
     pub notes: Option<LongText>,
     pub active: Option<bool>,
+    pub allow_backorder: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub reorder_point: Option<Option<Quantity>>,
+    #[schema(value_type = Option<BTreeMap<String, Quantity>>)]
+    pub reorder_points: Option<BTreeMap<LocationCode, Quantity>>,
 }
 
 /// Tells a field that is present (even as `null`) from one that is absent.
@@ -409,6 +436,14 @@ where
 }
 
 impl Product {
+    /// The reorder point of one location: its own, else the product's.
+    pub fn reorder_point_at(&self, location: &LocationCode) -> Option<Quantity> {
+        self.reorder_points
+            .get(location)
+            .copied()
+            .or(self.reorder_point)
+    }
+
     /// A new product, version 1.
     pub fn create(sku: Sku, input: ProductInput, now: Timestamp) -> Self {
         Self {
@@ -425,6 +460,9 @@ impl Product {
             cost: input.cost,
             notes: input.notes,
             active: input.active,
+            allow_backorder: input.allow_backorder,
+            reorder_point: input.reorder_point,
+            reorder_points: input.reorder_points,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -456,6 +494,9 @@ impl Product {
             cost,
             notes,
             active,
+            allow_backorder,
+            reorder_point,
+            reorder_points,
         } = patch;
         set(&mut next.name, name);
         set(&mut next.description, description);
@@ -469,6 +510,9 @@ impl Product {
         set(&mut next.cost, cost);
         set(&mut next.notes, notes);
         set(&mut next.active, active);
+        set(&mut next.allow_backorder, allow_backorder);
+        set(&mut next.reorder_point, reorder_point);
+        set(&mut next.reorder_points, reorder_points);
         self.bumped(next, now)
     }
 

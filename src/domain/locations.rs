@@ -4,7 +4,6 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::InvalidValue;
 use super::catalogue::string_type;
 use super::text::{parse_code, parse_text};
 
@@ -89,6 +88,7 @@ impl Location {
 
 #[cfg(test)]
 mod tests {
+    use super::super::InvalidValue;
     use super::*;
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod catalogue;
+pub mod ledger;
 pub mod locations;
 pub mod text;
 pub mod units;

@@ -12,6 +12,74 @@ use super::error::ApiError;
 use crate::app::{App, Precondition, Principal};
 use crate::domain::accounts::Role;
 
+/// A JSON body and the fingerprint of the request (SHA-256 of its method, path
+/// and body), for `Idempotency-Key`.
+pub struct FingerprintedJson<T>(pub T, pub String);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FingerprintedJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use sha2::{Digest, Sha256};
+        check_json_content_type(&req)?;
+        let mut hasher = Sha256::new();
+        hasher.update(req.method().as_str().as_bytes());
+        hasher.update(b" ");
+        hasher.update(req.uri().path().as_bytes());
+        hasher.update(b"\n");
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|r| body_rejection(&r))?;
+        hasher.update(&bytes);
+        let value = parse_json(&bytes)?;
+        Ok(Self(value, crate::auth::hex(&hasher.finalize())))
+    }
+}
+
+/// The `Idempotency-Key` header, if sent.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.headers.get("idempotency-key") {
+            None => Ok(Self(None)),
+            Some(value) => value
+                .to_str()
+                .map(|v| Self(Some(v.to_owned())))
+                .map_err(|_| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_request",
+                        "Idempotency-Key must be visible ASCII",
+                    )
+                    .with_field("Idempotency-Key")
+                }),
+        }
+    }
+}
+
+fn check_json_content_type(req: &Request) -> Result<(), ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with `Content-Type: application/json`",
+        )
+        .with_field("Content-Type"))
+    }
+}
+
 /// A JSON request body: must be declared as JSON, fit the body limit (413), be
 /// well-formed (400) and match the expected shape with no unknown fields (422,
 /// naming the field).
@@ -21,21 +89,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase())
-            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
-        if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as JSON with `Content-Type: application/json`",
-            )
-            .with_field("Content-Type"));
-        }
+        check_json_content_type(&req)?;
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|r| body_rejection(&r))?;

@@ -5,6 +5,7 @@
 mod catalogue;
 pub mod error;
 pub mod extract;
+mod ledger;
 mod system;
 
 use std::future::Future;
@@ -44,6 +45,7 @@ use error::ApiError;
     tags(
         (name = "catalogue", description = "Products"),
         (name = "locations", description = "Warehouses, yards and shelves"),
+        (name = "stock", description = "The stock ledger, levels and live events"),
         (name = "system", description = "Health and this document"),
         (name = "ui", description = "The embedded web UI"),
     ),
@@ -76,7 +78,13 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
             catalogue::list_locations,
             catalogue::create_location
         ))
-        .routes(routes!(catalogue::get_location, catalogue::patch_location));
+        .routes(routes!(catalogue::get_location, catalogue::patch_location))
+        .routes(routes!(ledger::list_movements, ledger::book_movement))
+        .routes(routes!(ledger::get_movement))
+        .routes(routes!(ledger::reverse_movement))
+        .routes(routes!(ledger::list_stock))
+        .routes(routes!(ledger::product_stock))
+        .routes(routes!(ledger::events));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(system::openapi))
@@ -222,6 +230,7 @@ impl Server {
     /// Stops accepting connections, lets requests in flight finish, then lets
     /// the writer commit what is queued and closes the store.
     pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.app.begin_shutdown();
         let _ = self.stop.send(());
         let served = self.task.await;
         self.app.close().await;

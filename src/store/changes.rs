@@ -15,6 +15,12 @@ use crate::domain::accounts::Actor;
 pub enum ChangeKind {
     #[serde(rename = "store.created")]
     StoreCreated,
+    #[serde(rename = "store.migrated")]
+    StoreMigrated,
+    #[serde(rename = "movement.booked")]
+    MovementBooked,
+    #[serde(rename = "level.changed")]
+    LevelChanged,
     #[serde(rename = "product.created")]
     ProductCreated,
     #[serde(rename = "product.updated")]

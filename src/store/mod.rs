@@ -8,6 +8,7 @@
 mod accounts;
 mod catalogue;
 pub mod changes;
+mod ledger;
 pub mod tables;
 mod writer;
 
@@ -24,12 +25,14 @@ use serde::de::DeserializeOwned;
 
 pub use catalogue::{Page, ProductCursor, ProductQuery};
 pub use changes::{Change, ChangeKind};
+pub use ledger::{LevelQuery, MovementQuery, Remembered};
 pub use writer::{Writer, WriterStats};
 
 use crate::domain::accounts::Actor;
 use tables::{
-    CHANGES, LOCATIONS, META, PRODUCTS, PRODUCTS_BY_BARCODE, PRODUCTS_BY_CATEGORY, SCHEMA_VERSION,
-    SCHEMA_VERSION_KEY, TOKENS, TOKENS_BY_HASH, USERS,
+    CHANGES, IDEMPOTENCY, LEVELS, LOCATIONS, META, MOVEMENTS, MOVEMENTS_BY_LOCATION,
+    MOVEMENTS_BY_REFERENCE, MOVEMENTS_BY_SKU, PRODUCTS, PRODUCTS_BY_BARCODE, PRODUCTS_BY_CATEGORY,
+    REVERSALS, SCHEMA_VERSION, SCHEMA_VERSION_KEY, TOKENS, TOKENS_BY_HASH, USERS,
 };
 
 /// The name of the database file inside the data dir.
@@ -138,9 +141,22 @@ impl Store {
                     supported: SCHEMA_VERSION,
                 })
             }
-            Some(_) => {
+            Some(SCHEMA_VERSION) => {
                 tx.abort();
                 Ok(())
+            }
+            Some(older) => {
+                // Every change so far only added tables.
+                create_tables(&tx)?;
+                tx.writes += 1;
+                tx.table(META)?.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
+                tx.append_change(
+                    ChangeKind::StoreMigrated,
+                    "",
+                    &Actor::system(),
+                    Some(serde_json::json!({ "from": older, "to": SCHEMA_VERSION })),
+                )?;
+                tx.commit()
             }
             None => {
                 create_tables(&tx)?;
@@ -216,6 +232,13 @@ fn create_tables(tx: &WriteTx) -> Result<(), StoreError> {
     tx.table(USERS)?;
     tx.table(TOKENS)?;
     tx.table(TOKENS_BY_HASH)?;
+    tx.table(MOVEMENTS)?;
+    tx.txn.open_table(MOVEMENTS_BY_SKU)?;
+    tx.txn.open_table(MOVEMENTS_BY_LOCATION)?;
+    tx.txn.open_table(MOVEMENTS_BY_REFERENCE)?;
+    tx.table(REVERSALS)?;
+    tx.table(LEVELS)?;
+    tx.table(IDEMPOTENCY)?;
     Ok(())
 }
 
@@ -229,6 +252,7 @@ pub struct CheckReport {
     pub locations: u64,
     pub users: u64,
     pub tokens: u64,
+    pub movements: u64,
 }
 
 /// Verifies the store in `data_dir` without changing it: redb's own integrity
@@ -275,6 +299,8 @@ pub fn check(data_dir: &Path) -> Result<CheckReport, StoreError> {
     }
     report.problems.extend(tx.check_catalogue_indexes()?);
     report.problems.extend(tx.check_token_index()?);
+    report.problems.extend(tx.check_levels()?);
+    report.movements = tx.movement_count()?;
     report.products = tx.table(PRODUCTS)?.len()?;
     report.locations = tx.table(LOCATIONS)?.len()?;
     report.users = tx.table(USERS)?.len()?;

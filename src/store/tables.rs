@@ -6,7 +6,8 @@ use redb::TableDefinition;
 
 /// Raised whenever a table is added, removed or changes its key or value shape.
 /// A file with a newer version than this binary knows is refused.
-pub const SCHEMA_VERSION: u64 = 1;
+/// Version 2 added the stock ledger tables; opening a version-1 file creates them.
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// `schema_version`, and other single values about the file itself.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -37,6 +38,31 @@ pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
 
 /// SHA-256 of a token's secret (hex) → token name: finds the token of a request.
 pub const TOKENS_BY_HASH: TableDefinition<&str, &str> = TableDefinition::new("tokens_by_hash");
+
+/// Movement id → movement: the append-only stock ledger.
+pub const MOVEMENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("movements");
+
+/// (SKU, movement id) → (): a product's history.
+pub const MOVEMENTS_BY_SKU: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("movements_by_sku");
+
+/// (location code, movement id) → (): a location's history.
+pub const MOVEMENTS_BY_LOCATION: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("movements_by_location");
+
+/// (reference, movement id) → (): the movements of a delivery note or order.
+pub const MOVEMENTS_BY_REFERENCE: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("movements_by_reference");
+
+/// Reversed movement id → id of the movement reversing it (at most one).
+pub const REVERSALS: TableDefinition<u64, u64> = TableDefinition::new("reversals");
+
+/// (SKU, location code) → level (`on_hand`, `reserved`): always the sum of the
+/// ledger for that pair.
+pub const LEVELS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("levels");
+
+/// Caller and `Idempotency-Key` → the request's fingerprint and first answer.
+pub const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
 
 /// The key in [`META`] that holds the schema version.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";

@@ -297,3 +297,139 @@ pub fn sand(sku: &str) -> Value {
         "notes": "Supplier: Pit 3, call before noon",
     })
 }
+
+/// One server-sent event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sse {
+    pub id: u64,
+    pub event: String,
+    pub data: Value,
+}
+
+/// An open event stream.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    /// The next event, skipping keep-alive comments; `None` on timeout or end.
+    pub async fn next(&mut self, wait: std::time::Duration) -> Option<Sse> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut id = None;
+                let mut event = String::new();
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id: ") {
+                        id = v.parse().ok();
+                    } else if let Some(v) = line.strip_prefix("event: ") {
+                        event = v.to_owned();
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        data.push_str(v);
+                    }
+                }
+                if let Some(id) = id {
+                    return Some(Sse {
+                        id,
+                        event,
+                        data: serde_json::from_str(&data).unwrap_or(Value::Null),
+                    });
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await;
+            match chunk {
+                Ok(Ok(Some(bytes))) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Collects events until `n` arrived or `wait` passed without one.
+    pub async fn take(&mut self, n: usize, wait: std::time::Duration) -> Vec<Sse> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            match self.next(wait).await {
+                Some(event) => out.push(event),
+                None => break,
+            }
+        }
+        out
+    }
+}
+
+impl TestApp {
+    /// Sends a request and returns once the headers are in, without the body.
+    pub async fn send_head(&self, method: Method, path: &str, who: Who) -> (StatusCode, HeaderMap) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = self.token(who) {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        (response.status(), response.headers().clone())
+    }
+
+    /// Opens `/api/v1/events` (with `Last-Event-ID` when given).
+    pub async fn events(&self, who: Who, last_event_id: Option<u64>) -> EventStream {
+        let mut request = self.client.get(format!("{}/api/v1/events", self.base));
+        if let Some(token) = self.token(who) {
+            request = request.bearer_auth(token);
+        }
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id.to_string());
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        EventStream {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// Books a movement as staff and asserts it was booked.
+    pub async fn book(&self, movement: &Value) -> Resp {
+        let resp = self.post("/api/v1/movements", Who::Staff, movement).await;
+        assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.text);
+        resp
+    }
+
+    /// The stock row of `sku` at `location` as (`on_hand`, reserved, available).
+    pub async fn level(&self, sku: &str, location: &str) -> (String, String, String) {
+        let resp = self
+            .get(
+                &format!("/api/v1/stock?sku={sku}&location={location}"),
+                Who::Viewer,
+            )
+            .await;
+        assert_eq!(resp.status, StatusCode::OK, "{}", resp.text);
+        match resp.body["items"].as_array().unwrap().first() {
+            Some(row) => (
+                row["on_hand"].as_str().unwrap().to_owned(),
+                row["reserved"].as_str().unwrap().to_owned(),
+                row["available"].as_str().unwrap().to_owned(),
+            ),
+            None => ("0".into(), "0".into(), "0".into()),
+        }
+    }
+
+    /// A product and the locations YARD and WH1, ready for stock.
+    pub async fn stock_setup(&self) {
+        self.create_product(&sand("SAND-04")).await;
+        self.create_location("YARD", "Main yard").await;
+        self.create_location("WH1", "Warehouse 1").await;
+    }
+}
+
+/// A one-line movement.
+pub fn movement(kind: &str, location: &str, sku: &str, quantity: &str) -> Value {
+    json!({"kind": kind, "location": location, "lines": [{"sku": sku, "quantity": quantity}]})
+}

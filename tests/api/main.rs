@@ -4,6 +4,8 @@
 mod access;
 mod catalogue;
 mod cli;
+mod events;
 mod helpers;
 mod locations;
+mod stock;
 mod system;

@@ -1,0 +1,755 @@
+//! Stock use cases: booking movements (with idempotency), reversing them, and
+//! reading levels and history. Every booking checks all its lines against the
+//! levels inside its transaction, then writes the movement, the new levels and
+//! their change-log entries together.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::catalogue::Listing;
+use super::{App, AppError, Principal, cursor};
+use crate::config::PublicAvailability;
+use crate::domain::accounts::{Actor, Role};
+use crate::domain::catalogue::{Density, Product, Sku};
+use crate::domain::ledger::{
+    self, Availability, Draft, Level, Line, MAX_LINES, Movement, MovementInput, MovementKind,
+    Place, StockError,
+};
+use crate::domain::locations::LocationCode;
+use crate::domain::units::{Quantity, convert};
+use crate::store::{ChangeKind, LevelQuery, MovementQuery, ReadTx, Remembered, WriteTx};
+
+/// A request's `Idempotency-Key`, scoped to its caller, and the fingerprint of
+/// its method, path and body.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+impl Idempotency {
+    /// Checks the header value: 1–255 visible ASCII characters.
+    pub fn new(caller: &Principal, key: &str, fingerprint: String) -> Result<Self, AppError> {
+        if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(AppError::bad_request(
+                Some("Idempotency-Key"),
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            ));
+        }
+        Ok(Self {
+            key: format!("{}|{key}", caller.actor),
+            fingerprint,
+        })
+    }
+}
+
+/// The answer to a request that may be a retry.
+#[derive(Debug, Clone)]
+pub enum Answer<T> {
+    /// Done now.
+    Fresh(T),
+    /// Done before: the first answer, as it was.
+    Replayed {
+        status: u16,
+        body: serde_json::Value,
+    },
+}
+
+/// Runs `f` unless `idempotency` says it already ran, and remembers its
+/// answer (status 201) in the same transaction.
+fn once<T: Serialize>(
+    tx: &mut WriteTx,
+    idempotency: Option<&Idempotency>,
+    f: impl FnOnce(&mut WriteTx) -> Result<T, AppError>,
+) -> Result<Answer<T>, AppError> {
+    let Some(idem) = idempotency else {
+        return f(tx).map(Answer::Fresh);
+    };
+    if let Some(first) = tx.remembered(&idem.key)? {
+        if first.fingerprint != idem.fingerprint {
+            return Err(AppError::Invalid {
+                field: "Idempotency-Key".into(),
+                reason: "was already used for a different request; use a new key".into(),
+            });
+        }
+        return Ok(Answer::Replayed {
+            status: first.status,
+            body: first.body,
+        });
+    }
+    let value = f(tx)?;
+    let body = serde_json::to_value(&value).expect("answers serialize");
+    tx.remember(
+        &idem.key,
+        &Remembered {
+            fingerprint: idem.fingerprint.clone(),
+            status: 201,
+            body,
+            at: Timestamp::now(),
+        },
+    )?;
+    Ok(Answer::Fresh(value))
+}
+
+fn line_field(i: usize, name: &str) -> String {
+    format!("lines[{i}].{name}")
+}
+
+/// Checks a location named in a movement: it must exist and, for new stock
+/// work, be active.
+fn usable_location(
+    tx: &WriteTx,
+    code: &LocationCode,
+    field: &str,
+    must_be_active: bool,
+) -> Result<(), AppError> {
+    match tx.location(code)? {
+        None => Err(AppError::invalid(
+            field,
+            format!("there is no location {code}"),
+        )),
+        Some(l) if must_be_active && !l.active => Err(AppError::invalid(
+            field,
+            format!("location {code} is inactive"),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Checks one line and converts its quantity into the product's stock unit.
+fn prepare_line(
+    tx: &WriteTx,
+    kind: MovementKind,
+    i: usize,
+    line: ledger::LineInput,
+) -> Result<(Line, Product), AppError> {
+    let product = tx.product(&line.sku)?.ok_or_else(|| {
+        AppError::invalid(
+            line_field(i, "sku"),
+            format!("there is no product {}", line.sku),
+        )
+    })?;
+    let adjust = kind == MovementKind::Adjust;
+    let invalid = |field: &str, reason: &str| Err(AppError::invalid(line_field(i, field), reason));
+    let (entered, counted) = match (line.quantity, line.counted) {
+        (Some(q), None) if adjust && q.value().is_zero() => {
+            return invalid("quantity", "a change of zero changes nothing");
+        }
+        (Some(q), None) if !adjust && !q.is_positive() => {
+            return invalid("quantity", "must be greater than zero");
+        }
+        (Some(q), None) => (q, None),
+        (None, Some(c)) if adjust && c.value() < Decimal::ZERO => {
+            return invalid("counted", "must not be negative");
+        }
+        (None, Some(c)) if adjust => (c, Some(c)),
+        (None, Some(_)) => return invalid("counted", "is only for adjust; use `quantity`"),
+        (Some(_), Some(_)) => return invalid("counted", "give `quantity` or `counted`, not both"),
+        (None, None) => return invalid("quantity", "is required"),
+    };
+    if adjust && line.reason.is_none() {
+        return invalid("reason", "an adjustment needs a reason");
+    }
+    let unit = line.unit.unwrap_or(product.unit);
+    let converted = convert(
+        entered.value(),
+        unit,
+        product.unit,
+        product.density_kg_m3.map(Density::kg_per_m3),
+        product.sku.as_str(),
+    )
+    .map_err(|e| AppError::invalid(line_field(i, "unit"), e))?;
+    let converted =
+        Quantity::new(converted).map_err(AppError::field(&line_field(i, "quantity")))?;
+    if !entered.value().is_zero() && converted.value().is_zero() {
+        return Err(AppError::invalid(
+            line_field(i, "quantity"),
+            format!("{entered} {unit} is too small to book in {}", product.unit),
+        ));
+    }
+    let line = Line {
+        sku: product.sku.clone(),
+        // A counted adjust's change is worked out against the level when booked.
+        quantity: converted,
+        unit: product.unit,
+        entered: (unit != product.unit).then_some(ledger::Entered {
+            quantity: entered,
+            unit,
+        }),
+        counted: counted.map(|_| converted),
+        reason: line.reason,
+    };
+    Ok((line, product))
+}
+
+/// Turns a request into a draft: checks its shape, its locations and products,
+/// and converts every quantity into the product's stock unit.
+fn prepare(tx: &WriteTx, input: MovementInput) -> Result<(Draft, Vec<Product>), AppError> {
+    let place = match (input.kind, input.location, input.from, input.to) {
+        (MovementKind::Transfer, None, Some(from), Some(to)) => {
+            if from == to {
+                return Err(AppError::invalid("to", "must differ from `from`"));
+            }
+            usable_location(tx, &from, "from", true)?;
+            usable_location(tx, &to, "to", true)?;
+            Place::Between { from, to }
+        }
+        (MovementKind::Transfer, ..) => {
+            return Err(AppError::invalid(
+                "from",
+                "a transfer needs `from` and `to` (and no `location`)",
+            ));
+        }
+        (_, Some(location), None, None) => {
+            usable_location(tx, &location, "location", true)?;
+            Place::At { location }
+        }
+        (kind, ..) => {
+            return Err(AppError::invalid(
+                "location",
+                format!("a {kind} needs `location` (and no `from` or `to`)"),
+            ));
+        }
+    };
+    if input.lines.is_empty() {
+        return Err(AppError::invalid("lines", "must have at least one line"));
+    }
+    if input.lines.len() > MAX_LINES {
+        return Err(AppError::invalid(
+            "lines",
+            format!("may have at most {MAX_LINES} lines"),
+        ));
+    }
+    let mut lines = Vec::with_capacity(input.lines.len());
+    let mut products = Vec::with_capacity(input.lines.len());
+    for (i, line) in input.lines.into_iter().enumerate() {
+        let (line, product) = prepare_line(tx, input.kind, i, line)?;
+        lines.push(line);
+        products.push(product);
+    }
+    let draft = Draft {
+        kind: input.kind,
+        place,
+        reference: input.reference,
+        note: input.note,
+        lines,
+        reverses: None,
+    };
+    Ok((draft, products))
+}
+
+fn stock_error(i: usize, sku: &Sku, location: &LocationCode, error: &StockError) -> AppError {
+    let code = match error {
+        StockError::InsufficientStock { .. } => "insufficient_stock",
+        StockError::InsufficientReserved { .. } => "insufficient_reserved",
+        StockError::NegativeOnHand { .. } => "negative_stock",
+    };
+    AppError::Conflict {
+        code,
+        field: Some(line_field(i, "quantity")),
+        message: format!(
+            "line {} ({sku} at {location}): {error}; nothing was booked",
+            i + 1
+        ),
+    }
+}
+
+/// Checks every line of `draft` against the levels and books it: the movement,
+/// its levels and its change-log entries.
+fn book(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    mut draft: Draft,
+    products: &[Product],
+) -> Result<Movement, AppError> {
+    let backorder: BTreeMap<&Sku, bool> = products
+        .iter()
+        .map(|p| (&p.sku, p.allow_backorder))
+        .collect();
+    let mut levels: BTreeMap<(Sku, LocationCode), Level> = BTreeMap::new();
+    // A counted adjust becomes the change from the level at that point.
+    if draft.kind == MovementKind::Adjust
+        && let Place::At { location } = &draft.place
+    {
+        for line in &mut draft.lines {
+            if let Some(counted) = line.counted {
+                let key = (line.sku.clone(), location.clone());
+                let level = match levels.get(&key) {
+                    Some(level) => *level,
+                    None => tx.level(&line.sku, location)?,
+                };
+                line.quantity = Quantity::new((counted.value() - level.on_hand).normalize())
+                    .map_err(AppError::field("quantity"))?;
+                let mut next = level;
+                next.on_hand = counted.value();
+                levels.insert(key, next);
+            }
+        }
+        levels.clear();
+    }
+    for effect in draft.effects() {
+        let key = (effect.sku.clone(), effect.location.clone());
+        let level = match levels.get(&key) {
+            Some(level) => *level,
+            None => tx.level(&effect.sku, &effect.location)?,
+        };
+        let allow = backorder.get(&effect.sku).copied().unwrap_or(false);
+        let next = ledger::apply(level, &effect, allow)
+            .map_err(|e| stock_error(effect.line, &effect.sku, &effect.location, &e))?;
+        levels.insert(key, next);
+    }
+    // Every check passed: write.
+    let now = Timestamp::now();
+    let at = tx.last_movement_at()?.map_or(now, |last| last.max(now));
+    let id = tx.next_movement_id()?;
+    let seq = tx.append_change(
+        ChangeKind::MovementBooked,
+        &id.to_string(),
+        actor,
+        Some(serde_json::json!({ "id": id, "kind": draft.kind })),
+    )?;
+    let movement = Movement {
+        id,
+        seq,
+        at,
+        kind: draft.kind,
+        place: draft.place,
+        reference: draft.reference,
+        note: draft.note,
+        actor: actor.clone(),
+        lines: draft.lines,
+        reverses: draft.reverses,
+    };
+    tx.append_movement(&movement)?;
+    let by_sku: BTreeMap<&Sku, &Product> = products.iter().map(|p| (&p.sku, p)).collect();
+    for ((sku, location), level) in &levels {
+        tx.put_level(sku, location, *level)?;
+    }
+    for ((sku, location), level) in &levels {
+        let Some(product) = by_sku.get(sku) else {
+            continue;
+        };
+        let total: Decimal = tx
+            .levels_of(sku)?
+            .iter()
+            .map(|(_, l)| l.available())
+            .sum::<Decimal>()
+            .normalize();
+        let point = product.reorder_point_at(location).map(Quantity::value);
+        tx.append_change(
+            ChangeKind::LevelChanged,
+            &format!("{sku}@{location}"),
+            actor,
+            Some(serde_json::json!({
+                "sku": sku,
+                "location": location,
+                "on_hand": level.on_hand.to_string(),
+                "reserved": level.reserved.to_string(),
+                "available": level.available().to_string(),
+                "low": ledger::is_low(level.available(), point),
+                "product_available": total.to_string(),
+                "product_availability": Availability::of(total, product.reorder_point.map(Quantity::value)),
+            })),
+        )?;
+    }
+    Ok(movement)
+}
+
+/// A stock row of `GET /stock`: one product at one location.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct StockRow {
+    pub sku: Sku,
+    pub location: LocationCode,
+    #[schema(value_type = String)]
+    pub on_hand: Decimal,
+    #[schema(value_type = String)]
+    pub reserved: Decimal,
+    #[schema(value_type = String)]
+    pub available: Decimal,
+    /// Available is below the reorder point.
+    pub low: bool,
+}
+
+/// Totals of one product over all locations.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct StockTotals {
+    #[schema(value_type = String)]
+    pub on_hand: Decimal,
+    #[schema(value_type = String)]
+    pub reserved: Decimal,
+    #[schema(value_type = String)]
+    pub available: Decimal,
+    pub low: bool,
+}
+
+/// `GET /products/{sku}/stock` for signed-in callers.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ProductStock {
+    pub sku: Sku,
+    #[schema(value_type = String)]
+    pub unit: crate::domain::units::Unit,
+    pub locations: Vec<StockRow>,
+    pub totals: StockTotals,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub as_of: Option<Timestamp>,
+}
+
+/// `GET /products/{sku}/stock` for anonymous callers: as much as the shop shows.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PublicStock {
+    pub sku: Sku,
+    #[schema(value_type = String)]
+    pub unit: crate::domain::units::Unit,
+    /// `in_stock`, `low` or `out`; absent when the shop hides stock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability: Option<Availability>,
+    /// The quantity available, when the shop shows exact stock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub available: Option<Decimal>,
+}
+
+/// Stock of one product as the caller may see it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum StockView {
+    Staff(ProductStock),
+    Public(PublicStock),
+}
+
+fn row(sku: &Sku, location: &LocationCode, level: Level, product: Option<&Product>) -> StockRow {
+    let point = product
+        .and_then(|p| p.reorder_point_at(location))
+        .map(Quantity::value);
+    StockRow {
+        sku: sku.clone(),
+        location: location.clone(),
+        on_hand: level.on_hand,
+        reserved: level.reserved,
+        available: level.available(),
+        low: ledger::is_low(level.available(), point),
+    }
+}
+
+/// The filters of `GET /stock`.
+#[derive(Debug, Clone, Default)]
+pub struct StockFilter {
+    pub sku: Option<String>,
+    pub location: Option<String>,
+    pub category: Option<String>,
+    pub low: Option<bool>,
+    pub as_of: Option<Timestamp>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// The filters of `GET /movements`.
+#[derive(Debug, Clone, Default)]
+pub struct MovementFilter {
+    pub sku: Option<String>,
+    pub location: Option<String>,
+    pub kind: Option<MovementKind>,
+    pub reference: Option<String>,
+    pub since_seq: Option<u64>,
+    pub from: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Levels computed from the ledger as it stood at `at`.
+fn levels_as_of(
+    tx: &ReadTx,
+    sku: Option<&Sku>,
+    at: Timestamp,
+) -> Result<BTreeMap<(Sku, LocationCode), Level>, AppError> {
+    let mut levels = BTreeMap::new();
+    let mut add = |m: &Movement| {
+        for effect in m.effects() {
+            if sku.is_some_and(|s| *s != effect.sku) {
+                continue;
+            }
+            let level: &mut Level = levels.entry((effect.sku, effect.location)).or_default();
+            *level = level.plus(Level {
+                on_hand: effect.on_hand,
+                reserved: effect.reserved,
+            });
+        }
+    };
+    match sku {
+        Some(sku) => tx.movements_of_until(sku, at)?.iter().for_each(&mut add),
+        None => tx.for_each_movement_until(Some(at), &mut add)?,
+    }
+    Ok(levels)
+}
+
+impl App {
+    /// Books a movement document: every line or none.
+    pub async fn book_movement(
+        &self,
+        caller: &Principal,
+        input: MovementInput,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Answer<Movement>, AppError> {
+        let actor = caller.actor.clone();
+        self.write(move |tx| {
+            once(tx, idempotency.as_ref(), |tx| {
+                let (draft, products) = prepare(tx, input)?;
+                book(tx, &actor, draft, &products)
+            })
+        })
+        .await
+    }
+
+    /// Books the exact opposite of movement `id`, linked to it. A movement is
+    /// reversed at most once.
+    pub async fn reverse_movement(
+        &self,
+        caller: &Principal,
+        id: u64,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Answer<Movement>, AppError> {
+        let actor = caller.actor.clone();
+        self.write(move |tx| {
+            once(tx, idempotency.as_ref(), |tx| {
+                let original = tx.movement(id)?.ok_or_else(|| AppError::NotFound {
+                    what: "movement",
+                    key: id.to_string(),
+                })?;
+                if let Some(by) = tx.reversed_by(id)? {
+                    return Err(AppError::Conflict {
+                        code: "already_reversed",
+                        field: None,
+                        message: format!("movement {id} was already reversed by movement {by}"),
+                    });
+                }
+                let draft = Draft::reversal_of(&original);
+                let mut products = Vec::new();
+                for line in &draft.lines {
+                    if let Some(p) = tx.product(&line.sku)? {
+                        products.push(p);
+                    }
+                }
+                book(tx, &actor, draft, &products)
+            })
+        })
+        .await
+    }
+
+    pub async fn get_movement(&self, id: u64) -> Result<Movement, AppError> {
+        self.read(move |tx| Ok(tx.movement(id)?))
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                what: "movement",
+                key: id.to_string(),
+            })
+    }
+
+    /// Movement history, newest first.
+    pub async fn list_movements(
+        &self,
+        filter: MovementFilter,
+    ) -> Result<Listing<Movement>, AppError> {
+        let parse_sku =
+            |s: &str| Sku::parse(s).map_err(|e| AppError::bad_request(Some("sku"), e.to_string()));
+        let parse_loc = |s: &str| {
+            LocationCode::parse(s)
+                .map_err(|e| AppError::bad_request(Some("location"), e.to_string()))
+        };
+        let query = MovementQuery {
+            sku: filter.sku.as_deref().map(parse_sku).transpose()?,
+            location: filter.location.as_deref().map(parse_loc).transpose()?,
+            reference: filter.reference.map(|r| r.trim().to_owned()),
+            kind: filter.kind,
+            since_seq: filter.since_seq,
+            from: filter.from,
+            until: filter.until,
+            before: filter
+                .cursor
+                .as_deref()
+                .map(cursor::decode::<u64>)
+                .transpose()?,
+            limit: cursor::limit(filter.limit, 50, 500)?,
+        };
+        let page = self.read(move |tx| Ok(tx.movements_page(&query)?)).await?;
+        Ok(Listing {
+            items: page.items,
+            next_cursor: page.next.as_ref().map(cursor::encode),
+        })
+    }
+
+    /// Levels per (SKU, location), in that order.
+    pub async fn list_stock(&self, filter: StockFilter) -> Result<Listing<StockRow>, AppError> {
+        let sku = filter
+            .sku
+            .as_deref()
+            .map(|s| Sku::parse(s).map_err(|e| AppError::bad_request(Some("sku"), e.to_string())))
+            .transpose()?;
+        let location = filter
+            .location
+            .as_deref()
+            .map(|s| {
+                LocationCode::parse(s)
+                    .map_err(|e| AppError::bad_request(Some("location"), e.to_string()))
+            })
+            .transpose()?;
+        let category = filter
+            .category
+            .as_deref()
+            .map(|c| c.trim().trim_matches('/').to_lowercase())
+            .filter(|c| !c.is_empty());
+        let after = filter
+            .cursor
+            .as_deref()
+            .map(cursor::decode::<(String, String)>)
+            .transpose()?;
+        let limit = cursor::limit(filter.limit, 100, 1000)?;
+        let (low, as_of) = (filter.low, filter.as_of);
+        let page = self
+            .read(move |tx| {
+                let mut products: BTreeMap<Sku, Option<Product>> = BTreeMap::new();
+                let mut keep = |s: &Sku,
+                                l: &LocationCode,
+                                level: &Level|
+                 -> Result<Option<StockRow>, AppError> {
+                    if location.as_ref().is_some_and(|want| want != l) {
+                        return Ok(None);
+                    }
+                    if !products.contains_key(s) {
+                        products.insert(s.clone(), tx.product(s)?);
+                    }
+                    let product = products.get(s).and_then(Option::as_ref);
+                    if let Some(prefix) = &category {
+                        let key = product.map(|p| p.category.match_key()).unwrap_or_default();
+                        if !(key == *prefix || key.starts_with(&format!("{prefix}/"))) {
+                            return Ok(None);
+                        }
+                    }
+                    let r = row(s, l, *level, product);
+                    if low.is_some_and(|want| r.low != want) {
+                        return Ok(None);
+                    }
+                    Ok(Some(r))
+                };
+                let (rows, source_more): (Vec<(Sku, LocationCode, Level)>, bool) =
+                    if let Some(at) = as_of {
+                        let rows = levels_as_of(tx, sku.as_ref(), at)?
+                            .into_iter()
+                            .map(|((s, l), level)| (s, l, level))
+                            .filter(|(s, l, _)| {
+                                after.as_ref().is_none_or(|a| {
+                                    (s.as_str(), l.as_str()) > (a.0.as_str(), a.1.as_str())
+                                })
+                            })
+                            .collect();
+                        (rows, false)
+                    } else {
+                        let page = tx.levels_page(&LevelQuery {
+                            sku: sku.clone(),
+                            location: location.clone(),
+                            after: after.clone(),
+                            limit: 5_000,
+                        })?;
+                        let more = page.next.is_some();
+                        (page.items, more)
+                    };
+                let mut items = Vec::new();
+                let mut next = None;
+                let mut rows = rows.into_iter();
+                for (s, l, level) in rows.by_ref() {
+                    next = Some((s.to_string(), l.to_string()));
+                    if let Some(r) = keep(&s, &l, &level)? {
+                        items.push(r);
+                        if items.len() == limit {
+                            break;
+                        }
+                    }
+                }
+                let more = source_more || rows.next().is_some();
+                Ok((items, if more { next } else { None }))
+            })
+            .await?;
+        Ok(Listing {
+            items: page.0,
+            next_cursor: page.1.as_ref().map(cursor::encode),
+        })
+    }
+
+    /// One product's stock: per location with totals for signed-in callers,
+    /// public availability for everyone else.
+    pub async fn product_stock(
+        &self,
+        caller: Option<&Principal>,
+        sku: &str,
+        as_of: Option<Timestamp>,
+    ) -> Result<StockView, AppError> {
+        let staff = caller.is_some_and(|p| p.role >= Role::Viewer);
+        let missing = || AppError::NotFound {
+            what: "product",
+            key: sku.to_owned(),
+        };
+        let sku = Sku::parse(sku).map_err(|_| missing())?;
+        if as_of.is_some() && !staff {
+            return Err(AppError::Forbidden(
+                "stock history needs a signed-in caller".into(),
+            ));
+        }
+        let mode = self.config().stock.public_availability;
+        let key = sku.to_string();
+        let (product, levels) = self
+            .read(move |tx| {
+                let Some(product) = tx.product(&sku)? else {
+                    return Ok(None);
+                };
+                let levels: Vec<(LocationCode, Level)> = match as_of {
+                    Some(at) => levels_as_of(tx, Some(&sku), at)?
+                        .into_iter()
+                        .map(|((_, l), level)| (l, level))
+                        .collect(),
+                    None => tx.levels_of(&sku)?,
+                };
+                Ok(Some((product, levels)))
+            })
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                what: "product",
+                key,
+            })?;
+        let total = levels
+            .iter()
+            .fold(Level::default(), |acc, (_, l)| acc.plus(*l));
+        let point = product.reorder_point.map(Quantity::value);
+        if !staff {
+            if !product.active {
+                return Err(missing());
+            }
+            let availability = Availability::of(total.available(), point);
+            return Ok(StockView::Public(PublicStock {
+                sku: product.sku,
+                unit: product.unit,
+                availability: (mode != PublicAvailability::Hidden).then_some(availability),
+                available: (mode == PublicAvailability::Exact)
+                    .then_some(total.available().max(Decimal::ZERO)),
+            }));
+        }
+        Ok(StockView::Staff(ProductStock {
+            locations: levels
+                .iter()
+                .map(|(l, level)| row(&product.sku, l, *level, Some(&product)))
+                .collect(),
+            totals: StockTotals {
+                on_hand: total.on_hand,
+                reserved: total.reserved,
+                available: total.available(),
+                low: ledger::is_low(total.available(), point),
+            },
+            sku: product.sku,
+            unit: product.unit,
+            as_of,
+        }))
+    }
+}

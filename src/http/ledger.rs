@@ -1,0 +1,377 @@
+//! `/movements`, `/stock`, `/products/{sku}/stock` and the live `/events` stream.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream};
+use jiff::Timestamp;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{Caller, FingerprintedJson, IdempotencyKey, Query, Staff, Viewer};
+use crate::app::catalogue::Listing;
+use crate::app::events::LiveEvent;
+use crate::app::ledger::{Answer, Idempotency, MovementFilter, StockFilter, StockRow, StockView};
+use crate::app::{App, AppError, Principal};
+use crate::domain::ledger::{Movement, MovementInput, MovementKind};
+
+fn idempotency(
+    caller: &Principal,
+    key: Option<String>,
+    fingerprint: String,
+) -> Result<Option<Idempotency>, ApiError> {
+    key.map(|k| Idempotency::new(caller, &k, fingerprint))
+        .transpose()
+        .map_err(ApiError::from)
+}
+
+fn answer(result: Answer<Movement>) -> Response {
+    match result {
+        Answer::Fresh(movement) => (StatusCode::CREATED, axum::Json(movement)).into_response(),
+        Answer::Replayed { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
+            let mut response = (status, axum::Json(body)).into_response();
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            response
+        }
+    }
+}
+
+fn time(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    value
+        .map(|s| {
+            s.parse::<Timestamp>().map_err(|e| {
+                ApiError::from(AppError::bad_request(
+                    Some(field),
+                    format!("{field} must be an RFC 3339 time such as 2026-01-31T12:00:00Z: {e}"),
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// Book a movement: one document (a delivery note, a pick list, a count) with
+/// many lines, all booked together or none. Send an `Idempotency-Key` to make
+/// retries safe: a retry with the same key and body gets the first answer and
+/// books nothing twice.
+#[utoipa::path(
+    post, path = "/movements", tag = "stock",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = MovementInput,
+    responses(
+        (status = 201, body = Movement),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 409, description = "`insufficient_stock`, `insufficient_reserved` or `negative_stock`, naming the line", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn book_movement(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    IdempotencyKey(key): IdempotencyKey,
+    FingerprintedJson(input, fingerprint): FingerprintedJson<MovementInput>,
+) -> Result<Response, ApiError> {
+    let idempotency = idempotency(&caller, key, fingerprint)?;
+    Ok(answer(
+        app.book_movement(&caller, input, idempotency).await?,
+    ))
+}
+
+/// Book the exact opposite of a movement, linked to it. A movement is reversed
+/// at most once.
+#[utoipa::path(
+    post, path = "/movements/{id}/reverse", tag = "stock",
+    params(
+        ("id" = u64, Path, description = "The movement to reverse"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    responses(
+        (status = 201, body = Movement),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Already reversed, or the stock is no longer there", body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn reverse_movement(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(id): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
+) -> Result<Response, ApiError> {
+    let id: u64 = id
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("movement {id} does not exist")))?;
+    let idempotency = idempotency(&caller, key, format!("reverse {id}"))?;
+    Ok(answer(
+        app.reverse_movement(&caller, id, idempotency).await?,
+    ))
+}
+
+/// Read one movement.
+#[utoipa::path(
+    get, path = "/movements/{id}", tag = "stock",
+    params(("id" = u64, Path, description = "The movement's id")),
+    responses(
+        (status = 200, body = Movement),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn get_movement(
+    State(app): State<App>,
+    _viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Movement>, ApiError> {
+    let id: u64 = id
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("movement {id} does not exist")))?;
+    Ok(axum::Json(app.get_movement(id).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MovementListQuery {
+    /// Movements with a line for this SKU.
+    sku: Option<String>,
+    /// Movements at (or from or to) this location.
+    location: Option<String>,
+    kind: Option<MovementKind>,
+    /// Movements with this reference.
+    reference: Option<String>,
+    /// Only movements booked after this change-log `seq`.
+    since_seq: Option<u64>,
+    /// Only movements booked at or after this RFC 3339 time.
+    from: Option<String>,
+    /// Only movements booked before this RFC 3339 time.
+    until: Option<String>,
+    cursor: Option<String>,
+    /// Page size, 1–500 (default 50).
+    limit: Option<u32>,
+}
+
+/// Movement history, newest first.
+#[utoipa::path(
+    get, path = "/movements", tag = "stock",
+    params(MovementListQuery),
+    responses(
+        (status = 200, body = Listing<Movement>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn list_movements(
+    State(app): State<App>,
+    _viewer: Viewer,
+    Query(q): Query<MovementListQuery>,
+) -> Result<axum::Json<Listing<Movement>>, ApiError> {
+    let filter = MovementFilter {
+        sku: q.sku,
+        location: q.location,
+        kind: q.kind,
+        reference: q.reference,
+        since_seq: q.since_seq,
+        from: time("from", q.from.as_deref())?,
+        until: time("until", q.until.as_deref())?,
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    Ok(axum::Json(app.list_movements(filter).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StockQuery {
+    sku: Option<String>,
+    location: Option<String>,
+    /// A category and everything under it.
+    category: Option<String>,
+    /// Only rows below (`true`) or not below (`false`) their reorder point.
+    low: Option<bool>,
+    /// The levels as they stood at this RFC 3339 time, from the ledger.
+    as_of: Option<String>,
+    cursor: Option<String>,
+    /// Page size, 1–1000 (default 100).
+    limit: Option<u32>,
+}
+
+/// Stock levels per SKU and location: `on_hand`, `reserved`, `available`, `low`.
+#[utoipa::path(
+    get, path = "/stock", tag = "stock",
+    params(StockQuery),
+    responses(
+        (status = 200, body = Listing<StockRow>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn list_stock(
+    State(app): State<App>,
+    _viewer: Viewer,
+    Query(q): Query<StockQuery>,
+) -> Result<axum::Json<Listing<StockRow>>, ApiError> {
+    let filter = StockFilter {
+        sku: q.sku,
+        location: q.location,
+        category: q.category,
+        low: q.low,
+        as_of: time("as_of", q.as_of.as_deref())?,
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    Ok(axum::Json(app.list_stock(filter).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProductStockQuery {
+    /// The stock as it stood at this RFC 3339 time (signed-in callers only).
+    as_of: Option<String>,
+}
+
+/// One product's stock: per location with totals for signed-in callers; for
+/// anonymous callers, availability as the shop shows it.
+#[utoipa::path(
+    get, path = "/products/{sku}/stock", tag = "stock",
+    params(("sku" = String, Path, description = "The product's SKU"), ProductStockQuery),
+    responses(
+        (status = 200, body = StockView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    ),
+    security((), ("bearer" = [])),
+)]
+pub async fn product_stock(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path(sku): Path<String>,
+    Query(q): Query<ProductStockQuery>,
+) -> Result<axum::Json<StockView>, ApiError> {
+    let as_of = time("as_of", q.as_of.as_deref())?;
+    Ok(axum::Json(
+        app.product_stock(caller.as_ref(), &sku, as_of).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Replay everything after this `seq` first (like `Last-Event-ID`).
+    since: Option<u64>,
+}
+
+/// Live changes as server-sent events, each with its change-log `seq` as `id`.
+/// Reconnect with `Last-Event-ID` (or `?since=`) to get everything missed,
+/// without gaps or repeats. Signed-in callers get `movement.booked`,
+/// `level.changed`, `product.*` and `location.*`; anonymous callers only
+/// `availability.changed` for active products, as the shop shows stock.
+#[utoipa::path(
+    get, path = "/events", tag = "stock",
+    params(
+        EventsQuery,
+        ("Last-Event-ID" = Option<String>, Header, description = "The last `id` received"),
+    ),
+    responses(
+        (status = 200, description = "An event stream", content_type = "text/event-stream"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    ),
+    security((), ("bearer" = [])),
+)]
+pub async fn events(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    Query(q): Query<EventsQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let last_event_id = headers
+        .get("last-event-id")
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    ApiError::from(AppError::bad_request(
+                        Some("Last-Event-ID"),
+                        "Last-Event-ID must be an event id (a number)",
+                    ))
+                })
+        })
+        .transpose()?;
+    let start = match last_event_id.or(q.since) {
+        Some(seq) => seq,
+        None => *app.committed().borrow(),
+    };
+    Ok(Sse::new(event_stream(app, caller, start)).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("keep-alive"),
+    ))
+}
+
+struct Follow {
+    app: App,
+    caller: Option<Principal>,
+    cursor: u64,
+    pending: std::collections::VecDeque<LiveEvent>,
+    committed: tokio::sync::watch::Receiver<u64>,
+    stop: tokio_util::sync::CancellationToken,
+}
+
+/// Reads the change log from `start` on, in batches, then waits for commits.
+fn event_stream(
+    app: App,
+    caller: Option<Principal>,
+    start: u64,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let state = Follow {
+        committed: app.committed(),
+        stop: app.shutting_down(),
+        app,
+        caller,
+        cursor: start,
+        pending: std::collections::VecDeque::new(),
+    };
+    stream::unfold(state, |mut s| async move {
+        loop {
+            if let Some(event) = s.pending.pop_front() {
+                let sse = Event::default()
+                    .id(event.seq.to_string())
+                    .event(event.name)
+                    .data(event.data.to_string());
+                return Some((Ok(sse), s));
+            }
+            if *s.committed.borrow_and_update() > s.cursor {
+                match s.app.events_after(s.caller.as_ref(), s.cursor).await {
+                    Ok((events, last)) => {
+                        s.cursor = last;
+                        s.pending.extend(events);
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "event stream ended");
+                        return None;
+                    }
+                }
+                continue;
+            }
+            tokio::select! {
+                changed = s.committed.changed() => if changed.is_err() { return None },
+                () = s.stop.cancelled() => return None,
+            }
+        }
+    })
+}

@@ -1,0 +1,429 @@
+//! The stock ledger in the store: movements (append-only) with their indexes,
+//! the levels they add up to, reversal links and idempotency records.
+
+use jiff::Timestamp;
+use redb::{ReadableTable, ReadableTableMetadata};
+use serde::{Deserialize, Serialize};
+
+use super::tables::{
+    IDEMPOTENCY, LEVELS, MOVEMENTS, MOVEMENTS_BY_LOCATION, MOVEMENTS_BY_REFERENCE,
+    MOVEMENTS_BY_SKU, REVERSALS,
+};
+use super::{Page, ReadTx, StoreError, WriteTx, decode};
+use crate::domain::catalogue::Sku;
+use crate::domain::ledger::{Level, Movement, MovementKind, sum_levels};
+use crate::domain::locations::LocationCode;
+
+/// Most records read to fill one page (see the catalogue's scan budget).
+const SCAN_BUDGET: usize = 5_000;
+
+/// Which movements to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct MovementQuery {
+    pub sku: Option<Sku>,
+    pub location: Option<LocationCode>,
+    pub reference: Option<String>,
+    pub kind: Option<MovementKind>,
+    /// Only movements booked after this change-log `seq`.
+    pub since_seq: Option<u64>,
+    pub from: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Continue below this movement id.
+    pub before: Option<u64>,
+    pub limit: usize,
+}
+
+impl MovementQuery {
+    fn wants(&self, m: &Movement) -> bool {
+        self.kind.is_none_or(|k| m.kind == k)
+            && self.since_seq.is_none_or(|s| m.seq > s)
+            && self.from.is_none_or(|t| m.at >= t)
+            && self.until.is_none_or(|t| m.at < t)
+            && self
+                .sku
+                .as_ref()
+                .is_none_or(|s| m.lines.iter().any(|l| l.sku == *s))
+            && self
+                .location
+                .as_ref()
+                .is_none_or(|c| m.place.locations().contains(&c))
+            && self
+                .reference
+                .as_ref()
+                .is_none_or(|r| m.reference.as_ref().is_some_and(|mr| mr.as_str() == r))
+    }
+
+    /// Movements are booked in id order with non-decreasing times and seqs, so
+    /// once one is too old, all further (older) ones are.
+    fn past_the_end(&self, m: &Movement) -> bool {
+        self.since_seq.is_some_and(|s| m.seq <= s) || self.from.is_some_and(|t| m.at < t)
+    }
+}
+
+/// Which levels to list, in (SKU, location) order.
+#[derive(Debug, Clone, Default)]
+pub struct LevelQuery {
+    pub sku: Option<Sku>,
+    pub location: Option<LocationCode>,
+    pub after: Option<(String, String)>,
+    pub limit: usize,
+}
+
+/// One stored level with its key.
+pub type LevelRow = (Sku, LocationCode, Level);
+
+/// The first answer to an idempotent request, kept with its fingerprint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Remembered {
+    /// SHA-256 of the method, path and body of the first request.
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: serde_json::Value,
+    pub at: Timestamp,
+}
+
+fn level_key(sku: &Sku, location: &LocationCode) -> (String, String) {
+    (sku.to_string(), location.to_string())
+}
+
+macro_rules! ledger_reads {
+    () => {
+        pub fn movement(&self, id: u64) -> Result<Option<Movement>, StoreError> {
+            let table = self.table(MOVEMENTS)?;
+            match table.get(id)? {
+                Some(bytes) => decode("movements", &id.to_string(), bytes.value()).map(Some),
+                None => Ok(None),
+            }
+        }
+
+        /// The id of the movement that reversed `id`, if any.
+        pub fn reversed_by(&self, id: u64) -> Result<Option<u64>, StoreError> {
+            Ok(self.table(REVERSALS)?.get(id)?.map(|v| v.value()))
+        }
+
+        pub fn level(&self, sku: &Sku, location: &LocationCode) -> Result<Level, StoreError> {
+            let table = self.table(LEVELS)?;
+            let key = level_key(sku, location);
+            match table.get((key.0.as_str(), key.1.as_str()))? {
+                Some(bytes) => decode("levels", &format!("{sku}@{location}"), bytes.value()),
+                None => Ok(Level::default()),
+            }
+        }
+
+        /// Every level of one product, by location.
+        pub fn levels_of(&self, sku: &Sku) -> Result<Vec<(LocationCode, Level)>, StoreError> {
+            let table = self.table(LEVELS)?;
+            let mut out = Vec::new();
+            for entry in table.range((sku.as_str(), "")..)? {
+                let (key, bytes) = entry?;
+                let (s, location) = key.value();
+                if s != sku.as_str() {
+                    break;
+                }
+                let level: Level = decode("levels", &format!("{s}@{location}"), bytes.value())?;
+                let code = LocationCode::parse(location).map_err(|e| StoreError::Corrupt {
+                    table: "levels",
+                    key: format!("{s}@{location}"),
+                    reason: e.to_string(),
+                })?;
+                out.push((code, level));
+            }
+            Ok(out)
+        }
+
+        pub fn remembered(&self, key: &str) -> Result<Option<Remembered>, StoreError> {
+            super::get_json(&self.table(IDEMPOTENCY)?, "idempotency", key)
+        }
+    };
+}
+
+impl ReadTx {
+    ledger_reads!();
+
+    /// One page of movements, newest first.
+    pub fn movements_page(&self, query: &MovementQuery) -> Result<Page<Movement, u64>, StoreError> {
+        let movements = self.table(MOVEMENTS)?;
+        let upper = query.before.unwrap_or(u64::MAX);
+        // With a SKU, location or reference, walk that index; otherwise the ledger.
+        let ids: Box<dyn Iterator<Item = Result<u64, StoreError>>> = if let Some(sku) = &query.sku {
+            let index = self.table(MOVEMENTS_BY_SKU)?;
+            Box::new(index_ids(&index, sku.as_str(), upper)?)
+        } else if let Some(location) = &query.location {
+            let index = self.table(MOVEMENTS_BY_LOCATION)?;
+            Box::new(index_ids(&index, location.as_str(), upper)?)
+        } else if let Some(reference) = &query.reference {
+            let index = self.table(MOVEMENTS_BY_REFERENCE)?;
+            Box::new(index_ids(&index, reference, upper)?)
+        } else {
+            Box::new(
+                movements
+                    .range(..upper)?
+                    .rev()
+                    .map(|e| e.map(|(k, _)| k.value()).map_err(StoreError::from)),
+            )
+        };
+        let mut items = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        for (scanned, id) in ids.enumerate() {
+            let id = id?;
+            if items.len() == query.limit || scanned == SCAN_BUDGET {
+                more = true;
+                break;
+            }
+            let bytes = movements.get(id)?.ok_or_else(|| StoreError::Corrupt {
+                table: "movement indexes",
+                key: id.to_string(),
+                reason: "indexed movement does not exist".into(),
+            })?;
+            let movement: Movement = decode("movements", &id.to_string(), bytes.value())?;
+            if query.past_the_end(&movement) {
+                break;
+            }
+            last = Some(id);
+            if query.wants(&movement) {
+                items.push(movement);
+            }
+        }
+        Ok(Page {
+            items,
+            next: if more { last } else { None },
+        })
+    }
+
+    /// One page of levels.
+    pub fn levels_page(
+        &self,
+        query: &LevelQuery,
+    ) -> Result<Page<LevelRow, (String, String)>, StoreError> {
+        let table = self.table(LEVELS)?;
+        let start = match (&query.after, &query.sku) {
+            (Some((s, l)), _) => (s.clone(), l.clone()),
+            (None, Some(sku)) => (sku.to_string(), String::new()),
+            (None, None) => (String::new(), String::new()),
+        };
+        let mut items = Vec::new();
+        let mut more = false;
+        let mut scanned = 0;
+        let mut last = None;
+        for entry in table.range((start.0.as_str(), start.1.as_str())..)? {
+            let (key, bytes) = entry?;
+            let (sku, location) = key.value();
+            if query
+                .after
+                .as_ref()
+                .is_some_and(|a| (a.0.as_str(), a.1.as_str()) == (sku, location))
+            {
+                continue;
+            }
+            if query.sku.as_ref().is_some_and(|s| s.as_str() != sku) {
+                break;
+            }
+            if items.len() == query.limit || scanned == SCAN_BUDGET {
+                more = true;
+                break;
+            }
+            scanned += 1;
+            last = Some((sku.to_owned(), location.to_owned()));
+            if query
+                .location
+                .as_ref()
+                .is_some_and(|l| l.as_str() != location)
+            {
+                continue;
+            }
+            let level: Level = decode("levels", &format!("{sku}@{location}"), bytes.value())?;
+            let corrupt = |e: crate::domain::InvalidValue| StoreError::Corrupt {
+                table: "levels",
+                key: format!("{sku}@{location}"),
+                reason: e.to_string(),
+            };
+            items.push((
+                Sku::parse(sku).map_err(corrupt)?,
+                LocationCode::parse(location).map_err(corrupt)?,
+                level,
+            ));
+        }
+        Ok(Page {
+            items,
+            next: if more { last } else { None },
+        })
+    }
+
+    /// The movements of one product booked at or before `at`, oldest first.
+    pub fn movements_of_until(
+        &self,
+        sku: &Sku,
+        at: Timestamp,
+    ) -> Result<Vec<Movement>, StoreError> {
+        let index = self.table(MOVEMENTS_BY_SKU)?;
+        let movements = self.table(MOVEMENTS)?;
+        let mut out = Vec::new();
+        for entry in index.range((sku.as_str(), 0)..=(sku.as_str(), u64::MAX))? {
+            let (key, _) = entry?;
+            let id = key.value().1;
+            let Some(bytes) = movements.get(id)? else {
+                continue;
+            };
+            let movement: Movement = decode("movements", &id.to_string(), bytes.value())?;
+            if movement.at > at {
+                break;
+            }
+            out.push(movement);
+        }
+        Ok(out)
+    }
+
+    /// Every movement at or before `at`, oldest first, handed to `f` one by one.
+    pub fn for_each_movement_until(
+        &self,
+        at: Option<Timestamp>,
+        mut f: impl FnMut(&Movement),
+    ) -> Result<(), StoreError> {
+        let movements = self.table(MOVEMENTS)?;
+        for entry in movements.iter()? {
+            let (id, bytes) = entry?;
+            let movement: Movement = decode("movements", &id.value().to_string(), bytes.value())?;
+            if at.is_some_and(|at| movement.at > at) {
+                break;
+            }
+            f(&movement);
+        }
+        Ok(())
+    }
+
+    /// Recomputes every level from the ledger and lists each difference with
+    /// the stored levels.
+    pub(super) fn check_levels(&self) -> Result<Vec<String>, StoreError> {
+        let movements = self.table(MOVEMENTS)?;
+        let mut ledger = Vec::with_capacity(usize::try_from(movements.len()?).unwrap_or(0));
+        for entry in movements.iter()? {
+            let (id, bytes) = entry?;
+            ledger.push(decode::<Movement>(
+                "movements",
+                &id.value().to_string(),
+                bytes.value(),
+            )?);
+        }
+        let mut expected = sum_levels(&ledger);
+        let mut problems = Vec::new();
+        for entry in self.table(LEVELS)?.iter()? {
+            let (key, bytes) = entry?;
+            let (sku, location) = key.value();
+            let stored: Level = decode("levels", &format!("{sku}@{location}"), bytes.value())?;
+            let summed = match (Sku::parse(sku), LocationCode::parse(location)) {
+                (Ok(s), Ok(l)) => expected.remove(&(s, l)).unwrap_or_default(),
+                _ => Level::default(),
+            };
+            if stored != summed {
+                problems.push(format!(
+                    "level of {sku} at {location} is on_hand {} reserved {}, the ledger sums to on_hand {} reserved {}",
+                    stored.on_hand, stored.reserved, summed.on_hand, summed.reserved
+                ));
+            }
+        }
+        for ((sku, location), summed) in expected {
+            if !summed.is_empty() {
+                problems.push(format!(
+                    "no level stored for {sku} at {location}; the ledger sums to on_hand {} reserved {}",
+                    summed.on_hand, summed.reserved
+                ));
+            }
+        }
+        Ok(problems)
+    }
+
+    pub(super) fn movement_count(&self) -> Result<u64, StoreError> {
+        Ok(self.table(MOVEMENTS)?.len()?)
+    }
+}
+
+/// Movement ids of one index key, newest first, below `upper`.
+fn index_ids(
+    index: &redb::ReadOnlyTable<(&'static str, u64), ()>,
+    key: &str,
+    upper: u64,
+) -> Result<impl Iterator<Item = Result<u64, StoreError>> + use<>, StoreError> {
+    Ok(index
+        .range((key, 0)..(key, upper))?
+        .rev()
+        .map(|e| e.map(|(k, _)| k.value().1).map_err(StoreError::from)))
+}
+
+impl WriteTx {
+    ledger_reads!();
+
+    /// The id the next movement gets.
+    pub fn next_movement_id(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .table(MOVEMENTS)?
+            .last()?
+            .map_or(1, |(id, _)| id.value() + 1))
+    }
+
+    /// The time of the newest movement, so a new one is never earlier.
+    pub fn last_movement_at(&self) -> Result<Option<Timestamp>, StoreError> {
+        let table = self.table(MOVEMENTS)?;
+        let Some((id, bytes)) = table.last()? else {
+            return Ok(None);
+        };
+        let movement: Movement = decode("movements", &id.value().to_string(), bytes.value())?;
+        Ok(Some(movement.at))
+    }
+
+    /// Appends a movement to the ledger with its index entries. Movements are
+    /// never changed or removed afterwards.
+    pub fn append_movement(&mut self, movement: &Movement) -> Result<(), StoreError> {
+        self.writes += 1;
+        let bytes = serde_json::to_vec(movement).expect("movements serialize");
+        {
+            let mut table = self.table(MOVEMENTS)?;
+            if table.get(movement.id)?.is_some() {
+                return Err(StoreError::Bug("a movement id was booked twice"));
+            }
+            table.insert(movement.id, bytes.as_slice())?;
+        }
+        {
+            let mut by_sku = self.table(MOVEMENTS_BY_SKU)?;
+            for line in &movement.lines {
+                by_sku.insert((line.sku.as_str(), movement.id), ())?;
+            }
+        }
+        {
+            let mut by_location = self.table(MOVEMENTS_BY_LOCATION)?;
+            for location in movement.place.locations() {
+                by_location.insert((location.as_str(), movement.id), ())?;
+            }
+        }
+        if let Some(reference) = &movement.reference {
+            self.table(MOVEMENTS_BY_REFERENCE)?
+                .insert((reference.as_str(), movement.id), ())?;
+        }
+        if let Some(original) = movement.reverses {
+            let mut reversals = self.table(REVERSALS)?;
+            if reversals.get(original)?.is_some() {
+                return Err(StoreError::Bug("a movement was reversed twice"));
+            }
+            reversals.insert(original, movement.id)?;
+        }
+        Ok(())
+    }
+
+    pub fn put_level(
+        &mut self,
+        sku: &Sku,
+        location: &LocationCode,
+        level: Level,
+    ) -> Result<(), StoreError> {
+        self.writes += 1;
+        let bytes = serde_json::to_vec(&level).expect("levels serialize");
+        let key = level_key(sku, location);
+        self.table(LEVELS)?
+            .insert((key.0.as_str(), key.1.as_str()), bytes.as_slice())?;
+        Ok(())
+    }
+
+    pub fn remember(&mut self, key: &str, answer: &Remembered) -> Result<(), StoreError> {
+        self.put_json(IDEMPOTENCY, key, answer)
+    }
+}
