@@ -326,7 +326,7 @@ impl EventStream {
                     if let Some(v) = line.strip_prefix("id: ") {
                         id = v.parse().ok();
                     } else if let Some(v) = line.strip_prefix("event: ") {
-                        event = v.to_owned();
+                        v.clone_into(&mut event);
                     } else if let Some(v) = line.strip_prefix("data: ") {
                         data.push_str(v);
                     }
