@@ -6,6 +6,7 @@ mod catalogue;
 mod cli;
 mod events;
 mod helpers;
+mod ledger_model;
 mod locations;
 mod stock;
 mod system;

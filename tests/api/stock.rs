@@ -718,3 +718,84 @@ async fn everything_acknowledged_before_a_clean_shutdown_is_there_after_it() {
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(report.movements, 30);
 }
+
+/// A small deterministic generator (xorshift), so the run can be repeated.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        usize::try_from(self.0 % n as u64).unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_clients_booking_at_once_leave_levels_equal_to_the_ledger() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let skus = ["P-1", "P-2", "P-3"];
+    for sku in skus {
+        app.create_product(&sand(sku)).await;
+    }
+    app.create_location("YARD", "Yard").await;
+    app.create_location("WH1", "Warehouse").await;
+    let tasks: Vec<_> = (0..64u64)
+        .map(|client| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (client + 1));
+                let mut acknowledged = Vec::new();
+                for _ in 0..100 {
+                    let sku = skus[rng.below(3)];
+                    let loc = ["YARD", "WH1"][rng.below(2)];
+                    let q = format!("{}.{}", rng.below(5) + 1, rng.below(10));
+                    let body = match rng.below(6) {
+                        0 | 1 => movement("receive", loc, sku, &q),
+                        2 => movement("ship", loc, sku, &q),
+                        3 => movement("reserve", loc, sku, &q),
+                        4 => movement("release", loc, sku, &q),
+                        _ => json!({"kind": "transfer", "from": loc,
+                            "to": if loc == "YARD" { "WH1" } else { "YARD" },
+                            "lines": [{"sku": sku, "quantity": q}]}),
+                    };
+                    let resp = app.post("/api/v1/movements", Who::Staff, &body).await;
+                    match resp.status {
+                        StatusCode::CREATED => acknowledged.push(resp.body["id"].as_u64().unwrap()),
+                        StatusCode::CONFLICT => {}
+                        other => panic!("unexpected {other}: {}", resp.text),
+                    }
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    let mut acknowledged = Vec::new();
+    for task in tasks {
+        acknowledged.extend(task.await.unwrap());
+    }
+    assert!(
+        acknowledged.len() > 1000,
+        "too few bookings succeeded to mean much"
+    );
+
+    let rows = app.get("/api/v1/stock?limit=1000", Who::Viewer).await;
+    for row in rows.body["items"].as_array().unwrap() {
+        for field in ["on_hand", "reserved", "available"] {
+            let value: f64 = row[field].as_str().unwrap().parse().unwrap();
+            assert!(value >= 0.0, "negative {field}: {row}");
+        }
+    }
+    let mut app = std::sync::Arc::try_unwrap(app).ok().unwrap();
+    app.stop().await;
+    let report = quarry::store::check(&app.config.data_dir).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(
+        report.movements,
+        acknowledged.len() as u64,
+        "every acknowledged movement, once"
+    );
+    acknowledged.sort_unstable();
+    acknowledged.dedup();
+    assert_eq!(report.movements, acknowledged.len() as u64);
+}
