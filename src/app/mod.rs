@@ -79,6 +79,19 @@ impl App {
         self.inner.writer.shutdown().await;
     }
 
+    /// Waits (up to `limit`) until this is the last handle on the application,
+    /// so dropping it closes the store and frees the data file.
+    pub async fn wait_until_sole_handle(&self, limit: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while Arc::strong_count(&self.inner) > 1 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        true
+    }
+
     /// Tells long-lived work (event streams) to end.
     pub fn begin_shutdown(&self) {
         self.inner.shutdown.cancel();

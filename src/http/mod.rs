@@ -234,6 +234,15 @@ impl Server {
         let _ = self.stop.send(());
         let served = self.task.await;
         self.app.close().await;
+        // Connections and read tasks finishing in the background still hold
+        // the application for a moment; the data file is free once they let go.
+        if !self
+            .app
+            .wait_until_sole_handle(Duration::from_secs(10))
+            .await
+        {
+            tracing::warn!("shutting down with work still holding the store");
+        }
         drop(self.app);
         served??;
         Ok(())
