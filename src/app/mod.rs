@@ -3,6 +3,7 @@
 //! these; neither touches the store's tables.
 
 pub mod accounts;
+pub mod batch;
 pub mod catalogue;
 pub mod cursor;
 mod error;
@@ -107,24 +108,34 @@ impl App {
         self.read(|tx| Ok(tx.last_seq()?)).await.is_ok()
     }
 
-    /// Runs `f` on a fresh snapshot, off the async runtime.
+    /// Runs `f` on a fresh snapshot (inside a batch, the batch's), off the
+    /// async runtime.
     async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&ReadTx) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        if let Some(snapshot) = batch::snapshot() {
+            return tokio::task::spawn_blocking(move || f(&snapshot))
+                .await
+                .map_err(|e| AppError::Internal(format!("read task failed: {e}")))?;
+        }
         let store = self.inner.store.clone();
         tokio::task::spawn_blocking(move || f(&store.read()?))
             .await
             .map_err(|e| AppError::Internal(format!("read task failed: {e}")))?
     }
 
-    /// Runs `f` in the writer's next group commit.
+    /// Runs `f` in the writer's next group commit (or, inside an atomic batch,
+    /// in the batch's session).
     async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut WriteTx) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        self.inner.writer.write(f).await
+        match batch::session() {
+            Some(session) => session.write(f).await,
+            None => self.inner.writer.write(f).await,
+        }
     }
 }

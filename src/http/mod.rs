@@ -2,6 +2,7 @@
 //! the server start used by both `quarry serve` and the integration tests.
 //! Handlers are thin: extract, call one `app/` function, map the result.
 
+mod batch;
 mod catalogue;
 pub mod error;
 pub mod extract;
@@ -84,7 +85,8 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(ledger::reverse_movement))
         .routes(routes!(ledger::list_stock))
         .routes(routes!(ledger::product_stock))
-        .routes(routes!(ledger::events));
+        .routes(routes!(ledger::events))
+        .routes(routes!(batch::batch));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(system::openapi))
@@ -106,7 +108,15 @@ pub fn router(app: App) -> Router {
     let document = Arc::new(document.to_json().expect("the OpenAPI document serializes"));
     let limits = app.config().limits.clone();
     let request_id = HeaderName::from_static("x-request-id");
+    // What a batch's sub-requests run through: the same routes and state.
+    let sub_requests = batch::Routes(
+        routes
+            .clone()
+            .fallback(|| async { ApiError::not_found("no such route") })
+            .with_state(app.clone()),
+    );
     routes
+        .layer(axum::Extension(sub_requests))
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -26,7 +26,7 @@ use serde::de::DeserializeOwned;
 pub use catalogue::{Page, ProductCursor, ProductQuery};
 pub use changes::{Change, ChangeKind};
 pub use ledger::{LevelQuery, MovementQuery, Remembered};
-pub use writer::{Writer, WriterStats};
+pub use writer::{Session, Writer, WriterStats};
 
 use crate::domain::accounts::Actor;
 use tables::{

@@ -63,8 +63,95 @@ type Job = Box<dyn Request>;
 
 enum Message {
     Write(Job),
+    /// Run a session: one transaction for a series of requests, committed or
+    /// dropped as a whole when the session says so.
+    Session(SessionStart),
     /// Finish what is queued before this, then stop.
     Stop,
+}
+
+/// The longest a session may hold the writer; past it, it is rolled back.
+const SESSION_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How a commit went.
+type Outcome = Result<(), Arc<StoreError>>;
+
+struct SessionStart {
+    requests: std::sync::mpsc::Receiver<SessionMessage>,
+    done: oneshot::Sender<Outcome>,
+}
+
+enum SessionMessage {
+    Run(Box<dyn SessionRequest>),
+    Finish { commit: bool },
+}
+
+trait SessionRequest: Send {
+    /// Runs the request and answers it at once (the commit comes later).
+    fn run(self: Box<Self>, tx: &mut WriteTx);
+}
+
+struct SessionTyped<F, T, E> {
+    f: F,
+    answer: oneshot::Sender<Result<T, E>>,
+}
+
+impl<F, T, E> SessionRequest for SessionTyped<F, T, E>
+where
+    F: FnOnce(&mut WriteTx) -> Result<T, E> + Send,
+    T: Send,
+    E: Send,
+{
+    fn run(self: Box<Self>, tx: &mut WriteTx) {
+        let _ = self.answer.send((self.f)(tx));
+    }
+}
+
+/// A series of writes in one transaction that commits only when
+/// [`Session::finish`] says so, and all at once: the atomic batch. The writer
+/// serves nothing else meanwhile, so a session must be short.
+pub struct Session {
+    requests: std::sync::mpsc::Sender<SessionMessage>,
+    done: std::sync::Mutex<Option<oneshot::Receiver<Outcome>>>,
+}
+
+impl Session {
+    /// Runs `f` in the session's transaction and returns its result at once.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut WriteTx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        self.requests
+            .send(SessionMessage::Run(Box::new(SessionTyped { f, answer })))
+            .map_err(|_| E::from(StoreError::GroupAborted))?;
+        answered
+            .await
+            .map_err(|_| E::from(StoreError::GroupAborted))?
+    }
+
+    /// Commits (durably) or rolls back everything the session wrote.
+    pub async fn finish(&self, commit: bool) -> Result<(), StoreError> {
+        let done = self.done.lock().expect("session lock").take();
+        let Some(done) = done else {
+            return Err(StoreError::Bug("a session was finished twice"));
+        };
+        let _ = self.requests.send(SessionMessage::Finish { commit });
+        match done.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(shared_error(&error)),
+            Err(_) => Err(StoreError::WriterStopped),
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Unfinished: roll back (a no-op once finished).
+        let _ = self.requests.send(SessionMessage::Finish { commit: false });
+    }
 }
 
 /// Counters for metrics and tests.
@@ -131,6 +218,23 @@ impl Writer {
             .map_err(|_| E::from(StoreError::WriterStopped))?
     }
 
+    /// Starts a session once the requests queued before it are committed.
+    pub async fn session(&self) -> Result<Session, StoreError> {
+        let (requests, receiver) = std::sync::mpsc::channel();
+        let (done, finished) = oneshot::channel();
+        self.queue
+            .send(Message::Session(SessionStart {
+                requests: receiver,
+                done,
+            }))
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        Ok(Session {
+            requests,
+            done: std::sync::Mutex::new(Some(finished)),
+        })
+    }
+
     pub fn stats(&self) -> &WriterStats {
         &self.stats
     }
@@ -168,17 +272,30 @@ fn run(
     stats: &WriterStats,
 ) {
     let mut group: Vec<Job> = Vec::with_capacity(MAX_GROUP);
-    let mut stopping = false;
-    while !stopping {
-        match jobs.blocking_recv() {
+    let mut held: Option<Message> = None;
+    loop {
+        let first = match held.take() {
+            Some(message) => Some(message),
+            None => jobs.blocking_recv(),
+        };
+        match first {
             Some(Message::Write(job)) => group.push(job),
+            Some(Message::Session(start)) => {
+                run_session(store, start, committed, stats);
+                continue;
+            }
             Some(Message::Stop) | None => break,
         }
+        let mut stopping = false;
         while group.len() < MAX_GROUP {
             match jobs.try_recv() {
                 Ok(Message::Write(job)) => group.push(job),
                 Ok(Message::Stop) => {
                     stopping = true;
+                    break;
+                }
+                Ok(session) => {
+                    held = Some(session);
                     break;
                 }
                 Err(_) => break,
@@ -187,25 +304,88 @@ fn run(
         let size = group.len();
         let (outcome, last_seq) = commit_group(store, &mut group);
         stats.requests.fetch_add(size as u64, Ordering::Relaxed);
-        match &outcome {
-            Ok(()) => {
-                stats.commits.fetch_add(1, Ordering::Relaxed);
-                committed.send_if_modified(|seq| {
-                    let moved = last_seq > *seq;
-                    *seq = (*seq).max(last_seq);
-                    moved
-                });
-                tracing::debug!(requests = size, seq = last_seq, "group committed");
-            }
-            Err(error) => {
-                stats.failed_commits.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(requests = size, %error, "group commit failed");
-            }
-        }
+        record(&outcome, last_seq, size, committed, stats);
         for job in group.drain(..) {
             job.answer(outcome.as_ref().copied());
         }
+        if stopping {
+            break;
+        }
     }
+}
+
+fn record(
+    outcome: &Result<(), Arc<StoreError>>,
+    last_seq: u64,
+    size: usize,
+    committed: &watch::Sender<u64>,
+    stats: &WriterStats,
+) {
+    match outcome {
+        Ok(()) => {
+            stats.commits.fetch_add(1, Ordering::Relaxed);
+            committed.send_if_modified(|seq| {
+                let moved = last_seq > *seq;
+                *seq = (*seq).max(last_seq);
+                moved
+            });
+            tracing::debug!(requests = size, seq = last_seq, "group committed");
+        }
+        Err(error) => {
+            stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(requests = size, %error, "group commit failed");
+        }
+    }
+}
+
+/// Runs a session's requests in one transaction until it asks to finish, runs
+/// past [`SESSION_LIMIT`], or goes away.
+fn run_session(
+    store: &Store,
+    start: SessionStart,
+    committed: &watch::Sender<u64>,
+    stats: &WriterStats,
+) {
+    let mut tx = match store.begin_write() {
+        Ok(tx) => tx,
+        Err(error) => {
+            let _ = start.done.send(Err(Arc::new(error)));
+            return;
+        }
+    };
+    let deadline = std::time::Instant::now() + SESSION_LIMIT;
+    let mut size = 0;
+    let mut poisoned = false;
+    let outcome = loop {
+        let wait = deadline.saturating_duration_since(std::time::Instant::now());
+        match start.requests.recv_timeout(wait) {
+            Ok(SessionMessage::Run(request)) => {
+                size += 1;
+                if catch_unwind(AssertUnwindSafe(|| request.run(&mut tx))).is_err() {
+                    tracing::error!("a request in a session panicked; the session is rolled back");
+                    poisoned = true;
+                }
+            }
+            Ok(SessionMessage::Finish { commit: true }) if !poisoned => {
+                let last_seq = tx.last_seq;
+                let outcome = tx.commit().map_err(Arc::new);
+                stats.requests.fetch_add(size, Ordering::Relaxed);
+                record(
+                    &outcome,
+                    last_seq,
+                    usize::try_from(size).unwrap_or(usize::MAX),
+                    committed,
+                    stats,
+                );
+                break outcome;
+            }
+            Ok(SessionMessage::Finish { .. }) | Err(_) => {
+                tx.abort();
+                break Err(Arc::new(StoreError::GroupAborted));
+            }
+        }
+    };
+    let _ = start.done.send(outcome);
 }
 
 /// Runs every request of the group in one transaction and commits it; returns

@@ -46,6 +46,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/stock", Rule::Viewer),
     ("GET", "/api/v1/products/{sku}/stock", Rule::Public),
     ("GET", "/api/v1/events", Rule::Public),
+    ("POST", "/api/v1/batch", Rule::Public),
 ];
 
 /// Routes that stream: only their status is checked.
@@ -99,6 +100,9 @@ fn concrete(method: &str, path: &str, n: usize) -> (String, Option<Value>) {
         ("PUT", _) => Some(sand("SAND-04")),
         ("PATCH", p) if p.starts_with("/api/v1/products") => {
             Some(json!({"name": format!("Sand {n}")}))
+        }
+        ("POST", "/api/v1/batch") => {
+            Some(json!({"requests": [{"method": "GET", "path": "/api/v1/products"}]}))
         }
         ("POST", "/api/v1/locations") => Some(json!({"code": format!("L{n}"), "name": "Shelf"})),
         ("PATCH", _) => Some(json!({"name": format!("Yard {n}")})),

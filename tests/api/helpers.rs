@@ -433,3 +433,12 @@ impl TestApp {
 pub fn movement(kind: &str, location: &str, sku: &str, quantity: &str) -> Value {
     json!({"kind": kind, "location": location, "lines": [{"sku": sku, "quantity": quantity}]})
 }
+
+impl TestApp {
+    /// Stops the server and asserts `quarry check` finds nothing wrong.
+    pub async fn stop_and_check(mut self) {
+        self.stop().await;
+        let report = quarry::store::check(&self.config.data_dir).unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+}
