@@ -353,22 +353,33 @@ fn index_ids(
 impl WriteTx {
     ledger_reads!();
 
+    /// The id and time of the newest movement (looked up once per transaction).
+    fn movement_tail(&mut self) -> Result<Option<(u64, Timestamp)>, StoreError> {
+        if self.movement_tail.is_none() {
+            let newest = {
+                let table = self.table(MOVEMENTS)?;
+                match table.last()? {
+                    Some((id, bytes)) => Some(decode::<Movement>(
+                        "movements",
+                        &id.value().to_string(),
+                        bytes.value(),
+                    )?),
+                    None => None,
+                }
+            };
+            self.movement_tail = newest.map(|m| (m.id, m.at));
+        }
+        Ok(self.movement_tail)
+    }
+
     /// The id the next movement gets.
-    pub fn next_movement_id(&self) -> Result<u64, StoreError> {
-        Ok(self
-            .table(MOVEMENTS)?
-            .last()?
-            .map_or(1, |(id, _)| id.value() + 1))
+    pub fn next_movement_id(&mut self) -> Result<u64, StoreError> {
+        Ok(self.movement_tail()?.map_or(1, |(id, _)| id + 1))
     }
 
     /// The time of the newest movement, so a new one is never earlier.
-    pub fn last_movement_at(&self) -> Result<Option<Timestamp>, StoreError> {
-        let table = self.table(MOVEMENTS)?;
-        let Some((id, bytes)) = table.last()? else {
-            return Ok(None);
-        };
-        let movement: Movement = decode("movements", &id.value().to_string(), bytes.value())?;
-        Ok(Some(movement.at))
+    pub fn last_movement_at(&mut self) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self.movement_tail()?.map(|(_, at)| at))
     }
 
     /// Appends a movement to the ledger with its index entries. Movements are
@@ -406,6 +417,7 @@ impl WriteTx {
             }
             reversals.insert(original, movement.id)?;
         }
+        self.movement_tail = Some((movement.id, movement.at));
         Ok(())
     }
 

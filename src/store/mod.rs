@@ -205,6 +205,7 @@ impl Store {
             last_seq,
             writes: 0,
             changes: 0,
+            movement_tail: None,
         })
     }
 }
@@ -333,6 +334,8 @@ pub struct WriteTx {
     writes: u64,
     /// Change-log entries appended so far.
     changes: u64,
+    /// The id and time of the newest movement, once looked up.
+    movement_tail: Option<(u64, jiff::Timestamp)>,
 }
 
 impl WriteTx {
