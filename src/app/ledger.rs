@@ -340,23 +340,44 @@ fn book(
             .sum::<Decimal>()
             .normalize();
         let point = product.reorder_point_at(location).map(Quantity::value);
-        tx.append_change(
+        tx.append_change_with(
             ChangeKind::LevelChanged,
             &format!("{sku}@{location}"),
             actor,
-            Some(serde_json::json!({
-                "sku": sku,
-                "location": location,
-                "on_hand": level.on_hand.to_string(),
-                "reserved": level.reserved.to_string(),
-                "available": level.available().to_string(),
-                "low": ledger::is_low(level.available(), point),
-                "product_available": total.to_string(),
-                "product_availability": Availability::of(total, product.reorder_point.map(Quantity::value)),
-            })),
+            Some(&LevelChange {
+                sku,
+                location,
+                on_hand: level.on_hand,
+                reserved: level.reserved,
+                available: level.available(),
+                low: ledger::is_low(level.available(), point),
+                product_available: total,
+                product_availability: Availability::of(
+                    total,
+                    product.reorder_point.map(Quantity::value),
+                ),
+            }),
         )?;
     }
     Ok(movement)
+}
+
+/// The data of a `level.changed` change-log entry: the level after the change,
+/// and the product's total for public availability events.
+#[derive(Serialize)]
+struct LevelChange<'a> {
+    sku: &'a Sku,
+    location: &'a LocationCode,
+    #[serde(with = "rust_decimal::serde::str")]
+    on_hand: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    reserved: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    available: Decimal,
+    low: bool,
+    #[serde(with = "rust_decimal::serde::str")]
+    product_available: Decimal,
+    product_availability: Availability,
 }
 
 /// A stock row of `GET /stock`: one product at one location.

@@ -57,8 +57,21 @@ pub struct Change {
     pub data: Option<serde_json::Value>,
 }
 
+/// A [`Change`] as written, with its data in any serializable form.
+#[derive(Serialize)]
+struct ChangeOut<'a, D: Serialize> {
+    seq: u64,
+    at: Timestamp,
+    kind: ChangeKind,
+    key: &'a str,
+    actor: &'a Actor,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a D>,
+}
+
 impl WriteTx {
     /// Appends an entry with the next `seq` and returns that `seq`.
+    #[allow(clippy::needless_pass_by_value)] // callers build the value inline
     pub fn append_change(
         &mut self,
         kind: ChangeKind,
@@ -66,13 +79,24 @@ impl WriteTx {
         actor: &Actor,
         data: Option<serde_json::Value>,
     ) -> Result<u64, StoreError> {
+        self.append_change_with(kind, key, actor, data.as_ref())
+    }
+
+    /// [`WriteTx::append_change`] with typed data (no intermediate JSON value).
+    pub fn append_change_with<D: Serialize>(
+        &mut self,
+        kind: ChangeKind,
+        key: &str,
+        actor: &Actor,
+        data: Option<&D>,
+    ) -> Result<u64, StoreError> {
         let seq = self.last_seq + 1;
-        let change = Change {
+        let change = ChangeOut {
             seq,
             at: Timestamp::now(),
             kind,
-            key: key.to_owned(),
-            actor: actor.clone(),
+            key,
+            actor,
             data,
         };
         self.writes += 1;

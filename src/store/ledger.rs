@@ -82,6 +82,32 @@ pub struct Remembered {
     pub at: Timestamp,
 }
 
+/// Levels are read and written with every movement, so they are kept as 32
+/// bytes (two exact decimals in `rust_decimal`'s fixed encoding), not JSON.
+fn encode_level(level: Level) -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    bytes[..16].copy_from_slice(&level.on_hand.serialize());
+    bytes[16..].copy_from_slice(&level.reserved.serialize());
+    bytes
+}
+
+fn decode_level(key: &str, bytes: &[u8]) -> Result<Level, StoreError> {
+    let (Ok(on_hand), Ok(reserved)) = (
+        <[u8; 16]>::try_from(&bytes[..bytes.len().min(16)]),
+        <[u8; 16]>::try_from(bytes.get(16..).unwrap_or_default()),
+    ) else {
+        return Err(StoreError::Corrupt {
+            table: "levels",
+            key: key.to_owned(),
+            reason: format!("a level is 32 bytes, found {}", bytes.len()),
+        });
+    };
+    Ok(Level {
+        on_hand: rust_decimal::Decimal::deserialize(on_hand),
+        reserved: rust_decimal::Decimal::deserialize(reserved),
+    })
+}
+
 fn level_key(sku: &Sku, location: &LocationCode) -> (String, String) {
     (sku.to_string(), location.to_string())
 }
@@ -105,7 +131,7 @@ macro_rules! ledger_reads {
             let table = self.table(LEVELS)?;
             let key = level_key(sku, location);
             match table.get((key.0.as_str(), key.1.as_str()))? {
-                Some(bytes) => decode("levels", &format!("{sku}@{location}"), bytes.value()),
+                Some(bytes) => decode_level(&format!("{sku}@{location}"), bytes.value()),
                 None => Ok(Level::default()),
             }
         }
@@ -120,7 +146,7 @@ macro_rules! ledger_reads {
                 if s != sku.as_str() {
                     break;
                 }
-                let level: Level = decode("levels", &format!("{s}@{location}"), bytes.value())?;
+                let level = decode_level(&format!("{s}@{location}"), bytes.value())?;
                 let code = LocationCode::parse(location).map_err(|e| StoreError::Corrupt {
                     table: "levels",
                     key: format!("{s}@{location}"),
@@ -232,7 +258,7 @@ impl ReadTx {
             {
                 continue;
             }
-            let level: Level = decode("levels", &format!("{sku}@{location}"), bytes.value())?;
+            let level = decode_level(&format!("{sku}@{location}"), bytes.value())?;
             let corrupt = |e: crate::domain::InvalidValue| StoreError::Corrupt {
                 table: "levels",
                 key: format!("{sku}@{location}"),
@@ -310,7 +336,7 @@ impl ReadTx {
         for entry in self.table(LEVELS)?.iter()? {
             let (key, bytes) = entry?;
             let (sku, location) = key.value();
-            let stored: Level = decode("levels", &format!("{sku}@{location}"), bytes.value())?;
+            let stored = decode_level(&format!("{sku}@{location}"), bytes.value())?;
             let summed = match (Sku::parse(sku), LocationCode::parse(location)) {
                 (Ok(s), Ok(l)) => expected.remove(&(s, l)).unwrap_or_default(),
                 _ => Level::default(),
@@ -428,10 +454,11 @@ impl WriteTx {
         level: Level,
     ) -> Result<(), StoreError> {
         self.writes += 1;
-        let bytes = serde_json::to_vec(&level).expect("levels serialize");
         let key = level_key(sku, location);
-        self.table(LEVELS)?
-            .insert((key.0.as_str(), key.1.as_str()), bytes.as_slice())?;
+        self.table(LEVELS)?.insert(
+            (key.0.as_str(), key.1.as_str()),
+            encode_level(level).as_slice(),
+        )?;
         Ok(())
     }
 

@@ -57,8 +57,8 @@ pub const MOVEMENTS_BY_REFERENCE: TableDefinition<(&str, u64), ()> =
 /// Reversed movement id → id of the movement reversing it (at most one).
 pub const REVERSALS: TableDefinition<u64, u64> = TableDefinition::new("reversals");
 
-/// (SKU, location code) → level (`on_hand`, `reserved`): always the sum of the
-/// ledger for that pair.
+/// (SKU, location code) → level: `on_hand` and `reserved` as two 16-byte
+/// exact decimals; always the sum of the ledger for that pair.
 pub const LEVELS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("levels");
 
 /// Caller and `Idempotency-Key` → the request's fingerprint and first answer.
