@@ -478,6 +478,7 @@ pub struct MovementFilter {
     pub since_seq: Option<u64>,
     pub from: Option<Timestamp>,
     pub until: Option<Timestamp>,
+    pub oldest_first: bool,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
 }
@@ -570,7 +571,7 @@ impl App {
             })
     }
 
-    /// Movement history, newest first.
+    /// Movement history, newest first (or oldest first).
     pub async fn list_movements(
         &self,
         filter: MovementFilter,
@@ -589,7 +590,8 @@ impl App {
             since_seq: filter.since_seq,
             from: filter.from,
             until: filter.until,
-            before: filter
+            oldest_first: filter.oldest_first,
+            cursor: filter
                 .cursor
                 .as_deref()
                 .map(cursor::decode::<u64>)

@@ -140,6 +140,13 @@ pub async fn get_movement(
     Ok(axum::Json(app.get_movement(id).await?))
 }
 
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    Asc,
+    Desc,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -157,12 +164,15 @@ pub struct MovementListQuery {
     from: Option<String>,
     /// Only movements booked before this RFC 3339 time.
     until: Option<String>,
+    /// `desc` (newest first, the default) or `asc` (oldest first, e.g. to follow
+    /// the ledger from `since_seq`).
+    order: Option<Order>,
     cursor: Option<String>,
     /// Page size, 1–500 (default 50).
     limit: Option<u32>,
 }
 
-/// Movement history, newest first.
+/// Movement history, newest first (or with `order=asc` oldest first).
 #[utoipa::path(
     get, path = "/movements", tag = "stock",
     params(MovementListQuery),
@@ -185,6 +195,7 @@ pub async fn list_movements(
         since_seq: q.since_seq,
         from: time("from", q.from.as_deref())?,
         until: time("until", q.until.as_deref())?,
+        oldest_first: matches!(q.order, Some(Order::Asc)),
         cursor: q.cursor,
         limit: q.limit,
     };

@@ -17,7 +17,7 @@ use crate::domain::locations::LocationCode;
 /// Most records read to fill one page (see the catalogue's scan budget).
 const SCAN_BUDGET: usize = 5_000;
 
-/// Which movements to list, newest first.
+/// Which movements to list, newest first (or oldest first).
 #[derive(Debug, Clone, Default)]
 pub struct MovementQuery {
     pub sku: Option<Sku>,
@@ -28,8 +28,9 @@ pub struct MovementQuery {
     pub since_seq: Option<u64>,
     pub from: Option<Timestamp>,
     pub until: Option<Timestamp>,
-    /// Continue below this movement id.
-    pub before: Option<u64>,
+    /// Continue past this movement id (below it newest first, above it oldest first).
+    pub cursor: Option<u64>,
+    pub oldest_first: bool,
     pub limit: usize,
 }
 
@@ -54,9 +55,13 @@ impl MovementQuery {
     }
 
     /// Movements are booked in id order with non-decreasing times and seqs, so
-    /// once one is too old, all further (older) ones are.
+    /// once one is out of the time or `seq` range, all further ones are.
     fn past_the_end(&self, m: &Movement) -> bool {
-        self.since_seq.is_some_and(|s| m.seq <= s) || self.from.is_some_and(|t| m.at < t)
+        if self.oldest_first {
+            self.until.is_some_and(|t| m.at >= t)
+        } else {
+            self.since_seq.is_some_and(|s| m.seq <= s) || self.from.is_some_and(|t| m.at < t)
+        }
     }
 }
 
@@ -166,27 +171,37 @@ macro_rules! ledger_reads {
 impl ReadTx {
     ledger_reads!();
 
-    /// One page of movements, newest first.
+    /// One page of movements, newest first or oldest first.
     pub fn movements_page(&self, query: &MovementQuery) -> Result<Page<Movement, u64>, StoreError> {
         let movements = self.table(MOVEMENTS)?;
-        let upper = query.before.unwrap_or(u64::MAX);
+        let (low, high) = if query.oldest_first {
+            // Ids are dense and booked in seq and time order: the first one of
+            // interest is found by bisection.
+            let first = Self::first_movement_after(&movements, query.since_seq, query.from)?;
+            (first.max(query.cursor.map_or(0, |c| c + 1)), u64::MAX)
+        } else {
+            (0, query.cursor.unwrap_or(u64::MAX))
+        };
+        let backwards = !query.oldest_first;
         // With a SKU, location or reference, walk that index; otherwise the ledger.
         let ids: Box<dyn Iterator<Item = Result<u64, StoreError>>> = if let Some(sku) = &query.sku {
             let index = self.table(MOVEMENTS_BY_SKU)?;
-            Box::new(index_ids(&index, sku.as_str(), upper)?)
+            index_ids(&index, sku.as_str(), low, high, backwards)?
         } else if let Some(location) = &query.location {
             let index = self.table(MOVEMENTS_BY_LOCATION)?;
-            Box::new(index_ids(&index, location.as_str(), upper)?)
+            index_ids(&index, location.as_str(), low, high, backwards)?
         } else if let Some(reference) = &query.reference {
             let index = self.table(MOVEMENTS_BY_REFERENCE)?;
-            Box::new(index_ids(&index, reference, upper)?)
+            index_ids(&index, reference, low, high, backwards)?
         } else {
-            Box::new(
-                movements
-                    .range(..upper)?
-                    .rev()
-                    .map(|e| e.map(|(k, _)| k.value()).map_err(StoreError::from)),
-            )
+            let range = movements
+                .range(low..high)?
+                .map(|e| e.map(|(k, _)| k.value()).map_err(StoreError::from));
+            if backwards {
+                Box::new(range.rev())
+            } else {
+                Box::new(range)
+            }
         };
         let mut items = Vec::new();
         let mut last = None;
@@ -215,6 +230,40 @@ impl ReadTx {
             items,
             next: if more { last } else { None },
         })
+    }
+
+    /// The smallest movement id booked after `since_seq` and at or after
+    /// `from` (bisection over the dense ids).
+    fn first_movement_after(
+        movements: &redb::ReadOnlyTable<u64, &'static [u8]>,
+        since_seq: Option<u64>,
+        from: Option<Timestamp>,
+    ) -> Result<u64, StoreError> {
+        if since_seq.is_none() && from.is_none() {
+            return Ok(0);
+        }
+        let Some((last, _)) = movements.last()? else {
+            return Ok(0);
+        };
+        let (mut low, mut high) = (1, last.value() + 1);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            let Some(bytes) = movements.get(mid)? else {
+                return Err(StoreError::Corrupt {
+                    table: "movements",
+                    key: mid.to_string(),
+                    reason: "movement ids are not dense".into(),
+                });
+            };
+            let m: Movement = decode("movements", &mid.to_string(), bytes.value())?;
+            let before = since_seq.is_some_and(|s| m.seq <= s) || from.is_some_and(|t| m.at < t);
+            if before {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        Ok(low)
     }
 
     /// One page of levels.
@@ -365,15 +414,22 @@ impl ReadTx {
 }
 
 /// Movement ids of one index key, newest first, below `upper`.
+/// Movement ids of one index key in `low..high`, in either direction.
 fn index_ids(
     index: &redb::ReadOnlyTable<(&'static str, u64), ()>,
     key: &str,
-    upper: u64,
-) -> Result<impl Iterator<Item = Result<u64, StoreError>> + use<>, StoreError> {
-    Ok(index
-        .range((key, 0)..(key, upper))?
-        .rev()
-        .map(|e| e.map(|(k, _)| k.value().1).map_err(StoreError::from)))
+    low: u64,
+    high: u64,
+    backwards: bool,
+) -> Result<Box<dyn Iterator<Item = Result<u64, StoreError>>>, StoreError> {
+    let range = index
+        .range((key, low)..(key, high))?
+        .map(|e| e.map(|(k, _)| k.value().1).map_err(StoreError::from));
+    Ok(if backwards {
+        Box::new(range.rev())
+    } else {
+        Box::new(range)
+    })
 }
 
 impl WriteTx {

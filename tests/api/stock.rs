@@ -799,3 +799,58 @@ async fn sixty_four_clients_booking_at_once_leave_levels_equal_to_the_ledger() {
     acknowledged.dedup();
     assert_eq!(report.movements, acknowledged.len() as u64);
 }
+
+#[tokio::test]
+async fn history_can_be_followed_oldest_first_from_a_seq() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    let mut seqs = Vec::new();
+    for i in 0..9 {
+        let kind = if i % 3 == 2 { "ship" } else { "receive" };
+        let booked = app.book(&movement(kind, "YARD", "SAND-04", "1")).await;
+        seqs.push((
+            booked.body["id"].as_u64().unwrap(),
+            booked.body["seq"].as_u64().unwrap(),
+        ));
+    }
+    let since = seqs[3].1;
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/movements?order=asc&since_seq={since}&limit=2&cursor={c}"),
+            None => format!("/api/v1/movements?order=asc&since_seq={since}&limit=2"),
+        };
+        let page = app.get(&path, Who::Viewer).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        ids.extend(
+            page.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_u64().unwrap()),
+        );
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(ids, seqs[4..].iter().map(|(id, _)| *id).collect::<Vec<_>>());
+    let ships = app
+        .get(
+            "/api/v1/movements?order=asc&kind=ship&sku=SAND-04",
+            Who::Viewer,
+        )
+        .await;
+    let ship_ids: Vec<u64> = ships.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ship_ids, [seqs[2].0, seqs[5].0, seqs[8].0]);
+    let bad = app
+        .get("/api/v1/movements?order=sideways", Who::Viewer)
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
