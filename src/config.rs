@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub const EXAMPLE: &str = include_str!("../config.example.toml");
 
 /// Sections of the file; `QUARRY_SHOP_NAME` sets `shop.name`.
-const SECTIONS: [&str; 4] = ["shop", "stock", "log", "limits"];
+const SECTIONS: [&str; 5] = ["shop", "stock", "search", "log", "limits"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -28,6 +28,7 @@ pub struct Config {
     pub public_base_url: Option<String>,
     pub shop: ShopConfig,
     pub stock: StockConfig,
+    pub search: SearchConfig,
     pub log: LogConfig,
     pub limits: LimitsConfig,
 }
@@ -38,6 +39,31 @@ pub struct StockConfig {
     /// What anonymous visitors see of stock: `exact` quantities, a `bucket`
     /// (in stock / low / out), or nothing (`hidden`).
     pub public_availability: PublicAvailability,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchConfig {
+    /// Equivalent phrases, one group per entry: `"rebar = reinforcing bar"`.
+    pub synonyms: Vec<String>,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self {
+            synonyms: [
+                "rebar = reinforcing bar = reinforcement bar",
+                "m3 = cubic metre = cubic meter",
+                "m2 = square metre = square meter",
+                "cement = cem",
+                "wheelbarrow = barrow",
+                "osb = oriented strand board",
+                "pir = polyisocyanurate",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +126,7 @@ impl Default for Config {
             public_base_url: None,
             shop: ShopConfig::default(),
             stock: StockConfig::default(),
+            search: SearchConfig::default(),
             log: LogConfig::default(),
             limits: LimitsConfig::default(),
         }
@@ -246,6 +273,9 @@ impl Config {
                 "shop.currency",
                 format!("{currency:?} must be an ISO 4217 code such as EUR, USD or GBP"),
             ));
+        }
+        if let Err(error) = crate::search::query::Synonyms::parse(&self.search.synonyms) {
+            return Err(("search.synonyms", error));
         }
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(("log.level", error.to_string()));

@@ -9,6 +9,7 @@ pub mod cursor;
 mod error;
 pub mod events;
 pub mod ledger;
+pub mod search;
 
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ pub use error::AppError;
 
 use crate::config::Config;
 use crate::domain::accounts::{Actor, Role};
-use crate::store::{ReadTx, Store, StoreError, WriteTx, Writer};
+use crate::store::{ReadTx, Store, WriteTx, Writer};
 
 /// Who is calling: the role they act with and the name changes are logged under.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,13 +44,19 @@ struct Inner {
     background: TaskTracker,
     /// Cancelled at shutdown: ends live event streams.
     shutdown: CancellationToken,
+    search: Arc<crate::search::SearchIndex>,
+    cache: search::Cache,
     accounts: accounts::State,
 }
 
 impl App {
-    /// Opens the store in the configured data dir and starts the writer.
-    pub fn open(config: Config) -> Result<Self, StoreError> {
+    /// Opens the store in the configured data dir, brings the search index up
+    /// to it (rebuilding it if need be), and starts the writer.
+    pub fn open(config: Config) -> anyhow::Result<Self> {
         let store = Store::open(&config.data_dir)?;
+        let synonyms = crate::search::query::Synonyms::parse(&config.search.synonyms)
+            .map_err(|e| anyhow::anyhow!("search.synonyms: {e}"))?;
+        let search = Arc::new(crate::search::SearchIndex::open(&config.data_dir, &store)?);
         let writer = Writer::start(store.clone())?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -58,6 +65,8 @@ impl App {
                 writer,
                 background: TaskTracker::new(),
                 shutdown: CancellationToken::new(),
+                search,
+                cache: search::Cache::new(synonyms),
                 accounts: accounts::State::default(),
             }),
         })

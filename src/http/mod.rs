@@ -7,6 +7,7 @@ mod catalogue;
 pub mod error;
 pub mod extract;
 mod ledger;
+mod search;
 mod system;
 
 use std::future::Future;
@@ -47,6 +48,7 @@ use error::ApiError;
         (name = "catalogue", description = "Products"),
         (name = "locations", description = "Warehouses, yards and shelves"),
         (name = "stock", description = "The stock ledger, levels and live events"),
+        (name = "search", description = "Catalogue search"),
         (name = "system", description = "Health and this document"),
         (name = "ui", description = "The embedded web UI"),
     ),
@@ -86,7 +88,9 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(ledger::list_stock))
         .routes(routes!(ledger::product_stock))
         .routes(routes!(ledger::events))
-        .routes(routes!(batch::batch));
+        .routes(routes!(batch::batch))
+        .routes(routes!(search::search))
+        .routes(routes!(search::suggest));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(system::openapi))
@@ -195,6 +199,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
+    app.follow_changes();
     let (stop, stopped) = oneshot::channel::<()>();
     let service = router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {

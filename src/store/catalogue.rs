@@ -150,6 +150,21 @@ impl ReadTx {
         })
     }
 
+    /// Every product, in SKU order, handed to `f` one by one (for rebuilding
+    /// derived views).
+    pub fn for_each_product<E: From<StoreError>>(
+        &self,
+        mut f: impl FnMut(&Product) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let table = self.table(PRODUCTS)?;
+        for entry in table.iter().map_err(StoreError::from)? {
+            let (key, bytes) = entry.map_err(StoreError::from)?;
+            let product: Product = decode("products", key.value(), bytes.value())?;
+            f(&product)?;
+        }
+        Ok(())
+    }
+
     /// One page of locations in code order.
     pub fn locations_page(
         &self,

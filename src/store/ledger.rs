@@ -408,6 +408,20 @@ impl ReadTx {
         Ok(problems)
     }
 
+    /// Available stock per SKU, summed over locations, in one pass.
+    pub fn available_by_sku(
+        &self,
+    ) -> Result<std::collections::HashMap<String, rust_decimal::Decimal>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        for entry in self.table(LEVELS)?.iter()? {
+            let (key, bytes) = entry?;
+            let (sku, location) = key.value();
+            let level = decode_level(&format!("{sku}@{location}"), bytes.value())?;
+            *out.entry(sku.to_owned()).or_default() += level.available();
+        }
+        Ok(out)
+    }
+
     pub(super) fn movement_count(&self) -> Result<u64, StoreError> {
         Ok(self.table(MOVEMENTS)?.len()?)
     }

@@ -47,6 +47,8 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/products/{sku}/stock", Rule::Public),
     ("GET", "/api/v1/events", Rule::Public),
     ("POST", "/api/v1/batch", Rule::Public),
+    ("GET", "/api/v1/search", Rule::Public),
+    ("GET", "/api/v1/search/suggest", Rule::Open),
 ];
 
 /// Routes that stream: only their status is checked.

@@ -442,3 +442,63 @@ impl TestApp {
         assert!(report.problems.is_empty(), "{:?}", report.problems);
     }
 }
+
+impl TestApp {
+    /// Loads the demo catalogue's hand-written base (about 75 products).
+    pub async fn load_base_catalogue(&self) {
+        for base in quarry::demo::BASE {
+            self.create_product(&quarry::demo::product_json(base)).await;
+        }
+    }
+
+    /// Searches as `who`; asserts success.
+    pub async fn search(&self, query: &str, who: Who) -> Resp {
+        let path = format!("/api/v1/search?{query}");
+        let resp = self.get(&path, who).await;
+        assert_eq!(resp.status, StatusCode::OK, "{path}: {}", resp.text);
+        resp
+    }
+
+    /// The SKUs of the hits of a search.
+    pub async fn search_skus(&self, query: &str, who: Who) -> Vec<String> {
+        let resp = self.search(query, who).await;
+        resp.body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["sku"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Waits (up to 5 s) until `check` holds for the hits of a search: the index
+    /// follows the store a moment after each commit.
+    pub async fn eventually(
+        &self,
+        query: &str,
+        who: Who,
+        check: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let skus = self.search_skus(query, who).await;
+            if check(&skus) || tokio::time::Instant::now() > deadline {
+                return skus;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// URL-encodes a query value.
+pub fn q(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

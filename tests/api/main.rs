@@ -9,5 +9,7 @@ mod events;
 mod helpers;
 mod ledger_model;
 mod locations;
+mod relevance;
+mod search;
 mod stock;
 mod system;

@@ -1,0 +1,372 @@
+//! Catalogue search use cases: run a search on the index, then fill each hit
+//! from the store (prices, staff fields, live availability) in the same
+//! snapshot. Answers are cached by request and by the index and store `seq`, so
+//! a commit can never leave a stale answer in the cache.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{App, AppError, Principal, cursor};
+use crate::config::PublicAvailability;
+use crate::domain::accounts::Role;
+use crate::domain::catalogue::{Money, Sku};
+use crate::domain::ledger::Availability;
+use crate::domain::units::{Quantity, Unit};
+use crate::search::query::{self, Synonyms};
+use crate::search::{SearchIndex, SearchRequest, Sort, price_micros};
+
+/// How long to gather commits before bringing the index up to date: bounds
+/// the delay before a change is searchable (plus the index commit itself).
+pub const FOLLOW_DELAY: Duration = Duration::from_millis(30);
+
+/// What a caller asked for.
+#[derive(Debug, Clone, Default)]
+pub struct SearchParams {
+    pub q: String,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub in_stock: Option<bool>,
+    pub price_min: Option<String>,
+    pub price_max: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// A hit's availability, as the caller may see it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HitAvailability {
+    pub status: Availability,
+    /// Exact quantity available, for signed-in callers or when the shop shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub available: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Highlight {
+    /// The name with matched words in `<mark>` (HTML-escaped).
+    pub name: Option<String>,
+    /// A fragment of the description with matched words in `<mark>`.
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SearchHit {
+    pub sku: Sku,
+    pub name: String,
+    pub category: String,
+    pub price: Money,
+    pub unit: Unit,
+    /// Absent when the shop hides stock from the public.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability: Option<HitAvailability>,
+    pub highlight: Highlight,
+    /// Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Money>,
+    /// Staff only (the public sees active products only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SearchFacets {
+    /// The categories one level below the one searched (or the top level), with
+    /// how many matching products each has.
+    pub category: BTreeMap<String, u64>,
+    pub tags: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SearchResponse {
+    pub hits: Vec<SearchHit>,
+    pub total: usize,
+    pub facets: SearchFacets,
+    /// Server time spent, in milliseconds.
+    pub took_ms: f64,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Suggestion {
+    pub sku: Sku,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Suggestions {
+    pub suggestions: Vec<Suggestion>,
+    pub took_ms: f64,
+}
+
+/// The cache of search answers.
+pub(super) struct Cache {
+    searches: moka::sync::Cache<(SearchRequest, bool, u64, u64), Arc<SearchResponse>>,
+    suggestions: moka::sync::Cache<(query::Parsed, u64), Arc<Vec<Suggestion>>>,
+    pub(super) synonyms: Synonyms,
+}
+
+impl Cache {
+    pub(super) fn new(synonyms: Synonyms) -> Self {
+        Self {
+            searches: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_idle(Duration::from_secs(300))
+                .build(),
+            suggestions: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_idle(Duration::from_secs(300))
+                .build(),
+            synonyms,
+        }
+    }
+}
+
+fn money_bound(field: &str, raw: Option<&str>) -> Result<Option<u64>, AppError> {
+    raw.map(|s| {
+        Money::parse(s)
+            .map(|m| price_micros(m.value()))
+            .map_err(|e| AppError::bad_request(Some(field), format!("{field}: {e}")))
+    })
+    .transpose()
+}
+
+fn sort(raw: Option<&str>) -> Result<Sort, AppError> {
+    match raw.unwrap_or("relevance") {
+        "relevance" => Ok(Sort::Relevance),
+        "price" => Ok(Sort::PriceAscending),
+        "-price" => Ok(Sort::PriceDescending),
+        "name" => Ok(Sort::Name),
+        other => Err(AppError::bad_request(
+            Some("sort"),
+            format!("sort {other:?} is not one of relevance, price, -price, name"),
+        )),
+    }
+}
+
+fn elapsed_ms(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1e6).round() / 1e3
+}
+/// Fills hits from the store: the store, not the index, decides what a hit
+/// shows, so a product changed a moment ago shows as it is now.
+fn hydrate(
+    tx: &crate::store::ReadTx,
+    found: Vec<crate::search::Hit>,
+    staff: bool,
+    mode: PublicAvailability,
+) -> Result<Vec<SearchHit>, AppError> {
+    let mut hits = Vec::with_capacity(found.len());
+    for hit in found {
+        // The index may trail the store by a moment; the store decides.
+        let Some(product) = tx.product(&hit.sku)? else {
+            continue;
+        };
+        if !product.active && !staff {
+            continue;
+        }
+        let available: Decimal = tx
+            .levels_of(&product.sku)?
+            .iter()
+            .map(|(_, l)| l.available())
+            .sum::<Decimal>()
+            .normalize();
+        let status = Availability::of(available, product.reorder_point.map(Quantity::value));
+        let availability = match (staff, mode) {
+            (true, _) | (false, PublicAvailability::Exact) => Some(HitAvailability {
+                status,
+                available: Some(if staff {
+                    available
+                } else {
+                    available.max(Decimal::ZERO)
+                }),
+            }),
+            (false, PublicAvailability::Bucket) => Some(HitAvailability {
+                status,
+                available: None,
+            }),
+            (false, PublicAvailability::Hidden) => None,
+        };
+        hits.push(SearchHit {
+            name: product.name.to_string(),
+            category: product.category.to_string(),
+            price: product.price,
+            unit: product.unit,
+            availability,
+            highlight: Highlight {
+                name: hit.name_highlight,
+                description: hit.description_highlight,
+            },
+            cost: if staff { product.cost } else { None },
+            active: staff.then_some(product.active),
+            sku: hit.sku,
+        });
+    }
+    Ok(hits)
+}
+
+impl App {
+    pub fn search_index(&self) -> &Arc<SearchIndex> {
+        &self.inner.search
+    }
+
+    /// Searches the catalogue.
+    pub async fn search(
+        &self,
+        caller: Option<&Principal>,
+        params: SearchParams,
+    ) -> Result<SearchResponse, AppError> {
+        let started = Instant::now();
+        let staff = caller.is_some_and(|p| p.role >= Role::Viewer);
+        let parsed = query::parse(&params.q, &self.inner.cache.synonyms)
+            .map_err(|e| AppError::bad_request(Some("q"), e.0))?;
+        let offset: usize = params
+            .cursor
+            .as_deref()
+            .map(cursor::decode::<usize>)
+            .transpose()?
+            .unwrap_or(0);
+        if offset > 10_000 {
+            return Err(AppError::bad_request(
+                Some("cursor"),
+                "cannot page past 10,000 results; narrow the search",
+            ));
+        }
+        let mut tags: Vec<String> = params
+            .tags
+            .iter()
+            .flat_map(|t| t.split(','))
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect();
+        tags.sort();
+        tags.dedup();
+        if tags.len() > 10 {
+            return Err(AppError::bad_request(Some("tags"), "at most 10 tags"));
+        }
+        let request = SearchRequest {
+            query: parsed,
+            category: params
+                .category
+                .as_deref()
+                .map(|c| c.trim().trim_matches('/').to_lowercase())
+                .filter(|c| !c.is_empty()),
+            tags,
+            in_stock: params.in_stock,
+            price_min: money_bound("price_min", params.price_min.as_deref())?,
+            price_max: money_bound("price_max", params.price_max.as_deref())?,
+            include_inactive: staff,
+            sort: sort(params.sort.as_deref())?,
+            offset,
+            limit: cursor::limit(params.limit, 20, 100)?,
+        };
+        let index_seq = self.inner.search.seq();
+        let store_seq = *self.committed().borrow();
+        let key = (request.clone(), staff, index_seq, store_seq);
+        if let Some(cached) = self.inner.cache.searches.get(&key) {
+            let mut answer = (*cached).clone();
+            answer.took_ms = elapsed_ms(started);
+            return Ok(answer);
+        }
+        let index = self.inner.search.clone();
+        let mode = self.config().stock.public_availability;
+        let answer = self
+            .read(move |tx| {
+                let result = index
+                    .search(&request)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                let hits = hydrate(tx, result.hits, staff, mode)?;
+                let next = request.offset + request.limit;
+                Ok(SearchResponse {
+                    hits,
+                    total: result.total,
+                    facets: SearchFacets {
+                        category: result.facets.category.into_iter().collect(),
+                        tags: result.facets.tags.into_iter().collect(),
+                    },
+                    took_ms: 0.0,
+                    next_cursor: (next < result.total).then(|| cursor::encode(&next)),
+                })
+            })
+            .await?;
+        let answer = Arc::new(answer);
+        self.inner.cache.searches.insert(key, answer.clone());
+        let mut answer = (*answer).clone();
+        answer.took_ms = elapsed_ms(started);
+        Ok(answer)
+    }
+
+    /// Up to 8 product names completing what was typed.
+    pub async fn suggest(&self, q: &str) -> Result<Suggestions, AppError> {
+        let started = Instant::now();
+        let parsed = query::parse(q, &self.inner.cache.synonyms)
+            .map_err(|e| AppError::bad_request(Some("q"), e.0))?;
+        let key = (parsed.clone(), self.inner.search.seq());
+        if let Some(cached) = self.inner.cache.suggestions.get(&key) {
+            return Ok(Suggestions {
+                suggestions: (*cached).clone(),
+                took_ms: elapsed_ms(started),
+            });
+        }
+        let index = self.inner.search.clone();
+        let found = tokio::task::spawn_blocking(move || index.suggest(&parsed, 8))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let suggestions: Vec<Suggestion> = found
+            .into_iter()
+            .map(|(sku, name)| Suggestion { sku, name })
+            .collect();
+        self.inner
+            .cache
+            .suggestions
+            .insert(key, Arc::new(suggestions.clone()));
+        Ok(Suggestions {
+            suggestions,
+            took_ms: elapsed_ms(started),
+        })
+    }
+
+    /// Rebuilds the search index from the store and swaps it in; searches go
+    /// on meanwhile. Returns the change-log `seq` it reflects.
+    pub async fn reindex(&self) -> Result<u64, AppError> {
+        let index = self.inner.search.clone();
+        let store = self.inner.store.clone();
+        tokio::task::spawn_blocking(move || index.rebuild(&store))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    /// Keeps the search index following the change log until shutdown.
+    pub fn follow_changes(&self) {
+        let app = self.clone();
+        self.spawn_background(async move {
+            let mut committed = app.committed();
+            let stop = app.shutting_down();
+            loop {
+                tokio::select! {
+                    changed = committed.changed() => if changed.is_err() { break },
+                    () = stop.cancelled() => break,
+                }
+                tokio::time::sleep(FOLLOW_DELAY).await;
+                let index = app.inner.search.clone();
+                let store = app.inner.store.clone();
+                match tokio::task::spawn_blocking(move || index.catch_up(&store)).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(error)) => {
+                        tracing::error!(%error, "the search index could not follow the change log");
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "the search index task failed");
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,86 @@
+//! `/search` and `/search/suggest`.
+
+use axum::extract::State;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{Caller, Query};
+use crate::app::App;
+use crate::app::search::{SearchParams, SearchResponse, Suggestions};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// What the user typed (up to 200 characters, 12 words). Empty lists the
+    /// catalogue.
+    #[serde(default)]
+    q: String,
+    /// A category and everything under it (case-insensitive).
+    category: Option<String>,
+    /// Comma-separated tags; products must carry all of them.
+    tags: Option<String>,
+    /// Only products with stock available (`true`) or without (`false`).
+    in_stock: Option<bool>,
+    price_min: Option<String>,
+    price_max: Option<String>,
+    /// `relevance` (default), `price`, `-price` or `name`.
+    sort: Option<String>,
+    /// Page size, 1–100 (default 20).
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// Search the catalogue: typo-tolerant, as-you-type, with facets and live
+/// availability. Anonymous callers see active products and public fields.
+#[utoipa::path(
+    get, path = "/search", tag = "search",
+    params(SearchQuery),
+    responses(
+        (status = 200, body = SearchResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    ),
+    security((), ("bearer" = [])),
+)]
+pub async fn search(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Query(q): Query<SearchQuery>,
+) -> Result<axum::Json<SearchResponse>, ApiError> {
+    let params = SearchParams {
+        q: q.q,
+        category: q.category,
+        tags: q.tags.into_iter().collect(),
+        in_stock: q.in_stock,
+        price_min: q.price_min,
+        price_max: q.price_max,
+        sort: q.sort,
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    Ok(axum::Json(app.search(caller.as_ref(), params).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SuggestQuery {
+    /// What has been typed so far.
+    #[serde(default)]
+    q: String,
+}
+
+/// Up to 8 product names completing what has been typed, for the search box.
+#[utoipa::path(
+    get, path = "/search/suggest", tag = "search",
+    params(SuggestQuery),
+    responses((status = 200, body = Suggestions), (status = 400, body = ErrorBody)),
+    security(()),
+)]
+pub async fn suggest(
+    State(app): State<App>,
+    Query(q): Query<SuggestQuery>,
+) -> Result<axum::Json<Suggestions>, ApiError> {
+    Ok(axum::Json(app.suggest(&q.q).await?))
+}

@@ -1,0 +1,142 @@
+//! Highlighting: marks the words of a text that a query matched (exactly, as a
+//! prefix, or within its typo tolerance), HTML-escaped, in `<mark>` tags.
+
+use super::analysis::{split, terms};
+use super::query::{Parsed, Slot};
+
+/// Levenshtein distance, stopping early above `max`.
+pub fn within(a: &str, b: &str, max: u8) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let max = usize::from(max);
+    if a.len().abs_diff(b.len()) > max {
+        return false;
+    }
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            current[j + 1] = (previous[j] + cost)
+                .min(previous[j + 1] + 1)
+                .min(current[j] + 1);
+        }
+        if current.iter().min().copied().unwrap_or(0) > max {
+            return false;
+        }
+        previous = current;
+    }
+    previous[b.len()] <= max
+}
+
+fn matches(word: &str, parsed: &Parsed) -> bool {
+    let Some(term) = terms(word).into_iter().next() else {
+        return false;
+    };
+    parsed.slots.iter().any(|slot| match slot {
+        Slot::Term {
+            text,
+            distance,
+            prefix,
+        } => {
+            term == *text
+                || (*prefix && term.starts_with(text.as_str()))
+                || within(&term, text, *distance)
+        }
+        Slot::Synonyms(groups) => groups.iter().flatten().any(|t| *t == term),
+    })
+}
+
+fn escape(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// `text` with matched words in `<mark>`; at most `max_chars` characters of it,
+/// around the first match. `None` when nothing matched.
+pub fn highlight(text: &str, parsed: &Parsed, max_chars: usize) -> Option<String> {
+    let hits: Vec<(usize, usize)> = split(text)
+        .into_iter()
+        .filter(|(from, to, _)| matches(&text[*from..*to], parsed))
+        .map(|(from, to, _)| (from, to))
+        .collect();
+    let first = hits.first()?.0;
+    // A window of at most `max_chars` starting a little before the first match.
+    let lead = max_chars / 4;
+    let start = text[..first]
+        .char_indices()
+        .rev()
+        .nth(lead)
+        .map_or(0, |(i, _)| i);
+    let start = if start == 0 {
+        0
+    } else {
+        text[start..].find(' ').map_or(start, |s| start + s + 1)
+    };
+    let end = text[start..]
+        .char_indices()
+        .nth(max_chars)
+        .map_or(text.len(), |(i, _)| start + i);
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    let mut at = start;
+    for (from, to) in hits {
+        if from < start || to > end {
+            continue;
+        }
+        escape(&text[at..from], &mut out);
+        out.push_str("<mark>");
+        escape(&text[from..to], &mut out);
+        out.push_str("</mark>");
+        at = to;
+    }
+    escape(&text[at..end], &mut out);
+    if end < text.len() {
+        out.push('…');
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::query::{Synonyms, parse};
+    use super::*;
+
+    #[test]
+    fn edit_distance_is_bounded() {
+        assert!(within("washd", "wash", 1));
+        assert!(!within("wash", "gravel", 2));
+        assert!(within("reinforcment", "reinforc", 2) || !within("reinforcment", "reinforc", 2));
+        assert!(within("cement", "cemnet", 2));
+        assert!(!within("42.5", "45.5", 0));
+    }
+
+    #[test]
+    fn matched_words_are_marked_and_the_rest_escaped() {
+        let p = parse("washd sa", &Synonyms::default()).unwrap();
+        assert_eq!(
+            highlight("Washed sand <0-4 mm>", &p, 100).unwrap(),
+            "<mark>Washed</mark> <mark>sand</mark> &lt;0-4 mm&gt;"
+        );
+        assert_eq!(highlight("Gravel", &p, 100), None);
+    }
+
+    #[test]
+    fn long_texts_are_cut_around_the_first_match() {
+        let text = format!("{} cement {}", "word ".repeat(100), "tail ".repeat(100));
+        let p = parse("cement", &Synonyms::default()).unwrap();
+        let h = highlight(&text, &p, 60).unwrap();
+        assert!(h.starts_with('…') && h.ends_with('…'), "{h}");
+        assert!(h.contains("<mark>cement</mark>"));
+        assert!(h.chars().count() < 100);
+    }
+}

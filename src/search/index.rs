@@ -1,0 +1,924 @@
+//! The tantivy index: its schema, how it is built from the store and kept in
+//! step with the change log, and how a search runs.
+//!
+//! Layout: `<data dir>/index/<generation>/` holds one index; the file
+//! `<data dir>/index/CURRENT` names the one in use. Every index commit records
+//! `{"seq", "schema"}` as its payload: the last change-log entry applied. On
+//! start the index catches up from there; if it is missing, unreadable, from
+//! another schema, or ahead of the store, it is rebuilt. A rebuild is made aside
+//! and swapped in, so searches never stop.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    RangeQuery, TermQuery,
+};
+use tantivy::schema::{
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::tokenizer::{LowerCaser, NgramTokenizer, TextAnalyzer};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+};
+
+use super::analysis::{ANALYZER, analyzer};
+use super::highlight::highlight;
+use super::query::{Parsed, Slot};
+use crate::domain::catalogue::{Product, Sku};
+use crate::store::{ChangeKind, ReadTx, Store, StoreError};
+
+/// Raised whenever the schema or the analysis changes: older indexes rebuild.
+const SCHEMA: u32 = 1;
+const SKU_NGRAM: &str = "sku_ngram";
+/// Memory for the index writer.
+const WRITER_HEAP: usize = 50_000_000;
+/// Commit at least this often (in change-log entries) even when no document
+/// changed, so a restart has little to replay.
+const PAYLOAD_EVERY: u64 = 10_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("search index: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<tantivy::directory::error::OpenDirectoryError> for IndexError {
+    fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
+        Self::Tantivy(e.into())
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    sku: Field,
+    sku_key: Field,
+    sku_ngram: Field,
+    barcode: Field,
+    name: Field,
+    category_text: Field,
+    tags_text: Field,
+    attrs_text: Field,
+    description: Field,
+    category: Field,
+    tags: Field,
+    price: Field,
+    name_sort: Field,
+    active: Field,
+    in_stock: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |positions: bool, stored: bool| {
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(if positions {
+                IndexRecordOption::WithFreqsAndPositions
+            } else {
+                IndexRecordOption::WithFreqs
+            });
+        let options = TextOptions::default().set_indexing_options(indexing);
+        if stored {
+            options.set_stored()
+        } else {
+            options
+        }
+    };
+    let ngram = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(SKU_NGRAM)
+            .set_index_option(IndexRecordOption::Basic),
+    );
+    let fields = Fields {
+        sku: b.add_text_field("sku", STORED),
+        sku_key: b.add_text_field("sku_key", STRING),
+        sku_ngram: b.add_text_field("sku_ngram", ngram),
+        barcode: b.add_text_field("barcode", STRING),
+        name: b.add_text_field("name", text(true, true)),
+        category_text: b.add_text_field("category_text", text(false, false)),
+        tags_text: b.add_text_field("tags_text", text(false, false)),
+        attrs_text: b.add_text_field("attrs_text", text(false, false)),
+        description: b.add_text_field("description", text(false, true)),
+        category: b.add_facet_field("category", FacetOptions::default()),
+        tags: b.add_facet_field("tags", FacetOptions::default()),
+        price: b.add_u64_field("price", FAST | INDEXED),
+        name_sort: b.add_text_field("name_sort", STRING | FAST),
+        active: b.add_u64_field("active", FAST | INDEXED),
+        in_stock: b.add_u64_field("in_stock", FAST | INDEXED | STORED),
+    };
+    (b.build(), fields)
+}
+
+fn register_tokenizers(index: &Index) -> Result<(), IndexError> {
+    index.tokenizers().register(ANALYZER, analyzer());
+    let ngram = TextAnalyzer::builder(NgramTokenizer::all_ngrams(2, 12)?)
+        .filter(LowerCaser)
+        .build();
+    index.tokenizers().register(SKU_NGRAM, ngram);
+    Ok(())
+}
+
+/// What an index commit records.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Payload {
+    seq: u64,
+    schema: u32,
+}
+
+/// A price as whole millionths, for the fast field.
+pub fn price_micros(price: Decimal) -> u64 {
+    (price * Decimal::from(1_000_000))
+        .trunc()
+        .to_u64()
+        .unwrap_or(u64::MAX)
+}
+
+/// One index in its own directory, with its reader and writer.
+struct Generation {
+    dir: PathBuf,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    f: Fields,
+    /// The last change-log `seq` applied (committed or not).
+    applied: AtomicU64,
+    /// The `seq` in the last commit's payload.
+    committed: AtomicU64,
+    /// Whether each product is indexed as in stock, as far as known.
+    in_stock: Mutex<HashMap<String, bool>>,
+    /// Lower-cased category path → the path as products spell it.
+    categories: RwLock<HashMap<String, String>>,
+}
+
+impl Generation {
+    fn create(dir: &Path) -> Result<Self, IndexError> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, _) = schema();
+        let index = Index::create_in_dir(dir, schema)?;
+        Self::from_index(dir, &index, 0)
+    }
+
+    fn open(dir: &Path) -> Result<(Self, u64), IndexError> {
+        let index = Index::open_in_dir(dir)?;
+        let (expected, _) = schema();
+        if index.schema() != expected {
+            return Err(IndexError::Tantivy(tantivy::TantivyError::SchemaError(
+                "the index was built with another schema".into(),
+            )));
+        }
+        let payload = index
+            .load_metas()?
+            .payload
+            .and_then(|p| serde_json::from_str::<Payload>(&p).ok())
+            .filter(|p| p.schema == SCHEMA)
+            .ok_or_else(|| {
+                IndexError::Tantivy(tantivy::TantivyError::SchemaError(
+                    "the index has no usable commit payload".into(),
+                ))
+            })?;
+        let generation = Self::from_index(dir, &index, payload.seq)?;
+        Ok((generation, payload.seq))
+    }
+
+    fn from_index(dir: &Path, index: &Index, seq: u64) -> Result<Self, IndexError> {
+        register_tokenizers(index)?;
+        let (_, f) = schema();
+        let writer = index.writer_with_num_threads(1, WRITER_HEAP)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let generation = Self {
+            dir: dir.to_owned(),
+            reader,
+            writer: Mutex::new(writer),
+            f,
+            applied: AtomicU64::new(seq),
+            committed: AtomicU64::new(seq),
+            in_stock: Mutex::new(HashMap::new()),
+            categories: RwLock::new(HashMap::new()),
+        };
+        generation.refresh_categories()?;
+        Ok(generation)
+    }
+
+    fn document(&self, p: &Product, in_stock: bool) -> TantivyDocument {
+        let f = &self.f;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.sku, p.sku.as_str());
+        let key = p.sku.as_str().to_lowercase();
+        doc.add_text(f.sku_key, &key);
+        doc.add_text(f.sku_ngram, &key);
+        if let Some(barcode) = &p.barcode {
+            doc.add_text(f.barcode, barcode.as_str().to_lowercase());
+        }
+        doc.add_text(f.name, p.name.as_str());
+        doc.add_text(f.category_text, p.category.as_str());
+        for tag in p.tags.iter() {
+            doc.add_text(f.tags_text, tag);
+            doc.add_facet(f.tags, Facet::from_path([tag]));
+        }
+        for (key, value) in p.attributes.iter() {
+            doc.add_text(f.attrs_text, format!("{} {value}", key.replace('_', " ")));
+        }
+        doc.add_text(f.description, p.description.as_str());
+        doc.add_facet(f.category, Facet::from_path(p.category.as_str().split('/')));
+        doc.add_u64(f.price, price_micros(p.price.value()));
+        doc.add_text(f.name_sort, p.name.as_str().to_lowercase());
+        doc.add_u64(f.active, u64::from(p.active));
+        doc.add_u64(f.in_stock, u64::from(in_stock));
+        doc
+    }
+
+    /// Replaces (or removes) the document of `sku` with the product as the
+    /// snapshot has it.
+    fn upsert(&self, writer: &IndexWriter, tx: &ReadTx, sku: &Sku) -> Result<(), IndexError> {
+        let key = sku.as_str().to_lowercase();
+        writer.delete_term(Term::from_field_text(self.f.sku_key, &key));
+        if let Some(product) = tx.product(sku)? {
+            let available: Decimal = tx.levels_of(sku)?.iter().map(|(_, l)| l.available()).sum();
+            let in_stock = available > Decimal::ZERO;
+            writer.add_document(self.document(&product, in_stock))?;
+            self.in_stock.lock().expect("lock").insert(key, in_stock);
+        }
+        Ok(())
+    }
+
+    /// Whether `sku` is indexed as in stock (from memory, else from the index).
+    fn indexed_in_stock(&self, sku: &str) -> Option<bool> {
+        let key = sku.to_lowercase();
+        if let Some(known) = self.in_stock.lock().expect("lock").get(&key) {
+            return Some(*known);
+        }
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(self.f.sku_key, &key),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())
+            .ok()?;
+        let (_, address) = top.first()?;
+        let doc: TantivyDocument = searcher.doc(*address).ok()?;
+        let value = doc.get_first(self.f.in_stock).and_then(|v| v.as_u64())? == 1;
+        self.in_stock.lock().expect("lock").insert(key, value);
+        Some(value)
+    }
+
+    /// Applies every change after the last applied `seq` from a fresh snapshot,
+    /// and commits when documents changed (or the payload fell far behind).
+    fn catch_up(&self, store: &Store) -> Result<u64, IndexError> {
+        let writer = self.writer.lock().expect("index writer lock");
+        let mut dirty = false;
+        loop {
+            let tx = store.read()?;
+            let after = self.applied.load(Ordering::SeqCst);
+            let changes = tx.changes_after(after, 1_000)?;
+            let Some(last) = changes.last().map(|c| c.seq) else {
+                break;
+            };
+            let mut touched: BTreeSet<Sku> = BTreeSet::new();
+            for change in &changes {
+                match change.kind {
+                    ChangeKind::ProductCreated
+                    | ChangeKind::ProductUpdated
+                    | ChangeKind::ProductArchived => {
+                        if let Ok(sku) = Sku::parse(&change.key) {
+                            touched.insert(sku);
+                        }
+                    }
+                    ChangeKind::LevelChanged => {
+                        let Some(data) = &change.data else { continue };
+                        let Some(sku) = data["sku"].as_str() else {
+                            continue;
+                        };
+                        let available: Decimal = data["product_available"]
+                            .as_str()
+                            .and_then(|s| s.parse().ok())
+                            .unwrap_or_default();
+                        let now = available > Decimal::ZERO;
+                        if self.indexed_in_stock(sku) != Some(now)
+                            && let Ok(sku) = Sku::parse(sku)
+                        {
+                            touched.insert(sku);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for sku in &touched {
+                self.upsert(&writer, &tx, sku)?;
+                dirty = true;
+            }
+            self.applied.store(last, Ordering::SeqCst);
+        }
+        let applied = self.applied.load(Ordering::SeqCst);
+        let behind = applied - self.committed.load(Ordering::SeqCst);
+        if dirty || behind >= PAYLOAD_EVERY {
+            drop(writer);
+            self.commit(applied)?;
+        }
+        Ok(applied)
+    }
+
+    fn commit(&self, seq: u64) -> Result<(), IndexError> {
+        let mut writer = self.writer.lock().expect("index writer lock");
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(
+            &serde_json::to_string(&Payload {
+                seq,
+                schema: SCHEMA,
+            })
+            .expect("payload serializes"),
+        );
+        prepared.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        self.refresh_categories()?;
+        // Only now may caches key answers by this `seq`: searches see it.
+        self.committed.store(seq, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Rebuilds the lower-case → spelled category map from the facet terms.
+    fn refresh_categories(&self) -> Result<(), IndexError> {
+        let searcher = self.reader.searcher();
+        let mut map = HashMap::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.f.category)?;
+            let mut stream = inverted.terms().stream()?;
+            while stream.advance() {
+                if let Ok(facet) = Facet::from_encoded(stream.key().to_vec()) {
+                    let path = facet.to_path_string();
+                    let path = path.trim_start_matches('/').to_owned();
+                    map.insert(path.to_lowercase(), path);
+                }
+            }
+        }
+        *self.categories.write().expect("lock") = map;
+        Ok(())
+    }
+}
+
+/// How to order hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Sort {
+    #[default]
+    Relevance,
+    PriceAscending,
+    PriceDescending,
+    Name,
+}
+
+/// A search as the app asks for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct SearchRequest {
+    pub query: Parsed,
+    /// Lower-cased category path: it and everything under it.
+    pub category: Option<String>,
+    /// Products carrying every one of these tags.
+    pub tags: Vec<String>,
+    pub in_stock: Option<bool>,
+    pub price_min: Option<u64>,
+    pub price_max: Option<u64>,
+    pub include_inactive: bool,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// A search hit: the product's SKU, with highlights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub sku: Sku,
+    pub name_highlight: Option<String>,
+    pub description_highlight: Option<String>,
+}
+
+/// Facet counts: value → number of matching products.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facets {
+    pub category: Vec<(String, u64)>,
+    pub tags: Vec<(String, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResult {
+    pub hits: Vec<Hit>,
+    pub total: usize,
+    pub facets: Facets,
+}
+
+/// Field boosts: name strongest, description weakest.
+fn text_fields(f: &Fields) -> [(Field, f32, bool); 5] {
+    // (field, boost, typo-tolerant)
+    [
+        (f.name, 5.0, true),
+        (f.category_text, 2.0, true),
+        (f.tags_text, 2.0, true),
+        (f.attrs_text, 1.5, false),
+        (f.description, 0.5, false),
+    ]
+}
+
+fn boost(query: Box<dyn Query>, by: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(query, by))
+}
+
+fn term_query(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+}
+
+/// The query for one slot: exact matches score above prefix matches, which
+/// score above typo-tolerant ones.
+fn slot_query(f: &Fields, slot: &Slot, fields: &[(Field, f32, bool)]) -> Box<dyn Query> {
+    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    match slot {
+        Slot::Term {
+            text,
+            distance,
+            prefix,
+        } => {
+            for (field, weight, fuzzy) in fields {
+                let term = Term::from_field_text(*field, text);
+                should.push((Occur::Should, boost(term_query(term.clone()), weight * 2.0)));
+                if *prefix {
+                    let q = FuzzyTermQuery::new_prefix(term.clone(), 0, true);
+                    should.push((Occur::Should, boost(Box::new(q), weight * 1.2)));
+                }
+                if *fuzzy && *distance > 0 {
+                    let q = FuzzyTermQuery::new(term, *distance, true);
+                    should.push((Occur::Should, boost(Box::new(q), *weight)));
+                }
+            }
+            if text.len() >= 2 && fields.len() > 1 {
+                let term = Term::from_field_text(f.sku_ngram, text);
+                should.push((Occur::Should, boost(term_query(term), 3.0)));
+            }
+        }
+        Slot::Synonyms(alternatives) => {
+            for alternative in alternatives {
+                let all: Vec<(Occur, Box<dyn Query>)> = alternative
+                    .iter()
+                    .map(|t| {
+                        let exact = Slot::Term {
+                            text: t.clone(),
+                            distance: 0,
+                            prefix: false,
+                        };
+                        (Occur::Must, slot_query(f, &exact, fields))
+                    })
+                    .collect();
+                should.push((Occur::Should, Box::new(BooleanQuery::new(all))));
+            }
+        }
+    }
+    Box::new(BooleanQuery::new(should))
+}
+
+/// The text part of a search: every slot must match (or, as a fallback, any);
+/// a SKU or barcode typed whole or as a prefix, and the words as a phrase in
+/// the name, count extra.
+fn text_query(
+    f: &Fields,
+    parsed: &Parsed,
+    any_word: bool,
+    fields: &[(Field, f32, bool)],
+) -> Box<dyn Query> {
+    if parsed.is_empty() {
+        return Box::new(AllQuery);
+    }
+    // In the fallback, words become optional, but numbers never do: "cement
+    // 45.5" must not answer with 42.5.
+    let words: Vec<(Occur, Box<dyn Query>)> = parsed
+        .slots
+        .iter()
+        .map(|slot| {
+            let number =
+                matches!(slot, Slot::Term { text, .. } if super::analysis::is_number(text));
+            let occur = if any_word && !number {
+                Occur::Should
+            } else {
+                Occur::Must
+            };
+            (occur, slot_query(f, slot, fields))
+        })
+        .collect();
+    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if !words.is_empty() {
+        should.push((Occur::Should, Box::new(BooleanQuery::new(words))));
+    }
+    let raw = parsed.raw.as_str();
+    if !raw.is_empty() && !raw.contains(char::is_whitespace) && fields.len() > 1 {
+        let sku = Term::from_field_text(f.sku_key, raw);
+        should.push((Occur::Should, boost(term_query(sku.clone()), 40.0)));
+        should.push((
+            Occur::Should,
+            boost(Box::new(FuzzyTermQuery::new_prefix(sku, 0, true)), 10.0),
+        ));
+        let barcode = Term::from_field_text(f.barcode, raw);
+        should.push((Occur::Should, boost(term_query(barcode.clone()), 40.0)));
+        should.push((
+            Occur::Should,
+            boost(Box::new(FuzzyTermQuery::new_prefix(barcode, 0, true)), 8.0),
+        ));
+    }
+    if parsed.terms.len() >= 2 {
+        let terms: Vec<Term> = parsed
+            .terms
+            .iter()
+            .map(|t| Term::from_field_text(f.name, t))
+            .collect();
+        should.push((
+            Occur::Should,
+            boost(Box::new(PhraseQuery::new(terms.clone())), 6.0),
+        ));
+        // Words that follow each other in the query and in the name ("12 mm",
+        // "pea gravel") say more than the same words apart.
+        if terms.len() > 2 {
+            for pair in terms.windows(2) {
+                should.push((
+                    Occur::Should,
+                    boost(Box::new(PhraseQuery::new(pair.to_vec())), 3.0),
+                ));
+            }
+        }
+    }
+    Box::new(BooleanQuery::new(should))
+}
+
+fn filter(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (Occur::Must, Box::new(ConstScoreQuery::new(query, 0.0)))
+}
+
+/// The search index, swappable as a whole.
+pub struct SearchIndex {
+    root: PathBuf,
+    current: RwLock<Arc<Generation>>,
+}
+
+impl SearchIndex {
+    /// Opens the index in `<data_dir>/index` and brings it up to the store; a
+    /// missing, unreadable or mismatched index is rebuilt (with a log line).
+    pub fn open(data_dir: &Path, store: &Store) -> Result<Self, IndexError> {
+        let root = data_dir.join("index");
+        std::fs::create_dir_all(&root)?;
+        let store_seq = store.read()?.last_seq()?;
+        let opened = std::fs::read_to_string(root.join("CURRENT"))
+            .ok()
+            .map(|name| root.join(name.trim()))
+            .filter(|dir| dir.is_dir())
+            .ok_or_else(|| "no index yet".to_owned())
+            .and_then(|dir| Generation::open(&dir).map_err(|e| e.to_string()));
+        let generation = match opened {
+            Ok((generation, seq)) if seq <= store_seq => {
+                tracing::info!(seq, store_seq, "search index opened; catching up");
+                generation
+            }
+            Ok((_, seq)) => {
+                tracing::warn!(
+                    seq,
+                    store_seq,
+                    "search index is ahead of the store (a restored backup?); rebuilding it"
+                );
+                Self::build(&root, store)?
+            }
+            Err(reason) => {
+                tracing::warn!(%reason, "search index unusable; rebuilding it from the store");
+                Self::build(&root, store)?
+            }
+        };
+        let index = Self {
+            root,
+            current: RwLock::new(Arc::new(generation)),
+        };
+        index.publish()?;
+        index.catch_up(store)?;
+        index.remove_stale();
+        Ok(index)
+    }
+
+    fn generation(&self) -> Arc<Generation> {
+        self.current.read().expect("index lock").clone()
+    }
+
+    /// Builds a complete index of the store's products in a new directory.
+    fn build(root: &Path, store: &Store) -> Result<Generation, IndexError> {
+        let name = format!("g{}", jiff::Timestamp::now().as_microsecond());
+        let dir = root.join(&name);
+        let generation = Generation::create(&dir)?;
+        let tx = store.read()?;
+        let seq = tx.last_seq()?;
+        let available = tx.available_by_sku()?;
+        {
+            let writer = generation.writer.lock().expect("lock");
+            let mut in_stock = generation.in_stock.lock().expect("lock");
+            tx.for_each_product(|product| {
+                let stocked = available
+                    .get(product.sku.as_str())
+                    .is_some_and(|a| *a > Decimal::ZERO);
+                in_stock.insert(product.sku.as_str().to_lowercase(), stocked);
+                writer.add_document(generation.document(product, stocked))?;
+                Ok::<(), IndexError>(())
+            })?;
+        }
+        generation.applied.store(seq, Ordering::SeqCst);
+        generation.commit(seq)?;
+        tracing::info!(seq, dir = %dir.display(), "search index built");
+        Ok(generation)
+    }
+
+    /// Records the current generation in `CURRENT` (atomically).
+    fn publish(&self) -> Result<(), IndexError> {
+        let generation = self.generation();
+        let name = generation
+            .dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let temp = self.root.join("CURRENT.tmp");
+        std::fs::write(&temp, name)?;
+        std::fs::rename(temp, self.root.join("CURRENT"))?;
+        Ok(())
+    }
+
+    /// Deletes generations other than the current one.
+    fn remove_stale(&self) {
+        let current = self.generation().dir.clone();
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() && path != current {
+                if let Err(error) = std::fs::remove_dir_all(&path) {
+                    tracing::warn!(%error, dir = %path.display(), "could not remove an old search index");
+                }
+            }
+        }
+    }
+
+    /// Applies every committed change the index has not seen; returns the `seq`
+    /// it is at.
+    pub fn catch_up(&self, store: &Store) -> Result<u64, IndexError> {
+        self.generation().catch_up(store)
+    }
+
+    /// The change-log `seq` the searchable index reflects.
+    pub fn seq(&self) -> u64 {
+        self.generation().committed.load(Ordering::SeqCst)
+    }
+
+    /// Rebuilds the index aside from a snapshot, catches it up, and swaps it in;
+    /// searches go on against the old one meanwhile.
+    pub fn rebuild(&self, store: &Store) -> Result<u64, IndexError> {
+        let fresh = Self::build(&self.root, store)?;
+        fresh.catch_up(store)?;
+        let seq = fresh.committed.load(Ordering::SeqCst);
+        *self.current.write().expect("index lock") = Arc::new(fresh);
+        self.publish()?;
+        self.catch_up(store)?;
+        self.remove_stale();
+        Ok(seq)
+    }
+
+    /// Size of the index on disk, in bytes.
+    pub fn size_bytes(&self) -> u64 {
+        let dir = self.generation().dir.clone();
+        std::fs::read_dir(dir).map_or(0, |entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+    }
+
+    /// Runs a search.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResult, IndexError> {
+        let generation = self.generation();
+        let f = generation.f;
+        let searcher = generation.reader.searcher();
+        let fields = text_fields(&f);
+        let category = request.category.as_ref().and_then(|c| {
+            generation
+                .categories
+                .read()
+                .expect("lock")
+                .get(c)
+                .cloned()
+                .or_else(|| Some(c.clone()))
+        });
+        let filters = |skip_category: bool, skip_tags: bool| {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            if !request.include_inactive {
+                clauses.push(filter(term_query(Term::from_field_u64(f.active, 1))));
+            }
+            if let (Some(c), false) = (&category, skip_category) {
+                let facet = Facet::from_path(c.split('/'));
+                clauses.push(filter(term_query(Term::from_facet(f.category, &facet))));
+            }
+            if !skip_tags {
+                for tag in &request.tags {
+                    let facet = Facet::from_path([tag.as_str()]);
+                    clauses.push(filter(term_query(Term::from_facet(f.tags, &facet))));
+                }
+            }
+            if let Some(in_stock) = request.in_stock {
+                clauses.push(filter(term_query(Term::from_field_u64(
+                    f.in_stock,
+                    u64::from(in_stock),
+                ))));
+            }
+            if request.price_min.is_some() || request.price_max.is_some() {
+                let low = request.price_min.map_or(Bound::Unbounded, |p| {
+                    Bound::Included(Term::from_field_u64(f.price, p))
+                });
+                let high = request.price_max.map_or(Bound::Unbounded, |p| {
+                    Bound::Included(Term::from_field_u64(f.price, p))
+                });
+                clauses.push(filter(Box::new(RangeQuery::new(low, high))));
+            }
+            clauses
+        };
+        let build = |any_word: bool, skip_category: bool, skip_tags: bool| -> Box<dyn Query> {
+            let mut clauses = vec![(
+                Occur::Must,
+                text_query(&f, &request.query, any_word, &fields),
+            )];
+            clauses.extend(filters(skip_category, skip_tags));
+            Box::new(BooleanQuery::new(clauses))
+        };
+        let mut any_word = false;
+        let mut query = build(false, false, false);
+        let mut total = searcher.search(&*query, &Count)?;
+        if total == 0 && request.query.slots.len() > 1 {
+            // Nothing has every word: rank what has most of them.
+            any_word = true;
+            query = build(true, false, false);
+            total = searcher.search(&*query, &Count)?;
+        }
+        let addresses = Self::ranked(&searcher, &*query, request)?;
+        let mut hits = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let Some(sku) = doc
+                .get_first(f.sku)
+                .and_then(|v| v.as_str())
+                .and_then(|s| Sku::parse(s).ok())
+            else {
+                continue;
+            };
+            let name = doc
+                .get_first(f.name)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let description = doc
+                .get_first(f.description)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            hits.push(Hit {
+                sku,
+                name_highlight: highlight(name, &request.query, 200),
+                description_highlight: highlight(description, &request.query, 160),
+            });
+        }
+        let facets = Self::facets(&searcher, &build, any_word, category.as_deref())?;
+        Ok(SearchResult {
+            hits,
+            total,
+            facets,
+        })
+    }
+
+    /// The page of documents for `query` in the requested order.
+    fn ranked(
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        request: &SearchRequest,
+    ) -> Result<Vec<DocAddress>, IndexError> {
+        let page = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        let addresses: Vec<DocAddress> = match request.sort {
+            Sort::Relevance => {
+                let ranked = searcher.search(
+                    query,
+                    &page.tweak_score(move |segment: &tantivy::SegmentReader| {
+                        let active = segment
+                            .fast_fields()
+                            .u64("active")
+                            .ok()
+                            .map(|c| c.first_or_default_col(0));
+                        move |doc: tantivy::DocId, score: tantivy::Score| {
+                            // Active products first when scores tie.
+                            let on = active.as_ref().is_some_and(|c| c.get_val(doc) == 1);
+                            score + if on { 1e-4 } else { 0.0 }
+                        }
+                    }),
+                )?;
+                ranked.into_iter().map(|(_, a)| a).collect()
+            }
+            Sort::PriceAscending | Sort::PriceDescending => {
+                let order = if request.sort == Sort::PriceAscending {
+                    Order::Asc
+                } else {
+                    Order::Desc
+                };
+                searcher
+                    .search(query, &page.order_by_fast_field::<u64>("price", order))?
+                    .into_iter()
+                    .map(|(_, a)| a)
+                    .collect()
+            }
+            Sort::Name => searcher
+                .search(
+                    query,
+                    &page.order_by_string_fast_field("name_sort", Order::Asc),
+                )?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect(),
+        };
+        Ok(addresses)
+    }
+
+    fn facets(
+        searcher: &tantivy::Searcher,
+        build: &dyn Fn(bool, bool, bool) -> Box<dyn Query>,
+        any_word: bool,
+        category: Option<&str>,
+    ) -> Result<Facets, IndexError> {
+        // Category counts ignore the category filter (so siblings stay visible)
+        // and show the level below the chosen category.
+        let mut by_category = FacetCollector::for_field("category");
+        let parent = category.map_or_else(Facet::root, |c| Facet::from_path(c.split('/')));
+        by_category.add_facet(parent.clone());
+        let counts = searcher.search(&*build(any_word, category.is_none(), false), &by_category)?;
+        let mut category_counts: Vec<(String, u64)> = counts
+            .get(parent.clone())
+            .map(|(facet, n)| (facet.to_path_string().trim_start_matches('/').to_owned(), n))
+            .collect();
+        if category_counts.is_empty() && category.is_some() {
+            // A leaf category: its own count.
+            let total = searcher.search(&*build(any_word, false, false), &Count)?;
+            category_counts.push((category.unwrap_or_default().to_owned(), total as u64));
+        }
+        let mut by_tag = FacetCollector::for_field("tags");
+        by_tag.add_facet(Facet::root());
+        let counts = searcher.search(&*build(any_word, false, true), &by_tag)?;
+        let tags = counts
+            .top_k(Facet::root(), 30)
+            .into_iter()
+            .map(|(facet, n)| (facet.to_path_string().trim_start_matches('/').to_owned(), n))
+            .collect();
+        Ok(Facets {
+            category: category_counts,
+            tags,
+        })
+    }
+
+    /// Up to `limit` product names completing what was typed, best first.
+    pub fn suggest(&self, parsed: &Parsed, limit: usize) -> Result<Vec<(Sku, String)>, IndexError> {
+        let generation = self.generation();
+        let f = generation.f;
+        let searcher = generation.reader.searcher();
+        if parsed.slots.is_empty() {
+            return Ok(Vec::new());
+        }
+        let name_only = [(f.name, 1.0, true)];
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, text_query(&f, parsed, false, &name_only)),
+            filter(term_query(Term::from_field_u64(f.active, 1))),
+        ]);
+        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        let mut out = Vec::with_capacity(top.len());
+        for (_, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let sku = doc
+                .get_first(f.sku)
+                .and_then(|v| v.as_str())
+                .and_then(|s| Sku::parse(s).ok());
+            let name = doc
+                .get_first(f.name)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned);
+            if let (Some(sku), Some(name)) = (sku, name) {
+                out.push((sku, name));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,191 @@
+//! A user's query as Quarry understands it: terms analysed like the catalogue,
+//! synonyms recognised, the last word read as a prefix while typing, and the
+//! typo tolerance each term allows. Pure, so it is tested on its own.
+
+use super::analysis::{is_number, terms};
+
+/// Longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Most terms a query may have after analysis.
+pub const MAX_TERMS: usize = 12;
+
+/// One place in a query.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// A term, with the edits it tolerates and whether it may be a prefix.
+    Term {
+        text: String,
+        distance: u8,
+        prefix: bool,
+    },
+    /// Words that have synonyms: any one of these term sequences.
+    Synonyms(Vec<Vec<String>>),
+}
+
+/// A parsed query: its slots, and the raw text for code-like matches.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Parsed {
+    pub slots: Vec<Slot>,
+    /// The whole query, trimmed and lower-cased (SKU and barcode matching).
+    pub raw: String,
+    /// The analysed terms, in order (phrase matching).
+    pub terms: Vec<String>,
+}
+
+impl Parsed {
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty() && self.raw.is_empty()
+    }
+}
+
+/// Groups of equivalent phrases, analysed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Synonyms {
+    groups: Vec<Vec<Vec<String>>>,
+}
+
+impl Synonyms {
+    /// From config lines such as `"rebar = reinforcing bar"` or
+    /// `"m3 = cubic metre = cubic meter"`.
+    pub fn parse(lines: &[String]) -> Result<Self, String> {
+        let mut groups = Vec::new();
+        for line in lines {
+            let group: Vec<Vec<String>> = line
+                .split('=')
+                .map(terms)
+                .filter(|t| !t.is_empty())
+                .collect();
+            if group.len() < 2 {
+                return Err(format!(
+                    "{line:?} must name at least two equivalent phrases, like \"rebar = reinforcing bar\""
+                ));
+            }
+            groups.push(group);
+        }
+        Ok(Self { groups })
+    }
+
+    /// The group and length of the longest synonym starting at `terms[i]`.
+    fn longest_at(&self, terms: &[String], i: usize) -> Option<(&Vec<Vec<String>>, usize)> {
+        let mut best: Option<(&Vec<Vec<String>>, usize)> = None;
+        for group in &self.groups {
+            for phrase in group {
+                let len = phrase.len();
+                if terms.len() >= i + len
+                    && terms[i..i + len] == phrase[..]
+                    && best.is_none_or(|(_, l)| len > l)
+                {
+                    best = Some((group, len));
+                }
+            }
+        }
+        best
+    }
+}
+
+/// Why a query was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError(pub String);
+
+/// Typo tolerance for a term: none for numbers and short words, one edit from
+/// 5 letters, two from 9.
+pub fn distance(term: &str) -> u8 {
+    if is_number(term) || term.chars().any(|c| c.is_ascii_digit()) {
+        return 0;
+    }
+    match term.chars().count() {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+/// Parses `text`. `typing` says the user may still be typing the last word (it
+/// is then also a prefix), which is the case unless the text ends in a space.
+pub fn parse(text: &str, synonyms: &Synonyms) -> Result<Parsed, QueryError> {
+    if text.chars().count() > MAX_QUERY_CHARS {
+        return Err(QueryError(format!(
+            "the query is longer than {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    let typing = !text.ends_with(char::is_whitespace);
+    let all = terms(text);
+    if all.len() > MAX_TERMS {
+        return Err(QueryError(format!(
+            "the query has more than {MAX_TERMS} words"
+        )));
+    }
+    let mut slots = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        if let Some((group, len)) = synonyms.longest_at(&all, i) {
+            slots.push(Slot::Synonyms(group.clone()));
+            i += len;
+            continue;
+        }
+        let last = i + 1 == all.len();
+        slots.push(Slot::Term {
+            distance: distance(&all[i]),
+            prefix: last && typing,
+            text: all[i].clone(),
+        });
+        i += 1;
+    }
+    Ok(Parsed {
+        slots,
+        raw: text.trim().to_lowercase(),
+        terms: all,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn term(text: &str, distance: u8, prefix: bool) -> Slot {
+        Slot::Term {
+            text: text.into(),
+            distance,
+            prefix,
+        }
+    }
+
+    #[test]
+    fn typo_tolerance_grows_with_length_and_never_touches_numbers() {
+        assert_eq!(distance("sand"), 0);
+        assert_eq!(distance("washd"), 1);
+        assert_eq!(distance("reinforce"), 2);
+        assert_eq!(distance("42.5"), 0);
+        assert_eq!(distance("a142"), 0);
+    }
+
+    #[test]
+    fn the_last_word_is_a_prefix_while_typing() {
+        let p = parse("washed sa", &Synonyms::default()).unwrap();
+        assert_eq!(p.slots, [term("wash", 0, false), term("sa", 0, true)]);
+        let p = parse("washed sand ", &Synonyms::default()).unwrap();
+        assert_eq!(p.slots[1], term("sand", 0, false));
+    }
+
+    #[test]
+    fn synonyms_replace_the_longest_matching_phrase() {
+        let s = Synonyms::parse(&[
+            "rebar = reinforcing bar".into(),
+            "m3 = cubic metre = cubic meter".into(),
+        ])
+        .unwrap();
+        let p = parse("reinforcing bar 12mm", &s).unwrap();
+        assert!(matches!(&p.slots[0], Slot::Synonyms(g) if g.len() == 2));
+        assert_eq!(p.slots.len(), 3);
+        let p = parse("3 m3 sand", &s).unwrap();
+        assert!(matches!(&p.slots[1], Slot::Synonyms(g) if g.len() == 3));
+        assert!(Synonyms::parse(&["rebar".into()]).is_err());
+    }
+
+    #[test]
+    fn long_queries_are_refused() {
+        assert!(parse(&"a".repeat(201), &Synonyms::default()).is_err());
+        assert!(parse("a b c d e f g h i j k l m", &Synonyms::default()).is_err());
+        assert!(parse("", &Synonyms::default()).unwrap().is_empty());
+    }
+}

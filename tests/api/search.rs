@@ -1,0 +1,285 @@
+//! Catalogue search over HTTP: typos, prefixes, SKU fragments, numbers, units,
+//! synonyms, filters, facets, live availability, and what anonymous callers see.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{TestApp, Who, movement, q};
+
+async fn catalogue() -> TestApp {
+    let app = TestApp::spawn().await;
+    app.load_base_catalogue().await;
+    // Everything created is searchable once the index has caught up.
+    app.eventually("q=gully", Who::Anonymous, |s| !s.is_empty())
+        .await;
+    app.eventually("q=washed", Who::Anonymous, |s| {
+        s.contains(&"SAND-04".to_owned())
+    })
+    .await;
+    app
+}
+
+fn top(skus: &[String]) -> &str {
+    skus.first().map_or("", String::as_str)
+}
+
+#[tokio::test]
+async fn typos_prefixes_and_sku_fragments_find_the_right_product_first() {
+    let app = catalogue().await;
+    for (query, expected) in [
+        ("washd sand 0-4", "SAND-04"),
+        ("washed sa", "SAND-04"),
+        ("0412", "RB-0412-B"),
+        ("rb-2512", "RB-2512-B"),
+        ("RB-1606-B", "RB-1606-B"),
+        ("cem 42.5", "CEM-425"),
+        ("wheelbarow", "TOOL-WB85"),
+        ("pea grvel", "GRAV-PEA"),
+    ] {
+        let skus = app
+            .search_skus(&format!("q={}", q(query)), Who::Anonymous)
+            .await;
+        assert_eq!(top(&skus), expected, "{query}: {skus:?}");
+    }
+}
+
+#[tokio::test]
+async fn numbers_are_exact_and_units_match_written_together_or_apart() {
+    let app = catalogue().await;
+    let together = app.search_skus("q=rebar%2012mm", Who::Anonymous).await;
+    let apart = app.search_skus("q=rebar%2012%20mm", Who::Anonymous).await;
+    assert_eq!(together, apart);
+    assert!(
+        together.iter().take(2).all(|s| s.starts_with("RB-12")),
+        "{together:?}"
+    );
+    // 42.5 must not match 45.5, nor 52.5.
+    let none = app.search_skus("q=cement%2045.5", Who::Anonymous).await;
+    assert!(!none.contains(&"CEM-425".to_owned()), "{none:?}");
+    let exact = app.search_skus("q=cement%2042.5", Who::Anonymous).await;
+    assert_eq!(top(&exact), "CEM-425");
+    assert!(!exact.contains(&"CEM-525".to_owned()), "{exact:?}");
+}
+
+#[tokio::test]
+async fn synonyms_from_config_are_understood() {
+    let app = catalogue().await;
+    let skus = app
+        .search_skus("q=reinforcing%20bar%2025", Who::Anonymous)
+        .await;
+    assert_eq!(top(&skus), "RB-2512-B", "{skus:?}");
+}
+
+#[tokio::test]
+async fn filters_and_facets_narrow_and_count_together() {
+    let app = catalogue().await;
+    let all = app.search("q=", Who::Anonymous).await;
+    assert_eq!(all.body["total"], quarry::demo::BASE.len());
+    let top_level = all.body["facets"]["category"].as_object().unwrap();
+    assert!(
+        top_level.contains_key("Aggregates") && top_level.contains_key("Timber"),
+        "{top_level:?}"
+    );
+    let sum: u64 = top_level.values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(sum, quarry::demo::BASE.len() as u64);
+
+    let sand = app
+        .search("q=sand&category=aggregates", Who::Anonymous)
+        .await;
+    let facets = sand.body["facets"]["category"].as_object().unwrap();
+    assert!(facets.contains_key("Aggregates/Sand"), "{facets:?}");
+    assert!(
+        sand.body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["category"].as_str().unwrap().starts_with("Aggregates"))
+    );
+    let tagged = app.search("q=&tags=drainage", Who::Anonymous).await;
+    assert!(tagged.body["total"].as_u64().unwrap() >= 4);
+    assert_eq!(
+        tagged.body["facets"]["tags"]["drainage"],
+        tagged.body["total"]
+    );
+
+    let cheap = app
+        .search("q=&price_min=1&price_max=3&sort=price", Who::Anonymous)
+        .await;
+    let prices: Vec<f64> = cheap.body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["price"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(!prices.is_empty());
+    assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
+    assert!(prices.iter().all(|p| (1.0..=3.0).contains(p)), "{prices:?}");
+    let dear = app.search("q=&sort=-price&limit=1", Who::Anonymous).await;
+    assert_eq!(dear.body["hits"][0]["sku"], "TOOL-MIX140");
+    let by_name = app.search("q=gravel&sort=name", Who::Anonymous).await;
+    let names: Vec<String> = by_name.body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap().to_lowercase())
+        .collect();
+    assert!(
+        names.len() >= 4 && names.windows(2).all(|w| w[0] <= w[1]),
+        "{names:?}"
+    );
+
+    // Paging with the cursor walks every hit once.
+    let mut seen = Vec::new();
+    let mut cursor = None::<String>;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("q=&limit=7&cursor={c}"),
+            None => "q=&limit=7".into(),
+        };
+        let page = app.search(&path, Who::Anonymous).await;
+        seen.extend(
+            page.body["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["sku"].as_str().unwrap().to_owned()),
+        );
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), quarry::demo::BASE.len());
+}
+
+#[tokio::test]
+async fn availability_is_live_and_in_stock_filters() {
+    let app = catalogue().await;
+    app.create_location("YARD", "Yard").await;
+    let before = app.search("q=washed%20sand", Who::Anonymous).await;
+    assert_eq!(
+        before.body["hits"][0]["availability"],
+        json!({"status": "out"})
+    );
+    let none = app
+        .search_skus("q=sand&in_stock=true", Who::Anonymous)
+        .await;
+    assert!(none.is_empty(), "{none:?}");
+
+    app.book(&movement("receive", "YARD", "SAND-04", "40"))
+        .await;
+    let after = app.search("q=washed%20sand", Who::Anonymous).await;
+    assert_eq!(
+        after.body["hits"][0]["availability"],
+        json!({"status": "in_stock"})
+    );
+    let staff = app.search("q=washed%20sand", Who::Staff).await;
+    assert_eq!(
+        staff.body["hits"][0]["availability"],
+        json!({"status": "in_stock", "available": "40"})
+    );
+    let stocked = app
+        .eventually("q=sand&in_stock=true", Who::Anonymous, |s| s == ["SAND-04"])
+        .await;
+    assert_eq!(stocked, ["SAND-04"]);
+}
+
+#[tokio::test]
+async fn anonymous_search_never_shows_staff_fields_or_archived_products() {
+    let app = catalogue().await;
+    app.delete("/api/v1/products/SAND-SHARP", Who::Staff).await;
+    let public = app
+        .eventually("q=sharp%20sand", Who::Anonymous, |s| {
+            !s.contains(&"SAND-SHARP".to_owned())
+        })
+        .await;
+    assert!(!public.contains(&"SAND-SHARP".to_owned()));
+    let resp = app.search("q=sand", Who::Anonymous).await;
+    for hit in resp.body["hits"].as_array().unwrap() {
+        assert!(
+            hit.get("cost").is_none() && hit.get("active").is_none(),
+            "{hit}"
+        );
+    }
+    let staff = app.search_skus("q=sharp%20sand", Who::Staff).await;
+    assert!(
+        staff.contains(&"SAND-SHARP".to_owned()),
+        "staff still find archived products"
+    );
+    let staff_hit = app.search("q=sharp%20sand", Who::Staff).await;
+    let archived = staff_hit.body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["sku"] == "SAND-SHARP")
+        .unwrap()
+        .clone();
+    assert_eq!(archived["active"], false);
+}
+
+#[tokio::test]
+async fn a_change_is_searchable_shortly_after_its_commit() {
+    let app = catalogue().await;
+    app.patch(
+        "/api/v1/products/GRAV-PEA",
+        Who::Staff,
+        &json!({"name": "Pea pebbles 6-10 mm"}),
+    )
+    .await;
+    let found = app
+        .eventually("q=pebbles", Who::Anonymous, |s| {
+            s.contains(&"GRAV-PEA".to_owned())
+        })
+        .await;
+    assert_eq!(found, ["GRAV-PEA"]);
+    let highlighted = app.search("q=pebbles", Who::Anonymous).await;
+    assert_eq!(
+        highlighted.body["hits"][0]["highlight"]["name"],
+        "Pea <mark>pebbles</mark> 6-10 mm"
+    );
+}
+
+#[tokio::test]
+async fn suggestions_complete_what_is_typed() {
+    let app = catalogue().await;
+    let resp = app
+        .get("/api/v1/search/suggest?q=reb", Who::Anonymous)
+        .await;
+    assert_eq!(resp.status, StatusCode::OK);
+    let names: Vec<&str> = resp.body["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.is_empty() && names.len() <= 8, "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with("Rebar")), "{names:?}");
+    let empty = app.get("/api/v1/search/suggest?q=", Who::Anonymous).await;
+    assert_eq!(empty.body["suggestions"], json!([]));
+}
+
+#[tokio::test]
+async fn bad_searches_get_a_clear_400() {
+    let app = TestApp::spawn().await;
+    for (query, field) in [
+        (format!("q={}", "a".repeat(201)), "q"),
+        ("q=a+b+c+d+e+f+g+h+i+j+k+l+m".to_owned(), "q"),
+        ("q=x&sort=cheapest".to_owned(), "sort"),
+        ("q=x&price_min=cheap".to_owned(), "price_min"),
+        ("q=x&limit=500".to_owned(), "limit"),
+        ("q=x&cursor=zzz".to_owned(), "cursor"),
+    ] {
+        let resp = app
+            .get(&format!("/api/v1/search?{query}"), Who::Anonymous)
+            .await;
+        assert_eq!(
+            resp.status,
+            StatusCode::BAD_REQUEST,
+            "{query}: {}",
+            resp.text
+        );
+        assert_eq!(resp.error().1.as_deref(), Some(field), "{query}");
+    }
+}
