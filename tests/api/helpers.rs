@@ -491,13 +491,13 @@ impl TestApp {
 
 /// URL-encodes a query value.
 pub fn q(text: &str) -> String {
+    use std::fmt::Write as _;
     let mut out = String::new();
     for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
