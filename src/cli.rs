@@ -65,6 +65,9 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Rebuild the search index from the store. Works while `serve` runs on the
+    /// same data dir: the server builds the new index aside and swaps it in.
+    Reindex,
     /// Verify the store (integrity, schema version, change log, indexes, and that
     /// every stock level equals the sum of its ledger); exits non-zero with a
     /// report when something is wrong.
@@ -177,6 +180,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => check(&config),
+        Command::Reindex => reindex(&config),
     }
 }
 
@@ -381,6 +385,54 @@ fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn reindex(config: &Config) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    match Store::open(&config.data_dir) {
+        Ok(store) => {
+            init_logging(config);
+            eprintln!(
+                "rebuilding the search index of {} …",
+                config.data_dir.display()
+            );
+            let index_dir = config.data_dir.join("index");
+            if index_dir.exists() {
+                std::fs::remove_dir_all(&index_dir)
+                    .with_context(|| format!("removing {}", index_dir.display()))?;
+            }
+            let index = crate::search::SearchIndex::open(&config.data_dir, &store)?;
+            println!(
+                "search index rebuilt at change {} in {:.1} s ({} KiB)",
+                index.seq(),
+                started.elapsed().as_secs_f64(),
+                index.size_bytes() / 1024
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(crate::store::StoreError::InUse { .. }) => {
+            eprintln!(
+                "a server is running on {}: asking it to rebuild …",
+                config.data_dir.display()
+            );
+            match crate::control::call(&config.data_dir, &crate::control::Request::Reindex)? {
+                Some(reply) if reply.ok => {
+                    println!(
+                        "{} in {:.1} s",
+                        reply.message,
+                        started.elapsed().as_secs_f64()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(reply) => bail!("the server could not rebuild the index: {}", reply.message),
+                None => bail!(
+                    "the data file is in use, but no server answers on {}",
+                    crate::control::socket_path(&config.data_dir).display()
+                ),
+            }
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 fn check(config: &Config) -> anyhow::Result<ExitCode> {

@@ -107,6 +107,12 @@ impl App {
         self.inner.shutdown.cancel();
     }
 
+    /// Runs `task` in the background until shutdown; [`App::close`] waits for
+    /// it.
+    pub fn spawn_task(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.spawn_background(task);
+    }
+
     /// Runs `task` in the background; [`App::close`] waits for it.
     fn spawn_background(&self, task: impl Future<Output = ()> + Send + 'static) {
         self.inner.background.spawn(task);

@@ -200,6 +200,9 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     app.follow_changes();
+    if let Err(error) = crate::control::serve(&app) {
+        tracing::warn!(%error, "no control socket: `quarry reindex` cannot reach this server");
+    }
     let (stop, stopped) = oneshot::channel::<()>();
     let service = router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {

@@ -59,6 +59,7 @@ fn every_command_has_help() {
         vec!["config", "default", "--help"],
         vec!["config", "show", "--help"],
         vec!["check", "--help"],
+        vec!["reindex", "--help"],
     ] {
         let out = quarry(&args, &[], None);
         assert!(out.status.success(), "{args:?}");
@@ -488,4 +489,44 @@ fn check_reports_a_problem_and_exits_non_zero() {
     .unwrap();
     let garbage = quarry(&["--data-dir", &dir_arg(dir.path()), "check"], &[], None);
     assert!(!garbage.status.success());
+}
+
+#[tokio::test]
+async fn reindex_works_offline_and_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = quarry::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data.clone(),
+        ..Default::default()
+    };
+    let store = quarry::store::Store::open(&data).unwrap();
+    drop(store);
+    let offline = quarry(&["--data-dir", &dir_arg(&data), "reindex"], &[], None);
+    assert!(offline.status.success(), "{}", stderr(&offline));
+    assert!(stdout(&offline).contains("search index rebuilt"));
+
+    let server = quarry::http::start(config).await.unwrap();
+    let data_arg = dir_arg(&data);
+    let online = tokio::task::spawn_blocking(move || {
+        quarry(&["--data-dir", &data_arg, "reindex"], &[], None)
+    })
+    .await
+    .unwrap();
+    assert!(online.status.success(), "{}", stderr(&online));
+    assert!(
+        stderr(&online).contains("a server is running"),
+        "{}",
+        stderr(&online)
+    );
+    assert!(
+        stdout(&online).contains("swapped in"),
+        "{}",
+        stdout(&online)
+    );
+    server.shutdown().await.unwrap();
+    assert!(
+        !quarry::control::socket_path(&data).exists(),
+        "the socket is removed at shutdown"
+    );
 }

@@ -11,5 +11,6 @@ mod ledger_model;
 mod locations;
 mod relevance;
 mod search;
+mod search_index;
 mod stock;
 mod system;

@@ -1,0 +1,143 @@
+//! The search index as a derived view: it catches up after a crash or from an
+//! older copy, rebuilds itself when missing or corrupt, and is rebuilt while
+//! searches go on.
+
+use std::path::{Path, PathBuf};
+
+use quarry::domain::accounts::Actor;
+use quarry::domain::catalogue::{Product, ProductInput};
+use quarry::store::{ChangeKind, Store, StoreError};
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, Who, sand};
+
+/// Writes a product straight into the store, as a server killed between its
+/// store commit and its index commit would leave it.
+fn write_behind_the_index(data_dir: &Path, sku: &str, name: &str) {
+    let store = Store::open(data_dir).unwrap();
+    let mut body = sand(sku);
+    body["name"] = serde_json::json!(name);
+    let input: ProductInput = serde_json::from_value(body).unwrap();
+    let product = Product::create(input.sku.clone().unwrap(), input, jiff::Timestamp::now());
+    store
+        .write(|tx| -> Result<(), StoreError> {
+            tx.put_product(&product)?;
+            tx.append_change(ChangeKind::ProductCreated, sku, &Actor::cli(), None)?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn current_index(data_dir: &Path) -> PathBuf {
+    let name = std::fs::read_to_string(data_dir.join("index/CURRENT")).unwrap();
+    data_dir.join("index").join(name.trim())
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_index_catches_up_with_changes_it_missed() {
+    let mut app = TestApp::spawn().await;
+    app.create_product(&sand("SAND-04")).await;
+    app.eventually("q=washed", Who::Anonymous, |s| !s.is_empty())
+        .await;
+    app.stop().await;
+    write_behind_the_index(&app.config.data_dir, "LAG-1", "Lagging lintel");
+    app.restart().await;
+    let found = app.search_skus("q=lintel", Who::Anonymous).await;
+    assert_eq!(found, ["LAG-1"], "caught up before serving");
+}
+
+#[tokio::test]
+async fn an_older_copy_of_the_index_catches_up_from_its_own_seq() {
+    let mut app = TestApp::spawn().await;
+    app.create_product(&sand("SAND-04")).await;
+    app.eventually("q=washed", Who::Anonymous, |s| !s.is_empty())
+        .await;
+    app.stop().await;
+    let data = app.config.data_dir.clone();
+    let saved = app._dir.path().join("index-copy");
+    copy_dir(&current_index(&data), &saved);
+    app.restart().await;
+    let mut renamed = sand("SAND-04");
+    renamed["name"] = serde_json::json!("Quartz sand");
+    app.put("/api/v1/products/SAND-04", Who::Staff, &renamed)
+        .await;
+    app.create_product(&sand("SAND-09")).await;
+    app.eventually("q=quartz", Who::Anonymous, |s| !s.is_empty())
+        .await;
+    app.stop().await;
+    // Put the old copy back in place of the current index.
+    let current = current_index(&data);
+    std::fs::remove_dir_all(&current).unwrap();
+    copy_dir(&saved, &current);
+    app.restart().await;
+    assert_eq!(
+        app.search_skus("q=quartz", Who::Anonymous).await,
+        ["SAND-04"]
+    );
+    assert!(
+        app.search_skus("q=sand-09", Who::Anonymous)
+            .await
+            .contains(&"SAND-09".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_missing_or_corrupt_index_is_rebuilt_at_start() {
+    let mut app = TestApp::spawn().await;
+    app.create_product(&sand("SAND-04")).await;
+    app.eventually("q=washed", Who::Anonymous, |s| !s.is_empty())
+        .await;
+    app.stop().await;
+    let data = app.config.data_dir.clone();
+    std::fs::write(current_index(&data).join("meta.json"), b"{ not json").unwrap();
+    app.restart().await;
+    assert_eq!(
+        app.search_skus("q=washed", Who::Anonymous).await,
+        ["SAND-04"]
+    );
+    app.stop().await;
+    std::fs::remove_dir_all(data.join("index")).unwrap();
+    app.restart().await;
+    assert_eq!(
+        app.search_skus("q=washed", Who::Anonymous).await,
+        ["SAND-04"]
+    );
+}
+
+#[tokio::test]
+async fn reindexing_while_searching_never_fails_a_search() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    app.load_base_catalogue().await;
+    app.eventually("q=gully", Who::Anonymous, |s| !s.is_empty())
+        .await;
+    let searching = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut n = 0;
+            for _ in 0..150 {
+                let resp = app.get("/api/v1/search?q=rebar", Who::Anonymous).await;
+                assert_eq!(resp.status, StatusCode::OK, "{}", resp.text);
+                assert!(!resp.body["hits"].as_array().unwrap().is_empty());
+                n += 1;
+            }
+            n
+        })
+    };
+    let seq = app.server.as_ref().unwrap().app().reindex().await.unwrap();
+    assert!(seq > 0);
+    app.server.as_ref().unwrap().app().reindex().await.unwrap();
+    assert_eq!(searching.await.unwrap(), 150);
+    let index_dirs = std::fs::read_dir(app.config.data_dir.join("index"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    assert_eq!(index_dirs, 1, "old index generations are removed");
+}
