@@ -81,7 +81,7 @@ impl Resp {
 }
 
 pub struct TestApp {
-    pub _dir: TempDir,
+    pub dir: TempDir,
     pub config: Config,
     pub server: Option<quarry::http::Server>,
     pub base: String,
@@ -172,7 +172,7 @@ impl TestApp {
         let server = quarry::http::start(config.clone()).await.unwrap();
         let base = format!("http://{}", server.local_addr());
         Self {
-            _dir: dir,
+            dir,
             config,
             server: Some(server),
             base,

@@ -62,7 +62,7 @@ async fn an_older_copy_of_the_index_catches_up_from_its_own_seq() {
         .await;
     app.stop().await;
     let data = app.config.data_dir.clone();
-    let saved = app._dir.path().join("index-copy");
+    let saved = app.dir.path().join("index-copy");
     copy_dir(&current_index(&data), &saved);
     app.restart().await;
     let mut renamed = sand("SAND-04");
