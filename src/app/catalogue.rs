@@ -148,20 +148,8 @@ impl App {
             .clone()
             .ok_or_else(|| AppError::invalid("sku", "is required to create a product"))?;
         let actor = caller.actor.clone();
-        self.write(move |tx| {
-            if tx.product(&sku)?.is_some() {
-                return Err(AppError::conflict(
-                    "duplicate_sku",
-                    "sku",
-                    format!("a product with SKU {sku} already exists"),
-                ));
-            }
-            check_barcode_free(tx, &input, &sku)?;
-            let product = Product::create(sku, input, Timestamp::now());
-            save_product(tx, &actor, &product, ChangeKind::ProductCreated)?;
-            Ok(product)
-        })
-        .await
+        self.write(move |tx| create_in(tx, &actor, sku, input))
+            .await
     }
 
     /// Replaces every editable field (`PUT`).
@@ -324,6 +312,61 @@ impl App {
             }
         })
         .await
+    }
+}
+
+/// Creates a product in `tx` after checking its SKU and barcode are free.
+pub fn create_in(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    sku: Sku,
+    input: ProductInput,
+) -> Result<Product, AppError> {
+    if tx.product(&sku)?.is_some() {
+        return Err(AppError::conflict(
+            "duplicate_sku",
+            "sku",
+            format!("a product with SKU {sku} already exists"),
+        ));
+    }
+    check_barcode_free(tx, &input, &sku)?;
+    let product = Product::create(sku, input, Timestamp::now());
+    save_product(tx, actor, &product, ChangeKind::ProductCreated)?;
+    Ok(product)
+}
+
+/// Command-line and bulk helpers on a store opened directly.
+pub mod local {
+    use super::{AppError, ProductInput, create_in};
+    use crate::domain::accounts::Actor;
+    use crate::store::Store;
+
+    /// Creates many products, `per_transaction` at a time (each transaction
+    /// all or nothing); returns how many were created.
+    pub fn create_products(
+        store: &Store,
+        inputs: impl IntoIterator<Item = ProductInput>,
+        per_transaction: usize,
+    ) -> Result<usize, AppError> {
+        let mut created = 0;
+        let mut batch = Vec::with_capacity(per_transaction);
+        let mut inputs = inputs.into_iter().peekable();
+        while inputs.peek().is_some() {
+            batch.extend(inputs.by_ref().take(per_transaction));
+            let count = batch.len();
+            let todo = std::mem::take(&mut batch);
+            store.write(|tx| {
+                for input in todo {
+                    let sku = input.sku.clone().ok_or_else(|| {
+                        AppError::invalid("sku", "is required to create a product")
+                    })?;
+                    create_in(tx, &Actor::cli(), sku, input)?;
+                }
+                Ok::<(), AppError>(())
+            })?;
+            created += count;
+        }
+        Ok(created)
     }
 }
 

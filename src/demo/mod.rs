@@ -4,8 +4,10 @@
 //! side-by-side comparisons, so all of them see the same kind of data.
 
 mod catalogue;
+mod queries;
 
 pub use catalogue::{BASE, Base, generate, product_json};
+pub use queries::{GeneratedQuery, queries};
 
 /// A small, fast, seeded generator (xorshift64*): the same seed gives the same
 /// catalogue on every machine.

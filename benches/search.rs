@@ -1,0 +1,173 @@
+//! Catalogue search at scale: a seeded generated catalogue (default 100,000
+//! products over the yard's categories) and a seeded query mix (1–4 words,
+//! typos, half-typed words, SKU fragments, category filters). Measures the
+//! index build time and size, single-threaded search latency in the engine and
+//! through the app (with each hit filled from the store), suggestion latency,
+//! and how often the product a query was made from is in the top 3.
+//!
+//! `cargo bench --bench search -- [--products N] [--queries N] [--keep DIR]`
+//! (`--keep` leaves the data dir for `benches/search-http.sh`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use quarry::app::App;
+use quarry::app::search::SearchParams;
+use quarry::config::Config;
+use quarry::demo::{GeneratedQuery, generate, queries};
+use quarry::domain::catalogue::ProductInput;
+use quarry::search::query::{Synonyms, parse};
+use quarry::search::{SearchIndex, SearchRequest};
+use quarry::store::Store;
+
+fn arg<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::args()
+        .skip_while(|a| a != name)
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e3
+}
+
+fn report(what: &str, mut samples: Vec<Duration>) {
+    samples.sort_unstable();
+    println!(
+        "| {what} | {} | {:.3} ms | {:.3} ms | {:.3} ms |",
+        samples.len(),
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.99),
+        percentile(&samples, 1.0)
+    );
+}
+
+fn request(query: &GeneratedQuery, synonyms: &Synonyms) -> SearchRequest {
+    SearchRequest {
+        query: parse(&query.text, synonyms).expect("generated queries parse"),
+        category: query.category.as_ref().map(|c| c.to_lowercase()),
+        limit: 20,
+        ..SearchRequest::default()
+    }
+}
+
+fn main() {
+    let products: usize = arg("--products").unwrap_or(100_000);
+    let count: usize = arg("--queries").unwrap_or(2_000);
+    let keep: Option<PathBuf> = arg("--keep");
+    let temp = tempfile::tempdir_in(std::env::current_dir().expect("cwd")).expect("temp dir");
+    let data_dir = keep.clone().unwrap_or_else(|| temp.path().to_owned());
+    let catalogue = generate(42, products);
+    let mix = queries(7, &catalogue, count);
+
+    let started = Instant::now();
+    let store = Store::open(&data_dir).expect("store");
+    let inputs = catalogue
+        .iter()
+        .map(|p| serde_json::from_value::<ProductInput>(p.clone()).expect("valid product"));
+    quarry::app::catalogue::local::create_products(&store, inputs, 5_000).expect("products stored");
+    let load = started.elapsed();
+
+    let started = Instant::now();
+    let index = SearchIndex::open(&data_dir, &store).expect("index built");
+    let build = started.elapsed();
+    println!("search: {products} products, {count} queries");
+    println!(
+        "store load {:.1} s; index build {:.1} s; index size {} MiB; store size {} MiB",
+        load.as_secs_f64(),
+        build.as_secs_f64(),
+        index.size_bytes() / 1_048_576,
+        store.file_size() / 1_048_576,
+    );
+
+    let synonyms = Synonyms::parse(&Config::default().search.synonyms).expect("synonyms");
+    let requests: Vec<SearchRequest> = mix.iter().map(|q| request(q, &synonyms)).collect();
+    // Warm the page cache and the readers once.
+    for r in requests.iter().take(200) {
+        let _ = index.search(r);
+    }
+    let mut engine = Vec::with_capacity(count);
+    let mut found: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (q, r) in mix.iter().zip(&requests) {
+        let t = Instant::now();
+        let result = index.search(r).expect("search");
+        engine.push(t.elapsed());
+        let top3 = result
+            .hits
+            .iter()
+            .take(3)
+            .any(|h| h.sku.as_str() == q.intended);
+        let entry = found.entry(q.kind).or_default();
+        entry.0 += usize::from(top3);
+        entry.1 += 1;
+    }
+    let mut suggest = Vec::with_capacity(count);
+    for r in &requests {
+        let t = Instant::now();
+        let _ = index.suggest(&r.query, 8).expect("suggest");
+        suggest.push(t.elapsed());
+    }
+    drop(index);
+    drop(store);
+
+    // Through the app: parse, search, fill every hit from the store. Each
+    // query once, so the answer cache does not flatter the figures.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let app = App::open(Config {
+        data_dir: data_dir.clone(),
+        ..Config::default()
+    })
+    .expect("app");
+    let mut through_app = Vec::with_capacity(count);
+    runtime.block_on(async {
+        for q in &mix {
+            let params = SearchParams {
+                q: q.text.clone(),
+                category: q.category.clone(),
+                ..SearchParams::default()
+            };
+            let t = Instant::now();
+            let _ = app.search(None, params).await.expect("search");
+            through_app.push(t.elapsed());
+        }
+        app.close().await;
+    });
+
+    println!("| what | queries | p50 | p99 | max |");
+    println!("|---|---:|---:|---:|---:|");
+    report("search, engine only", engine);
+    report(
+        "search, through the app (hits filled from the store)",
+        through_app,
+    );
+    report("suggest (8 completions)", suggest);
+    println!("| query kind | intended product in top 3 |");
+    println!("|---|---:|");
+    for (kind, (hit, all)) in &found {
+        #[allow(clippy::cast_precision_loss)]
+        let share = *hit as f64 * 100.0 / *all as f64;
+        println!("| {kind} | {share:.0}% of {all} |");
+    }
+    if let Some(dir) = keep {
+        println!("data dir kept at {}", dir.display());
+        let list: Vec<&GeneratedQuery> = mix.iter().collect();
+        std::fs::write(
+            dir.join("queries.json"),
+            serde_json::to_vec(&list).expect("json"),
+        )
+        .expect("queries written");
+    }
+}
