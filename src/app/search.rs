@@ -17,6 +17,7 @@ use crate::domain::accounts::Role;
 use crate::domain::catalogue::{Money, Sku};
 use crate::domain::ledger::Availability;
 use crate::domain::units::{Quantity, Unit};
+use crate::search::highlight::highlight;
 use crate::search::query::{self, Synonyms};
 use crate::search::{SearchIndex, SearchRequest, Sort, price_micros};
 
@@ -158,6 +159,7 @@ fn elapsed_ms(started: Instant) -> f64 {
 fn hydrate(
     tx: &crate::store::ReadTx,
     found: Vec<crate::search::Hit>,
+    query: &query::Parsed,
     staff: bool,
     mode: PublicAvailability,
 ) -> Result<Vec<SearchHit>, AppError> {
@@ -199,8 +201,8 @@ fn hydrate(
             unit: product.unit,
             availability,
             highlight: Highlight {
-                name: hit.name_highlight,
-                description: hit.description_highlight,
+                name: highlight(product.name.as_str(), query, 200),
+                description: highlight(product.description.as_str(), query, 160),
             },
             cost: if staff { product.cost } else { None },
             active: staff.then_some(product.active),
@@ -280,7 +282,7 @@ impl App {
                 let result = index
                     .search(&request)
                     .map_err(|e| AppError::Internal(e.to_string()))?;
-                let hits = hydrate(tx, result.hits, staff, mode)?;
+                let hits = hydrate(tx, result.hits, &request.query, staff, mode)?;
                 let next = request.offset + request.limit;
                 Ok(SearchResponse {
                     hits,

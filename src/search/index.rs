@@ -23,7 +23,7 @@ use tantivy::query::{
     RangeQuery, TermQuery,
 };
 use tantivy::schema::{
-    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STRING, Schema,
     TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{LowerCaser, NgramTokenizer, TextAnalyzer};
@@ -32,13 +32,12 @@ use tantivy::{
 };
 
 use super::analysis::{ANALYZER, analyzer};
-use super::highlight::highlight;
 use super::query::{Parsed, Slot};
 use crate::domain::catalogue::{Product, Sku};
 use crate::store::{ChangeKind, ReadTx, Store, StoreError};
 
 /// Raised whenever the schema or the analysis changes: older indexes rebuild.
-const SCHEMA: u32 = 1;
+const SCHEMA: u32 = 2;
 const SKU_NGRAM: &str = "sku_ngram";
 /// Memory for the index writer.
 const WRITER_HEAP: usize = 50_000_000;
@@ -64,7 +63,6 @@ impl From<tantivy::directory::error::OpenDirectoryError> for IndexError {
 
 #[derive(Clone, Copy)]
 struct Fields {
-    sku: Field,
     sku_key: Field,
     sku_ngram: Field,
     barcode: Field,
@@ -104,21 +102,20 @@ fn schema() -> (Schema, Fields) {
             .set_index_option(IndexRecordOption::Basic),
     );
     let fields = Fields {
-        sku: b.add_text_field("sku", STORED),
-        sku_key: b.add_text_field("sku_key", STRING),
+        sku_key: b.add_text_field("sku_key", STRING | FAST),
         sku_ngram: b.add_text_field("sku_ngram", ngram),
         barcode: b.add_text_field("barcode", STRING),
         name: b.add_text_field("name", text(true, true)),
         category_text: b.add_text_field("category_text", text(false, false)),
         tags_text: b.add_text_field("tags_text", text(false, false)),
         attrs_text: b.add_text_field("attrs_text", text(false, false)),
-        description: b.add_text_field("description", text(false, true)),
+        description: b.add_text_field("description", text(false, false)),
         category: b.add_facet_field("category", FacetOptions::default()),
         tags: b.add_facet_field("tags", FacetOptions::default()),
         price: b.add_u64_field("price", FAST | INDEXED),
         name_sort: b.add_text_field("name_sort", STRING | FAST),
         active: b.add_u64_field("active", FAST | INDEXED),
-        in_stock: b.add_u64_field("in_stock", FAST | INDEXED | STORED),
+        in_stock: b.add_u64_field("in_stock", FAST | INDEXED),
     };
     (b.build(), fields)
 }
@@ -145,6 +142,26 @@ pub fn price_micros(price: Decimal) -> u64 {
         .trunc()
         .to_u64()
         .unwrap_or(u64::MAX)
+}
+
+/// What one pass over the index collects.
+struct Pass {
+    total: usize,
+    page: Vec<DocAddress>,
+    facets: Facets,
+}
+
+/// The counts of the children of `parent`, most first.
+fn facet_counts(
+    counts: &tantivy::collector::FacetCounts,
+    parent: &Facet,
+    k: usize,
+) -> Vec<(String, u64)> {
+    counts
+        .top_k(parent.clone(), k)
+        .into_iter()
+        .map(|(facet, n)| (facet.to_path_string().trim_start_matches('/').to_owned(), n))
+        .collect()
 }
 
 /// One index in its own directory, with its reader and writer.
@@ -218,7 +235,6 @@ impl Generation {
     fn document(&self, p: &Product, in_stock: bool) -> TantivyDocument {
         let f = &self.f;
         let mut doc = TantivyDocument::default();
-        doc.add_text(f.sku, p.sku.as_str());
         let key = p.sku.as_str().to_lowercase();
         doc.add_text(f.sku_key, &key);
         doc.add_text(f.sku_ngram, &key);
@@ -400,12 +416,10 @@ pub struct SearchRequest {
     pub limit: usize,
 }
 
-/// A search hit: the product's SKU, with highlights.
+/// A search hit: the product's SKU (the store has the rest).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub sku: Sku,
-    pub name_highlight: Option<String>,
-    pub description_highlight: Option<String>,
 }
 
 /// Facet counts: value → number of matching products.
@@ -455,7 +469,8 @@ fn slot_query(f: &Fields, slot: &Slot, fields: &[(Field, f32, bool)]) -> Box<dyn
             for (field, weight, fuzzy) in fields {
                 let term = Term::from_field_text(*field, text);
                 should.push((Occur::Should, boost(term_query(term.clone()), weight * 2.0)));
-                if *prefix {
+                // One letter would expand to half the dictionary.
+                if *prefix && text.chars().count() >= 2 {
                     let q = FuzzyTermQuery::new_prefix(term.clone(), 0, true);
                     should.push((Occur::Should, boost(Box::new(q), weight * 1.2)));
                 }
@@ -708,20 +723,22 @@ impl SearchIndex {
         })
     }
 
-    /// Runs a search.
+    /// Runs a search: one pass over the index collects the page, the total and
+    /// the facets (a facet the request filters on is counted in a pass of its
+    /// own, without that filter, so its other values stay visible).
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResult, IndexError> {
         let generation = self.generation();
         let f = generation.f;
         let searcher = generation.reader.searcher();
         let fields = text_fields(&f);
-        let category = request.category.as_ref().and_then(|c| {
+        let category = request.category.as_ref().map(|c| {
             generation
                 .categories
                 .read()
                 .expect("lock")
                 .get(c)
                 .cloned()
-                .or_else(|| Some(c.clone()))
+                .unwrap_or_else(|| c.clone())
         });
         let filters = |skip_category: bool, skip_tags: bool| {
             let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -745,13 +762,15 @@ impl SearchIndex {
                 ))));
             }
             if request.price_min.is_some() || request.price_max.is_some() {
-                let low = request.price_min.map_or(Bound::Unbounded, |p| {
-                    Bound::Included(Term::from_field_u64(f.price, p))
-                });
-                let high = request.price_max.map_or(Bound::Unbounded, |p| {
-                    Bound::Included(Term::from_field_u64(f.price, p))
-                });
-                clauses.push(filter(Box::new(RangeQuery::new(low, high))));
+                let bound = |p: Option<u64>| {
+                    p.map_or(Bound::Unbounded, |p| {
+                        Bound::Included(Term::from_field_u64(f.price, p))
+                    })
+                };
+                clauses.push(filter(Box::new(RangeQuery::new(
+                    bound(request.price_min),
+                    bound(request.price_max),
+                ))));
             }
             clauses
         };
@@ -763,73 +782,74 @@ impl SearchIndex {
             clauses.extend(filters(skip_category, skip_tags));
             Box::new(BooleanQuery::new(clauses))
         };
+        let parent = category
+            .as_deref()
+            .map_or_else(Facet::root, |c| Facet::from_path(c.split('/')));
+        let mut pass = Self::collect(&searcher, &*build(false, false, false), request, &parent)?;
         let mut any_word = false;
-        let mut query = build(false, false, false);
-        let mut total = searcher.search(&*query, &Count)?;
-        if total == 0 && request.query.slots.len() > 1 {
+        if pass.total == 0 && request.query.slots.len() > 1 {
             // Nothing has every word: rank what has most of them.
             any_word = true;
-            query = build(true, false, false);
-            total = searcher.search(&*query, &Count)?;
+            pass = Self::collect(&searcher, &*build(true, false, false), request, &parent)?;
         }
-        let addresses = Self::ranked(&searcher, &*query, request)?;
-        let mut hits = Vec::with_capacity(addresses.len());
-        for address in addresses {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let Some(sku) = doc
-                .get_first(f.sku)
-                .and_then(|v| v.as_str())
-                .and_then(|s| Sku::parse(s).ok())
-            else {
-                continue;
-            };
-            let name = doc
-                .get_first(f.name)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            let description = doc
-                .get_first(f.description)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            hits.push(Hit {
-                sku,
-                name_highlight: highlight(name, &request.query, 200),
-                description_highlight: highlight(description, &request.query, 160),
-            });
+        let mut facets = pass.facets;
+        if category.is_some() {
+            let mut by_category = FacetCollector::for_field("category");
+            by_category.add_facet(parent.clone());
+            let counts = searcher.search(&*build(any_word, true, false), &by_category)?;
+            facets.category = facet_counts(&counts, &parent, 100);
         }
-        let facets = Self::facets(&searcher, &build, any_word, category.as_deref())?;
+        if !request.tags.is_empty() {
+            let mut by_tag = FacetCollector::for_field("tags");
+            by_tag.add_facet(Facet::root());
+            let counts = searcher.search(&*build(any_word, false, true), &by_tag)?;
+            facets.tags = facet_counts(&counts, &Facet::root(), 30);
+        }
+        if facets.category.is_empty()
+            && let Some(c) = &category
+            && pass.total > 0
+        {
+            // A leaf category: its own count.
+            facets.category.push((c.clone(), pass.total as u64));
+        }
+        let hits = Self::skus(&searcher, &pass.page)?;
         Ok(SearchResult {
             hits,
-            total,
+            total: pass.total,
             facets,
         })
     }
 
-    /// The page of documents for `query` in the requested order.
-    fn ranked(
+    /// The page (in the requested order), the total and both facets, in one
+    /// pass.
+    fn collect(
         searcher: &tantivy::Searcher,
         query: &dyn Query,
         request: &SearchRequest,
-    ) -> Result<Vec<DocAddress>, IndexError> {
+        category: &Facet,
+    ) -> Result<Pass, IndexError> {
         let page = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
-        let addresses: Vec<DocAddress> = match request.sort {
+        let mut by_category = FacetCollector::for_field("category");
+        by_category.add_facet(category.clone());
+        let mut by_tag = FacetCollector::for_field("tags");
+        by_tag.add_facet(Facet::root());
+        let (total, page, categories, tags) = match request.sort {
             Sort::Relevance => {
-                let ranked = searcher.search(
-                    query,
-                    &page.tweak_score(move |segment: &tantivy::SegmentReader| {
-                        let active = segment
-                            .fast_fields()
-                            .u64("active")
-                            .ok()
-                            .map(|c| c.first_or_default_col(0));
-                        move |doc: tantivy::DocId, score: tantivy::Score| {
-                            // Active products first when scores tie.
-                            let on = active.as_ref().is_some_and(|c| c.get_val(doc) == 1);
-                            score + if on { 1e-4 } else { 0.0 }
-                        }
-                    }),
-                )?;
-                ranked.into_iter().map(|(_, a)| a).collect()
+                let ranked = page.tweak_score(move |segment: &tantivy::SegmentReader| {
+                    let active = segment
+                        .fast_fields()
+                        .u64("active")
+                        .ok()
+                        .map(|c| c.first_or_default_col(0));
+                    move |doc: tantivy::DocId, score: tantivy::Score| {
+                        // Active products first when scores tie.
+                        let on = active.as_ref().is_some_and(|c| c.get_val(doc) == 1);
+                        score + if on { 1e-4 } else { 0.0 }
+                    }
+                });
+                let (n, top, c, t) =
+                    searcher.search(query, &(Count, ranked, by_category, by_tag))?;
+                (n, top.into_iter().map(|(_, a)| a).collect(), c, t)
             }
             Sort::PriceAscending | Sort::PriceDescending => {
                 let order = if request.sort == Sort::PriceAscending {
@@ -837,57 +857,56 @@ impl SearchIndex {
                 } else {
                     Order::Desc
                 };
-                searcher
-                    .search(query, &page.order_by_fast_field::<u64>("price", order))?
-                    .into_iter()
-                    .map(|(_, a)| a)
-                    .collect()
+                let by_price = page.order_by_fast_field::<u64>("price", order);
+                let (n, top, c, t) =
+                    searcher.search(query, &(Count, by_price, by_category, by_tag))?;
+                (n, top.into_iter().map(|(_, a)| a).collect(), c, t)
             }
-            Sort::Name => searcher
-                .search(
-                    query,
-                    &page.order_by_string_fast_field("name_sort", Order::Asc),
-                )?
-                .into_iter()
-                .map(|(_, a)| a)
-                .collect(),
+            Sort::Name => {
+                let by_name = page.order_by_string_fast_field("name_sort", Order::Asc);
+                let (n, top, c, t) =
+                    searcher.search(query, &(Count, by_name, by_category, by_tag))?;
+                (n, top.into_iter().map(|(_, a)| a).collect(), c, t)
+            }
         };
-        Ok(addresses)
+        Ok(Pass {
+            total,
+            page,
+            facets: Facets {
+                category: facet_counts(&categories, category, 100),
+                tags: facet_counts(&tags, &Facet::root(), 30),
+            },
+        })
     }
 
-    fn facets(
-        searcher: &tantivy::Searcher,
-        build: &dyn Fn(bool, bool, bool) -> Box<dyn Query>,
-        any_word: bool,
-        category: Option<&str>,
-    ) -> Result<Facets, IndexError> {
-        // Category counts ignore the category filter (so siblings stay visible)
-        // and show the level below the chosen category.
-        let mut by_category = FacetCollector::for_field("category");
-        let parent = category.map_or_else(Facet::root, |c| Facet::from_path(c.split('/')));
-        by_category.add_facet(parent.clone());
-        let counts = searcher.search(&*build(any_word, category.is_none(), false), &by_category)?;
-        let mut category_counts: Vec<(String, u64)> = counts
-            .get(parent.clone())
-            .map(|(facet, n)| (facet.to_path_string().trim_start_matches('/').to_owned(), n))
-            .collect();
-        if category_counts.is_empty() && category.is_some() {
-            // A leaf category: its own count.
-            let total = searcher.search(&*build(any_word, false, false), &Count)?;
-            category_counts.push((category.unwrap_or_default().to_owned(), total as u64));
+    /// The SKUs of documents, read from the `sku_key` fast field.
+    fn skus(searcher: &tantivy::Searcher, page: &[DocAddress]) -> Result<Vec<Hit>, IndexError> {
+        let mut columns = HashMap::new();
+        let mut hits = Vec::with_capacity(page.len());
+        let mut text = String::new();
+        for address in page {
+            let column = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                    searcher
+                        .segment_reader(address.segment_ord)
+                        .fast_fields()
+                        .str("sku_key")?,
+                ),
+            };
+            let Some(column) = column.as_ref() else {
+                continue;
+            };
+            let Some(ord) = column.term_ords(address.doc_id).next() else {
+                continue;
+            };
+            if column.ord_to_str(ord, &mut text)?
+                && let Ok(sku) = Sku::parse(&text)
+            {
+                hits.push(Hit { sku });
+            }
         }
-        let mut by_tag = FacetCollector::for_field("tags");
-        by_tag.add_facet(Facet::root());
-        let counts = searcher.search(&*build(any_word, false, true), &by_tag)?;
-        let tags = counts
-            .top_k(Facet::root(), 30)
-            .into_iter()
-            .map(|(facet, n)| (facet.to_path_string().trim_start_matches('/').to_owned(), n))
-            .collect();
-        Ok(Facets {
-            category: category_counts,
-            tags,
-        })
+        Ok(hits)
     }
 
     /// Up to `limit` product names completing what was typed, best first.
@@ -904,19 +923,15 @@ impl SearchIndex {
             filter(term_query(Term::from_field_u64(f.active, 1))),
         ]);
         let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
-        let mut out = Vec::with_capacity(top.len());
-        for (_, address) in top {
+        let addresses: Vec<DocAddress> = top.into_iter().map(|(_, a)| a).collect();
+        let mut out = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let Some(hit) = Self::skus(&searcher, &[address])?.pop() else {
+                continue;
+            };
             let doc: TantivyDocument = searcher.doc(address)?;
-            let sku = doc
-                .get_first(f.sku)
-                .and_then(|v| v.as_str())
-                .and_then(|s| Sku::parse(s).ok());
-            let name = doc
-                .get_first(f.name)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned);
-            if let (Some(sku), Some(name)) = (sku, name) {
-                out.push((sku, name));
+            if let Some(name) = doc.get_first(f.name).and_then(|v| v.as_str()) {
+                out.push((hit.sku, name.to_owned()));
             }
         }
         Ok(out)

@@ -3,7 +3,7 @@
 //! stays in step and `query.rs` for how queries are read.
 
 pub mod analysis;
-mod highlight;
+pub mod highlight;
 mod index;
 pub mod query;
 
