@@ -97,11 +97,13 @@ fn main() {
         let _ = index.search(r);
     }
     let mut engine = Vec::with_capacity(count);
+    let mut by_kind: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
     let mut found: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (q, r) in mix.iter().zip(&requests) {
         let t = Instant::now();
         let result = index.search(r).expect("search");
         engine.push(t.elapsed());
+        by_kind.entry(q.kind).or_default().push(t.elapsed());
         let top3 = result
             .hits
             .iter()
@@ -154,6 +156,9 @@ fn main() {
         through_app,
     );
     report("suggest (8 completions)", suggest);
+    for (kind, samples) in by_kind {
+        report(&format!("search, engine only, {kind} queries"), samples);
+    }
     println!("| query kind | intended product in top 3 |");
     println!("|---|---:|");
     for (kind, (hit, all)) in &found {

@@ -37,7 +37,7 @@ use crate::domain::catalogue::{Product, Sku};
 use crate::store::{ChangeKind, ReadTx, Store, StoreError};
 
 /// Raised whenever the schema or the analysis changes: older indexes rebuild.
-const SCHEMA: u32 = 2;
+const SCHEMA: u32 = 3;
 const SKU_NGRAM: &str = "sku_ngram";
 /// Memory for the index writer.
 const WRITER_HEAP: usize = 50_000_000;
@@ -67,9 +67,8 @@ struct Fields {
     sku_ngram: Field,
     barcode: Field,
     name: Field,
-    category_text: Field,
-    tags_text: Field,
-    attrs_text: Field,
+    /// Category words, tags and attribute values.
+    keywords: Field,
     description: Field,
     category: Field,
     tags: Field,
@@ -106,9 +105,7 @@ fn schema() -> (Schema, Fields) {
         sku_ngram: b.add_text_field("sku_ngram", ngram),
         barcode: b.add_text_field("barcode", STRING),
         name: b.add_text_field("name", text(true, true)),
-        category_text: b.add_text_field("category_text", text(false, false)),
-        tags_text: b.add_text_field("tags_text", text(false, false)),
-        attrs_text: b.add_text_field("attrs_text", text(false, false)),
+        keywords: b.add_text_field("keywords", text(false, false)),
         description: b.add_text_field("description", text(false, false)),
         category: b.add_facet_field("category", FacetOptions::default()),
         tags: b.add_facet_field("tags", FacetOptions::default()),
@@ -242,13 +239,13 @@ impl Generation {
             doc.add_text(f.barcode, barcode.as_str().to_lowercase());
         }
         doc.add_text(f.name, p.name.as_str());
-        doc.add_text(f.category_text, p.category.as_str());
+        doc.add_text(f.keywords, p.category.as_str());
         for tag in p.tags.iter() {
-            doc.add_text(f.tags_text, tag);
+            doc.add_text(f.keywords, tag);
             doc.add_facet(f.tags, Facet::from_path([tag]));
         }
         for (key, value) in p.attributes.iter() {
-            doc.add_text(f.attrs_text, format!("{} {value}", key.replace('_', " ")));
+            doc.add_text(f.keywords, format!("{} {value}", key.replace('_', " ")));
         }
         doc.add_text(f.description, p.description.as_str());
         doc.add_facet(f.category, Facet::from_path(p.category.as_str().split('/')));
@@ -437,13 +434,11 @@ pub struct SearchResult {
 }
 
 /// Field boosts: name strongest, description weakest.
-fn text_fields(f: &Fields) -> [(Field, f32, bool); 5] {
-    // (field, boost, typo-tolerant)
+fn text_fields(f: &Fields) -> [(Field, f32, bool); 3] {
+    // (field, boost, typo-tolerant and prefix-matched)
     [
         (f.name, 5.0, true),
-        (f.category_text, 2.0, true),
-        (f.tags_text, 2.0, true),
-        (f.attrs_text, 1.5, false),
+        (f.keywords, 2.0, true),
         (f.description, 0.5, false),
     ]
 }
@@ -457,8 +452,14 @@ fn term_query(term: Term) -> Box<dyn Query> {
 }
 
 /// The query for one slot: exact matches score above prefix matches, which
-/// score above typo-tolerant ones.
-fn slot_query(f: &Fields, slot: &Slot, fields: &[(Field, f32, bool)]) -> Box<dyn Query> {
+/// score above typo-tolerant ones. A word the catalogue knows as written is not
+/// also looked up with typos (that would mostly add noise, and cost).
+fn slot_query(
+    f: &Fields,
+    searcher: &tantivy::Searcher,
+    slot: &Slot,
+    fields: &[(Field, f32, bool)],
+) -> Box<dyn Query> {
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     match slot {
         Slot::Term {
@@ -466,15 +467,24 @@ fn slot_query(f: &Fields, slot: &Slot, fields: &[(Field, f32, bool)]) -> Box<dyn
             distance,
             prefix,
         } => {
+            let known = *distance > 0
+                && fields
+                    .iter()
+                    .filter(|(_, _, fuzzy)| *fuzzy)
+                    .any(|(field, _, _)| {
+                        searcher
+                            .doc_freq(&Term::from_field_text(*field, text))
+                            .is_ok_and(|n| n > 0)
+                    });
             for (field, weight, fuzzy) in fields {
                 let term = Term::from_field_text(*field, text);
                 should.push((Occur::Should, boost(term_query(term.clone()), weight * 2.0)));
                 // One letter would expand to half the dictionary.
-                if *prefix && text.chars().count() >= 2 {
+                if *fuzzy && *prefix && text.chars().count() >= 2 {
                     let q = FuzzyTermQuery::new_prefix(term.clone(), 0, true);
                     should.push((Occur::Should, boost(Box::new(q), weight * 1.2)));
                 }
-                if *fuzzy && *distance > 0 {
+                if *fuzzy && *distance > 0 && !known {
                     let q = FuzzyTermQuery::new(term, *distance, true);
                     should.push((Occur::Should, boost(Box::new(q), *weight)));
                 }
@@ -494,7 +504,7 @@ fn slot_query(f: &Fields, slot: &Slot, fields: &[(Field, f32, bool)]) -> Box<dyn
                             distance: 0,
                             prefix: false,
                         };
-                        (Occur::Must, slot_query(f, &exact, fields))
+                        (Occur::Must, slot_query(f, searcher, &exact, fields))
                     })
                     .collect();
                 should.push((Occur::Should, Box::new(BooleanQuery::new(all))));
@@ -509,6 +519,7 @@ fn slot_query(f: &Fields, slot: &Slot, fields: &[(Field, f32, bool)]) -> Box<dyn
 /// the name, count extra.
 fn text_query(
     f: &Fields,
+    searcher: &tantivy::Searcher,
     parsed: &Parsed,
     any_word: bool,
     fields: &[(Field, f32, bool)],
@@ -529,7 +540,7 @@ fn text_query(
             } else {
                 Occur::Must
             };
-            (occur, slot_query(f, slot, fields))
+            (occur, slot_query(f, searcher, slot, fields))
         })
         .collect();
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -777,7 +788,7 @@ impl SearchIndex {
         let build = |any_word: bool, skip_category: bool, skip_tags: bool| -> Box<dyn Query> {
             let mut clauses = vec![(
                 Occur::Must,
-                text_query(&f, &request.query, any_word, &fields),
+                text_query(&f, &searcher, &request.query, any_word, &fields),
             )];
             clauses.extend(filters(skip_category, skip_tags));
             Box::new(BooleanQuery::new(clauses))
@@ -919,7 +930,10 @@ impl SearchIndex {
         }
         let name_only = [(f.name, 1.0, true)];
         let query = BooleanQuery::new(vec![
-            (Occur::Must, text_query(&f, parsed, false, &name_only)),
+            (
+                Occur::Must,
+                text_query(&f, &searcher, parsed, false, &name_only),
+            ),
             filter(term_query(Term::from_field_u64(f.active, 1))),
         ]);
         let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
