@@ -872,53 +872,6 @@ pub const BASE: &[Base] = &[
     ),
 ];
 
-const BRANDS: &[&str] = &[
-    "Aggrex",
-    "Boulder",
-    "Ferrum",
-    "Northyard",
-    "Quarrymaster",
-    "Stonebridge",
-    "Keystone",
-    "Ironside",
-    "Oakfield",
-    "Granitec",
-    "Millstone",
-    "Redhill",
-    "Bluecoast",
-    "Cornerstone",
-];
-
-const GRADES: &[&str] = &[
-    "standard",
-    "premium",
-    "trade",
-    "economy",
-    "heavy duty",
-    "eco",
-];
-
-const WORDS: &[&str] = &[
-    "bulk",
-    "bagged",
-    "pallet",
-    "site",
-    "contract",
-    "yard",
-    "graded",
-    "screened",
-    "dried",
-    "washed",
-    "recycled",
-    "coarse",
-    "fine",
-    "grey",
-    "red",
-    "buff",
-    "treated",
-    "galvanised",
-];
-
 /// The JSON body that creates a base product.
 pub fn product_json(base: &Base) -> Value {
     let attributes: serde_json::Map<String, Value> = base
@@ -950,36 +903,17 @@ fn reorder_point(unit: &str) -> &'static str {
     }
 }
 
-/// `count` products: the base first, then generated variants of it (a brand,
-/// a grade and a few words), with SKUs of the form `V<family>-<n>`.
+/// `count` products: the hand-written base first, then products of the
+/// generated families ([`super::families`]), spread evenly over them.
 pub fn generate(seed: u64, count: usize) -> Vec<Value> {
     let mut rng = Rng::new(seed);
     let mut out: Vec<Value> = BASE.iter().take(count).map(product_json).collect();
+    let families = super::families::FAMILIES;
     let mut n = 0usize;
     while out.len() < count {
-        let base = rng.pick(BASE);
+        let family = &families[n % families.len()];
         n += 1;
-        let brand = rng.pick(BRANDS);
-        let grade = rng.pick(GRADES);
-        let word = rng.pick(WORDS);
-        let mut product = product_json(base);
-        let family = base.sku.split('-').next().unwrap_or("P");
-        product["sku"] = json!(format!("V{family}-{n:06}"));
-        product["name"] = json!(format!("{brand} {} {grade}", base.name));
-        product["tags"] = json!([base.tags.first().copied().unwrap_or("general"), word]);
-        product["description"] = json!(format!(
-            "{} {brand} {grade} range, {word}.",
-            base.description
-        ));
-        // Prices vary ±30% around the base, kept exact to the cent.
-        let cents: i64 = (base.price.replace('.', "")).parse().unwrap_or(100);
-        let factor = 70 + i64::try_from(rng.below(61)).unwrap_or(0);
-        let price = (cents * factor / 100).max(1);
-        product["price"] = json!(format!("{}.{:02}", price / 100, price % 100));
-        if let Some(attrs) = product["attributes"].as_object_mut() {
-            attrs.insert("brand".into(), json!(brand));
-        }
-        out.push(product);
+        out.push(super::families::product(family, n, &mut rng));
     }
     out
 }

@@ -4,6 +4,7 @@
 //! side-by-side comparisons, so all of them see the same kind of data.
 
 mod catalogue;
+pub mod families;
 mod queries;
 
 pub use catalogue::{BASE, Base, generate, product_json};
