@@ -58,6 +58,13 @@ pub fn queries(seed: u64, products: &[Value], count: usize) -> Vec<GeneratedQuer
         let start = rng.below(words.len());
         let take = (1 + rng.below(4)).min(words.len() - start);
         let mut picked: Vec<String> = words[start..start + take].to_vec();
+        // Nobody searches for a bare unit or number.
+        if picked
+            .iter()
+            .all(|w| w.len() < 3 || w.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        {
+            continue;
+        }
         let query = match rng.below(10) {
             0..=3 => GeneratedQuery {
                 kind: "words",

@@ -529,17 +529,17 @@ fn text_query(
     }
     // In the fallback, words become optional, but numbers never do: "cement
     // 45.5" must not answer with 42.5.
+    // A unit word ("mm", "kg") next to other words narrows nothing on its own:
+    // it only adds to the score (and costs no scan of every product in mm).
+    let meaningful = parsed.slots.iter().filter(|slot| !is_unit(slot)).count();
     let words: Vec<(Occur, Box<dyn Query>)> = parsed
         .slots
         .iter()
         .map(|slot| {
             let number =
                 matches!(slot, Slot::Term { text, .. } if super::analysis::is_number(text));
-            let occur = if any_word && !number {
-                Occur::Should
-            } else {
-                Occur::Must
-            };
+            let optional = (any_word && !number) || (meaningful > 0 && is_unit(slot));
+            let occur = if optional { Occur::Should } else { Occur::Must };
             (occur, slot_query(f, searcher, slot, fields))
         })
         .collect();
@@ -584,6 +584,16 @@ fn text_query(
         }
     }
     Box::new(BooleanQuery::new(should))
+}
+
+/// Units and the "x" of dimensions, as analysed.
+const UNIT_WORDS: &[&str] = &[
+    "mm", "cm", "m", "km", "g", "kg", "t", "l", "ml", "in", "ft", "yd", "oz", "lb", "x", "v", "w",
+    "ah", "n", "pc",
+];
+
+fn is_unit(slot: &Slot) -> bool {
+    matches!(slot, Slot::Term { text, prefix: false, .. } if UNIT_WORDS.contains(&text.as_str()))
 }
 
 fn filter(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
