@@ -1,8 +1,30 @@
 //! Highlighting: marks the words of a text that a query matched (exactly, as a
 //! prefix, or within its typo tolerance), HTML-escaped, in `<mark>` tags.
 
-use super::analysis::{split, terms};
+use std::cell::RefCell;
+
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
+
+use super::analysis::analyzer;
 use super::query::{Parsed, Slot};
+
+thread_local! {
+    static ANALYZER: RefCell<TextAnalyzer> = RefCell::new(analyzer());
+}
+
+/// The terms of `text` with their byte offsets, analysed as the index does.
+fn analysed(text: &str) -> Vec<(usize, usize, String)> {
+    ANALYZER.with(|analyzer| {
+        let mut analyzer = analyzer.borrow_mut();
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let token = stream.token();
+            out.push((token.offset_from, token.offset_to, token.text.clone()));
+        }
+        out
+    })
+}
 
 /// Levenshtein distance, stopping early above `max`.
 pub fn within(a: &str, b: &str, max: u8) -> bool {
@@ -28,10 +50,7 @@ pub fn within(a: &str, b: &str, max: u8) -> bool {
     previous[b.len()] <= max
 }
 
-fn matches(word: &str, parsed: &Parsed) -> bool {
-    let Some(term) = terms(word).into_iter().next() else {
-        return false;
-    };
+fn matches(term: &str, parsed: &Parsed) -> bool {
     parsed.slots.iter().any(|slot| match slot {
         Slot::Term {
             text,
@@ -42,7 +61,7 @@ fn matches(word: &str, parsed: &Parsed) -> bool {
                 || (*prefix && term.starts_with(text.as_str()))
                 || within(&term, text, *distance)
         }
-        Slot::Synonyms(groups) => groups.iter().flatten().any(|t| *t == term),
+        Slot::Synonyms(groups) => groups.iter().flatten().any(|t| t == term),
     })
 }
 
@@ -62,9 +81,9 @@ fn escape(text: &str, out: &mut String) {
 /// `text` with matched words in `<mark>`; at most `max_chars` characters of it,
 /// around the first match. `None` when nothing matched.
 pub fn highlight(text: &str, parsed: &Parsed, max_chars: usize) -> Option<String> {
-    let hits: Vec<(usize, usize)> = split(text)
+    let hits: Vec<(usize, usize)> = analysed(text)
         .into_iter()
-        .filter(|(from, to, _)| matches(&text[*from..*to], parsed))
+        .filter(|(_, _, term)| matches(term, parsed))
         .map(|(from, to, _)| (from, to))
         .collect();
     let first = hits.first()?.0;
