@@ -59,7 +59,7 @@ fn matches(term: &str, parsed: &Parsed) -> bool {
         } => {
             term == *text
                 || (*prefix && term.starts_with(text.as_str()))
-                || within(&term, text, *distance)
+                || within(term, text, *distance)
         }
         Slot::Synonyms(groups) => groups.iter().flatten().any(|t| t == term),
     })
