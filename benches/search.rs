@@ -28,6 +28,19 @@ fn arg<T: std::str::FromStr>(name: &str) -> Option<T> {
         .and_then(|v| v.parse().ok())
 }
 
+/// Percent-encodes a query-string value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -180,5 +193,19 @@ fn main() {
             serde_json::to_vec(&list).expect("json"),
         )
         .expect("queries written");
+        // The same queries as request paths, for a load tool.
+        let paths: String = mix
+            .iter()
+            .map(|q| {
+                let mut path = format!("/api/v1/search?q={}", encode(&q.text));
+                if let Some(c) = &q.category {
+                    path.push_str("&category=");
+                    path.push_str(&encode(c));
+                }
+                path.push('\n');
+                path
+            })
+            .collect();
+        std::fs::write(dir.join("paths.txt"), paths).expect("paths written");
     }
 }
