@@ -23,6 +23,9 @@ pub struct SearchQuery {
     tags: Option<String>,
     /// Only products with stock available (`true`) or without (`false`).
     in_stock: Option<bool>,
+    /// Among equally relevant products, list those in stock first.
+    #[serde(default)]
+    in_stock_first: bool,
     price_min: Option<String>,
     price_max: Option<String>,
     /// `relevance` (default), `price`, `-price` or `name`.
@@ -53,6 +56,7 @@ pub async fn search(
         category: q.category,
         tags: q.tags.into_iter().collect(),
         in_stock: q.in_stock,
+        in_stock_first: q.in_stock_first,
         price_min: q.price_min,
         price_max: q.price_max,
         sort: q.sort,

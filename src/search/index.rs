@@ -408,6 +408,8 @@ pub struct SearchRequest {
     pub price_min: Option<u64>,
     pub price_max: Option<u64>,
     pub include_inactive: bool,
+    /// Among equally relevant products, those in stock first.
+    pub in_stock_first: bool,
     pub sort: Sort,
     pub offset: usize,
     pub limit: usize,
@@ -856,16 +858,30 @@ impl SearchIndex {
         by_tag.add_facet(Facet::root());
         let (total, page, categories, tags) = match request.sort {
             Sort::Relevance => {
+                let stocked_first = request.in_stock_first;
                 let ranked = page.tweak_score(move |segment: &tantivy::SegmentReader| {
-                    let active = segment
-                        .fast_fields()
-                        .u64("active")
-                        .ok()
-                        .map(|c| c.first_or_default_col(0));
+                    let column = |name: &str| {
+                        segment
+                            .fast_fields()
+                            .u64(name)
+                            .ok()
+                            .map(|c| c.first_or_default_col(0))
+                    };
+                    let (active, in_stock) = (column("active"), column("in_stock"));
                     move |doc: tantivy::DocId, score: tantivy::Score| {
-                        // Active products first when scores tie.
-                        let on = active.as_ref().is_some_and(|c| c.get_val(doc) == 1);
-                        score + if on { 1e-4 } else { 0.0 }
+                        // Ties go to active products, then (when asked) to
+                        // products in stock; the bonuses are far below any
+                        // difference in relevance.
+                        let on = |c: &Option<
+                            std::sync::Arc<dyn tantivy::columnar::ColumnValues<u64>>,
+                        >| {
+                            c.as_ref().is_some_and(|c| c.get_val(doc) == 1)
+                        };
+                        let mut bonus = if on(&active) { 2e-4 } else { 0.0 };
+                        if stocked_first && on(&in_stock) {
+                            bonus += 1e-4;
+                        }
+                        score + bonus
                     }
                 });
                 let (n, top, c, t) =

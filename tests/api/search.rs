@@ -283,3 +283,26 @@ async fn bad_searches_get_a_clear_400() {
         assert_eq!(resp.error().1.as_deref(), Some(field), "{query}");
     }
 }
+
+#[tokio::test]
+async fn equally_relevant_products_in_stock_come_first_when_asked() {
+    let app = TestApp::spawn().await;
+    app.create_location("YARD", "Yard").await;
+    for sku in ["TWIN-A", "TWIN-B", "TWIN-C"] {
+        let mut body = crate::helpers::sand(sku);
+        body["name"] = json!("Twin wall block");
+        app.create_product(&body).await;
+    }
+    app.book(&movement("receive", "YARD", "TWIN-C", "5")).await;
+    let ranked = app
+        .eventually("q=twin%20wall&in_stock_first=true", Who::Anonymous, |s| {
+            s.first().map(String::as_str) == Some("TWIN-C")
+        })
+        .await;
+    assert_eq!(
+        ranked.first().map(String::as_str),
+        Some("TWIN-C"),
+        "{ranked:?}"
+    );
+    assert_eq!(ranked.len(), 3);
+}
