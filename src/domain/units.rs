@@ -1,58 +1,47 @@
-//! Units of measure and exact conversions between them. Within a dimension a
-//! conversion is a multiplication by a power of ten; between mass and volume it
-//! goes through the product's density. Results are rounded once, at the end, to
-//! [`Quantity::MAX_SCALE`] decimal places, half away from zero.
+//! Units of measure and exact conversions between them, explained.
+//!
+//! Every unit is an exact multiple of its dimension's base (kg, m³, m, m², pc).
+//! A product adds its own: packs (`bag = 25 kg`, `pallet = 40 bag`), and the
+//! bridges between dimensions — density (kg/m³), mass per metre and per square
+//! metre — which all go through mass. Arithmetic is exact; the one rounding is at
+//! the end: to [`Quantity::MAX_SCALE`] decimal places, half away from zero.
 
 use std::fmt;
 use std::str::FromStr;
 
 use rust_decimal::{Decimal, RoundingStrategy};
-
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use super::InvalidValue;
 
-/// The unit a product's stock is kept and priced in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A unit of measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum Unit {
     Gram,
     Kilogram,
     Tonne,
+    Pound,
+    Ounce,
+    Millilitre,
     Litre,
     CubicMetre,
+    CubicFoot,
+    CubicYard,
+    /// The US liquid gallon (231 in³).
+    Gallon,
+    Millimetre,
+    Centimetre,
     Metre,
+    Inch,
+    Foot,
+    Yard,
     SquareMetre,
+    SquareFoot,
     Piece,
-}
-
-impl Unit {
-    pub const ALL: [Unit; 8] = [
-        Unit::Gram,
-        Unit::Kilogram,
-        Unit::Tonne,
-        Unit::Litre,
-        Unit::CubicMetre,
-        Unit::Metre,
-        Unit::SquareMetre,
-        Unit::Piece,
-    ];
-
-    /// The symbol used in the API, CSV files and the UI.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Unit::Gram => "g",
-            Unit::Kilogram => "kg",
-            Unit::Tonne => "t",
-            Unit::Litre => "l",
-            Unit::CubicMetre => "m3",
-            Unit::Metre => "m",
-            Unit::SquareMetre => "m2",
-            Unit::Piece => "pc",
-        }
-    }
 }
 
 /// What a unit measures.
@@ -63,6 +52,19 @@ pub enum Dimension {
     Length,
     Area,
     Count,
+}
+
+impl Dimension {
+    /// The base unit of the dimension.
+    pub fn base(self) -> Unit {
+        match self {
+            Dimension::Mass => Unit::Kilogram,
+            Dimension::Volume => Unit::CubicMetre,
+            Dimension::Length => Unit::Metre,
+            Dimension::Area => Unit::SquareMetre,
+            Dimension::Count => Unit::Piece,
+        }
+    }
 }
 
 impl fmt::Display for Dimension {
@@ -77,78 +79,180 @@ impl fmt::Display for Dimension {
     }
 }
 
+fn d(s: &str) -> Decimal {
+    Decimal::from_str_exact(s).expect("a valid constant")
+}
+
 impl Unit {
+    pub const ALL: [Unit; 20] = [
+        Unit::Gram,
+        Unit::Kilogram,
+        Unit::Tonne,
+        Unit::Pound,
+        Unit::Ounce,
+        Unit::Millilitre,
+        Unit::Litre,
+        Unit::CubicMetre,
+        Unit::CubicFoot,
+        Unit::CubicYard,
+        Unit::Gallon,
+        Unit::Millimetre,
+        Unit::Centimetre,
+        Unit::Metre,
+        Unit::Inch,
+        Unit::Foot,
+        Unit::Yard,
+        Unit::SquareMetre,
+        Unit::SquareFoot,
+        Unit::Piece,
+    ];
+
+    /// The symbol used in the API, CSV files and the UI.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Unit::Gram => "g",
+            Unit::Kilogram => "kg",
+            Unit::Tonne => "t",
+            Unit::Pound => "lb",
+            Unit::Ounce => "oz",
+            Unit::Millilitre => "ml",
+            Unit::Litre => "l",
+            Unit::CubicMetre => "m3",
+            Unit::CubicFoot => "ft3",
+            Unit::CubicYard => "yd3",
+            Unit::Gallon => "gal",
+            Unit::Millimetre => "mm",
+            Unit::Centimetre => "cm",
+            Unit::Metre => "m",
+            Unit::Inch => "in",
+            Unit::Foot => "ft",
+            Unit::Yard => "yd",
+            Unit::SquareMetre => "m2",
+            Unit::SquareFoot => "ft2",
+            Unit::Piece => "pc",
+        }
+    }
+
+    /// Other spellings accepted on input.
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Unit::Gram => &["gram", "grams"],
+            Unit::Kilogram => &["kgs", "kilo", "kilos", "kilogram", "kilograms"],
+            Unit::Tonne => &["tonne", "tonnes"],
+            Unit::Pound => &["lbs", "pound", "pounds"],
+            Unit::Ounce => &["ounce", "ounces"],
+            Unit::Millilitre => &["millilitre", "milliliter"],
+            Unit::Litre => &["litre", "litres", "liter", "liters", "ltr"],
+            Unit::CubicMetre => &["m³", "cubic metre", "cubic meter"],
+            Unit::CubicFoot => &["ft³", "cubic foot", "cubic feet"],
+            Unit::CubicYard => &["yd³", "cubic yard", "cubic yards"],
+            Unit::Gallon => &["gallon", "gallons", "us gal"],
+            Unit::Millimetre => &["millimetre", "millimeter"],
+            Unit::Centimetre => &["centimetre", "centimeter"],
+            Unit::Metre => &["metre", "metres", "meter", "meters"],
+            Unit::Inch => &["inch", "inches"],
+            Unit::Foot => &["foot", "feet"],
+            Unit::Yard => &["yard", "yards"],
+            Unit::SquareMetre => &["m²", "sq m", "square metre", "square meter"],
+            Unit::SquareFoot => &["ft²", "sq ft", "square foot", "square feet"],
+            Unit::Piece => &["pcs", "piece", "pieces", "ea", "each"],
+        }
+    }
+
     pub fn dimension(self) -> Dimension {
         match self {
-            Unit::Gram | Unit::Kilogram | Unit::Tonne => Dimension::Mass,
-            Unit::Litre | Unit::CubicMetre => Dimension::Volume,
-            Unit::Metre => Dimension::Length,
-            Unit::SquareMetre => Dimension::Area,
+            Unit::Gram | Unit::Kilogram | Unit::Tonne | Unit::Pound | Unit::Ounce => {
+                Dimension::Mass
+            }
+            Unit::Millilitre
+            | Unit::Litre
+            | Unit::CubicMetre
+            | Unit::CubicFoot
+            | Unit::CubicYard
+            | Unit::Gallon => Dimension::Volume,
+            Unit::Millimetre
+            | Unit::Centimetre
+            | Unit::Metre
+            | Unit::Inch
+            | Unit::Foot
+            | Unit::Yard => Dimension::Length,
+            Unit::SquareMetre | Unit::SquareFoot => Dimension::Area,
             Unit::Piece => Dimension::Count,
         }
     }
 
-    /// How many of the dimension's base unit (kg, m³, m, m², pc) one of this is.
-    fn in_base(self) -> Decimal {
+    /// How many of the dimension's base unit one of this is — exact, by the
+    /// international definitions (1 lb = 0.45359237 kg, 1 in = 25.4 mm, and the
+    /// US gallon = 231 in³).
+    pub fn in_base(self) -> Decimal {
         match self {
-            Unit::Gram | Unit::Litre => Decimal::new(1, 3),
-            Unit::Tonne => Decimal::from(1000),
             Unit::Kilogram | Unit::CubicMetre | Unit::Metre | Unit::SquareMetre | Unit::Piece => {
                 Decimal::ONE
             }
+            Unit::Gram | Unit::Litre | Unit::Millimetre => d("0.001"),
+            Unit::Tonne => d("1000"),
+            Unit::Pound => d("0.45359237"),
+            Unit::Ounce => d("0.028349523125"),
+            Unit::Millilitre => d("0.000001"),
+            Unit::CubicFoot => d("0.028316846592"),
+            Unit::CubicYard => d("0.764554857984"),
+            Unit::Gallon => d("0.003785411784"),
+            Unit::Centimetre => d("0.01"),
+            Unit::Inch => d("0.0254"),
+            Unit::Foot => d("0.3048"),
+            Unit::Yard => d("0.9144"),
+            Unit::SquareFoot => d("0.09290304"),
         }
     }
 }
 
-/// Why a quantity cannot be converted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConversionError(pub String);
-
-impl fmt::Display for ConversionError {
+impl fmt::Display for Unit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(self.symbol())
     }
 }
 
-/// Converts `value` from `from` to `to`. `density_kg_m3` allows mass ↔ volume;
-/// `what` names the product in the error.
-pub fn convert(
-    value: Decimal,
-    from: Unit,
-    to: Unit,
-    density_kg_m3: Option<Decimal>,
-    what: &str,
-) -> Result<Decimal, ConversionError> {
-    if from == to {
-        return Ok(value);
+impl FromStr for Unit {
+    type Err = InvalidValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_lowercase();
+        Unit::ALL
+            .into_iter()
+            .find(|u| u.symbol() == wanted || u.aliases().contains(&wanted.as_str()))
+            .ok_or_else(|| {
+                let known: Vec<_> = Unit::ALL.iter().map(|u| u.symbol()).collect();
+                InvalidValue(format!(
+                    "unknown unit {s:?}; use one of {}",
+                    known.join(", ")
+                ))
+            })
     }
-    let base = value * from.in_base();
-    let base = match (from.dimension(), to.dimension()) {
-        (a, b) if a == b => base,
-        (Dimension::Volume, Dimension::Mass) => match density_kg_m3 {
-            Some(density) => base * density,
-            None => return Err(no_density(what, from, to)),
-        },
-        (Dimension::Mass, Dimension::Volume) => match density_kg_m3 {
-            Some(density) => base / density,
-            None => return Err(no_density(what, from, to)),
-        },
-        (a, b) => {
-            return Err(ConversionError(format!(
-                "cannot convert {from} ({a}) to {to} ({b}) for {what}"
-            )));
-        }
-    };
-    Ok((base / to.in_base())
-        .round_dp_with_strategy(Quantity::MAX_SCALE, RoundingStrategy::MidpointAwayFromZero)
-        .normalize())
 }
 
-fn no_density(what: &str, from: Unit, to: Unit) -> ConversionError {
-    ConversionError(format!(
-        "{what} has no density: cannot convert {from} to {to}"
-    ))
+impl TryFrom<String> for Unit {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
 }
+
+impl From<Unit> for String {
+    fn from(u: Unit) -> Self {
+        u.symbol().to_owned()
+    }
+}
+
+impl utoipa::PartialSchema for Unit {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(Unit::ALL.map(Unit::symbol)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Unit {}
 
 /// An exact quantity: at most 6 decimal places, below 10¹² in size.
 /// (De)serialized as a decimal string such as `"12.5"`.
@@ -221,118 +325,532 @@ impl utoipa::PartialSchema for Quantity {
 
 impl utoipa::ToSchema for Quantity {}
 
-impl utoipa::PartialSchema for Unit {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(Unit::ALL.map(Unit::symbol)))
-            .into()
+/// Rounds a converted quantity: the one rounding rule.
+pub fn round_quantity(value: Decimal) -> Decimal {
+    value
+        .round_dp_with_strategy(Quantity::MAX_SCALE, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
+/// The name of a unit as written in a request: a standard unit or one of the
+/// product's packs. Resolved against a product by [`Measures`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, example = "bag")]
+pub struct UnitName(String);
+
+impl UnitName {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        if let Ok(unit) = raw.parse::<Unit>() {
+            return Ok(Self(unit.symbol().to_owned()));
+        }
+        let name = raw.trim().to_lowercase();
+        if name.is_empty() || name.chars().count() > 24 {
+            return Err(InvalidValue::new("a unit name must be 1 to 24 characters"));
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_alphabetic() || c == ' ' || c == '-')
+        {
+            return Err(InvalidValue(format!(
+                "unknown unit {raw:?}: a pack name has only letters, spaces and '-'"
+            )));
+        }
+        Ok(Self(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The standard unit this names, if it names one.
+    pub fn standard(&self) -> Option<Unit> {
+        self.0.parse().ok()
     }
 }
 
-impl utoipa::ToSchema for Unit {}
-
-impl fmt::Display for Unit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.symbol())
+impl From<Unit> for UnitName {
+    fn from(unit: Unit) -> Self {
+        Self(unit.symbol().to_owned())
     }
 }
 
-impl FromStr for Unit {
-    type Err = InvalidValue;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let wanted = s.trim();
-        Unit::ALL
-            .into_iter()
-            .find(|u| u.symbol() == wanted)
-            .ok_or_else(|| {
-                let known: Vec<_> = Unit::ALL.iter().map(|u| u.symbol()).collect();
-                InvalidValue(format!(
-                    "unknown unit {s:?}; use one of {}",
-                    known.join(", ")
-                ))
-            })
-    }
-}
-
-impl TryFrom<String> for Unit {
+impl TryFrom<String> for UnitName {
     type Error = InvalidValue;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
     }
 }
 
-impl From<Unit> for String {
-    fn from(u: Unit) -> Self {
-        u.symbol().to_owned()
+impl From<UnitName> for String {
+    fn from(name: UnitName) -> Self {
+        name.0
     }
+}
+
+impl fmt::Display for UnitName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+/// A pack a product comes in: `bag = 25 kg`, `pallet = 40 bag`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pack {
+    /// The pack's name, used as a unit: `bag`, `bulk bag`, `pallet`.
+    pub name: UnitName,
+    pub quantity: Quantity,
+    /// A standard unit or another pack of the product.
+    pub unit: UnitName,
+}
+
+/// Why a quantity cannot be converted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversionError(pub String);
+
+impl fmt::Display for ConversionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A product's units: its stock unit, its packs and its bridges between
+/// dimensions.
+#[derive(Debug, Clone, Copy)]
+pub struct Measures<'a> {
+    /// The product, for messages (its SKU).
+    pub what: &'a str,
+    pub stock: Unit,
+    pub density_kg_m3: Option<Decimal>,
+    pub mass_per_m_kg: Option<Decimal>,
+    pub mass_per_m2_kg: Option<Decimal>,
+    pub packs: &'a [Pack],
+}
+
+/// A converted quantity: the rounded result, and how it was reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    pub value: Decimal,
+    /// For people: `3 m3 × 1600 kg/m3 = 4800 kg = 4.8 t`.
+    pub explanation: String,
+}
+
+/// Writes a decimal without trailing zeros.
+fn show(value: Decimal) -> String {
+    value.normalize().to_string()
+}
+
+impl<'a> Measures<'a> {
+    fn pack(&self, name: &UnitName) -> Option<&'a Pack> {
+        self.packs.iter().find(|p| p.name == *name)
+    }
+
+    /// Resolves a unit name to its dimension and size in that dimension's base.
+    pub fn resolve(&self, name: &UnitName) -> Result<(Dimension, Decimal), ConversionError> {
+        let mut factor = Decimal::ONE;
+        let mut current = name.clone();
+        for _ in 0..8 {
+            if let Some(unit) = current.standard() {
+                return Ok((unit.dimension(), factor * unit.in_base()));
+            }
+            let Some(pack) = self.pack(&current) else {
+                return Err(ConversionError(format!(
+                    "{} has no unit or pack \"{current}\"",
+                    self.what
+                )));
+            };
+            factor *= pack.quantity.value();
+            current = pack.unit.clone();
+        }
+        Err(ConversionError(format!(
+            "{}: the packs of \"{name}\" refer to each other in a loop",
+            self.what
+        )))
+    }
+
+    /// kg per base unit of `dimension`, if the product says (`from` and `to`
+    /// name the conversion for the message).
+    fn to_mass(
+        &self,
+        dimension: Dimension,
+        from: &UnitName,
+        to: &UnitName,
+    ) -> Result<Decimal, ConversionError> {
+        let missing = |what: &str| {
+            ConversionError(format!(
+                "{} has no {what}: cannot convert {from} to {to}",
+                self.what
+            ))
+        };
+        match dimension {
+            Dimension::Mass => Ok(Decimal::ONE),
+            Dimension::Volume => self.density_kg_m3.ok_or_else(|| missing("density")),
+            Dimension::Length => self.mass_per_m_kg.ok_or_else(|| missing("mass per metre")),
+            Dimension::Area => self
+                .mass_per_m2_kg
+                .ok_or_else(|| missing("mass per square metre")),
+            Dimension::Count => Err(ConversionError(format!(
+                "{}: pieces cannot be converted to a measure; define a pack such as \"bundle = 10 pc\"",
+                self.what
+            ))),
+        }
+    }
+
+    /// Converts `value` from one unit to another, exactly, with the steps.
+    pub fn convert(
+        &self,
+        value: Decimal,
+        from: &UnitName,
+        to: &UnitName,
+    ) -> Result<Converted, ConversionError> {
+        let (from_dim, from_base) = self.resolve(from)?;
+        let (to_dim, to_base) = self.resolve(to)?;
+        let mut steps = vec![format!("{} {from}", show(value))];
+        // Unfold packs down to a standard unit.
+        let mut amount = value;
+        let mut unit = from.clone();
+        while let Some(pack) = self.pack(&unit) {
+            amount *= pack.quantity.value();
+            steps.push(format!(
+                "× {} {}/{} = {} {}",
+                show(pack.quantity.value()),
+                pack.unit,
+                pack.name,
+                show(amount),
+                pack.unit
+            ));
+            unit = pack.unit.clone();
+        }
+        let mut base = value * from_base;
+        if from_dim != to_dim {
+            let base_unit = from_dim.base();
+            if unit.standard() != Some(base_unit) {
+                steps.push(format!("= {} {base_unit}", show(base)));
+            }
+            let into_mass = self.to_mass(from_dim, from, to)?;
+            let out_of_mass = self.to_mass(to_dim, from, to)?;
+            if from_dim != Dimension::Mass {
+                base *= into_mass;
+                steps.push(format!(
+                    "× {} kg/{base_unit} = {} kg",
+                    show(into_mass),
+                    show(base)
+                ));
+            }
+            if to_dim != Dimension::Mass {
+                base /= out_of_mass;
+                let target = to_dim.base();
+                steps.push(format!(
+                    "÷ {} kg/{target} = {} {target}",
+                    show(out_of_mass),
+                    show(round_quantity(base))
+                ));
+            }
+        }
+        let result = round_quantity(base / to_base);
+        let last_shown = steps.last().cloned().unwrap_or_default();
+        let ending = format!("{} {to}", show(result));
+        if !last_shown.ends_with(&ending) && !(steps.len() == 1 && from == to) {
+            steps.push(format!("= {ending}"));
+        }
+        Ok(Converted {
+            value: result,
+            explanation: steps.join(" "),
+        })
+    }
+
+    /// Checks the packs: unique names that are not standard units, each
+    /// resolving to a measure without loops.
+    pub fn check_packs(&self) -> Result<(), (usize, String)> {
+        for (i, pack) in self.packs.iter().enumerate() {
+            if pack.name.standard().is_some() {
+                return Err((
+                    i,
+                    format!("\"{}\" is a standard unit, not a pack name", pack.name),
+                ));
+            }
+            if self.packs[..i].iter().any(|p| p.name == pack.name) {
+                return Err((i, format!("pack \"{}\" is defined twice", pack.name)));
+            }
+            if !pack.quantity.is_positive() {
+                return Err((i, "a pack holds more than zero".into()));
+            }
+            self.resolve(&pack.name).map_err(|e| (i, e.0))?;
+        }
+        Ok(())
+    }
+}
+
+/// Converts between two standard units with an optional density: the
+/// product-free form, for simple cases and tests.
+pub fn convert(
+    value: Decimal,
+    from: Unit,
+    to: Unit,
+    density_kg_m3: Option<Decimal>,
+    what: &str,
+) -> Result<Decimal, ConversionError> {
+    Measures {
+        what,
+        stock: to,
+        density_kg_m3,
+        mass_per_m_kg: None,
+        mass_per_m2_kg: None,
+        packs: &[],
+    }
+    .convert(value, &from.into(), &to.into())
+    .map(|c| c.value)
+}
+
+/// Parses a quantity written with its unit, such as `"2.5 t"` or `"40 bag"`.
+/// Decimals use a dot; `"2,5t"` is refused with a hint.
+pub fn parse_amount(text: &str) -> Result<(Quantity, UnitName), InvalidValue> {
+    let text = text.trim();
+    let split = text
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.' || *c == '-'))
+        .map_or(text.len(), |(i, _)| i);
+    let (number, unit) = text.split_at(split);
+    if unit.trim_start().starts_with(',') {
+        return Err(InvalidValue(format!(
+            "{text:?}: write decimals with a dot, like \"2.5 t\""
+        )));
+    }
+    if number.is_empty() {
+        return Err(InvalidValue(format!(
+            "{text:?} should start with a number, like \"2.5 t\""
+        )));
+    }
+    let quantity = Quantity::parse(number)?;
+    let unit = UnitName::parse(unit)?;
+    Ok((quantity, unit))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_unit_round_trips_through_its_symbol() {
-        for unit in Unit::ALL {
-            assert_eq!(unit.symbol().parse::<Unit>().unwrap(), unit);
-        }
-    }
-
-    fn d(s: &str) -> Decimal {
+    fn q(s: &str) -> Decimal {
         s.parse().unwrap()
     }
 
+    fn name(s: &str) -> UnitName {
+        UnitName::parse(s).unwrap()
+    }
+
+    fn pack(n: &str, qty: &str, unit: &str) -> Pack {
+        Pack {
+            name: name(n),
+            quantity: Quantity::parse(qty).unwrap(),
+            unit: name(unit),
+        }
+    }
+
+    fn cement(packs: &[Pack]) -> Measures<'_> {
+        Measures {
+            what: "CEM-425",
+            stock: Unit::Kilogram,
+            density_kg_m3: None,
+            mass_per_m_kg: None,
+            mass_per_m2_kg: None,
+            packs,
+        }
+    }
+
     #[test]
-    fn conversions_within_a_dimension_are_exact() {
+    fn every_unit_round_trips_through_its_symbol_and_to_its_base() {
+        for unit in Unit::ALL {
+            assert_eq!(unit.symbol().parse::<Unit>().unwrap(), unit);
+            let base = unit.dimension().base();
+            let there = convert(Decimal::ONE, unit, base, None, "X").unwrap();
+            assert_eq!(there, round_quantity(unit.in_base()), "{unit}");
+        }
+        assert_eq!("m³".parse::<Unit>().unwrap(), Unit::CubicMetre);
+        assert_eq!("Litres".parse::<Unit>().unwrap(), Unit::Litre);
+    }
+
+    /// Hand-computed conversions between every pair of units in each dimension.
+    #[test]
+    fn conversions_match_hand_computed_values() {
+        let cases = [
+            ("2.5", Unit::Tonne, Unit::Kilogram, "2500"),
+            ("1", Unit::Gram, Unit::Tonne, "0.000001"),
+            ("1", Unit::Pound, Unit::Kilogram, "0.453592"),
+            ("1", Unit::Kilogram, Unit::Pound, "2.204623"),
+            ("16", Unit::Ounce, Unit::Pound, "1"),
+            ("1", Unit::Tonne, Unit::Pound, "2204.622622"),
+            ("750", Unit::Litre, Unit::CubicMetre, "0.75"),
+            ("1", Unit::Gallon, Unit::Litre, "3.785412"),
+            ("1", Unit::CubicYard, Unit::CubicFoot, "27"),
+            ("1", Unit::CubicMetre, Unit::CubicFoot, "35.314667"),
+            ("1", Unit::CubicMetre, Unit::CubicYard, "1.307951"),
+            ("1000", Unit::Millilitre, Unit::Litre, "1"),
+            ("12", Unit::Inch, Unit::Foot, "1"),
+            ("3", Unit::Foot, Unit::Yard, "1"),
+            ("1", Unit::Metre, Unit::Inch, "39.370079"),
+            ("1", Unit::Yard, Unit::Millimetre, "914.4"),
+            ("250", Unit::Centimetre, Unit::Metre, "2.5"),
+            ("1", Unit::SquareMetre, Unit::SquareFoot, "10.76391"),
+            ("9", Unit::SquareFoot, Unit::SquareMetre, "0.836127"),
+        ];
+        for (value, from, to, want) in cases {
+            assert_eq!(
+                convert(q(value), from, to, None, "X").unwrap(),
+                q(want),
+                "{value} {from} → {to}"
+            );
+        }
+    }
+
+    #[test]
+    fn mass_and_volume_convert_through_the_density_with_one_rounding() {
+        let density = Some(q("1600"));
         assert_eq!(
-            convert(d("2.5"), Unit::Tonne, Unit::Kilogram, None, "X").unwrap(),
-            d("2500")
+            convert(q("3"), Unit::CubicMetre, Unit::Tonne, density, "S").unwrap(),
+            q("4.8")
         );
         assert_eq!(
-            convert(d("1"), Unit::Gram, Unit::Tonne, None, "X").unwrap(),
-            d("0.000001")
+            convert(q("4.8"), Unit::Tonne, Unit::CubicMetre, density, "S").unwrap(),
+            q("3")
         );
         assert_eq!(
-            convert(d("750"), Unit::Litre, Unit::CubicMetre, None, "X").unwrap(),
-            d("0.75")
+            convert(q("1"), Unit::Kilogram, Unit::CubicMetre, Some(q("3")), "S").unwrap(),
+            q("0.333333")
+        );
+        assert_eq!(
+            convert(q("2"), Unit::Kilogram, Unit::CubicMetre, Some(q("3")), "S").unwrap(),
+            q("0.666667")
+        );
+        // 1 yd³ of sand at 1600 kg/m³: 0.764554857984 × 1600 = 1223.2877727744 kg.
+        assert_eq!(
+            convert(q("1"), Unit::CubicYard, Unit::Kilogram, density, "S").unwrap(),
+            q("1223.287773")
         );
     }
 
     #[test]
-    fn mass_and_volume_convert_through_the_density() {
-        let density = Some(d("1600"));
+    fn the_explanation_shows_each_step() {
+        let m = Measures {
+            what: "SAND-04",
+            stock: Unit::Tonne,
+            density_kg_m3: Some(q("1600")),
+            mass_per_m_kg: None,
+            mass_per_m2_kg: None,
+            packs: &[],
+        };
+        let c = m.convert(q("3"), &name("m3"), &name("t")).unwrap();
+        assert_eq!(c.value, q("4.8"));
+        assert_eq!(c.explanation, "3 m3 × 1600 kg/m3 = 4800 kg = 4.8 t");
+        let same = m.convert(q("2"), &name("t"), &name("t")).unwrap();
+        assert_eq!(same.explanation, "2 t");
+        let scale = m.convert(q("2500"), &name("kg"), &name("t")).unwrap();
+        assert_eq!(scale.explanation, "2500 kg = 2.5 t");
+    }
+
+    #[test]
+    fn packs_unfold_into_their_units() {
+        let packs = [pack("bag", "25", "kg"), pack("pallet", "40", "bag")];
+        let m = cement(&packs);
+        let c = m.convert(q("2"), &name("pallet"), &name("kg")).unwrap();
+        assert_eq!(c.value, q("2000"));
         assert_eq!(
-            convert(d("3"), Unit::CubicMetre, Unit::Tonne, density, "S").unwrap(),
-            d("4.8")
+            c.explanation,
+            "2 pallet × 40 bag/pallet = 80 bag × 25 kg/bag = 2000 kg"
         );
         assert_eq!(
-            convert(d("4.8"), Unit::Tonne, Unit::CubicMetre, density, "S").unwrap(),
-            d("3")
-        );
-        // 1 t / 1.6 t/m³ = 0.625 m³; 1 kg / 1600 = 0.000625
-        assert_eq!(
-            convert(d("1"), Unit::Kilogram, Unit::CubicMetre, density, "S").unwrap(),
-            d("0.000625")
-        );
-        // A result beyond 6 places is rounded half away from zero: 1/3 m³.
-        assert_eq!(
-            convert(d("1"), Unit::Kilogram, Unit::CubicMetre, Some(d("3")), "S").unwrap(),
-            d("0.333333")
+            m.convert(q("1"), &name("t"), &name("bag")).unwrap().value,
+            q("40")
         );
         assert_eq!(
-            convert(d("2"), Unit::Kilogram, Unit::CubicMetre, Some(d("3")), "S").unwrap(),
-            d("0.666667")
+            m.convert(q("60"), &name("bag"), &name("pallet"))
+                .unwrap()
+                .value,
+            q("1.5")
+        );
+    }
+
+    #[test]
+    fn length_and_area_goods_convert_through_their_mass_per_unit() {
+        let rebar = Measures {
+            what: "RB-12",
+            stock: Unit::Metre,
+            density_kg_m3: None,
+            mass_per_m_kg: Some(q("0.888")),
+            mass_per_m2_kg: None,
+            packs: &[],
+        };
+        assert_eq!(
+            rebar.convert(q("1"), &name("t"), &name("m")).unwrap().value,
+            q("1126.126126")
+        );
+        assert_eq!(
+            rebar
+                .convert(q("100"), &name("m"), &name("kg"))
+                .unwrap()
+                .value,
+            q("88.8")
+        );
+        let sheet = Measures {
+            mass_per_m2_kg: Some(q("12.5")),
+            mass_per_m_kg: None,
+            ..rebar
+        };
+        assert_eq!(
+            sheet
+                .convert(q("4"), &name("m2"), &name("kg"))
+                .unwrap()
+                .value,
+            q("50")
         );
     }
 
     #[test]
     fn impossible_conversions_say_why() {
-        let err = convert(d("3"), Unit::CubicMetre, Unit::Kilogram, None, "SAND-04").unwrap_err();
+        let err = convert(q("3"), Unit::CubicMetre, Unit::Kilogram, None, "SAND-04").unwrap_err();
         assert_eq!(err.0, "SAND-04 has no density: cannot convert m3 to kg");
-        let err = convert(d("3"), Unit::Metre, Unit::Kilogram, None, "RB-12").unwrap_err();
-        assert!(err.0.contains("length") && err.0.contains("mass"), "{err}");
+        let err = convert(q("3"), Unit::Metre, Unit::Kilogram, None, "RB-12").unwrap_err();
+        assert!(err.0.contains("mass per metre"), "{err}");
+        let err = convert(q("3"), Unit::Piece, Unit::Kilogram, None, "X").unwrap_err();
+        assert!(err.0.contains("pieces"), "{err}");
+        let err = cement(&[])
+            .convert(q("1"), &name("bag"), &name("kg"))
+            .unwrap_err();
+        assert!(err.0.contains("no unit or pack \"bag\""), "{err}");
+    }
+
+    #[test]
+    fn pack_definitions_are_checked() {
+        assert!(cement(&[pack("bag", "25", "kg")]).check_packs().is_ok());
+        assert!(
+            cement(&[pack("bag", "25", "kg"), pack("bag", "20", "kg")])
+                .check_packs()
+                .is_err()
+        );
+        assert!(cement(&[pack("kg", "25", "kg")]).check_packs().is_err());
+        assert!(
+            cement(&[pack("a", "2", "b"), pack("b", "2", "a")])
+                .check_packs()
+                .is_err()
+        );
+        assert!(cement(&[pack("bag", "0", "kg")]).check_packs().is_err());
+    }
+
+    #[test]
+    fn amounts_parse_with_their_unit_and_commas_are_refused() {
+        assert_eq!(
+            parse_amount("2.5 t").unwrap(),
+            (Quantity::parse("2.5").unwrap(), name("t"))
+        );
+        assert_eq!(
+            parse_amount("2.5t").unwrap(),
+            (Quantity::parse("2.5").unwrap(), name("t"))
+        );
+        assert_eq!(parse_amount("40 bag").unwrap().1, name("bag"));
+        assert_eq!(parse_amount("3 m³").unwrap().1, name("m3"));
+        assert!(parse_amount("2,5t").unwrap_err().0.contains("dot"));
+        assert!(parse_amount("t").is_err());
+        assert!(parse_amount("3 m^3").is_err());
     }
 
     #[test]
@@ -342,11 +860,5 @@ mod tests {
         assert!(Quantity::parse("0.0000001").is_err());
         assert!(Quantity::parse("1e3").is_err());
         assert!(Quantity::parse("1000000000000").is_err());
-    }
-
-    #[test]
-    fn an_unknown_unit_lists_the_known_ones() {
-        let err = "kilo".parse::<Unit>().unwrap_err();
-        assert!(err.0.contains("kg, t"), "{err}");
     }
 }
