@@ -118,7 +118,8 @@ fn main() {
     let inputs = catalogue
         .iter()
         .map(|p| serde_json::from_value::<ProductInput>(p.clone()).expect("valid product"));
-    quarry::app::catalogue::local::create_products(&store, inputs, 5_000).expect("products stored");
+    quarry::app::catalogue::local::create_products(&store, &Config::default().shop, inputs, 5_000)
+        .expect("products stored");
     let load = started.elapsed();
 
     let started = Instant::now();

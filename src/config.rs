@@ -2,6 +2,7 @@
 //! environment variables < command-line flags. `config.example.toml` documents
 //! every key with its default and is embedded in the binary.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub const EXAMPLE: &str = include_str!("../config.example.toml");
 
 /// Sections of the file; `QUARRY_SHOP_NAME` sets `shop.name`.
-const SECTIONS: [&str; 5] = ["shop", "stock", "search", "log", "limits"];
+const SECTIONS: [&str; 6] = ["shop", "stock", "quotes", "search", "log", "limits"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -28,6 +29,7 @@ pub struct Config {
     pub public_base_url: Option<String>,
     pub shop: ShopConfig,
     pub stock: StockConfig,
+    pub quotes: QuotesConfig,
     pub search: SearchConfig,
     pub log: LogConfig,
     pub limits: LimitsConfig,
@@ -89,6 +91,105 @@ pub struct ShopConfig {
     pub name: String,
     /// ISO 4217 code of the currency prices are in.
     pub currency: String,
+    /// Contact details printed on quotes and the storefront.
+    pub contact: String,
+    /// Whether product prices include tax (gross) or not (net).
+    pub prices_include_tax: bool,
+    /// Tax classes and their rates in percent; products name one.
+    pub tax_classes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotesConfig {
+    /// Days a saved quote stays valid.
+    pub valid_days: u32,
+    /// Whether a saved quote reserves its stock until it expires, is cancelled
+    /// or is accepted (staff may choose per quote).
+    pub hold_stock: bool,
+}
+
+impl Default for QuotesConfig {
+    fn default() -> Self {
+        Self {
+            valid_days: 14,
+            hold_stock: false,
+        }
+    }
+}
+
+/// ISO 4217 codes Quarry knows, with their minor units.
+const CURRENCIES: &[(&str, u32)] = &[
+    ("AED", 2),
+    ("ARS", 2),
+    ("AUD", 2),
+    ("BGN", 2),
+    ("BHD", 3),
+    ("BRL", 2),
+    ("CAD", 2),
+    ("CHF", 2),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("COP", 2),
+    ("CZK", 2),
+    ("DKK", 2),
+    ("EGP", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("HKD", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("ISK", 0),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KES", 2),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("MAD", 2),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("NGN", 2),
+    ("NOK", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PEN", 2),
+    ("PHP", 2),
+    ("PKR", 2),
+    ("PLN", 2),
+    ("QAR", 2),
+    ("RON", 2),
+    ("RSD", 2),
+    ("SAR", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("THB", 2),
+    ("TND", 3),
+    ("TRY", 2),
+    ("TWD", 2),
+    ("UAH", 2),
+    ("USD", 2),
+    ("VND", 0),
+    ("ZAR", 2),
+];
+
+impl ShopConfig {
+    /// Digits after the decimal point of the shop's currency.
+    pub fn minor_units(&self) -> u32 {
+        CURRENCIES
+            .iter()
+            .find(|(code, _)| *code == self.currency)
+            .map_or(2, |(_, units)| *units)
+    }
+
+    /// The tax classes as exact rates.
+    pub fn tax_rates(&self) -> BTreeMap<String, rust_decimal::Decimal> {
+        self.tax_classes
+            .iter()
+            .filter_map(|(class, rate)| Some((class.clone(), rate.parse().ok()?)))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,6 +227,7 @@ impl Default for Config {
             public_base_url: None,
             shop: ShopConfig::default(),
             stock: StockConfig::default(),
+            quotes: QuotesConfig::default(),
             search: SearchConfig::default(),
             log: LogConfig::default(),
             limits: LimitsConfig::default(),
@@ -138,6 +240,12 @@ impl Default for ShopConfig {
         Self {
             name: "Quarry".into(),
             currency: "EUR".into(),
+            contact: String::new(),
+            prices_include_tax: false,
+            tax_classes: [("standard", "20"), ("reduced", "5"), ("zero", "0")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
         }
     }
 }
@@ -268,11 +376,38 @@ impl Config {
             return Err(("shop.name", "must be 1 to 100 characters".into()));
         }
         let currency = &self.shop.currency;
-        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        if !CURRENCIES.iter().any(|(code, _)| code == currency) {
             return Err((
                 "shop.currency",
-                format!("{currency:?} must be an ISO 4217 code such as EUR, USD or GBP"),
+                format!(
+                    "{currency:?} is not an ISO 4217 code Quarry knows, such as EUR, USD or GBP"
+                ),
             ));
+        }
+        if self.shop.tax_classes.is_empty() {
+            return Err(("shop.tax_classes", "define at least one tax class".into()));
+        }
+        for (class, rate) in &self.shop.tax_classes {
+            if crate::domain::pricing::TaxClass::parse(class).is_err() {
+                return Err((
+                    "shop.tax_classes",
+                    format!("{class:?} is not a valid class name"),
+                ));
+            }
+            let ok = crate::domain::text::parse_decimal(rate, "rate", 4).is_ok_and(|r| {
+                r >= rust_decimal::Decimal::ZERO && r <= rust_decimal::Decimal::from(100)
+            });
+            if !ok {
+                return Err((
+                    "shop.tax_classes",
+                    format!(
+                        "the rate of {class} ({rate:?}) must be a percentage from 0 to 100, like \"20\""
+                    ),
+                ));
+            }
+        }
+        if !(1..=365).contains(&self.quotes.valid_days) {
+            return Err(("quotes.valid_days", "must be between 1 and 365".into()));
         }
         if let Err(error) = crate::search::query::Synonyms::parse(&self.search.synonyms) {
             return Err(("search.synonyms", error));
@@ -320,8 +455,8 @@ mod tests {
                 keys.extend(table.keys().cloned());
             }
             for key in keys {
-                if !EXAMPLE.contains(&format!("{key} =")) && !EXAMPLE.contains(&format!("[{key}]"))
-                {
+                let documented = [format!("{key} ="), format!("[{key}]"), format!(".{key}]")];
+                if !documented.iter().any(|d| EXAMPLE.contains(d.as_str())) {
                     missing.push(key);
                 }
             }

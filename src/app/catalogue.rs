@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{App, AppError, Principal, cursor};
+use crate::config::ShopConfig;
 use crate::domain::accounts::{Actor, Role};
 use crate::domain::catalogue::{Product, ProductInput, ProductPatch, PublicProduct, Sku};
 use crate::domain::locations::{Location, LocationCode, LocationInput, LocationPatch};
@@ -148,7 +149,8 @@ impl App {
             .clone()
             .ok_or_else(|| AppError::invalid("sku", "is required to create a product"))?;
         let actor = caller.actor.clone();
-        self.write(move |tx| create_in(tx, &actor, sku, input))
+        let shop = self.config().shop.clone();
+        self.write(move |tx| create_in(tx, &actor, &shop, sku, input))
             .await
     }
 
@@ -170,12 +172,14 @@ impl App {
             ));
         }
         let actor = caller.actor.clone();
+        let shop = self.config().shop.clone();
         self.write(move |tx| {
             let current = tx.product(&sku)?.ok_or_else(|| not_found(sku.as_str()))?;
             precondition.check(current.version)?;
             check_barcode_free(tx, &input, &sku)?;
             match current.replaced(input, Timestamp::now()) {
                 Some(next) => {
+                    check_product(&next, &shop)?;
                     let kind = change_kind(&current, &next);
                     save_product(tx, &actor, &next, kind)?;
                     Ok(next)
@@ -195,6 +199,7 @@ impl App {
     ) -> Result<Product, AppError> {
         let sku = Sku::parse(sku).map_err(|_| not_found(sku))?;
         let actor = caller.actor.clone();
+        let shop = self.config().shop.clone();
         self.write(move |tx| {
             let current = tx.product(&sku)?.ok_or_else(|| not_found(sku.as_str()))?;
             precondition.check(current.version)?;
@@ -203,6 +208,7 @@ impl App {
             }
             match current.patched(patch, Timestamp::now()) {
                 Some(next) => {
+                    check_product(&next, &shop)?;
                     let kind = change_kind(&current, &next);
                     save_product(tx, &actor, &next, kind)?;
                     Ok(next)
@@ -319,6 +325,7 @@ impl App {
 pub fn create_in(
     tx: &mut WriteTx,
     actor: &Actor,
+    shop: &ShopConfig,
     sku: Sku,
     input: ProductInput,
 ) -> Result<Product, AppError> {
@@ -331,13 +338,14 @@ pub fn create_in(
     }
     check_barcode_free(tx, &input, &sku)?;
     let product = Product::create(sku, input, Timestamp::now());
+    check_product(&product, shop)?;
     save_product(tx, actor, &product, ChangeKind::ProductCreated)?;
     Ok(product)
 }
 
 /// Command-line and bulk helpers on a store opened directly.
 pub mod local {
-    use super::{AppError, ProductInput, create_in};
+    use super::{AppError, ProductInput, ShopConfig, create_in};
     use crate::domain::accounts::Actor;
     use crate::store::Store;
 
@@ -345,6 +353,7 @@ pub mod local {
     /// all or nothing); returns how many were created.
     pub fn create_products(
         store: &Store,
+        shop: &ShopConfig,
         inputs: impl IntoIterator<Item = ProductInput>,
         per_transaction: usize,
     ) -> Result<usize, AppError> {
@@ -360,7 +369,7 @@ pub mod local {
                     let sku = input.sku.clone().ok_or_else(|| {
                         AppError::invalid("sku", "is required to create a product")
                     })?;
-                    create_in(tx, &Actor::cli(), sku, input)?;
+                    create_in(tx, &Actor::cli(), shop, sku, input)?;
                 }
                 Ok::<(), AppError>(())
             })?;
@@ -376,6 +385,25 @@ fn change_kind(current: &Product, next: &Product) -> ChangeKind {
     } else {
         ChangeKind::ProductUpdated
     }
+}
+
+/// The product's own rules, and that its tax class is one the shop has.
+fn check_product(product: &Product, shop: &ShopConfig) -> Result<(), AppError> {
+    product
+        .check()
+        .map_err(|(field, reason)| AppError::invalid(field, reason))?;
+    if !shop.tax_classes.contains_key(product.tax_class.as_str()) {
+        let known: Vec<&str> = shop.tax_classes.keys().map(String::as_str).collect();
+        return Err(AppError::invalid(
+            "tax_class",
+            format!(
+                "{} is not a tax class of this shop; use one of {}",
+                product.tax_class,
+                known.join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_barcode_free(tx: &WriteTx, input: &ProductInput, sku: &Sku) -> Result<(), AppError> {

@@ -14,13 +14,13 @@ use super::catalogue::Listing;
 use super::{App, AppError, Principal, cursor};
 use crate::config::PublicAvailability;
 use crate::domain::accounts::{Actor, Role};
-use crate::domain::catalogue::{Density, Product, Sku};
+use crate::domain::catalogue::{Product, Sku};
 use crate::domain::ledger::{
     self, Availability, Draft, Level, Line, MAX_LINES, Movement, MovementInput, MovementKind,
     Place, StockError,
 };
 use crate::domain::locations::LocationCode;
-use crate::domain::units::{Quantity, convert};
+use crate::domain::units::Quantity;
 use crate::store::{ChangeKind, LevelQuery, MovementQuery, ReadTx, Remembered, WriteTx};
 
 /// A request's `Idempotency-Key`, scoped to its caller, and the fingerprint of
@@ -154,15 +154,13 @@ fn prepare_line(
     if adjust && line.reason.is_none() {
         return invalid("reason", "an adjustment needs a reason");
     }
-    let unit = line.unit.unwrap_or(product.unit);
-    let converted = convert(
-        entered.value(),
-        unit,
-        product.unit,
-        product.density_kg_m3.map(Density::kg_per_m3),
-        product.sku.as_str(),
-    )
-    .map_err(|e| AppError::invalid(line_field(i, "unit"), e))?;
+    let stock_unit = crate::domain::units::UnitName::from(product.unit);
+    let unit = line.unit.unwrap_or_else(|| stock_unit.clone());
+    let converted = product
+        .measures()
+        .convert(entered.value(), &unit, &stock_unit)
+        .map_err(|e| AppError::invalid(line_field(i, "unit"), e))?
+        .value;
     let converted =
         Quantity::new(converted).map_err(AppError::field(&line_field(i, "quantity")))?;
     if !entered.value().is_zero() && converted.value().is_zero() {
@@ -176,7 +174,7 @@ fn prepare_line(
         // A counted adjust's change is worked out against the level when booked.
         quantity: converted,
         unit: product.unit,
-        entered: (unit != product.unit).then_some(ledger::Entered {
+        entered: (unit != stock_unit).then_some(ledger::Entered {
             quantity: entered,
             unit,
         }),

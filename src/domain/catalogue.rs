@@ -11,8 +11,9 @@ use utoipa::ToSchema;
 
 use super::InvalidValue;
 use super::locations::LocationCode;
+use super::pricing::{PriceBreak, TaxClass};
 use super::text::{parse_code, parse_decimal, parse_text};
-use super::units::{Quantity, Unit};
+use super::units::{Measures, Pack, Quantity, Unit, UnitName};
 
 /// Declares a string newtype that can only hold a value its parser accepted, and
 /// that (de)serializes as a plain string.
@@ -295,6 +296,30 @@ pub struct Product {
     /// Whether it may be shipped or reserved beyond what is available.
     #[serde(default)]
     pub allow_backorder: bool,
+    /// The unit `price` and `price_breaks` are per: a unit or one of the
+    /// packs (default: the stock unit).
+    #[serde(default)]
+    pub pricing_unit: Option<UnitName>,
+    /// Lower prices from a quantity on (in the pricing unit).
+    #[serde(default)]
+    pub price_breaks: Vec<PriceBreak>,
+    /// Packs the product comes in: `bag = 25 kg`, `pallet = 40 bag`.
+    #[serde(default)]
+    pub packs: Vec<Pack>,
+    /// The least that may be ordered, in the pricing unit.
+    #[serde(default)]
+    pub min_order: Option<Quantity>,
+    /// A pack the product is only sold whole in: orders are rounded up to it.
+    #[serde(default)]
+    pub sell_in_whole: Option<UnitName>,
+    #[serde(default)]
+    pub tax_class: TaxClass,
+    /// For length goods (rebar): kg per metre, to sell by weight.
+    #[serde(default)]
+    pub mass_per_m_kg: Option<Density>,
+    /// For area goods (sheet): kg per square metre.
+    #[serde(default)]
+    pub mass_per_m2_kg: Option<Density>,
     /// Staff only: below this total available, the product is reported low.
     #[serde(default)]
     pub reorder_point: Option<Quantity>,
@@ -325,6 +350,14 @@ pub struct PublicProduct {
     pub price: Money,
     pub active: bool,
     pub allow_backorder: bool,
+    pub pricing_unit: Option<UnitName>,
+    pub price_breaks: Vec<PriceBreak>,
+    pub packs: Vec<Pack>,
+    pub min_order: Option<Quantity>,
+    pub sell_in_whole: Option<UnitName>,
+    pub tax_class: TaxClass,
+    pub mass_per_m_kg: Option<Density>,
+    pub mass_per_m2_kg: Option<Density>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -347,6 +380,14 @@ impl From<&Product> for PublicProduct {
             price: p.price,
             active: p.active,
             allow_backorder: p.allow_backorder,
+            pricing_unit: p.pricing_unit.clone(),
+            price_breaks: p.price_breaks.clone(),
+            packs: p.packs.clone(),
+            min_order: p.min_order,
+            sell_in_whole: p.sell_in_whole.clone(),
+            tax_class: p.tax_class.clone(),
+            mass_per_m_kg: p.mass_per_m_kg,
+            mass_per_m2_kg: p.mass_per_m2_kg,
             created_at: p.created_at,
             updated_at: p.updated_at,
             version: p.version,
@@ -382,6 +423,30 @@ pub struct ProductInput {
     pub active: bool,
     #[serde(default)]
     pub allow_backorder: bool,
+    /// The unit `price` and `price_breaks` are per: a unit or one of the
+    /// packs (default: the stock unit).
+    #[serde(default)]
+    pub pricing_unit: Option<UnitName>,
+    /// Lower prices from a quantity on (in the pricing unit).
+    #[serde(default)]
+    pub price_breaks: Vec<PriceBreak>,
+    /// Packs the product comes in: `bag = 25 kg`, `pallet = 40 bag`.
+    #[serde(default)]
+    pub packs: Vec<Pack>,
+    /// The least that may be ordered, in the pricing unit.
+    #[serde(default)]
+    pub min_order: Option<Quantity>,
+    /// A pack the product is only sold whole in: orders are rounded up to it.
+    #[serde(default)]
+    pub sell_in_whole: Option<UnitName>,
+    #[serde(default)]
+    pub tax_class: TaxClass,
+    /// For length goods (rebar): kg per metre, to sell by weight.
+    #[serde(default)]
+    pub mass_per_m_kg: Option<Density>,
+    /// For area goods (sheet): kg per square metre.
+    #[serde(default)]
+    pub mass_per_m2_kg: Option<Density>,
     #[serde(default)]
     pub reorder_point: Option<Quantity>,
     #[serde(default)]
@@ -420,6 +485,24 @@ pub struct ProductPatch {
     pub allow_backorder: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
+    pub pricing_unit: Option<Option<UnitName>>,
+    pub price_breaks: Option<Vec<PriceBreak>>,
+    pub packs: Option<Vec<Pack>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub min_order: Option<Option<Quantity>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub sell_in_whole: Option<Option<UnitName>>,
+    pub tax_class: Option<TaxClass>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub mass_per_m_kg: Option<Option<Density>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub mass_per_m2_kg: Option<Option<Density>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     pub reorder_point: Option<Option<Quantity>>,
     #[schema(value_type = Option<BTreeMap<String, Quantity>>)]
     pub reorder_points: Option<BTreeMap<LocationCode, Quantity>>,
@@ -436,6 +519,87 @@ where
 }
 
 impl Product {
+    /// The unit the product is priced per.
+    pub fn pricing_unit(&self) -> UnitName {
+        self.pricing_unit
+            .clone()
+            .unwrap_or_else(|| UnitName::from(self.unit))
+    }
+
+    /// The product's units, packs and conversion factors.
+    pub fn measures(&self) -> Measures<'_> {
+        Measures {
+            what: self.sku.as_str(),
+            stock: self.unit,
+            density_kg_m3: self.density_kg_m3.map(Density::kg_per_m3),
+            mass_per_m_kg: self.mass_per_m_kg.map(Density::kg_per_m3),
+            mass_per_m2_kg: self.mass_per_m2_kg.map(Density::kg_per_m3),
+            packs: &self.packs,
+        }
+    }
+
+    /// Checks the rules that tie fields together; the field and the reason
+    /// when one is broken.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let measures = self.measures();
+        measures
+            .check_packs()
+            .map_err(|(i, reason)| (format!("packs[{i}]"), reason))?;
+        let stock = UnitName::from(self.unit);
+        let pricing = self.pricing_unit();
+        measures
+            .convert(Decimal::ONE, &pricing, &stock)
+            .map_err(|e| ("pricing_unit".to_owned(), e.0))?;
+        if let Some(pack) = &self.sell_in_whole
+            && !self.packs.iter().any(|p| p.name == *pack)
+        {
+            return Err((
+                "sell_in_whole".into(),
+                format!("\"{pack}\" is not one of the product's packs"),
+            ));
+        }
+        for (i, b) in self.price_breaks.iter().enumerate() {
+            if !b.min_quantity.is_positive() {
+                return Err((
+                    format!("price_breaks[{i}].min_quantity"),
+                    "must be greater than zero".into(),
+                ));
+            }
+            if i > 0 && b.min_quantity <= self.price_breaks[i - 1].min_quantity {
+                return Err((
+                    format!("price_breaks[{i}].min_quantity"),
+                    "breaks must be in increasing order of quantity".into(),
+                ));
+            }
+        }
+        if self.price_breaks.len() > 20 {
+            return Err(("price_breaks".into(), "at most 20 breaks".into()));
+        }
+        if self.packs.len() > 10 {
+            return Err(("packs".into(), "at most 10 packs".into()));
+        }
+        if self.min_order.is_some_and(|m| !m.is_positive()) {
+            return Err(("min_order".into(), "must be greater than zero".into()));
+        }
+        if self
+            .reorder_point
+            .is_some_and(|r| r.value() < Decimal::ZERO)
+        {
+            return Err(("reorder_point".into(), "must not be negative".into()));
+        }
+        if let Some((code, _)) = self
+            .reorder_points
+            .iter()
+            .find(|(_, r)| r.value() < Decimal::ZERO)
+        {
+            return Err((
+                format!("reorder_points.{code}"),
+                "must not be negative".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// The reorder point of one location: its own, else the product's.
     pub fn reorder_point_at(&self, location: &LocationCode) -> Option<Quantity> {
         self.reorder_points
@@ -461,6 +625,14 @@ impl Product {
             notes: input.notes,
             active: input.active,
             allow_backorder: input.allow_backorder,
+            pricing_unit: input.pricing_unit,
+            price_breaks: input.price_breaks,
+            packs: input.packs,
+            min_order: input.min_order,
+            sell_in_whole: input.sell_in_whole,
+            tax_class: input.tax_class,
+            mass_per_m_kg: input.mass_per_m_kg,
+            mass_per_m2_kg: input.mass_per_m2_kg,
             reorder_point: input.reorder_point,
             reorder_points: input.reorder_points,
             created_at: now,
@@ -495,6 +667,14 @@ impl Product {
             notes,
             active,
             allow_backorder,
+            pricing_unit,
+            price_breaks,
+            packs,
+            min_order,
+            sell_in_whole,
+            tax_class,
+            mass_per_m_kg,
+            mass_per_m2_kg,
             reorder_point,
             reorder_points,
         } = patch;
@@ -511,6 +691,14 @@ impl Product {
         set(&mut next.notes, notes);
         set(&mut next.active, active);
         set(&mut next.allow_backorder, allow_backorder);
+        set(&mut next.pricing_unit, pricing_unit);
+        set(&mut next.price_breaks, price_breaks);
+        set(&mut next.packs, packs);
+        set(&mut next.min_order, min_order);
+        set(&mut next.sell_in_whole, sell_in_whole);
+        set(&mut next.tax_class, tax_class);
+        set(&mut next.mass_per_m_kg, mass_per_m_kg);
+        set(&mut next.mass_per_m2_kg, mass_per_m2_kg);
         set(&mut next.reorder_point, reorder_point);
         set(&mut next.reorder_points, reorder_points);
         self.bumped(next, now)

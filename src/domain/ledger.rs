@@ -14,7 +14,7 @@ use super::accounts::Actor;
 use super::catalogue::{Sku, string_type};
 use super::locations::LocationCode;
 use super::text::parse_text;
-use super::units::{Quantity, Unit};
+use super::units::{Quantity, Unit, UnitName};
 
 /// What a movement does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -91,7 +91,8 @@ pub struct LineInput {
     /// For `adjust` only, instead of `quantity`: the level counted, which
     /// replaces the current on-hand level.
     pub counted: Option<Quantity>,
-    pub unit: Option<Unit>,
+    /// A unit or one of the product's packs (`bag`); default: the stock unit.
+    pub unit: Option<UnitName>,
     /// Why; required for `adjust`.
     pub reason: Option<Remark>,
 }
@@ -138,7 +139,7 @@ pub struct Line {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Entered {
     pub quantity: Quantity,
-    pub unit: Unit,
+    pub unit: UnitName,
 }
 
 /// Where a movement happens.

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod catalogue;
 pub mod ledger;
 pub mod locations;
+pub mod pricing;
 pub mod text;
 pub mod units;
 

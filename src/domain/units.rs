@@ -471,7 +471,7 @@ impl<'a> Measures<'a> {
 
     /// kg per base unit of `dimension`, if the product says (`from` and `to`
     /// name the conversion for the message).
-    fn to_mass(
+    fn mass_factor(
         &self,
         dimension: Dimension,
         from: &UnitName,
@@ -528,8 +528,8 @@ impl<'a> Measures<'a> {
             if unit.standard() != Some(base_unit) {
                 steps.push(format!("= {} {base_unit}", show(base)));
             }
-            let into_mass = self.to_mass(from_dim, from, to)?;
-            let out_of_mass = self.to_mass(to_dim, from, to)?;
+            let into_mass = self.mass_factor(from_dim, from, to)?;
+            let out_of_mass = self.mass_factor(to_dim, from, to)?;
             if from_dim != Dimension::Mass {
                 base *= into_mass;
                 steps.push(format!(
@@ -551,7 +551,8 @@ impl<'a> Measures<'a> {
         let result = round_quantity(base / to_base);
         let last_shown = steps.last().cloned().unwrap_or_default();
         let ending = format!("{} {to}", show(result));
-        if !last_shown.ends_with(&ending) && !(steps.len() == 1 && from == to) {
+        let unchanged = steps.len() == 1 && from == to;
+        if !last_shown.ends_with(&ending) && !unchanged {
             steps.push(format!("= {ending}"));
         }
         Ok(Converted {
