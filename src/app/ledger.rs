@@ -61,7 +61,7 @@ pub enum Answer<T> {
 
 /// Runs `f` unless `idempotency` says it already ran, and remembers its
 /// answer (status 201) in the same transaction.
-fn once<T: Serialize>(
+pub(super) fn once<T: Serialize>(
     tx: &mut WriteTx,
     idempotency: Option<&Idempotency>,
     f: impl FnOnce(&mut WriteTx) -> Result<T, AppError>,
@@ -256,50 +256,81 @@ fn stock_error(i: usize, sku: &Sku, location: &LocationCode, error: &StockError)
     }
 }
 
+/// Checks every line of `draft` against the running `levels` (filled from the
+/// transaction as needed) and applies it there; a counted adjust gets its change
+/// worked out against the level at that point.
+fn check_draft(
+    tx: &WriteTx,
+    draft: &mut Draft,
+    products: &[Product],
+    levels: &mut BTreeMap<(Sku, LocationCode), Level>,
+) -> Result<(), AppError> {
+    let backorder: BTreeMap<&Sku, bool> = products
+        .iter()
+        .map(|p| (&p.sku, p.allow_backorder))
+        .collect();
+    let level_of = |levels: &BTreeMap<(Sku, LocationCode), Level>,
+                    sku: &Sku,
+                    location: &LocationCode|
+     -> Result<Level, AppError> {
+        match levels.get(&(sku.clone(), location.clone())) {
+            Some(level) => Ok(*level),
+            None => Ok(tx.level(sku, location)?),
+        }
+    };
+    if draft.kind == MovementKind::Adjust
+        && let Place::At { location } = &draft.place
+    {
+        let mut scratch = levels.clone();
+        for line in &mut draft.lines {
+            if let Some(counted) = line.counted {
+                let level = level_of(&scratch, &line.sku, location)?;
+                line.quantity = Quantity::new((counted.value() - level.on_hand).normalize())
+                    .map_err(AppError::field("quantity"))?;
+                let mut next = level;
+                next.on_hand = counted.value();
+                scratch.insert((line.sku.clone(), location.clone()), next);
+            }
+        }
+    }
+    for effect in draft.effects() {
+        let level = level_of(levels, &effect.sku, &effect.location)?;
+        let allow = backorder.get(&effect.sku).copied().unwrap_or(false);
+        let next = ledger::apply(level, &effect, allow)
+            .map_err(|e| stock_error(effect.line, &effect.sku, &effect.location, &e))?;
+        levels.insert((effect.sku.clone(), effect.location.clone()), next);
+    }
+    Ok(())
+}
+
+/// Books several movements as one: all are checked first (each against the
+/// levels the ones before it leave), so none is written unless all can be.
+pub(super) fn book_all(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    drafts: Vec<Draft>,
+    products: &[Product],
+) -> Result<Vec<Movement>, AppError> {
+    let mut simulated = BTreeMap::new();
+    for draft in &drafts {
+        check_draft(tx, &mut draft.clone(), products, &mut simulated)?;
+    }
+    drafts
+        .into_iter()
+        .map(|draft| book(tx, actor, draft, products))
+        .collect()
+}
+
 /// Checks every line of `draft` against the levels and books it: the movement,
 /// its levels and its change-log entries.
-fn book(
+pub(super) fn book(
     tx: &mut WriteTx,
     actor: &Actor,
     mut draft: Draft,
     products: &[Product],
 ) -> Result<Movement, AppError> {
-    let backorder: BTreeMap<&Sku, bool> = products
-        .iter()
-        .map(|p| (&p.sku, p.allow_backorder))
-        .collect();
     let mut levels: BTreeMap<(Sku, LocationCode), Level> = BTreeMap::new();
-    // A counted adjust becomes the change from the level at that point.
-    if draft.kind == MovementKind::Adjust
-        && let Place::At { location } = &draft.place
-    {
-        for line in &mut draft.lines {
-            if let Some(counted) = line.counted {
-                let key = (line.sku.clone(), location.clone());
-                let level = match levels.get(&key) {
-                    Some(level) => *level,
-                    None => tx.level(&line.sku, location)?,
-                };
-                line.quantity = Quantity::new((counted.value() - level.on_hand).normalize())
-                    .map_err(AppError::field("quantity"))?;
-                let mut next = level;
-                next.on_hand = counted.value();
-                levels.insert(key, next);
-            }
-        }
-        levels.clear();
-    }
-    for effect in draft.effects() {
-        let key = (effect.sku.clone(), effect.location.clone());
-        let level = match levels.get(&key) {
-            Some(level) => *level,
-            None => tx.level(&effect.sku, &effect.location)?,
-        };
-        let allow = backorder.get(&effect.sku).copied().unwrap_or(false);
-        let next = ledger::apply(level, &effect, allow)
-            .map_err(|e| stock_error(effect.line, &effect.sku, &effect.location, &e))?;
-        levels.insert(key, next);
-    }
+    check_draft(tx, &mut draft, products, &mut levels)?;
     // Every check passed: write.
     let now = Timestamp::now();
     let at = tx.last_movement_at()?.map_or(now, |last| last.max(now));

@@ -9,6 +9,7 @@ pub mod cursor;
 mod error;
 pub mod events;
 pub mod ledger;
+pub mod quotes;
 pub mod search;
 
 use std::sync::Arc;
@@ -46,6 +47,7 @@ struct Inner {
     shutdown: CancellationToken,
     search: Arc<crate::search::SearchIndex>,
     cache: search::Cache,
+    quotes: quotes::Cache,
     accounts: accounts::State,
 }
 
@@ -67,6 +69,7 @@ impl App {
                 shutdown: CancellationToken::new(),
                 search,
                 cache: search::Cache::new(synonyms),
+                quotes: quotes::Cache::default(),
                 accounts: accounts::State::default(),
             }),
         })

@@ -44,6 +44,13 @@ pub fn new_token() -> String {
     format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// A random secret for a link: 128 bits, 22 URL-safe characters.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// The SHA-256 of a token secret, hex-encoded: what the store keeps. A fast
 /// hash is right here because the secret itself has 256 random bits.
 pub fn token_hash(secret: &str) -> String {

@@ -139,6 +139,10 @@ impl Actor {
     pub fn system() -> Self {
         Self("system".into())
     }
+    /// An anonymous visitor (a customer asking for a quote).
+    pub fn public() -> Self {
+        Self("public".into())
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod ledger;
 pub mod locations;
 pub mod pricing;
+pub mod quotes;
 pub mod text;
 pub mod units;
 

@@ -7,6 +7,7 @@ mod catalogue;
 pub mod error;
 pub mod extract;
 mod ledger;
+mod quotes;
 mod search;
 mod system;
 
@@ -49,6 +50,7 @@ use error::ApiError;
         (name = "locations", description = "Warehouses, yards and shelves"),
         (name = "stock", description = "The stock ledger, levels and live events"),
         (name = "search", description = "Catalogue search"),
+        (name = "quotes", description = "Estimates and saved quotes"),
         (name = "system", description = "Health and this document"),
         (name = "ui", description = "The embedded web UI"),
     ),
@@ -90,7 +92,14 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(ledger::events))
         .routes(routes!(batch::batch))
         .routes(routes!(search::search))
-        .routes(routes!(search::suggest));
+        .routes(routes!(search::suggest))
+        .routes(routes!(quotes::estimate, quotes::estimate_one))
+        .routes(routes!(quotes::list_quotes, quotes::create_quote))
+        .routes(routes!(quotes::get_quote))
+        .routes(routes!(quotes::accept_quote))
+        .routes(routes!(quotes::fulfil_quote))
+        .routes(routes!(quotes::cancel_quote))
+        .routes(routes!(quotes::quote_by_link));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(system::openapi))
@@ -98,6 +107,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(system::readyz))
         .routes(routes!(system::index))
         .routes(routes!(system::asset_file))
+        .routes(routes!(quotes::quote_page))
         .split_for_parts()
 }
 
@@ -200,6 +210,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     app.follow_changes();
+    app.expire_quotes_regularly();
     if let Err(error) = crate::control::serve(&app) {
         tracing::warn!(%error, "no control socket: `quarry reindex` cannot reach this server");
     }

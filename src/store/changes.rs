@@ -41,6 +41,16 @@ pub enum ChangeKind {
     TokenRevoked,
     #[serde(rename = "token.used")]
     TokenUsed,
+    #[serde(rename = "quote.created")]
+    QuoteCreated,
+    #[serde(rename = "quote.accepted")]
+    QuoteAccepted,
+    #[serde(rename = "quote.fulfilled")]
+    QuoteFulfilled,
+    #[serde(rename = "quote.cancelled")]
+    QuoteCancelled,
+    #[serde(rename = "quote.expired")]
+    QuoteExpired,
 }
 
 /// One entry of the change log.

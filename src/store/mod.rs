@@ -9,6 +9,7 @@ mod accounts;
 mod catalogue;
 pub mod changes;
 mod ledger;
+mod quotes;
 pub mod tables;
 mod writer;
 
@@ -26,13 +27,15 @@ use serde::de::DeserializeOwned;
 pub use catalogue::{Page, ProductCursor, ProductQuery};
 pub use changes::{Change, ChangeKind};
 pub use ledger::{LevelQuery, MovementQuery, Remembered};
+pub use quotes::quote_key;
 pub use writer::{Session, Writer, WriterStats};
 
 use crate::domain::accounts::Actor;
 use tables::{
     CHANGES, IDEMPOTENCY, LEVELS, LOCATIONS, META, MOVEMENTS, MOVEMENTS_BY_LOCATION,
-    MOVEMENTS_BY_REFERENCE, MOVEMENTS_BY_SKU, PRODUCTS, PRODUCTS_BY_BARCODE, PRODUCTS_BY_CATEGORY,
-    REVERSALS, SCHEMA_VERSION, SCHEMA_VERSION_KEY, TOKENS, TOKENS_BY_HASH, USERS,
+    MOVEMENTS_BY_REFERENCE, MOVEMENTS_BY_SKU, OPEN_QUOTES, PRODUCTS, PRODUCTS_BY_BARCODE,
+    PRODUCTS_BY_CATEGORY, QUOTES, QUOTES_BY_LINK, REVERSALS, SCHEMA_VERSION, SCHEMA_VERSION_KEY,
+    TOKENS, TOKENS_BY_HASH, USERS,
 };
 
 /// The name of the database file inside the data dir.
@@ -240,6 +243,9 @@ fn create_tables(tx: &WriteTx) -> Result<(), StoreError> {
     tx.table(REVERSALS)?;
     tx.table(LEVELS)?;
     tx.table(IDEMPOTENCY)?;
+    tx.txn.open_table(QUOTES)?;
+    tx.txn.open_table(QUOTES_BY_LINK)?;
+    tx.txn.open_table(OPEN_QUOTES)?;
     Ok(())
 }
 

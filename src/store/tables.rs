@@ -6,8 +6,9 @@ use redb::TableDefinition;
 
 /// Raised whenever a table is added, removed or changes its key or value shape.
 /// A file with a newer version than this binary knows is refused.
-/// Version 2 added the stock ledger tables; opening a version-1 file creates them.
-pub const SCHEMA_VERSION: u64 = 2;
+/// Version 2 added the stock ledger tables, version 3 the quote tables; opening
+/// an older file creates them.
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// `schema_version`, and other single values about the file itself.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -63,6 +64,17 @@ pub const LEVELS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("l
 
 /// Caller and `Idempotency-Key` → the request's fingerprint and first answer.
 pub const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
+
+/// (year, number in the year) → quote.
+pub const QUOTES: TableDefinition<(i64, u64), &[u8]> = TableDefinition::new("quotes");
+
+/// SHA-256 (hex) of a customer link's secret → (year, number).
+pub const QUOTES_BY_LINK: TableDefinition<&str, (i64, u64)> =
+    TableDefinition::new("quotes_by_link");
+
+/// (valid until, in microseconds since 1970; year; number) → (): the open
+/// quotes in the order they expire.
+pub const OPEN_QUOTES: TableDefinition<(i64, i64, u64), ()> = TableDefinition::new("open_quotes");
 
 /// The key in [`META`] that holds the schema version.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";

@@ -49,10 +49,33 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/batch", Rule::Public),
     ("GET", "/api/v1/search", Rule::Public),
     ("GET", "/api/v1/search/suggest", Rule::Open),
+    ("POST", "/api/v1/quote/estimate", Rule::Public),
+    ("GET", "/api/v1/quote/estimate", Rule::Public),
+    ("POST", "/api/v1/quotes", Rule::Public),
+    ("GET", "/api/v1/quotes", Rule::Viewer),
+    ("GET", "/api/v1/quotes/{number}", Rule::Viewer),
+    ("POST", "/api/v1/quotes/{number}/accept", Rule::Staff),
+    ("POST", "/api/v1/quotes/{number}/fulfil", Rule::Staff),
+    ("POST", "/api/v1/quotes/{number}/cancel", Rule::Staff),
+    ("GET", "/api/v1/quotes/link/{link}", Rule::Open),
+    ("GET", "/q/{link}", Rule::Open),
 ];
 
 /// Routes that stream: only their status is checked.
 const STREAMS: &[&str] = &["/api/v1/events"];
+
+fn year() -> i16 {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .year()
+}
+
+fn quote_request() -> Value {
+    json!({
+        "lines": [{"sku": "SAND-04", "quantity": "0.1"}],
+        "contact": {"name": "Sam", "email": "sam@example.com"},
+    })
+}
 
 fn expected(rule: Rule, who: Who) -> StatusCode {
     let role_needed = match rule {
@@ -80,7 +103,7 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
 }
 
 /// A request for the route that succeeds for a caller with the rights.
-fn concrete(method: &str, path: &str, n: usize) -> (String, Option<Value>) {
+fn concrete(method: &str, path: &str, n: usize, link: &str) -> (String, Option<Value>) {
     // Each reversal needs a movement of its own: movements 1.. are receipts.
     // Archiving gets a product of its own, so the others stay public.
     let sku = if method == "DELETE" {
@@ -92,7 +115,14 @@ fn concrete(method: &str, path: &str, n: usize) -> (String, Option<Value>) {
         .replace("{sku}", sku)
         .replace("{code}", "YARD")
         .replace("{path}", "quarry.css")
-        .replace("{id}", &n.to_string());
+        .replace("{id}", &n.to_string())
+        .replace("{number}", &format!("Q-{}-{n:04}", year()))
+        .replace("{link}", link);
+    let path = if method == "GET" && path == "/api/v1/quote/estimate" {
+        format!("{path}?sku=SAND-04&quantity=1")
+    } else {
+        path
+    };
     let body = match (method, path.as_str()) {
         ("POST", "/api/v1/movements") => Some(json!({
             "kind": "receive", "location": "YARD",
@@ -106,6 +136,10 @@ fn concrete(method: &str, path: &str, n: usize) -> (String, Option<Value>) {
         ("POST", "/api/v1/batch") => {
             Some(json!({"requests": [{"method": "GET", "path": "/api/v1/products"}]}))
         }
+        ("POST", "/api/v1/quote/estimate") => {
+            Some(json!({"lines": [{"sku": "SAND-04", "quantity": "1"}]}))
+        }
+        ("POST", "/api/v1/quotes") => Some(quote_request()),
         ("POST", "/api/v1/locations") => Some(json!({"code": format!("L{n}"), "name": "Shelf"})),
         ("PATCH", _) => Some(json!({"name": format!("Yard {n}")})),
         _ => None,
@@ -119,13 +153,28 @@ async fn every_documented_route_has_a_rule_and_every_caller_gets_what_the_rule_s
     app.create_product(&sand("SAND-04")).await;
     app.create_product(&sand("OLD-1")).await;
     app.create_location("YARD", "Main yard").await;
+    // Every call that needs one gets a movement and a quote of its own.
     for _ in 0..TABLE.len() * Who::ALL.len() {
         app.book(&json!({
             "kind": "receive", "location": "YARD",
             "lines": [{"sku": "SAND-04", "quantity": "10"}],
         }))
         .await;
+        let quote = app
+            .post("/api/v1/quotes", Who::Staff, &quote_request())
+            .await;
+        assert_eq!(quote.status, StatusCode::CREATED, "{}", quote.text);
     }
+    let linked = app
+        .post("/api/v1/quotes", Who::Staff, &quote_request())
+        .await;
+    let link = linked.body["link"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
 
     let document = app.get("/api/v1/openapi.json", Who::Anonymous).await;
     let mut documented = BTreeSet::new();
@@ -156,7 +205,7 @@ async fn every_documented_route_has_a_rule_and_every_caller_gets_what_the_rule_s
     for (method, path, rule) in TABLE {
         for who in Who::ALL {
             n += 1;
-            let (url, body) = concrete(method, path, n);
+            let (url, body) = concrete(method, path, n, &link);
             let method = Method::from_bytes(method.as_bytes()).unwrap();
             let want = expected(*rule, who);
             if STREAMS.contains(path) {

@@ -9,6 +9,7 @@ mod events;
 mod helpers;
 mod ledger_model;
 mod locations;
+mod quotes;
 mod relevance;
 mod search;
 mod search_index;

@@ -85,6 +85,8 @@ async fn every_documented_operation_is_routed() {
                 .replace("{sku}", "NONE")
                 .replace("{code}", "NONE")
                 .replace("{id}", "999")
+                .replace("{number}", "Q-2000-0001")
+                .replace("{link}", "nolinkatall0000000000")
                 .replace("{path}", "quarry.css");
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             if url == "/api/v1/events" {

@@ -1,0 +1,792 @@
+//! Estimates and saved quotes. An estimate prices lines on a snapshot and says
+//! how much is available; a saved quote freezes the prices under a number,
+//! can hold its stock (reserve movements), and is accepted, fulfilled (ship
+//! movements) or cancelled by staff — or expires, releasing what it held.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::{Timestamp, ToSpan};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::catalogue::Listing;
+use super::ledger::{Answer, Idempotency, book_all};
+use super::{App, AppError, Principal, cursor};
+use crate::config::{Config, PublicAvailability};
+use crate::domain::accounts::{Actor, Role};
+use crate::domain::catalogue::{Product, Sku};
+use crate::domain::ledger::{Draft, Line, MovementKind, Place, Remark};
+use crate::domain::locations::LocationCode;
+use crate::domain::pricing::{self, PricedLine, Shop, Totals};
+use crate::domain::quotes::{Contact, Hold, Quote, QuoteAction, QuoteNumber, QuoteStatus};
+use crate::domain::units::{Quantity, UnitName};
+use crate::store::{ChangeKind, ReadTx, WriteTx};
+
+/// Most lines an estimate or a quote may have.
+pub const MAX_LINES: usize = 100;
+
+/// One line asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineRequest {
+    pub sku: Sku,
+    pub quantity: Quantity,
+    /// A unit or one of the product's packs; default: its pricing unit.
+    pub unit: Option<UnitName>,
+}
+
+/// The body of `POST /quote/estimate`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateRequest {
+    pub lines: Vec<LineRequest>,
+}
+
+/// The body of `POST /quotes`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    pub lines: Vec<LineRequest>,
+    pub contact: Contact,
+    /// Staff only: hold (reserve) the stock while the quote is open. Anonymous
+    /// requests follow the shop's setting.
+    pub hold_stock: Option<bool>,
+    pub note: Option<Remark>,
+}
+
+/// Whether a line can be had, as the caller may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LineAvailability {
+    /// `available`, `partial` (less than asked is in stock) or `backorder`.
+    pub status: String,
+    /// In the stock unit: how much is available, when the caller may know.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub available: Option<Decimal>,
+}
+
+/// A priced line with its availability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EstimateLine {
+    #[serde(flatten)]
+    pub line: PricedLine,
+    /// Absent when the shop hides stock from the public.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability: Option<LineAvailability>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Estimate {
+    pub lines: Vec<EstimateLine>,
+    pub totals: Totals,
+    pub currency: String,
+    pub prices_include_tax: bool,
+    pub took_ms: f64,
+}
+
+/// A quote as the API shows it (never the link's hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct QuoteView {
+    pub number: QuoteNumber,
+    pub status: QuoteStatus,
+    pub contact: Contact,
+    pub lines: Vec<PricedLine>,
+    pub totals: Totals,
+    pub currency: String,
+    pub prices_include_tax: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub valid_until: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    pub hold_stock: bool,
+    pub holds: Vec<Hold>,
+    pub note: Option<String>,
+    /// Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    pub version: u64,
+    /// The customer's link to the quote's page; only in the answer that made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+impl QuoteView {
+    /// The view for staff, or (`staff` false) for the customer.
+    pub fn of(quote: &Quote, staff: bool) -> Self {
+        Self {
+            number: quote.number.clone(),
+            status: quote.status,
+            contact: quote.contact.clone(),
+            lines: quote.lines.clone(),
+            totals: quote.totals.clone(),
+            currency: quote.currency.clone(),
+            prices_include_tax: quote.prices_include_tax,
+            created_at: quote.created_at,
+            valid_until: quote.valid_until,
+            updated_at: quote.updated_at,
+            hold_stock: quote.hold_stock,
+            holds: quote.holds.clone(),
+            note: quote.note.clone(),
+            created_by: staff.then(|| quote.created_by.to_string()),
+            version: quote.version,
+            link: None,
+        }
+    }
+}
+
+/// An estimate's lines and totals, as cached.
+type Priced = Arc<(Vec<EstimateLine>, Totals)>;
+
+/// The cache of estimates: by lines, caller kind and store `seq`.
+pub(super) struct Cache {
+    estimates: moka::sync::Cache<(Vec<LineRequest>, bool, u64), Priced>,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Self {
+            estimates: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_idle(Duration::from_secs(300))
+                .build(),
+        }
+    }
+}
+
+fn shop(config: &Config) -> Shop {
+    Shop {
+        minor_units: config.shop.minor_units(),
+        prices_include_tax: config.shop.prices_include_tax,
+        tax_rates: config.shop.tax_rates(),
+    }
+}
+
+fn line_field(i: usize, name: &str) -> String {
+    format!("lines[{i}].{name}")
+}
+
+fn check_lines(lines: &[LineRequest]) -> Result<(), AppError> {
+    if lines.is_empty() {
+        return Err(AppError::invalid("lines", "must have at least one line"));
+    }
+    if lines.len() > MAX_LINES {
+        return Err(AppError::invalid(
+            "lines",
+            format!("may have at most {MAX_LINES} lines"),
+        ));
+    }
+    Ok(())
+}
+
+/// What a caller may see of a line's availability.
+fn availability(
+    product: &Product,
+    needed: Decimal,
+    available: Decimal,
+    staff: bool,
+    mode: PublicAvailability,
+) -> Option<LineAvailability> {
+    if !staff && mode == PublicAvailability::Hidden {
+        return None;
+    }
+    let status = if available >= needed {
+        "available"
+    } else if product.allow_backorder {
+        "backorder"
+    } else {
+        "partial"
+    };
+    let exact = staff || mode == PublicAvailability::Exact;
+    Some(LineAvailability {
+        status: status.into(),
+        available: exact.then(|| available.max(Decimal::ZERO).normalize()),
+    })
+}
+
+/// Reads a snapshot's products and stock for pricing.
+trait Catalogue {
+    fn product_of(&self, sku: &Sku) -> Result<Option<Product>, AppError>;
+    fn available_of(&self, sku: &Sku) -> Result<Decimal, AppError>;
+}
+
+macro_rules! catalogue_for {
+    ($t:ty) => {
+        impl Catalogue for $t {
+            fn product_of(&self, sku: &Sku) -> Result<Option<Product>, AppError> {
+                Ok(self.product(sku)?)
+            }
+            fn available_of(&self, sku: &Sku) -> Result<Decimal, AppError> {
+                Ok(self
+                    .levels_of(sku)?
+                    .iter()
+                    .map(|(_, l)| l.available())
+                    .sum())
+            }
+        }
+    };
+}
+catalogue_for!(ReadTx);
+catalogue_for!(WriteTx);
+
+/// Prices every line against a snapshot; the products priced, in order.
+fn price_lines(
+    tx: &impl Catalogue,
+    requests: &[LineRequest],
+    shop: &Shop,
+    staff: bool,
+    mode: PublicAvailability,
+) -> Result<(Vec<EstimateLine>, Vec<Product>), AppError> {
+    check_lines(requests)?;
+    let mut lines = Vec::with_capacity(requests.len());
+    let mut products = Vec::with_capacity(requests.len());
+    for (i, request) in requests.iter().enumerate() {
+        let product = tx
+            .product_of(&request.sku)?
+            .filter(|p| p.active)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    line_field(i, "sku"),
+                    format!("there is no product {}", request.sku),
+                )
+            })?;
+        let unit = request
+            .unit
+            .clone()
+            .unwrap_or_else(|| product.pricing_unit());
+        let priced = pricing::price_line(&product, request.quantity, &unit, shop)
+            .map_err(|e| AppError::invalid(line_field(i, e.field), e.reason))?;
+        let available = tx.available_of(&product.sku)?;
+        lines.push(EstimateLine {
+            availability: availability(
+                &product,
+                priced.stock.quantity.value(),
+                available,
+                staff,
+                mode,
+            ),
+            line: priced,
+        });
+        products.push(product);
+    }
+    Ok((lines, products))
+}
+
+fn elapsed_ms(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1e6).round() / 1e3
+}
+
+fn not_found(number: &str) -> AppError {
+    AppError::NotFound {
+        what: "quote",
+        key: number.to_owned(),
+    }
+}
+
+/// A held or shipped amount at one location.
+fn line_at(product: &Product, quantity: Decimal, reason: &str) -> Result<Line, AppError> {
+    Ok(Line {
+        sku: product.sku.clone(),
+        quantity: Quantity::new(quantity).map_err(AppError::field("quantity"))?,
+        unit: product.unit,
+        entered: None,
+        counted: None,
+        reason: Some(Remark::parse(reason).map_err(AppError::field("reason"))?),
+    })
+}
+
+/// Drafts of one kind, one per location, from (sku, location, quantity) parts.
+fn drafts(
+    kind: MovementKind,
+    parts: &[(Sku, LocationCode, Decimal)],
+    products: &BTreeMap<Sku, Product>,
+    number: &QuoteNumber,
+    reason: &str,
+) -> Result<Vec<Draft>, AppError> {
+    let mut by_location: BTreeMap<LocationCode, Vec<Line>> = BTreeMap::new();
+    for (sku, location, quantity) in parts {
+        if quantity.is_zero() {
+            continue;
+        }
+        let product = products
+            .get(sku)
+            .ok_or_else(|| AppError::Internal(format!("product {sku} vanished")))?;
+        by_location
+            .entry(location.clone())
+            .or_default()
+            .push(line_at(product, *quantity, reason)?);
+    }
+    let reference = crate::domain::ledger::Reference::parse(number.as_str())
+        .map_err(AppError::field("reference"))?;
+    Ok(by_location
+        .into_iter()
+        .map(|(location, lines)| Draft {
+            kind,
+            place: Place::At { location },
+            reference: Some(reference.clone()),
+            note: Remark::parse(&format!("quote {number}")).ok(),
+            lines,
+            reverses: None,
+        })
+        .collect())
+}
+
+/// Spreads `needed` over the locations with available stock, most first.
+fn allocate(
+    tx: &WriteTx,
+    sku: &Sku,
+    needed: Decimal,
+    taken: &mut BTreeMap<(Sku, LocationCode), Decimal>,
+) -> Result<(Vec<(LocationCode, Decimal)>, Decimal), AppError> {
+    let mut places: Vec<(LocationCode, Decimal)> = tx
+        .levels_of(sku)?
+        .into_iter()
+        .map(|(l, level)| {
+            let already = taken
+                .get(&(sku.clone(), l.clone()))
+                .copied()
+                .unwrap_or_default();
+            (l, level.available() - already)
+        })
+        .filter(|(_, a)| *a > Decimal::ZERO)
+        .collect();
+    places.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut left = needed;
+    let mut out = Vec::new();
+    for (location, available) in places {
+        if left <= Decimal::ZERO {
+            break;
+        }
+        let take = available.min(left);
+        *taken.entry((sku.clone(), location.clone())).or_default() += take;
+        out.push((location, take));
+        left -= take;
+    }
+    Ok((out, left.max(Decimal::ZERO)))
+}
+
+/// What a new quote holds, spread over the locations with stock (most
+/// available first), and the reserve movements that hold it.
+fn hold_plan(
+    tx: &WriteTx,
+    priced: &[PricedLine],
+    products: &[Product],
+    number: &QuoteNumber,
+) -> Result<(Vec<Hold>, Vec<Draft>), AppError> {
+    let mut taken = BTreeMap::new();
+    let mut holds = Vec::new();
+    let mut parts = Vec::new();
+    for line in priced {
+        let (places, _) = allocate(tx, &line.sku, line.stock.quantity.value(), &mut taken)?;
+        for (location, quantity) in places {
+            holds.push(Hold {
+                sku: line.sku.clone(),
+                location: location.clone(),
+                quantity: Quantity::new(quantity).map_err(AppError::field("quantity"))?,
+            });
+            parts.push((line.sku.clone(), location, quantity));
+        }
+    }
+    let by_sku: BTreeMap<Sku, Product> = products
+        .iter()
+        .map(|p| (p.sku.clone(), p.clone()))
+        .collect();
+    let movements = drafts(
+        MovementKind::Reserve,
+        &parts,
+        &by_sku,
+        number,
+        &format!("held for quote {number}"),
+    )?;
+    Ok((holds, movements))
+}
+
+/// Releases what a quote holds: the release movements to book.
+fn releases(
+    quote: &Quote,
+    products: &BTreeMap<Sku, Product>,
+    why: &str,
+) -> Result<Vec<Draft>, AppError> {
+    let parts: Vec<(Sku, LocationCode, Decimal)> = quote
+        .holds
+        .iter()
+        .map(|h| (h.sku.clone(), h.location.clone(), h.quantity.value()))
+        .collect();
+    drafts(MovementKind::Release, &parts, products, &quote.number, why)
+}
+
+fn products_of(tx: &WriteTx, quote: &Quote) -> Result<BTreeMap<Sku, Product>, AppError> {
+    let mut products = BTreeMap::new();
+    for line in &quote.lines {
+        if let Some(p) = tx.product(&line.sku)? {
+            products.insert(p.sku.clone(), p);
+        }
+    }
+    Ok(products)
+}
+
+/// Where a quote's lines ship from: what it holds first, then the locations
+/// with stock available (most first); 409 when there is not enough and the
+/// product does not allow backorders.
+fn shipments(
+    tx: &WriteTx,
+    quote: &Quote,
+    products: &BTreeMap<Sku, Product>,
+) -> Result<Vec<(Sku, LocationCode, Decimal)>, AppError> {
+    let mut taken = BTreeMap::new();
+    let mut held: BTreeMap<(Sku, LocationCode), Decimal> = quote
+        .holds
+        .iter()
+        .map(|h| ((h.sku.clone(), h.location.clone()), h.quantity.value()))
+        .collect();
+    let mut ship: Vec<(Sku, LocationCode, Decimal)> = Vec::new();
+    for (i, line) in quote.lines.iter().enumerate() {
+        let mut needed = line.stock.quantity.value();
+        for ((sku, location), left) in held.iter_mut().filter(|((s, _), _)| *s == line.sku) {
+            let use_now = (*left).min(needed);
+            if use_now > Decimal::ZERO {
+                *left -= use_now;
+                needed -= use_now;
+                ship.push((sku.clone(), location.clone(), use_now));
+            }
+        }
+        if needed > Decimal::ZERO {
+            let (parts, missing) = allocate(tx, &line.sku, needed, &mut taken)?;
+            let backorder = products.get(&line.sku).is_some_and(|p| p.allow_backorder);
+            if missing > Decimal::ZERO && !backorder {
+                return Err(AppError::Conflict {
+                    code: "insufficient_stock",
+                    field: Some(line_field(i, "quantity")),
+                    message: format!(
+                        "line {} ({}): {} {} more is needed than is available; nothing was shipped",
+                        i + 1,
+                        line.sku,
+                        missing.normalize(),
+                        line.stock.unit
+                    ),
+                });
+            }
+            ship.extend(parts.into_iter().map(|(l, q)| (line.sku.clone(), l, q)));
+            if missing > Decimal::ZERO {
+                // Backordered: ship the rest from the first location.
+                let location = tx
+                    .levels_of(&line.sku)?
+                    .into_iter()
+                    .next()
+                    .map(|(l, _)| l)
+                    .or_else(|| quote.holds.first().map(|h| h.location.clone()))
+                    .ok_or_else(|| AppError::Conflict {
+                        code: "insufficient_stock",
+                        field: Some(line_field(i, "quantity")),
+                        message: format!("line {}: {} is stocked nowhere", i + 1, line.sku),
+                    })?;
+                ship.push((line.sku.clone(), location, missing));
+            }
+        }
+    }
+    Ok(ship)
+}
+
+/// Moves a quote to its next status with the movements that go with it.
+fn act(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    number: &QuoteNumber,
+    action: QuoteAction,
+) -> Result<Quote, AppError> {
+    let mut quote = tx
+        .quote(number)?
+        .ok_or_else(|| not_found(number.as_str()))?;
+    let now = Timestamp::now();
+    if action != QuoteAction::Expire && quote.is_due(now) {
+        return Err(AppError::Conflict {
+            code: "quote_expired",
+            field: None,
+            message: format!("quote {number} expired at {}", quote.valid_until),
+        });
+    }
+    let next = action
+        .apply(quote.status)
+        .map_err(|message| AppError::Conflict {
+            code: "quote_status",
+            field: None,
+            message: format!("quote {number}: {message}"),
+        })?;
+    let products = products_of(tx, &quote)?;
+    let product_list: Vec<Product> = products.values().cloned().collect();
+    let mut movements = Vec::new();
+    let kind = match action {
+        QuoteAction::Accept => ChangeKind::QuoteAccepted,
+        QuoteAction::Cancel | QuoteAction::Expire => {
+            movements = releases(&quote, &products, &format!("quote {number} {next}"))?;
+            if action == QuoteAction::Cancel {
+                ChangeKind::QuoteCancelled
+            } else {
+                ChangeKind::QuoteExpired
+            }
+        }
+        QuoteAction::Fulfil => {
+            // What is held is released and shipped from where it is held; the
+            // rest ships from wherever it is available.
+            movements = releases(&quote, &products, &format!("quote {number} fulfilled"))?;
+            let ship = shipments(tx, &quote, &products)?;
+            movements.extend(drafts(
+                MovementKind::Ship,
+                &ship,
+                &products,
+                number,
+                &format!("quote {number}"),
+            )?);
+            ChangeKind::QuoteFulfilled
+        }
+    };
+    book_all(tx, actor, movements, &product_list)?;
+    if matches!(
+        action,
+        QuoteAction::Cancel | QuoteAction::Expire | QuoteAction::Fulfil
+    ) {
+        quote.holds.clear();
+    }
+    quote.status = next;
+    quote.updated_at = now;
+    quote.version += 1;
+    tx.put_quote(&quote)?;
+    tx.append_change(
+        kind,
+        number.as_str(),
+        actor,
+        Some(serde_json::json!({ "status": next })),
+    )?;
+    Ok(quote)
+}
+
+/// The filters of `GET /quotes`.
+#[derive(Debug, Clone, Default)]
+pub struct QuoteFilter {
+    pub status: Option<QuoteStatus>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+impl App {
+    /// Prices lines, with availability: what the calculator and the storefront
+    /// show. Cached by request and store `seq`.
+    pub async fn estimate(
+        &self,
+        caller: Option<&Principal>,
+        lines: Vec<LineRequest>,
+    ) -> Result<Estimate, AppError> {
+        let started = Instant::now();
+        check_lines(&lines)?;
+        let staff = caller.is_some_and(|p| p.role >= Role::Viewer);
+        let key = (lines.clone(), staff, *self.committed().borrow());
+        let config = self.config();
+        let (lines, totals) = if let Some(cached) = self.inner.quotes.estimates.get(&key) {
+            (*cached).clone()
+        } else {
+            let shop = shop(config);
+            let mode = config.stock.public_availability;
+            let minor = shop.minor_units;
+            let computed = self
+                .read(move |tx| {
+                    let (lines, _) = price_lines(tx, &lines, &shop, staff, mode)?;
+                    let priced: Vec<PricedLine> = lines.iter().map(|l| l.line.clone()).collect();
+                    Ok((lines, pricing::totals(&priced, minor)))
+                })
+                .await?;
+            self.inner
+                .quotes
+                .estimates
+                .insert(key, Arc::new(computed.clone()));
+            computed
+        };
+        Ok(Estimate {
+            lines,
+            totals,
+            currency: config.shop.currency.clone(),
+            prices_include_tax: config.shop.prices_include_tax,
+            took_ms: elapsed_ms(started),
+        })
+    }
+
+    /// Saves a quote: numbered, priced as of now, valid for the configured
+    /// days, holding its stock if asked; returns it with the customer's link.
+    pub async fn create_quote(
+        &self,
+        caller: Option<&Principal>,
+        request: QuoteRequest,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Answer<QuoteView>, AppError> {
+        check_lines(&request.lines)?;
+        request
+            .contact
+            .check()
+            .map_err(|(f, r)| AppError::invalid(f, r))?;
+        let staff = caller.is_some_and(|p| p.role >= Role::Staff);
+        let config = self.config().clone();
+        let hold = match (staff, request.hold_stock) {
+            (true, Some(hold)) => hold,
+            (false, Some(_)) => {
+                return Err(AppError::Forbidden(
+                    "only staff choose whether a quote holds stock".into(),
+                ));
+            }
+            (_, None) => config.quotes.hold_stock,
+        };
+        let actor = caller.map_or_else(Actor::public, |p| p.actor.clone());
+        let base = config
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen));
+        self.write(move |tx| {
+            super::ledger::once(tx, idempotency.as_ref(), |tx| {
+                let shop = shop(&config);
+                let (lines, products) =
+                    price_lines(tx, &request.lines, &shop, true, PublicAvailability::Exact)?;
+                let priced: Vec<PricedLine> = lines.into_iter().map(|l| l.line).collect();
+                let totals = pricing::totals(&priced, shop.minor_units);
+                let now = Timestamp::now();
+                let year = now.to_zoned(jiff::tz::TimeZone::UTC).year();
+                let number = tx.next_quote_number(year)?;
+                let secret = crate::auth::new_secret();
+                let (holds, movements) = if hold {
+                    hold_plan(tx, &priced, &products, &number)?
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                let valid_until = now
+                    .checked_add(
+                        i64::from(config.quotes.valid_days)
+                            .days()
+                            .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+                            .map_err(|e| AppError::Internal(e.to_string()))?,
+                    )
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                let quote = Quote {
+                    number: number.clone(),
+                    status: QuoteStatus::Open,
+                    contact: request.contact.clone(),
+                    lines: priced,
+                    totals,
+                    currency: config.shop.currency.clone(),
+                    prices_include_tax: config.shop.prices_include_tax,
+                    created_at: now,
+                    valid_until,
+                    updated_at: now,
+                    hold_stock: hold,
+                    holds,
+                    note: request.note.as_ref().map(ToString::to_string),
+                    created_by: actor.clone(),
+                    link_hash: crate::auth::token_hash(&secret),
+                    version: 1,
+                };
+                book_all(tx, &actor, movements, &products)?;
+                tx.put_quote(&quote)?;
+                tx.append_change(
+                    ChangeKind::QuoteCreated,
+                    number.as_str(),
+                    &actor,
+                    Some(serde_json::json!({ "status": "open" })),
+                )?;
+                let mut view = QuoteView::of(&quote, staff);
+                view.link = Some(format!("{}/q/{secret}", base.trim_end_matches('/')));
+                Ok(view)
+            })
+        })
+        .await
+    }
+
+    pub async fn quote_action(
+        &self,
+        caller: &Principal,
+        number: &str,
+        action: QuoteAction,
+    ) -> Result<QuoteView, AppError> {
+        let number = QuoteNumber::parse(number).map_err(|_| not_found(number))?;
+        let actor = caller.actor.clone();
+        let quote = self
+            .write(move |tx| act(tx, &actor, &number, action))
+            .await?;
+        Ok(QuoteView::of(&quote, true))
+    }
+
+    pub async fn get_quote(&self, number: &str) -> Result<QuoteView, AppError> {
+        let parsed = QuoteNumber::parse(number).map_err(|_| not_found(number))?;
+        let quote = self
+            .read(move |tx| Ok(tx.quote(&parsed)?))
+            .await?
+            .ok_or_else(|| not_found(number))?;
+        Ok(QuoteView::of(&quote, true))
+    }
+
+    /// The quote a customer link opens (`None` for a link that opens nothing).
+    pub async fn quote_by_link(&self, secret: &str) -> Result<Option<QuoteView>, AppError> {
+        if secret.len() < 16
+            || secret.len() > 64
+            || !secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Ok(None);
+        }
+        let hash = crate::auth::token_hash(secret);
+        let quote = self.read(move |tx| Ok(tx.quote_by_link(&hash)?)).await?;
+        Ok(quote.map(|q| QuoteView::of(&q, false)))
+    }
+
+    pub async fn list_quotes(&self, filter: QuoteFilter) -> Result<Listing<QuoteView>, AppError> {
+        let before = filter
+            .cursor
+            .as_deref()
+            .map(cursor::decode::<(i64, u64)>)
+            .transpose()?;
+        let limit = cursor::limit(filter.limit, 50, 200)?;
+        let page = self
+            .read(move |tx| Ok(tx.quotes_page(filter.status, before, limit)?))
+            .await?;
+        Ok(Listing {
+            items: page.items.iter().map(|q| QuoteView::of(q, true)).collect(),
+            next_cursor: page.next.as_ref().map(cursor::encode),
+        })
+    }
+
+    /// Expires every open quote past its validity, releasing what it held.
+    pub async fn expire_quotes(&self) -> Result<usize, AppError> {
+        self.expire_quotes_at(Timestamp::now()).await
+    }
+
+    /// Expires every open quote whose validity ended by `now`.
+    pub async fn expire_quotes_at(&self, now: Timestamp) -> Result<usize, AppError> {
+        self.write(move |tx| {
+            let due = tx.due_quotes(now)?;
+            for number in &due {
+                act(tx, &Actor::system(), number, QuoteAction::Expire)?;
+            }
+            Ok(due.len())
+        })
+        .await
+    }
+
+    /// Expires quotes now and then every minute, until shutdown.
+    pub fn expire_quotes_regularly(&self) {
+        let app = self.clone();
+        self.spawn_background(async move {
+            let stop = app.shutting_down();
+            loop {
+                match app.expire_quotes().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(quotes = n, "quotes expired; their stock released"),
+                    Err(error) => tracing::warn!(%error, "expiring quotes failed"),
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(60)) => {}
+                    () = stop.cancelled() => break,
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,382 @@
+//! `/quote/estimate`, `/quotes` and the customer's quote page `/q/{link}`.
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{Caller, FingerprintedJson, IdempotencyKey, Json, Query, Staff, Viewer};
+use crate::app::catalogue::Listing;
+use crate::app::ledger::{Answer, Idempotency};
+use crate::app::quotes::{
+    Estimate, EstimateRequest, LineRequest, QuoteFilter, QuoteRequest, QuoteView,
+};
+use crate::app::{App, Principal};
+use crate::domain::catalogue::Sku;
+use crate::domain::quotes::{QuoteAction, QuoteStatus};
+use crate::domain::units::{Quantity, UnitName};
+
+/// Price lines: each converted to the stock and pricing units with the
+/// conversion explained, rounded up to whole packs where the product is sold
+/// so, at its quantity break, with tax and availability; plus totals per tax
+/// class. Never shows cost.
+#[utoipa::path(
+    post, path = "/quote/estimate", tag = "quotes",
+    request_body = EstimateRequest,
+    responses(
+        (status = 200, body = Estimate),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, description = "A line cannot be priced; `field` names it", body = ErrorBody),
+    ),
+    security((), ("bearer" = [])),
+)]
+pub async fn estimate(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Json(input): Json<EstimateRequest>,
+) -> Result<axum::Json<Estimate>, ApiError> {
+    Ok(axum::Json(
+        app.estimate(caller.as_ref(), input.lines).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EstimateQuery {
+    sku: String,
+    quantity: String,
+    /// A unit or pack; default: the product's pricing unit.
+    unit: Option<String>,
+}
+
+/// Price one line (the form for simple widgets).
+#[utoipa::path(
+    get, path = "/quote/estimate", tag = "quotes",
+    params(EstimateQuery),
+    responses(
+        (status = 200, body = Estimate),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security((), ("bearer" = [])),
+)]
+pub async fn estimate_one(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Query(q): Query<EstimateQuery>,
+) -> Result<axum::Json<Estimate>, ApiError> {
+    let invalid = |field: &str, e: crate::domain::InvalidValue| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            format!("{field}: {e}"),
+        )
+        .with_field(field)
+    };
+    let line = LineRequest {
+        sku: Sku::parse(&q.sku).map_err(|e| invalid("sku", e))?,
+        quantity: Quantity::parse(&q.quantity).map_err(|e| invalid("quantity", e))?,
+        unit: q
+            .unit
+            .as_deref()
+            .map(UnitName::parse)
+            .transpose()
+            .map_err(|e| invalid("unit", e))?,
+    };
+    Ok(axum::Json(app.estimate(caller.as_ref(), vec![line]).await?))
+}
+
+/// Save a quote: numbered (`Q-2026-0001`), priced as of now, valid for the
+/// shop's number of days, optionally holding its stock. Anyone may ask for one
+/// with their contact details; the answer carries the customer's link, once.
+/// Send an `Idempotency-Key` to make retries safe.
+#[utoipa::path(
+    post, path = "/quotes", tag = "quotes",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = QuoteRequest,
+    responses(
+        (status = 201, body = QuoteView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security((), ("bearer" = [])),
+)]
+pub async fn create_quote(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    IdempotencyKey(key): IdempotencyKey,
+    FingerprintedJson(input, fingerprint): FingerprintedJson<QuoteRequest>,
+) -> Result<Response, ApiError> {
+    let idempotency = match (&caller, key) {
+        (Some(principal), Some(key)) => Some(Idempotency::new(principal, &key, fingerprint)?),
+        (None, Some(key)) => {
+            // Anonymous retries are keyed by the key itself (it is unguessable
+            // when a client makes it so) and the request.
+            let public = Principal {
+                role: crate::domain::accounts::Role::Viewer,
+                actor: crate::domain::accounts::Actor::public(),
+            };
+            Some(Idempotency::new(&public, &key, fingerprint)?)
+        }
+        (_, None) => None,
+    };
+    let answer = app
+        .create_quote(caller.as_ref(), input, idempotency)
+        .await?;
+    Ok(match answer {
+        Answer::Fresh(view) => (StatusCode::CREATED, axum::Json(view)).into_response(),
+        Answer::Replayed { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
+            let mut response = (status, axum::Json(body)).into_response();
+            response.headers_mut().insert(
+                "idempotent-replayed",
+                axum::http::HeaderValue::from_static("true"),
+            );
+            response
+        }
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QuoteListQuery {
+    status: Option<QuoteStatus>,
+    cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    limit: Option<u32>,
+}
+
+/// Saved quotes, newest first.
+#[utoipa::path(
+    get, path = "/quotes", tag = "quotes",
+    params(QuoteListQuery),
+    responses(
+        (status = 200, body = Listing<QuoteView>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn list_quotes(
+    State(app): State<App>,
+    _viewer: Viewer,
+    Query(q): Query<QuoteListQuery>,
+) -> Result<axum::Json<Listing<QuoteView>>, ApiError> {
+    let filter = QuoteFilter {
+        status: q.status,
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    Ok(axum::Json(app.list_quotes(filter).await?))
+}
+
+/// One saved quote.
+#[utoipa::path(
+    get, path = "/quotes/{number}", tag = "quotes",
+    params(("number" = String, Path, description = "The quote's number, e.g. Q-2026-0001")),
+    responses(
+        (status = 200, body = QuoteView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn get_quote(
+    State(app): State<App>,
+    _viewer: Viewer,
+    Path(number): Path<String>,
+) -> Result<axum::Json<QuoteView>, ApiError> {
+    Ok(axum::Json(app.get_quote(&number).await?))
+}
+
+async fn act(
+    app: &App,
+    caller: &Principal,
+    number: &str,
+    action: QuoteAction,
+) -> Result<axum::Json<QuoteView>, ApiError> {
+    Ok(axum::Json(app.quote_action(caller, number, action).await?))
+}
+
+/// Accept a quote: it becomes an order and keeps what it holds.
+#[utoipa::path(
+    post, path = "/quotes/{number}/accept", tag = "quotes",
+    params(("number" = String, Path, description = "The quote's number")),
+    responses(
+        (status = 200, body = QuoteView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn accept_quote(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(number): Path<String>,
+) -> Result<axum::Json<QuoteView>, ApiError> {
+    act(&app, &caller, &number, QuoteAction::Accept).await
+}
+
+/// Fulfil a quote: ship its lines (from what it holds first) and release the
+/// hold, in one go.
+#[utoipa::path(
+    post, path = "/quotes/{number}/fulfil", tag = "quotes",
+    params(("number" = String, Path, description = "The quote's number")),
+    responses(
+        (status = 200, body = QuoteView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn fulfil_quote(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(number): Path<String>,
+) -> Result<axum::Json<QuoteView>, ApiError> {
+    act(&app, &caller, &number, QuoteAction::Fulfil).await
+}
+
+/// Cancel a quote, releasing what it holds.
+#[utoipa::path(
+    post, path = "/quotes/{number}/cancel", tag = "quotes",
+    params(("number" = String, Path, description = "The quote's number")),
+    responses(
+        (status = 200, body = QuoteView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn cancel_quote(
+    State(app): State<App>,
+    Staff(caller): Staff,
+    Path(number): Path<String>,
+) -> Result<axum::Json<QuoteView>, ApiError> {
+    act(&app, &caller, &number, QuoteAction::Cancel).await
+}
+
+/// A quote by its customer link, as the customer sees it.
+#[utoipa::path(
+    get, path = "/quotes/link/{link}", tag = "quotes",
+    params(("link" = String, Path, description = "The secret of the customer's link")),
+    responses((status = 200, body = QuoteView), (status = 404, body = ErrorBody)),
+    security(()),
+)]
+pub async fn quote_by_link(
+    State(app): State<App>,
+    Path(link): Path<String>,
+) -> Result<axum::Json<QuoteView>, ApiError> {
+    app.quote_by_link(&link)
+        .await?
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::not_found("no quote has this link"))
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The customer's printable quote page.
+#[utoipa::path(
+    get, path = "/q/{link}", tag = "ui",
+    params(("link" = String, Path, description = "The secret of the customer's link")),
+    responses((status = 200, description = "The quote as a printable page", content_type = "text/html"), (status = 404)),
+)]
+pub async fn quote_page(
+    State(app): State<App>,
+    Path(link): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some(quote) = app.quote_by_link(&link).await? else {
+        return Ok((
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            "<!doctype html><title>Not found</title><p>No quote has this link.</p>",
+        )
+            .into_response());
+    };
+    let shop = &app.config().shop;
+    let money = |a: &crate::domain::pricing::Amount| format!("{} {}", a.0, quote.currency);
+    let mut rows = String::new();
+    for line in &quote.lines {
+        use std::fmt::Write as _;
+        let _ = write!(
+            rows,
+            "<tr><td>{}<div class=\"sku\">{}</div><div class=\"how\">{}{}</div></td><td class=\"num\">{} {}</td><td class=\"num\">{} / {}</td><td class=\"num\">{}</td><td class=\"num\">{}%</td><td class=\"num\">{}</td></tr>",
+            escape(&line.name),
+            escape(line.sku.as_str()),
+            escape(&line.explanation),
+            line.pack_rounding
+                .as_ref()
+                .map(|n| format!(" — {}", escape(n)))
+                .unwrap_or_default(),
+            line.pricing.quantity,
+            escape(line.pricing.unit.as_str()),
+            escape(&String::from(line.unit_price)),
+            escape(line.pricing.unit.as_str()),
+            escape(&money(&line.net)),
+            line.tax_rate,
+            escape(&money(&line.gross)),
+        );
+    }
+    let contact = [
+        Some(escape(quote.contact.name.as_str())),
+        quote.contact.email.as_ref().map(|e| escape(e.as_str())),
+        quote.contact.phone.as_ref().map(|p| escape(p.as_str())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("<br>");
+    let page = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>Quote {number} — {shop}</title><link rel=\"stylesheet\" href=\"/assets/quote.css\"></head><body><main class=\"quote\">\
+<header><div><h1>{shop}</h1><p class=\"contact\">{shop_contact}</p></div><div class=\"meta\"><h2>Quote {number}</h2>\
+<p>Date: {date}<br>Valid until: {valid}<br>Status: <strong class=\"status-{status}\">{status}</strong></p></div></header>\
+<section class=\"to\"><h3>For</h3><p>{contact}</p></section>\
+<table><thead><tr><th>Product</th><th class=\"num\">Quantity</th><th class=\"num\">Price</th><th class=\"num\">Net</th><th class=\"num\">Tax</th><th class=\"num\">Total</th></tr></thead>\
+<tbody>{rows}</tbody><tfoot><tr><td colspan=\"3\">Total</td><td class=\"num\">{net}</td><td class=\"num\">{tax}</td><td class=\"num\">{gross}</td></tr></tfoot></table>\
+<p class=\"note\">Prices {taxnote}. This quote is valid until {valid}.</p>\
+<p class=\"print\"><a href=\"#\" data-print>Print this quote</a></p></main><script type=\"module\" src=\"/assets/quote.js\"></script></body></html>",
+        number = escape(quote.number.as_str()),
+        shop = escape(&shop.name),
+        shop_contact = escape(&shop.contact),
+        date = quote.created_at.strftime("%Y-%m-%d"),
+        valid = quote.valid_until.strftime("%Y-%m-%d"),
+        status = quote.status,
+        contact = contact,
+        rows = rows,
+        net = escape(&money(&quote.totals.net)),
+        tax = escape(&money(&quote.totals.tax)),
+        gross = escape(&money(&quote.totals.gross)),
+        taxnote = if quote.prices_include_tax {
+            "include tax"
+        } else {
+            "are net; tax is added per line"
+        },
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        page,
+    )
+        .into_response())
+}

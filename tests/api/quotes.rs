@@ -1,0 +1,498 @@
+//! Estimates and saved quotes over HTTP: exact, explained prices by weight,
+//! volume and pack; availability; numbering; holds, acceptance, fulfilment,
+//! cancellation and expiry with their movements; the customer's page.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, Who, movement, sand};
+
+fn cement() -> Value {
+    json!({
+        "sku": "CEM-425", "name": "Portland cement CEM I 42.5 R", "category": "Cement",
+        "unit": "kg", "price": "6.25", "cost": "4.10",
+        "pricing_unit": "bag",
+        "packs": [{"name": "bag", "quantity": "25", "unit": "kg"}, {"name": "pallet", "quantity": "40", "unit": "bag"}],
+        "sell_in_whole": "bag",
+        "price_breaks": [{"min_quantity": "40", "price": "5.90"}],
+    })
+}
+
+async fn yard() -> TestApp {
+    let app = TestApp::spawn().await;
+    let mut sand = sand("SAND-04");
+    sand["price_breaks"] = json!([{"min_quantity": "5", "price": "36.00"}]);
+    app.create_product(&sand).await;
+    app.create_product(&cement()).await;
+    app.create_location("YARD", "Yard").await;
+    app.create_location("WH1", "Warehouse").await;
+    app.book(&movement("receive", "YARD", "SAND-04", "10"))
+        .await;
+    app.book(&movement("receive", "WH1", "CEM-425", "600"))
+        .await;
+    app.book(&movement("receive", "YARD", "CEM-425", "400"))
+        .await;
+    app
+}
+
+fn lines() -> Value {
+    json!({"lines": [
+        {"sku": "SAND-04", "quantity": "3", "unit": "m3"},
+        {"sku": "CEM-425", "quantity": "40", "unit": "bag"},
+    ]})
+}
+
+#[tokio::test]
+async fn three_cubic_metres_of_sand_and_forty_bags_of_cement_are_priced_exactly() {
+    let app = yard().await;
+    let resp = app
+        .post("/api/v1/quote/estimate", Who::Anonymous, &lines())
+        .await;
+    assert_eq!(resp.status, StatusCode::OK, "{}", resp.text);
+    let sand = &resp.body["lines"][0];
+    assert_eq!(sand["explanation"], "3 m3 × 1600 kg/m3 = 4800 kg = 4.8 t");
+    assert_eq!(sand["pricing"], json!({"quantity": "4.8", "unit": "t"}));
+    assert_eq!(sand["tier"], Value::Null);
+    assert_eq!(sand["unit_price"], "38.00");
+    assert_eq!(
+        (&sand["net"], &sand["tax"], &sand["gross"]),
+        (&json!("182.40"), &json!("36.48"), &json!("218.88"))
+    );
+    assert_eq!(sand["availability"], json!({"status": "available"}));
+    let cement = &resp.body["lines"][1];
+    assert_eq!(
+        cement["tier"],
+        json!({"min_quantity": "40", "price": "5.90"})
+    );
+    assert_eq!(cement["stock"], json!({"quantity": "1000", "unit": "kg"}));
+    assert_eq!(cement["net"], "236.00");
+    assert_eq!(resp.body["totals"]["net"], "418.40");
+    assert_eq!(resp.body["totals"]["tax"], "83.68");
+    assert_eq!(resp.body["totals"]["gross"], "502.08");
+    assert_eq!(resp.body["currency"], "EUR");
+    assert!(resp.body["took_ms"].as_f64().unwrap() >= 0.0);
+    assert!(
+        !resp.text.contains("cost") && !resp.text.contains("4.10"),
+        "{}",
+        resp.text
+    );
+}
+
+#[tokio::test]
+async fn packs_round_up_and_availability_says_what_is_short() {
+    let app = yard().await;
+    let resp = app
+        .post(
+            "/api/v1/quote/estimate",
+            Who::Anonymous,
+            &json!({"lines": [{"sku": "CEM-425", "quantity": "110", "unit": "kg"}, {"sku": "SAND-04", "quantity": "12"}]}),
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::OK, "{}", resp.text);
+    let cement = &resp.body["lines"][0];
+    assert_eq!(cement["sold"], json!({"quantity": "5", "unit": "bag"}));
+    assert_eq!(
+        cement["pack_rounding"],
+        "rounded up to 5 whole bag (4.4 bag asked for)"
+    );
+    let sand = &resp.body["lines"][1];
+    assert_eq!(sand["tier"]["price"], "36.00");
+    assert_eq!(sand["availability"], json!({"status": "partial"}));
+    let staff = app
+        .post(
+            "/api/v1/quote/estimate",
+            Who::Viewer,
+            &json!({"lines": [{"sku": "SAND-04", "quantity": "12"}]}),
+        )
+        .await;
+    assert_eq!(
+        staff.body["lines"][0]["availability"],
+        json!({"status": "partial", "available": "10"})
+    );
+    let one = app
+        .get(
+            "/api/v1/quote/estimate?sku=SAND-04&quantity=2&unit=t",
+            Who::Anonymous,
+        )
+        .await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+    assert_eq!(one.body["lines"][0]["gross"], "91.20");
+}
+
+#[tokio::test]
+async fn an_impossible_estimate_says_why() {
+    let app = yard().await;
+    app.patch(
+        "/api/v1/products/SAND-04",
+        Who::Staff,
+        &json!({"density_kg_m3": null}),
+    )
+    .await;
+    let cases = [
+        (
+            json!({"sku": "SAND-04", "quantity": "3", "unit": "m3"}),
+            "lines[0].unit",
+            "SAND-04 has no density: cannot convert m3 to t",
+        ),
+        (
+            json!({"sku": "CEM-425", "quantity": "1", "unit": "crate"}),
+            "lines[0].unit",
+            "no unit or pack \"crate\"",
+        ),
+        (
+            json!({"sku": "NOPE", "quantity": "1"}),
+            "lines[0].sku",
+            "no product NOPE",
+        ),
+        (
+            json!({"sku": "SAND-04", "quantity": "0"}),
+            "lines[0].quantity",
+            "greater than zero",
+        ),
+        (
+            json!({"sku": "SAND-04", "quantity": "2,5"}),
+            "lines[0].quantity",
+            "dot",
+        ),
+    ];
+    for (line, field, reason) in cases {
+        let resp = app
+            .post(
+                "/api/v1/quote/estimate",
+                Who::Anonymous,
+                &json!({"lines": [line]}),
+            )
+            .await;
+        assert_eq!(
+            resp.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{line}: {}",
+            resp.text
+        );
+        assert_eq!(resp.error().1.as_deref(), Some(field), "{}", resp.text);
+        let message = resp.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{line}: {message}");
+    }
+    let empty = app
+        .post(
+            "/api/v1/quote/estimate",
+            Who::Anonymous,
+            &json!({"lines": []}),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn saved_quotes_are_numbered_without_gaps_and_open_by_their_link() {
+    let app = yard().await;
+    let mut body = lines();
+    body["contact"] = json!({"name": "Sam Builder", "email": "sam@example.com"});
+    let first = app.post("/api/v1/quotes", Who::Anonymous, &body).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let year = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .year();
+    assert_eq!(first.body["number"], format!("Q-{year}-0001"));
+    assert_eq!(first.body["status"], "open");
+    assert_eq!(first.body["totals"]["gross"], "502.08");
+    assert!(
+        first.body.get("created_by").is_none(),
+        "anonymous answers hide internals"
+    );
+    assert!(first.body.get("link_hash").is_none());
+    // A refused request takes no number.
+    let mut bad = body.clone();
+    bad["lines"][0]["sku"] = json!("NOPE");
+    assert_eq!(
+        app.post("/api/v1/quotes", Who::Anonymous, &bad)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let second = app.post("/api/v1/quotes", Who::Staff, &body).await;
+    assert_eq!(second.body["number"], format!("Q-{year}-0002"));
+
+    let link = first.body["link"].as_str().unwrap().to_owned();
+    let secret = link.rsplit('/').next().unwrap();
+    let page = app.get(&format!("/q/{secret}"), Who::Anonymous).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text.contains(&format!("Quote Q-{year}-0001")));
+    assert!(page.text.contains("Sam Builder") && page.text.contains("502.08 EUR"));
+    assert!(page.text.contains("3 m3 × 1600 kg/m3 = 4800 kg = 4.8 t"));
+    let json = app
+        .get(&format!("/api/v1/quotes/link/{secret}"), Who::Anonymous)
+        .await;
+    assert_eq!(json.body["number"], first.body["number"]);
+    assert!(json.body.get("link").is_none());
+    assert_eq!(
+        app.get("/q/notarealsecretatall12345", Who::Anonymous)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let listed = app.get("/api/v1/quotes", Who::Viewer).await;
+    let numbers: Vec<&str> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        numbers,
+        [format!("Q-{year}-0002"), format!("Q-{year}-0001")]
+    );
+    assert_eq!(listed.body["items"][1]["created_by"], "public");
+    assert_eq!(
+        app.get("/api/v1/quotes", Who::Anonymous).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn quote_requests_are_checked_and_retries_create_one_quote() {
+    let app = yard().await;
+    let mut body = lines();
+    body["contact"] = json!({"name": "Sam"});
+    let resp = app.post("/api/v1/quotes", Who::Anonymous, &body).await;
+    assert_eq!(resp.error().1.as_deref(), Some("contact.email"));
+    body["contact"] = json!({"name": "Sam", "phone": "+44 1234 567890"});
+    body["hold_stock"] = json!(true);
+    let resp = app.post("/api/v1/quotes", Who::Anonymous, &body).await;
+    assert_eq!(
+        resp.status,
+        StatusCode::FORBIDDEN,
+        "only staff decide holds"
+    );
+    body.as_object_mut().unwrap().remove("hold_stock");
+    let send = || {
+        app.send(
+            Method::POST,
+            "/api/v1/quotes",
+            Who::Anonymous,
+            Some(&body),
+            &[("idempotency-key", "req-7f3a9c")],
+        )
+    };
+    let first = send().await;
+    let retry = send().await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.body["number"], first.body["number"]);
+    let listed = app.get("/api/v1/quotes", Who::Viewer).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+}
+
+async fn held_quote(app: &TestApp) -> String {
+    let mut body = json!({"lines": [
+        {"sku": "SAND-04", "quantity": "4"},
+        {"sku": "CEM-425", "quantity": "30", "unit": "bag"},
+    ]});
+    body["contact"] = json!({"name": "Sam", "email": "sam@example.com"});
+    body["hold_stock"] = json!(true);
+    let resp = app.post("/api/v1/quotes", Who::Staff, &body).await;
+    assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.text);
+    resp.body["number"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_held_quote_reserves_its_stock_and_cancelling_releases_it() {
+    let app = yard().await;
+    let number = held_quote(&app).await;
+    let quote = app
+        .get(&format!("/api/v1/quotes/{number}"), Who::Viewer)
+        .await;
+    assert_eq!(quote.body["hold_stock"], true);
+    // 750 kg of cement: the warehouse (most available) first.
+    assert_eq!(app.level("CEM-425", "WH1").await.1, "600");
+    assert_eq!(app.level("CEM-425", "YARD").await.1, "150");
+    assert_eq!(app.level("SAND-04", "YARD").await.1, "4");
+    let held = app
+        .get(
+            &format!("/api/v1/movements?reference={number}"),
+            Who::Viewer,
+        )
+        .await;
+    assert!(
+        held.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["kind"] == "reserve")
+    );
+
+    let cancelled = app
+        .post(
+            &format!("/api/v1/quotes/{number}/cancel"),
+            Who::Staff,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert_eq!(app.level("CEM-425", "WH1").await.1, "0");
+    assert_eq!(app.level("SAND-04", "YARD").await.1, "0");
+    let again = app
+        .post(
+            &format!("/api/v1/quotes/{number}/accept"),
+            Who::Staff,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.error().0, "quote_status");
+    app.stop_and_check().await;
+}
+
+#[tokio::test]
+async fn accepting_keeps_the_hold_and_fulfilling_ships_the_lines() {
+    let app = yard().await;
+    let number = held_quote(&app).await;
+    let accepted = app
+        .post(
+            &format!("/api/v1/quotes/{number}/accept"),
+            Who::Staff,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(accepted.body["status"], "accepted");
+    assert_eq!(app.level("SAND-04", "YARD").await.1, "4", "still held");
+    let fulfilled = app
+        .post(
+            &format!("/api/v1/quotes/{number}/fulfil"),
+            Who::Staff,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(fulfilled.status, StatusCode::OK, "{}", fulfilled.text);
+    assert_eq!(fulfilled.body["status"], "fulfilled");
+    assert_eq!(
+        app.level("SAND-04", "YARD").await,
+        ("6".into(), "0".into(), "6".into())
+    );
+    let wh = app.level("CEM-425", "WH1").await;
+    let yd = app.level("CEM-425", "YARD").await;
+    assert_eq!(
+        (wh.0.as_str(), wh.1.as_str(), yd.0.as_str(), yd.1.as_str()),
+        ("0", "0", "250", "0")
+    );
+    let shipped = app
+        .get(
+            &format!("/api/v1/movements?reference={number}&kind=ship"),
+            Who::Viewer,
+        )
+        .await;
+    assert_eq!(
+        shipped.body["items"].as_array().unwrap().len(),
+        2,
+        "one ship per location"
+    );
+    app.stop_and_check().await;
+}
+
+#[tokio::test]
+async fn fulfilling_without_enough_stock_books_nothing() {
+    let app = yard().await;
+    let mut body = json!({"lines": [{"sku": "SAND-04", "quantity": "8"}]});
+    body["contact"] = json!({"name": "Sam", "email": "sam@example.com"});
+    let number = app.post("/api/v1/quotes", Who::Staff, &body).await.body["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.book(&movement("ship", "YARD", "SAND-04", "5")).await;
+    let refused = app
+        .post(
+            &format!("/api/v1/quotes/{number}/fulfil"),
+            Who::Staff,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(refused.error().0, "insufficient_stock");
+    assert_eq!(app.level("SAND-04", "YARD").await.0, "5");
+    let quote = app
+        .get(&format!("/api/v1/quotes/{number}"), Who::Viewer)
+        .await;
+    assert_eq!(quote.body["status"], "open");
+}
+
+#[tokio::test]
+async fn expiry_releases_what_a_quote_holds_and_an_expired_quote_cannot_be_accepted() {
+    let app = yard().await;
+    let number = held_quote(&app).await;
+    let server = app.server.as_ref().unwrap().app();
+    assert_eq!(server.expire_quotes().await.unwrap(), 0, "not due yet");
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 15);
+    assert_eq!(server.expire_quotes_at(later).await.unwrap(), 1);
+    let quote = app
+        .get(&format!("/api/v1/quotes/{number}"), Who::Viewer)
+        .await;
+    assert_eq!(quote.body["status"], "expired");
+    assert_eq!(quote.body["holds"], json!([]));
+    assert_eq!(app.level("SAND-04", "YARD").await.1, "0");
+    assert_eq!(app.level("CEM-425", "WH1").await.1, "0");
+    let accept = app
+        .post(
+            &format!("/api/v1/quotes/{number}/accept"),
+            Who::Staff,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(accept.status, StatusCode::CONFLICT);
+    app.stop_and_check().await;
+}
+
+#[tokio::test]
+async fn product_pricing_fields_are_checked() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            "packs",
+            json!([{"name": "bag", "quantity": "25", "unit": "kg"}, {"name": "bag", "quantity": "20", "unit": "kg"}]),
+            "packs[1]",
+        ),
+        (
+            "packs",
+            json!([{"name": "kg", "quantity": "25", "unit": "kg"}]),
+            "packs[0]",
+        ),
+        ("pricing_unit", json!("crate"), "pricing_unit"),
+        ("pricing_unit", json!("m"), "pricing_unit"),
+        ("sell_in_whole", json!("bag"), "sell_in_whole"),
+        (
+            "price_breaks",
+            json!([{"min_quantity": "5", "price": "1"}, {"min_quantity": "5", "price": "2"}]),
+            "price_breaks[1].min_quantity",
+        ),
+        ("tax_class", json!("luxury"), "tax_class"),
+        ("min_order", json!("0"), "min_order"),
+    ];
+    for (field, value, named) in cases {
+        let mut body = sand("SAND-04");
+        body[field] = value;
+        let resp = app.post("/api/v1/products", Who::Staff, &body).await;
+        assert_eq!(
+            resp.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {}",
+            resp.text
+        );
+        assert_eq!(resp.error().1.as_deref(), Some(named), "{}", resp.text);
+    }
+    app.create_product(&cement()).await;
+    let public = app.get("/api/v1/products/CEM-425", Who::Anonymous).await;
+    assert_eq!(public.body["packs"][0]["name"], "bag");
+    assert_eq!(public.body["pricing_unit"], "bag");
+    // Stock can be booked in packs.
+    app.create_location("YARD", "Yard").await;
+    let booked = app
+        .book(&json!({"kind": "receive", "location": "YARD", "lines": [{"sku": "CEM-425", "quantity": "2", "unit": "pallet"}]}))
+        .await;
+    assert_eq!(booked.body["lines"][0]["quantity"], "2000");
+}
