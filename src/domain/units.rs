@@ -704,6 +704,77 @@ mod tests {
         }
     }
 
+    /// Every pair of units of each dimension, against factors derived here
+    /// from the definitions (1 in = 2.54 cm, 1 ft = 12 in, 1 yd = 3 ft,
+    /// 1 lb = 453.59237 g, 1 oz = 1/16 lb, 1 US gal = 231 in³), not copied
+    /// from the table the code uses.
+    #[test]
+    fn every_pair_of_units_converts_by_the_definitions() {
+        let inch = q("0.0254");
+        let foot = inch * q("12");
+        let yard = foot * q("3");
+        let pound = q("0.45359237");
+        let derived: [(Unit, Decimal); 20] = [
+            (Unit::Gram, q("1") / q("1000")),
+            (Unit::Kilogram, q("1")),
+            (Unit::Tonne, q("1000")),
+            (Unit::Pound, pound),
+            (Unit::Ounce, pound / q("16")),
+            (Unit::Millilitre, q("1") / q("1000000")),
+            (Unit::Litre, q("1") / q("1000")),
+            (Unit::CubicMetre, q("1")),
+            (Unit::CubicFoot, foot * foot * foot),
+            (Unit::CubicYard, yard * yard * yard),
+            (Unit::Gallon, q("231") * inch * inch * inch),
+            (Unit::Millimetre, q("1") / q("1000")),
+            (Unit::Centimetre, q("1") / q("100")),
+            (Unit::Metre, q("1")),
+            (Unit::Inch, inch),
+            (Unit::Foot, foot),
+            (Unit::Yard, yard),
+            (Unit::SquareMetre, q("1")),
+            (Unit::SquareFoot, foot * foot),
+            (Unit::Piece, q("1")),
+        ];
+        let mut pairs = 0;
+        for (a, fa) in &derived {
+            for (b, fb) in &derived {
+                if a.dimension() != b.dimension() {
+                    // No bridge given: every cross-dimension conversion refuses.
+                    assert!(convert(q("1"), *a, *b, None, "X").is_err(), "{a} → {b}");
+                    continue;
+                }
+                for value in ["1", "2.5", "1000"] {
+                    let want = round_quantity(q(value) * fa / fb);
+                    let got = convert(q(value), *a, *b, None, "X").unwrap();
+                    assert_eq!(got, want, "{value} {a} → {b}");
+                }
+                pairs += 1;
+            }
+        }
+        // 5² mass + 6² volume + 6² length + 2² area + 1 count.
+        assert_eq!(pairs, 25 + 36 + 36 + 4 + 1);
+    }
+
+    #[test]
+    fn rounding_happens_once_at_the_end_half_away_from_zero() {
+        // 1 oz = 0.028349523125 kg: 6 places round the 7th digit (5, then 2…).
+        assert_eq!(
+            convert(q("1"), Unit::Ounce, Unit::Kilogram, None, "X").unwrap(),
+            q("0.02835")
+        );
+        // Exactly half at the 7th place rounds up.
+        assert_eq!(round_quantity(q("0.0000005")), q("0.000001"));
+        assert_eq!(round_quantity(q("-0.0000005")), q("-0.000001"));
+        assert_eq!(round_quantity(q("0.00000049")), q("0"));
+        // Rounding each step would drift; the chain rounds only once: 7 oz in
+        // tonnes is 0.000198446661875 t → 0.000198.
+        assert_eq!(
+            convert(q("7"), Unit::Ounce, Unit::Tonne, None, "X").unwrap(),
+            q("0.000198")
+        );
+    }
+
     #[test]
     fn mass_and_volume_convert_through_the_density_with_one_rounding() {
         let density = Some(q("1600"));
