@@ -32,10 +32,10 @@ impl Rng {
 }
 
 fn principal() -> Principal {
-    Principal {
-        role: Role::Staff,
-        actor: Actor::token(&TokenName::parse("bench").expect("valid")),
-    }
+    Principal::new(
+        Role::Staff,
+        Actor::token(&TokenName::parse("bench").expect("valid")),
+    )
 }
 
 async fn setup(dir: &std::path::Path) -> App {

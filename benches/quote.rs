@@ -118,10 +118,10 @@ fn main() {
         .expect("runtime");
     let app = App::open(config).expect("app");
     runtime.block_on(async {
-        let staff = quarry::app::Principal {
-            role: quarry::domain::accounts::Role::Staff,
-            actor: quarry::domain::accounts::Actor::cli(),
-        };
+        let staff = quarry::app::Principal::new(
+            quarry::domain::accounts::Role::Staff,
+            quarry::domain::accounts::Actor::cli(),
+        );
         for code in ["YARD", "WH1", "WH2"] {
             let input = serde_json::from_value(serde_json::json!({"code": code, "name": code}))
                 .expect("valid");

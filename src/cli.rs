@@ -19,7 +19,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::app::accounts::{TokenRequest, local};
 use crate::config::{self, Config, LogFormat, Overrides};
-use crate::domain::accounts::{Password, Role, TokenName, Username};
+use crate::domain::accounts::{Password, Role, Scope, TokenName, Username};
 use crate::store::{self, Store};
 
 #[derive(Debug, Parser)]
@@ -90,7 +90,7 @@ pub enum UserCommand {
     },
     /// List users.
     List,
-    /// Set a user's password; the user's tokens stop working.
+    /// Set a user's password; the user's sessions end and tokens stop working.
     Passwd {
         /// The user.
         name: String,
@@ -98,7 +98,7 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Disable a user; the user's tokens stop working.
+    /// Disable a user; the user's sessions end and tokens stop working.
     Disable {
         /// The user.
         name: String,
@@ -121,6 +121,11 @@ pub enum TokenCommand {
         /// The user the token acts for: disabling the user stops it.
         #[arg(long, value_name = "NAME")]
         user: Option<String>,
+        /// Narrow the token to this scope (repeat for more): read,
+        /// catalogue:write, stock:write or quotes:write [default: all the
+        /// role allows]
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
     },
     /// List tokens (never their secrets).
     List,
@@ -202,17 +207,24 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let data_dir = config.data_dir.clone();
         let server = crate::http::start(config).await?;
-        let has_owner = server.app().has_owner().await.unwrap_or(true);
         tracing::info!(
-            url = %format!("http://{}", server.local_addr()),
+            url = %server.url(),
             data_dir = %data_dir.display(),
             "Quarry is serving"
         );
-        if !has_owner {
-            tracing::warn!(
-                "no owner account yet: stop the server and run `quarry --data-dir {} user add --username NAME --role owner`",
-                data_dir.display()
+        if let Some(secret) = server.app().issue_setup_link().await? {
+            let base = server
+                .app()
+                .config()
+                .public_base_url
+                .clone()
+                .unwrap_or_else(|| server.url());
+            println!(
+                "No owner account yet. Within an hour, open this link to create the first owner \
+                 (it works once; or run `quarry user add --role owner`):\n\n    {}/setup#{secret}\n",
+                base.trim_end_matches('/')
             );
+            std::io::stdout().flush()?;
         }
         server.run_until(crate::http::shutdown_signal()).await
     })?;
@@ -238,7 +250,7 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode> {
             let username = parse("--username", Username::parse(&username))?;
             let role: Role = parse("--role", role.parse())?;
             let store = open_store(config)?;
-            let password = read_password(password_stdin)?;
+            let password = read_password(password_stdin, &username)?;
             let user = local::add_user(&store, username, role, &password)?;
             println!("Created user {} with role {}.", user.username, user.role);
         }
@@ -263,22 +275,27 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode> {
         } => {
             let username = parse("user", Username::parse(&name))?;
             let store = open_store(config)?;
-            let password = read_password(password_stdin)?;
+            let password = read_password(password_stdin, &username)?;
             local::set_password(&store, &username, &password)?;
-            println!("Password of {username} changed; the user's tokens were revoked.");
+            println!(
+                "Password of {username} changed; the user's sessions ended and tokens were revoked."
+            );
         }
         UserCommand::Disable { name } => {
             let username = parse("user", Username::parse(&name))?;
             let store = open_store(config)?;
             local::disable_user(&store, &username)?;
-            println!("User {username} disabled; the user's tokens were revoked.");
+            println!(
+                "User {username} disabled; the user's sessions ended and tokens were revoked."
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a password from stdin's first line, or asks twice on the terminal.
-fn read_password(from_stdin: bool) -> anyhow::Result<Password> {
+/// Reads `user`'s new password from stdin's first line, or asks twice on the
+/// terminal; refuses common passwords.
+fn read_password(from_stdin: bool, user: &Username) -> anyhow::Result<Password> {
     let raw = if from_stdin {
         let mut line = String::new();
         std::io::stdin()
@@ -297,7 +314,7 @@ fn read_password(from_stdin: bool) -> anyhow::Result<Password> {
         }
         first
     };
-    parse("password", Password::parse(raw))
+    parse("password", crate::auth::new_password(raw, user))
 }
 
 /// Parses a lifetime such as `90d`, `12h`, `1y` or `2w`.
@@ -318,8 +335,13 @@ fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
             role,
             expires_in,
             user,
+            scopes,
         } => {
             let name = parse("--name", TokenName::parse(&name))?;
+            let scopes = scopes
+                .iter()
+                .map(|s| parse("--scope", s.parse::<Scope>()))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let role: Role = parse("--role", role.parse())?;
             let user = user
                 .map(|u| parse("--user", Username::parse(&u)))
@@ -337,6 +359,7 @@ fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
                 TokenRequest {
                     name,
                     role,
+                    scopes,
                     expires_at,
                     user,
                 },
@@ -356,8 +379,8 @@ fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
         TokenCommand::List => {
             let store = open_store(config)?;
             println!(
-                "{:<24} {:<8} {:<8} {:<17} {:<17} LAST USED",
-                "NAME", "ROLE", "STATUS", "CREATED", "EXPIRES"
+                "{:<24} {:<8} {:<8} {:<17} {:<17} {:<17} SCOPES",
+                "NAME", "ROLE", "STATUS", "CREATED", "EXPIRES", "LAST USED"
             );
             let when = |t: Option<Timestamp>| {
                 t.map_or_else(
@@ -366,8 +389,17 @@ fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
                 )
             };
             for t in local::list_tokens(&store)? {
+                let scopes = if t.scopes.is_empty() {
+                    "(all of the role)".to_owned()
+                } else {
+                    t.scopes
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
                 println!(
-                    "{:<24} {:<8} {:<8} {:<17} {:<17} {}",
+                    "{:<24} {:<8} {:<8} {:<17} {:<17} {:<17} {scopes}",
                     t.name,
                     t.role,
                     t.status,

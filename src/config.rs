@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 pub const EXAMPLE: &str = include_str!("../config.example.toml");
 
 /// Sections of the file; `QUARRY_SHOP_NAME` sets `shop.name`.
-const SECTIONS: [&str; 6] = ["shop", "stock", "quotes", "search", "log", "limits"];
+const SECTIONS: [&str; 9] = [
+    "shop", "auth", "cors", "tls", "stock", "quotes", "search", "log", "limits",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -27,7 +29,13 @@ pub struct Config {
     /// The address customers reach the shop at, e.g. `https://shop.example.com`;
     /// used in links Quarry prints or sends.
     pub public_base_url: Option<String>,
+    /// Addresses (or CIDR ranges) of reverse proxies whose `X-Forwarded-For`
+    /// is believed. Empty: the connection's own address is the client's.
+    pub trusted_proxies: Vec<String>,
     pub shop: ShopConfig,
+    pub auth: AuthConfig,
+    pub cors: CorsConfig,
+    pub tls: TlsConfig,
     pub stock: StockConfig,
     pub quotes: QuotesConfig,
     pub search: SearchConfig,
@@ -97,6 +105,50 @@ pub struct ShopConfig {
     pub prices_include_tax: bool,
     /// Tax classes and their rates in percent; products name one.
     pub tax_classes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// A browser session ends after this many minutes without a request.
+    pub session_idle_minutes: u32,
+    /// And after this many hours whatever happens.
+    pub session_max_hours: u32,
+    /// Mark cookies `Secure` with the `__Host-` prefix. Needed behind a TLS
+    /// proxy; always on when Quarry serves TLS itself.
+    pub secure_cookies: bool,
+    /// Failed logins per minute (per account, and per address) before further
+    /// attempts are refused for a while, longer each time.
+    pub login_failures_per_minute: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_idle_minutes: 60,
+            session_max_hours: 12,
+            secure_cookies: false,
+            login_failures_per_minute: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsConfig {
+    /// Origins (`https://shop.example.com`) whose pages may call the public API
+    /// (search, suggestions, estimates, quote requests, product reads) from the
+    /// browser. Empty: none (CORS off).
+    pub allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain; with `key`, Quarry serves HTTPS itself.
+    pub cert: Option<PathBuf>,
+    /// PEM private key.
+    pub key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,6 +269,11 @@ pub struct LimitsConfig {
     pub body_bytes: usize,
     /// A request taking longer than this is answered with 408 and dropped.
     pub request_timeout_secs: u64,
+    /// Requests per minute one address may make to the public endpoints
+    /// (search, suggestions, estimates); more get 429.
+    pub public_requests_per_minute: u32,
+    /// Quote requests per hour one address may make.
+    pub quote_requests_per_hour: u32,
 }
 
 impl Default for Config {
@@ -225,7 +282,11 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./quarry-data"),
             public_base_url: None,
+            trusted_proxies: Vec::new(),
             shop: ShopConfig::default(),
+            auth: AuthConfig::default(),
+            cors: CorsConfig::default(),
+            tls: TlsConfig::default(),
             stock: StockConfig::default(),
             quotes: QuotesConfig::default(),
             search: SearchConfig::default(),
@@ -264,6 +325,8 @@ impl Default for LimitsConfig {
         Self {
             body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            public_requests_per_minute: 600,
+            quote_requests_per_hour: 60,
         }
     }
 }
@@ -296,6 +359,16 @@ impl Provider for EnvVars {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(String);
+
+/// Whether `text` is a web origin: `http(s)://host[:port]`, nothing after.
+fn is_origin(text: &str) -> bool {
+    let Some((scheme, authority)) = text.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !authority.is_empty()
+        && !authority.contains(['/', '?', '#', '@', ' '])
+}
 
 impl Config {
     /// Loads the layered configuration from the process environment.
@@ -405,6 +478,36 @@ impl Config {
                     ),
                 ));
             }
+        }
+        for proxy in &self.trusted_proxies {
+            if crate::http::net::IpRange::parse(proxy).is_none() {
+                return Err((
+                    "trusted_proxies",
+                    format!("{proxy:?} is not an address or CIDR range"),
+                ));
+            }
+        }
+        for origin in &self.cors.allowed_origins {
+            if !is_origin(origin) {
+                return Err((
+                    "cors.allowed_origins",
+                    format!(
+                        "{origin:?} must be an origin such as https://shop.example.com (no path, no trailing /)"
+                    ),
+                ));
+            }
+        }
+        if self.tls.cert.is_some() != self.tls.key.is_some() {
+            return Err(("tls", "give both `cert` and `key`, or neither".into()));
+        }
+        if self.auth.session_idle_minutes == 0 || self.auth.session_max_hours == 0 {
+            return Err(("auth", "session lifetimes must be at least 1".into()));
+        }
+        if self.auth.login_failures_per_minute == 0
+            || self.limits.public_requests_per_minute == 0
+            || self.limits.quote_requests_per_hour == 0
+        {
+            return Err(("limits", "rate limits must be at least 1".into()));
         }
         if !(1..=365).contains(&self.quotes.valid_days) {
             return Err(("quotes.valid_days", "must be between 1 and 365".into()));

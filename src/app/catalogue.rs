@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::{App, AppError, Principal, cursor};
 use crate::config::ShopConfig;
-use crate::domain::accounts::{Actor, Role};
+use crate::domain::accounts::Actor;
 use crate::domain::catalogue::{Product, ProductInput, ProductPatch, PublicProduct, Sku};
 use crate::domain::locations::{Location, LocationCode, LocationInput, LocationPatch};
 use crate::store::{ChangeKind, ProductCursor, ProductQuery, WriteTx};
@@ -67,7 +67,7 @@ impl Precondition {
 }
 
 fn sees_staff_fields(caller: Option<&Principal>) -> bool {
-    caller.is_some_and(|p| p.role >= Role::Viewer)
+    caller.is_some_and(Principal::reads)
 }
 
 fn view(product: Product, caller: Option<&Principal>) -> ProductView {

@@ -32,6 +32,12 @@ pub enum AppError {
     /// Valid credentials without the right: 403.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many attempts: 429, try again after the given time.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]

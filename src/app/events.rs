@@ -8,7 +8,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::{App, AppError, Principal};
 use crate::config::PublicAvailability;
-use crate::domain::accounts::Role;
 use crate::domain::catalogue::Sku;
 use crate::store::{Change, ChangeKind, ReadTx};
 
@@ -108,7 +107,7 @@ impl App {
         caller: Option<&Principal>,
         after: u64,
     ) -> Result<(Vec<LiveEvent>, u64), AppError> {
-        let staff = caller.is_some_and(|p| p.role >= Role::Viewer);
+        let staff = caller.is_some_and(Principal::reads);
         let mode = self.config().stock.public_availability;
         self.read(move |tx| {
             let changes = tx.changes_after(after, BATCH)?;

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::catalogue::Listing;
 use super::{App, AppError, Principal, cursor};
 use crate::config::PublicAvailability;
-use crate::domain::accounts::{Actor, Role};
+use crate::domain::accounts::Actor;
 use crate::domain::catalogue::{Product, Sku};
 use crate::domain::ledger::{
     self, Availability, Draft, Level, Line, MAX_LINES, Movement, MovementInput, MovementKind,
@@ -739,7 +739,7 @@ impl App {
         sku: &str,
         as_of: Option<Timestamp>,
     ) -> Result<StockView, AppError> {
-        let staff = caller.is_some_and(|p| p.role >= Role::Viewer);
+        let staff = caller.is_some_and(Principal::reads);
         let missing = || AppError::NotFound {
             what: "product",
             key: sku.to_owned(),

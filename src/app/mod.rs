@@ -11,6 +11,7 @@ pub mod events;
 pub mod ledger;
 pub mod quotes;
 pub mod search;
+mod throttle;
 
 use std::sync::Arc;
 
@@ -21,14 +22,54 @@ pub use catalogue::Precondition;
 pub use error::AppError;
 
 use crate::config::Config;
-use crate::domain::accounts::{Actor, Role};
+use crate::domain::accounts::{Actor, Role, Scope, Username};
 use crate::store::{ReadTx, Store, WriteTx, Writer};
 
-/// Who is calling: the role they act with and the name changes are logged under.
+/// Who is calling: the role they act with, the name changes are logged under,
+/// and what narrows their rights.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub role: Role,
     pub actor: Actor,
+    /// A scoped token's scopes; `None`: all the role allows.
+    pub scopes: Option<Vec<Scope>>,
+    /// The user behind the call (a session, or a token made for a user).
+    pub user: Option<Username>,
+    /// The browser session the call came with, if it came with one.
+    pub session: Option<accounts::SessionRef>,
+}
+
+impl Principal {
+    /// A principal with all its role allows (the command line, tests).
+    pub fn new(role: Role, actor: Actor) -> Self {
+        Self {
+            role,
+            actor,
+            scopes: None,
+            user: None,
+            session: None,
+        }
+    }
+
+    /// Whether the principal's scopes allow `scope`.
+    pub fn can(&self, scope: Scope) -> bool {
+        self.scopes.as_ref().is_none_or(|s| s.contains(&scope))
+    }
+
+    /// Whether the principal may read what signed-in users read.
+    pub fn reads(&self) -> bool {
+        self.role >= Role::Viewer && self.can(Scope::Read)
+    }
+}
+
+tokio::task_local! {
+    /// The address of the client whose request the task serves.
+    pub static CLIENT: std::net::IpAddr;
+}
+
+/// The address of the client whose request this task serves, if any.
+pub fn client_address() -> Option<String> {
+    CLIENT.try_with(ToString::to_string).ok()
 }
 
 /// The running application: configuration, store and writer. Cheap to clone.
@@ -60,6 +101,7 @@ impl App {
             .map_err(|e| anyhow::anyhow!("search.synonyms: {e}"))?;
         let search = Arc::new(crate::search::SearchIndex::open(&config.data_dir, &store)?);
         let writer = Writer::start(store.clone())?;
+        let accounts = accounts::State::new(&config);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -70,7 +112,7 @@ impl App {
                 search,
                 cache: search::Cache::new(synonyms),
                 quotes: quotes::Cache::default(),
-                accounts: accounts::State::default(),
+                accounts,
             }),
         })
     }
@@ -121,6 +163,43 @@ impl App {
         self.inner.background.spawn(task);
     }
 
+    /// Runs `job` now and then every `period` until shutdown; [`App::close`]
+    /// waits for a run in progress.
+    pub fn repeat<F, Fut>(&self, period: std::time::Duration, job: F)
+    where
+        F: Fn(App) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send,
+    {
+        let app = self.clone();
+        self.spawn_background(async move {
+            let stop = app.shutting_down();
+            loop {
+                job(app.clone()).await;
+                tokio::select! {
+                    () = tokio::time::sleep(period) => {}
+                    () = stop.cancelled() => break,
+                }
+            }
+        });
+    }
+
+    /// Every minute: expires quotes past their date (releasing their stock)
+    /// and ends sessions that expired or went idle.
+    pub fn keep_house(&self) {
+        self.repeat(std::time::Duration::from_secs(60), |app| async move {
+            match app.expire_quotes().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(quotes = n, "quotes expired; their stock released"),
+                Err(error) => tracing::warn!(%error, "expiring quotes failed"),
+            }
+            match app.sweep_sessions().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(sessions = n, "ended expired sessions"),
+                Err(error) => tracing::warn!(%error, "ending expired sessions failed"),
+            }
+        });
+    }
+
     /// Whether the store answers reads.
     pub async fn ready(&self) -> bool {
         self.read(|tx| Ok(tx.last_seq()?)).await.is_ok()
@@ -151,9 +230,10 @@ impl App {
         F: FnOnce(&mut WriteTx) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        let client = client_address();
         match batch::session() {
-            Some(session) => session.write(f).await,
-            None => self.inner.writer.write(f).await,
+            Some(session) => session.write(client, f).await,
+            None => self.inner.writer.write_for(client, f).await,
         }
     }
 }

@@ -16,7 +16,7 @@ use super::catalogue::Listing;
 use super::ledger::{Answer, Idempotency, book_all};
 use super::{App, AppError, Principal, cursor};
 use crate::config::{Config, PublicAvailability};
-use crate::domain::accounts::{Actor, Role};
+use crate::domain::accounts::{Actor, Role, Scope};
 use crate::domain::catalogue::{Product, Sku};
 use crate::domain::ledger::{Draft, Line, MovementKind, Place, Remark};
 use crate::domain::locations::LocationCode;
@@ -582,7 +582,7 @@ impl App {
     ) -> Result<Estimate, AppError> {
         let started = Instant::now();
         check_lines(&lines)?;
-        let staff = caller.is_some_and(|p| p.role >= Role::Viewer);
+        let staff = caller.is_some_and(Principal::reads);
         let key = (lines.clone(), staff, *self.committed().borrow());
         let config = self.config();
         let (lines, totals) = if let Some(cached) = self.inner.quotes.estimates.get(&key) {
@@ -626,7 +626,7 @@ impl App {
             .contact
             .check()
             .map_err(|(f, r)| AppError::invalid(f, r))?;
-        let staff = caller.is_some_and(|p| p.role >= Role::Staff);
+        let staff = caller.is_some_and(|p| p.role >= Role::Staff && p.can(Scope::QuotesWrite));
         let config = self.config().clone();
         let hold = match (staff, request.hold_stock) {
             (true, Some(hold)) => hold,
@@ -769,24 +769,5 @@ impl App {
             Ok(due.len())
         })
         .await
-    }
-
-    /// Expires quotes now and then every minute, until shutdown.
-    pub fn expire_quotes_regularly(&self) {
-        let app = self.clone();
-        self.spawn_background(async move {
-            let stop = app.shutting_down();
-            loop {
-                match app.expire_quotes().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(quotes = n, "quotes expired; their stock released"),
-                    Err(error) => tracing::warn!(%error, "expiring quotes failed"),
-                }
-                tokio::select! {
-                    () = tokio::time::sleep(Duration::from_secs(60)) => {}
-                    () = stop.cancelled() => break,
-                }
-            }
-        });
     }
 }

@@ -13,7 +13,6 @@ use utoipa::ToSchema;
 
 use super::{App, AppError, Principal, cursor};
 use crate::config::PublicAvailability;
-use crate::domain::accounts::Role;
 use crate::domain::catalogue::{Money, Sku};
 use crate::domain::ledger::Availability;
 use crate::domain::units::{Quantity, Unit};
@@ -225,7 +224,7 @@ impl App {
         params: SearchParams,
     ) -> Result<SearchResponse, AppError> {
         let started = Instant::now();
-        let staff = caller.is_some_and(|p| p.role >= Role::Viewer);
+        let staff = caller.is_some_and(Principal::reads);
         let parsed = query::parse(&params.q, &self.inner.cache.synonyms)
             .map_err(|e| AppError::bad_request(Some("q"), e.0))?;
         let offset: usize = params

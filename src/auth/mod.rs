@@ -8,7 +8,34 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-use crate::domain::accounts::Password;
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use crate::domain::InvalidValue;
+use crate::domain::accounts::{Password, Username};
+
+/// The most common passwords, refused as new passwords.
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("common-passwords.txt")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+});
+
+/// A new password for `user`: 8 to 128 characters, not one of the 10,000 most
+/// common passwords, and not the username.
+pub fn new_password(raw: String, user: &Username) -> Result<Password, InvalidValue> {
+    let lower = raw.to_lowercase();
+    if COMMON.contains(lower.as_str()) {
+        return Err(InvalidValue::new(
+            "this password is one of the most common ones and easily guessed; choose another",
+        ));
+    }
+    if lower.trim() == user.as_str() {
+        return Err(InvalidValue::new("the password must not be the username"));
+    }
+    Password::parse(raw)
+}
 
 /// Prefix of every Quarry API token, so a leaked one is recognisable.
 pub const TOKEN_PREFIX: &str = "qry_";
@@ -37,18 +64,46 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
         .is_ok_and(|hash| argon2().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
-/// A new token secret: `qry_` followed by 43 URL-safe characters.
-pub fn new_token() -> String {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    getrandom::fill(&mut bytes).expect("the operating system's random source works");
-    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+/// Spends the time checking a password takes, for a user that does not exist:
+/// a sign-in answers as slowly whether or not the username is known.
+pub fn verify_nothing(password: &str) {
+    static UNKNOWN: LazyLock<String> = LazyLock::new(|| {
+        let nobody = Password::parse(random_text(24)).expect("a long random password");
+        hash_password(&nobody)
+    });
+    let _ = verify_password(password, &UNKNOWN);
 }
 
-/// A random secret for a link: 128 bits, 22 URL-safe characters.
+/// `bytes` bytes from the operating system's CSPRNG, URL-safe base64.
+fn random_text(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).expect("the operating system's random source works");
+    URL_SAFE_NO_PAD.encode(buffer)
+}
+
+/// A new token secret: `qry_` followed by 43 URL-safe characters.
+pub fn new_token() -> String {
+    format!("{TOKEN_PREFIX}{}", random_text(TOKEN_BYTES))
+}
+
+/// A new browser session id: 256 bits, 43 URL-safe characters.
+pub fn new_session_id() -> String {
+    random_text(32)
+}
+
+/// A random secret for a link or a CSRF token: 128 bits, 22 URL-safe characters.
 pub fn new_secret() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the operating system's random source works");
-    URL_SAFE_NO_PAD.encode(bytes)
+    random_text(16)
+}
+
+/// Whether two secrets are equal, in time that does not depend on where they
+/// differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// The SHA-256 of a token secret, hex-encoded: what the store keeps. A fast
@@ -81,6 +136,17 @@ mod tests {
         assert!(!verify_password("correct horse batterY", &phc));
         assert!(!verify_password("anything", "not a hash"));
         assert_ne!(phc, hash_password(&pw), "salts must differ");
+    }
+
+    #[test]
+    fn common_passwords_and_the_username_are_refused() {
+        let user = Username::parse("sam").unwrap();
+        assert_eq!(COMMON.len(), 10_000);
+        for bad in ["password", "Password1", "qwertyuiop", "iloveyou", "Sam"] {
+            assert!(new_password(bad.into(), &user).is_err(), "{bad}");
+        }
+        assert!(new_password("short".into(), &user).is_err());
+        assert!(new_password("gravel wagon 42 blue".into(), &user).is_ok());
     }
 
     #[test]

@@ -53,6 +53,56 @@ impl FromStr for Role {
     }
 }
 
+/// What a token may do, narrower than its role: without scopes a token may do
+/// all its role allows.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+pub enum Scope {
+    /// Read everything the role may read.
+    #[serde(rename = "read")]
+    Read,
+    /// Create and change products and locations.
+    #[serde(rename = "catalogue:write")]
+    CatalogueWrite,
+    /// Book and reverse movements.
+    #[serde(rename = "stock:write")]
+    StockWrite,
+    /// Accept, fulfil and cancel quotes.
+    #[serde(rename = "quotes:write")]
+    QuotesWrite,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::CatalogueWrite => "catalogue:write",
+            Scope::StockWrite => "stock:write",
+            Scope::QuotesWrite => "quotes:write",
+        }
+    }
+}
+
+impl FromStr for Scope {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            Scope::Read,
+            Scope::CatalogueWrite,
+            Scope::StockWrite,
+            Scope::QuotesWrite,
+        ]
+        .into_iter()
+        .find(|scope| scope.as_str() == s.trim())
+        .ok_or_else(|| {
+            InvalidValue(format!(
+                "unknown scope {s:?}; use read, catalogue:write, stock:write or quotes:write"
+            ))
+        })
+    }
+}
+
 /// A user or token name: 1–64 characters of `a-z 0-9 . _ -`, case-insensitive
 /// (kept lower-case).
 fn parse_name(raw: &str, what: &str) -> Result<String, InvalidValue> {
@@ -198,6 +248,9 @@ pub struct ApiToken {
     pub hash: String,
     /// The user the token acts for, if any: disabling the user stops the token.
     pub user: Option<Username>,
+    /// What the token may do; empty: all its role allows.
+    #[serde(default)]
+    pub scopes: Vec<Scope>,
     pub created_by: Actor,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
@@ -222,12 +275,34 @@ impl ApiToken {
     }
 }
 
+/// A signed-in browser: kept in the store under the SHA-256 of its secret,
+/// which only the browser's cookie holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub user: Username,
+    /// Sent back by the browser in `X-CSRF-Token` with every change.
+    pub csrf: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    /// When the session ends however active it is.
+    pub expires_at: Timestamp,
+    pub ip: Option<String>,
+}
+
+impl Session {
+    /// Whether the session may be used at `now`, given the idle limit.
+    pub fn is_live(&self, now: Timestamp, idle: jiff::SignedDuration) -> bool {
+        now < self.expires_at && now.duration_since(self.last_seen_at) < idle
+    }
+}
+
 /// What the API and CLI show of a token: never its hash.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct TokenView {
     pub name: TokenName,
     pub role: Role,
     pub user: Option<Username>,
+    pub scopes: Vec<Scope>,
     /// `active`, `expired` or `revoked`.
     pub status: &'static str,
     #[schema(value_type = String, format = DateTime)]
@@ -244,6 +319,7 @@ impl TokenView {
             name: token.name.clone(),
             role: token.role,
             user: token.user.clone(),
+            scopes: token.scopes.clone(),
             status: token.status(now),
             created_at: token.created_at,
             expires_at: token.expires_at,
@@ -279,6 +355,7 @@ mod tests {
             role: Role::Staff,
             hash: String::new(),
             user: None,
+            scopes: Vec::new(),
             created_by: Actor::cli(),
             created_at: t0,
             expires_at: Some(Timestamp::from_second(2_000).unwrap()),

@@ -88,20 +88,33 @@ fn build(i: usize, sub: SubRequest, outer: &HeaderMap) -> Result<Request, ApiErr
     let path_only = sub.path.split('?').next().unwrap_or_default();
     if !sub.path.starts_with("/api/v1/")
         || path_only.contains("..")
-        || ["/api/v1/batch", "/api/v1/events"].contains(&path_only.trim_end_matches('/'))
+        || ["/api/v1/batch", "/api/v1/events", "/api/v1/setup"]
+            .contains(&path_only.trim_end_matches('/'))
+        || path_only.starts_with("/api/v1/auth/")
     {
         return Err(refuse(
             i,
             "path",
             format!(
-                "{:?} cannot be requested in a batch: use a path under /api/v1/ other than /batch and /events",
+                "{:?} cannot be requested in a batch: use a path under /api/v1/ other than /batch, /events, /setup and /auth/",
                 sub.path
             ),
         ));
     }
     let mut request = Request::builder().method(method).uri(&sub.path);
-    if let Some(auth) = outer.get(header::AUTHORIZATION) {
-        request = request.header(header::AUTHORIZATION, auth);
+    // The sub-request acts with the batch's credentials, and passes the same
+    // CSRF check a browser session's batch passed.
+    for name in [
+        header::AUTHORIZATION,
+        header::COOKIE,
+        header::ORIGIN,
+        header::REFERER,
+        header::HOST,
+        HeaderName::from_static("x-csrf-token"),
+    ] {
+        for value in outer.get_all(&name) {
+            request = request.header(&name, value);
+        }
     }
     for (name, value) in &sub.headers {
         let name = name.to_ascii_lowercase();

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Caller, IfMatch, Json, Query, Staff, Viewer, etag};
+use super::extract::{Caller, CatalogueStaff, IfMatch, Json, Query, Viewer, etag};
 use crate::app::App;
 use crate::app::catalogue::{Listing, ProductFilter, ProductView};
 use crate::domain::catalogue::{Product, ProductInput, ProductPatch};
@@ -100,7 +100,7 @@ pub async fn list_products(
 )]
 pub async fn create_product(
     State(app): State<App>,
-    Staff(caller): Staff,
+    CatalogueStaff(caller): CatalogueStaff,
     Json(input): Json<ProductInput>,
 ) -> Result<Response, ApiError> {
     let product = app.create_product(&caller, input).await?;
@@ -152,7 +152,7 @@ pub async fn get_product(
 )]
 pub async fn replace_product(
     State(app): State<App>,
-    Staff(caller): Staff,
+    CatalogueStaff(caller): CatalogueStaff,
     Path(sku): Path<String>,
     IfMatch(precondition): IfMatch,
     Json(input): Json<ProductInput>,
@@ -183,7 +183,7 @@ pub async fn replace_product(
 )]
 pub async fn patch_product(
     State(app): State<App>,
-    Staff(caller): Staff,
+    CatalogueStaff(caller): CatalogueStaff,
     Path(sku): Path<String>,
     IfMatch(precondition): IfMatch,
     Json(patch): Json<ProductPatch>,
@@ -211,7 +211,7 @@ pub async fn patch_product(
 )]
 pub async fn archive_product(
     State(app): State<App>,
-    Staff(caller): Staff,
+    CatalogueStaff(caller): CatalogueStaff,
     Path(sku): Path<String>,
     IfMatch(precondition): IfMatch,
 ) -> Result<Response, ApiError> {
@@ -264,7 +264,7 @@ pub async fn list_locations(
 )]
 pub async fn create_location(
     State(app): State<App>,
-    Staff(caller): Staff,
+    CatalogueStaff(caller): CatalogueStaff,
     Json(input): Json<LocationInput>,
 ) -> Result<Response, ApiError> {
     let location = app.create_location(&caller, input).await?;
@@ -313,7 +313,7 @@ pub async fn get_location(
 )]
 pub async fn patch_location(
     State(app): State<App>,
-    Staff(caller): Staff,
+    CatalogueStaff(caller): CatalogueStaff,
     Path(code): Path<String>,
     IfMatch(precondition): IfMatch,
     Json(patch): Json<LocationPatch>,

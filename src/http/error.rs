@@ -17,6 +17,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// Seconds to wait before retrying, sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 /// The body of every error response.
@@ -42,6 +44,16 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn too_many(message: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        Self {
+            retry_after: Some(
+                (retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0)).max(1),
+            ),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
         }
     }
 
@@ -82,6 +94,7 @@ impl From<AppError> for ApiError {
                 code: "bad_request",
                 message,
                 field,
+                retry_after: None,
             },
             error @ AppError::NotFound { .. } => Self::not_found(error.to_string()),
             AppError::Conflict {
@@ -93,6 +106,7 @@ impl From<AppError> for ApiError {
                 code,
                 message,
                 field,
+                retry_after: None,
             },
             error @ AppError::VersionMismatch { .. } => Self::new(
                 StatusCode::PRECONDITION_FAILED,
@@ -102,6 +116,10 @@ impl From<AppError> for ApiError {
             .with_field("If-Match"),
             AppError::Unauthenticated(message) => Self::unauthenticated(message),
             AppError::Forbidden(message) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            AppError::TooManyRequests {
+                message,
+                retry_after,
+            } => Self::too_many(message, retry_after),
             AppError::Store(error) => Self::from(error),
             AppError::Internal(message) => {
                 tracing::error!(%message, "internal error");
@@ -141,7 +159,11 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let unauthenticated = self.status == StatusCode::UNAUTHORIZED;
-        let retry = self.status == StatusCode::SERVICE_UNAVAILABLE;
+        let retry = match self.retry_after {
+            Some(seconds) => Some(seconds),
+            None if self.status == StatusCode::SERVICE_UNAVAILABLE => Some(1),
+            None => None,
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,
@@ -156,10 +178,10 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"quarry\""),
             );
         }
-        if retry {
+        if let Some(seconds) = retry {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -9,8 +9,9 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use super::net::{Bucket, Limiters};
 use crate::app::{App, Precondition, Principal};
-use crate::domain::accounts::Role;
+use crate::domain::accounts::{Role, Scope};
 
 /// A JSON body and the fingerprint of the request (SHA-256 of its method, path
 /// and body), for `Idempotency-Key`.
@@ -216,17 +217,56 @@ pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
-/// Anyone: the principal if a valid bearer token came with the request, `None`
-/// without one. An invalid token is refused (401), never silently ignored.
+/// The browser session cookie: `__Host-` prefixed (which browsers accept only
+/// with `Secure`, `Path=/` and no `Domain`) when Quarry is reached over TLS.
+pub fn session_cookie_name(app: &App) -> &'static str {
+    if secure(app) {
+        "__Host-quarry_session"
+    } else {
+        "quarry_session"
+    }
+}
+
+/// Whether browsers reach Quarry over TLS (directly or through a proxy).
+pub fn secure(app: &App) -> bool {
+    let config = app.config();
+    config.auth.secure_cookies || config.tls.cert.is_some()
+}
+
+/// The value of cookie `name`, if the request has it.
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim_matches('"'))
+}
+
+/// Anyone: the principal if valid credentials came with the request, `None`
+/// without. A bearer token wins over a session cookie; an invalid token is
+/// refused (401), never silently ignored, while an ended session is just no
+/// session. A cookie-authenticated change must pass the CSRF check.
+#[derive(Clone)]
 pub struct Caller(pub Option<Principal>);
 
 impl FromRequestParts<App> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Ok(Self(None));
-        };
+        if let Some(known) = parts.extensions.get::<Caller>() {
+            return Ok(known.clone());
+        }
+        let caller = Self(identify(parts, app).await?);
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+async fn identify(parts: &Parts, app: &App) -> Result<Option<Principal>, ApiError> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
         let value = value.to_str().unwrap_or_default();
         let (scheme, secret) = value.split_once(' ').unwrap_or((value, ""));
         if !scheme.eq_ignore_ascii_case("bearer") || secret.trim().is_empty() {
@@ -235,30 +275,126 @@ impl FromRequestParts<App> for Caller {
             ));
         }
         let principal = app.authenticate(secret.trim().to_owned()).await?;
-        Ok(Self(Some(principal)))
+        return Ok(Some(principal));
     }
+    let Some(secret) = cookie(&parts.headers, session_cookie_name(app)) else {
+        return Ok(None);
+    };
+    let Some(principal) = app.authenticate_session(secret.to_owned()).await? else {
+        return Ok(None);
+    };
+    if !parts.method.is_safe() {
+        check_csrf(parts, app, &principal)?;
+    }
+    Ok(Some(principal))
 }
 
-async fn require(parts: &mut Parts, app: &App, role: Role) -> Result<Principal, ApiError> {
-    let Caller(principal) = Caller::from_request_parts(parts, app).await?;
-    let principal = principal.ok_or_else(|| {
-        ApiError::unauthenticated("this needs a token: send `Authorization: Bearer <token>`")
-    })?;
-    if principal.role < role {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!(
-                "this needs the {role} role; the token has the {} role",
-                principal.role
-            ),
+fn csrf_failed(message: &str) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "csrf_failed", message)
+}
+
+/// The scheme and authority of a URL: its origin.
+fn origin_of(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    (!scheme.is_empty() && end > 0).then(|| &url[..scheme.len() + 3 + end])
+}
+
+/// Whether the request comes from one of Quarry's own pages: its `Origin`
+/// (or, lacking one, its `Referer`) names the host the request was sent to,
+/// or the configured `public_base_url`.
+pub fn same_origin(parts: &Parts, app: &App) -> bool {
+    let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let Some(origin) =
+        header(header::ORIGIN).or_else(|| header(header::REFERER).and_then(origin_of))
+    else {
+        return false;
+    };
+    let Some((_, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let host = header(header::HOST).or_else(|| {
+        parts
+            .uri
+            .authority()
+            .map(axum::http::uri::Authority::as_str)
+    });
+    let configured = app
+        .config()
+        .public_base_url
+        .as_deref()
+        .and_then(origin_of)
+        .is_some_and(|base| base.eq_ignore_ascii_case(origin));
+    configured || host.is_some_and(|host| host.eq_ignore_ascii_case(authority))
+}
+
+/// A change made with a session cookie must come from Quarry's own pages and
+/// carry the session's CSRF token: another site can make a browser send the
+/// cookie, but can neither set these headers nor read the token.
+fn check_csrf(parts: &Parts, app: &App, principal: &Principal) -> Result<(), ApiError> {
+    let Some(session) = &principal.session else {
+        return Ok(());
+    };
+    if !same_origin(parts, app) {
+        return Err(csrf_failed(
+            "a change made with a browser session must come from Quarry's own pages",
         ));
     }
-    Ok(principal)
+    let sent = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !crate::auth::same_secret(sent, &session.csrf) {
+        return Err(csrf_failed(
+            "send the session's CSRF token (from login or GET /api/v1/auth/me) in X-CSRF-Token",
+        ));
+    }
+    Ok(())
+}
+
+/// What a route needs of a token's scopes.
+#[derive(Clone, Copy)]
+enum Needs {
+    /// Nothing: any scopes will do.
+    Any,
+    /// This scope, if the token is scoped.
+    Scope(Scope),
+    /// An unscoped token or a session.
+    Unscoped,
+}
+
+async fn require(
+    parts: &mut Parts,
+    app: &App,
+    role: Role,
+    needs: Needs,
+) -> Result<Principal, ApiError> {
+    let Caller(principal) = Caller::from_request_parts(parts, app).await?;
+    let principal = principal.ok_or_else(|| {
+        ApiError::unauthenticated("sign in, or send a token: `Authorization: Bearer <token>`")
+    })?;
+    let forbidden = |message: String| ApiError::new(StatusCode::FORBIDDEN, "forbidden", message);
+    if principal.role < role {
+        return Err(forbidden(format!(
+            "this needs the {role} role; you have the {} role",
+            principal.role
+        )));
+    }
+    match (needs, &principal.scopes) {
+        (Needs::Scope(scope), Some(_)) if !principal.can(scope) => Err(forbidden(format!(
+            "this needs the {} scope, which the token was not given",
+            scope.as_str()
+        ))),
+        (Needs::Unscoped, Some(_)) => Err(forbidden(
+            "a token with scopes cannot manage users, tokens or the audit log".into(),
+        )),
+        _ => Ok(principal),
+    }
 }
 
 macro_rules! role_extractor {
-    ($(#[$meta:meta])* $name:ident, $role:expr) => {
+    ($(#[$meta:meta])* $name:ident, $role:expr, $needs:expr) => {
         $(#[$meta])*
         pub struct $name(pub Principal);
 
@@ -269,26 +405,95 @@ macro_rules! role_extractor {
                 parts: &mut Parts,
                 app: &App,
             ) -> Result<Self, Self::Rejection> {
-                require(parts, app, $role).await.map(Self)
+                require(parts, app, $role, $needs).await.map(Self)
             }
         }
     };
 }
 
 role_extractor!(
-    /// A caller with at least the viewer role (reads).
+    /// A signed-in caller of any role or scope (who am I, sign out).
+    SignedIn,
+    Role::Viewer,
+    Needs::Any
+);
+role_extractor!(
+    /// A caller who may read what signed-in users read: at least the viewer
+    /// role, and the `read` scope if the token is scoped.
     Viewer,
-    Role::Viewer
+    Role::Viewer,
+    Needs::Scope(Scope::Read)
 );
 role_extractor!(
-    /// A caller with at least the staff role (catalogue, locations, stock).
-    Staff,
-    Role::Staff
+    /// Staff changing the catalogue or locations (`catalogue:write`).
+    CatalogueStaff,
+    Role::Staff,
+    Needs::Scope(Scope::CatalogueWrite)
 );
 role_extractor!(
-    /// A caller with the owner role (users, tokens, everything).
+    /// Staff booking or reversing movements (`stock:write`).
+    StockStaff,
+    Role::Staff,
+    Needs::Scope(Scope::StockWrite)
+);
+role_extractor!(
+    /// Staff accepting, fulfilling or cancelling quotes (`quotes:write`).
+    QuoteStaff,
+    Role::Staff,
+    Needs::Scope(Scope::QuotesWrite)
+);
+role_extractor!(
+    /// An owner with an unscoped token or a session (users, tokens, audit).
     Owner,
-    Role::Owner
+    Role::Owner,
+    Needs::Unscoped
+);
+
+/// The caller of a public endpoint that costs real work: anonymous callers
+/// draw from their address's token bucket and get 429 when it is empty;
+/// signed-in callers are accountable and do not.
+async fn limited(
+    parts: &mut Parts,
+    app: &App,
+    bucket: Bucket,
+) -> Result<Option<Principal>, ApiError> {
+    let Caller(principal) = Caller::from_request_parts(parts, app).await?;
+    if principal.is_none()
+        && let Some(limiters) = parts.extensions.get::<std::sync::Arc<Limiters>>()
+        && let Ok(client) = crate::app::CLIENT.try_with(|ip| *ip)
+    {
+        limiters.check(bucket, client)?;
+    }
+    Ok(principal)
+}
+
+macro_rules! limited_extractor {
+    ($(#[$meta:meta])* $name:ident, $bucket:expr) => {
+        $(#[$meta])*
+        pub struct $name(pub Option<Principal>);
+
+        impl FromRequestParts<App> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                app: &App,
+            ) -> Result<Self, Self::Rejection> {
+                limited(parts, app, $bucket).await.map(Self)
+            }
+        }
+    };
+}
+
+limited_extractor!(
+    /// Anyone calling search, suggestions or estimates.
+    PublicCaller,
+    Bucket::Public
+);
+limited_extractor!(
+    /// Anyone asking for a quote.
+    QuoteRequester,
+    Bucket::Quotes
 );
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Caller, FingerprintedJson, IdempotencyKey, Query, Staff, Viewer};
+use super::extract::{Caller, FingerprintedJson, IdempotencyKey, Query, StockStaff, Viewer};
 use crate::app::catalogue::Listing;
 use crate::app::events::LiveEvent;
 use crate::app::ledger::{Answer, Idempotency, MovementFilter, StockFilter, StockRow, StockView};
@@ -77,7 +77,7 @@ fn time(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, ApiError>
 )]
 pub async fn book_movement(
     State(app): State<App>,
-    Staff(caller): Staff,
+    StockStaff(caller): StockStaff,
     IdempotencyKey(key): IdempotencyKey,
     FingerprintedJson(input, fingerprint): FingerprintedJson<MovementInput>,
 ) -> Result<Response, ApiError> {
@@ -106,7 +106,7 @@ pub async fn book_movement(
 )]
 pub async fn reverse_movement(
     State(app): State<App>,
-    Staff(caller): Staff,
+    StockStaff(caller): StockStaff,
     Path(id): Path<String>,
     IdempotencyKey(key): IdempotencyKey,
 ) -> Result<Response, ApiError> {

@@ -2,11 +2,14 @@
 //! the server start used by both `quarry serve` and the integration tests.
 //! Handlers are thin: extract, call one `app/` function, map the result.
 
+mod accounts;
 mod batch;
+mod browser;
 mod catalogue;
 pub mod error;
 pub mod extract;
 mod ledger;
+pub mod net;
 mod quotes;
 mod search;
 mod system;
@@ -16,20 +19,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
+use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -51,6 +53,7 @@ use error::ApiError;
         (name = "stock", description = "The stock ledger, levels and live events"),
         (name = "search", description = "Catalogue search"),
         (name = "quotes", description = "Estimates and saved quotes"),
+        (name = "accounts", description = "Sign-in, sessions, users, tokens and the audit log"),
         (name = "system", description = "Health and this document"),
         (name = "ui", description = "The embedded web UI"),
     ),
@@ -65,6 +68,13 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "quarry_session",
+                "The browser session from POST /api/v1/auth/login (`__Host-quarry_session` over TLS); changes also need X-CSRF-Token",
+            ))),
         );
     }
 }
@@ -99,7 +109,17 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(quotes::accept_quote))
         .routes(routes!(quotes::fulfil_quote))
         .routes(routes!(quotes::cancel_quote))
-        .routes(routes!(quotes::quote_by_link));
+        .routes(routes!(quotes::quote_by_link))
+        .routes(routes!(accounts::login))
+        .routes(routes!(accounts::logout))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::change_password))
+        .routes(routes!(accounts::setup))
+        .routes(routes!(accounts::list_users, accounts::create_user))
+        .routes(routes!(accounts::update_user))
+        .routes(routes!(accounts::list_tokens, accounts::create_token))
+        .routes(routes!(accounts::revoke_token))
+        .routes(routes!(accounts::audit));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(system::openapi))
@@ -108,6 +128,8 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(system::index))
         .routes(routes!(system::asset_file))
         .routes(routes!(quotes::quote_page))
+        .routes(routes!(accounts::setup_page))
+        .routes(routes!(accounts::account_page))
         .split_for_parts()
 }
 
@@ -120,8 +142,20 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 pub fn router(app: App) -> Router {
     let (routes, document) = routes();
     let document = Arc::new(document.to_json().expect("the OpenAPI document serializes"));
-    let limits = app.config().limits.clone();
+    let config = app.config();
+    let limits = config.limits.clone();
+    let network = Arc::new(net::Network::new(config));
+    let policy = Arc::new(browser::Policy::new(config));
+    let limiters = Arc::new(net::Limiters::new(config));
+    {
+        let limiters = limiters.clone();
+        app.repeat(Duration::from_secs(60), move |_| {
+            limiters.forget_idle();
+            async {}
+        });
+    }
     let request_id = HeaderName::from_static("x-request-id");
+    let routes = routes.layer(axum::Extension(limiters));
     // What a batch's sub-requests run through: the same routes and state.
     let sub_requests = batch::Routes(
         routes
@@ -163,6 +197,7 @@ pub fn router(app: App) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(middleware::from_fn_with_state(policy, browser::headers))
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::new(
                         StatusCode::INTERNAL_SERVER_ERROR,
@@ -175,20 +210,7 @@ pub fn router(app: App) -> Router {
                     StatusCode::REQUEST_TIMEOUT,
                     Duration::from_secs(limits.request_timeout_secs),
                 ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::REFERRER_POLICY,
-                    HeaderValue::from_static("no-referrer"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(
-                        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-                    ),
-                )),
+                .layer(middleware::from_fn_with_state(network, net::identify)),
         )
 }
 
@@ -210,7 +232,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     app.follow_changes();
-    app.expire_quotes_regularly();
+    app.keep_house();
     if let Err(error) = crate::control::serve(&app) {
         tracing::warn!(%error, "no control socket: `quarry reindex` cannot reach this server");
     }
@@ -234,6 +256,16 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
 impl Server {
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address the server answers at, as a URL.
+    pub fn url(&self) -> String {
+        let scheme = if self.app.config().tls.cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn app(&self) -> &App {

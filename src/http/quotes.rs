@@ -7,7 +7,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Caller, FingerprintedJson, IdempotencyKey, Json, Query, Staff, Viewer};
+use super::extract::{
+    FingerprintedJson, IdempotencyKey, Json, PublicCaller, Query, QuoteRequester, QuoteStaff,
+    Viewer,
+};
 use crate::app::catalogue::Listing;
 use crate::app::ledger::{Answer, Idempotency};
 use crate::app::quotes::{
@@ -27,7 +30,7 @@ use crate::domain::units::{Quantity, UnitName};
     request_body = EstimateRequest,
     responses(
         (status = 200, body = Estimate),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, description = "A line cannot be priced; `field` names it", body = ErrorBody),
     ),
@@ -35,7 +38,7 @@ use crate::domain::units::{Quantity, UnitName};
 )]
 pub async fn estimate(
     State(app): State<App>,
-    Caller(caller): Caller,
+    PublicCaller(caller): PublicCaller,
     Json(input): Json<EstimateRequest>,
 ) -> Result<axum::Json<Estimate>, ApiError> {
     Ok(axum::Json(
@@ -59,14 +62,14 @@ pub struct EstimateQuery {
     params(EstimateQuery),
     responses(
         (status = 200, body = Estimate),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),
     security((), ("bearer" = [])),
 )]
 pub async fn estimate_one(
     State(app): State<App>,
-    Caller(caller): Caller,
+    PublicCaller(caller): PublicCaller,
     Query(q): Query<EstimateQuery>,
 ) -> Result<axum::Json<Estimate>, ApiError> {
     let invalid = |field: &str, e: crate::domain::InvalidValue| {
@@ -100,7 +103,7 @@ pub async fn estimate_one(
     request_body = QuoteRequest,
     responses(
         (status = 201, body = QuoteView),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
     ),
@@ -108,7 +111,7 @@ pub async fn estimate_one(
 )]
 pub async fn create_quote(
     State(app): State<App>,
-    Caller(caller): Caller,
+    QuoteRequester(caller): QuoteRequester,
     IdempotencyKey(key): IdempotencyKey,
     FingerprintedJson(input, fingerprint): FingerprintedJson<QuoteRequest>,
 ) -> Result<Response, ApiError> {
@@ -117,10 +120,10 @@ pub async fn create_quote(
         (None, Some(key)) => {
             // Anonymous retries are keyed by the key itself (it is unguessable
             // when a client makes it so) and the request.
-            let public = Principal {
-                role: crate::domain::accounts::Role::Viewer,
-                actor: crate::domain::accounts::Actor::public(),
-            };
+            let public = Principal::new(
+                crate::domain::accounts::Role::Viewer,
+                crate::domain::accounts::Actor::public(),
+            );
             Some(Idempotency::new(&public, &key, fingerprint)?)
         }
         (_, None) => None,
@@ -215,7 +218,7 @@ async fn act(
 )]
 pub async fn accept_quote(
     State(app): State<App>,
-    Staff(caller): Staff,
+    QuoteStaff(caller): QuoteStaff,
     Path(number): Path<String>,
 ) -> Result<axum::Json<QuoteView>, ApiError> {
     act(&app, &caller, &number, QuoteAction::Accept).await
@@ -235,7 +238,7 @@ pub async fn accept_quote(
 )]
 pub async fn fulfil_quote(
     State(app): State<App>,
-    Staff(caller): Staff,
+    QuoteStaff(caller): QuoteStaff,
     Path(number): Path<String>,
 ) -> Result<axum::Json<QuoteView>, ApiError> {
     act(&app, &caller, &number, QuoteAction::Fulfil).await
@@ -254,7 +257,7 @@ pub async fn fulfil_quote(
 )]
 pub async fn cancel_quote(
     State(app): State<App>,
-    Staff(caller): Staff,
+    QuoteStaff(caller): QuoteStaff,
     Path(number): Path<String>,
 ) -> Result<axum::Json<QuoteView>, ApiError> {
     act(&app, &caller, &number, QuoteAction::Cancel).await

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Caller, Query};
+use super::extract::{PublicCaller, Query};
 use crate::app::App;
 use crate::app::search::{SearchParams, SearchResponse, Suggestions};
 
@@ -42,13 +42,13 @@ pub struct SearchQuery {
     params(SearchQuery),
     responses(
         (status = 200, body = SearchResponse),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
     ),
     security((), ("bearer" = [])),
 )]
 pub async fn search(
     State(app): State<App>,
-    Caller(caller): Caller,
+    PublicCaller(caller): PublicCaller,
     Query(q): Query<SearchQuery>,
 ) -> Result<axum::Json<SearchResponse>, ApiError> {
     let params = SearchParams {
@@ -79,11 +79,15 @@ pub struct SuggestQuery {
 #[utoipa::path(
     get, path = "/search/suggest", tag = "search",
     params(SuggestQuery),
-    responses((status = 200, body = Suggestions), (status = 400, body = ErrorBody)),
-    security(()),
+    responses(
+        (status = 200, body = Suggestions), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
+    ),
+    security((), ("bearer" = [])),
 )]
 pub async fn suggest(
     State(app): State<App>,
+    _caller: PublicCaller,
     Query(q): Query<SuggestQuery>,
 ) -> Result<axum::Json<Suggestions>, ApiError> {
     Ok(axum::Json(app.suggest(&q.q).await?))

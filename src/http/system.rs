@@ -62,7 +62,7 @@ pub async fn asset_file(Path(path): Path<String>, headers: HeaderMap) -> Respons
     asset(&path, &headers)
 }
 
-fn asset(path: &str, headers: &HeaderMap) -> Response {
+pub(super) fn asset(path: &str, headers: &HeaderMap) -> Response {
     let Some(file) = Assets::get(path) else {
         return ApiError::not_found(format!("no file {path}")).into_response();
     };

@@ -2,40 +2,51 @@
 
 use redb::ReadableTable;
 
-use super::tables::{TOKENS, TOKENS_BY_HASH, USERS};
+use super::tables::{SESSIONS, SESSIONS_BY_USER, TOKENS, TOKENS_BY_HASH, USERS};
 use super::{ReadTx, StoreError, WriteTx, decode};
-use crate::domain::accounts::{ApiToken, Role, User, Username};
+use crate::domain::accounts::{ApiToken, Role, Session, User, Username};
+
+macro_rules! account_reads {
+    () => {
+        /// The session whose secret hashes to `hash`.
+        pub fn session(&self, hash: &str) -> Result<Option<Session>, StoreError> {
+            super::get_json(&self.table(SESSIONS)?, "sessions", hash)
+        }
+
+        /// Every user, by name. There are few; they are listed whole.
+        pub fn users(&self) -> Result<Vec<User>, StoreError> {
+            let table = self.table(USERS)?;
+            let mut users = Vec::new();
+            for entry in table.iter()? {
+                let (key, bytes) = entry?;
+                users.push(decode("users", key.value(), bytes.value())?);
+            }
+            Ok(users)
+        }
+
+        /// Every token, by name, revoked ones included.
+        pub fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+            let table = self.table(TOKENS)?;
+            let mut tokens = Vec::new();
+            for entry in table.iter()? {
+                let (key, bytes) = entry?;
+                tokens.push(decode("tokens", key.value(), bytes.value())?);
+            }
+            Ok(tokens)
+        }
+
+        /// Whether an enabled owner exists.
+        pub fn has_owner(&self) -> Result<bool, StoreError> {
+            Ok(self
+                .users()?
+                .iter()
+                .any(|u| u.role == Role::Owner && !u.disabled))
+        }
+    };
+}
 
 impl ReadTx {
-    /// Every user, by name. There are few; they are listed whole.
-    pub fn users(&self) -> Result<Vec<User>, StoreError> {
-        let table = self.table(USERS)?;
-        let mut users = Vec::new();
-        for entry in table.iter()? {
-            let (key, bytes) = entry?;
-            users.push(decode("users", key.value(), bytes.value())?);
-        }
-        Ok(users)
-    }
-
-    /// Every token, by name, revoked ones included.
-    pub fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
-        let table = self.table(TOKENS)?;
-        let mut tokens = Vec::new();
-        for entry in table.iter()? {
-            let (key, bytes) = entry?;
-            tokens.push(decode("tokens", key.value(), bytes.value())?);
-        }
-        Ok(tokens)
-    }
-
-    /// Whether an enabled owner exists.
-    pub fn has_owner(&self) -> Result<bool, StoreError> {
-        Ok(self
-            .users()?
-            .iter()
-            .any(|u| u.role == Role::Owner && !u.disabled))
-    }
+    account_reads!();
 
     pub(super) fn check_token_index(&self) -> Result<Vec<String>, StoreError> {
         let mut problems = Vec::new();
@@ -51,6 +62,71 @@ impl ReadTx {
 }
 
 impl WriteTx {
+    account_reads!();
+
+    pub fn put_session(&mut self, hash: &str, session: &Session) -> Result<(), StoreError> {
+        self.writes += 1;
+        self.table(SESSIONS_BY_USER)?
+            .insert((session.user.as_str(), hash), ())?;
+        self.put_json(SESSIONS, hash, session)
+    }
+
+    /// Ends one session; whether it existed.
+    pub fn delete_session(&mut self, hash: &str) -> Result<bool, StoreError> {
+        let Some(session) = self.session(hash)? else {
+            return Ok(false);
+        };
+        self.writes += 1;
+        self.table(SESSIONS_BY_USER)?
+            .remove((session.user.as_str(), hash))?;
+        self.table(SESSIONS)?.remove(hash)?;
+        Ok(true)
+    }
+
+    /// Ends every session of `user`; how many there were.
+    pub fn delete_sessions_of(&mut self, user: &Username) -> Result<usize, StoreError> {
+        let hashes: Vec<String> = {
+            let index = self.table(SESSIONS_BY_USER)?;
+            let mut hashes = Vec::new();
+            for entry in index.range((user.as_str(), "")..)? {
+                let (key, _) = entry?;
+                let (owner, hash) = key.value();
+                if owner != user.as_str() {
+                    break;
+                }
+                hashes.push(hash.to_owned());
+            }
+            hashes
+        };
+        for hash in &hashes {
+            self.delete_session(hash)?;
+        }
+        Ok(hashes.len())
+    }
+
+    /// Ends every session that `live` rejects; how many ended.
+    pub fn sweep_sessions(
+        &mut self,
+        mut live: impl FnMut(&Session) -> bool,
+    ) -> Result<usize, StoreError> {
+        let dead: Vec<String> = {
+            let table = self.table(SESSIONS)?;
+            let mut dead = Vec::new();
+            for entry in table.iter()? {
+                let (key, bytes) = entry?;
+                let session: Session = decode("sessions", key.value(), bytes.value())?;
+                if !live(&session) {
+                    dead.push(key.value().to_owned());
+                }
+            }
+            dead
+        };
+        for hash in &dead {
+            self.delete_session(hash)?;
+        }
+        Ok(dead.len())
+    }
+
     /// The tokens that act for `user`.
     pub fn tokens_of_user(&self, user: &Username) -> Result<Vec<ApiToken>, StoreError> {
         let table = self.table(TOKENS)?;

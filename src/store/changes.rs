@@ -51,6 +51,18 @@ pub enum ChangeKind {
     QuoteCancelled,
     #[serde(rename = "quote.expired")]
     QuoteExpired,
+    #[serde(rename = "auth.setup")]
+    AuthSetup,
+    #[serde(rename = "auth.login")]
+    AuthLogin,
+    #[serde(rename = "auth.login_failed")]
+    AuthLoginFailed,
+    #[serde(rename = "auth.logout")]
+    AuthLogout,
+    #[serde(rename = "backup.created")]
+    BackupCreated,
+    #[serde(rename = "import.done")]
+    ImportDone,
 }
 
 /// One entry of the change log.
@@ -62,9 +74,27 @@ pub struct Change {
     /// The key of what changed: a SKU, a location code, a username…
     pub key: String,
     pub actor: Actor,
+    /// The address of the client whose request made the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
     /// Facts a follower needs that the current state may no longer hold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<serde_json::Value>,
+}
+
+impl ChangeKind {
+    /// Whether the entry belongs in the audit log (state changes and
+    /// sign-ins; not bookkeeping like a token's last use or the level changes
+    /// that each movement's own entry already records).
+    pub fn audited(self) -> bool {
+        !matches!(
+            self,
+            ChangeKind::TokenUsed
+                | ChangeKind::LevelChanged
+                | ChangeKind::StoreCreated
+                | ChangeKind::StoreMigrated
+        )
+    }
 }
 
 /// A [`Change`] as written, with its data in any serializable form.
@@ -75,6 +105,8 @@ struct ChangeOut<'a, D: Serialize> {
     kind: ChangeKind,
     key: &'a str,
     actor: &'a Actor,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     data: Option<&'a D>,
 }
@@ -107,6 +139,7 @@ impl WriteTx {
             kind,
             key,
             actor,
+            ip: self.ip.as_deref(),
             data,
         };
         self.writes += 1;
@@ -119,6 +152,44 @@ impl WriteTx {
 }
 
 impl ReadTx {
+    /// Audited entries, newest first, below `before` and not older than
+    /// `from`, that `wants` keeps; reads at most 10,000 entries per call.
+    pub fn audit_page(
+        &self,
+        before: Option<u64>,
+        from: Option<Timestamp>,
+        limit: usize,
+        mut wants: impl FnMut(&Change) -> bool,
+    ) -> Result<super::Page<Change, u64>, StoreError> {
+        let table = self.table(CHANGES)?;
+        let range = match before {
+            Some(seq) => table.range(..seq)?,
+            None => table.iter()?,
+        };
+        let mut items = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        for (scanned, entry) in range.rev().enumerate() {
+            let (seq, bytes) = entry?;
+            if items.len() == limit || scanned == 10_000 {
+                more = true;
+                break;
+            }
+            let change: Change = decode("changes", &seq.value().to_string(), bytes.value())?;
+            if from.is_some_and(|from| change.at < from) {
+                break;
+            }
+            last = Some(change.seq);
+            if change.kind.audited() && wants(&change) {
+                items.push(change);
+            }
+        }
+        Ok(super::Page {
+            items,
+            next: if more { last } else { None },
+        })
+    }
+
     /// Up to `limit` entries after `after`, in order.
     pub fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
         let table = self.table(CHANGES)?;

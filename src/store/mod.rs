@@ -35,7 +35,7 @@ use tables::{
     CHANGES, IDEMPOTENCY, LEVELS, LOCATIONS, META, MOVEMENTS, MOVEMENTS_BY_LOCATION,
     MOVEMENTS_BY_REFERENCE, MOVEMENTS_BY_SKU, OPEN_QUOTES, PRODUCTS, PRODUCTS_BY_BARCODE,
     PRODUCTS_BY_CATEGORY, QUOTES, QUOTES_BY_LINK, REVERSALS, SCHEMA_VERSION, SCHEMA_VERSION_KEY,
-    TOKENS, TOKENS_BY_HASH, USERS,
+    SESSIONS, SESSIONS_BY_USER, TOKENS, TOKENS_BY_HASH, USERS,
 };
 
 /// The name of the database file inside the data dir.
@@ -209,6 +209,7 @@ impl Store {
             writes: 0,
             changes: 0,
             movement_tail: None,
+            ip: None,
         })
     }
 }
@@ -246,6 +247,8 @@ fn create_tables(tx: &WriteTx) -> Result<(), StoreError> {
     tx.txn.open_table(QUOTES)?;
     tx.txn.open_table(QUOTES_BY_LINK)?;
     tx.txn.open_table(OPEN_QUOTES)?;
+    tx.table(SESSIONS)?;
+    tx.txn.open_table(SESSIONS_BY_USER)?;
     Ok(())
 }
 
@@ -342,6 +345,8 @@ pub struct WriteTx {
     changes: u64,
     /// The id and time of the newest movement, once looked up.
     movement_tail: Option<(u64, jiff::Timestamp)>,
+    /// The address of the client whose request is running, for the change log.
+    ip: Option<String>,
 }
 
 impl WriteTx {
@@ -355,6 +360,16 @@ impl WriteTx {
     /// How many records this transaction has written so far.
     pub fn writes(&self) -> u64 {
         self.writes
+    }
+
+    /// The address of the client whose request this transaction serves.
+    pub fn client(&self) -> Option<&str> {
+        self.ip.as_deref()
+    }
+
+    /// Sets the client address recorded with the changes that follow.
+    pub fn set_client(&mut self, ip: Option<String>) {
+        self.ip = ip;
     }
 
     fn put_json<T: Serialize>(

@@ -6,9 +6,9 @@ use redb::TableDefinition;
 
 /// Raised whenever a table is added, removed or changes its key or value shape.
 /// A file with a newer version than this binary knows is refused.
-/// Version 2 added the stock ledger tables, version 3 the quote tables; opening
-/// an older file creates them.
-pub const SCHEMA_VERSION: u64 = 3;
+/// Version 2 added the stock ledger tables, version 3 the quote tables, version
+/// 4 the session tables; opening an older file creates them.
+pub const SCHEMA_VERSION: u64 = 4;
 
 /// `schema_version`, and other single values about the file itself.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -75,6 +75,13 @@ pub const QUOTES_BY_LINK: TableDefinition<&str, (i64, u64)> =
 /// (valid until, in microseconds since 1970; year; number) → (): the open
 /// quotes in the order they expire.
 pub const OPEN_QUOTES: TableDefinition<(i64, i64, u64), ()> = TableDefinition::new("open_quotes");
+
+/// SHA-256 (hex) of a browser session's secret → session.
+pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
+
+/// (username, session hash) → (): ends a user's sessions at once.
+pub const SESSIONS_BY_USER: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("sessions_by_user");
 
 /// The key in [`META`] that holds the schema version.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";

@@ -29,6 +29,8 @@ trait Request: Send {
 
 struct Typed<F, T, E> {
     f: Option<F>,
+    /// The address of the client the request is for.
+    client: Option<String>,
     result: Option<Result<T, E>>,
     answer: oneshot::Sender<Result<T, E>>,
 }
@@ -41,7 +43,9 @@ where
 {
     fn run(&mut self, tx: &mut WriteTx) -> bool {
         let f = self.f.take().expect("a request runs once");
+        tx.set_client(self.client.take());
         let result = f(tx);
+        tx.set_client(None);
         let failed = result.is_err();
         self.result = Some(result);
         failed
@@ -93,6 +97,7 @@ trait SessionRequest: Send {
 
 struct SessionTyped<F, T, E> {
     f: F,
+    client: Option<String>,
     answer: oneshot::Sender<Result<T, E>>,
 }
 
@@ -103,7 +108,9 @@ where
     E: Send,
 {
     fn run(self: Box<Self>, tx: &mut WriteTx) {
+        tx.set_client(self.client);
         let _ = self.answer.send((self.f)(tx));
+        tx.set_client(None);
     }
 }
 
@@ -117,7 +124,7 @@ pub struct Session {
 
 impl Session {
     /// Runs `f` in the session's transaction and returns its result at once.
-    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    pub async fn write<T, E, F>(&self, client: Option<String>, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut WriteTx) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
@@ -125,7 +132,11 @@ impl Session {
     {
         let (answer, answered) = oneshot::channel();
         self.requests
-            .send(SessionMessage::Run(Box::new(SessionTyped { f, answer })))
+            .send(SessionMessage::Run(Box::new(SessionTyped {
+                f,
+                client,
+                answer,
+            })))
             .map_err(|_| E::from(StoreError::GroupAborted))?;
         answered
             .await
@@ -203,9 +214,20 @@ impl Writer {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        self.write_for(None, f).await
+    }
+
+    /// [`Writer::write`] for a client at `client` (recorded in the change log).
+    pub async fn write_for<T, E, F>(&self, client: Option<String>, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut WriteTx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
         let (answer, answered) = oneshot::channel::<Result<T, E>>();
         let job: Job = Box::new(Typed {
             f: Some(f),
+            client,
             result: None,
             answer,
         });

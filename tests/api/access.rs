@@ -7,19 +7,33 @@ use std::collections::BTreeSet;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, Who, sand};
+use crate::helpers::{PASSWORD, TestApp, Who, sand};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rule {
     /// No authentication at all: credentials are not even looked at.
     Open,
-    /// Anyone; a token that is sent must be valid.
+    /// Anyone; credentials that are sent must be valid.
     Public,
+    /// At least the viewer role, and the `read` scope.
     Viewer,
-    Staff,
-    #[allow(dead_code)] // for owner-only routes (users, tokens, audit)
+    /// Staff with `catalogue:write`.
+    Catalogue,
+    /// Staff with `stock:write`.
+    Stock,
+    /// Staff with `quotes:write`.
+    Quotes,
+    /// An owner, not narrowed by scopes.
     Owner,
+    /// Any valid credentials.
+    SignedIn,
+    /// A browser session (a token has none to end: 400).
+    Logout,
+    /// A caller with a user (the test sends a wrong current password: 422).
+    OwnPassword,
+    /// Open, but an owner exists already: 409 for everyone.
+    SetupDone,
 }
 
 /// (method, documented path, rule). Path parameters are filled in by `concrete`.
@@ -28,37 +42,51 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/assets/{path}", Rule::Open),
     ("GET", "/healthz", Rule::Open),
     ("GET", "/readyz", Rule::Open),
+    ("GET", "/setup", Rule::Open),
+    ("GET", "/account", Rule::Open),
     ("GET", "/api/v1/openapi.json", Rule::Open),
     ("GET", "/api/v1/products", Rule::Public),
-    ("POST", "/api/v1/products", Rule::Staff),
+    ("POST", "/api/v1/products", Rule::Catalogue),
     ("GET", "/api/v1/products/{sku}", Rule::Public),
-    ("PUT", "/api/v1/products/{sku}", Rule::Staff),
-    ("PATCH", "/api/v1/products/{sku}", Rule::Staff),
-    ("DELETE", "/api/v1/products/{sku}", Rule::Staff),
+    ("PUT", "/api/v1/products/{sku}", Rule::Catalogue),
+    ("PATCH", "/api/v1/products/{sku}", Rule::Catalogue),
+    ("DELETE", "/api/v1/products/{sku}", Rule::Catalogue),
     ("GET", "/api/v1/locations", Rule::Viewer),
-    ("POST", "/api/v1/locations", Rule::Staff),
+    ("POST", "/api/v1/locations", Rule::Catalogue),
     ("GET", "/api/v1/locations/{code}", Rule::Viewer),
-    ("PATCH", "/api/v1/locations/{code}", Rule::Staff),
+    ("PATCH", "/api/v1/locations/{code}", Rule::Catalogue),
     ("GET", "/api/v1/movements", Rule::Viewer),
-    ("POST", "/api/v1/movements", Rule::Staff),
+    ("POST", "/api/v1/movements", Rule::Stock),
     ("GET", "/api/v1/movements/{id}", Rule::Viewer),
-    ("POST", "/api/v1/movements/{id}/reverse", Rule::Staff),
+    ("POST", "/api/v1/movements/{id}/reverse", Rule::Stock),
     ("GET", "/api/v1/stock", Rule::Viewer),
     ("GET", "/api/v1/products/{sku}/stock", Rule::Public),
     ("GET", "/api/v1/events", Rule::Public),
     ("POST", "/api/v1/batch", Rule::Public),
     ("GET", "/api/v1/search", Rule::Public),
-    ("GET", "/api/v1/search/suggest", Rule::Open),
+    ("GET", "/api/v1/search/suggest", Rule::Public),
     ("POST", "/api/v1/quote/estimate", Rule::Public),
     ("GET", "/api/v1/quote/estimate", Rule::Public),
     ("POST", "/api/v1/quotes", Rule::Public),
     ("GET", "/api/v1/quotes", Rule::Viewer),
     ("GET", "/api/v1/quotes/{number}", Rule::Viewer),
-    ("POST", "/api/v1/quotes/{number}/accept", Rule::Staff),
-    ("POST", "/api/v1/quotes/{number}/fulfil", Rule::Staff),
-    ("POST", "/api/v1/quotes/{number}/cancel", Rule::Staff),
+    ("POST", "/api/v1/quotes/{number}/accept", Rule::Quotes),
+    ("POST", "/api/v1/quotes/{number}/fulfil", Rule::Quotes),
+    ("POST", "/api/v1/quotes/{number}/cancel", Rule::Quotes),
     ("GET", "/api/v1/quotes/link/{link}", Rule::Open),
     ("GET", "/q/{link}", Rule::Open),
+    ("POST", "/api/v1/auth/login", Rule::Open),
+    ("POST", "/api/v1/auth/logout", Rule::Logout),
+    ("GET", "/api/v1/auth/me", Rule::SignedIn),
+    ("POST", "/api/v1/auth/password", Rule::OwnPassword),
+    ("POST", "/api/v1/setup", Rule::SetupDone),
+    ("GET", "/api/v1/users", Rule::Owner),
+    ("POST", "/api/v1/users", Rule::Owner),
+    ("PATCH", "/api/v1/users/{username}", Rule::Owner),
+    ("GET", "/api/v1/tokens", Rule::Owner),
+    ("POST", "/api/v1/tokens", Rule::Owner),
+    ("DELETE", "/api/v1/tokens/{name}", Rule::Owner),
+    ("GET", "/api/v1/audit", Rule::Owner),
 ];
 
 /// Routes that stream: only their status is checked.
@@ -77,28 +105,90 @@ fn quote_request() -> Value {
     })
 }
 
+/// What a caller is: its role's rank (0 for none), its scopes (`None`: all of
+/// its role), whether it has a user, whether it is a browser session.
+struct Caller {
+    rank: u8,
+    scopes: Option<&'static [&'static str]>,
+    user: bool,
+    session: bool,
+}
+
+fn caller(who: Who) -> Option<Caller> {
+    let plain = |rank, user| Caller {
+        rank,
+        scopes: None,
+        user,
+        session: false,
+    };
+    Some(match who {
+        Who::Anonymous => plain(0, false),
+        Who::Viewer => plain(1, false),
+        Who::Staff => plain(2, true),
+        Who::Owner => plain(3, true),
+        Who::StockClerk => Caller {
+            scopes: Some(&["read", "stock:write"]),
+            ..plain(2, true)
+        },
+        Who::ReadOnlyOwner => Caller {
+            scopes: Some(&["read"]),
+            ..plain(3, false)
+        },
+        Who::StaffSession => Caller {
+            session: true,
+            ..plain(2, true)
+        },
+        Who::OwnerSession => Caller {
+            session: true,
+            ..plain(3, true)
+        },
+        Who::Expired | Who::Revoked | Who::DisabledUser | Who::Garbage => return None,
+    })
+}
+
 fn expected(rule: Rule, who: Who) -> StatusCode {
-    let role_needed = match rule {
+    match rule {
         Rule::Open => return StatusCode::OK,
-        Rule::Public => None,
-        Rule::Viewer => Some(Who::Viewer),
-        Rule::Staff => Some(Who::Staff),
-        Rule::Owner => Some(Who::Owner),
+        Rule::SetupDone => return StatusCode::CONFLICT,
+        _ => {}
+    }
+    let Some(caller) = caller(who) else {
+        return StatusCode::UNAUTHORIZED;
     };
-    let rank = |w: Who| match w {
-        Who::Viewer => 1,
-        Who::Staff => 2,
-        Who::Owner => 3,
-        _ => 0,
-    };
-    match (who, role_needed) {
-        (Who::Expired | Who::Revoked | Who::DisabledUser | Who::Garbage, _) => {
-            StatusCode::UNAUTHORIZED
+    if rule == Rule::Public {
+        return StatusCode::OK;
+    }
+    if caller.rank == 0 {
+        return StatusCode::UNAUTHORIZED;
+    }
+    let has = |scope: &str| caller.scopes.is_none_or(|s| s.contains(&scope));
+    let allowed = match rule {
+        Rule::Viewer => has("read"),
+        Rule::Catalogue => caller.rank >= 2 && has("catalogue:write"),
+        Rule::Stock => caller.rank >= 2 && has("stock:write"),
+        Rule::Quotes => caller.rank >= 2 && has("quotes:write"),
+        Rule::Owner => caller.rank == 3 && caller.scopes.is_none(),
+        Rule::SignedIn => true,
+        Rule::Logout => {
+            return if caller.session {
+                StatusCode::OK
+            } else {
+                StatusCode::BAD_REQUEST
+            };
         }
-        (_, None) => StatusCode::OK,
-        (Who::Anonymous, Some(_)) => StatusCode::UNAUTHORIZED,
-        (who, Some(needed)) if rank(who) >= rank(needed) => StatusCode::OK,
-        _ => StatusCode::FORBIDDEN,
+        Rule::OwnPassword => {
+            return if caller.user {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::FORBIDDEN
+            };
+        }
+        Rule::Open | Rule::Public | Rule::SetupDone => unreachable!(),
+    };
+    if allowed {
+        StatusCode::OK
+    } else {
+        StatusCode::FORBIDDEN
     }
 }
 
@@ -117,7 +207,9 @@ fn concrete(method: &str, path: &str, n: usize, link: &str) -> (String, Option<V
         .replace("{path}", "quarry.css")
         .replace("{id}", &n.to_string())
         .replace("{number}", &format!("Q-{}-{n:04}", year()))
-        .replace("{link}", link);
+        .replace("{link}", link)
+        .replace("{username}", "bob")
+        .replace("{name}", "victim");
     let path = if method == "GET" && path == "/api/v1/quote/estimate" {
         format!("{path}?sku=SAND-04&quantity=1")
     } else {
@@ -141,7 +233,19 @@ fn concrete(method: &str, path: &str, n: usize, link: &str) -> (String, Option<V
         }
         ("POST", "/api/v1/quotes") => Some(quote_request()),
         ("POST", "/api/v1/locations") => Some(json!({"code": format!("L{n}"), "name": "Shelf"})),
+        ("PATCH", "/api/v1/users/bob") => Some(json!({"role": "viewer"})),
         ("PATCH", _) => Some(json!({"name": format!("Yard {n}")})),
+        ("POST", "/api/v1/auth/login") => Some(json!({"username": "alice", "password": PASSWORD})),
+        ("POST", "/api/v1/auth/password") => Some(json!({
+            "current_password": "not the password", "new_password": "a brand new passphrase",
+        })),
+        ("POST", "/api/v1/setup") => Some(json!({
+            "token": "made-up", "username": "mallory", "password": PASSWORD,
+        })),
+        ("POST", "/api/v1/users") => Some(json!({
+            "username": format!("user{n}"), "password": PASSWORD, "role": "viewer",
+        })),
+        ("POST", "/api/v1/tokens") => Some(json!({"name": format!("t{n}"), "role": "viewer"})),
         _ => None,
     };
     (path, body)
@@ -165,6 +269,16 @@ async fn every_documented_route_has_a_rule_and_every_caller_gets_what_the_rule_s
             .await;
         assert_eq!(quote.status, StatusCode::CREATED, "{}", quote.text);
     }
+    let bob = json!({"username": "bob", "password": PASSWORD, "role": "viewer"});
+    assert_eq!(
+        app.post("/api/v1/users", Who::Owner, &bob).await.status,
+        StatusCode::CREATED
+    );
+    let victim = json!({"name": "victim", "role": "viewer"});
+    assert_eq!(
+        app.post("/api/v1/tokens", Who::Owner, &victim).await.status,
+        StatusCode::CREATED
+    );
     let linked = app
         .post("/api/v1/quotes", Who::Staff, &quote_request())
         .await;
@@ -225,6 +339,10 @@ async fn every_documented_route_has_a_rule_and_every_caller_gets_what_the_rule_s
             let resp = app
                 .send(method.clone(), &url, who, body.as_ref(), &[])
                 .await;
+            // Signing in replaces the browser's session, signing out ends it.
+            if path.starts_with("/api/v1/auth/log") {
+                app.forget_session(who).await;
+            }
             let ok = if want == StatusCode::OK {
                 resp.status.is_success()
             } else {

@@ -5,7 +5,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use quarry::app::accounts::{TokenRequest, local};
 use quarry::config::Config;
-use quarry::domain::accounts::{Actor, ApiToken, Password, Role, TokenName, Username};
+use quarry::domain::accounts::{Actor, ApiToken, Password, Role, Scope, TokenName, Username};
 use quarry::store::{ChangeKind, Store};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 /// Who a request is sent as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Who {
     Anonymous,
     Viewer,
@@ -27,10 +27,18 @@ pub enum Who {
     DisabledUser,
     /// Something that is not a token at all.
     Garbage,
+    /// A staff token narrowed to the `read` and `stock:write` scopes.
+    StockClerk,
+    /// An owner token narrowed to the `read` scope.
+    ReadOnlyOwner,
+    /// A browser session of staff user alice (cookie, CSRF token, own origin).
+    StaffSession,
+    /// A browser session of the owner.
+    OwnerSession,
 }
 
 impl Who {
-    pub const ALL: [Who; 8] = [
+    pub const ALL: [Who; 12] = [
         Who::Anonymous,
         Who::Viewer,
         Who::Staff,
@@ -39,7 +47,30 @@ impl Who {
         Who::Revoked,
         Who::DisabledUser,
         Who::Garbage,
+        Who::StockClerk,
+        Who::ReadOnlyOwner,
+        Who::StaffSession,
+        Who::OwnerSession,
     ];
+
+    /// The user a session caller signs in as.
+    pub fn session_user(self) -> Option<&'static str> {
+        match self {
+            Who::StaffSession => Some("alice"),
+            Who::OwnerSession => Some("owner"),
+            _ => None,
+        }
+    }
+}
+
+/// The password every seeded user has.
+pub const PASSWORD: &str = "a long test password";
+
+/// A signed-in browser: its session cookie (`name=value`) and CSRF token.
+#[derive(Debug, Clone)]
+pub struct BrowserSession {
+    pub cookie: String,
+    pub csrf: String,
 }
 
 pub struct Tokens {
@@ -49,6 +80,8 @@ pub struct Tokens {
     pub expired: String,
     pub revoked: String,
     pub disabled_user: String,
+    pub stock_clerk: String,
+    pub read_only_owner: String,
 }
 
 /// A response, with its body parsed as JSON when it is JSON.
@@ -87,12 +120,14 @@ pub struct TestApp {
     pub base: String,
     pub tokens: Tokens,
     pub client: reqwest::Client,
+    /// Browser sessions, signed in on first use.
+    pub sessions: tokio::sync::Mutex<std::collections::HashMap<Who, BrowserSession>>,
 }
 
 /// Creates the test users and tokens directly in the store, as the CLI would.
 fn seed_accounts(data_dir: &Path) -> Tokens {
     let store = Store::open(data_dir).unwrap();
-    let password = Password::parse("a long test password".into()).unwrap();
+    let password = Password::parse(PASSWORD.into()).unwrap();
     for (name, role) in [
         ("owner", Role::Owner),
         ("alice", Role::Staff),
@@ -100,12 +135,13 @@ fn seed_accounts(data_dir: &Path) -> Tokens {
     ] {
         local::add_user(&store, Username::parse(name).unwrap(), role, &password).unwrap();
     }
-    let token = |name: &str, role: Role, user: Option<&str>| {
+    let scoped = |name: &str, role: Role, user: Option<&str>, scopes: &[Scope]| {
         local::create_token(
             &store,
             TokenRequest {
                 name: TokenName::parse(name).unwrap(),
                 role,
+                scopes: scopes.to_vec(),
                 expires_at: None,
                 user: user.map(|u| Username::parse(u).unwrap()),
             },
@@ -113,7 +149,15 @@ fn seed_accounts(data_dir: &Path) -> Tokens {
         .unwrap()
         .secret
     };
+    let token = |name: &str, role: Role, user: Option<&str>| scoped(name, role, user, &[]);
     let tokens = Tokens {
+        stock_clerk: scoped(
+            "clerk",
+            Role::Staff,
+            Some("alice"),
+            &[Scope::Read, Scope::StockWrite],
+        ),
+        read_only_owner: scoped("owner-read", Role::Owner, None, &[Scope::Read]),
         viewer: token("viewer", Role::Viewer, None),
         staff: token("staff", Role::Staff, Some("alice")),
         owner: token("owner", Role::Owner, Some("owner")),
@@ -135,6 +179,7 @@ fn expired_token(store: &Store) -> String {
         role: Role::Staff,
         hash: quarry::auth::token_hash(&secret),
         user: None,
+        scopes: Vec::new(),
         created_by: Actor::cli(),
         created_at: now - jiff::SignedDuration::from_hours(2),
         expires_at: Some(now - jiff::SignedDuration::from_mins(1)),
@@ -178,6 +223,7 @@ impl TestApp {
             base,
             tokens,
             client: reqwest::Client::new(),
+            sessions: tokio::sync::Mutex::default(),
         }
     }
 
@@ -205,7 +251,46 @@ impl TestApp {
             Who::Revoked => Some(&self.tokens.revoked),
             Who::DisabledUser => Some(&self.tokens.disabled_user),
             Who::Garbage => Some("qry_not-a-real-token"),
+            Who::StockClerk => Some(&self.tokens.stock_clerk),
+            Who::ReadOnlyOwner => Some(&self.tokens.read_only_owner),
+            Who::StaffSession | Who::OwnerSession => None,
         }
+    }
+
+    /// Signs in over the API, as a browser from Quarry's own page would.
+    pub async fn login(&self, username: &str, password: &str) -> Resp {
+        let request = self
+            .client
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({"username": username, "password": password}));
+        respond(request).await
+    }
+
+    /// The browser session `who` stands for, signing in on first use.
+    pub async fn session(&self, who: Who) -> Option<BrowserSession> {
+        let user = who.session_user()?;
+        let mut sessions = self.sessions.lock().await;
+        if let Some(session) = sessions.get(&who) {
+            return Some(session.clone());
+        }
+        let resp = self.login(user, PASSWORD).await;
+        assert_eq!(
+            resp.status,
+            StatusCode::OK,
+            "signing in {user}: {}",
+            resp.text
+        );
+        let session = BrowserSession {
+            cookie: session_cookie(&resp).expect("login sets the session cookie"),
+            csrf: resp.body["csrf_token"].as_str().unwrap().to_owned(),
+        };
+        sessions.insert(who, session.clone());
+        Some(session)
+    }
+
+    /// Forgets `who`'s session, so the next request signs in again.
+    pub async fn forget_session(&self, who: Who) {
+        self.sessions.lock().await.remove(&who);
     }
 
     /// Sends a request; `body` goes as JSON.
@@ -221,23 +306,19 @@ impl TestApp {
         if let Some(token) = self.token(who) {
             request = request.bearer_auth(token);
         }
+        if let Some(session) = self.session(who).await {
+            request = request
+                .header("cookie", &session.cookie)
+                .header("x-csrf-token", &session.csrf)
+                .header("origin", &self.base);
+        }
         if let Some(body) = body {
             request = request.json(body);
         }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            body,
-            text,
-        }
+        respond(request).await
     }
 
     pub async fn get(&self, path: &str, who: Who) -> Resp {
@@ -282,6 +363,32 @@ impl TestApp {
 }
 
 /// A complete product body with the given SKU.
+/// Sends a request and reads its response.
+pub async fn respond(request: reqwest::RequestBuilder) -> Resp {
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// The `name=value` of the session cookie a response sets.
+pub fn session_cookie(resp: &Resp) -> Option<String> {
+    resp.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("quarry_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
 pub fn sand(sku: &str) -> Value {
     json!({
         "sku": sku,
@@ -367,6 +474,12 @@ impl TestApp {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = self.token(who) {
             request = request.bearer_auth(token);
+        }
+        if let Some(session) = self.session(who).await {
+            request = request
+                .header("cookie", &session.cookie)
+                .header("x-csrf-token", &session.csrf)
+                .header("origin", &self.base);
         }
         let response = request.send().await.unwrap();
         (response.status(), response.headers().clone())

@@ -169,10 +169,10 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> App {
 }
 
 fn principal() -> Principal {
-    Principal {
-        role: Role::Staff,
-        actor: Actor::token(&TokenName::parse("model").unwrap()),
-    }
+    Principal::new(
+        Role::Staff,
+        Actor::token(&TokenName::parse("model").unwrap()),
+    )
 }
 
 fn quarry_levels(rt: &tokio::runtime::Runtime, app: &App) -> Levels {
