@@ -243,7 +243,7 @@ impl TestApp {
 
     pub fn token(&self, who: Who) -> Option<&str> {
         match who {
-            Who::Anonymous => None,
+            Who::Anonymous | Who::StaffSession | Who::OwnerSession => None,
             Who::Viewer => Some(&self.tokens.viewer),
             Who::Staff => Some(&self.tokens.staff),
             Who::Owner => Some(&self.tokens.owner),
@@ -253,7 +253,6 @@ impl TestApp {
             Who::Garbage => Some("qry_not-a-real-token"),
             Who::StockClerk => Some(&self.tokens.stock_clerk),
             Who::ReadOnlyOwner => Some(&self.tokens.read_only_owner),
-            Who::StaffSession | Who::OwnerSession => None,
         }
     }
 
