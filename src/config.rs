@@ -544,6 +544,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bad_security_settings_are_refused() {
+        let refused = |change: fn(&mut Config)| {
+            let mut config = Config::default();
+            change(&mut config);
+            config.validate().unwrap_err().0
+        };
+        assert_eq!(
+            refused(|c| c.trusted_proxies = vec!["10.0.0.0/33".into()]),
+            "trusted_proxies"
+        );
+        assert_eq!(
+            refused(|c| c.cors.allowed_origins = vec!["https://shop.example.com/".into()]),
+            "cors.allowed_origins"
+        );
+        assert_eq!(
+            refused(|c| c.cors.allowed_origins = vec!["shop.example.com".into()]),
+            "cors.allowed_origins"
+        );
+        assert_eq!(refused(|c| c.tls.cert = Some("cert.pem".into())), "tls");
+        assert_eq!(refused(|c| c.auth.session_idle_minutes = 0), "auth");
+        assert_eq!(refused(|c| c.limits.quote_requests_per_hour = 0), "limits");
+        let fine = Config {
+            trusted_proxies: vec!["127.0.0.1".into(), "10.0.0.0/8".into(), "::1".into()],
+            cors: CorsConfig {
+                allowed_origins: vec![
+                    "https://shop.example.com".into(),
+                    "http://localhost:3000".into(),
+                ],
+            },
+            ..Config::default()
+        };
+        assert!(fine.validate().is_ok());
+    }
+
+    #[test]
     fn the_example_parses_and_equals_the_defaults() {
         assert_eq!(Config::from_toml(EXAMPLE).unwrap(), Config::default());
     }

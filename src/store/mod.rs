@@ -207,6 +207,7 @@ impl Store {
             txn,
             last_seq,
             writes: 0,
+            session_writes: 0,
             changes: 0,
             movement_tail: None,
             ip: None,
@@ -343,6 +344,10 @@ pub struct WriteTx {
     writes: u64,
     /// Change-log entries appended so far.
     changes: u64,
+    /// Writes to browser sessions: sign-in state, not business state, so they
+    /// need no change-log entry of their own (sign-ins and sign-outs are
+    /// logged as `auth.*`; a session's last use and its sweeping are not).
+    session_writes: u64,
     /// The id and time of the newest movement, once looked up.
     movement_tail: Option<(u64, jiff::Timestamp)>,
     /// The address of the client whose request is running, for the change log.
@@ -386,7 +391,7 @@ impl WriteTx {
 
     /// Commits durably. A transaction that wrote records must have logged them.
     fn commit(self) -> Result<(), StoreError> {
-        if self.writes > self.changes && self.changes == 0 {
+        if self.writes > self.session_writes && self.changes == 0 {
             self.abort();
             return Err(StoreError::Bug(
                 "a write transaction changed records without appending to the change log",

@@ -2,6 +2,7 @@
 //! real server through `quarry::http::start`, on port 0, in a temporary data dir.
 
 mod access;
+mod auth;
 mod batch;
 mod catalogue;
 mod cli;
