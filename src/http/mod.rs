@@ -12,6 +12,7 @@ mod ledger;
 pub mod net;
 mod quotes;
 mod search;
+mod serve;
 mod system;
 
 use std::future::Future;
@@ -226,6 +227,10 @@ pub struct Server {
 /// the integration tests both start Quarry through this.
 pub async fn start(config: Config) -> anyhow::Result<Server> {
     let listen = config.listen;
+    let tls = match (&config.tls.cert, &config.tls.key) {
+        (Some(cert), Some(key)) => Some(serve::tls_config(cert, key)?),
+        _ => None,
+    };
     let app = tokio::task::spawn_blocking(move || App::open(config)).await??;
     let listener = TcpListener::bind(listen)
         .await
@@ -237,14 +242,17 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         tracing::warn!(%error, "no control socket: `quarry reindex` cannot reach this server");
     }
     let (stop, stopped) = oneshot::channel::<()>();
-    let service = router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let stopped = async {
+        let _ = stopped.await;
+    };
+    let routes = router(app.clone());
+    let task = match tls {
+        Some(tls) => {
+            let listener = serve::TlsListener::new(listener, tls)?;
+            tokio::spawn(serve::serve(listener, routes, stopped))
+        }
+        None => tokio::spawn(serve::serve(listener, routes, stopped)),
+    };
     Ok(Server {
         addr,
         app,

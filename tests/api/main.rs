@@ -16,3 +16,4 @@ mod search;
 mod search_index;
 mod stock;
 mod system;
+mod tls;
