@@ -10,14 +10,14 @@ use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    Json, Owner, Query, SignedIn, cookie, same_origin, secure, session_cookie_name,
+    Json, Owner, Query, SignedIn, cookie, query_time, same_origin, secure, session_cookie_name,
 };
+use crate::app::App;
 use crate::app::accounts::{
     AuditEntry, AuditFilter, Credentials, Me, NewToken, NewUser, PasswordChange, SessionView,
     SetupRequest, SignedIn as Session, TokenInput, UserPatch,
 };
 use crate::app::catalogue::Listing;
-use crate::app::{App, AppError};
 use crate::domain::accounts::{TokenView, UserView};
 
 /// A request that signs someone in: when it names an origin, the origin must
@@ -320,19 +320,6 @@ pub struct AuditQuery {
     limit: Option<u32>,
 }
 
-fn time(field: &str, value: Option<&str>) -> Result<Option<jiff::Timestamp>, ApiError> {
-    value
-        .map(|s| {
-            s.parse().map_err(|e| {
-                ApiError::from(AppError::bad_request(
-                    Some(field),
-                    format!("{field} must be an RFC 3339 time such as 2026-01-31T12:00:00Z: {e}"),
-                ))
-            })
-        })
-        .transpose()
-}
-
 /// The audit log, newest first: every change and every sign-in event, with
 /// who, when and from which address. A page may hold fewer than `limit`
 /// entries when filters skip many; follow `next_cursor` until it is null.
@@ -355,8 +342,8 @@ pub async fn audit(
         actor: q.actor,
         kind: q.kind,
         key: q.key,
-        from: time("from", q.from.as_deref())?,
-        until: time("until", q.until.as_deref())?,
+        from: query_time("from", q.from.as_deref())?,
+        until: query_time("until", q.until.as_deref())?,
         cursor: q.cursor,
         limit: q.limit,
     };

@@ -189,6 +189,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// A time in a query string (`from`, `until`): RFC 3339, or a 400 naming it.
+pub fn query_time(field: &str, value: Option<&str>) -> Result<Option<jiff::Timestamp>, ApiError> {
+    value
+        .map(|s| {
+            s.parse::<jiff::Timestamp>().map_err(|e| {
+                ApiError::from(crate::app::AppError::bad_request(
+                    Some(field),
+                    format!("{field} must be an RFC 3339 time such as 2026-01-31T12:00:00Z: {e}"),
+                ))
+            })
+        })
+        .transpose()
+}
+
 /// The `If-Match` header as a [`Precondition`].
 pub struct IfMatch(pub Precondition);
 

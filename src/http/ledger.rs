@@ -8,12 +8,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
-use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Caller, FingerprintedJson, IdempotencyKey, Query, StockStaff, Viewer};
+use super::extract::{
+    Caller, FingerprintedJson, IdempotencyKey, Query, StockStaff, Viewer, query_time,
+};
 use crate::app::catalogue::Listing;
 use crate::app::events::LiveEvent;
 use crate::app::ledger::{Answer, Idempotency, MovementFilter, StockFilter, StockRow, StockView};
@@ -42,19 +43,6 @@ fn answer(result: Answer<Movement>) -> Response {
             response
         }
     }
-}
-
-fn time(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
-    value
-        .map(|s| {
-            s.parse::<Timestamp>().map_err(|e| {
-                ApiError::from(AppError::bad_request(
-                    Some(field),
-                    format!("{field} must be an RFC 3339 time such as 2026-01-31T12:00:00Z: {e}"),
-                ))
-            })
-        })
-        .transpose()
 }
 
 /// Book a movement: one document (a delivery note, a pick list, a count) with
@@ -193,8 +181,8 @@ pub async fn list_movements(
         kind: q.kind,
         reference: q.reference,
         since_seq: q.since_seq,
-        from: time("from", q.from.as_deref())?,
-        until: time("until", q.until.as_deref())?,
+        from: query_time("from", q.from.as_deref())?,
+        until: query_time("until", q.until.as_deref())?,
         oldest_first: matches!(q.order, Some(Order::Asc)),
         cursor: q.cursor,
         limit: q.limit,
@@ -239,7 +227,7 @@ pub async fn list_stock(
         location: q.location,
         category: q.category,
         low: q.low,
-        as_of: time("as_of", q.as_of.as_deref())?,
+        as_of: query_time("as_of", q.as_of.as_deref())?,
         cursor: q.cursor,
         limit: q.limit,
     };
@@ -272,7 +260,7 @@ pub async fn product_stock(
     Path(sku): Path<String>,
     Query(q): Query<ProductStockQuery>,
 ) -> Result<axum::Json<StockView>, ApiError> {
-    let as_of = time("as_of", q.as_of.as_deref())?;
+    let as_of = query_time("as_of", q.as_of.as_deref())?;
     Ok(axum::Json(
         app.product_stock(caller.as_ref(), &sku, as_of).await?,
     ))

@@ -433,42 +433,28 @@ async fn a_new_password_or_disabling_ends_sessions_and_revokes_tokens_at_once() 
 async fn users_change_their_own_password_proving_the_current_one() {
     let app = TestApp::spawn().await;
     let session = app.signed_in("alice", PASSWORD).await;
-    let change =
-        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
-    let wrong = app
-        .as_browser(
-            Method::POST,
-            "/api/v1/auth/password",
-            &session,
-            Some(&app.base),
-            true,
-            Some(&change("wrong", "my new long passphrase")),
-        )
-        .await;
+    let change = |current: &'static str, new: &'static str| {
+        let body = json!({"current_password": current, "new_password": new});
+        let (app, session) = (&app, &session);
+        async move {
+            app.as_browser(
+                Method::POST,
+                "/api/v1/auth/password",
+                session,
+                Some(&app.base),
+                true,
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let wrong = change("wrong", "my new long passphrase").await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(wrong.error().1.as_deref(), Some("current_password"));
-    let common = app
-        .as_browser(
-            Method::POST,
-            "/api/v1/auth/password",
-            &session,
-            Some(&app.base),
-            true,
-            Some(&change(PASSWORD, "password123")),
-        )
-        .await;
+    let common = change(PASSWORD, "password123").await;
     assert_eq!(common.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(common.error().1.as_deref(), Some("new_password"));
-    let done = app
-        .as_browser(
-            Method::POST,
-            "/api/v1/auth/password",
-            &session,
-            Some(&app.base),
-            true,
-            Some(&change(PASSWORD, "my new long passphrase")),
-        )
-        .await;
+    let done = change(PASSWORD, "my new long passphrase").await;
     assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.text);
     assert_eq!(app.me(&session).await, StatusCode::UNAUTHORIZED);
     app.signed_in("alice", "my new long passphrase").await;
