@@ -24,7 +24,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
 use axum::{Router, middleware};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -246,12 +246,14 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         let _ = stopped.await;
     };
     let routes = router(app.clone());
-    let task = match tls {
-        Some(tls) => {
-            let listener = serve::TlsListener::new(listener, tls)?;
-            tokio::spawn(serve::serve(listener, routes, stopped))
-        }
-        None => tokio::spawn(serve::serve(listener, routes, stopped)),
+    let task = if let Some(tls) = tls {
+        let listener = serve::TlsListener::new(listener, tls)?;
+        tokio::spawn(serve::serve(listener, routes, stopped))
+    } else {
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut TcpStream| {
+            serve::nodelay(tcp);
+        });
+        tokio::spawn(serve::serve(listener, routes, stopped))
     };
     Ok(Server {
         addr,

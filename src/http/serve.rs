@@ -84,6 +84,14 @@ where
     Ok(())
 }
 
+/// Sends small writes at once: an answer's head and body must not wait for
+/// the client's acknowledgement (Nagle's algorithm would hold them ~40 ms).
+pub fn nodelay(stream: &TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "could not set TCP_NODELAY");
+    }
+}
+
 /// The rustls configuration for a PEM certificate chain and private key.
 pub fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<ServerConfig>> {
     let chain = CertificateDer::pem_file_iter(cert)
@@ -127,6 +135,7 @@ impl TlsListener {
                     accepted = Listener::accept(&mut tcp) => accepted,
                     () = ready_tx.closed() => break,
                 };
+                nodelay(&stream);
                 let acceptor = acceptor.clone();
                 let ready_tx = ready_tx.clone();
                 tokio::spawn(async move {
