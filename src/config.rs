@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 pub const EXAMPLE: &str = include_str!("../config.example.toml");
 
 /// Sections of the file; `QUARRY_SHOP_NAME` sets `shop.name`.
-const SECTIONS: [&str; 9] = [
-    "shop", "auth", "cors", "tls", "stock", "quotes", "search", "log", "limits",
+const SECTIONS: [&str; 10] = [
+    "shop", "auth", "cors", "tls", "stock", "quotes", "search", "log", "limits", "backup",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +41,38 @@ pub struct Config {
     pub search: SearchConfig,
     pub log: LogConfig,
     pub limits: LimitsConfig,
+    pub backup: BackupConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Where backups made by the server go; unset: `<data_dir>/backups`.
+    pub dir: Option<PathBuf>,
+    /// Take a backup every this many minutes while serving; 0: never.
+    pub every_minutes: u32,
+    /// How many scheduled backups to keep; older ones are deleted.
+    pub keep: u32,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            every_minutes: 0,
+            keep: 7,
+        }
+    }
+}
+
+impl Config {
+    /// The directory server-made backups go to.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("backups"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -292,6 +324,7 @@ impl Default for Config {
             search: SearchConfig::default(),
             log: LogConfig::default(),
             limits: LimitsConfig::default(),
+            backup: BackupConfig::default(),
         }
     }
 }
@@ -508,6 +541,9 @@ impl Config {
             || self.limits.quote_requests_per_hour == 0
         {
             return Err(("limits", "rate limits must be at least 1".into()));
+        }
+        if self.backup.keep == 0 {
+            return Err(("backup.keep", "must be at least 1".into()));
         }
         if !(1..=365).contains(&self.quotes.valid_days) {
             return Err(("quotes.valid_days", "must be between 1 and 365".into()));

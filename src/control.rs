@@ -1,6 +1,6 @@
 //! The control socket: `<data dir>/quarry.sock`, through which command-line
-//! tools reach a running server that holds the data file (today: `quarry
-//! reindex`). Only the owner of the data dir can use it: the socket is created
+//! tools reach a running server that holds the data file (`quarry reindex`,
+//! `quarry backup`). Only the owner of the data dir can use it: the socket is created
 //! with mode 0600. One JSON request per connection, answered by JSON lines.
 
 use std::path::{Path, PathBuf};
@@ -16,6 +16,10 @@ pub const SOCKET: &str = "quarry.sock";
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Request {
     Reindex,
+    /// Write a backup to this (absolute) path.
+    Backup {
+        path: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -81,6 +85,26 @@ mod unix {
                         Ok(seq) => Reply {
                             ok: true,
                             message: format!("search index rebuilt at change {seq} and swapped in"),
+                        },
+                        Err(error) => Reply {
+                            ok: false,
+                            message: error.to_string(),
+                        },
+                    }
+                }
+                Ok(Request::Backup { path }) => {
+                    tracing::info!(file = %path.display(), "backup requested on the control socket");
+                    let actor = crate::domain::accounts::Actor::cli();
+                    match app.backup_to(path.clone(), &actor).await {
+                        Ok(header) => Reply {
+                            ok: true,
+                            message: format!(
+                                "backup written to {} ({} bytes of data up to change {}, sha256 {})",
+                                path.display(),
+                                header.length,
+                                header.last_seq,
+                                header.sha256
+                            ),
                         },
                         Err(error) => Reply {
                             ok: false,

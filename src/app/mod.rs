@@ -3,6 +3,7 @@
 //! these; neither touches the store's tables.
 
 pub mod accounts;
+pub mod backups;
 pub mod batch;
 pub mod catalogue;
 pub mod cursor;

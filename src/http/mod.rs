@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 mod ledger;
 pub mod net;
+mod operations;
 mod quotes;
 mod search;
 mod serve;
@@ -55,6 +56,7 @@ use error::ApiError;
         (name = "search", description = "Catalogue search"),
         (name = "quotes", description = "Estimates and saved quotes"),
         (name = "accounts", description = "Sign-in, sessions, users, tokens and the audit log"),
+        (name = "operations", description = "Backups, import and export"),
         (name = "system", description = "Health and this document"),
         (name = "ui", description = "The embedded web UI"),
     ),
@@ -120,7 +122,9 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::update_user))
         .routes(routes!(accounts::list_tokens, accounts::create_token))
         .routes(routes!(accounts::revoke_token))
-        .routes(routes!(accounts::audit));
+        .routes(routes!(accounts::audit))
+        .routes(routes!(operations::list_backups, operations::create_backup))
+        .routes(routes!(operations::download_backup));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(system::openapi))
@@ -238,6 +242,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let addr = listener.local_addr()?;
     app.follow_changes();
     app.keep_house();
+    app.schedule_backups();
     if let Err(error) = crate::control::serve(&app) {
         tracing::warn!(%error, "no control socket: `quarry reindex` cannot reach this server");
     }

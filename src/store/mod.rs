@@ -6,6 +6,7 @@
 //! change log (see [`changes`]). No module outside `store/` touches redb.
 
 mod accounts;
+pub mod backup;
 mod catalogue;
 pub mod changes;
 mod ledger;
@@ -250,6 +251,36 @@ fn create_tables(tx: &WriteTx) -> Result<(), StoreError> {
     tx.txn.open_table(OPEN_QUOTES)?;
     tx.table(SESSIONS)?;
     tx.txn.open_table(SESSIONS_BY_USER)?;
+    Ok(())
+}
+
+/// Compacts the data file in `data_dir` to reclaim the space of deleted and
+/// superseded pages; the server must be stopped. Returns the file's size in
+/// bytes before and after.
+pub fn compact(data_dir: &Path) -> Result<(u64, u64), StoreError> {
+    let path = data_dir.join(DB_FILE);
+    let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
+    if !path.exists() {
+        return Err(StoreError::Io {
+            path,
+            source: io::Error::new(io::ErrorKind::NotFound, "no Quarry data file here"),
+        });
+    }
+    let before = size(&path);
+    let mut db = open_database(data_dir, &path)?;
+    compact_database(&mut db)?;
+    drop(db);
+    Ok((before, size(&path)))
+}
+
+/// Compacts until redb finds nothing more to reclaim.
+fn compact_database(db: &mut Database) -> Result<(), StoreError> {
+    // Each pass may free pages the next one can move; a few passes suffice.
+    for _ in 0..8 {
+        if !db.compact().map_err(|e| StoreError::Database(e.into()))? {
+            break;
+        }
+    }
     Ok(())
 }
 

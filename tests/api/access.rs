@@ -87,7 +87,13 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/tokens", Rule::Owner),
     ("DELETE", "/api/v1/tokens/{name}", Rule::Owner),
     ("GET", "/api/v1/audit", Rule::Owner),
+    ("GET", "/api/v1/backups", Rule::Owner),
+    ("POST", "/api/v1/backups", Rule::Owner),
+    ("GET", "/api/v1/backups/{name}", Rule::Owner),
 ];
+
+/// The backup the table downloads.
+const BACKUP: &str = "quarry-20260101T000000.000Z.qbk";
 
 /// Routes that stream: only their status is checked.
 const STREAMS: &[&str] = &["/api/v1/events"];
@@ -202,6 +208,7 @@ fn concrete(method: &str, path: &str, n: usize, link: &str) -> (String, Option<V
         "SAND-04"
     };
     let path = path
+        .replace("/backups/{name}", &format!("/backups/{BACKUP}"))
         .replace("{sku}", sku)
         .replace("{code}", "YARD")
         .replace("{path}", "quarry.css")
@@ -280,6 +287,10 @@ async fn fixtures(app: &TestApp) -> String {
         app.post("/api/v1/tokens", Who::Owner, &victim).await.status,
         StatusCode::CREATED
     );
+    let backup = app.config.backup_dir().join(BACKUP);
+    let owner = quarry::domain::accounts::Actor::cli();
+    let server = app.server.as_ref().unwrap();
+    server.app().backup_to(backup, &owner).await.unwrap();
     let linked = app
         .post("/api/v1/quotes", Who::Staff, &quote_request())
         .await;

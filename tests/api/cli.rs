@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 
 use crate::helpers::sand;
 
-fn quarry(args: &[&str], envs: &[(&str, &str)], stdin: Option<&str>) -> Output {
+pub fn quarry(args: &[&str], envs: &[(&str, &str)], stdin: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_quarry"));
     command
         .args(args)
@@ -29,15 +29,15 @@ fn quarry(args: &[&str], envs: &[(&str, &str)], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn stdout(output: &Output) -> String {
+pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-fn dir_arg(dir: &Path) -> String {
+pub fn dir_arg(dir: &Path) -> String {
     dir.to_str().unwrap().to_owned()
 }
 
@@ -60,6 +60,9 @@ fn every_command_has_help() {
         vec!["config", "show", "--help"],
         vec!["check", "--help"],
         vec!["reindex", "--help"],
+        vec!["backup", "--help"],
+        vec!["restore", "--help"],
+        vec!["compact", "--help"],
     ] {
         let out = quarry(&args, &[], None);
         assert!(out.status.success(), "{args:?}");

@@ -1,10 +1,13 @@
-//! The command line (clap): `quarry serve`, `user`, `token`, `config`, `check`.
+//! The command line (clap): `quarry serve`, `demo`, `user`, `token`, `config`,
+//! `check`, `reindex`, `backup`, `restore`, `compact`, `import`, `export`.
 //! Global flags go before or after the subcommand.
 //!
 //! Commands that write (`user`, `token`) open the data file themselves, and the
 //! file admits one process at a time: while `quarry serve` runs on the same data
 //! dir they stop with a clear message and change nothing. Stop the server first,
 //! or make the change through the HTTP API.
+
+mod operations;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
@@ -72,6 +75,25 @@ pub enum Command {
     /// every stock level equals the sum of its ledger); exits non-zero with a
     /// report when something is wrong.
     Check,
+    /// Write a backup of the store to FILE: one file with a consistent
+    /// snapshot, its schema version and a checksum. Works while `serve` runs
+    /// on the same data dir (writes go on meanwhile).
+    Backup {
+        /// The backup file to write (replaced if it exists).
+        file: PathBuf,
+    },
+    /// Make a backup the store of the data dir (`--data-dir`). The backup is
+    /// checked whole first; the search index is rebuilt on the next start.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Replace the data of a data dir that is not empty.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Reclaim free space in the data file (stop the server first); prints
+    /// the sizes before and after.
+    Compact,
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,6 +208,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Check => check(&config),
         Command::Reindex => reindex(&config),
+        Command::Backup { file } => operations::backup(&config, &file),
+        Command::Restore { file, force } => operations::restore(&config, &file, force),
+        Command::Compact => operations::compact(&config),
     }
 }
 

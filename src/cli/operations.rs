@@ -1,0 +1,139 @@
+//! The owner's operations from the command line: `backup`, `restore`,
+//! `compact`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+
+use crate::config::Config;
+use crate::control::{self, Request};
+use crate::domain::accounts::Actor;
+use crate::store::{self, ChangeKind, Store, StoreError};
+
+/// Sizes for people: `12.3 MiB`.
+pub fn size(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)] // for display only
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} MiB", b / (1024.0 * 1024.0))
+    } else {
+        format!("{:.2} GiB", b / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
+/// `quarry backup FILE`: from the running server through the control socket
+/// when there is one, else from the data file directly.
+pub fn backup(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
+    let file = std::path::absolute(file).with_context(|| format!("{}", file.display()))?;
+    if file.is_dir() {
+        bail!(
+            "{} is a directory; name the backup file to write",
+            file.display()
+        );
+    }
+    if let Some(reply) = control::call(&config.data_dir, &Request::Backup { path: file.clone() })? {
+        if reply.ok {
+            println!("{}", reply.message);
+            return Ok(ExitCode::SUCCESS);
+        }
+        bail!("the server could not write the backup: {}", reply.message);
+    }
+    let store = Store::open(&config.data_dir)
+        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let header = store.backup_to(&file)?;
+    store.write(|tx| -> Result<(), StoreError> {
+        let data = serde_json::json!({
+            "file": file.display().to_string(),
+            "last_seq": header.last_seq,
+            "size": header.length,
+        });
+        tx.append_change(ChangeKind::BackupCreated, "", &Actor::cli(), Some(data))?;
+        Ok(())
+    })?;
+    println!(
+        "backup written to {} ({} of data up to change {}, sha256 {})",
+        file.display(),
+        size(header.length),
+        header.last_seq,
+        header.sha256
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `dir` holds anything.
+fn has_entries(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
+}
+
+/// `quarry restore FILE`: checks the backup whole, then makes it the store of
+/// the data dir; the search index is rebuilt on the next start.
+pub fn restore(config: &Config, file: &Path, force: bool) -> anyhow::Result<ExitCode> {
+    let data_dir = &config.data_dir;
+    if data_dir.join(store::DB_FILE).exists()
+        && matches!(Store::open(data_dir), Err(StoreError::InUse { .. }))
+    {
+        bail!(
+            "a server is running on {}; stop it before restoring",
+            data_dir.display()
+        );
+    }
+    if has_entries(data_dir) && !force {
+        bail!(
+            "{} is not empty; restore into an empty data dir, or pass --force to replace its \
+             data with the backup's",
+            data_dir.display()
+        );
+    }
+    let header = store::backup::verify(file)?;
+    eprintln!(
+        "backup of {} (schema {}, up to change {}) checked: sha256 {}",
+        header.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        header.schema_version,
+        header.last_seq,
+        header.sha256
+    );
+    store::backup::restore(file, data_dir)?;
+    // The index and any scratch files belong to the replaced store.
+    let index = data_dir.join("index");
+    if index.exists() {
+        std::fs::remove_dir_all(&index).with_context(|| format!("removing {}", index.display()))?;
+    }
+    // Opening migrates an older schema; then check the result whole.
+    drop(Store::open(data_dir)?);
+    let report = store::check(data_dir)?;
+    if !report.problems.is_empty() {
+        bail!(
+            "the restored store has problems: {}",
+            report.problems.join("; ")
+        );
+    }
+    println!(
+        "restored {} into {}: {} products, {} movements, change log at {}; the search index is \
+         rebuilt on the next start",
+        file.display(),
+        data_dir.display(),
+        report.products,
+        report.movements,
+        report.last_seq
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `quarry compact`: reclaims free space in the data file.
+pub fn compact(config: &Config) -> anyhow::Result<ExitCode> {
+    let (before, after) = store::compact(&config.data_dir)
+        .with_context(|| format!("cannot compact the store in {}", config.data_dir.display()))?;
+    println!(
+        "compacted {}: {} → {} ({} reclaimed)",
+        config.data_dir.join(store::DB_FILE).display(),
+        size(before),
+        size(after),
+        size(before.saturating_sub(after))
+    );
+    Ok(ExitCode::SUCCESS)
+}
