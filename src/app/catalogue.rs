@@ -278,19 +278,8 @@ impl App {
         input: LocationInput,
     ) -> Result<Location, AppError> {
         let actor = caller.actor.clone();
-        self.write(move |tx| {
-            if tx.location(&input.code)?.is_some() {
-                return Err(AppError::conflict(
-                    "duplicate_location",
-                    "code",
-                    format!("a location with code {} already exists", input.code),
-                ));
-            }
-            let location = Location::create(input, Timestamp::now());
-            save_location(tx, &actor, &location, ChangeKind::LocationCreated)?;
-            Ok(location)
-        })
-        .await
+        self.write(move |tx| create_location_in(tx, &actor, input))
+            .await
     }
 
     pub async fn patch_location(
@@ -341,6 +330,24 @@ pub fn create_in(
     check_product(&product, shop)?;
     save_product(tx, actor, &product, ChangeKind::ProductCreated)?;
     Ok(product)
+}
+
+/// Creates a location in `tx` after checking its code is free.
+pub fn create_location_in(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    input: LocationInput,
+) -> Result<Location, AppError> {
+    if tx.location(&input.code)?.is_some() {
+        return Err(AppError::conflict(
+            "duplicate_location",
+            "code",
+            format!("a location with code {} already exists", input.code),
+        ));
+    }
+    let location = Location::create(input, Timestamp::now());
+    save_location(tx, actor, &location, ChangeKind::LocationCreated)?;
+    Ok(location)
 }
 
 /// Command-line and bulk helpers on a store opened directly.

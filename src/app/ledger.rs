@@ -326,14 +326,51 @@ pub(super) fn book_all(
 pub(super) fn book(
     tx: &mut WriteTx,
     actor: &Actor,
+    draft: Draft,
+    products: &[Product],
+) -> Result<Movement, AppError> {
+    book_with(tx, actor, draft, products, None)
+}
+
+/// Checks and books a movement request in `tx`, dated `at` (default: now).
+/// For imports and the demo's history: a date must not be older than the
+/// newest movement's, so the ledger stays in time order.
+pub fn book_input(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    input: MovementInput,
+    at: Option<Timestamp>,
+) -> Result<Movement, AppError> {
+    let (draft, products) = prepare(tx, input)?;
+    book_with(tx, actor, draft, &products, at)
+}
+
+fn book_with(
+    tx: &mut WriteTx,
+    actor: &Actor,
     mut draft: Draft,
     products: &[Product],
+    at: Option<Timestamp>,
 ) -> Result<Movement, AppError> {
     let mut levels: BTreeMap<(Sku, LocationCode), Level> = BTreeMap::new();
     check_draft(tx, &mut draft, products, &mut levels)?;
+    let last = tx.last_movement_at()?;
+    let at = if let Some(at) = at {
+        if let Some(last) = last.filter(|last| at < *last) {
+            return Err(AppError::invalid(
+                "at",
+                format!(
+                    "{at} is before the newest movement in the ledger ({last}); movements are \
+                     booked in time order"
+                ),
+            ));
+        }
+        at
+    } else {
+        let now = Timestamp::now();
+        last.map_or(now, |last| last.max(now))
+    };
     // Every check passed: write.
-    let now = Timestamp::now();
-    let at = tx.last_movement_at()?.map_or(now, |last| last.max(now));
     let id = tx.next_movement_id()?;
     let seq = tx.append_change(
         ChangeKind::MovementBooked,

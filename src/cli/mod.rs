@@ -7,6 +7,7 @@
 //! dir they stop with a clear message and change nothing. Stop the server first,
 //! or make the change through the HTTP API.
 
+mod demo;
 mod operations;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -52,6 +53,18 @@ pub enum Command {
         /// Address to listen on [default: 127.0.0.1:8080]
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
+    },
+    /// Run a demo shop: a generated building-materials yard (products,
+    /// stock, 90 days of history, quotes) in a temporary data dir, with an
+    /// owner and a staff login printed at start. Fully offline.
+    Demo {
+        /// Address to listen on [default: 127.0.0.1:8080]
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// Keep the demo's data in DIR (made on first run, reused after)
+        /// instead of a temporary directory.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
     },
     /// Manage user accounts.
     User {
@@ -180,7 +193,7 @@ pub fn main() -> ExitCode {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let listen = match &cli.command {
-        Command::Serve { listen } => *listen,
+        Command::Serve { listen } | Command::Demo { listen, .. } => *listen,
         _ => None,
     };
     let overrides = Overrides {
@@ -197,6 +210,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::load(cli.config.as_deref(), &overrides)?;
     match cli.command {
         Command::Serve { .. } => serve(config),
+        Command::Demo { keep, .. } => demo::demo(config, keep),
         Command::User { command } => user(&config, command),
         Command::Token { command } => token(&config, command),
         Command::Config { command } => {
@@ -214,7 +228,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn init_logging(config: &Config) {
+pub(crate) fn init_logging(config: &Config) {
     let filter = EnvFilter::try_new(&config.log.level).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = match config.log.format {

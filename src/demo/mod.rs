@@ -6,6 +6,7 @@
 mod catalogue;
 pub mod families;
 mod queries;
+pub mod shop;
 
 pub use catalogue::{BASE, Base, generate, product_json};
 pub use queries::{GeneratedQuery, queries};

@@ -397,7 +397,11 @@ pub enum Sort {
 }
 
 /// A search as the app asks for it.
+/// Why an index cannot be opened when there is none.
+const NO_INDEX: &str = "no index yet";
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+
 pub struct SearchRequest {
     pub query: Parsed,
     /// Lower-cased category path: it and everything under it.
@@ -619,7 +623,7 @@ impl SearchIndex {
             .ok()
             .map(|name| root.join(name.trim()))
             .filter(|dir| dir.is_dir())
-            .ok_or_else(|| "no index yet".to_owned())
+            .ok_or_else(|| NO_INDEX.to_owned())
             .and_then(|dir| Generation::open(&dir).map_err(|e| e.to_string()));
         let generation = match opened {
             Ok((generation, seq)) if seq <= store_seq => {
@@ -632,6 +636,10 @@ impl SearchIndex {
                     store_seq,
                     "search index is ahead of the store (a restored backup?); rebuilding it"
                 );
+                Self::build(&root, store)?
+            }
+            Err(reason) if reason == NO_INDEX => {
+                tracing::info!("no search index yet; building it from the store");
                 Self::build(&root, store)?
             }
             Err(reason) => {

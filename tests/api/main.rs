@@ -6,6 +6,7 @@ mod auth;
 mod batch;
 mod catalogue;
 mod cli;
+mod demo;
 mod events;
 mod helpers;
 mod ledger_model;

@@ -1,0 +1,198 @@
+//! `quarry demo`: the real executable makes its shop, serves search,
+//! estimates, sign-in and the UI, and cleans up after itself.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// The running demo and what it printed.
+struct Demo {
+    child: Child,
+    url: String,
+    owner: (String, String),
+    data: String,
+}
+
+fn start_demo(extra: &[&str]) -> Demo {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env_remove("QUARRY_CONFIG")
+        .env("QUARRY_LOG_LEVEL", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut url, mut owner, mut data) = (None, None, None);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("Quarry demo: ") {
+            url = Some(rest.to_owned());
+        } else if let Some(rest) = line.strip_prefix("owner login: ") {
+            let (name, password) = rest.split_once(" / ").unwrap();
+            owner = Some((name.to_owned(), password.to_owned()));
+        } else if let Some(rest) = line.strip_prefix("data: ") {
+            data = Some(rest.split(" (").next().unwrap().to_owned());
+        } else if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+    }
+    // Keep draining so the demo never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Demo {
+        child,
+        url: url.expect("the demo prints its address"),
+        owner: owner.expect("the demo prints the owner's login"),
+        data: data.expect("the demo prints its data dir"),
+    }
+}
+
+fn stop(mut demo: Demo) -> std::process::ExitStatus {
+    let pid = demo.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    for _ in 0..200 {
+        if let Some(status) = demo.child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    demo.child.kill().unwrap();
+    panic!("the demo did not stop within 10 s of SIGTERM");
+}
+
+#[tokio::test]
+async fn the_demo_serves_a_realistic_shop_and_removes_its_data_on_exit() {
+    let demo = tokio::task::spawn_blocking(|| start_demo(&[]))
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let url = demo.url.clone();
+
+    let page = client.get(format!("{url}/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("<html"));
+
+    // Search, with a typo, finds washed sand.
+    let found: Value = client
+        .get(format!("{url}/api/v1/search?q=wahsed%20sand"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let skus: Vec<&str> = found["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["sku"].as_str())
+        .collect();
+    assert!(skus.contains(&"SAND-04"), "{found}");
+
+    // 3 m³ of washed sand is priced by the tonne.
+    let estimate: Value = client
+        .post(format!("{url}/api/v1/quote/estimate"))
+        .json(&json!({"lines": [{"sku": "SAND-04", "quantity": "3", "unit": "m3"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let line = &estimate["lines"][0];
+    assert!(
+        line.to_string().contains("4.8"),
+        "3 m³ at 1600 kg/m³ is 4.8 t: {estimate}"
+    );
+    // 4.8 t × 38.00 = 182.40 net, and 20 % tax: 218.88.
+    assert_eq!(estimate["totals"]["net"], "182.40", "{estimate}");
+    assert_eq!(estimate["totals"]["gross"], "218.88", "{estimate}");
+
+    // The printed owner login works; the catalogue is a real yard's.
+    let signed_in = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({"username": demo.owner.0, "password": demo.owner.1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let me: Value = signed_in.json().await.unwrap();
+    assert!(me.to_string().contains(&demo.owner.0), "{me}");
+    let products: Value = client
+        .get(format!("{url}/api/v1/products?limit=500"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(products["items"].as_array().unwrap().len() >= 300);
+    let categories: std::collections::BTreeSet<&str> = products["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["category"].as_str()?.split('/').next())
+        .collect();
+    assert!(categories.len() >= 8, "{categories:?}");
+
+    let data = demo.data.clone();
+    assert!(std::path::Path::new(&data).exists());
+    let status = tokio::task::spawn_blocking(move || stop(demo))
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        !std::path::Path::new(&data).exists(),
+        "the temporary data dir is removed on exit"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_keeps_its_data_with_keep_and_carries_on_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let keep = dir.path().join("shop");
+    let keep_arg = keep.to_str().unwrap().to_owned();
+    let arg = keep_arg.clone();
+    let demo = tokio::task::spawn_blocking(move || start_demo(&["--keep", &arg]))
+        .await
+        .unwrap();
+    let first = demo.url.clone();
+    let product = |url: String| async move {
+        let client = reqwest::Client::new();
+        client
+            .get(format!("{url}/api/v1/products/SAND-04"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(product(first).await, StatusCode::OK);
+    let status = tokio::task::spawn_blocking(move || stop(demo))
+        .await
+        .unwrap();
+    assert!(status.success());
+    assert!(keep.join("quarry.redb").exists(), "kept");
+    let report = quarry::store::check(&keep).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let movements = report.movements;
+    assert!(movements > 400, "90 days of history: {movements}");
+    assert!(report.products >= 300);
+    assert_eq!(report.locations, 3);
+
+    let demo = tokio::task::spawn_blocking(move || start_demo(&["--keep", &keep_arg]))
+        .await
+        .unwrap();
+    assert_eq!(product(demo.url.clone()).await, StatusCode::OK);
+    let status = tokio::task::spawn_blocking(move || stop(demo))
+        .await
+        .unwrap();
+    assert!(status.success());
+    let again = quarry::store::check(&dir.path().join("shop")).unwrap();
+    assert_eq!(again.movements, movements, "nothing was seeded twice");
+}
