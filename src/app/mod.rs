@@ -9,6 +9,7 @@ pub mod cursor;
 mod error;
 pub mod events;
 pub mod ledger;
+pub mod metrics;
 pub mod quotes;
 pub mod search;
 mod throttle;
@@ -90,6 +91,7 @@ struct Inner {
     cache: search::Cache,
     quotes: quotes::Cache,
     accounts: accounts::State,
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl App {
@@ -113,6 +115,7 @@ impl App {
                 cache: search::Cache::new(synonyms),
                 quotes: quotes::Cache::default(),
                 accounts,
+                metrics: Arc::new(metrics::Metrics::new()),
             }),
         })
     }
