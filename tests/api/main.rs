@@ -10,6 +10,7 @@ mod events;
 mod helpers;
 mod ledger_model;
 mod locations;
+mod metrics;
 mod quotes;
 mod relevance;
 mod search;
