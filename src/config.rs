@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 pub const EXAMPLE: &str = include_str!("../config.example.toml");
 
 /// Sections of the file; `QUARRY_SHOP_NAME` sets `shop.name`.
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
     "shop", "auth", "cors", "tls", "stock", "quotes", "search", "log", "limits", "backup",
+    "metrics",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +43,7 @@ pub struct Config {
     pub log: LogConfig,
     pub limits: LimitsConfig,
     pub backup: BackupConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -308,6 +310,53 @@ pub struct LimitsConfig {
     pub quote_requests_per_hour: u32,
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Who may read `GET /metrics` (Prometheus text format).
+    pub access: MetricsAccess,
+    /// With `access = "open"`: the separate address metrics are served on.
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricsAccess {
+    /// Not served anywhere.
+    Off,
+    /// On the main listener, to an owner (an unscoped token or a session).
+    #[default]
+    Token,
+    /// Without authentication, only on `metrics.listen`.
+    Open,
+}
+
+impl MetricsConfig {
+    fn validate(&self, main: SocketAddr) -> Result<(), (&'static str, String)> {
+        match (self.access, self.listen) {
+            (MetricsAccess::Open, None) => {
+                Err((
+                    "metrics.listen",
+                    "access = \"open\" serves metrics without authentication, so only on a separate address: set `listen`, e.g. \"127.0.0.1:9090\"".into(),
+                ))
+            }
+            (MetricsAccess::Token, Some(_)) => {
+                Err((
+                    "metrics.listen",
+                    "with access = \"token\" metrics are served on the main listener; remove `listen`, or set access = \"open\"".into(),
+                ))
+            }
+            (MetricsAccess::Open, Some(addr)) if addr == main && addr.port() != 0 => {
+                Err((
+                    "metrics.listen",
+                    format!("{addr} is the main listener's address; choose another port"),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -325,6 +374,7 @@ impl Default for Config {
             log: LogConfig::default(),
             limits: LimitsConfig::default(),
             backup: BackupConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -560,6 +610,7 @@ impl Config {
                 "must be between 1024 and 67108864 (64 MiB)".into(),
             ));
         }
+        self.metrics.validate(self.listen)?;
         if !(1..=3600).contains(&self.limits.request_timeout_secs) {
             return Err((
                 "limits.request_timeout_secs",
@@ -601,6 +652,21 @@ mod tests {
         assert_eq!(refused(|c| c.tls.cert = Some("cert.pem".into())), "tls");
         assert_eq!(refused(|c| c.auth.session_idle_minutes = 0), "auth");
         assert_eq!(refused(|c| c.limits.quote_requests_per_hour = 0), "limits");
+        assert_eq!(
+            refused(|c| c.metrics.access = MetricsAccess::Open),
+            "metrics.listen"
+        );
+        assert_eq!(
+            refused(|c| c.metrics.listen = Some(c.listen)),
+            "metrics.listen"
+        );
+        assert_eq!(
+            refused(|c| {
+                c.metrics.access = MetricsAccess::Open;
+                c.metrics.listen = Some(c.listen);
+            }),
+            "metrics.listen"
+        );
         let fine = Config {
             trusted_proxies: vec!["127.0.0.1".into(), "10.0.0.0/8".into(), "::1".into()],
             cors: CorsConfig {
@@ -656,6 +722,20 @@ mod tests {
         assert!(err.to_string().contains("listen"), "{err}");
         let err = Config::from_toml("[limits]\nbody_bytes = 10\n").unwrap_err();
         assert!(err.to_string().contains("limits.body_bytes"), "{err}");
+    }
+
+    #[test]
+    fn open_metrics_on_their_own_address_are_accepted() {
+        let config =
+            Config::from_toml("[metrics]\naccess = \"open\"\nlisten = \"127.0.0.1:9090\"\n")
+                .unwrap();
+        assert_eq!(config.metrics.access, MetricsAccess::Open);
+        assert_eq!(
+            config.metrics.listen,
+            Some("127.0.0.1:9090".parse().unwrap())
+        );
+        let err = Config::from_toml("[metrics]\naccess = \"public\"\n").unwrap_err();
+        assert!(err.to_string().contains("metrics.access"), "{err}");
     }
 
     #[test]

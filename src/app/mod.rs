@@ -10,6 +10,7 @@ pub mod cursor;
 mod error;
 pub mod events;
 pub mod ledger;
+pub mod metrics;
 pub mod quotes;
 pub mod search;
 mod throttle;
@@ -91,6 +92,7 @@ struct Inner {
     cache: search::Cache,
     quotes: quotes::Cache,
     accounts: accounts::State,
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl App {
@@ -114,6 +116,7 @@ impl App {
                 cache: search::Cache::new(synonyms),
                 quotes: quotes::Cache::default(),
                 accounts,
+                metrics: Arc::new(metrics::Metrics::new()),
             }),
         })
     }

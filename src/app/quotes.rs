@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use super::catalogue::Listing;
 use super::ledger::{Answer, Idempotency, book_all};
+use super::metrics::CacheName;
 use super::{App, AppError, Principal, cursor};
 use crate::config::{Config, PublicAvailability};
 use crate::domain::accounts::{Actor, Role, Scope};
@@ -585,7 +586,10 @@ impl App {
         let staff = caller.is_some_and(Principal::reads);
         let key = (lines.clone(), staff, *self.committed().borrow());
         let config = self.config();
-        let (lines, totals) = if let Some(cached) = self.inner.quotes.estimates.get(&key) {
+        let cached = self.inner.quotes.estimates.get(&key);
+        self.metrics()
+            .cache_lookup(CacheName::Estimate, cached.is_some());
+        let (lines, totals) = if let Some(cached) = cached {
             (*cached).clone()
         } else {
             let shop = shop(config);
@@ -604,6 +608,7 @@ impl App {
                 .insert(key, Arc::new(computed.clone()));
             computed
         };
+        self.metrics().estimated(started.elapsed());
         Ok(Estimate {
             lines,
             totals,

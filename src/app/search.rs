@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::metrics::{CacheName, SearchKind};
 use super::{App, AppError, Principal, cursor};
 use crate::config::PublicAvailability;
 use crate::domain::catalogue::{Money, Sku};
@@ -271,9 +272,14 @@ impl App {
         let index_seq = self.inner.search.seq();
         let store_seq = *self.committed().borrow();
         let key = (request.clone(), staff, index_seq, store_seq);
-        if let Some(cached) = self.inner.cache.searches.get(&key) {
+        let cached = self.inner.cache.searches.get(&key);
+        self.metrics()
+            .cache_lookup(CacheName::Search, cached.is_some());
+        if let Some(cached) = cached {
             let mut answer = (*cached).clone();
             answer.took_ms = elapsed_ms(started);
+            self.metrics()
+                .searched(SearchKind::Search, started.elapsed());
             return Ok(answer);
         }
         let index = self.inner.search.clone();
@@ -301,6 +307,8 @@ impl App {
         self.inner.cache.searches.insert(key, answer.clone());
         let mut answer = (*answer).clone();
         answer.took_ms = elapsed_ms(started);
+        self.metrics()
+            .searched(SearchKind::Search, started.elapsed());
         Ok(answer)
     }
 
@@ -310,7 +318,12 @@ impl App {
         let parsed = query::parse(q, &self.inner.cache.synonyms)
             .map_err(|e| AppError::bad_request(Some("q"), e.0))?;
         let key = (parsed.clone(), self.inner.search.seq());
-        if let Some(cached) = self.inner.cache.suggestions.get(&key) {
+        let cached = self.inner.cache.suggestions.get(&key);
+        self.metrics()
+            .cache_lookup(CacheName::Suggest, cached.is_some());
+        if let Some(cached) = cached {
+            self.metrics()
+                .searched(SearchKind::Suggest, started.elapsed());
             return Ok(Suggestions {
                 suggestions: (*cached).clone(),
                 took_ms: elapsed_ms(started),
@@ -329,6 +342,8 @@ impl App {
             .cache
             .suggestions
             .insert(key, Arc::new(suggestions.clone()));
+        self.metrics()
+            .searched(SearchKind::Suggest, started.elapsed());
         Ok(Suggestions {
             suggestions,
             took_ms: elapsed_ms(started),

@@ -329,6 +329,8 @@ struct Follow {
     pending: std::collections::VecDeque<LiveEvent>,
     committed: tokio::sync::watch::Receiver<u64>,
     stop: tokio_util::sync::CancellationToken,
+    /// Counts the client in `quarry_sse_clients` while the stream lives.
+    _client: crate::app::metrics::SseClient,
 }
 
 /// Reads the change log from `start` on, in batches, then waits for commits.
@@ -340,6 +342,7 @@ fn event_stream(
     let state = Follow {
         committed: app.committed(),
         stop: app.shutting_down(),
+        _client: app.metrics().sse_client(),
         app,
         caller,
         cursor: start,

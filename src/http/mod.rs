@@ -9,6 +9,7 @@ mod catalogue;
 pub mod error;
 pub mod extract;
 mod ledger;
+mod metrics;
 pub mod net;
 mod operations;
 mod quotes;
@@ -39,7 +40,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::App;
-use crate::config::Config;
+use crate::config::{Config, MetricsAccess, MetricsConfig};
 use error::ApiError;
 
 #[derive(OpenApi)]
@@ -57,7 +58,7 @@ use error::ApiError;
         (name = "quotes", description = "Estimates and saved quotes"),
         (name = "accounts", description = "Sign-in, sessions, users, tokens and the audit log"),
         (name = "operations", description = "Backups, import and export"),
-        (name = "system", description = "Health and this document"),
+        (name = "system", description = "Health, metrics and this document"),
         (name = "ui", description = "The embedded web UI"),
     ),
 )]
@@ -130,6 +131,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(system::openapi))
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
+        .routes(routes!(metrics::metrics))
         .routes(routes!(system::index))
         .routes(routes!(system::asset_file))
         .routes(routes!(quotes::quote_page))
@@ -151,6 +153,7 @@ pub fn router(app: App) -> Router {
     let limits = config.limits.clone();
     let network = Arc::new(net::Network::new(config));
     let policy = Arc::new(browser::Policy::new(config));
+    let measured = app.metrics().clone();
     let limiters = Arc::new(net::Limiters::new(config));
     {
         let limiters = limiters.clone();
@@ -201,6 +204,7 @@ pub fn router(app: App) -> Router {
                         })
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
+                .layer(middleware::from_fn_with_state(measured, metrics::track))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(middleware::from_fn_with_state(policy, browser::headers))
                 .layer(CatchPanicLayer::custom(|_| {
@@ -225,12 +229,29 @@ pub struct Server {
     app: App,
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The separate metrics listener (`metrics.access = "open"`): its address
+    /// and its task, which ends when the application begins to shut down.
+    metrics: Option<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)>,
+}
+
+/// Where the separate metrics listener goes, if the configuration asks for
+/// one; open metrics without an address of their own are refused.
+fn metrics_address(config: &MetricsConfig) -> anyhow::Result<Option<SocketAddr>> {
+    match (config.access, config.listen) {
+        (MetricsAccess::Open, Some(at)) => Ok(Some(at)),
+        (MetricsAccess::Open, None) => Err(anyhow::anyhow!(
+            "metrics.access = \"open\" serves metrics without authentication, so only on a \
+             separate address: set metrics.listen, e.g. \"127.0.0.1:9090\""
+        )),
+        (MetricsAccess::Off | MetricsAccess::Token, _) => Ok(None),
+    }
 }
 
 /// Opens the store, binds the listener and starts serving. `quarry serve` and
 /// the integration tests both start Quarry through this.
 pub async fn start(config: Config) -> anyhow::Result<Server> {
     let listen = config.listen;
+    let metrics_at = metrics_address(&config.metrics)?;
     let tls = match (&config.tls.cert, &config.tls.key) {
         (Some(cert), Some(key)) => Some(serve::tls_config(cert, key)?),
         _ => None,
@@ -240,6 +261,14 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match metrics_at {
+        Some(at) => Some(
+            TcpListener::bind(at)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {at} (metrics.listen): {e}"))?,
+        ),
+        None => None,
+    };
     app.follow_changes();
     app.keep_house();
     app.schedule_backups();
@@ -260,11 +289,26 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         });
         tokio::spawn(serve::serve(listener, routes, stopped))
     };
+    let metrics = match metrics_listener {
+        Some(listener) => {
+            let at = listener.local_addr()?;
+            let stopping = app.shutting_down();
+            let task = tokio::spawn(serve::serve(
+                listener,
+                metrics::open_router(app.clone()),
+                async move { stopping.cancelled().await },
+            ));
+            tracing::info!(address = %at, "serving metrics without authentication");
+            Some((at, task))
+        }
+        None => None,
+    };
     Ok(Server {
         addr,
         app,
         stop,
         task,
+        metrics,
     })
 }
 
@@ -287,6 +331,22 @@ impl Server {
         &self.app
     }
 
+    /// The address of the separate metrics listener, when there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(addr, _)| *addr)
+    }
+
+    /// Waits for the metrics listener, which stops once shutdown has begun.
+    async fn stop_metrics(&mut self) {
+        if let Some((_, task)) = self.metrics.take() {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "the metrics listener failed"),
+                Err(error) => tracing::warn!(%error, "the metrics listener task failed"),
+            }
+        }
+    }
+
     /// Serves until `signal` resolves, then shuts down gracefully.
     pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
         let ended_alone = tokio::select! {
@@ -297,6 +357,7 @@ impl Server {
             None => self.shutdown().await,
             Some(served) => {
                 self.app.close().await;
+                self.stop_metrics().await;
                 served??;
                 Ok(())
             }
@@ -305,8 +366,9 @@ impl Server {
 
     /// Stops accepting connections, lets requests in flight finish, then lets
     /// the writer commit what is queued and closes the store.
-    pub async fn shutdown(self) -> anyhow::Result<()> {
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.app.begin_shutdown();
+        self.stop_metrics().await;
         let _ = self.stop.send(());
         let served = self.task.await;
         self.app.close().await;

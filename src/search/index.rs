@@ -718,6 +718,25 @@ impl SearchIndex {
         }
     }
 
+    /// Bytes the index takes on disk (every generation, while an old one is
+    /// still being removed).
+    pub fn size_on_disk(&self) -> u64 {
+        fn size(dir: &Path) -> u64 {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return 0;
+            };
+            entries
+                .flatten()
+                .map(|entry| match entry.metadata() {
+                    Ok(meta) if meta.is_dir() => size(&entry.path()),
+                    Ok(meta) => meta.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        }
+        size(&self.root)
+    }
+
     /// Applies every committed change the index has not seen; returns the `seq`
     /// it is at.
     pub fn catch_up(&self, store: &Store) -> Result<u64, IndexError> {

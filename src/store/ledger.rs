@@ -482,6 +482,7 @@ impl WriteTx {
     /// never changed or removed afterwards.
     pub fn append_movement(&mut self, movement: &Movement) -> Result<(), StoreError> {
         self.writes += 1;
+        self.movements += 1;
         let bytes = serde_json::to_vec(movement).expect("movements serialize");
         {
             let mut table = self.table(MOVEMENTS)?;

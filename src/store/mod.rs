@@ -29,7 +29,7 @@ pub use catalogue::{Page, ProductCursor, ProductQuery};
 pub use changes::{Change, ChangeKind};
 pub use ledger::{LevelQuery, MovementQuery, Remembered};
 pub use quotes::quote_key;
-pub use writer::{Session, Writer, WriterStats};
+pub use writer::{GROUP_SIZE_BUCKETS, Session, Writer, WriterStats};
 
 use crate::domain::accounts::Actor;
 use tables::{
@@ -210,6 +210,7 @@ impl Store {
             writes: 0,
             session_writes: 0,
             changes: 0,
+            movements: 0,
             movement_tail: None,
             ip: None,
         })
@@ -375,6 +376,8 @@ pub struct WriteTx {
     writes: u64,
     /// Change-log entries appended so far.
     changes: u64,
+    /// Movements appended so far (counted once the transaction commits).
+    movements: u64,
     /// Writes to browser sessions: sign-in state, not business state, so they
     /// need no change-log entry of their own (sign-ins and sign-outs are
     /// logged as `auth.*`; a session's last use and its sweeping are not).

@@ -165,12 +165,40 @@ impl Drop for Session {
     }
 }
 
+/// Upper bounds of the buckets that committed groups are counted in by their
+/// number of requests; one more bucket counts larger groups.
+pub const GROUP_SIZE_BUCKETS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
 /// Counters for metrics and tests.
 #[derive(Debug, Default)]
 pub struct WriterStats {
+    /// Durable commits (each one fsync'd transaction).
     pub commits: AtomicU64,
     pub requests: AtomicU64,
     pub failed_commits: AtomicU64,
+    /// Movements booked by committed transactions.
+    pub movements: AtomicU64,
+    /// Requests in committed groups.
+    pub committed_requests: AtomicU64,
+    /// Committed groups by size: entry `i` counts the groups of at most
+    /// `GROUP_SIZE_BUCKETS[i]` requests (and more than the bucket before); the
+    /// last entry the groups larger than every bucket.
+    pub group_sizes: [AtomicU64; GROUP_SIZE_BUCKETS.len() + 1],
+}
+
+impl WriterStats {
+    /// Counts a committed group of `size` requests that booked `movements`.
+    fn committed(&self, size: usize, movements: u64) {
+        let size = size as u64;
+        let bucket = GROUP_SIZE_BUCKETS
+            .iter()
+            .position(|&bound| size <= bound)
+            .unwrap_or(GROUP_SIZE_BUCKETS.len());
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.committed_requests.fetch_add(size, Ordering::Relaxed);
+        self.movements.fetch_add(movements, Ordering::Relaxed);
+        self.group_sizes[bucket].fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// A handle for submitting writes. [`Writer::shutdown`] lets the thread finish
@@ -324,9 +352,9 @@ fn run(
             }
         }
         let size = group.len();
-        let (outcome, last_seq) = commit_group(store, &mut group);
+        let (outcome, done) = commit_group(store, &mut group);
         stats.requests.fetch_add(size as u64, Ordering::Relaxed);
-        record(&outcome, last_seq, size, committed, stats);
+        record(&outcome, done, size, committed, stats);
         for job in group.drain(..) {
             job.answer(outcome.as_ref().copied());
         }
@@ -336,16 +364,37 @@ fn run(
     }
 }
 
+/// What a committed transaction did.
+#[derive(Debug, Clone, Copy, Default)]
+struct Done {
+    /// The last `seq` it logged.
+    last_seq: u64,
+    /// The movements it booked.
+    movements: u64,
+}
+
+impl Done {
+    fn of(tx: &WriteTx) -> Self {
+        Self {
+            last_seq: tx.last_seq,
+            movements: tx.movements,
+        }
+    }
+}
+
 fn record(
     outcome: &Result<(), Arc<StoreError>>,
-    last_seq: u64,
+    Done {
+        last_seq,
+        movements,
+    }: Done,
     size: usize,
     committed: &watch::Sender<u64>,
     stats: &WriterStats,
 ) {
     match outcome {
         Ok(()) => {
-            stats.commits.fetch_add(1, Ordering::Relaxed);
+            stats.committed(size, movements);
             committed.send_if_modified(|seq| {
                 let moved = last_seq > *seq;
                 *seq = (*seq).max(last_seq);
@@ -389,12 +438,12 @@ fn run_session(
                 }
             }
             Ok(SessionMessage::Finish { commit: true }) if !poisoned => {
-                let last_seq = tx.last_seq;
+                let done = Done::of(&tx);
                 let outcome = tx.commit().map_err(Arc::new);
                 stats.requests.fetch_add(size, Ordering::Relaxed);
                 record(
                     &outcome,
-                    last_seq,
+                    done,
                     usize::try_from(size).unwrap_or(usize::MAX),
                     committed,
                     stats,
@@ -411,13 +460,13 @@ fn run_session(
 }
 
 /// Runs every request of the group in one transaction and commits it; returns
-/// the outcome and the last `seq` committed. A request that panics, or that fails
+/// the outcome and what was committed. A request that panics, or that fails
 /// after it wrote something (a bug in its use case), aborts the whole group:
 /// committing none of it is the only safe choice.
-fn commit_group(store: &Store, group: &mut [Job]) -> (Result<(), Arc<StoreError>>, u64) {
+fn commit_group(store: &Store, group: &mut [Job]) -> (Result<(), Arc<StoreError>>, Done) {
     let mut tx = match store.begin_write() {
         Ok(tx) => tx,
-        Err(error) => return (Err(Arc::new(error)), 0),
+        Err(error) => return (Err(Arc::new(error)), Done::default()),
     };
     for job in group.iter_mut() {
         let before = tx.writes();
@@ -427,19 +476,19 @@ fn commit_group(store: &Store, group: &mut [Job]) -> (Result<(), Arc<StoreError>
             Ok(true) => {
                 tracing::error!("a write request failed after writing; its group is aborted");
                 tx.abort();
-                return (Err(Arc::new(StoreError::GroupAborted)), 0);
+                return (Err(Arc::new(StoreError::GroupAborted)), Done::default());
             }
             Err(_) => {
                 tracing::error!("a write request panicked; its group is aborted");
                 tx.abort();
-                return (Err(Arc::new(StoreError::GroupAborted)), 0);
+                return (Err(Arc::new(StoreError::GroupAborted)), Done::default());
             }
         }
     }
-    let last_seq = tx.last_seq;
+    let done = Done::of(&tx);
     match tx.commit() {
-        Ok(()) => (Ok(()), last_seq),
-        Err(error) => (Err(Arc::new(error)), 0),
+        Ok(()) => (Ok(()), done),
+        Err(error) => (Err(Arc::new(error)), Done::default()),
     }
 }
 
@@ -532,6 +581,18 @@ mod tests {
         assert_eq!(writer.stats().commits.load(Ordering::Relaxed), 2);
         assert_eq!(writer.stats().requests.load(Ordering::Relaxed), 51);
         assert_eq!(store.read().unwrap().last_seq().unwrap(), 1 + 51);
+        // One group of 1, one of 50 (in the bucket up to 64).
+        let sizes: Vec<u64> = writer
+            .stats()
+            .group_sizes
+            .iter()
+            .map(|n| n.load(Ordering::Relaxed))
+            .collect();
+        assert_eq!(sizes, [1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            writer.stats().committed_requests.load(Ordering::Relaxed),
+            51
+        );
     }
 
     #[tokio::test]

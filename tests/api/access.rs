@@ -42,6 +42,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/assets/{path}", Rule::Open),
     ("GET", "/healthz", Rule::Open),
     ("GET", "/readyz", Rule::Open),
+    ("GET", "/metrics", Rule::Owner),
     ("GET", "/setup", Rule::Open),
     ("GET", "/account", Rule::Open),
     ("GET", "/api/v1/openapi.json", Rule::Open),

@@ -108,12 +108,14 @@ fn settings_come_from_defaults_then_file_then_environment_then_flags() {
             ("QUARRY_SHOP_NAME", "From env"),
             ("QUARRY_DATA_DIR", "/from/env"),
             ("QUARRY_LIMITS_BODY_BYTES", "2048"),
+            ("QUARRY_METRICS_ACCESS", "off"),
         ],
     );
     assert_eq!(from_env.shop.name, "From env");
     assert_eq!(from_env.shop.currency, "GBP");
     assert_eq!(from_env.data_dir, Path::new("/from/env"));
     assert_eq!(from_env.limits.body_bytes, 2048);
+    assert_eq!(from_env.metrics.access, quarry::config::MetricsAccess::Off);
 
     let from_flag = show(
         &["--data-dir", "/from/flag"],
@@ -152,6 +154,14 @@ fn an_unknown_key_or_bad_value_names_the_key_and_the_file() {
         err.contains("shop.currency") && err.contains("bad.toml"),
         "{err}"
     );
+
+    let out = quarry(
+        &["config", "show"],
+        &[("QUARRY_METRICS_ACCESS", "open")],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("metrics.listen"), "{}", stderr(&out));
 
     let out = quarry(&["config", "show"], &[("QUARRY_LOG_FORMAT", "xml")], None);
     assert!(!out.status.success());

@@ -11,6 +11,7 @@ mod events;
 mod helpers;
 mod ledger_model;
 mod locations;
+mod metrics;
 mod operations;
 mod quotes;
 mod relevance;
