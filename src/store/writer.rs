@@ -70,6 +70,10 @@ enum Message {
     /// Run a session: one transaction for a series of requests, committed or
     /// dropped as a whole when the session says so.
     Session(SessionStart),
+    /// Run one request in a transaction of its own: committed if it succeeds,
+    /// rolled back if it fails, whatever it wrote (all-or-nothing work such as
+    /// an import, which checks as it goes).
+    Alone(Job),
     /// Finish what is queued before this, then stop.
     Stop,
 }
@@ -252,6 +256,32 @@ impl Writer {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        self.submit(client, f, Message::Write).await
+    }
+
+    /// Runs `f` in a transaction of its own, after the requests queued before
+    /// it: committed durably if `f` succeeds, rolled back if it fails, even
+    /// after writing. Other requests wait meanwhile, so `f` should not be long.
+    pub async fn write_alone<T, E, F>(&self, client: Option<String>, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut WriteTx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        self.submit(client, f, Message::Alone).await
+    }
+
+    async fn submit<T, E, F>(
+        &self,
+        client: Option<String>,
+        f: F,
+        message: fn(Job) -> Message,
+    ) -> Result<T, E>
+    where
+        F: FnOnce(&mut WriteTx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
         let (answer, answered) = oneshot::channel::<Result<T, E>>();
         let job: Job = Box::new(Typed {
             f: Some(f),
@@ -260,7 +290,7 @@ impl Writer {
             answer,
         });
         self.queue
-            .send(Message::Write(job))
+            .send(message(job))
             .await
             .map_err(|_| E::from(StoreError::WriterStopped))?;
         answered
@@ -332,6 +362,17 @@ fn run(
             Some(Message::Write(job)) => group.push(job),
             Some(Message::Session(start)) => {
                 run_session(store, start, committed, stats);
+                continue;
+            }
+            Some(Message::Alone(mut job)) => {
+                let (outcome, done) = commit_alone(store, &mut job);
+                stats.requests.fetch_add(1, Ordering::Relaxed);
+                // A request refusing itself is not a failed commit.
+                let refused = matches!(&outcome, Err(e) if matches!(**e, StoreError::GroupAborted));
+                if !refused {
+                    record(&outcome, done, 1, committed, stats);
+                }
+                job.answer(outcome.as_ref().copied());
                 continue;
             }
             Some(Message::Stop) | None => break,
@@ -463,6 +504,34 @@ fn run_session(
 /// the outcome and what was committed. A request that panics, or that fails
 /// after it wrote something (a bug in its use case), aborts the whole group:
 /// committing none of it is the only safe choice.
+/// Runs one request in its own transaction; its failure rolls back only it.
+/// A failed request's outcome is `GroupAborted`, which its answer replaces
+/// with its own error.
+fn commit_alone(store: &Store, job: &mut Job) -> (Result<(), Arc<StoreError>>, Done) {
+    let mut tx = match store.begin_write() {
+        Ok(tx) => tx,
+        Err(error) => return (Err(Arc::new(error)), Done::default()),
+    };
+    match catch_unwind(AssertUnwindSafe(|| job.run(&mut tx))) {
+        Ok(false) => {
+            let done = Done::of(&tx);
+            match tx.commit() {
+                Ok(()) => (Ok(()), done),
+                Err(error) => (Err(Arc::new(error)), Done::default()),
+            }
+        }
+        Ok(true) => {
+            tx.abort();
+            (Err(Arc::new(StoreError::GroupAborted)), Done::default())
+        }
+        Err(_) => {
+            tracing::error!("a write request panicked; its transaction is rolled back");
+            tx.abort();
+            (Err(Arc::new(StoreError::GroupAborted)), Done::default())
+        }
+    }
+}
+
 fn commit_group(store: &Store, group: &mut [Job]) -> (Result<(), Arc<StoreError>>, Done) {
     let mut tx = match store.begin_write() {
         Ok(tx) => tx,
@@ -558,6 +627,35 @@ mod tests {
         while writer.queue.capacity() > QUEUE - n {
             tokio::task::yield_now().await;
         }
+    }
+
+    #[tokio::test]
+    async fn work_alone_that_fails_after_writing_rolls_back_only_itself() {
+        let (_dir, store, writer) = writer();
+        let neighbour = {
+            let writer = writer.clone();
+            tokio::spawn(async move { writer.write(|tx| put(tx, "NEXT")).await })
+        };
+        let failed: Result<(), StoreError> = writer
+            .write_alone(None, |tx| {
+                put(tx, "A")?;
+                put(tx, "B")?;
+                Err(StoreError::Bug("row 3 is bad"))
+            })
+            .await;
+        assert!(
+            matches!(failed, Err(StoreError::Bug("row 3 is bad"))),
+            "{failed:?}"
+        );
+        neighbour.await.unwrap().unwrap();
+        writer.write_alone(None, |tx| put(tx, "C")).await.unwrap();
+        let tx = store.read().unwrap();
+        let code = |c: &str| crate::domain::locations::LocationCode::parse(c).unwrap();
+        assert!(tx.location(&code("A")).unwrap().is_none());
+        assert!(tx.location(&code("B")).unwrap().is_none());
+        assert!(tx.location(&code("NEXT")).unwrap().is_some());
+        assert!(tx.location(&code("C")).unwrap().is_some());
+        assert_eq!(writer.stats().failed_commits.load(Ordering::Relaxed), 0);
     }
 
     #[tokio::test]
