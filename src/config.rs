@@ -308,6 +308,8 @@ pub struct LimitsConfig {
     pub public_requests_per_minute: u32,
     /// Quote requests per hour one address may make.
     pub quote_requests_per_hour: u32,
+    /// Largest CSV file the import endpoints accept, in bytes.
+    pub import_bytes: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -410,6 +412,7 @@ impl Default for LimitsConfig {
             request_timeout_secs: 30,
             public_requests_per_minute: 600,
             quote_requests_per_hour: 60,
+            import_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -517,6 +520,20 @@ impl Config {
         Ok(config)
     }
 
+    /// Backups and imports.
+    fn validate_operations(&self) -> Result<(), (&'static str, String)> {
+        if self.backup.keep == 0 {
+            return Err(("backup.keep", "must be at least 1".into()));
+        }
+        if !(1024..=16 * 1024 * 1024 * 1024).contains(&self.limits.import_bytes) {
+            return Err((
+                "limits.import_bytes",
+                "must be between 1024 and 17179869184 (16 GiB)".into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), (&'static str, String)> {
         if let Some(url) = &self.public_base_url {
             let ok = (url.starts_with("http://") || url.starts_with("https://"))
@@ -592,9 +609,6 @@ impl Config {
         {
             return Err(("limits", "rate limits must be at least 1".into()));
         }
-        if self.backup.keep == 0 {
-            return Err(("backup.keep", "must be at least 1".into()));
-        }
         if !(1..=365).contains(&self.quotes.valid_days) {
             return Err(("quotes.valid_days", "must be between 1 and 365".into()));
         }
@@ -611,6 +625,7 @@ impl Config {
             ));
         }
         self.metrics.validate(self.listen)?;
+        self.validate_operations()?;
         if !(1..=3600).contains(&self.limits.request_timeout_secs) {
             return Err((
                 "limits.request_timeout_secs",

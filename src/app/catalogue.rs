@@ -332,6 +332,41 @@ pub fn create_in(
     Ok(product)
 }
 
+/// What [`upsert_in`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Creates the product `input` names, or replaces every editable field of
+/// the existing one (an import's row).
+pub fn upsert_in(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    shop: &ShopConfig,
+    input: ProductInput,
+) -> Result<Upserted, AppError> {
+    let sku = input
+        .sku
+        .clone()
+        .ok_or_else(|| AppError::invalid("sku", "is required"))?;
+    let Some(current) = tx.product(&sku)? else {
+        create_in(tx, actor, shop, sku, input)?;
+        return Ok(Upserted::Created);
+    };
+    check_barcode_free(tx, &input, &sku)?;
+    match current.replaced(input, Timestamp::now()) {
+        Some(next) => {
+            check_product(&next, shop)?;
+            save_product(tx, actor, &next, change_kind(&current, &next))?;
+            Ok(Upserted::Updated)
+        }
+        None => Ok(Upserted::Unchanged),
+    }
+}
+
 /// Creates a location in `tx` after checking its code is free.
 pub fn create_location_in(
     tx: &mut WriteTx,

@@ -9,6 +9,8 @@ pub mod catalogue;
 pub mod cursor;
 mod error;
 pub mod events;
+pub mod exports;
+pub mod imports;
 pub mod ledger;
 pub mod metrics;
 pub mod quotes;

@@ -107,6 +107,39 @@ pub enum Command {
     /// Reclaim free space in the data file (stop the server first); prints
     /// the sizes before and after.
     Compact,
+    /// Import a CSV file: products (created or replaced by SKU), stock
+    /// (counted levels, booked as `adjust` movements) or movements. All or
+    /// nothing unless --skip-invalid; bad rows are listed with their row
+    /// number, column and reason, and the exit code is non-zero.
+    Import {
+        /// products, stock or movements
+        #[arg(value_name = "WHAT")]
+        kind: String,
+        /// The CSV file (UTF-8, a header row first).
+        file: PathBuf,
+        /// Check every row and report; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the good rows even when some are bad.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// The reference stock counts are booked with [default: import]
+        #[arg(long, value_name = "TEXT")]
+        reference: Option<String>,
+    },
+    /// Export products, stock, movements or quotes from one consistent
+    /// snapshot. Product, stock and movement CSV files import back as they are.
+    Export {
+        /// products, stock, movements or quotes
+        #[arg(value_name = "WHAT")]
+        kind: String,
+        /// csv or json
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write to FILE instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -225,6 +258,25 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup { file } => operations::backup(&config, &file),
         Command::Restore { file, force } => operations::restore(&config, &file, force),
         Command::Compact => operations::compact(&config),
+        Command::Import {
+            kind,
+            file,
+            dry_run,
+            skip_invalid,
+            reference,
+        } => {
+            let options = crate::app::imports::ImportOptions {
+                dry_run,
+                skip_invalid,
+                reference,
+            };
+            operations::import(&config, &kind, &file, &options)
+        }
+        Command::Export {
+            kind,
+            format,
+            output,
+        } => operations::export(&config, &kind, &format, output.as_deref()),
     }
 }
 

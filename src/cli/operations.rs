@@ -1,5 +1,5 @@
 //! The owner's operations from the command line: `backup`, `restore`,
-//! `compact`.
+//! `compact`, `import`, `export`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -135,5 +135,121 @@ pub fn compact(config: &Config) -> anyhow::Result<ExitCode> {
         size(after),
         size(before.saturating_sub(after))
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `quarry import WHAT FILE`: one transaction, with a progress bar on a
+/// terminal; non-zero exit when a row is bad.
+pub fn import(
+    config: &Config,
+    kind: &str,
+    file: &Path,
+    options: &crate::app::imports::ImportOptions,
+) -> anyhow::Result<ExitCode> {
+    use crate::app::imports::{ImportKind, import_into_store};
+    let kind: ImportKind = kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let length = input.metadata().map_or(0, |m| m.len());
+    let store = Store::open(&config.data_dir)
+        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let bar = indicatif::ProgressBar::new(length);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} ({eta} left)",
+        )
+        .expect("the template is valid")
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!("importing {}", file.display()));
+    let started = std::time::Instant::now();
+    let report = import_into_store(
+        &store,
+        &Actor::cli(),
+        &config.shop,
+        kind,
+        std::io::BufReader::with_capacity(256 * 1024, input),
+        options,
+        &mut |bytes| bar.set_position(bytes),
+    )?;
+    bar.finish_and_clear();
+    for error in &report.errors {
+        match &error.column {
+            Some(column) => eprintln!("row {}, column {column}: {}", error.row, error.reason),
+            None => eprintln!("row {}: {}", error.row, error.reason),
+        }
+    }
+    if report.rejected > report.errors.len() as u64 {
+        eprintln!(
+            "… and {} more bad rows",
+            report.rejected - report.errors.len() as u64
+        );
+    }
+    let what = match kind {
+        ImportKind::Products => format!(
+            "{} created, {} updated, {} unchanged",
+            report.created, report.updated, report.unchanged
+        ),
+        ImportKind::Stock | ImportKind::Movements => {
+            format!("{} movements booked", report.movements)
+        }
+    };
+    if !report.locations_created.is_empty() {
+        eprintln!(
+            "new locations (named by their code; rename them in the back office): {}",
+            report.locations_created.join(", ")
+        );
+    }
+    let outcome = if report.written {
+        "imported"
+    } else if report.dry_run {
+        "dry run, nothing written"
+    } else {
+        "nothing written: fix the rows above, or pass --skip-invalid to import the good ones"
+    };
+    println!(
+        "{} rows read in {:.1} s, {} bad; {what}; {outcome}",
+        report.rows,
+        started.elapsed().as_secs_f64(),
+        report.rejected
+    );
+    Ok(if report.rejected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `quarry export WHAT`: to standard output or `--output FILE`.
+pub fn export(
+    config: &Config,
+    kind: &str,
+    format: &str,
+    output: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    use crate::app::exports::{ExportKind, Format, export};
+    let kind: ExportKind = kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let format: Format = format
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--format: {e}"))?;
+    let store = match Store::open(&config.data_dir) {
+        Ok(store) => store,
+        Err(StoreError::InUse { .. }) => bail!(
+            "a server is running on {}; export through it (GET /api/v1/exports/WHAT) or stop it \
+             first",
+            config.data_dir.display()
+        ),
+        Err(error) => return Err(error.into()),
+    };
+    let tx = store.read()?;
+    if let Some(path) = output {
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let rows = export(&tx, kind, format, std::io::BufWriter::new(file))?;
+        eprintln!("exported {rows} rows to {}", path.display());
+    } else {
+        let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        export(&tx, kind, format, stdout)?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -85,6 +85,12 @@ impl Modify for BearerAuth {
 
 /// Every route, and the `OpenAPI` document generated from them.
 fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
+    // Uploads have their own limit (`limits.import_bytes`), checked as they stream.
+    let imports = OpenApiRouter::new()
+        .routes(routes!(operations::import_products))
+        .routes(routes!(operations::import_stock))
+        .routes(routes!(operations::import_movements))
+        .layer(DefaultBodyLimit::disable());
     let api = OpenApiRouter::new()
         .routes(routes!(catalogue::list_products, catalogue::create_product))
         .routes(routes!(
@@ -125,7 +131,9 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::revoke_token))
         .routes(routes!(accounts::audit))
         .routes(routes!(operations::list_backups, operations::create_backup))
-        .routes(routes!(operations::download_backup));
+        .routes(routes!(operations::download_backup))
+        .routes(routes!(operations::export))
+        .merge(imports);
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(system::openapi))

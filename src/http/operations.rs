@@ -1,14 +1,23 @@
-//! The owner's operations over HTTP: backups (make, list, download).
+//! Operations over HTTP: backups (owner), CSV imports (staff; multipart
+//! upload streamed to a file, then imported in one transaction) and exports
+//! (streamed as they are written).
 
-use axum::extract::{Path, State};
+use std::io::Write;
+
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::Owner;
-use crate::app::App;
+use super::extract::{CatalogueStaff, Owner, Query, StockStaff, Viewer};
 use crate::app::backups::BackupInfo;
 use crate::app::catalogue::Listing;
+use crate::app::exports::{ExportKind, Format};
+use crate::app::imports::{ImportKind, ImportOptions, ImportReport};
+use crate::app::{App, AppError, Principal};
 
 /// Takes a backup now into the server's backup directory: a consistent
 /// snapshot of the store, made while writes go on.
@@ -82,6 +91,311 @@ pub async fn download_backup(
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }
     // The name passed `backup_path`'s check: plain ASCII, no quotes.
+    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    Ok(response)
+}
+
+/// How to import.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Check every row and report; write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Write the good rows even when some are bad.
+    #[serde(default)]
+    pub skip_invalid: bool,
+    /// The reference stock counts are booked with (default `import`).
+    pub reference: Option<String>,
+}
+
+/// The form of an import: the CSV file in a part named `file`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the multipart body
+pub struct ImportUpload {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Streams the `file` part of the upload into a temporary file.
+async fn receive(app: &App, mut form: Multipart) -> Result<tempfile::TempPath, ApiError> {
+    let limit = app.config().limits.import_bytes;
+    let bad = |message: String| {
+        ApiError::from(AppError::BadRequest {
+            field: Some("file".into()),
+            message,
+        })
+    };
+    while let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(|e| bad(format!("the upload is not a readable multipart form: {e}")))?
+    {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let dir = app.config().data_dir.clone();
+        let path = tokio::task::spawn_blocking(move || {
+            tempfile::Builder::new()
+                .prefix(".quarry-import-")
+                .tempfile_in(dir)
+                .map(tempfile::NamedTempFile::into_temp_path)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(format!("cannot store the upload: {e}")))?;
+        let mut file = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| AppError::Internal(format!("cannot store the upload: {e}")))?;
+        let mut size = 0u64;
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| bad(format!("the upload broke off: {e}")))?
+        {
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the file is larger than {limit} bytes (limits.import_bytes)"),
+                ));
+            }
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| AppError::Internal(format!("cannot store the upload: {e}")))?;
+        }
+        file.flush()
+            .await
+            .map_err(|e| AppError::Internal(format!("cannot store the upload: {e}")))?;
+        return Ok(path);
+    }
+    Err(bad("the form has no part named `file`".into()))
+}
+
+async fn import(
+    app: &App,
+    caller: &Principal,
+    kind: ImportKind,
+    form: Multipart,
+    q: ImportQuery,
+) -> Result<Response, ApiError> {
+    let file = receive(app, form).await?;
+    let options = ImportOptions {
+        dry_run: q.dry_run,
+        skip_invalid: q.skip_invalid,
+        reference: q.reference,
+    };
+    let report = app
+        .import_file(caller, kind, file.to_path_buf(), options)
+        .await?;
+    drop(file);
+    Ok(import_answer(report))
+}
+
+/// 200 with the report, or 422 naming the first bad row when bad rows meant
+/// nothing was written (the report comes along).
+fn import_answer(report: ImportReport) -> Response {
+    if report.rejected > 0 && !report.written && !report.dry_run {
+        let first = report.errors.first();
+        let message = first.map_or_else(
+            || "the file has bad rows; nothing was written".to_owned(),
+            |e| {
+                format!(
+                    "{} bad rows, the first at row {}{}: {}; nothing was written",
+                    report.rejected,
+                    e.row,
+                    e.column
+                        .as_deref()
+                        .map(|c| format!(", column {c}"))
+                        .unwrap_or_default(),
+                    e.reason
+                )
+            },
+        );
+        let body = serde_json::json!({
+            "error": {"code": "invalid_rows", "message": message, "field": "file"},
+            "report": report,
+        });
+        return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response();
+    }
+    axum::Json(report).into_response()
+}
+
+/// Imports products from CSV (multipart part `file`): created, or replaced
+/// by SKU. All or nothing unless `skip_invalid`.
+#[utoipa::path(
+    post, path = "/imports/products", tag = "operations",
+    params(ImportQuery),
+    request_body(content = ImportUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, description = "Bad rows; nothing written. The body has `error` and `report`."),
+    ),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn import_products(
+    State(app): State<App>,
+    CatalogueStaff(caller): CatalogueStaff,
+    Query(q): Query<ImportQuery>,
+    form: Multipart,
+) -> Result<Response, ApiError> {
+    import(&app, &caller, ImportKind::Products, form, q).await
+}
+
+/// Imports counted stock levels from CSV (`sku`, `location`, `quantity`):
+/// booked as `adjust` movements with a reference.
+#[utoipa::path(
+    post, path = "/imports/stock", tag = "operations",
+    params(ImportQuery),
+    request_body(content = ImportUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, description = "Bad rows; nothing written. The body has `error` and `report`."),
+    ),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn import_stock(
+    State(app): State<App>,
+    StockStaff(caller): StockStaff,
+    Query(q): Query<ImportQuery>,
+    form: Multipart,
+) -> Result<Response, ApiError> {
+    import(&app, &caller, ImportKind::Stock, form, q).await
+}
+
+/// Imports movements from CSV, one row per line; consecutive rows with the
+/// same `movement` cell are one movement.
+#[utoipa::path(
+    post, path = "/imports/movements", tag = "operations",
+    params(ImportQuery),
+    request_body(content = ImportUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, description = "Bad rows; nothing written. The body has `error` and `report`."),
+    ),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn import_movements(
+    State(app): State<App>,
+    StockStaff(caller): StockStaff,
+    Query(q): Query<ImportQuery>,
+    form: Multipart,
+) -> Result<Response, ApiError> {
+    import(&app, &caller, ImportKind::Movements, form, q).await
+}
+
+/// The format of an export.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `csv` (default) or `json`.
+    pub format: Option<String>,
+}
+
+/// A `Write` that hands 64 KiB chunks to a response body.
+struct ChannelWriter {
+    buffer: Vec<u8>,
+    chunks: tokio::sync::mpsc::Sender<Result<axum::body::Bytes, std::io::Error>>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(buf);
+        if self.buffer.len() >= 64 * 1024 {
+            self.flush()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = axum::body::Bytes::from(std::mem::take(&mut self.buffer));
+        // Runs on a blocking thread; fails once the client has gone.
+        self.chunks
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
+    }
+}
+
+/// Downloads products, stock levels, movements or quotes as CSV or JSON, from
+/// one consistent snapshot, streamed as it is written.
+#[utoipa::path(
+    get, path = "/exports/{kind}", tag = "operations",
+    params(
+        ("kind" = String, Path, description = "products, stock, movements or quotes"),
+        ExportQuery,
+    ),
+    responses(
+        (status = 200, description = "The file", content_type = "text/csv"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    ),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn export(
+    State(app): State<App>,
+    _viewer: Viewer,
+    Path(kind): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let kind: ExportKind = kind.parse().map_err(|e: String| ApiError::not_found(e))?;
+    let format: Format = q
+        .format
+        .as_deref()
+        .unwrap_or("csv")
+        .parse()
+        .map_err(|e: String| {
+            ApiError::from(AppError::BadRequest {
+                field: Some("format".into()),
+                message: e,
+            })
+        })?;
+    let (chunks, mut received) = tokio::sync::mpsc::channel(16);
+    let writer = ChannelWriter {
+        buffer: Vec::with_capacity(64 * 1024),
+        chunks: chunks.clone(),
+    };
+    let exporter = app.clone();
+    tokio::spawn(async move {
+        if let Err(error) = exporter.export_to(kind, format, writer).await {
+            tracing::warn!(%error, "an export stopped before its end");
+            let _ = chunks
+                .send(Err(std::io::Error::other(error.to_string())))
+                .await;
+        }
+    });
+    let stream = futures_util::stream::poll_fn(move |cx| received.poll_recv(cx));
+    let mut response = axum::body::Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    let name = format!(
+        "quarry-{}-{}.{}",
+        serde_json::to_value(kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        jiff::Timestamp::now().strftime("%Y%m%d"),
+        match format {
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    );
     if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }

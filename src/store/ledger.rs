@@ -349,6 +349,28 @@ impl ReadTx {
         Ok(out)
     }
 
+    /// Every stored level in (SKU, location) order, handed to `f` one by one.
+    pub fn for_each_level<E: From<StoreError>>(
+        &self,
+        mut f: impl FnMut(LevelRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let table = self.table(LEVELS)?;
+        for entry in table.iter().map_err(StoreError::from)? {
+            let (key, bytes) = entry.map_err(StoreError::from)?;
+            let (sku, location) = key.value();
+            let corrupt = |reason: String| StoreError::Corrupt {
+                table: "levels",
+                key: format!("{sku}@{location}"),
+                reason,
+            };
+            let sku = Sku::parse(sku).map_err(|e| corrupt(e.to_string()))?;
+            let location = LocationCode::parse(location).map_err(|e| corrupt(e.to_string()))?;
+            let level = decode_level(&format!("{sku}@{location}"), bytes.value())?;
+            f((sku, location, level))?;
+        }
+        Ok(())
+    }
+
     /// Every movement at or before `at`, oldest first, handed to `f` one by one.
     pub fn for_each_movement_until(
         &self,

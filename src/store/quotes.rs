@@ -85,6 +85,22 @@ impl ReadTx {
     }
 }
 
+impl ReadTx {
+    /// Every quote, oldest first, handed to `f` one by one.
+    pub fn for_each_quote<E: From<StoreError>>(
+        &self,
+        mut f: impl FnMut(&Quote) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let table = self.table(QUOTES)?;
+        for entry in table.iter().map_err(StoreError::from)? {
+            let (key, bytes) = entry.map_err(StoreError::from)?;
+            let quote: Quote = decode("quotes", &format!("{:?}", key.value()), bytes.value())?;
+            f(&quote)?;
+        }
+        Ok(())
+    }
+}
+
 impl WriteTx {
     quote_reads!();
 

@@ -91,7 +91,21 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/backups", Rule::Owner),
     ("POST", "/api/v1/backups", Rule::Owner),
     ("GET", "/api/v1/backups/{name}", Rule::Owner),
+    ("POST", "/api/v1/imports/products", Rule::Catalogue),
+    ("POST", "/api/v1/imports/stock", Rule::Stock),
+    ("POST", "/api/v1/imports/movements", Rule::Stock),
+    ("GET", "/api/v1/exports/{kind}", Rule::Viewer),
 ];
+
+/// What the table uploads to the import routes: a file that changes nothing
+/// the other rows rely on.
+fn upload_for(path: &str) -> &'static str {
+    match path {
+        "/api/v1/imports/products" => "sku,name,category,unit,price\nIMP-1,Imported,Tools,pc,1\n",
+        "/api/v1/imports/stock" => "sku,location,quantity\nOLD-1,YARD,5\n",
+        _ => "kind,location,sku,quantity\nreceive,YARD,OLD-1,1\n",
+    }
+}
 
 /// The backup the table downloads.
 const BACKUP: &str = "quarry-20260101T000000.000Z.qbk";
@@ -217,6 +231,7 @@ fn concrete(method: &str, path: &str, n: usize, link: &str) -> (String, Option<V
         .replace("{number}", &format!("Q-{}-{n:04}", year()))
         .replace("{link}", link)
         .replace("{username}", "bob")
+        .replace("{kind}", "products")
         .replace("{name}", "victim");
     let path = if method == "GET" && path == "/api/v1/quote/estimate" {
         format!("{path}?sku=SAND-04&quantity=1")
@@ -355,9 +370,12 @@ async fn every_documented_route_has_a_rule_and_every_caller_gets_what_the_rule_s
                 }
                 continue;
             }
-            let resp = app
-                .send(method.clone(), &url, who, body.as_ref(), &[])
-                .await;
+            let resp = if path.starts_with("/api/v1/imports/") {
+                app.upload(&url, who, upload_for(path)).await
+            } else {
+                app.send(method.clone(), &url, who, body.as_ref(), &[])
+                    .await
+            };
             // Signing in replaces the browser's session, signing out ends it.
             if path.starts_with("/api/v1/auth/log") {
                 app.forget_session(who).await;

@@ -301,7 +301,24 @@ impl TestApp {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Resp {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        let request = self.client.request(method, format!("{}{path}", self.base));
+        let mut request = self.authorize(request, who).await;
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        respond(request).await
+    }
+
+    /// Adds `who`'s credentials: a bearer token, or a session cookie with its
+    /// CSRF token.
+    async fn authorize(
+        &self,
+        mut request: reqwest::RequestBuilder,
+        who: Who,
+    ) -> reqwest::RequestBuilder {
         if let Some(token) = self.token(who) {
             request = request.bearer_auth(token);
         }
@@ -311,13 +328,18 @@ impl TestApp {
                 .header("x-csrf-token", &session.csrf)
                 .header("origin", &self.base);
         }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        respond(request).await
+        request
+    }
+
+    /// Uploads `csv` as the `file` part of a multipart form to `path`.
+    pub async fn upload(&self, path: &str, who: Who, csv: &str) -> Resp {
+        let part = reqwest::multipart::Part::text(csv.to_owned())
+            .file_name("upload.csv")
+            .mime_str("text/csv")
+            .unwrap();
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let request = self.client.post(format!("{}{path}", self.base));
+        respond(self.authorize(request, who).await.multipart(form)).await
     }
 
     pub async fn get(&self, path: &str, who: Who) -> Resp {

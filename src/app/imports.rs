@@ -1,0 +1,872 @@
+//! CSV imports: products (created or replaced by SKU), stock counts (booked
+//! as `adjust` movements) and movements. Rows stream from the file; every bad
+//! row is reported with its row number (the file's line, the header being
+//! row 1), its column and the reason. All or nothing by default: one bad row
+//! and nothing is written; with `skip_invalid` the good rows are.
+//!
+//! A location a stock or movement file names that does not exist is created
+//! and listed in the report. Cells use the same names and formats as the API, with lists written
+//! `a; b` and pairs `key=value; key=value` (see [`cell_value`]).
+
+use std::io::Read;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use super::catalogue::{Upserted, create_location_in, upsert_in};
+use super::ledger::book_input;
+use super::{App, AppError, Principal};
+use crate::config::ShopConfig;
+use crate::domain::accounts::Actor;
+use crate::domain::catalogue::ProductInput;
+use crate::domain::ledger::{LineInput, MAX_LINES, MovementInput};
+use crate::domain::locations::{LocationCode, LocationInput, LocationName};
+use crate::store::{ChangeKind, Store, StoreError, WriteTx};
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportKind {
+    Products,
+    Stock,
+    Movements,
+}
+
+impl std::str::FromStr for ImportKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "products" => Ok(Self::Products),
+            "stock" => Ok(Self::Stock),
+            "movements" => Ok(Self::Movements),
+            other => Err(format!(
+                "{other:?} is not something Quarry imports; use products, stock or movements"
+            )),
+        }
+    }
+}
+
+impl ImportKind {
+    /// The columns a file may have, and which of them it must have.
+    fn columns(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            Self::Products => (
+                &[
+                    "sku",
+                    "name",
+                    "description",
+                    "category",
+                    "tags",
+                    "attributes",
+                    "unit",
+                    "density_kg_m3",
+                    "barcode",
+                    "price",
+                    "cost",
+                    "notes",
+                    "active",
+                    "allow_backorder",
+                    "pricing_unit",
+                    "price_breaks",
+                    "packs",
+                    "min_order",
+                    "sell_in_whole",
+                    "tax_class",
+                    "mass_per_m_kg",
+                    "mass_per_m2_kg",
+                    "reorder_point",
+                    "reorder_points",
+                ],
+                &["sku", "name", "category", "unit", "price"],
+            ),
+            // `on_hand` is what `export stock` calls the counted level; its
+            // `reserved` and `available` columns are read past.
+            Self::Stock => (
+                &[
+                    "sku",
+                    "location",
+                    "quantity",
+                    "on_hand",
+                    "unit",
+                    "reason",
+                    "reserved",
+                    "available",
+                ],
+                &["sku", "location"],
+            ),
+            // `actor` and `reverses` come with exported movements: an import
+            // books as the importer, and reversals as plain movements.
+            Self::Movements => (
+                &[
+                    "movement",
+                    "at",
+                    "kind",
+                    "location",
+                    "from",
+                    "to",
+                    "reference",
+                    "note",
+                    "sku",
+                    "quantity",
+                    "counted",
+                    "unit",
+                    "reason",
+                    "actor",
+                    "reverses",
+                ],
+                &["kind", "sku"],
+            ),
+        }
+    }
+}
+
+/// One bad row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RowError {
+    /// The row's line in the file; the header is row 1.
+    pub row: u64,
+    /// The column at fault, when one is.
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+/// What an import did, or would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub kind: ImportKind,
+    /// Data rows read.
+    pub rows: u64,
+    /// Products created, replaced, or found identical.
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Movements booked (stock counts and movements).
+    pub movements: u64,
+    /// Locations the file named that did not exist, created (named by
+    /// their code; rename them later).
+    pub locations_created: Vec<String>,
+    /// Rows refused.
+    pub rejected: u64,
+    /// The bad rows, in file order (the first 1,000).
+    pub errors: Vec<RowError>,
+    pub dry_run: bool,
+    /// Whether anything was written: not for a dry run, nor when a row was
+    /// bad without `skip_invalid`.
+    pub written: bool,
+}
+
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Check and report; write nothing.
+    pub dry_run: bool,
+    /// Write the good rows even when some are bad.
+    pub skip_invalid: bool,
+    /// The reference stock counts are booked with (default: `import`).
+    pub reference: Option<String>,
+}
+
+/// Errors listed in a report; past this, bad rows are only counted.
+const MAX_LISTED: usize = 1000;
+/// Stock counts booked per `adjust` movement.
+const COUNTS_PER_MOVEMENT: usize = 500;
+
+/// Why an import's transaction is rolled back.
+enum Rollback {
+    /// Bad rows, or a dry run: the report says which.
+    Report(ImportReport),
+    Error(AppError),
+}
+
+impl From<StoreError> for Rollback {
+    fn from(error: StoreError) -> Self {
+        Self::Error(error.into())
+    }
+}
+
+impl From<AppError> for Rollback {
+    fn from(error: AppError) -> Self {
+        Self::Error(error)
+    }
+}
+
+fn settle(result: Result<ImportReport, Rollback>) -> Result<ImportReport, AppError> {
+    match result {
+        Ok(report) | Err(Rollback::Report(report)) => Ok(report),
+        Err(Rollback::Error(error)) => Err(error),
+    }
+}
+
+/// Runs the import in `tx`; the report says whether the caller's
+/// transaction must be rolled back (`Err(Rollback::Report)`).
+fn run(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    shop: &ShopConfig,
+    kind: ImportKind,
+    input: impl Read,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, Rollback> {
+    let mut import = Import {
+        report: ImportReport {
+            kind,
+            rows: 0,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            movements: 0,
+            locations_created: Vec::new(),
+            rejected: 0,
+            errors: Vec::new(),
+            dry_run: options.dry_run,
+            written: false,
+        },
+        actor,
+        shop,
+        reference: options.reference.clone().unwrap_or_else(|| "import".into()),
+        pending: Vec::new(),
+    };
+    import.read(tx, input, progress)?;
+    let report = &mut import.report;
+    let bad = report.rejected > 0;
+    if options.dry_run || (bad && !options.skip_invalid) {
+        return Err(Rollback::Report(import.report));
+    }
+    report.written = true;
+    if report.created + report.updated + report.movements > 0 {
+        tx.append_change(
+            ChangeKind::ImportDone,
+            match kind {
+                ImportKind::Products => "products",
+                ImportKind::Stock => "stock",
+                ImportKind::Movements => "movements",
+            },
+            actor,
+            Some(serde_json::json!({
+                "rows": report.rows, "created": report.created, "updated": report.updated,
+                "movements": report.movements, "rejected": report.rejected,
+            })),
+        )?;
+    }
+    Ok(import.report)
+}
+
+/// Imports into a store opened directly (the command line): one transaction.
+pub fn import_into_store(
+    store: &Store,
+    actor: &Actor,
+    shop: &ShopConfig,
+    kind: ImportKind,
+    input: impl Read,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, AppError> {
+    settle(store.write(|tx| run(tx, actor, shop, kind, input, options, progress)))
+}
+
+impl App {
+    /// Imports `file` in a transaction of its own (other writes wait for it).
+    pub async fn import_file(
+        &self,
+        caller: &Principal,
+        kind: ImportKind,
+        file: std::path::PathBuf,
+        options: ImportOptions,
+    ) -> Result<ImportReport, AppError> {
+        let actor = caller.actor.clone();
+        let shop = self.config().shop.clone();
+        let client = super::client_address();
+        let result = self
+            .inner
+            .writer
+            .write_alone(client, move |tx| {
+                let input = std::fs::File::open(&file)
+                    .map_err(|e| AppError::Internal(format!("{}: {e}", file.display())))?;
+                let input = std::io::BufReader::new(input);
+                run(tx, &actor, &shop, kind, input, &options, &mut |_| {})
+            })
+            .await;
+        settle(result)
+    }
+}
+
+/// A stock count or movement line waiting to be booked with its neighbours.
+struct PendingLine {
+    row: u64,
+    line: Value,
+}
+
+/// The movement the pending lines belong to.
+struct Pending {
+    /// The `movement` cell (movements) or location (stock) grouping the rows.
+    key: String,
+    first_row: u64,
+    head: Map<String, Value>,
+    at: Option<Timestamp>,
+    lines: Vec<PendingLine>,
+}
+
+struct Import<'a> {
+    report: ImportReport,
+    actor: &'a Actor,
+    shop: &'a ShopConfig,
+    reference: String,
+    pending: Vec<Pending>,
+}
+
+/// `Column Name` → `column_name`.
+fn normalize(header: &str) -> String {
+    header
+        .trim()
+        .trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// The first part of a field path: `packs[1].quantity` → `packs`.
+fn column_of(field: &str) -> String {
+    field.split(['[', '.']).next().unwrap_or(field).to_owned()
+}
+
+/// A cell as the JSON the API takes for that field.
+fn cell_value(column: &str, cell: &str) -> Result<Value, String> {
+    let list = || {
+        cell.split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+    };
+    let pairs = |what: &str| -> Result<Vec<(String, String)>, String> {
+        list()
+            .into_iter()
+            .map(|item| {
+                item.split_once('=')
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                    .ok_or_else(|| format!("{item:?} is not {what}"))
+            })
+            .collect()
+    };
+    Ok(match column {
+        "active" | "allow_backorder" => match cell.to_lowercase().as_str() {
+            "true" | "yes" | "y" | "1" => Value::Bool(true),
+            "false" | "no" | "n" | "0" => Value::Bool(false),
+            _ => return Err(format!("{cell:?} is not true or false")),
+        },
+        "tags" => Value::from(list()),
+        "attributes" if cell.starts_with('{') => {
+            serde_json::from_str(cell).map_err(|e| format!("not a JSON object: {e}"))?
+        }
+        "attributes" | "reorder_points" => Value::Object(
+            pairs("name=value")?
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        ),
+        "price_breaks" => Value::Array(
+            pairs("quantity=price")?
+                .into_iter()
+                .map(|(q, p)| serde_json::json!({"min_quantity": q, "price": p}))
+                .collect(),
+        ),
+        "packs" => Value::Array(
+            pairs("name=quantity unit, like bag=25 kg")?
+                .into_iter()
+                .map(|(name, size)| {
+                    let (quantity, unit) = size
+                        .split_once(char::is_whitespace)
+                        .ok_or_else(|| format!("{size:?} needs a quantity and a unit"))?;
+                    Ok(serde_json::json!({
+                        "name": name, "quantity": quantity.trim(), "unit": unit.trim(),
+                    }))
+                })
+                .collect::<Result<_, String>>()?,
+        ),
+        _ => Value::String(cell.to_owned()),
+    })
+}
+
+impl Import<'_> {
+    fn reject(&mut self, row: u64, column: Option<&str>, reason: impl Into<String>) {
+        self.report.rejected += 1;
+        if self.report.errors.len() < MAX_LISTED {
+            self.report.errors.push(RowError {
+                row,
+                column: column.map(str::to_owned),
+                reason: reason.into(),
+            });
+        }
+    }
+
+    /// A use case's refusal as a row error; other failures end the import.
+    fn refused(&mut self, row: u64, error: AppError) -> Result<(), Rollback> {
+        match error {
+            AppError::Invalid { field, reason } => {
+                self.reject(row, Some(&column_of(&field)), reason);
+            }
+            AppError::Conflict { field, message, .. } => {
+                let column = field.as_deref().map(column_of);
+                self.reject(row, column.as_deref(), message);
+            }
+            AppError::NotFound { what, key } => {
+                self.reject(row, None, format!("{what} {key} does not exist"));
+            }
+            other => return Err(Rollback::Error(other)),
+        }
+        Ok(())
+    }
+
+    fn read(
+        &mut self,
+        tx: &mut WriteTx,
+        input: impl Read,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), Rollback> {
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(true)
+            .from_reader(input);
+        let headers = match reader.headers() {
+            Ok(headers) => headers.clone(),
+            Err(error) => {
+                self.reject(1, None, format!("cannot read the header row: {error}"));
+                return Ok(());
+            }
+        };
+        let Some(columns) = self.columns(&headers) else {
+            return Ok(());
+        };
+        let width = headers.len();
+        let mut record = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(error) => {
+                    let row = error.position().map_or(0, csv::Position::line);
+                    if let csv::ErrorKind::Io(_) = error.kind() {
+                        return Err(Rollback::Error(AppError::Internal(error.to_string())));
+                    }
+                    self.report.rows += 1;
+                    self.reject(row, None, format!("not readable CSV: {error}"));
+                    continue;
+                }
+            }
+            let row = record.position().map_or(0, csv::Position::line);
+            if record.iter().all(str::is_empty) {
+                continue;
+            }
+            self.report.rows += 1;
+            if record.len() != width {
+                self.reject(
+                    row,
+                    None,
+                    format!("has {} cells but the header has {width}", record.len()),
+                );
+                continue;
+            }
+            let mut cells = Map::new();
+            let mut bad = false;
+            for &(i, column) in &columns {
+                let cell = record.get(i).unwrap_or_default();
+                if cell.is_empty() {
+                    continue;
+                }
+                match cell_value(column, cell) {
+                    Ok(value) => {
+                        cells.insert(column.to_owned(), value);
+                    }
+                    Err(reason) => {
+                        self.reject(row, Some(column), reason);
+                        bad = true;
+                        break;
+                    }
+                }
+            }
+            if !bad {
+                match self.report.kind {
+                    ImportKind::Products => self.product(tx, row, cells)?,
+                    ImportKind::Stock => self.count(tx, row, cells)?,
+                    ImportKind::Movements => self.movement_row(tx, row, cells)?,
+                }
+            }
+            if self.report.rows % 1000 == 0 {
+                progress(record.position().map_or(0, csv::Position::byte));
+            }
+        }
+        self.flush(tx)?;
+        progress(reader.position().byte());
+        Ok(())
+    }
+
+    /// The known columns of the header row and where they are; `None` (with
+    /// the reasons reported as row 1) when the header is not usable.
+    fn columns(&mut self, headers: &csv::StringRecord) -> Option<Vec<(usize, &'static str)>> {
+        let (known, required) = self.report.kind.columns();
+        let mut columns: Vec<(usize, &'static str)> = Vec::new();
+        for (i, header) in headers.iter().enumerate() {
+            let name = normalize(header);
+            if name.is_empty() {
+                continue;
+            }
+            match known.iter().find(|k| **k == name) {
+                Some(k) if columns.iter().any(|(_, c)| c == k) => {
+                    self.reject(1, Some(header), "appears twice");
+                }
+                Some(k) => columns.push((i, k)),
+                None => self.reject(
+                    1,
+                    Some(header),
+                    format!(
+                        "is not a column of a {} file; use {}",
+                        self.kind_name(),
+                        known.join(", ")
+                    ),
+                ),
+            }
+        }
+        for column in required {
+            let present = columns.iter().any(|(_, c)| c == column)
+                || (*column == "quantity" && columns.iter().any(|(_, c)| *c == "on_hand"));
+            if !present {
+                self.reject(1, Some(column), "is required and missing");
+            }
+        }
+        if self.report.kind == ImportKind::Stock
+            && !columns
+                .iter()
+                .any(|(_, c)| matches!(*c, "quantity" | "on_hand"))
+        {
+            self.reject(
+                1,
+                Some("quantity"),
+                "is required and missing (or `on_hand`)",
+            );
+        }
+        (self.report.rejected == 0).then_some(columns)
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match self.report.kind {
+            ImportKind::Products => "products",
+            ImportKind::Stock => "stock",
+            ImportKind::Movements => "movements",
+        }
+    }
+
+    fn product(
+        &mut self,
+        tx: &mut WriteTx,
+        row: u64,
+        cells: Map<String, Value>,
+    ) -> Result<(), Rollback> {
+        let input: ProductInput = match serde_path_to_error::deserialize(Value::Object(cells)) {
+            Ok(input) => input,
+            Err(error) => {
+                let column = column_of(&error.path().to_string());
+                self.reject(row, Some(&column), error.into_inner().to_string());
+                return Ok(());
+            }
+        };
+        match upsert_in(tx, self.actor, self.shop, input) {
+            Ok(Upserted::Created) => self.report.created += 1,
+            Ok(Upserted::Updated) => self.report.updated += 1,
+            Ok(Upserted::Unchanged) => self.report.unchanged += 1,
+            Err(error) => self.refused(row, error)?,
+        }
+        Ok(())
+    }
+
+    /// Checks one line's cells on their own, so a bad cell names its row.
+    fn line(&mut self, row: u64, line: Map<String, Value>) -> Option<Value> {
+        let value = Value::Object(line);
+        match serde_path_to_error::deserialize::<_, LineInput>(value.clone()) {
+            Ok(_) => Some(value),
+            Err(error) => {
+                let column = column_of(&error.path().to_string());
+                self.reject(row, Some(&column), error.into_inner().to_string());
+                None
+            }
+        }
+    }
+
+    fn count(
+        &mut self,
+        tx: &mut WriteTx,
+        row: u64,
+        mut cells: Map<String, Value>,
+    ) -> Result<(), Rollback> {
+        let Some(Value::String(location)) = cells.remove("location") else {
+            self.reject(row, Some("location"), "is required");
+            return Ok(());
+        };
+        let Some(counted) = cells.remove("quantity").or_else(|| cells.remove("on_hand")) else {
+            self.reject(row, Some("quantity"), "is required");
+            return Ok(());
+        };
+        let mut line = Map::new();
+        line.insert("sku".into(), cells.remove("sku").unwrap_or_default());
+        line.insert("counted".into(), counted);
+        if let Some(unit) = cells.remove("unit") {
+            line.insert("unit".into(), unit);
+        }
+        let reason = cells
+            .remove("reason")
+            .unwrap_or_else(|| Value::String("Stock count import".into()));
+        line.insert("reason".into(), reason);
+        let Some(line) = self.line(row, line) else {
+            return Ok(());
+        };
+        let same = self
+            .pending
+            .last()
+            .is_some_and(|p| p.key == location && p.lines.len() < COUNTS_PER_MOVEMENT);
+        if !same {
+            self.flush(tx)?;
+            let mut head = Map::new();
+            head.insert("kind".into(), Value::String("adjust".into()));
+            head.insert("location".into(), Value::String(location.clone()));
+            head.insert("reference".into(), Value::String(self.reference.clone()));
+            self.pending.push(Pending {
+                key: location,
+                first_row: row,
+                head,
+                at: None,
+                lines: Vec::new(),
+            });
+        }
+        self.pending
+            .last_mut()
+            .expect("a pending movement")
+            .lines
+            .push(PendingLine { row, line });
+        Ok(())
+    }
+
+    fn movement_row(
+        &mut self,
+        tx: &mut WriteTx,
+        row: u64,
+        mut cells: Map<String, Value>,
+    ) -> Result<(), Rollback> {
+        let key = match cells.remove("movement") {
+            Some(Value::String(key)) => key,
+            _ => String::new(),
+        };
+        cells.remove("actor");
+        cells.remove("reverses");
+        let at = match cells.remove("at") {
+            Some(Value::String(text)) => {
+                if let Ok(at) = text.parse::<Timestamp>() {
+                    Some(at)
+                } else {
+                    self.reject(
+                        row,
+                        Some("at"),
+                        format!("{text:?} is not a date and time such as 2026-03-01T08:30:00Z"),
+                    );
+                    return Ok(());
+                }
+            }
+            _ => None,
+        };
+        let mut head = Map::new();
+        for field in ["kind", "location", "from", "to", "reference", "note"] {
+            if let Some(value) = cells.remove(field) {
+                head.insert(field.to_owned(), value);
+            }
+        }
+        let kind = head.get("kind").and_then(Value::as_str).unwrap_or_default();
+        if kind == "adjust" && cells.contains_key("counted") {
+            // An exported counted adjustment carries its change too; the count wins.
+            cells.remove("quantity");
+        }
+        let Some(line) = self.line(row, cells) else {
+            return Ok(());
+        };
+        let continues = !key.is_empty() && self.pending.last().is_some_and(|p| p.key == key);
+        if continues {
+            let pending = self.pending.last_mut().expect("a pending movement");
+            for (field, value) in &head {
+                if pending.head.get(field) != Some(value) {
+                    let first = pending.first_row;
+                    self.reject(
+                        row,
+                        Some(field),
+                        format!("differs from row {first}, the first row of movement {key}"),
+                    );
+                    return Ok(());
+                }
+            }
+            if pending.lines.len() >= MAX_LINES {
+                self.reject(
+                    row,
+                    Some("movement"),
+                    format!("movement {key} has more than {MAX_LINES} lines"),
+                );
+                return Ok(());
+            }
+            pending.lines.push(PendingLine { row, line });
+            return Ok(());
+        }
+        self.flush(tx)?;
+        self.pending.push(Pending {
+            key,
+            first_row: row,
+            head,
+            at,
+            lines: vec![PendingLine { row, line }],
+        });
+        Ok(())
+    }
+
+    /// Books what is pending. A stock count drops a bad line and books the
+    /// rest; a movement is booked whole or refused whole.
+    fn flush(&mut self, tx: &mut WriteTx) -> Result<(), Rollback> {
+        let Some(mut pending) = self.pending.pop() else {
+            return Ok(());
+        };
+        let partial = self.report.kind == ImportKind::Stock;
+        while !pending.lines.is_empty() {
+            let mut body = pending.head.clone();
+            body.insert(
+                "lines".into(),
+                Value::Array(pending.lines.iter().map(|l| l.line.clone()).collect()),
+            );
+            self.create_locations(tx, &pending.head)?;
+            let input: MovementInput = match serde_path_to_error::deserialize(Value::Object(body)) {
+                Ok(input) => input,
+                Err(error) => {
+                    let column = column_of(&error.path().to_string());
+                    self.reject(
+                        pending.first_row,
+                        Some(&column),
+                        error.into_inner().to_string(),
+                    );
+                    self.report.rejected += pending.lines.len() as u64 - 1;
+                    return Ok(());
+                }
+            };
+            match book_input(tx, self.actor, input, pending.at) {
+                Ok(_) => {
+                    self.report.movements += 1;
+                    return Ok(());
+                }
+                Err(error) => {
+                    let line = line_of(&error);
+                    let row = line
+                        .and_then(|i| pending.lines.get(i))
+                        .map_or(pending.first_row, |l| l.row);
+                    self.refused(row, error)?;
+                    match line {
+                        Some(i) if partial && i < pending.lines.len() => {
+                            pending.lines.remove(i);
+                        }
+                        _ => {
+                            // The rest of the movement goes with it.
+                            self.report.rejected += pending.lines.len() as u64 - 1;
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Import<'_> {
+    /// Creates the locations a movement names that do not exist yet.
+    fn create_locations(
+        &mut self,
+        tx: &mut WriteTx,
+        head: &Map<String, Value>,
+    ) -> Result<(), Rollback> {
+        for field in ["location", "from", "to"] {
+            let Some(code) = head.get(field).and_then(Value::as_str) else {
+                continue;
+            };
+            // A malformed code is left for the booking to refuse.
+            let Ok(code) = LocationCode::parse(code) else {
+                continue;
+            };
+            if tx.location(&code)?.is_some() {
+                continue;
+            }
+            let input = LocationInput {
+                name: LocationName::parse(code.as_str())
+                    .map_err(|e| AppError::invalid(field, e))?,
+                code: code.clone(),
+                active: true,
+            };
+            create_location_in(tx, self.actor, input)?;
+            self.report.locations_created.push(code.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// The line a movement's error is about: `lines[3].quantity` → 3.
+fn line_of(error: &AppError) -> Option<usize> {
+    let field = match error {
+        AppError::Invalid { field, .. }
+        | AppError::Conflict {
+            field: Some(field), ..
+        } => field.as_str(),
+        _ => return None,
+    };
+    field
+        .strip_prefix("lines[")?
+        .split(']')
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_match_whatever_their_case_and_spacing() {
+        assert_eq!(normalize(" Density kg-m3 "), "density_kg_m3");
+        assert_eq!(normalize("\u{feff}SKU"), "sku");
+        assert_eq!(normalize("Allow  Backorder"), "allow_backorder");
+    }
+
+    #[test]
+    fn cells_become_the_api_shapes() {
+        assert_eq!(
+            cell_value("packs", "bag=25 kg; pallet=40 bag").unwrap(),
+            serde_json::json!([
+                {"name": "bag", "quantity": "25", "unit": "kg"},
+                {"name": "pallet", "quantity": "40", "unit": "bag"},
+            ])
+        );
+        assert_eq!(
+            cell_value("price_breaks", "10=36.10").unwrap(),
+            serde_json::json!([{"min_quantity": "10", "price": "36.10"}])
+        );
+        assert_eq!(cell_value("active", "No").unwrap(), Value::Bool(false));
+        assert!(cell_value("active", "maybe").is_err());
+        assert!(cell_value("packs", "bag").is_err());
+        assert_eq!(
+            cell_value("attributes", r#"{"a": "x;y"}"#).unwrap(),
+            serde_json::json!({"a": "x;y"})
+        );
+    }
+
+    #[test]
+    fn a_field_path_names_its_column() {
+        assert_eq!(column_of("packs[1].quantity"), "packs");
+        assert_eq!(column_of("price"), "price");
+        let error = AppError::invalid("lines[12].unit", "no");
+        assert_eq!(line_of(&error), Some(12));
+        assert_eq!(line_of(&AppError::invalid("location", "no")), None);
+    }
+}
