@@ -331,6 +331,11 @@ fn normalize(header: &str) -> String {
 
 /// The first part of a field path: `packs[1].quantity` → `packs`.
 fn column_of(field: &str) -> String {
+    // A movement's line: `lines[3].unit` is the row's `unit`.
+    let field = field
+        .strip_prefix("lines[")
+        .and_then(|rest| rest.split_once("]."))
+        .map_or(field, |(_, rest)| rest);
     field.split(['[', '.']).next().unwrap_or(field).to_owned()
 }
 
@@ -403,14 +408,25 @@ impl Import<'_> {
         }
     }
 
+    /// The file's column for a field of the API's shape.
+    fn column_named(&self, field: &str) -> String {
+        let column = column_of(field);
+        if self.report.kind == ImportKind::Stock && column == "counted" {
+            "quantity".to_owned()
+        } else {
+            column
+        }
+    }
+
     /// A use case's refusal as a row error; other failures end the import.
     fn refused(&mut self, row: u64, error: AppError) -> Result<(), Rollback> {
         match error {
             AppError::Invalid { field, reason } => {
-                self.reject(row, Some(&column_of(&field)), reason);
+                let column = self.column_named(&field);
+                self.reject(row, Some(&column), reason);
             }
             AppError::Conflict { field, message, .. } => {
-                let column = field.as_deref().map(column_of);
+                let column = field.as_deref().map(|f| self.column_named(f));
                 self.reject(row, column.as_deref(), message);
             }
             AppError::NotFound { what, key } => {
@@ -865,6 +881,7 @@ mod tests {
     fn a_field_path_names_its_column() {
         assert_eq!(column_of("packs[1].quantity"), "packs");
         assert_eq!(column_of("price"), "price");
+        assert_eq!(column_of("lines[2].sku"), "sku");
         let error = AppError::invalid("lines[12].unit", "no");
         assert_eq!(line_of(&error), Some(12));
         assert_eq!(line_of(&AppError::invalid("location", "no")), None);

@@ -9,6 +9,7 @@ mod cli;
 mod demo;
 mod events;
 mod helpers;
+mod imports;
 mod ledger_model;
 mod locations;
 mod metrics;

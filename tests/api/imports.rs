@@ -1,0 +1,340 @@
+//! CSV import and export: precise reports on bad rows, all or nothing, dry
+//! runs, and a round trip into an empty data dir that gives the same data.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::cli::{dir_arg, quarry, stderr, stdout};
+use crate::helpers::{TestApp, Who, movement, sand};
+
+const PRODUCTS: &str = "\
+SKU , Name,Category,Unit,Price,Packs,Price Breaks,Barcode
+GOOD-1,Gravel 10 mm,Aggregates/Gravel,t,31.50,bulk bag=0.85 t,10=30; 25=29,5012345000011
+BAD-PRICE,Gravel 20 mm,Aggregates/Gravel,t,cheap,,,
+GOOD-2,Cement bag,Cement and mortar,kg,0.21,bag=25 kg; pallet=40 bag,,
+BAD-UNIT,Sand,Aggregates/Sand,bucket,3,,,
+BAD-PACK,Lime,Cement and mortar,kg,1,bag,,
+DUP-CODE,Another,Tools,pc,1,,,5012345000011
+";
+
+#[tokio::test]
+async fn a_product_file_with_bad_rows_is_reported_row_by_row_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .upload("/api/v1/imports/products", Who::Staff, PRODUCTS)
+        .await;
+    assert_eq!(
+        resp.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        resp.text
+    );
+    assert_eq!(resp.body["error"]["code"], "invalid_rows");
+    let report = &resp.body["report"];
+    let errors: Vec<(u64, String)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap(),
+                e["column"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (3, "price".to_owned()),
+            (5, "unit".to_owned()),
+            (6, "packs".to_owned()),
+            (7, "barcode".to_owned()),
+        ],
+        "{report}"
+    );
+    assert_eq!(report["rows"], 6);
+    assert_eq!(report["written"], false);
+    for sku in ["GOOD-1", "GOOD-2"] {
+        let got = app
+            .get(&format!("/api/v1/products/{sku}"), Who::Staff)
+            .await;
+        assert_eq!(got.status, StatusCode::NOT_FOUND, "{sku} was written");
+    }
+
+    // A dry run of the same file says the same and writes nothing either.
+    let dry = app
+        .upload(
+            "/api/v1/imports/products?dry_run=true",
+            Who::Staff,
+            PRODUCTS,
+        )
+        .await;
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.text);
+    assert_eq!(dry.body["rejected"], 4);
+    assert_eq!(dry.body["written"], false);
+
+    // Skipping the bad rows writes the good ones, packs and breaks included.
+    let skipped = app
+        .upload(
+            "/api/v1/imports/products?skip_invalid=true",
+            Who::Staff,
+            PRODUCTS,
+        )
+        .await;
+    assert_eq!(skipped.status, StatusCode::OK, "{}", skipped.text);
+    assert_eq!(skipped.body["created"], 2);
+    assert_eq!(skipped.body["written"], true);
+    let cement = app.get("/api/v1/products/GOOD-2", Who::Staff).await;
+    assert_eq!(cement.body["packs"][1]["name"], "pallet");
+    let gravel = app.get("/api/v1/products/GOOD-1", Who::Staff).await;
+    assert_eq!(gravel.body["price_breaks"][1]["min_quantity"], "25");
+
+    // Importing again replaces by SKU: same rows are unchanged, one edit updates.
+    let again = "sku,name,category,unit,price\nGOOD-2,Cement 25 kg bag,Cement and mortar,kg,0.21\n";
+    let updated = app
+        .upload("/api/v1/imports/products", Who::Staff, again)
+        .await;
+    assert_eq!(updated.body["updated"], 1, "{}", updated.text);
+    let audit = app.get("/api/v1/audit?kind=import.done", Who::Owner).await;
+    assert_eq!(audit.body["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_file_with_an_unknown_or_missing_column_is_refused_at_its_header() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .upload(
+            "/api/v1/imports/products",
+            Who::Staff,
+            "sku,name,colour,unit,price\nA-1,Thing,red,pc,1\n",
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = resp.body["report"]["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["row"] == 1 && e["column"] == "colour"),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["row"] == 1 && e["column"] == "category"),
+        "{errors:?}"
+    );
+    // Not a form at all.
+    let plain = app
+        .post("/api/v1/imports/products", Who::Staff, &json!({}))
+        .await;
+    assert_eq!(plain.status, StatusCode::BAD_REQUEST, "{}", plain.text);
+}
+
+#[tokio::test]
+async fn stock_counts_become_adjustments_and_a_bad_count_names_its_row() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    app.create_product(&sand("SAND-05")).await;
+    app.book(&movement("receive", "YARD", "SAND-04", "10"))
+        .await;
+    let counts = "sku,location,quantity\nSAND-04,YARD,7.5\nNOPE-1,YARD,3\nSAND-05,NEWBAY,2\n";
+    let refused = app
+        .upload("/api/v1/imports/stock", Who::Staff, counts)
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["report"]["errors"][0]["row"], 3);
+    assert_eq!(refused.body["report"]["errors"][0]["column"], "sku");
+    assert_eq!(app.level("SAND-04", "YARD").await.0, "10");
+
+    let done = app
+        .upload(
+            "/api/v1/imports/stock?skip_invalid=true&reference=count-2026-11",
+            Who::Staff,
+            counts,
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert_eq!(app.level("SAND-04", "YARD").await.0, "7.5");
+    assert_eq!(app.level("SAND-05", "NEWBAY").await.0, "2");
+    assert_eq!(done.body["locations_created"], json!(["NEWBAY"]));
+    let booked = app
+        .get("/api/v1/movements?reference=count-2026-11", Who::Staff)
+        .await;
+    let kinds: Vec<&str> = booked.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.iter().all(|k| *k == "adjust"), "{kinds:?}");
+    app.stop_and_check().await;
+}
+
+async fn download(app: &TestApp, what: &str, format: &str) -> String {
+    let resp = app
+        .get(
+            &format!("/api/v1/exports/{what}?format={format}"),
+            Who::Staff,
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::OK, "{}", resp.text);
+    resp.text
+}
+
+/// A movement CSV without the columns an import does not keep (who booked).
+fn without_actor(csv: &str) -> Vec<Vec<String>> {
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let keep: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !matches!(*h, "actor" | "reverses"))
+        .map(|(i, _)| i)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            keep.iter().map(|&i| r[i].to_owned()).collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_export_imported_into_an_empty_data_dir_gives_the_same_data() {
+    let source = TestApp::spawn().await;
+    source.load_base_catalogue().await;
+    source.create_location("YARD", "Main yard").await;
+    source.create_location("WH1", "Warehouse 1").await;
+    source
+        .book(
+            &json!({"kind": "receive", "location": "YARD", "reference": "DN-1",
+                          "note": "first, delivery", "lines": [
+                {"sku": "SAND-04", "quantity": "30"},
+                {"sku": "CEM-425", "quantity": "1", "unit": "t"},
+            ]}),
+        )
+        .await;
+    source
+        .book(&json!({"kind": "transfer", "from": "YARD", "to": "WH1",
+                      "lines": [{"sku": "SAND-04", "quantity": "2.5"}]}))
+        .await;
+    source
+        .book(&json!({"kind": "adjust", "location": "YARD", "lines": [
+            {"sku": "SAND-04", "counted": "26", "reason": "count"}]}))
+        .await;
+    let shipped = source
+        .book(&movement("ship", "YARD", "CEM-425", "100"))
+        .await;
+    let id = shipped.body["id"].as_u64().unwrap();
+    let reversed = source
+        .post(
+            &format!("/api/v1/movements/{id}/reverse"),
+            Who::Staff,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(reversed.status, StatusCode::CREATED);
+    source
+        .book(&movement("reserve", "WH1", "SAND-04", "1"))
+        .await;
+
+    let products = download(&source, "products", "csv").await;
+    let movements = download(&source, "movements", "csv").await;
+    let stock = download(&source, "stock", "csv").await;
+    let json_products: Value = serde_json::from_str(&download(&source, "products", "json").await)
+        .expect("the JSON export parses");
+    assert!(json_products.as_array().unwrap().len() > 70);
+
+    let target = TestApp::spawn().await;
+    let imported = target
+        .upload("/api/v1/imports/products", Who::Staff, &products)
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text);
+    let imported = target
+        .upload("/api/v1/imports/movements", Who::Staff, &movements)
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text);
+    assert_eq!(imported.body["movements"], 6);
+
+    assert_eq!(download(&target, "products", "csv").await, products);
+    assert_eq!(download(&target, "stock", "csv").await, stock);
+    assert_eq!(
+        without_actor(&download(&target, "movements", "csv").await),
+        without_actor(&movements)
+    );
+    target.stop_and_check().await;
+}
+
+#[tokio::test]
+async fn the_command_line_imports_with_a_precise_report_and_exports_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir_arg(&dir.path().join("data"));
+    let file = dir.path().join("products.csv");
+    std::fs::write(&file, PRODUCTS).unwrap();
+    let file = dir_arg(&file);
+    tokio::task::spawn_blocking(move || {
+        let refused = quarry(
+            &["--data-dir", &data, "import", "products", &file],
+            &[],
+            None,
+        );
+        assert!(!refused.status.success());
+        let report = stderr(&refused);
+        assert!(report.contains("row 3, column price:"), "{report}");
+        assert!(report.contains("row 7, column barcode:"), "{report}");
+        assert!(
+            stdout(&refused).contains("nothing written"),
+            "{}",
+            stdout(&refused)
+        );
+
+        let out = dir_arg(&std::path::Path::new(&data).with_file_name("out.csv"));
+        let export = quarry(
+            &["--data-dir", &data, "export", "products", "--output", &out],
+            &[],
+            None,
+        );
+        assert!(export.status.success(), "{}", stderr(&export));
+        let written = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(written.lines().count(), 1, "only the header: {written}");
+
+        let skipped = quarry(
+            &[
+                "--data-dir",
+                &data,
+                "import",
+                "products",
+                &file,
+                "--skip-invalid",
+            ],
+            &[],
+            None,
+        );
+        assert!(
+            !skipped.status.success(),
+            "bad rows still fail the exit code"
+        );
+        assert!(
+            stdout(&skipped).contains("2 created"),
+            "{}",
+            stdout(&skipped)
+        );
+        let json = quarry(
+            &[
+                "--data-dir",
+                &data,
+                "export",
+                "products",
+                "--format",
+                "json",
+            ],
+            &[],
+            None,
+        );
+        let items: Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(items.as_array().unwrap().len(), 2);
+    })
+    .await
+    .unwrap();
+}
