@@ -97,21 +97,27 @@ pub fn restore(config: &Config, file: &Path, force: bool) -> anyhow::Result<Exit
         header.last_seq,
         header.sha256
     );
-    store::backup::restore(file, data_dir)?;
-    // The index and any scratch files belong to the replaced store.
-    let index = data_dir.join("index");
-    if index.exists() {
-        std::fs::remove_dir_all(&index).with_context(|| format!("removing {}", index.display()))?;
+    // The data being replaced is kept aside until the restored store checks out.
+    let current = data_dir.join(store::DB_FILE);
+    let aside = data_dir.join(format!("{}.replaced", store::DB_FILE));
+    let replacing = current.exists();
+    if replacing {
+        std::fs::rename(&current, &aside)
+            .with_context(|| format!("moving {} aside", current.display()))?;
     }
-    // Opening migrates an older schema; then check the result whole.
-    drop(Store::open(data_dir)?);
-    let report = store::check(data_dir)?;
-    if !report.problems.is_empty() {
-        bail!(
-            "the restored store has problems: {}",
-            report.problems.join("; ")
-        );
+    let restored = restore_checked(file, data_dir);
+    match (&restored, replacing) {
+        (Ok(_), true) => {
+            std::fs::remove_file(&aside)
+                .with_context(|| format!("removing {}", aside.display()))?;
+        }
+        (Err(_), true) => {
+            std::fs::rename(&aside, &current)
+                .with_context(|| format!("putting {} back", current.display()))?;
+        }
+        _ => {}
     }
+    let report = restored?;
     println!(
         "restored {} into {}: {} products, {} movements, change log at {}; the search index is \
          rebuilt on the next start",
@@ -122,6 +128,26 @@ pub fn restore(config: &Config, file: &Path, force: bool) -> anyhow::Result<Exit
         report.last_seq
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Puts the backup in place, opens it (migrating an older schema) and checks
+/// it whole.
+fn restore_checked(file: &Path, data_dir: &Path) -> anyhow::Result<store::CheckReport> {
+    store::backup::restore(file, data_dir)?;
+    // The index belongs to the replaced store; it is rebuilt on the next start.
+    let index = data_dir.join("index");
+    if index.exists() {
+        std::fs::remove_dir_all(&index).with_context(|| format!("removing {}", index.display()))?;
+    }
+    drop(Store::open(data_dir)?);
+    let report = store::check(data_dir)?;
+    if !report.problems.is_empty() {
+        bail!(
+            "the restored store has problems, so the data it replaced was put back: {}",
+            report.problems.join("; ")
+        );
+    }
+    Ok(report)
 }
 
 /// `quarry compact`: reclaims free space in the data file.

@@ -281,7 +281,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     app.keep_house();
     app.schedule_backups();
     if let Err(error) = crate::control::serve(&app) {
-        tracing::warn!(%error, "no control socket: `quarry reindex` cannot reach this server");
+        tracing::warn!(%error, "no control socket: `quarry reindex` and `quarry backup` cannot reach this server");
     }
     let (stop, stopped) = oneshot::channel::<()>();
     let stopped = async {

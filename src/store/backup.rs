@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! QUARRY-BACKUP 1\n
-//! {"schema_version":4,"last_seq":1234,"created_at":"…","length":81920,"sha256":"…"}\n
+//! {"schema_version":4,"last_seq":1234,"created_at":"…","quarry_version":"0.1.0","length":81920,"sha256":"…"}\n
 //! <length bytes: a redb database holding every table>
 //! ```
 //!

@@ -218,10 +218,22 @@ impl Store {
 }
 
 fn open_database(data_dir: &Path, path: &Path) -> Result<Database, StoreError> {
+    let fresh = !data_dir.exists();
     std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
         path: data_dir.to_owned(),
         source,
     })?;
+    // The data file holds password hashes: a new data dir is its owner's alone.
+    #[cfg(unix)]
+    if fresh {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700)).map_err(
+            |source| StoreError::Io {
+                path: data_dir.to_owned(),
+                source,
+            },
+        )?;
+    }
     Database::create(path).map_err(|error| match error {
         redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse {
             path: path.to_owned(),

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Operations at scale with the release binary: import N products from CSV
+# (default 100,000), export them, stock counts for all of them, a backup, a
+# restore and a compaction, each timed, with peak memory (RSS) and file sizes.
+#
+#   benches/operations.sh [N]
+#
+# Figures go in docs/PERFORMANCE.md ("Operations").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-100000}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quarry-target}"
+cargo build --release --locked -q
+BIN="$CARGO_TARGET_DIR/release/quarry"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+# Products in the shape of a yard's catalogue: packs, price breaks, tags.
+awk -v n="$N" 'BEGIN {
+  print "sku,name,category,unit,price,cost,tags,packs,price_breaks,barcode,density_kg_m3"
+  split("Aggregates/Sand Aggregates/Gravel Cement_and_mortar/Cement Timber/Sawn Steel_and_rebar/Rebar Tools/Hand", cats, " ")
+  for (i = 1; i <= n; i++) {
+    c = cats[(i % 6) + 1]; gsub("_", " ", c)
+    printf "P-%07d,Product %d grade %d,%s,kg,%d.%02d,%d.%02d,bulk; trade,bag=25 kg; pallet=40 bag,1000=%d.%02d,2%011d,1600\n",
+      i, i, i % 7, c, 1 + i % 50, i % 100, i % 40, i % 100, i % 50, i % 100, i
+  }
+}' > "$WORK/products.csv"
+awk -v n="$N" 'BEGIN { print "sku,location,quantity"; for (i = 1; i <= n; i++) printf "P-%07d,YARD,%d\n", i, 100 + i % 900 }' \
+  > "$WORK/stock.csv"
+
+timed() { # label, command…
+  local label="$1"; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" > "$WORK/out" 2>&1 || { cat "$WORK/out"; exit 1; }
+  read -r secs kib < "$WORK/time"
+  printf '%-28s %8.2f s  peak RSS %6d MiB  %s\n' "$label" "$secs" $((kib / 1024)) "$(tail -1 "$WORK/out" | cut -c1-90)"
+}
+
+D="$WORK/data"
+echo "$N products, $(du -h "$WORK/products.csv" | cut -f1) of CSV; $(nproc) cores"
+timed "import products" "$BIN" --data-dir "$D" import products "$WORK/products.csv"
+timed "import products again" "$BIN" --data-dir "$D" import products "$WORK/products.csv"
+timed "import stock counts" "$BIN" --data-dir "$D" import stock "$WORK/stock.csv"
+timed "export products (csv)" "$BIN" --data-dir "$D" export products --output "$WORK/out.csv"
+timed "export movements (json)" "$BIN" --data-dir "$D" export movements --format json --output "$WORK/m.json"
+timed "backup" "$BIN" --data-dir "$D" backup "$WORK/b.qbk"
+timed "restore" "$BIN" --data-dir "$WORK/restored" restore "$WORK/b.qbk"
+timed "compact" "$BIN" --data-dir "$D" compact
+echo "data file $(du -h "$D/quarry.redb" | cut -f1), backup $(du -h "$WORK/b.qbk" | cut -f1)"
