@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::imports::PRODUCT_COLUMNS;
 use super::quotes::QuoteView;
 use super::{App, AppError};
 use crate::domain::catalogue::Sku;
@@ -25,14 +26,24 @@ pub enum ExportKind {
 impl std::str::FromStr for ExportKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "products" => Ok(Self::Products),
-            "stock" => Ok(Self::Stock),
-            "movements" => Ok(Self::Movements),
-            "quotes" => Ok(Self::Quotes),
-            other => Err(format!(
-                "{other:?} is not something Quarry exports; use products, stock, movements or quotes"
-            )),
+        [Self::Products, Self::Stock, Self::Movements, Self::Quotes]
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "{s:?} is not something Quarry exports; use products, stock, movements or quotes"
+                )
+            })
+    }
+}
+
+impl ExportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Products => "products",
+            Self::Stock => "stock",
+            Self::Movements => "movements",
+            Self::Quotes => "quotes",
         }
     }
 }
@@ -64,34 +75,6 @@ impl Format {
         }
     }
 }
-
-/// The columns of product files, in the order written (what imports read).
-const PRODUCT_COLUMNS: [&str; 24] = [
-    "sku",
-    "name",
-    "description",
-    "category",
-    "tags",
-    "attributes",
-    "unit",
-    "density_kg_m3",
-    "barcode",
-    "price",
-    "cost",
-    "notes",
-    "active",
-    "allow_backorder",
-    "pricing_unit",
-    "price_breaks",
-    "packs",
-    "min_order",
-    "sell_in_whole",
-    "tax_class",
-    "mass_per_m_kg",
-    "mass_per_m2_kg",
-    "reorder_point",
-    "reorder_points",
-];
 
 const STOCK_COLUMNS: [&str; 6] = [
     "sku",

@@ -25,6 +25,35 @@ use crate::domain::ledger::{LineInput, MAX_LINES, MovementInput};
 use crate::domain::locations::{LocationCode, LocationInput, LocationName};
 use crate::store::{ChangeKind, Store, StoreError, WriteTx};
 
+/// The columns of product files: every editable field of the product API,
+/// in the order exports write them.
+pub const PRODUCT_COLUMNS: [&str; 24] = [
+    "sku",
+    "name",
+    "description",
+    "category",
+    "tags",
+    "attributes",
+    "unit",
+    "density_kg_m3",
+    "barcode",
+    "price",
+    "cost",
+    "notes",
+    "active",
+    "allow_backorder",
+    "pricing_unit",
+    "price_breaks",
+    "packs",
+    "min_order",
+    "sell_in_whole",
+    "tax_class",
+    "mass_per_m_kg",
+    "mass_per_m2_kg",
+    "reorder_point",
+    "reorder_points",
+];
+
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -37,48 +66,29 @@ pub enum ImportKind {
 impl std::str::FromStr for ImportKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "products" => Ok(Self::Products),
-            "stock" => Ok(Self::Stock),
-            "movements" => Ok(Self::Movements),
-            other => Err(format!(
-                "{other:?} is not something Quarry imports; use products, stock or movements"
-            )),
-        }
+        [Self::Products, Self::Stock, Self::Movements]
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| {
+                format!("{s:?} is not something Quarry imports; use products, stock or movements")
+            })
     }
 }
 
 impl ImportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Products => "products",
+            Self::Stock => "stock",
+            Self::Movements => "movements",
+        }
+    }
+
     /// The columns a file may have, and which of them it must have.
     fn columns(self) -> (&'static [&'static str], &'static [&'static str]) {
         match self {
             Self::Products => (
-                &[
-                    "sku",
-                    "name",
-                    "description",
-                    "category",
-                    "tags",
-                    "attributes",
-                    "unit",
-                    "density_kg_m3",
-                    "barcode",
-                    "price",
-                    "cost",
-                    "notes",
-                    "active",
-                    "allow_backorder",
-                    "pricing_unit",
-                    "price_breaks",
-                    "packs",
-                    "min_order",
-                    "sell_in_whole",
-                    "tax_class",
-                    "mass_per_m_kg",
-                    "mass_per_m2_kg",
-                    "reorder_point",
-                    "reorder_points",
-                ],
+                &PRODUCT_COLUMNS,
                 &["sku", "name", "category", "unit", "price"],
             ),
             // `on_hand` is what `export stock` calls the counted level; its
@@ -239,11 +249,7 @@ fn run(
     if report.created + report.updated + report.movements > 0 {
         tx.append_change(
             ChangeKind::ImportDone,
-            match kind {
-                ImportKind::Products => "products",
-                ImportKind::Stock => "stock",
-                ImportKind::Movements => "movements",
-            },
+            kind.as_str(),
             actor,
             Some(serde_json::json!({
                 "rows": report.rows, "created": report.created, "updated": report.updated,
@@ -540,16 +546,14 @@ impl Import<'_> {
                     Some(header),
                     format!(
                         "is not a column of a {} file; use {}",
-                        self.kind_name(),
+                        self.report.kind.as_str(),
                         known.join(", ")
                     ),
                 ),
             }
         }
         for column in required {
-            let present = columns.iter().any(|(_, c)| c == column)
-                || (*column == "quantity" && columns.iter().any(|(_, c)| *c == "on_hand"));
-            if !present {
+            if !columns.iter().any(|(_, c)| c == column) {
                 self.reject(1, Some(column), "is required and missing");
             }
         }
@@ -565,14 +569,6 @@ impl Import<'_> {
             );
         }
         (self.report.rejected == 0).then_some(columns)
-    }
-
-    fn kind_name(&self) -> &'static str {
-        match self.report.kind {
-            ImportKind::Products => "products",
-            ImportKind::Stock => "stock",
-            ImportKind::Movements => "movements",
-        }
     }
 
     fn product(

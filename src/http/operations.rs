@@ -386,10 +386,7 @@ pub async fn export(
     );
     let name = format!(
         "quarry-{}-{}.{}",
-        serde_json::to_value(kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        kind.as_str(),
         jiff::Timestamp::now().strftime("%Y%m%d"),
         match format {
             Format::Csv => "csv",
