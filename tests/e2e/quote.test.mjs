@@ -1,0 +1,53 @@
+// The product page's calculator and asking for a quote, as a customer does.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { PHONE, openPage, screenshot, waitForText } from "./support.mjs";
+
+/** Opens SAND-04 (38.00 EUR/t, 1600 kg/m3) and asks the calculator for 3 m3. */
+async function calculateSand(page) {
+  await page.goto("/p/SAND-04");
+  await waitForText(page.locator("h1#name"), "Washed sand 0-4 mm");
+  await page.locator("#calc-unit").selectOption("m3");
+  await page.locator("#calc-quantity").fill("3");
+}
+
+test("the calculator converts 3 m3 of sand to 4.8 t and prices it with tax", async (t) => {
+  const page = await openPage(t);
+  await calculateSand(page);
+  await waitForText(page.locator("#calc-converted"), "4.8 t");
+  // 38.00/t × 4.8 t = 182.40 net, plus 20% tax.
+  await waitForText(page.locator("#calc-net"), "182.40");
+  await waitForText(page.locator("#calc-total"), "218.88");
+  await waitForText(page.locator("#calc-explanation"), "3 m3 × 1600 kg/m3 = 4800 kg = 4.8 t");
+  await screenshot(page, "product");
+});
+
+test("a quote asked for from the product page is saved and shown printable", async (t) => {
+  const page = await openPage(t);
+  await calculateSand(page);
+  await waitForText(page.locator("#calc-total"), "218.88");
+  await page.locator("#add-to-quote").click();
+  await waitForText(page.locator("#basket-count"), "1");
+
+  await page.goto("/quote");
+  await waitForText(page.locator("#lines tr.line"), "Washed sand");
+  assert.equal(await page.locator("#lines tr.line").count(), 1);
+  const form = page.locator("#request");
+  await form.locator("[name=name]").fill("Erin Builder");
+  await form.locator("[name=email]").fill("erin@example.com");
+  await form.locator("[name=note]").fill("Delivery to site, please.");
+  await screenshot(page, "quote-list");
+  await form.locator("[type=submit]").click();
+
+  await page.waitForURL(/\/q\/[^/]+$/);
+  assert.match(await page.locator("h2").first().textContent(), /^\s*Quote Q-\d{4}-\d{4}/);
+  assert.match(await page.locator("body").innerText(), /Valid until:\s*\d{4}-\d{2}-\d{2}/);
+  await screenshot(page, "quote-page");
+});
+
+test("on a phone the product page shows the calculator", async (t) => {
+  const page = await openPage(t, { viewport: PHONE });
+  await calculateSand(page);
+  await waitForText(page.locator("#calc-total"), "218.88");
+  await screenshot(page, "product");
+});
