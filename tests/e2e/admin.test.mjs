@@ -1,0 +1,82 @@
+// The back office: sign-in, what stays closed without it, the product form's
+// errors, and screenshots of its main pages.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { OWNER, STAFF, openPage, screenshot, signIn, waitForText } from "./support.mjs";
+
+for (const path of ["/admin", "/admin/stock"]) {
+  test(`${path} without signing in ends on the login page and shows no admin data`, async (t) => {
+    const page = await openPage(t);
+    await page.goto(path);
+    await page.waitForURL((url) => url.pathname === "/admin/login");
+    assert.equal(new URL(page.url()).searchParams.get("next"), path);
+    await page.locator("#login").waitFor();
+    assert.equal(await page.locator("#nav").count(), 0, "the admin nav is on the login page");
+  });
+}
+
+test("a wrong password is answered on the login page", async (t) => {
+  const page = await openPage(t);
+  await page.goto("/admin/login");
+  const form = page.locator("#login");
+  await form.waitFor();
+  await screenshot(page, "admin-login");
+  await form.locator("[name=username]").fill(STAFF.username);
+  await form.locator("[name=password]").fill("not-the-password");
+  await form.locator("[type=submit]").click();
+  await page.locator("#message[role=alert]").filter({ hasText: /\S/ }).waitFor();
+  assert.equal(new URL(page.url()).pathname, "/admin/login");
+  await screenshot(page, "admin-login-error");
+});
+
+test("signing in opens the dashboard, and signing out closes it", async (t) => {
+  const page = await openPage(t);
+  await signIn(page, OWNER);
+  assert.equal(new URL(page.url()).pathname, "/admin");
+  await page.locator("#nav a").first().waitFor();
+  await page.locator("#main").waitFor();
+  await screenshot(page, "admin-dashboard");
+
+  const loggedOut = page.waitForResponse((r) => r.url().endsWith("/api/v1/auth/logout"));
+  await page.locator("#logout").click();
+  assert.ok((await loggedOut).ok(), "signing out failed");
+  await page.goto("/admin");
+  await page.waitForURL((url) => url.pathname === "/admin/login");
+});
+
+test("signing in with next= returns to the stock form", async (t) => {
+  const page = await openPage(t);
+  await signIn(page, STAFF, "/admin/stock");
+  assert.equal(new URL(page.url()).pathname, "/admin/stock");
+  const form = page.locator("#movement");
+  await form.waitFor();
+  for (const kind of ["receive", "ship", "transfer", "adjust"]) {
+    assert.equal(await form.locator(`select[name=kind] option[value=${kind}]`).count(), 1, `no ${kind} kind`);
+  }
+  await form.locator("select[name=location] option[value=YARD]").waitFor({ state: "attached" });
+  await screenshot(page, "admin-stock");
+});
+
+test("the products list shows the catalogue", async (t) => {
+  const page = await openPage(t);
+  await signIn(page, OWNER, "/admin/products");
+  await waitForText(page.locator("#main"), "SAND-04");
+  await screenshot(page, "admin-products");
+});
+
+test("a product the server rejects shows the error at the field and keeps what was typed", async (t) => {
+  const page = await openPage(t);
+  await signIn(page, OWNER, "/admin/product");
+  const form = page.locator("#product-form");
+  // A duplicate SKU: valid to the browser, so only the API can catch it.
+  const typed = { sku: "SAND-04", name: "Sand typed twice", category: "Aggregates/Sand", unit: "t", price: "12.50" };
+  for (const [name, value] of Object.entries(typed)) await form.locator(`[name=${name}]`).fill(value);
+  await form.locator("[type=submit]").click();
+
+  await waitForText(form.locator(".field-error"), "SAND-04");
+  await page.locator("#product-message").filter({ hasText: /\S/ }).waitFor();
+  for (const [name, value] of Object.entries(typed)) {
+    assert.equal(await form.locator(`[name=${name}]`).inputValue(), value, `the ${name} field lost its input`);
+  }
+  await screenshot(page, "admin-product-error");
+});
