@@ -1,0 +1,91 @@
+// Back office, owners only: the audit log, newest first — every change and
+// sign-in with who, when and from where — filtered by actor, kind, key and time.
+import { busy, h, when } from "/assets/ui.js";
+import { card, paged, table } from "/assets/admin-kit.js";
+
+const TEXT_FILTERS = [
+  ["actor", "Actor", "user:owner, token:ci, cli…"],
+  ["kind", "Kind", "auth, product.created…"],
+  ["key", "Key", "a SKU, username, quote…"],
+];
+
+/** A `datetime-local` value as RFC 3339 in UTC, or "" when empty or unreadable. */
+function rfc3339(local) {
+  const date = new Date(local);
+  return local && !Number.isNaN(date.getTime()) ? date.toISOString() : "";
+}
+
+/** The inverse, for filling the inputs from the address. */
+function local(rfc) {
+  const date = new Date(rfc);
+  if (!rfc || Number.isNaN(date.getTime())) return "";
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+/** An entry's data: short JSON inline, longer JSON folded away. */
+function data(value) {
+  if (value === null || value === undefined) return "";
+  const compact = JSON.stringify(value);
+  if (compact.length <= 60) return h("code", {}, compact);
+  return h("details", {},
+    h("summary", {}, h("code", {}, `${compact.slice(0, 48)}…`)),
+    h("pre", { class: "mono" }, JSON.stringify(value, null, 2)));
+}
+
+export async function render(main, { owner }) {
+  main.append(h("h1", {}, "Audit log"));
+  if (!owner) {
+    main.append(h("p", { class: "message info", role: "status" }, "Only owners can read the audit log."));
+    return;
+  }
+  const params = new URLSearchParams(location.search);
+  const fields = [
+    ...TEXT_FILTERS.map(([name, label, placeholder]) =>
+      h("label", {}, label, h("input", { name, value: params.get(name) ?? "", placeholder, autocomplete: "off" }))),
+    h("label", {}, "From", h("input", { name: "from", type: "datetime-local", value: local(params.get("from")) })),
+    h("label", {}, "Until", h("input", { name: "until", type: "datetime-local", value: local(params.get("until")) })),
+  ];
+  const apply = h("button", { type: "submit" }, "Filter");
+  const clear = h("button", { type: "button", class: "secondary" }, "Clear");
+  const filters = h("form", { class: "form-grid", role: "search", "aria-label": "Filter the audit log" },
+    fields, h("div", { class: "actions wide" }, apply, clear));
+
+  // The filters in force: what was last applied, not what is being typed.
+  let applied = {};
+  const read = () => {
+    const form = new FormData(filters);
+    applied = {
+      actor: form.get("actor").trim(),
+      kind: form.get("kind").trim(),
+      key: form.get("key").trim(),
+      from: rfc3339(form.get("from")),
+      until: rfc3339(form.get("until")),
+    };
+    const search = new URLSearchParams(Object.entries(applied).filter(([, v]) => v)).toString();
+    history.replaceState(null, "", location.pathname + (search ? `?${search}` : ""));
+  };
+
+  const list = card("Entries");
+  main.append(card("Filter", filters), list);
+  const pager = paged(list, "/audit", () => applied, (items) => table([
+    ["Time", (e) => h("time", { datetime: e.at, title: e.at }, when(e.at))],
+    ["Kind", (e) => h("span", { class: "mono" }, e.kind)],
+    ["Key", (e) => e.key],
+    ["Actor", (e) => e.actor],
+    ["Address", (e) => (e.ip ? h("span", { class: "mono" }, e.ip) : "—")],
+    ["Data", (e) => data(e.data)],
+  ], items, { empty: "No entries match these filters.", caption: "Audit log" }));
+
+  filters.addEventListener("submit", (event) => {
+    event.preventDefault();
+    read();
+    busy(apply, "Filtering…", () => pager.reload());
+  });
+  clear.addEventListener("click", () => {
+    for (const input of filters.querySelectorAll("input")) input.value = "";
+    read();
+    busy(clear, "Clearing…", () => pager.reload());
+  });
+  read();
+  await pager.reload();
+}
