@@ -1,0 +1,146 @@
+// Back office: data in and out — CSV imports with a row-by-row report (staff),
+// downloads of every list as CSV or JSON (anyone), and backups (owners).
+import { api, url } from "/assets/api.js";
+import { busy, clearErrors, h, say, showError, when } from "/assets/ui.js";
+import { card, paged, table } from "/assets/admin-kit.js";
+
+const KINDS = {
+  products: "Products, created or replaced by SKU: the columns of a product export.",
+  stock: "Counted stock: sku, location, quantity (booked as adjustments to the counted level).",
+  movements: "Movements: one row per line; consecutive rows with the same movement cell are one movement.",
+};
+
+function bytes(size) {
+  const units = ["B", "kB", "MB", "GB"];
+  let value = size;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value.toLocaleString(undefined, { maximumFractionDigits: unit ? 1 : 0 })} ${units[unit]}`;
+}
+
+/** What an import did or would do: counts, then its bad rows by row and column. */
+function report(r) {
+  const counts = [
+    ["Rows read", r.rows], ["Created", r.created], ["Updated", r.updated], ["Unchanged", r.unchanged],
+    [r.dry_run ? "Movements to book" : "Movements booked", r.movements], ["Rows refused", r.rejected],
+  ].filter(([label, n]) => n > 0 || label === "Rows read" || label === "Rows refused");
+  const verdict = r.dry_run
+    ? (r.rejected ? "Checked: fix the rows below, or import with “write the good rows”." : "Checked: every row is good. Nothing was written yet.")
+    : (r.written ? (r.rejected ? "Imported the good rows; the rows below were refused." : "Imported.") : "Nothing was written: the rows below are bad.");
+  return h("div", { class: "stack" },
+    h("p", { class: `message ${r.rejected ? (r.written ? "info" : "error") : "ok"}` }, verdict),
+    table([["", ([label]) => label], ["Count", ([, n]) => String(n), { num: true }]], counts, { caption: "Counts" }),
+    r.locations_created.length
+      ? h("p", {}, `New locations made (rename them on the Locations page): ${r.locations_created.join(", ")}.`) : null,
+    r.errors.length ? h("h3", {}, r.errors.length < r.rejected ? `The first ${r.errors.length} bad rows` : "Bad rows") : null,
+    r.errors.length ? table([
+      ["Row", (e) => String(e.row), { num: true }],
+      ["Column", (e) => (e.column ? h("span", { class: "mono" }, e.column) : "—")],
+      ["Reason", (e) => e.reason],
+    ], r.errors, { caption: "Bad rows" }) : null);
+}
+
+function importer() {
+  const message = h("p", { class: "message", role: "status" });
+  const out = h("div", { "aria-live": "polite" });
+  const kind = h("select", { name: "kind", "aria-describedby": "import-hint" }, Object.keys(KINDS).map((k) => h("option", { value: k }, k[0].toUpperCase() + k.slice(1))));
+  const hint = h("span", { class: "muted", id: "import-hint" }, KINDS.products);
+  const reference = h("label", { hidden: true }, "Reference for the counts", h("input", { name: "reference", placeholder: "import", maxlength: "100" }));
+  kind.addEventListener("change", () => {
+    hint.textContent = KINDS[kind.value];
+    reference.hidden = kind.value !== "stock";
+  });
+  const check = h("button", { type: "submit", value: "check", class: "secondary" }, "Check file");
+  const write = h("button", { type: "submit", value: "import" }, "Import");
+  const form = h("form", { class: "stack", novalidate: true },
+    h("label", {}, "What the file holds", h("span", { class: "row" }, kind, hint)),
+    h("label", {}, "CSV file", h("input", { name: "file", type: "file", accept: ".csv,text/csv", required: true })),
+    reference,
+    h("label", { class: "inline" }, h("input", { type: "checkbox", name: "skip_invalid" }), "Write the good rows even when some are bad"),
+    h("div", { class: "actions" }, check, write));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const dryRun = event.submitter === check;
+    const file = form.elements.file.files[0];
+    if (!file) {
+      showError(form, message, { field: "file", message: "Choose a CSV file first." });
+      return;
+    }
+    const body = new FormData();
+    body.append("file", file);
+    const query = {
+      dry_run: dryRun,
+      skip_invalid: form.elements.skip_invalid.checked,
+      reference: kind.value === "stock" ? form.elements.reference.value.trim() : "",
+    };
+    clearErrors(form);
+    say(message, "");
+    out.replaceChildren();
+    busy(event.submitter ?? write, dryRun ? "Checking…" : "Uploading…", async () => {
+      try {
+        const answer = await api(`/imports/${kind.value}`, { method: "POST", body, query });
+        out.replaceChildren(report(answer));
+        if (answer.written) form.elements.file.value = "";
+      } catch (error) {
+        // Bad rows (422) come with the whole report, which says it all.
+        if (error.body?.report) out.replaceChildren(report(error.body.report));
+        else showError(form, message, error);
+      }
+    });
+  });
+  return card("Import", form, message, out);
+}
+
+function exporter() {
+  const link = (kind, format) => h("a", { class: "button secondary", href: url(`/exports/${kind}`, { format }), download: "" },
+    format.toUpperCase(), h("span", { class: "visually-hidden" }, ` of ${kind}`));
+  return card("Export",
+    h("p", { class: "muted" }, "Each file is one consistent snapshot, taken when you click."),
+    table([
+      ["What", (kind) => kind[0].toUpperCase() + kind.slice(1)],
+      ["Download", (kind) => h("div", { class: "actions" }, link(kind, "csv"), link(kind, "json"))],
+    ], ["products", "stock", "movements", "quotes"], { caption: "Exports" }));
+}
+
+function backups(main, owner) {
+  if (!owner) {
+    main.append(card("Backups", h("p", { class: "muted" }, "Only owners can take and download backups.")));
+    return null;
+  }
+  const message = h("p", { class: "message", role: "status" });
+  const now = h("button", { type: "button" }, "Back up now");
+  const section = card("Backups",
+    h("p", { class: "muted" }, "A backup is a consistent copy of everything, taken while work goes on. Restore one with ",
+      h("code", {}, "quarry restore FILE"), "."),
+    h("div", { class: "toolbar" }, now), message);
+  const pager = paged(section, "/backups", () => ({}), (items) => table([
+    ["File", (b) => h("a", { href: url(`/backups/${encodeURIComponent(b.name)}`), download: "", class: "mono" }, b.name)],
+    ["Taken", (b) => when(b.created_at)],
+    ["Size", (b) => bytes(b.size), { num: true }],
+    ["Last change", (b) => String(b.last_seq), { num: true }],
+    ["Made by", (b) => (b.scheduled ? "schedule" : "hand")],
+    ["SHA-256", (b) => h("span", { class: "mono", title: b.sha256 }, `${b.sha256.slice(0, 12)}…`)],
+  ], items, { empty: "No backups yet.", caption: "Backups" }));
+  now.addEventListener("click", () => busy(now, "Backing up…", async () => {
+    try {
+      const made = await api("/backups", { method: "POST" });
+      say(message, `Backup ${made.name} taken (${bytes(made.size)}).`, "ok");
+      await pager.reload();
+    } catch (error) {
+      say(message, error.message, "error");
+    }
+  }));
+  main.append(section);
+  return pager.reload();
+}
+
+export async function render(main, { owner, staff }) {
+  main.append(h("h1", {}, "Data"));
+  if (staff) main.append(importer());
+  else main.append(card("Import", h("p", { class: "muted" }, "Only staff and owners can import files.")));
+  main.append(exporter());
+  await backups(main, owner);
+}
