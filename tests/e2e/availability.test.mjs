@@ -35,10 +35,12 @@ test("receiving an out-of-stock product updates the open storefront without a re
   await form.locator("select[name=location]").selectOption("YARD");
   await admin.locator("#scan").fill(SKU);
   await admin.locator("#scan").press("Enter");
+  // A line's quantity may be named `quantity` or, to match the API's error fields,
+  // `lines[0].quantity`.
   const line = admin.locator("#movement-lines tbody tr");
   await line.first().waitFor();
   assert.equal(await line.count(), 1, "Enter in the scan field added more than one line");
-  await line.locator("input[name=quantity]").fill("500");
+  await line.locator('input[name$="quantity"]').fill("500");
   await admin.locator("#book").click();
   await admin.locator("#movement-message").filter({ hasText: /\S/ }).waitFor();
   const yard = await api("GET", `/api/v1/stock?sku=${SKU}&location=YARD`);

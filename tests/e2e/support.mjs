@@ -76,6 +76,12 @@ export async function apiAs(t, { username, password }) {
   };
 }
 
+/** Sets a form field to `value`, whether it is typed (input, textarea) or chosen (select). */
+export async function setField(field, value) {
+  if (await field.evaluate((element) => element.tagName === "SELECT")) await field.selectOption(value);
+  else await field.fill(value);
+}
+
 /** Saves a full-page screenshot as `OUT/{name}-{width}.png`. */
 export async function screenshot(page, name) {
   mkdirSync(OUT, { recursive: true });
