@@ -70,7 +70,7 @@ async fn saved_quotes(app: &App, skus: &[Sku]) {
                         }))
                         .expect("valid");
                         let t = Instant::now();
-                        app.create_quote(None, request, None).await.expect("quote");
+                        app.create_quote(None, request, None, None).await.expect("quote");
                         latencies.push(t.elapsed());
                     }
                     latencies

@@ -625,6 +625,7 @@ impl App {
         caller: Option<&Principal>,
         request: QuoteRequest,
         idempotency: Option<Idempotency>,
+        reached_at: Option<String>,
     ) -> Result<Answer<QuoteView>, AppError> {
         check_lines(&request.lines)?;
         request
@@ -643,9 +644,11 @@ impl App {
             (_, None) => config.quotes.hold_stock,
         };
         let actor = caller.map_or_else(Actor::public, |p| p.actor.clone());
+        // The configured address, else the one the customer used.
         let base = config
             .public_base_url
             .clone()
+            .or(reached_at)
             .unwrap_or_else(|| format!("http://{}", config.listen));
         self.write(move |tx| {
             super::ledger::once(tx, idempotency.as_ref(), |tx| {

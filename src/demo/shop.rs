@@ -142,7 +142,7 @@ pub async fn seed_quotes(
             "note": "Delivery to site, please.",
         }))
         .map_err(|e| AppError::Internal(format!("demo quote: {e}")))?;
-        let number = match app.create_quote(Some(&staff), request, None).await? {
+        let number = match app.create_quote(Some(&staff), request, None, None).await? {
             Answer::Fresh(view) => view.number.to_string(),
             Answer::Replayed { .. } => continue,
         };

@@ -113,8 +113,10 @@ pub async fn create_quote(
     State(app): State<App>,
     QuoteRequester(caller): QuoteRequester,
     IdempotencyKey(key): IdempotencyKey,
+    headers: axum::http::HeaderMap,
     FingerprintedJson(input, fingerprint): FingerprintedJson<QuoteRequest>,
 ) -> Result<Response, ApiError> {
+    let reached = reached_at(&app, &headers);
     let idempotency = match (&caller, key) {
         (Some(principal), Some(key)) => Some(Idempotency::new(principal, &key, fingerprint)?),
         (None, Some(key)) => {
@@ -129,7 +131,7 @@ pub async fn create_quote(
         (_, None) => None,
     };
     let answer = app
-        .create_quote(caller.as_ref(), input, idempotency)
+        .create_quote(caller.as_ref(), input, idempotency, reached)
         .await?;
     Ok(match answer {
         Answer::Fresh(view) => (StatusCode::CREATED, axum::Json(view)).into_response(),
@@ -143,6 +145,24 @@ pub async fn create_quote(
             response
         }
     })
+}
+
+/// Where the caller reached Quarry (`http://host:port`, from the `Host`
+/// header), for the customer's link when `public_base_url` is not set. Only a
+/// plain host name or address with a port is taken.
+fn reached_at(app: &App, headers: &axum::http::HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let plain = !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    let scheme = if app.config().tls.cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    plain.then(|| format!("{scheme}://{host}"))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

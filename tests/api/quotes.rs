@@ -214,6 +214,13 @@ async fn saved_quotes_are_numbered_without_gaps_and_open_by_their_link() {
     assert_eq!(second.body["number"], format!("Q-{year}-0002"));
 
     let link = first.body["link"].as_str().unwrap().to_owned();
+    // Without `public_base_url`, the link is where the customer reached us
+    // (the server listens on port 0: that would be no address at all).
+    assert!(
+        link.starts_with(&format!("{}/q/", app.base)),
+        "{link} is not under {}",
+        app.base
+    );
     let secret = link.rsplit('/').next().unwrap();
     let page = app.get(&format!("/q/{secret}"), Who::Anonymous).await;
     assert_eq!(page.status, StatusCode::OK);
