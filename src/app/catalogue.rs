@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::{App, AppError, Principal, cursor};
 use crate::config::ShopConfig;
 use crate::domain::accounts::Actor;
-use crate::domain::catalogue::{Product, ProductInput, ProductPatch, PublicProduct, Sku};
+use crate::domain::catalogue::{Barcode, Product, ProductInput, ProductPatch, PublicProduct, Sku};
 use crate::domain::locations::{Location, LocationCode, LocationInput, LocationPatch};
 use crate::store::{ChangeKind, ProductCursor, ProductQuery, WriteTx};
 
@@ -30,6 +30,8 @@ pub struct Listing<T> {
 /// The filters of `GET /products`.
 #[derive(Debug, Clone, Default)]
 pub struct ProductFilter {
+    /// The product with this barcode (at most one).
+    pub barcode: Option<String>,
     pub category: Option<String>,
     pub active: Option<bool>,
     pub updated_since: Option<Timestamp>,
@@ -96,6 +98,30 @@ impl App {
         if !staff && filter.active == Some(false) {
             return Ok(Listing {
                 items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        if let Some(code) = filter.barcode {
+            let code = Barcode::parse(code.trim())
+                .map_err(|e| AppError::bad_request(Some("barcode"), e.to_string()))?;
+            let found = self
+                .read(move |tx| {
+                    let Some(sku) = tx.sku_by_barcode(&code)? else {
+                        return Ok(None);
+                    };
+                    Ok(tx.product(&sku)?)
+                })
+                .await?;
+            let wanted = |p: &Product| {
+                let active = if staff { filter.active } else { Some(true) };
+                active.is_none_or(|a| a == p.active)
+            };
+            return Ok(Listing {
+                items: found
+                    .filter(wanted)
+                    .map(|p| view(p, caller))
+                    .into_iter()
+                    .collect(),
                 next_cursor: None,
             });
         }

@@ -34,14 +34,10 @@ fn staff_event(tx: &ReadTx, change: &Change) -> Result<Option<LiveEvent>, AppErr
                 None => return Ok(None),
             }
         }
-        ChangeKind::LevelChanged => {
-            let mut data = change.data.clone().unwrap_or(Value::Null);
-            if let Some(map) = data.as_object_mut() {
-                map.remove("product_available");
-                map.remove("product_availability");
-            }
-            ("level.changed", data)
-        }
+        // With the product's totals over all locations (`product_available`,
+        // `product_availability`), so a storefront open in a staff member's
+        // browser updates its badges from the same stream.
+        ChangeKind::LevelChanged => ("level.changed", change.data.clone().unwrap_or(Value::Null)),
         ChangeKind::ProductCreated => ("product.created", product_data(change)),
         ChangeKind::ProductUpdated => ("product.updated", product_data(change)),
         ChangeKind::ProductArchived => ("product.archived", product_data(change)),

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod quotes;
 pub mod search;
 mod throttle;
+pub mod valuation;
 
 use std::sync::Arc;
 

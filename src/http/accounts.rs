@@ -1,7 +1,7 @@
 //! Sign-in and sessions (`/auth/*`), the first-run setup, and the owner's
 //! `/users`, `/tokens` and `/audit`.
 
-use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -348,18 +348,4 @@ pub async fn audit(
         limit: q.limit,
     };
     Ok(axum::Json(app.audit(filter).await?))
-}
-
-/// The first-run page the setup link opens.
-#[utoipa::path(get, path = "/setup", tag = "ui",
-    responses((status = 200, description = "The setup page", content_type = "text/html")))]
-pub async fn setup_page(request: Request) -> Response {
-    super::system::asset("setup.html", request.headers())
-}
-
-/// The sign-in page: sign in, see who you are, sign out.
-#[utoipa::path(get, path = "/account", tag = "ui",
-    responses((status = 200, description = "The sign-in page", content_type = "text/html")))]
-pub async fn account_page(request: Request) -> Response {
-    super::system::asset("account.html", request.headers())
 }

@@ -27,6 +27,9 @@ fn with_etag<T: serde::Serialize>(status: StatusCode, version: u64, body: &T) ->
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ProductListQuery {
+    /// Only the product with this barcode (the other filters but `active`
+    /// are ignored): how a scanner finds a product.
+    barcode: Option<String>,
     /// A category and everything under it, e.g. `Aggregates` or `Aggregates/Sand`
     /// (case-insensitive).
     category: Option<String>,
@@ -74,6 +77,7 @@ pub async fn list_products(
         })
         .transpose()?;
     let filter = ProductFilter {
+        barcode: query.barcode,
         category: query.category,
         active: query.active,
         updated_since,

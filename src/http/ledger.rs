@@ -234,6 +234,23 @@ pub async fn list_stock(
     Ok(axum::Json(app.list_stock(filter).await?))
 }
 
+/// What the stock on hand is worth at cost (cost per stock unit), with the
+/// number of products in stock, those without a cost, and low levels.
+#[utoipa::path(
+    get, path = "/stock/value", tag = "stock",
+    responses(
+        (status = 200, body = crate::app::valuation::StockValue),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn stock_value(
+    State(app): State<App>,
+    _viewer: Viewer,
+) -> Result<axum::Json<crate::app::valuation::StockValue>, ApiError> {
+    Ok(axum::Json(app.stock_value().await?))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -277,7 +294,9 @@ pub struct EventsQuery {
 /// Live changes as server-sent events, each with its change-log `seq` as `id`.
 /// Reconnect with `Last-Event-ID` (or `?since=`) to get everything missed,
 /// without gaps or repeats. Signed-in callers get `movement.booked`,
-/// `level.changed`, `product.*` and `location.*`; anonymous callers only
+/// `level.changed` (with the product's `product_available` and
+/// `product_availability` over all locations), `product.*` and `location.*`;
+/// anonymous callers only
 /// `availability.changed` for active products, as the shop shows stock.
 #[utoipa::path(
     get, path = "/events", tag = "stock",

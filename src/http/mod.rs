@@ -12,6 +12,7 @@ mod ledger;
 mod metrics;
 pub mod net;
 mod operations;
+mod pages;
 mod quotes;
 mod search;
 mod serve;
@@ -108,6 +109,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(ledger::get_movement))
         .routes(routes!(ledger::reverse_movement))
         .routes(routes!(ledger::list_stock))
+        .routes(routes!(ledger::stock_value))
         .routes(routes!(ledger::product_stock))
         .routes(routes!(ledger::events))
         .routes(routes!(batch::batch))
@@ -133,6 +135,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(operations::list_backups, operations::create_backup))
         .routes(routes!(operations::download_backup))
         .routes(routes!(operations::export))
+        .routes(routes!(system::shop))
         .merge(imports);
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
@@ -140,11 +143,16 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
         .routes(routes!(metrics::metrics))
-        .routes(routes!(system::index))
         .routes(routes!(system::asset_file))
+        .routes(routes!(pages::index))
+        .routes(routes!(pages::product_page))
+        .routes(routes!(pages::quote_list_page))
         .routes(routes!(quotes::quote_page))
-        .routes(routes!(accounts::setup_page))
-        .routes(routes!(accounts::account_page))
+        .routes(routes!(pages::setup_page))
+        .routes(routes!(pages::account_page))
+        .routes(routes!(pages::admin_login_page))
+        .routes(routes!(pages::admin_page))
+        .routes(routes!(pages::admin_section_page))
         .split_for_parts()
 }
 

@@ -30,6 +30,31 @@ pub async fn readyz(State(app): State<App>) -> Result<&'static str, ApiError> {
     }
 }
 
+/// What the storefront shows about the shop: its name, currency and contact.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ShopInfo {
+    name: String,
+    currency: String,
+    contact: String,
+    prices_include_tax: bool,
+    /// The tax classes products may name.
+    tax_classes: Vec<String>,
+}
+
+/// The shop's name, currency and contact, as configured (`[shop]`).
+#[utoipa::path(get, path = "/shop", tag = "system",
+    responses((status = 200, body = ShopInfo)))]
+pub async fn shop(State(app): State<App>) -> axum::Json<ShopInfo> {
+    let shop = &app.config().shop;
+    axum::Json(ShopInfo {
+        name: shop.name.clone(),
+        currency: shop.currency.clone(),
+        contact: shop.contact.clone(),
+        prices_include_tax: shop.prices_include_tax,
+        tax_classes: shop.tax_classes.keys().cloned().collect(),
+    })
+}
+
 /// This document: `OpenAPI` 3.1, generated from the code.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
@@ -46,13 +71,6 @@ pub async fn openapi(
 #[derive(RustEmbed)]
 #[folder = "assets/"]
 struct Assets;
-
-/// The web UI's start page.
-#[utoipa::path(get, path = "/", tag = "ui",
-    responses((status = 200, description = "The web UI", content_type = "text/html")))]
-pub async fn index(headers: HeaderMap) -> Response {
-    asset("index.html", &headers)
-}
 
 /// A file of the web UI (scripts, styles, images).
 #[utoipa::path(get, path = "/assets/{path}", tag = "ui",

@@ -34,6 +34,11 @@ enum Rule {
     OwnPassword,
     /// Open, but an owner exists already: 409 for everyone.
     SetupDone,
+    /// A page that moved: 303 for everyone.
+    Moved,
+    /// A back-office page: readers get it, everyone else is sent to sign in
+    /// (303); credentials that are sent must be valid.
+    BackOffice,
 }
 
 /// (method, documented path, rule). Path parameters are filled in by `concrete`.
@@ -44,7 +49,14 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/readyz", Rule::Open),
     ("GET", "/metrics", Rule::Owner),
     ("GET", "/setup", Rule::Open),
-    ("GET", "/account", Rule::Open),
+    ("GET", "/account", Rule::Moved),
+    ("GET", "/p/{sku}", Rule::Open),
+    ("GET", "/quote", Rule::Open),
+    ("GET", "/admin/login", Rule::Open),
+    ("GET", "/admin", Rule::BackOffice),
+    ("GET", "/admin/{section}", Rule::BackOffice),
+    ("GET", "/api/v1/shop", Rule::Open),
+    ("GET", "/api/v1/stock/value", Rule::Viewer),
     ("GET", "/api/v1/openapi.json", Rule::Open),
     ("GET", "/api/v1/products", Rule::Public),
     ("POST", "/api/v1/products", Rule::Catalogue),
@@ -171,6 +183,7 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
     match rule {
         Rule::Open => return StatusCode::OK,
         Rule::SetupDone => return StatusCode::CONFLICT,
+        Rule::Moved => return StatusCode::SEE_OTHER,
         _ => {}
     }
     let Some(caller) = caller(who) else {
@@ -179,10 +192,17 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
     if rule == Rule::Public {
         return StatusCode::OK;
     }
-    if caller.rank == 0 {
+    if caller.rank == 0 && rule != Rule::BackOffice {
         return StatusCode::UNAUTHORIZED;
     }
     let has = |scope: &str| caller.scopes.is_none_or(|s| s.contains(&scope));
+    if rule == Rule::BackOffice {
+        return if caller.rank > 0 && has("read") {
+            StatusCode::OK
+        } else {
+            StatusCode::SEE_OTHER
+        };
+    }
     let allowed = match rule {
         Rule::Viewer => has("read"),
         Rule::Catalogue => caller.rank >= 2 && has("catalogue:write"),
@@ -204,7 +224,9 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
                 StatusCode::FORBIDDEN
             };
         }
-        Rule::Open | Rule::Public | Rule::SetupDone => unreachable!(),
+        Rule::Open | Rule::Public | Rule::SetupDone | Rule::Moved | Rule::BackOffice => {
+            unreachable!()
+        }
     };
     if allowed {
         StatusCode::OK
@@ -231,6 +253,7 @@ fn concrete(method: &str, path: &str, n: usize, link: &str) -> (String, Option<V
         .replace("{number}", &format!("Q-{}-{n:04}", year()))
         .replace("{link}", link)
         .replace("{username}", "bob")
+        .replace("{section}", "stock")
         .replace("{kind}", "products")
         .replace("{name}", "victim");
     let path = if method == "GET" && path == "/api/v1/quote/estimate" {

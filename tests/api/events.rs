@@ -28,7 +28,8 @@ async fn a_booking_is_streamed_as_a_movement_and_its_level_changes() {
     assert_eq!(events[1].id, events[0].id + 1);
     assert_eq!(
         events[1].data,
-        json!({"sku": "SAND-04", "location": "YARD", "on_hand": "10", "reserved": "0", "available": "10", "low": false})
+        json!({"sku": "SAND-04", "location": "YARD", "on_hand": "10", "reserved": "0", "available": "10", "low": false,
+               "product_available": "10", "product_availability": "in_stock"})
     );
 
     let events = public.take(1, WAIT).await;

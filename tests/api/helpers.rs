@@ -222,7 +222,11 @@ impl TestApp {
             server: Some(server),
             base,
             tokens,
-            client: reqwest::Client::new(),
+            // Redirects are answers to check, not to follow.
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a client"),
             sessions: tokio::sync::Mutex::default(),
         }
     }

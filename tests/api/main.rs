@@ -14,6 +14,7 @@ mod ledger_model;
 mod locations;
 mod metrics;
 mod operations;
+mod pages;
 mod quotes;
 mod relevance;
 mod search;
