@@ -1,0 +1,105 @@
+// The dashboard: stock value at cost, low stock, open quotes, and a feed of
+// movements as they are booked (from the live event stream).
+import { api, live, money } from "/assets/api.js";
+import { debounce, h, when } from "/assets/ui.js";
+import { card, table } from "/assets/admin-kit.js";
+
+const FEED_LENGTH = 30;
+
+function describe(movement) {
+  const lines = movement.lines.map((l) => `${l.quantity} ${l.unit} ${l.sku}`).join(", ");
+  const place = movement.location ?? `${movement.from} → ${movement.to}`;
+  return `${movement.kind} at ${place}: ${lines}`;
+}
+
+function feedItem(movement, fresh) {
+  return h("li", { class: fresh ? "new" : null },
+    h("strong", {}, movement.kind), " ",
+    h("span", {}, describe(movement).replace(/^\S+ /, "")),
+    h("div", { class: "muted" }, `${when(movement.at)} · ${movement.actor}${movement.reference ? ` · ${movement.reference}` : ""} · #${movement.id}`));
+}
+
+export async function render(main) {
+  const value = h("p", { class: "dash-figure", id: "stock-value" }, "…");
+  const valueNote = h("p", { class: "muted" });
+  const low = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  const quotes = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  const feed = h("ul", { class: "feed", id: "feed", "aria-live": "polite" });
+  const feedState = h("span", { class: "muted" });
+  main.append(
+    h("h1", {}, "Dashboard"),
+    h("div", { class: "grid" },
+      card("Stock value at cost", value, valueNote),
+      card("Open quotes", quotes)),
+    h("div", { class: "grid" },
+      card("Low stock", low, h("p", {}, h("a", { href: "/admin/stock?low=true" }, "All low stock"))),
+      card("Movements", feedState, feed, h("p", {}, h("a", { href: "/admin/history" }, "Full history")))),
+  );
+
+  async function loadValue() {
+    try {
+      const v = await api("/stock/value");
+      value.textContent = money(v.value, v.currency);
+      valueNote.textContent = `${v.products_in_stock} products in stock` +
+        (v.products_without_cost ? `, ${v.products_without_cost} without a cost (not counted)` : "") +
+        ` · ${v.low_levels} low`;
+    } catch (error) {
+      value.textContent = "—";
+      valueNote.textContent = error.message;
+    }
+  }
+
+  async function loadLow() {
+    try {
+      const rows = (await api("/stock", { query: { low: true, limit: 10 } })).items;
+      low.replaceChildren(table([
+        ["SKU", (r) => h("a", { href: `/admin/product?sku=${encodeURIComponent(r.sku)}` }, r.sku)],
+        ["Location", (r) => r.location],
+        ["Available", (r) => r.available, { num: true }],
+      ], rows, { empty: "Nothing is below its reorder point." }));
+    } catch (error) {
+      low.replaceChildren(h("p", { class: "message error" }, error.message));
+    }
+  }
+
+  async function loadQuotes() {
+    try {
+      const items = (await api("/quotes", { query: { status: "open", limit: 10 } })).items;
+      quotes.replaceChildren(table([
+        ["Quote", (q) => h("a", { href: `/admin/quote?number=${encodeURIComponent(q.number)}` }, q.number)],
+        ["For", (q) => q.contact.name],
+        ["Total", (q) => money(q.totals.gross, q.currency), { num: true }],
+        ["Valid until", (q) => when(q.valid_until)],
+      ], items, { empty: "No open quotes." }));
+    } catch (error) {
+      quotes.replaceChildren(h("p", { class: "message error" }, error.message));
+    }
+  }
+
+  async function loadFeed() {
+    try {
+      const items = (await api("/movements", { query: { limit: 10 } })).items;
+      feed.replaceChildren(...items.map((m) => feedItem(m, false)));
+    } catch (error) {
+      feed.replaceChildren(h("li", { class: "message error" }, error.message));
+    }
+  }
+
+  await Promise.all([loadValue(), loadLow(), loadQuotes(), loadFeed()]);
+  const refresh = debounce(() => {
+    loadValue();
+    loadLow();
+  }, 1000);
+  live({
+    "movement.booked": (movement) => {
+      feed.prepend(feedItem(movement, true));
+      while (feed.children.length > FEED_LENGTH) feed.lastChild.remove();
+      refresh();
+    },
+    "product.updated": refresh,
+  }, {
+    onState: (state) => {
+      feedState.textContent = { live: "Live", reconnecting: "Reconnecting…", closed: "Not live: reload the page" }[state];
+    },
+  });
+}

@@ -1,0 +1,77 @@
+// Pieces the back office's pages share: a titled card, tables, and a pager for
+// the API's cursor lists.
+import { api } from "/assets/api.js";
+import { h, say } from "/assets/ui.js";
+
+/** A card with a heading. */
+export function card(title, ...children) {
+  return h("section", { class: "card" }, h("h2", {}, title), ...children);
+}
+
+/** A table: `columns` are `[header, (row) => cell, { num }]`. */
+export function table(columns, rows, { empty = "Nothing here yet.", caption } = {}) {
+  if (rows.length === 0) return h("p", { class: "muted" }, empty);
+  return h("div", { class: "table-wrap" },
+    h("table", {},
+      caption ? h("caption", { class: "visually-hidden" }, caption) : null,
+      h("thead", {}, h("tr", {}, columns.map(([title, , opts]) => h("th", { class: opts?.num ? "num" : null, scope: "col" }, title)))),
+      h("tbody", {}, rows.map((row) => h("tr", {}, columns.map(([, cell, opts]) => {
+        const value = cell(row);
+        return h("td", { class: opts?.num ? "num" : null }, value ?? "");
+      }))))));
+}
+
+/**
+ * A paginated list of an API path: shows `render(items)` in `into`, with
+ * Previous/Next buttons that follow the cursors. `query()` gives the current
+ * filters; call `reload()` after they change. `items` names the answer's
+ * list (`hits` for search) and `total(answer)` may describe its size.
+ */
+export function paged(into, path, query, render, { limit = 50, items = "items", total } = {}) {
+  const message = h("p", { class: "message", role: "alert" });
+  const previous = h("button", { type: "button", class: "secondary" }, "Previous");
+  const next = h("button", { type: "button", class: "secondary" }, "Next");
+  const where = h("span", { class: "muted" });
+  const pager = h("div", { class: "pager" }, previous, next, where);
+  const body = h("div", { "aria-live": "polite" });
+  into.append(message, body, pager);
+  const cursors = [null];
+  let page = 0;
+  let nextCursor = null;
+
+  async function load() {
+    body.setAttribute("aria-busy", "true");
+    previous.disabled = true;
+    next.disabled = true;
+    try {
+      const answer = await api(path, { query: { ...query(), limit, cursor: cursors[page] ?? "" } });
+      nextCursor = answer.next_cursor;
+      body.replaceChildren(render(answer[items]));
+      say(message, "");
+      where.textContent = `Page ${page + 1}${total ? ` · ${total(answer)}` : ""}`;
+    } catch (error) {
+      say(message, error.message, "error");
+    } finally {
+      body.removeAttribute("aria-busy");
+      previous.disabled = page === 0;
+      next.disabled = !nextCursor;
+    }
+  }
+  previous.addEventListener("click", () => {
+    page = Math.max(0, page - 1);
+    load();
+  });
+  next.addEventListener("click", () => {
+    cursors[page + 1] = nextCursor;
+    page += 1;
+    load();
+  });
+  return {
+    reload() {
+      cursors.length = 1;
+      page = 0;
+      return load();
+    },
+    refresh: load,
+  };
+}

@@ -1,0 +1,256 @@
+// Stock: book a receipt, shipment, transfer or count of many lines at once.
+// The SKU-or-barcode field works with a USB scanner (it types the code and
+// Enter) and, where the browser has BarcodeDetector, with the camera.
+// Below, the levels per product and location.
+import { api, idempotencyKey } from "/assets/api.js";
+import { busy, clearErrors, h, say, showError } from "/assets/ui.js";
+import { card, paged, table } from "/assets/admin-kit.js";
+
+const KINDS = [
+  ["receive", "Receive (goods in)"],
+  ["ship", "Ship (goods out)"],
+  ["transfer", "Transfer between locations"],
+  ["adjust", "Adjust or count"],
+  ["reserve", "Reserve"],
+  ["release", "Release a reservation"],
+];
+
+/** Finds a product by SKU, then by barcode. */
+async function lookup(code) {
+  try {
+    return await api(`/products/${encodeURIComponent(code)}`);
+  } catch (error) {
+    if (error.status !== 404 && error.status !== 400) throw error;
+  }
+  const found = await api("/products", { query: { barcode: code } }).catch(() => ({ items: [] }));
+  return found.items[0] ?? null;
+}
+
+function movementForm(locations, staff) {
+  const options = () => locations.map((l) => h("option", { value: l.code }, `${l.code} — ${l.name}`));
+  const kind = h("select", { name: "kind" }, KINDS.map(([v, label]) => h("option", { value: v }, label)));
+  const location = h("select", { name: "location" }, options());
+  const to = h("select", { name: "to" }, options());
+  const toLabel = h("label", { hidden: true }, "To", to);
+  const locationLabel = h("label", {}, h("span", {}, "Location"), location);
+  const scan = h("input", { id: "scan", name: "scan", autocomplete: "off", maxlength: "64", placeholder: "Scan or type, then Enter", enterkeyhint: "enter" });
+  const add = h("button", { type: "button", class: "secondary" }, "Add line");
+  const camera = h("button", { type: "button", class: "secondary", hidden: !("BarcodeDetector" in window) }, "Scan with camera");
+  const video = h("video", { class: "scanner", hidden: true, muted: true, playsinline: true });
+  const tbody = h("tbody");
+  const lines = h("table", { id: "movement-lines" },
+    h("thead", {}, h("tr", {}, h("th", {}, "Product"), h("th", {}, "Quantity"), h("th", {}, "Unit"), h("th", { class: "adjust-only" }, "Reason"), h("th", {}, h("span", { class: "visually-hidden" }, "Remove")))),
+    tbody);
+  const message = h("p", { id: "movement-message", class: "message", role: "alert" });
+  const book = h("button", { type: "submit", id: "book" }, "Book");
+  const form = h("form", { id: "movement", class: "stack", novalidate: true },
+    h("div", { class: "form-grid" },
+      h("label", {}, "Movement", kind),
+      locationLabel, toLabel,
+      h("label", {}, "Reference", h("input", { name: "reference", maxlength: "255", placeholder: "delivery note, order…" })),
+      h("label", {}, "Note", h("input", { name: "note", maxlength: "2000" }))),
+    h("div", { class: "row" }, h("label", {}, "SKU or barcode", scan), add, camera),
+    video,
+    h("div", { class: "table-wrap" }, lines),
+    message,
+    h("div", { class: "actions" }, book));
+  if (!staff) {
+    form.replaceChildren(h("p", { class: "muted" }, "Viewers can see stock but not book movements."));
+    return form;
+  }
+  let key = idempotencyKey();
+
+  const adjusting = () => kind.value === "adjust";
+  function renumber() {
+    [...tbody.children].forEach((tr, i) => {
+      for (const el of tr.querySelectorAll("[data-field]")) el.name = `lines[${i}].${el.dataset.field}`;
+    });
+  }
+  function showKind() {
+    const transfer = kind.value === "transfer";
+    toLabel.hidden = !transfer;
+    locationLabel.firstChild.textContent = transfer ? "From" : "Location";
+    for (const el of form.querySelectorAll(".adjust-only")) el.hidden = !adjusting();
+  }
+  kind.addEventListener("change", showKind);
+
+  async function addLine(raw) {
+    const code = raw.trim();
+    if (!code) return;
+    say(message, `Looking up ${code}…`, "info");
+    let product;
+    try {
+      product = await lookup(code);
+    } catch (error) {
+      say(message, error.message, "error");
+      return;
+    }
+    if (!product) {
+      say(message, `No product has the SKU or barcode “${code}”.`, "error");
+      return;
+    }
+    const existing = [...tbody.children].find((tr) => tr.dataset.sku === product.sku);
+    if (existing) {
+      const quantity = existing.querySelector('[data-field="quantity"]');
+      quantity.value = String((Number(quantity.value) || 0) + 1);
+      say(message, `${product.sku}: one more (${quantity.value}).`, "ok");
+      return;
+    }
+    const units = [product.unit, ...(product.packs ?? []).map((p) => p.name)];
+    const remove = h("button", { type: "button", class: "secondary", "aria-label": `Remove ${product.sku}` }, "Remove");
+    const tr = h("tr", { dataset: { sku: product.sku } },
+      h("td", {}, h("strong", {}, product.sku), h("div", { class: "muted" }, product.name)),
+      h("td", {}, h("div", { class: "row nowrap" },
+        h("select", { dataset: { field: "mode" }, class: "adjust-only", "aria-label": "Change or counted level", hidden: !adjusting() },
+          h("option", { value: "quantity" }, "change by"), h("option", { value: "counted" }, "counted")),
+        h("input", { class: "qty", dataset: { field: "quantity" }, value: "1", inputmode: "decimal", maxlength: "24", "aria-label": `Quantity of ${product.sku}` }))),
+      h("td", {}, h("select", { dataset: { field: "unit" }, "aria-label": `Unit for ${product.sku}` }, units.map((u) => h("option", { value: u }, u)))),
+      h("td", { class: "adjust-only", hidden: !adjusting() }, h("input", { dataset: { field: "reason" }, maxlength: "2000", "aria-label": `Reason for ${product.sku}`, placeholder: "damaged, stock count…" })),
+      h("td", {}, remove));
+    remove.addEventListener("click", () => {
+      tr.remove();
+      renumber();
+    });
+    tbody.append(tr);
+    renumber();
+    say(message, `Added ${product.sku} — ${product.name}.`, "ok");
+  }
+
+  // A USB scanner types the code and presses Enter: add the line, stay here.
+  scan.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    const code = scan.value;
+    scan.value = "";
+    addLine(code);
+  });
+  add.addEventListener("click", () => {
+    addLine(scan.value);
+    scan.value = "";
+    scan.focus();
+  });
+  camera.addEventListener("click", () => scanWithCamera(video, camera, addLine, message));
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const data = new FormData(form);
+    const text = (name) => String(data.get(name) ?? "").trim() || null;
+    const body = {
+      kind: kind.value,
+      reference: text("reference"),
+      note: text("note"),
+      lines: [...tbody.children].map((tr) => {
+        const field = (name) => tr.querySelector(`[data-field="${name}"]`)?.value.trim() || null;
+        const counted = adjusting() && field("mode") === "counted";
+        return {
+          sku: tr.dataset.sku,
+          [counted ? "counted" : "quantity"]: field("quantity"),
+          unit: field("unit"),
+          reason: adjusting() ? field("reason") : null,
+        };
+      }),
+    };
+    if (kind.value === "transfer") Object.assign(body, { from: location.value, to: to.value });
+    else body.location = location.value;
+    if (body.lines.length === 0) {
+      say(message, "Add at least one line: scan or type a SKU, then Enter.", "error");
+      scan.focus();
+      return;
+    }
+    try {
+      const movement = await busy(book, "Booking…", () =>
+        api("/movements", { method: "POST", body, headers: { "idempotency-key": key } }));
+      key = idempotencyKey();
+      tbody.replaceChildren();
+      form.elements.reference.value = "";
+      form.elements.note.value = "";
+      say(message, `Booked movement #${movement.id}: ${movement.kind} of ${movement.lines.length} line${movement.lines.length === 1 ? "" : "s"}.`, "ok");
+      form.dispatchEvent(new CustomEvent("booked", { detail: movement }));
+      scan.focus();
+    } catch (error) {
+      showError(form, message, error);
+    }
+  });
+  showKind();
+  return form;
+}
+
+let stream = null;
+
+/** Reads codes from the camera with the browser's BarcodeDetector. */
+async function scanWithCamera(video, button, found, message) {
+  if (stream) {
+    for (const track of stream.getTracks()) track.stop();
+    stream = null;
+    video.hidden = true;
+    button.textContent = "Scan with camera";
+    return;
+  }
+  try {
+    const detector = new BarcodeDetector();
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    button.textContent = "Stop camera";
+    let last = "";
+    let lastAt = 0;
+    const tick = async () => {
+      if (!stream) return;
+      const codes = await detector.detect(video).catch(() => []);
+      const code = codes[0]?.rawValue;
+      // The same code seen again within two seconds is the same item.
+      if (code && (code !== last || Date.now() - lastAt > 2000)) {
+        last = code;
+        lastAt = Date.now();
+        found(code);
+      }
+      setTimeout(tick, 250);
+    };
+    tick();
+  } catch (error) {
+    stream = null;
+    video.hidden = true;
+    say(message, `The camera could not be used: ${error.message}`, "error");
+  }
+}
+
+function levels(locations) {
+  const params = new URLSearchParams(location.search);
+  const sku = h("input", { name: "sku", value: params.get("sku") ?? "", maxlength: "64" });
+  const where = h("select", { name: "location" }, h("option", { value: "" }, "All"), locations.map((l) => h("option", { value: l.code }, l.code)));
+  const low = h("input", { type: "checkbox", name: "low", checked: params.get("low") === "true" });
+  const filters = h("form", { class: "toolbar" },
+    h("label", {}, "SKU", sku), h("label", {}, "Location", where),
+    h("label", { class: "inline" }, low, "Low only"),
+    h("button", { type: "submit", class: "secondary" }, "Show"));
+  const list = h("div", { id: "levels" });
+  const box = card("Stock levels", filters, list);
+  const pages = paged(list, "/stock", () => ({ sku: sku.value.trim().toUpperCase(), location: where.value, low: low.checked ? "true" : "" }),
+    (rows) => table([
+      ["SKU", (r) => h("a", { href: `/admin/product?sku=${encodeURIComponent(r.sku)}` }, r.sku)],
+      ["Location", (r) => r.location],
+      ["On hand", (r) => r.on_hand, { num: true }],
+      ["Reserved", (r) => r.reserved, { num: true }],
+      ["Available", (r) => r.available, { num: true }],
+      ["", (r) => (r.low ? h("span", { class: "badge", dataset: { status: "low" } }, "Low") : "")],
+    ], rows, { empty: "No stock matches." }));
+  filters.addEventListener("submit", (event) => {
+    event.preventDefault();
+    pages.reload();
+  });
+  low.addEventListener("change", () => pages.reload());
+  where.addEventListener("change", () => pages.reload());
+  pages.reload();
+  return { box, refresh: () => pages.refresh() };
+}
+
+export async function render(main, { staff }) {
+  const locations = (await api("/locations", { query: { limit: 200 } })).items.filter((l) => l.active);
+  const form = movementForm(locations, staff);
+  const stock = levels(locations);
+  form.addEventListener("booked", stock.refresh);
+  main.append(h("h1", {}, "Stock"), card("Book a movement", form), stock.box);
+  form.querySelector("#scan")?.focus();
+}

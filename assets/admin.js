@@ -1,0 +1,68 @@
+// The back office's shell: who is signed in, the navigation, a graceful end
+// of session, and the section of the page, each a module `admin-{section}.js`
+// exporting `render(main, context)`.
+import { api, me, setCsrf, shop } from "/assets/api.js";
+import { brand, h } from "/assets/ui.js";
+
+const main = document.getElementById("main");
+const section = location.pathname.split("/")[2] ?? "";
+const ended = document.getElementById("session-ended");
+
+function toLogin(reason) {
+  const next = location.pathname + location.search;
+  location.assign(`/admin/login?${new URLSearchParams({ next, [reason]: "1" })}`);
+}
+
+// A request answered 401: the session ended (expiry, sign-out elsewhere).
+// Keep the page and what was typed; offer to sign in again in another tab.
+addEventListener("quarry:unauthenticated", () => {
+  ended.hidden = false;
+  document.getElementById("relogin").href = `/admin/login?${new URLSearchParams({ next: location.pathname + location.search })}`;
+});
+async function resume() {
+  const who = await me().catch(() => null);
+  if (who) ended.hidden = true;
+}
+document.getElementById("retry-session").addEventListener("click", resume);
+addEventListener("focus", () => {
+  if (!ended.hidden) resume();
+});
+
+document.getElementById("logout").addEventListener("click", async () => {
+  try {
+    await api("/auth/logout", { method: "POST" });
+  } catch {
+    // Signed out already: the page goes to the sign-in page either way.
+  }
+  setCsrf(null);
+  toLogin("signed-out");
+});
+
+async function start() {
+  const [who, info] = await Promise.all([me(), shop()]);
+  if (!who) {
+    toLogin("ended");
+    return;
+  }
+  brand(info);
+  document.getElementById("who").textContent = `${who.username ?? who.actor} (${who.role})`;
+  for (const link of document.querySelectorAll("#nav a")) {
+    if (link.dataset.role === "owner" && who.role !== "owner") link.remove();
+    else if (link.dataset.section.split(" ").includes(section)) link.setAttribute("aria-current", "page");
+  }
+  const context = {
+    me: who,
+    shop: info,
+    owner: who.role === "owner",
+    staff: who.role === "owner" || who.role === "staff",
+  };
+  try {
+    const page = await import(`/assets/admin-${section || "dashboard"}.js`);
+    main.replaceChildren();
+    await page.render(main, context);
+  } catch (error) {
+    main.replaceChildren(h("p", { class: "message error", role: "alert" }, `This page could not be shown: ${error.message}`));
+  }
+}
+
+start();

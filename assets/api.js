@@ -1,0 +1,136 @@
+// The one module that talks to Quarry's JSON API: requests, errors in one
+// shape, the session's CSRF token, and the live event stream.
+
+/** An error answer from the API (or no answer at all: status 0). */
+export class ApiError extends Error {
+  constructor(status, code, message, field = null) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+let csrfToken = null;
+
+/** Remembers the CSRF token that changes through a browser session must send. */
+export function setCsrf(token) {
+  csrfToken = token ?? null;
+}
+
+/** The API path with its query string; empty values are left out. */
+export function url(path, query = {}) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== "" && value !== false) {
+      params.set(key, String(value));
+    }
+  }
+  const search = params.toString();
+  return `/api/v1${path}${search ? `?${search}` : ""}`;
+}
+
+/**
+ * Calls the API and answers `{ body, response }`. `body` is a JSON value, a
+ * `FormData` (sent as multipart) or nothing. Throws `ApiError` for every
+ * answer that is not 2xx, and for no answer at all.
+ */
+export async function request(path, { method = "GET", query, body, headers = {}, signal } = {}) {
+  const init = { method, headers: { accept: "application/json", ...headers }, signal };
+  if (method !== "GET" && csrfToken) init.headers["x-csrf-token"] = csrfToken;
+  if (body instanceof FormData) {
+    init.body = body;
+  } else if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(url(path, query), init);
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new ApiError(0, "unreachable", "Quarry could not be reached. Check the connection and try again.");
+  }
+  const type = response.headers.get("content-type") ?? "";
+  const data = type.includes("json") ? await response.json().catch(() => null) : null;
+  if (!response.ok) {
+    const e = data?.error;
+    const error = new ApiError(
+      response.status,
+      e?.code ?? "http_" + response.status,
+      e?.message ?? `The request failed (${response.status}).`,
+      e?.field ?? null,
+    );
+    error.body = data;
+    if (response.status === 401) dispatchEvent(new CustomEvent("quarry:unauthenticated", { detail: error }));
+    throw error;
+  }
+  return { body: data, response };
+}
+
+/** Calls the API and answers the JSON body. */
+export async function api(path, options) {
+  return (await request(path, options)).body;
+}
+
+/** A fresh key for a POST that must not be booked twice when retried. */
+export function idempotencyKey() {
+  return crypto.randomUUID();
+}
+
+/** The signed-in user (`/auth/me`), or null; remembers the CSRF token. */
+export async function me() {
+  try {
+    const who = await api("/auth/me");
+    setCsrf(who.csrf_token);
+    return who;
+  } catch (error) {
+    if (error.status === 401) return null;
+    throw error;
+  }
+}
+
+let shopInfo = null;
+
+/** The shop's name, currency and contact (fetched once per page). */
+export async function shop() {
+  shopInfo ??= api("/shop");
+  return shopInfo;
+}
+
+/** Formats a decimal string of money in the shop's currency. */
+export function money(amount, currency) {
+  if (amount === null || amount === undefined) return "—";
+  try {
+    const digits = (String(amount).split(".")[1] ?? "").length;
+    return new Intl.NumberFormat(undefined, {
+      style: "currency",
+      currency,
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    }).format(Number(amount));
+  } catch {
+    return `${amount} ${currency}`;
+  }
+}
+
+/**
+ * Follows the live event stream: `handlers` maps event names to functions of
+ * the parsed data. The browser reconnects on its own, resuming from the last
+ * event id. Answers a function that closes the stream.
+ */
+export function live(handlers, { onState } = {}) {
+  const source = new EventSource(url("/events"));
+  for (const [name, handle] of Object.entries(handlers)) {
+    source.addEventListener(name, (event) => {
+      try {
+        handle(JSON.parse(event.data), event);
+      } catch (error) {
+        console.warn("quarry: could not handle a live event", name, error);
+      }
+    });
+  }
+  source.addEventListener("open", () => onState?.("live"));
+  source.addEventListener("error", () => onState?.(source.readyState === EventSource.CLOSED ? "closed" : "reconnecting"));
+  return () => source.close();
+}

@@ -1,0 +1,37 @@
+// The back office's sign-in page. After signing in it goes where the visitor
+// was headed (`?next=`, only ever a back-office path) or to the dashboard.
+import { api, me, shop } from "/assets/api.js";
+import { brand, busy, say } from "/assets/ui.js";
+
+const form = document.getElementById("login");
+const message = document.getElementById("message");
+const params = new URLSearchParams(location.search);
+const wanted = params.get("next") ?? "";
+const next = /^\/admin(\/[a-z]+)?(\?[^#\\]*)?$/.test(wanted) ? wanted : "/admin";
+
+if (params.has("ended")) say(document.getElementById("notice"), "Your session ended. Sign in again to carry on.", "info");
+else if (params.has("signed-out")) say(document.getElementById("notice"), "You are signed out.", "ok");
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const data = new FormData(form);
+  say(message, "");
+  try {
+    await busy(form.querySelector("button"), "Signing in…", () =>
+      api("/auth/login", {
+        method: "POST",
+        body: { username: String(data.get("username")).trim(), password: data.get("password") },
+      }));
+    location.assign(next);
+  } catch (error) {
+    form.password.value = "";
+    form.password.focus();
+    say(message, error.message, "error");
+  }
+});
+
+shop().then(brand);
+// Already signed in: straight on.
+me().then((who) => {
+  if (who) location.replace(next);
+}).catch(() => {});

@@ -1,0 +1,126 @@
+// Small DOM helpers shared by every page: building elements, showing API
+// errors next to the fields they name, busy buttons, and labels for statuses.
+
+/** Makes an element: `h("a", { href: "/" }, "Home")`. Text is never parsed as HTML. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") {
+      el.addEventListener(key.slice(2), value);
+    } else if (key === "dataset") {
+      Object.assign(el.dataset, value);
+    } else if (key in el && typeof value !== "string") {
+      el[key] = value;
+    } else {
+      el.setAttribute(key, value === true ? "" : value);
+    }
+  }
+  el.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
+/** Calls `fn` once the calls have paused for `ms`. */
+export function debounce(fn, ms) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+/** Puts `text` in a message element with a kind: "error", "ok" or "info". */
+export function say(el, text, kind = "info") {
+  el.textContent = text ?? "";
+  el.className = `message ${kind}`;
+}
+
+const AVAILABILITY = { in_stock: "In stock", low: "Low stock", out: "Out of stock" };
+
+/** The availability badge of a product. */
+export function availabilityBadge(sku, availability) {
+  const status = availability?.status ?? availability ?? "unknown";
+  const badge = h("span", { class: "badge", dataset: { sku, status } });
+  setAvailability(badge, availability);
+  return badge;
+}
+
+/** Updates a badge from an availability (`{status, available}` or a status). */
+export function setAvailability(badge, availability) {
+  const status = availability?.status ?? availability ?? "unknown";
+  const changed = badge.dataset.status !== status;
+  badge.dataset.status = status;
+  let text = AVAILABILITY[status] ?? "Ask us";
+  if (availability?.available !== undefined && availability?.available !== null && status !== "out") {
+    text += ` (${availability.available})`;
+  }
+  badge.textContent = text;
+  return changed;
+}
+
+/** Clears the inline errors of a form. */
+export function clearErrors(form) {
+  for (const el of form.querySelectorAll(".field-error")) el.remove();
+  for (const el of form.querySelectorAll("[aria-invalid]")) {
+    el.removeAttribute("aria-invalid");
+    el.removeAttribute("aria-describedby");
+  }
+}
+
+/**
+ * Shows an API error on a form: next to the field it names when the form has
+ * one (`price`, `lines[2].quantity`), and in `message`. Typed input stays.
+ */
+export function showError(form, message, error) {
+  clearErrors(form);
+  let input = null;
+  if (error?.field) {
+    const names = [error.field, error.field.replace(/\[\d+\]/g, ""), error.field.split(".").at(-1), error.field.split(".")[0]];
+    for (const name of names) {
+      input = form.querySelector(`[name="${CSS.escape(name)}"]`);
+      if (input) break;
+    }
+    // `packs[0]` names a row: its first input.
+    input ??= form.querySelector(`[name^="${CSS.escape(error.field)}."]`);
+  }
+  if (input) {
+    const id = `${input.name.replace(/[^a-z0-9]/gi, "-")}-error`;
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", id);
+    const note = h("span", { class: "field-error", id }, error.message);
+    const holder = input.closest("label, td, .field");
+    if (holder) holder.append(note);
+    else input.after(note);
+    input.focus();
+  }
+  say(message, error?.message ?? String(error), "error");
+}
+
+/** Disables `button` while `work` runs, with a progress label. */
+export async function busy(button, label, work) {
+  const before = button.textContent;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  button.textContent = label;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+    button.textContent = before;
+  }
+}
+
+/** A date-time for people, in their own time zone. */
+export function when(timestamp) {
+  if (!timestamp) return "—";
+  const date = new Date(timestamp);
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** Fills the top bar's shop name and the contact line from the shop's settings. */
+export function brand(shop) {
+  for (const el of document.querySelectorAll(".shop-name")) el.textContent = shop.name;
+  for (const el of document.querySelectorAll(".contact")) el.textContent = shop.contact;
+  document.title = document.title.replace("Quarry", shop.name);
+}
