@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { OWNER, STAFF, apiAs, openPage, signIn } from "./support.mjs";
 
 const SKU = "BRK-ENGB"; // "Engineering brick class B", stocked in pieces at WH1 and YARD
-const OUT_OF_STOCK = "out_of_stock";
+const OUT_OF_STOCK = "out";
 
 test("receiving an out-of-stock product updates the open storefront without a reload", async (t) => {
   const api = await apiAs(t, OWNER);
