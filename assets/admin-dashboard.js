@@ -1,7 +1,7 @@
 // The dashboard: stock value at cost, low stock, open quotes, and a feed of
 // movements as they are booked (from the live event stream).
 import { api, live, money } from "/assets/api.js";
-import { debounce, h, when } from "/assets/ui.js";
+import { day, debounce, h, when } from "/assets/ui.js";
 import { card, table } from "/assets/admin-kit.js";
 
 const FEED_LENGTH = 30;
@@ -69,7 +69,7 @@ export async function render(main) {
         ["Quote", (q) => h("a", { href: `/admin/quote?number=${encodeURIComponent(q.number)}` }, q.number)],
         ["For", (q) => q.contact.name],
         ["Total", (q) => money(q.totals.gross, q.currency), { num: true }],
-        ["Valid until", (q) => when(q.valid_until)],
+        ["Valid until", (q) => day(q.valid_until)],
       ], items, { empty: "No open quotes." }));
     } catch (error) {
       quotes.replaceChildren(h("p", { class: "message error" }, error.message));

@@ -41,6 +41,7 @@ function movementForm(locations, staff) {
   const lines = h("table", { id: "movement-lines" },
     h("thead", {}, h("tr", {}, h("th", {}, "Product"), h("th", {}, "Quantity"), h("th", {}, "Unit"), h("th", { class: "adjust-only" }, "Reason"), h("th", {}, h("span", { class: "visually-hidden" }, "Remove")))),
     tbody);
+  const empty = h("p", { class: "muted" }, "No lines yet: scan or type a SKU or barcode above, then Enter.");
   const message = h("p", { id: "movement-message", class: "message", role: "alert" });
   const book = h("button", { type: "submit", id: "book" }, "Book");
   const form = h("form", { id: "movement", class: "stack", novalidate: true },
@@ -52,6 +53,7 @@ function movementForm(locations, staff) {
     h("div", { class: "row" }, h("label", {}, "SKU or barcode", scan), add, camera),
     video,
     h("div", { class: "table-wrap" }, lines),
+    empty,
     message,
     h("div", { class: "actions" }, book));
   if (!staff) {
@@ -65,6 +67,8 @@ function movementForm(locations, staff) {
     [...tbody.children].forEach((tr, i) => {
       for (const el of tr.querySelectorAll("[data-field]")) el.name = `lines[${i}].${el.dataset.field}`;
     });
+    lines.hidden = tbody.children.length === 0;
+    empty.hidden = !lines.hidden;
   }
   function showKind() {
     const transfer = kind.value === "transfer";
@@ -72,7 +76,16 @@ function movementForm(locations, staff) {
     locationLabel.firstChild.textContent = transfer ? "From" : "Location";
     for (const el of form.querySelectorAll(".adjust-only")) el.hidden = !adjusting();
   }
-  kind.addEventListener("change", showKind);
+  kind.addEventListener("change", () => {
+    showKind();
+    localStorage.setItem("quarry.movement-kind", kind.value);
+  });
+  location.addEventListener("change", () => localStorage.setItem("quarry.movement-location", location.value));
+  // The yard books the same kind at the same place all day: start from the last one.
+  kind.value = localStorage.getItem("quarry.movement-kind") ?? "receive";
+  if (!kind.value) kind.value = "receive";
+  const lastPlace = localStorage.getItem("quarry.movement-location");
+  if (locations.some((l) => l.code === lastPlace)) location.value = lastPlace;
 
   async function addLine(raw) {
     const code = raw.trim();
@@ -173,6 +186,7 @@ function movementForm(locations, staff) {
     }
   });
   showKind();
+  renumber();
   return form;
 }
 
@@ -235,7 +249,7 @@ function levels(locations) {
       ["Reserved", (r) => r.reserved, { num: true }],
       ["Available", (r) => r.available, { num: true }],
       ["", (r) => (r.low ? h("span", { class: "badge", dataset: { status: "low" } }, "Low") : "")],
-    ], rows, { empty: "No stock matches." }));
+    ], rows, { empty: "No stock matches." }), { limit: 25 });
   filters.addEventListener("submit", (event) => {
     event.preventDefault();
     pages.reload();

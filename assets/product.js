@@ -83,7 +83,7 @@ function render(p, stock) {
   const tiers = p.price_breaks ?? [];
   document.getElementById("tiers-box").hidden = tiers.length === 0;
   document.querySelector("#tiers tbody").replaceChildren(
-    h("tr", {}, h("td", {}, `any quantity`), h("td", { class: "num" }, `${money(p.price, currency)} / ${per}`)),
+    h("tr", {}, h("td", {}, tiers.length ? `below ${tiers[0].min_quantity} ${per}` : "any quantity"), h("td", { class: "num" }, `${money(p.price, currency)} / ${per}`)),
     ...tiers.map((t) => h("tr", {}, h("td", {}, `${t.min_quantity} ${per}`), h("td", { class: "num" }, `${money(t.price, currency)} / ${per}`))),
   );
   unit.replaceChildren(...sellableUnits(p).map((u) => h("option", { value: u }, UNIT_NAMES[u] ?? u)));

@@ -118,6 +118,11 @@ export function when(timestamp) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+/** A date for people, without the time. */
+export function day(timestamp) {
+  return timestamp ? new Date(timestamp).toLocaleDateString(undefined, { dateStyle: "medium" }) : "—";
+}
+
 /** Fills the top bar's shop name and the contact line from the shop's settings. */
 export function brand(shop) {
   for (const el of document.querySelectorAll(".shop-name")) el.textContent = shop.name;

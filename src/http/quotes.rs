@@ -368,14 +368,14 @@ pub async fn quote_page(
     .join("<br>");
     let page = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>Quote {number} — {shop}</title><link rel=\"stylesheet\" href=\"/assets/quote.css\"></head><body><main class=\"quote\">\
+<title>Quote {number} — {shop}</title><link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/assets/quote.css\"></head><body><main class=\"quote\">\
 <header><div><h1>{shop}</h1><p class=\"contact\">{shop_contact}</p></div><div class=\"meta\"><h2>Quote {number}</h2>\
 <p>Date: {date}<br>Valid until: {valid}<br>Status: <strong class=\"status-{status}\">{status}</strong></p></div></header>\
 <section class=\"to\"><h3>For</h3><p>{contact}</p></section>\
 <table><thead><tr><th>Product</th><th class=\"num\">Quantity</th><th class=\"num\">Price</th><th class=\"num\">Net</th><th class=\"num\">Tax</th><th class=\"num\">Total</th></tr></thead>\
 <tbody>{rows}</tbody><tfoot><tr><td colspan=\"3\">Total</td><td class=\"num\">{net}</td><td class=\"num\">{tax}</td><td class=\"num\">{gross}</td></tr></tfoot></table>\
 <p class=\"note\">Prices {taxnote}. This quote is valid until {valid}.</p>\
-<p class=\"print\"><a href=\"#\" data-print>Print this quote</a></p></main><script type=\"module\" src=\"/assets/quote.js\"></script></body></html>",
+<p class=\"print\"><a href=\"#\" data-print>Print this quote</a> · <a href=\"/\">Back to the shop</a></p></main><script type=\"module\" src=\"/assets/quote.js\"></script></body></html>",
         number = escape(quote.number.as_str()),
         shop = escape(&shop.name),
         shop_contact = escape(&shop.contact),

@@ -40,6 +40,9 @@ test("signing in opens the dashboard, and signing out closes it", async (t) => {
   const loggedOut = page.waitForResponse((r) => r.url().endsWith("/api/v1/auth/logout"));
   await page.locator("#logout").click();
   assert.ok((await loggedOut).ok(), "signing out failed");
+  // The page goes to the sign-in page by itself; wait for that before
+  // asking for the dashboard again, or the two navigations race.
+  await page.waitForURL((url) => url.pathname === "/admin/login");
   await page.goto("/admin");
   await page.waitForURL((url) => url.pathname === "/admin/login");
 });
