@@ -6,6 +6,7 @@ mod auth;
 mod batch;
 mod catalogue;
 mod cli;
+mod crash;
 mod demo;
 mod events;
 mod helpers;
