@@ -84,3 +84,43 @@ test("a product the server rejects shows the error at the field and keeps what w
   }
   await screenshot(page, "admin-product-error");
 });
+
+test("a session that ends behind the stock form's back keeps what was typed, and books once signed in again", async (t) => {
+  const page = await openPage(t);
+  await signIn(page, STAFF, "/admin/stock");
+  const form = page.locator("#movement");
+  await form.locator("select[name=location] option[value=YARD]").waitFor({ state: "attached" });
+  await form.locator("select[name=kind]").selectOption("receive");
+  await form.locator("select[name=location]").selectOption("YARD");
+  await form.locator("[name=reference]").fill("E2E-EXPIRY");
+  await page.locator("#scan").fill("ADH-C2TE");
+  await page.locator("#scan").press("Enter");
+  const line = page.locator('#movement-lines tbody tr[data-sku="ADH-C2TE"]');
+  await line.waitFor();
+
+  // Sign out with the page's own cookie, as another tab (or expiry) would.
+  const api = page.context().request;
+  const who = await api.get("/api/v1/auth/me");
+  assert.equal(who.status(), 200, `GET /auth/me: ${await who.text()}`);
+  const { csrf_token: csrf } = await who.json();
+  const out = await api.post("/api/v1/auth/logout", { headers: { origin: new URL(page.url()).origin, "x-csrf-token": csrf } });
+  assert.equal(out.status(), 204, `POST /auth/logout: ${await out.text()}`);
+
+  const ended = page.locator("#session-ended[role=alert]");
+  await page.locator("#book").click();
+  await ended.waitFor();
+  assert.equal(new URL(page.url()).pathname, "/admin/stock", "the page left the stock form");
+  assert.equal(await form.locator("[name=reference]").inputValue(), "E2E-EXPIRY", "the reference was lost");
+  assert.equal(await line.count(), 1, "the line was lost");
+  await screenshot(page, "admin-session-ended");
+
+  // Sign in again in another tab of the same browser, then carry on here.
+  const other = await page.context().newPage();
+  await signIn(other, STAFF);
+  await other.close();
+  await page.locator("#retry-session").click();
+  await ended.waitFor({ state: "hidden" });
+  await page.locator("#book").click();
+  await waitForText(page.locator("#movement-message"), "Booked");
+  assert.equal(await line.count(), 0, "the booked line is still in the form");
+});
