@@ -35,7 +35,8 @@ export function url(path, query = {}) {
  * `FormData` (sent as multipart) or nothing. Throws `ApiError` for every
  * answer that is not 2xx, and for no answer at all.
  */
-export async function request(path, { method = "GET", query, body, headers = {}, signal } = {}) {
+export async function request(path, options = {}) {
+  const { method = "GET", query, body, headers = {}, signal } = options;
   const init = { method, headers: { accept: "application/json", ...headers }, signal };
   if (method !== "GET" && csrfToken) init.headers["x-csrf-token"] = csrfToken;
   if (body instanceof FormData) {
@@ -62,6 +63,13 @@ export async function request(path, { method = "GET", query, body, headers = {},
       e?.field ?? null,
     );
     error.body = data;
+    // Signed in again elsewhere (another tab): this page's CSRF token is the old
+    // session's. The server refused before doing anything, so fetch the new
+    // token and send the change once more.
+    if (response.status === 403 && error.code === "csrf_failed" && !options.retried && csrfToken) {
+      const before = csrfToken;
+      if ((await me().catch(() => null)) && csrfToken !== before) return request(path, { ...options, retried: true });
+    }
     if (response.status === 401) dispatchEvent(new CustomEvent("quarry:unauthenticated", { detail: error }));
     throw error;
   }

@@ -124,3 +124,24 @@ test("a session that ends behind the stock form's back keeps what was typed, and
   await waitForText(page.locator("#movement-message"), "Booked");
   assert.equal(await line.count(), 0, "the booked line is still in the form");
 });
+
+test("after signing in again in another tab, Book works at once: the page takes the new session's CSRF token", async (t) => {
+  const page = await openPage(t);
+  await signIn(page, STAFF, "/admin/stock");
+  await page.locator("#movement select[name=location] option[value=YARD]").waitFor({ state: "attached" });
+  await page.locator("#movement select[name=kind]").selectOption("receive");
+  await page.locator("#scan").fill("ADH-C2TE");
+  await page.locator("#scan").press("Enter");
+  await page.locator('#movement-lines tbody tr[data-sku="ADH-C2TE"]').waitFor();
+
+  // Signing in again in the same browser (here through its cookie jar, as the
+  // sign-in page of another tab would) replaces the session and its CSRF token.
+  const login = await page.context().request.post("/api/v1/auth/login", {
+    data: STAFF,
+    headers: { origin: new URL(page.url()).origin },
+  });
+  assert.equal(login.status(), 200, `POST /auth/login: ${await login.text()}`);
+  await page.locator("#book").click();
+  await waitForText(page.locator("#movement-message"), "Booked");
+  assert.ok(await page.locator("#session-ended").isHidden(), "the session-ended banner is shown");
+});
