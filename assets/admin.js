@@ -15,17 +15,36 @@ function toLogin(reason) {
 
 // A request answered 401: the session ended (expiry, sign-out elsewhere).
 // Keep the page and what was typed; offer to sign in again in another tab.
+let started = false;
+let focusBefore = null;
 addEventListener("quarry:unauthenticated", () => {
+  // Before the page is shown, start() sends the visitor to the sign-in page.
+  if (!started) return;
+  if (ended.hidden) focusBefore = document.activeElement;
   ended.hidden = false;
   document.getElementById("relogin").href = `/admin/login?${new URLSearchParams({ next: location.pathname + location.search })}`;
 });
-async function resume() {
+/** Checks for a session again (`me()` also takes its new CSRF token). */
+async function resume({ quiet = false } = {}) {
   const who = await me().catch(() => null);
-  if (who) ended.hidden = true;
+  const status = document.getElementById("session-status");
+  if (!who) {
+    if (!quiet) status.textContent = "Still signed out: sign in in the other tab first.";
+    return;
+  }
+  status.textContent = "";
+  ended.hidden = true;
+  // Back to where the work was (the retry button is hidden now).
+  (focusBefore?.isConnected && focusBefore !== document.body ? focusBefore : main).focus();
+  focusBefore = null;
 }
-document.getElementById("retry-session").addEventListener("click", resume);
+document.getElementById("retry-session").addEventListener("click", () => resume());
+// Coming back from the other tab is the usual sign that it is done.
 addEventListener("focus", () => {
-  if (!ended.hidden) resume();
+  if (!ended.hidden) resume({ quiet: true });
+});
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && !ended.hidden) resume({ quiet: true });
 });
 
 document.getElementById("logout").addEventListener("click", async () => {
@@ -44,6 +63,7 @@ async function start() {
     toLogin("ended");
     return;
   }
+  started = true;
   brand(info);
   document.getElementById("who").textContent = `${who.username ?? who.actor} (${who.role})`;
   for (const link of document.querySelectorAll("#nav a")) {

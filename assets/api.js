@@ -70,7 +70,10 @@ export async function request(path, options = {}) {
       const before = csrfToken;
       if ((await me().catch(() => null)) && csrfToken !== before) return request(path, { ...options, retried: true });
     }
-    if (response.status === 401) dispatchEvent(new CustomEvent("quarry:unauthenticated", { detail: error }));
+    if (response.status === 401 && path !== "/auth/login") {
+      error.message = "Your session has ended. Sign in again, then try once more.";
+      dispatchEvent(new CustomEvent("quarry:unauthenticated", { detail: error }));
+    }
     throw error;
   }
   return { body: data, response };
