@@ -14,6 +14,8 @@ const status = document.getElementById("status");
 const more = document.getElementById("more");
 const categoryList = document.getElementById("facet-category");
 const tagList = document.getElementById("facet-tags");
+const filters = document.getElementById("filters");
+const filtersOn = document.getElementById("filters-on");
 
 const TAGS_SHOWN = 15;
 const state = { category: "", tags: new Set(), cursor: null };
@@ -65,26 +67,31 @@ function hit(item) {
     desc.innerHTML ? desc : null);
 }
 
-function facetButton(label, count, active, onClick) {
+/** A facet's checkbox; `key` finds it again once the facets are redrawn. */
+function facetButton(key, label, count, active, onClick) {
   return h("li", {},
     h("label", {},
-      h("input", { type: "checkbox", checked: active, onchange: onClick }),
+      h("input", { type: "checkbox", checked: active, onchange: onClick, dataset: { facet: key } }),
       label,
       h("span", { class: "count" }, count === null ? "" : String(count))));
 }
 
 function renderFacets(facets) {
+  // Redrawing replaces the checkbox just ticked: keep the keyboard focus on
+  // its successor (or the first box of its list when it went away).
+  const focused = document.activeElement?.dataset?.facet;
+  const focusedList = document.activeElement?.closest("ul");
   categoryList.replaceChildren();
   if (state.category) {
     const parts = state.category.split("/");
-    categoryList.append(facetButton(parts.at(-1), null, true, () => {
+    categoryList.append(facetButton(`category:${state.category.toLowerCase()}`, parts.at(-1), null, true, () => {
       state.category = parts.slice(0, -1).join("/");
       search();
     }));
   }
   for (const [path, count] of Object.entries(facets?.category ?? {})) {
     if (path.toLowerCase() === state.category.toLowerCase()) continue;
-    categoryList.append(facetButton(path.split("/").at(-1), count, false, () => {
+    categoryList.append(facetButton(`category:${path.toLowerCase()}`, path.split("/").at(-1), count, false, () => {
       state.category = path;
       search();
     }));
@@ -95,11 +102,17 @@ function renderFacets(facets) {
     if (!tags.some(([t]) => t === tag)) tags.unshift([tag, null]);
   }
   for (const [tag, count] of tags.slice(0, TAGS_SHOWN + state.tags.size)) {
-    tagList.append(facetButton(tag, count, state.tags.has(tag), () => {
+    tagList.append(facetButton(`tag:${tag}`, tag, count, state.tags.has(tag), () => {
       if (state.tags.has(tag)) state.tags.delete(tag);
       else state.tags.add(tag);
       search();
     }));
+  }
+  const chosen = (state.category ? 1 : 0) + state.tags.size + (inStock.checked ? 1 : 0);
+  filtersOn.textContent = chosen ? `(${chosen} on)` : "";
+  if (focused && !document.activeElement?.dataset?.facet) {
+    const again = [...document.querySelectorAll("[data-facet]")].find((el) => el.dataset.facet === focused);
+    (again ?? focusedList?.querySelector("input"))?.focus();
   }
 }
 
@@ -166,6 +179,13 @@ live({
   // What a signed-in member of staff gets instead.
   "level.changed": (data) =>
     availabilityChanged(data.sku, { status: data.product_availability, available: data.product_available }),
+});
+
+// On a phone the filters come before the results, folded away until wanted.
+const narrow = matchMedia("(max-width: 720px)");
+filters.open = !narrow.matches;
+narrow.addEventListener("change", () => {
+  filters.open = !narrow.matches;
 });
 
 readAddress();
