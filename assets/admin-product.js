@@ -23,23 +23,28 @@ function repeater(legend, key, fields, values, addLabel) {
   const renumber = () => {
     [...rows.children].forEach((row, i) => {
       for (const el of row.querySelectorAll("[data-field]")) el.name = `${key}[${i}].${el.dataset.field}`;
+      row.querySelector(".remove").setAttribute("aria-label", `Remove row ${i + 1} of ${legend}`);
     });
   };
   const add = (value = {}) => {
     const row = h("div", { class: "row" },
       fields.map(([label, field, attrs]) => h("label", {}, label,
         h("input", { dataset: { field }, value: value[field] ?? "", autocomplete: "off", ...attrs }))));
-    const remove = h("button", { type: "button", class: "secondary" }, "Remove");
+    const remove = h("button", { type: "button", class: "secondary remove" }, "Remove");
     remove.addEventListener("click", () => {
       row.remove();
       renumber();
+      more.focus();
     });
     row.append(remove);
     rows.append(row);
     renumber();
   };
   const more = h("button", { type: "button", class: "secondary" }, addLabel);
-  more.addEventListener("click", () => add());
+  more.addEventListener("click", () => {
+    add();
+    rows.lastChild.querySelector("input").focus();
+  });
   fieldset.append(more);
   for (const value of values ?? []) add(value);
   fieldset.read = () => [...rows.children].map((row) =>

@@ -123,6 +123,8 @@ function movementForm(locations, staff) {
     remove.addEventListener("click", () => {
       tr.remove();
       renumber();
+      // The button is gone with its line: carry on where lines are added.
+      scan.focus();
     });
     tbody.append(tr);
     renumber();

@@ -27,6 +27,10 @@ function row(line, index) {
     basket.remove(index);
     key = idempotencyKey();
     draw();
+    // The list is redrawn without this button: focus the next line's (or the
+    // previous one's), or the way back to the catalogue when the list is empty.
+    const buttons = tbody.querySelectorAll("button");
+    (buttons[index] ?? buttons[index - 1] ?? document.querySelector("#empty a"))?.focus();
   });
   return h("tr", { class: "line", dataset: { index: String(index) } },
     h("td", {}, h("a", { href: `/p/${encodeURIComponent(line.sku)}` }, line.name ?? line.sku), h("div", { class: "muted mono" }, line.sku)),
