@@ -1,36 +1,35 @@
 // First run: creates the owner with the secret after `#` in the setup link.
 // The secret never reaches the server's logs: fragments are not sent in URLs.
+import { api } from "/assets/api.js";
+import { busy, say } from "/assets/ui.js";
+
 const form = document.getElementById("setup");
 const message = document.getElementById("message");
 const token = decodeURIComponent(location.hash.slice(1));
 history.replaceState(null, "", location.pathname);
 
 if (!token) {
-  message.textContent = "This page needs the link `quarry serve` printed (it ends with #…).";
+  say(message, "This page needs the link `quarry serve` printed (it ends with #…).", "error");
 }
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const data = new FormData(form);
   if (data.get("password") !== data.get("again")) {
-    message.textContent = "The passwords do not match.";
+    say(message, "The passwords do not match.", "error");
+    form.elements.again.focus();
     return;
   }
-  message.textContent = "Creating…";
-  const response = await fetch("/api/v1/setup", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      token,
-      username: data.get("username"),
-      password: data.get("password"),
-    }),
-  });
-  if (response.ok) {
+  say(message, "");
+  try {
+    await busy(form.querySelector("button"), "Creating…", () => api("/setup", {
+      method: "POST",
+      body: { token, username: data.get("username"), password: data.get("password") },
+    }));
     form.hidden = true;
     document.getElementById("done").hidden = false;
-    return;
+    document.querySelector("#done a").focus();
+  } catch (error) {
+    say(message, error.message, "error");
   }
-  const body = await response.json().catch(() => null);
-  message.textContent = body?.error?.message ?? `Setup failed (${response.status}).`;
 });
