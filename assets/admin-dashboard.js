@@ -30,7 +30,7 @@ export async function render(main) {
     h("h1", {}, "Dashboard"),
     h("div", { class: "grid" },
       card("Stock value at cost", value, valueNote),
-      card("Open quotes", quotes)),
+      card("Open quotes", quotes, h("p", {}, h("a", { href: "/admin/quotes?status=open" }, "All open quotes")))),
     h("div", { class: "grid" },
       card("Low stock", low, h("p", {}, h("a", { href: "/admin/stock?low=true" }, "All low stock"))),
       card("Movements", feedState, feed, h("p", {}, h("a", { href: "/admin/history" }, "Full history")))),
