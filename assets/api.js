@@ -63,10 +63,11 @@ export async function request(path, options = {}) {
       e?.field ?? null,
     );
     error.body = data;
-    // Signed in again elsewhere (another tab): this page's CSRF token is the old
-    // session's. The server refused before doing anything, so fetch the new
-    // token and send the change once more.
-    if (response.status === 403 && error.code === "csrf_failed" && !options.retried && csrfToken) {
+    // This page has no CSRF token or the old session's: a storefront page in a
+    // browser signed in to the back office, or a sign-in in another tab. The
+    // server refused before doing anything, so fetch the session's token and
+    // send the change once more.
+    if (response.status === 403 && error.code === "csrf_failed" && !options.retried) {
       const before = csrfToken;
       if ((await me().catch(() => null)) && csrfToken !== before) return request(path, { ...options, retried: true });
     }

@@ -1,7 +1,7 @@
 // The product page's calculator and asking for a quote, as a customer does.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { PHONE, openPage, screenshot, waitForText } from "./support.mjs";
+import { PHONE, STAFF, openPage, screenshot, signIn, waitForText } from "./support.mjs";
 
 /** Opens SAND-04 (38.00 EUR/t, 1600 kg/m3) and asks the calculator for 3 m3. */
 async function calculateSand(page) {
@@ -50,4 +50,24 @@ test("on a phone the product page shows the calculator", async (t) => {
   await calculateSand(page);
   await waitForText(page.locator("#calc-total"), "218.88");
   await screenshot(page, "product");
+});
+
+test("in a browser signed in to the back office, the quote list still prices and requests a quote", async (t) => {
+  // The session cookie goes with the storefront's changes too, so they must
+  // carry its CSRF token although the storefront never signed in itself.
+  const page = await openPage(t);
+  await signIn(page, STAFF);
+  await calculateSand(page);
+  await waitForText(page.locator("#calc-total"), "218.88");
+  await page.locator("#add-to-quote").click();
+  await waitForText(page.locator("#basket-count"), "1");
+
+  await page.goto("/quote");
+  await waitForText(page.locator("#sum-gross"), "218.88");
+  const form = page.locator("#request");
+  await form.locator("[name=name]").fill("Walk-in Customer");
+  await form.locator("[name=phone]").fill("+44 20 7946 0001");
+  await form.locator("[type=submit]").click();
+  await page.waitForURL(/\/q\/[^/]+$/);
+  assert.match(await page.locator("h2").first().textContent(), /^\s*Quote Q-\d{4}-\d{4}/);
 });
