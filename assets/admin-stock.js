@@ -139,6 +139,14 @@ function movementForm(locations, staff) {
     scan.value = "";
     addLine(code);
   });
+  // Enter in any other field goes back to scanning instead of booking: a
+  // scanner that reads a delivery note into Reference, or a quantity typed
+  // and entered, must not book half a delivery. Book is its own button.
+  form.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.target === scan || event.target.tagName !== "INPUT") return;
+    event.preventDefault();
+    scan.focus();
+  });
   add.addEventListener("click", () => {
     addLine(scan.value);
     scan.value = "";
