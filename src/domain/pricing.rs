@@ -170,6 +170,17 @@ pub fn price_line(
             format!("{quantity} {unit} is too small to sell in {pricing_unit}"),
         ));
     }
+    // Quantities stay below 10¹² (as every stored quantity does), which also
+    // keeps the money arithmetic below far from a decimal's limit.
+    if Quantity::new(to_pricing.value).is_err() || Quantity::new(to_stock.value).is_err() {
+        return Err(line_error(
+            "quantity",
+            format!(
+                "{quantity} {unit} is {} {pricing_unit}, more than one line can hold (below 1,000,000,000,000)",
+                to_pricing.value.normalize()
+            ),
+        ));
+    }
     if let Some(min) = product.min_order
         && to_pricing.value < min.value()
     {

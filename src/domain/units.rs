@@ -442,6 +442,29 @@ fn show(value: Decimal) -> String {
 }
 
 impl<'a> Measures<'a> {
+    /// `a × b`, or an error when the result leaves what a decimal holds
+    /// (nested packs of huge sizes can get there).
+    fn times(&self, a: Decimal, b: Decimal) -> Result<Decimal, ConversionError> {
+        a.checked_mul(b).ok_or_else(|| self.too_large())
+    }
+
+    fn divided(&self, a: Decimal, b: Decimal) -> Result<Decimal, ConversionError> {
+        if b.is_zero() {
+            return Err(ConversionError(format!(
+                "{}: a conversion factor of zero cannot be divided by",
+                self.what
+            )));
+        }
+        a.checked_div(b).ok_or_else(|| self.too_large())
+    }
+
+    fn too_large(&self) -> ConversionError {
+        ConversionError(format!(
+            "{}: the quantity is too large to convert; check the sizes of its packs",
+            self.what
+        ))
+    }
+
     fn pack(&self, name: &UnitName) -> Option<&'a Pack> {
         self.packs.iter().find(|p| p.name == *name)
     }
@@ -452,7 +475,7 @@ impl<'a> Measures<'a> {
         let mut current = name.clone();
         for _ in 0..8 {
             if let Some(unit) = current.standard() {
-                return Ok((unit.dimension(), factor * unit.in_base()));
+                return Ok((unit.dimension(), self.times(factor, unit.in_base())?));
             }
             let Some(pack) = self.pack(&current) else {
                 return Err(ConversionError(format!(
@@ -460,7 +483,7 @@ impl<'a> Measures<'a> {
                     self.what
                 )));
             };
-            factor *= pack.quantity.value();
+            factor = self.times(factor, pack.quantity.value())?;
             current = pack.unit.clone();
         }
         Err(ConversionError(format!(
@@ -511,7 +534,7 @@ impl<'a> Measures<'a> {
         let mut amount = value;
         let mut unit = from.clone();
         while let Some(pack) = self.pack(&unit) {
-            amount *= pack.quantity.value();
+            amount = self.times(amount, pack.quantity.value())?;
             steps.push(format!(
                 "× {} {}/{} = {} {}",
                 show(pack.quantity.value()),
@@ -522,7 +545,7 @@ impl<'a> Measures<'a> {
             ));
             unit = pack.unit.clone();
         }
-        let mut base = value * from_base;
+        let mut base = self.times(value, from_base)?;
         if from_dim != to_dim {
             let base_unit = from_dim.base();
             if unit.standard() != Some(base_unit) {
@@ -531,7 +554,7 @@ impl<'a> Measures<'a> {
             let into_mass = self.mass_factor(from_dim, from, to)?;
             let out_of_mass = self.mass_factor(to_dim, from, to)?;
             if from_dim != Dimension::Mass {
-                base *= into_mass;
+                base = self.times(base, into_mass)?;
                 steps.push(format!(
                     "× {} kg/{base_unit} = {} kg",
                     show(into_mass),
@@ -539,7 +562,7 @@ impl<'a> Measures<'a> {
                 ));
             }
             if to_dim != Dimension::Mass {
-                base /= out_of_mass;
+                base = self.divided(base, out_of_mass)?;
                 let target = to_dim.base();
                 steps.push(format!(
                     "÷ {} kg/{target} = {} {target}",
@@ -548,7 +571,7 @@ impl<'a> Measures<'a> {
                 ));
             }
         }
-        let result = round_quantity(base / to_base);
+        let result = round_quantity(self.divided(base, to_base)?);
         let last_shown = steps.last().cloned().unwrap_or_default();
         let ending = format!("{} {to}", show(result));
         let unchanged = steps.len() == 1 && from == to;
