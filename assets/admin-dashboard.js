@@ -1,6 +1,6 @@
 // The dashboard: stock value at cost, low stock, open quotes, and a feed of
 // movements as they are booked (from the live event stream).
-import { api, live, money } from "/assets/api.js";
+import { api, live, me, money } from "/assets/api.js";
 import { day, debounce, h, when } from "/assets/ui.js";
 import { card, table } from "/assets/admin-kit.js";
 
@@ -98,8 +98,13 @@ export async function render(main) {
     },
     "product.updated": refresh,
   }, {
-    onState: (state) => {
+    onState: async (state) => {
       feedState.textContent = { live: "Live", reconnecting: "Reconnecting…", closed: "Not live: reload the page" }[state];
+      // A stream that reconnects without a session carries only public events:
+      // say the session ended rather than go quiet.
+      if (state === "reconnecting" && !(await me().catch(() => true))) {
+        dispatchEvent(new CustomEvent("quarry:unauthenticated"));
+      }
     },
   });
 }

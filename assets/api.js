@@ -4,7 +4,10 @@
 /** An error answer from the API (or no answer at all: status 0). */
 export class ApiError extends Error {
   constructor(status, code, message, field = null) {
-    super(message);
+    // The API's messages name their field for scripts ("lines[0].quantity:
+    // must be…"); people see the message next to the field, without it.
+    const prefix = field ? `${field}: ` : null;
+    super(prefix && message.startsWith(prefix) ? message.slice(prefix.length) : message);
     this.status = status;
     this.code = code;
     this.field = field;
