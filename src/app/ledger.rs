@@ -487,6 +487,9 @@ pub struct ProductStock {
 
 /// `GET /products/{sku}/stock` for anonymous callers: as much as the shop shows.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+// Documented as closed (`additionalProperties: false`), so a staff view can
+// never also pass for this one.
+#[serde(deny_unknown_fields)]
 pub struct PublicStock {
     pub sku: Sku,
     #[schema(value_type = String)]

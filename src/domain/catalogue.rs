@@ -337,6 +337,9 @@ pub struct Product {
 
 /// A product as anyone may see it: no cost, no internal notes.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+// Documented as closed (`additionalProperties: false`), so a staff view can
+// never also pass for this one.
+#[serde(deny_unknown_fields)]
 pub struct PublicProduct {
     pub sku: Sku,
     pub name: ProductName,

@@ -312,11 +312,14 @@ pub struct AuditQuery {
     /// What changed: a SKU, a username, a quote number…
     key: Option<String>,
     /// Entries at or after this RFC 3339 time.
+    #[param(format = DateTime)]
     from: Option<String>,
     /// Entries before this RFC 3339 time.
+    #[param(format = DateTime)]
     until: Option<String>,
     cursor: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 

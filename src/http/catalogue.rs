@@ -37,10 +37,12 @@ pub struct ProductListQuery {
     /// only ever see active ones.
     active: Option<bool>,
     /// Only products changed at or after this RFC 3339 time.
+    #[param(format = DateTime)]
     updated_since: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -230,6 +232,7 @@ pub struct PageQuery {
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Page size, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 

@@ -147,16 +147,21 @@ pub struct MovementListQuery {
     /// Movements with this reference.
     reference: Option<String>,
     /// Only movements booked after this change-log `seq`.
-    since_seq: Option<u64>,
+    #[param(minimum = 0)]
+    since_seq: Option<i64>,
     /// Only movements booked at or after this RFC 3339 time.
+    #[param(format = DateTime)]
     from: Option<String>,
     /// Only movements booked before this RFC 3339 time.
+    #[param(format = DateTime)]
     until: Option<String>,
     /// `desc` (newest first, the default) or `asc` (oldest first, e.g. to follow
     /// the ledger from `since_seq`).
+    #[param(inline)]
     order: Option<Order>,
     cursor: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -180,7 +185,7 @@ pub async fn list_movements(
         location: q.location,
         kind: q.kind,
         reference: q.reference,
-        since_seq: q.since_seq,
+        since_seq: seq_param("since_seq", q.since_seq)?,
         from: query_time("from", q.from.as_deref())?,
         until: query_time("until", q.until.as_deref())?,
         oldest_first: matches!(q.order, Some(Order::Asc)),
@@ -201,9 +206,11 @@ pub struct StockQuery {
     /// Only rows below (`true`) or not below (`false`) their reorder point.
     low: Option<bool>,
     /// The levels as they stood at this RFC 3339 time, from the ledger.
+    #[param(format = DateTime)]
     as_of: Option<String>,
     cursor: Option<String>,
     /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -256,6 +263,7 @@ pub async fn stock_value(
 #[into_params(parameter_in = Query)]
 pub struct ProductStockQuery {
     /// The stock as it stood at this RFC 3339 time (signed-in callers only).
+    #[param(format = DateTime)]
     as_of: Option<String>,
 }
 
@@ -283,12 +291,30 @@ pub async fn product_stock(
     ))
 }
 
+/// A change-log `seq` from a query string: 0 up to what the document
+/// promises (an int64), never negative.
+fn seq_param(field: &str, value: Option<i64>) -> Result<Option<u64>, ApiError> {
+    value
+        .map(|v| {
+            u64::try_from(v).map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!("{field} must be a change-log seq, 0 or more"),
+                )
+                .with_field(field)
+            })
+        })
+        .transpose()
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Replay everything after this `seq` first (like `Last-Event-ID`).
-    since: Option<u64>,
+    #[param(minimum = 0)]
+    since: Option<i64>,
 }
 
 /// Live changes as server-sent events, each with its change-log `seq` as `id`.
@@ -330,7 +356,7 @@ pub async fn events(
                 })
         })
         .transpose()?;
-    let start = match last_event_id.or(q.since) {
+    let start = match last_event_id.or(seq_param("since", q.since)?) {
         Some(seq) => seq,
         None => *app.committed().borrow(),
     };

@@ -84,6 +84,57 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The answers any route with a body or parameters can give before its
+/// handler runs: 400 (malformed JSON, query or header), and for bodies 413
+/// (too large) and 415 (not JSON). Documented once here instead of on each.
+struct RequestErrors;
+
+impl Modify for RequestErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                let has_body = operation.request_body.is_some();
+                let has_parameters = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                if has_body || has_parameters {
+                    responses
+                        .entry("400".into())
+                        .or_insert_with(|| error("The request is malformed"));
+                }
+                if has_body {
+                    responses
+                        .entry("413".into())
+                        .or_insert_with(|| error("The body is larger than allowed"));
+                    responses
+                        .entry("415".into())
+                        .or_insert_with(|| error("The body is not of the type taken"));
+                }
+            }
+        }
+    }
+}
+
 /// Every route, and the `OpenAPI` document generated from them.
 fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
     // Uploads have their own limit (`limits.import_bytes`), checked as they stream.
@@ -137,7 +188,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(operations::export))
         .routes(routes!(system::shop))
         .merge(imports);
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(system::openapi))
         .routes(routes!(system::healthz))
@@ -153,7 +204,11 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(pages::admin_login_page))
         .routes(routes!(pages::admin_page))
         .routes(routes!(pages::admin_section_page))
-        .split_for_parts()
+        .split_for_parts();
+    // After the routes are in: the modifier walks their operations.
+    let mut document = document;
+    RequestErrors.modify(&mut document);
+    (routes, document)
 }
 
 /// The `OpenAPI` document, as served at `/api/v1/openapi.json`.

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -180,9 +181,18 @@ async fn import(
     app: &App,
     caller: &Principal,
     kind: ImportKind,
-    form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
     q: ImportQuery,
 ) -> Result<Response, ApiError> {
+    // Not a multipart form (or a broken one): answered in the API's error shape.
+    let form = form.map_err(|rejection| {
+        let code = if rejection.status() == axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            "unsupported_media_type"
+        } else {
+            "bad_request"
+        };
+        ApiError::new(rejection.status(), code, rejection.body_text()).with_field("file")
+    })?;
     let file = receive(app, form).await?;
     let options = ImportOptions {
         dry_run: q.dry_run,
@@ -243,7 +253,7 @@ pub async fn import_products(
     State(app): State<App>,
     CatalogueStaff(caller): CatalogueStaff,
     Query(q): Query<ImportQuery>,
-    form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     import(&app, &caller, ImportKind::Products, form, q).await
 }
@@ -266,7 +276,7 @@ pub async fn import_stock(
     State(app): State<App>,
     StockStaff(caller): StockStaff,
     Query(q): Query<ImportQuery>,
-    form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     import(&app, &caller, ImportKind::Stock, form, q).await
 }
@@ -289,7 +299,7 @@ pub async fn import_movements(
     State(app): State<App>,
     StockStaff(caller): StockStaff,
     Query(q): Query<ImportQuery>,
-    form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     import(&app, &caller, ImportKind::Movements, form, q).await
 }

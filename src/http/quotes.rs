@@ -172,6 +172,7 @@ pub struct QuoteListQuery {
     status: Option<QuoteStatus>,
     cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 

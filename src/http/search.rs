@@ -31,6 +31,7 @@ pub struct SearchQuery {
     /// `relevance` (default), `price`, `-price` or `name`.
     sort: Option<String>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
 }

@@ -43,7 +43,8 @@ pub struct ShopInfo {
 
 /// The shop's name, currency and contact, as configured (`[shop]`).
 #[utoipa::path(get, path = "/shop", tag = "system",
-    responses((status = 200, body = ShopInfo)))]
+    responses((status = 200, body = ShopInfo)),
+    security(()))]
 pub async fn shop(State(app): State<App>) -> axum::Json<ShopInfo> {
     let shop = &app.config().shop;
     axum::Json(ShopInfo {
