@@ -114,15 +114,49 @@ pub(super) struct Cache {
     pub(super) synonyms: Synonyms,
 }
 
+/// Bytes each cache may hold. Answers are weighed by their size: under a
+/// steady stream of writes every answer is stale after the next commit (the
+/// key holds the store's `seq`), so a cache counted in entries filled up with
+/// dead answers of any size (540 MiB at peak in `benches/load.sh`).
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// About how many bytes an answer takes in memory.
+fn weight_of(response: &SearchResponse) -> u32 {
+    let text = |s: &str| s.len() + 24;
+    let hits: usize = response
+        .hits
+        .iter()
+        .map(|h| {
+            160 + text(&h.name)
+                + text(&h.category)
+                + h.highlight.name.as_deref().map_or(0, text)
+                + h.highlight.description.as_deref().map_or(0, text)
+        })
+        .sum();
+    let facets: usize = response
+        .facets
+        .category
+        .keys()
+        .chain(response.facets.tags.keys())
+        .map(|k| text(k) + 48)
+        .sum();
+    u32::try_from(256 + hits + facets).unwrap_or(u32::MAX)
+}
+
 impl Cache {
     pub(super) fn new(synonyms: Synonyms) -> Self {
         Self {
             searches: moka::sync::Cache::builder()
-                .max_capacity(10_000)
+                .max_capacity(CACHE_BYTES)
+                .weigher(|_, response: &Arc<SearchResponse>| weight_of(response))
                 .time_to_idle(Duration::from_secs(300))
                 .build(),
             suggestions: moka::sync::Cache::builder()
-                .max_capacity(10_000)
+                .max_capacity(CACHE_BYTES / 4)
+                .weigher(|_, list: &Arc<Vec<Suggestion>>| {
+                    let bytes: usize = list.iter().map(|s| 64 + s.name.len()).sum();
+                    u32::try_from(128 + bytes).unwrap_or(u32::MAX)
+                })
                 .time_to_idle(Duration::from_secs(300))
                 .build(),
             synonyms,

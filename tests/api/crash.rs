@@ -95,7 +95,14 @@ impl Server {
     }
 
     /// SIGKILL: no shutdown, no flush, nothing.
-    fn kill(mut self) {
+    fn kill(self) {
+        drop(self);
+    }
+}
+
+/// A failed check must not leave a server running behind the test.
+impl Drop for Server {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
