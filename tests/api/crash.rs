@@ -179,23 +179,39 @@ impl Client {
         }
     }
 
-    /// Books `body` with `key`: the outcome as the client sees it.
-    async fn book(&self, key: &str, body: &Value) -> Outcome {
+    /// POSTs `body` with `key` as its Idempotency-Key.
+    async fn post_keyed(&self, path: &str, key: &str, body: &Value) -> Answer {
         let sent = self
-            .request(reqwest::Method::POST, "/api/v1/movements")
+            .request(reqwest::Method::POST, path)
             .header("idempotency-key", key)
             .json(body)
             .send()
             .await;
         match sent {
-            Ok(r) if r.status().is_success() => match r.json::<Value>().await {
-                Ok(v) => Outcome::Acked(v["id"].as_u64().unwrap()),
-                Err(_) => Outcome::Unknown(body.clone()),
-            },
-            Ok(r) if r.status().is_client_error() => Outcome::Refused,
-            _ => Outcome::Unknown(body.clone()),
+            Ok(r) if r.status().is_success() => {
+                r.json::<Value>().await.map_or(Answer::None, Answer::Body)
+            }
+            Ok(r) if r.status().is_client_error() => Answer::Refused,
+            _ => Answer::None,
         }
     }
+
+    /// Books `body` with `key`: the outcome as the client sees it.
+    async fn book(&self, key: &str, body: &Value) -> Outcome {
+        match self.post_keyed("/api/v1/movements", key, body).await {
+            Answer::Body(v) => Outcome::Acked(v["id"].as_u64().unwrap()),
+            Answer::Refused => Outcome::Refused,
+            Answer::None => Outcome::Unknown(body.clone()),
+        }
+    }
+}
+
+/// What a POST got back: its body (2xx), a refusal (4xx), or nothing
+/// (the server died, or answered 5xx).
+enum Answer {
+    Body(Value),
+    Refused,
+    None,
 }
 
 fn movement(rng: &mut Rng, key: &str) -> Value {
@@ -270,20 +286,11 @@ async fn work(
 }
 
 async fn quote(client: &Client, key: &str, body: &Value) -> Result<String, Value> {
-    let sent = client
-        .request(reqwest::Method::POST, "/api/v1/quotes")
-        .header("idempotency-key", key)
-        .json(body)
-        .send()
-        .await;
-    match sent {
-        Ok(r) if r.status().is_success() => match r.json::<Value>().await {
-            Ok(v) => Ok(v["number"].as_str().unwrap().to_owned()),
-            Err(_) => Err(body.clone()),
-        },
-        // Refused (nothing to check) or no answer (retried).
-        Ok(r) if r.status().is_client_error() => Ok(String::new()),
-        _ => Err(body.clone()),
+    match client.post_keyed("/api/v1/quotes", key, body).await {
+        Answer::Body(v) => Ok(v["number"].as_str().unwrap().to_owned()),
+        // Refused: nothing to check later.
+        Answer::Refused => Ok(String::new()),
+        Answer::None => Err(body.clone()),
     }
 }
 
@@ -606,6 +613,9 @@ async fn killed_at_random_moments_quarry_keeps_every_acknowledged_movement_exact
         let mut ledger = ledger.lock().await;
         retry_unanswered(&client, &mut ledger).await;
         since = verify(&client, &ledger, cycle, seed, since).await;
+        if cycle % 10 == 0 {
+            eprintln!("crash test: {cycle} kills so far, every check passed");
+        }
     }
     server.kill();
     let ledger = ledger.lock().await;
