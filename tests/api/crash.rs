@@ -12,7 +12,7 @@
 //! reports longer runs), `CRASH_SEED` the random seed (printed on failure).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,10 +73,18 @@ struct Ledger {
 
 struct Server {
     child: Child,
+    /// Where its stderr goes (appended across starts), shown when it fails.
+    log: PathBuf,
 }
 
 impl Server {
     fn start(dir: &Path, listen: &str) -> Self {
+        let log = dir.with_extension("log");
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_quarry"))
             .args([
                 "serve",
@@ -88,10 +96,38 @@ impl Server {
             .env_remove("QUARRY_CONFIG")
             .env("QUARRY_LOG_LEVEL", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("quarry serve starts");
-        Self { child }
+        Self { child, log }
+    }
+
+    /// Waits for `/readyz`; fails with the server's log if it exits or
+    /// takes longer than a minute (the whole test suite shares two cores).
+    async fn ready(&mut self, client: &Client) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            if let Ok(r) = client
+                .http
+                .get(format!("{}/readyz", client.base))
+                .send()
+                .await
+                && r.status() == StatusCode::OK
+            {
+                return;
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "quarry serve exited before it was ready ({status}):\n{}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "quarry serve did not become ready in 60 s:\n{}",
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
     }
 
     /// SIGKILL: no shutdown, no flush, nothing.
@@ -133,18 +169,6 @@ impl Client {
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .timeout(Duration::from_secs(10))
-    }
-
-    async fn ready(&self) {
-        for _ in 0..600 {
-            if let Ok(r) = self.http.get(format!("{}/readyz", self.base)).send().await
-                && r.status() == StatusCode::OK
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("quarry serve did not become ready in 12 s");
     }
 
     async fn json(&self, path: &str) -> Value {
@@ -553,7 +577,9 @@ async fn killed_at_random_moments_quarry_keeps_every_acknowledged_movement_exact
         .unwrap_or_else(|| jiff::Timestamp::now().as_millisecond().unsigned_abs() | 1);
     eprintln!("crash test: {cycles} cycles, CRASH_SEED={seed}");
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap().to_owned();
+    // The data dir inside the temporary one, so the log (`data.log`) sits beside it.
+    let data_dir = dir.path().join("data");
+    let data = data_dir.to_str().unwrap().to_owned();
     let made = quarry(&[
         "--data-dir",
         &data,
@@ -586,8 +612,8 @@ async fn killed_at_random_moments_quarry_keeps_every_acknowledged_movement_exact
     });
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let mut rng = Rng(seed);
-    let mut server = Server::start(dir.path(), &listen);
-    client.ready().await;
+    let mut server = Server::start(&data_dir, &listen);
+    server.ready(&client).await;
     seed_catalogue(&client).await;
     let mut since = 0;
 
@@ -604,12 +630,12 @@ async fn killed_at_random_moments_quarry_keeps_every_acknowledged_movement_exact
         );
         if cycle % 5 == 0 {
             // Killed again while it recovers and catches its index up.
-            let starting = Server::start(dir.path(), &listen);
+            let starting = Server::start(&data_dir, &listen);
             tokio::time::sleep(Duration::from_millis(rng.below(150))).await;
             starting.kill();
         }
-        server = Server::start(dir.path(), &listen);
-        client.ready().await;
+        server = Server::start(&data_dir, &listen);
+        server.ready(&client).await;
         let mut ledger = ledger.lock().await;
         retry_unanswered(&client, &mut ledger).await;
         since = verify(&client, &ledger, cycle, seed, since).await;
