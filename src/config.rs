@@ -44,6 +44,28 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub backup: BackupConfig,
     pub metrics: MetricsConfig,
+    pub store: StoreConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Most memory the data file's page cache may take, in MiB (it grows as
+    /// pages are read, up to this).
+    pub cache_mb: u32,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { cache_mb: 1024 }
+    }
+}
+
+impl StoreConfig {
+    /// The cache size in bytes.
+    pub fn cache_bytes(&self) -> usize {
+        usize::try_from(u64::from(self.cache_mb) << 20).unwrap_or(usize::MAX)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -376,6 +398,7 @@ impl Default for Config {
             log: LogConfig::default(),
             limits: LimitsConfig::default(),
             backup: BackupConfig::default(),
+            store: StoreConfig::default(),
             metrics: MetricsConfig::default(),
         }
     }

@@ -102,7 +102,20 @@ impl App {
     /// Opens the store in the configured data dir, brings the search index up
     /// to it (rebuilding it if need be), and starts the writer.
     pub fn open(config: Config) -> anyhow::Result<Self> {
-        let store = Store::open(&config.data_dir)?;
+        Self::open_with(config, None)
+    }
+
+    /// [`App::open`] with the store's file operations going through `faults`
+    /// (the I/O fault tests).
+    pub fn open_with(
+        config: Config,
+        faults: Option<crate::store::faults::Faults>,
+    ) -> anyhow::Result<Self> {
+        let options = crate::store::Options {
+            cache_bytes: Some(config.store.cache_bytes()),
+            faults,
+        };
+        let store = Store::open_with(&config.data_dir, options)?;
         let synonyms = crate::search::query::Synonyms::parse(&config.search.synonyms)
             .map_err(|e| anyhow::anyhow!("search.synonyms: {e}"))?;
         let search = Arc::new(crate::search::SearchIndex::open(&config.data_dir, &store)?);
@@ -193,6 +206,12 @@ impl App {
     /// Every minute: expires quotes past their date (releasing their stock)
     /// and ends sessions that expired or went idle.
     pub fn keep_house(&self) {
+        // After an I/O error, the store is reopened once the disk works again.
+        self.repeat(std::time::Duration::from_millis(250), |app| async move {
+            if app.inner.store.troubled() {
+                app.inner.writer.heal();
+            }
+        });
         self.repeat(std::time::Duration::from_secs(60), |app| async move {
             match app.expire_quotes().await {
                 Ok(0) => {}
@@ -225,9 +244,17 @@ impl App {
                 .map_err(|e| AppError::Internal(format!("read task failed: {e}")))?;
         }
         let store = self.inner.store.clone();
-        tokio::task::spawn_blocking(move || f(&store.read()?))
+        let result = tokio::task::spawn_blocking(move || f(&store.read()?))
             .await
-            .map_err(|e| AppError::Internal(format!("read task failed: {e}")))?
+            .map_err(|e| AppError::Internal(format!("read task failed: {e}")))?;
+        if let Err(AppError::Store(error)) = &result
+            && self.inner.store.note_trouble(error)
+        {
+            // A failed read is the only sign of some I/O errors: the writer
+            // checks the store and opens the file again.
+            self.inner.writer.heal();
+        }
+        result
     }
 
     /// Runs `f` in the writer's next group commit (or, inside an atomic batch,

@@ -129,6 +129,14 @@ impl From<AppError> for ApiError {
     }
 }
 
+fn unavailable_code(disk_full: bool) -> &'static str {
+    if disk_full {
+        "disk_full"
+    } else {
+        "storage_unavailable"
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
@@ -138,6 +146,32 @@ impl From<StoreError> for ApiError {
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
                     "the write was not applied; retry in a moment",
+                )
+            }
+            StoreError::Unavailable { disk_full, .. } => {
+                tracing::error!(%error, "store unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    unavailable_code(disk_full),
+                    format!("{error}; this request changed nothing, retry it later"),
+                )
+            }
+            StoreError::CommitFailed(inner) if matches!(*inner, StoreError::Unavailable { .. }) => {
+                tracing::error!(error = %inner, "commit failed");
+                let disk_full = matches!(
+                    *inner,
+                    StoreError::Unavailable {
+                        disk_full: true,
+                        ..
+                    }
+                );
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    unavailable_code(disk_full),
+                    format!(
+                        "{inner}, while saving: the write is not confirmed as saved; retry it \
+                         later with the same Idempotency-Key, which books it at most once"
+                    ),
                 )
             }
             StoreError::CommitFailed(_) => {

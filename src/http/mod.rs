@@ -321,13 +321,22 @@ fn metrics_address(config: &MetricsConfig) -> anyhow::Result<Option<SocketAddr>>
 /// Opens the store, binds the listener and starts serving. `quarry serve` and
 /// the integration tests both start Quarry through this.
 pub async fn start(config: Config) -> anyhow::Result<Server> {
+    start_with(config, None).await
+}
+
+/// [`start`] with the store's file operations going through `faults` (the
+/// I/O fault tests).
+pub async fn start_with(
+    config: Config,
+    faults: Option<crate::store::faults::Faults>,
+) -> anyhow::Result<Server> {
     let listen = config.listen;
     let metrics_at = metrics_address(&config.metrics)?;
     let tls = match (&config.tls.cert, &config.tls.key) {
         (Some(cert), Some(key)) => Some(serve::tls_config(cert, key)?),
         _ => None,
     };
-    let app = tokio::task::spawn_blocking(move || App::open(config)).await??;
+    let app = tokio::task::spawn_blocking(move || App::open_with(config, faults)).await??;
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;

@@ -105,7 +105,7 @@ impl Store {
             .tempfile_in(&dir)
             .map_err(io_error(&dir))?;
         let last_seq = {
-            let snapshot = self.db.begin_read().map_err(StoreError::from)?;
+            let snapshot = self.database()?.begin_read().map_err(StoreError::from)?;
             let mut copy = Database::builder()
                 .create(scratch.path())
                 .map_err(StoreError::from)?;
@@ -358,7 +358,7 @@ mod tests {
         let restored = dir.path().join("restored");
         restore(&file, &restored).unwrap();
         let copy = Database::open(restored.join(DB_FILE)).unwrap();
-        let live = store.db.begin_read().unwrap();
+        let live = store.database().unwrap().begin_read().unwrap();
         let names = |tx: &redb::ReadTransaction| {
             let mut names: Vec<String> = tx
                 .list_tables()

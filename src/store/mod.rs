@@ -5,18 +5,77 @@
 //! [`Store::write`] from the command line; every write transaction appends to the
 //! change log (see [`changes`]). No module outside `store/` touches redb.
 
+/// The byte-range lock methods of a [`redb::StorageBackend`] that wraps
+/// another one in `$field`: the file's locks are the file's.
+macro_rules! delegate_locks {
+    ($field:ident) => {
+        fn try_lock_range(
+            &self,
+            start: std::ops::Bound<u64>,
+            end: std::ops::Bound<u64>,
+        ) -> Result<bool, redb::BackendError> {
+            self.$field.try_lock_range(start, end)
+        }
+
+        fn try_lock_shared_range(
+            &self,
+            start: std::ops::Bound<u64>,
+            end: std::ops::Bound<u64>,
+        ) -> Result<bool, redb::BackendError> {
+            self.$field.try_lock_shared_range(start, end)
+        }
+
+        fn lock_range(
+            &self,
+            start: std::ops::Bound<u64>,
+            end: std::ops::Bound<u64>,
+        ) -> Result<(), redb::BackendError> {
+            self.$field.lock_range(start, end)
+        }
+
+        fn lock_shared_range(
+            &self,
+            start: std::ops::Bound<u64>,
+            end: std::ops::Bound<u64>,
+        ) -> Result<(), redb::BackendError> {
+            self.$field.lock_shared_range(start, end)
+        }
+
+        fn unlock_range(
+            &self,
+            start: std::ops::Bound<u64>,
+            end: std::ops::Bound<u64>,
+        ) -> Result<(), redb::BackendError> {
+            self.$field.unlock_range(start, end)
+        }
+
+        fn query_lock_range(
+            &self,
+            start: std::ops::Bound<u64>,
+            end: std::ops::Bound<u64>,
+        ) -> Result<bool, redb::BackendError> {
+            self.$field.query_lock_range(start, end)
+        }
+    };
+}
+use delegate_locks;
+
 mod accounts;
 pub mod backup;
 mod catalogue;
 pub mod changes;
+pub mod faults;
 mod ledger;
+mod overlay;
 mod quotes;
 pub mod tables;
 mod writer;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use redb::{
     Database, ReadOnlyTable, ReadableDatabase, ReadableTable, ReadableTableMetadata,
@@ -67,7 +126,12 @@ pub enum StoreError {
         reason: String,
     },
     #[error("database error: {0}")]
-    Database(#[from] redb::Error),
+    Database(redb::Error),
+    /// The disk did not answer a read, write or sync (or is full): the
+    /// request was not carried out; the store reopens the file when the disk
+    /// works again.
+    #[error("{}", unavailable_message(*disk_full, detail))]
+    Unavailable { disk_full: bool, detail: String },
     #[error("the write was not committed: {0}")]
     CommitFailed(Arc<StoreError>),
     #[error("the write was not applied because another write in the same commit failed; retry it")]
@@ -78,11 +142,54 @@ pub enum StoreError {
     Bug(&'static str),
 }
 
+fn unavailable_message(disk_full: bool, detail: &str) -> String {
+    if disk_full {
+        format!(
+            "the disk holding the data file is full ({detail}): nothing more can be saved until \
+             space is freed"
+        )
+    } else {
+        format!(
+            "the data file could not be read or written ({detail}); Quarry opens it again as soon \
+             as the disk answers"
+        )
+    }
+}
+
+fn is_disk_full(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
+}
+
+impl From<redb::Error> for StoreError {
+    /// I/O errors (and redb's refusal to go on after one) make the store
+    /// unavailable, not broken: they are the disk's, and they pass.
+    fn from(error: redb::Error) -> Self {
+        match error {
+            redb::Error::Io(error) => StoreError::Unavailable {
+                disk_full: is_disk_full(&error),
+                detail: error.to_string(),
+            },
+            redb::Error::PreviousIo => StoreError::Unavailable {
+                disk_full: false,
+                detail: "an earlier I/O error has not been recovered from yet".to_owned(),
+            },
+            redb::Error::DatabaseClosed => StoreError::Unavailable {
+                disk_full: false,
+                detail: "the data file is being reopened".to_owned(),
+            },
+            other => StoreError::Database(other),
+        }
+    }
+}
+
 macro_rules! from_redb {
     ($($error:ty),*) => {$(
         impl From<$error> for StoreError {
             fn from(error: $error) -> Self {
-                StoreError::Database(error.into())
+                redb::Error::from(error).into()
             }
         }
     )*};
@@ -98,14 +205,47 @@ from_redb!(
 /// A handle on the open database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    db: Arc<Database>,
-    path: PathBuf,
+    shared: Arc<Shared>,
 }
+
+struct Shared {
+    path: PathBuf,
+    data_dir: PathBuf,
+    /// The open database. After an I/O error redb refuses to go on with it,
+    /// so it is replaced by a freshly opened one ([`Store::recover`]); `None`
+    /// while that has not succeeded.
+    db: RwLock<Option<Arc<Database>>>,
+    /// Whether `db` is the file opened read-only through an
+    /// [`overlay::OverlayBackend`], while the disk refuses writes.
+    read_only: AtomicBool,
+    options: Options,
+    /// The I/O error the store has not recovered from yet.
+    trouble: Mutex<Option<Trouble>>,
+}
+
+/// How the data file is opened.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The most memory redb's page cache may take; unset: redb's default.
+    pub cache_bytes: Option<usize>,
+    /// Set by the fault tests: every file operation passes through it.
+    pub faults: Option<faults::Faults>,
+}
+
+/// What went wrong, and when the store last tried to reopen the file.
+struct Trouble {
+    disk_full: bool,
+    detail: String,
+    tried: Option<Instant>,
+}
+
+/// How often a broken store tries to reopen its file.
+const RECOVERY_INTERVAL: Duration = Duration::from_millis(100);
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("path", &self.path)
+            .field("path", &self.shared.path)
             .finish_non_exhaustive()
     }
 }
@@ -114,23 +254,35 @@ impl Store {
     /// Opens the store in `data_dir`, creating the directory, the file and its
     /// tables on first use, and refusing a file from a newer Quarry.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(data_dir, Options::default())
+    }
+
+    /// [`Store::open`] with a cache size, or with every file operation going
+    /// through [`faults::Faults`] (for the I/O fault tests).
+    pub fn open_with(data_dir: &Path, options: Options) -> Result<Self, StoreError> {
         let path = data_dir.join(DB_FILE);
-        let db = open_database(data_dir, &path)?;
+        let db = open_database(data_dir, &path, &options)?;
         let store = Self {
-            db: Arc::new(db),
-            path,
+            shared: Arc::new(Shared {
+                path,
+                data_dir: data_dir.to_owned(),
+                db: RwLock::new(Some(Arc::new(db))),
+                read_only: AtomicBool::new(false),
+                options,
+                trouble: Mutex::new(None),
+            }),
         };
         store.initialise()?;
         Ok(store)
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.shared.path
     }
 
     /// Size of the database file in bytes.
     pub fn file_size(&self) -> u64 {
-        std::fs::metadata(&self.path).map_or(0, |m| m.len())
+        std::fs::metadata(&self.shared.path).map_or(0, |m| m.len())
     }
 
     fn initialise(&self) -> Result<(), StoreError> {
@@ -140,7 +292,7 @@ impl Store {
             Some(found) if found > SCHEMA_VERSION => {
                 tx.abort();
                 Err(StoreError::SchemaTooNew {
-                    path: self.path.clone(),
+                    path: self.shared.path.clone(),
                     found,
                     supported: SCHEMA_VERSION,
                 })
@@ -172,10 +324,206 @@ impl Store {
         }
     }
 
+    /// The open database, or why there is none.
+    fn database(&self) -> Result<Arc<Database>, StoreError> {
+        let db = self
+            .shared
+            .db
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        db.ok_or_else(|| self.unavailable())
+    }
+
+    /// The error for a request the broken store cannot carry out.
+    fn unavailable(&self) -> StoreError {
+        let trouble = self.trouble();
+        match trouble.as_ref() {
+            Some(t) => StoreError::Unavailable {
+                disk_full: t.disk_full,
+                detail: t.detail.clone(),
+            },
+            None => StoreError::Unavailable {
+                disk_full: false,
+                detail: "the data file is being reopened".to_owned(),
+            },
+        }
+    }
+
+    fn trouble(&self) -> std::sync::MutexGuard<'_, Option<Trouble>> {
+        self.shared
+            .trouble
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Remembers an I/O error (the first one, which says what happened, e.g.
+    /// that the disk is full) until the store has recovered from it; returns
+    /// whether `error` was one.
+    pub fn note_trouble(&self, error: &StoreError) -> bool {
+        let error = match error {
+            StoreError::CommitFailed(inner) => inner.as_ref(),
+            other => other,
+        };
+        if let StoreError::Unavailable { disk_full, detail } = error {
+            let mut trouble = self.trouble();
+            if trouble.is_none() {
+                tracing::error!(%error, "the store hit an I/O error; it reopens the file once the disk works");
+                *trouble = Some(Trouble {
+                    disk_full: *disk_full,
+                    detail: detail.clone(),
+                    tried: None,
+                });
+            }
+            return true;
+        }
+        false
+    }
+
+    /// Whether the store is recovering from an I/O error.
+    pub fn troubled(&self) -> bool {
+        self.trouble().is_some()
+    }
+
+    /// After an I/O error, at most every [`RECOVERY_INTERVAL`]: closes the
+    /// database redb has given up on and opens the file again (redb checks
+    /// and repairs it on opening). If the disk takes a small durable write,
+    /// the store works again; if not, the file is opened read-only through an
+    /// [`overlay::OverlayBackend`] so every committed record can still be
+    /// read, and writes stay refused until a later try finds the disk well.
+    /// Only the writer calls this, never inside a write transaction.
+    pub(crate) fn recover(&self) -> Result<(), StoreError> {
+        let writable = {
+            let mut trouble = self.trouble();
+            let trouble = trouble.get_or_insert_with(|| Trouble {
+                disk_full: false,
+                detail: "an earlier I/O error".to_owned(),
+                tried: None,
+            });
+            if trouble
+                .tried
+                .is_some_and(|at| at.elapsed() < RECOVERY_INTERVAL)
+            {
+                return Err(StoreError::Unavailable {
+                    disk_full: trouble.disk_full,
+                    detail: trouble.detail.clone(),
+                });
+            }
+            trouble.tried = Some(Instant::now());
+            match self.probe() {
+                Ok(()) => true,
+                Err(error) => {
+                    trouble.disk_full = is_disk_full(&error);
+                    trouble.detail = error.to_string();
+                    false
+                }
+            }
+        };
+        if !writable && self.shared.read_only.load(Ordering::Acquire) {
+            return Err(self.unavailable());
+        }
+        // Closes the file (readers hold the handle only while they begin).
+        let old = self
+            .shared
+            .db
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(old);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let opened = loop {
+            let options = &self.shared.options;
+            let attempt = if writable {
+                open_database(&self.shared.data_dir, &self.shared.path, options)
+            } else {
+                open_read_only(&self.shared.path, options)
+            };
+            match attempt {
+                Err(StoreError::InUse { .. }) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                other => break other,
+            }
+        };
+        let db = match opened {
+            Ok(db) => db,
+            Err(error) => {
+                tracing::warn!(%error, "the data file cannot be opened again yet");
+                if let StoreError::Unavailable { disk_full, detail } = &error
+                    && let Some(trouble) = self.trouble().as_mut()
+                {
+                    trouble.disk_full = *disk_full;
+                    trouble.detail.clone_from(detail);
+                }
+                return Err(self.unavailable());
+            }
+        };
+        *self
+            .shared
+            .db
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(db));
+        self.shared.read_only.store(!writable, Ordering::Release);
+        if writable {
+            *self.trouble() = None;
+            tracing::warn!("the data file was opened again after an I/O error; the store works");
+            Ok(())
+        } else {
+            let error = self.unavailable();
+            tracing::warn!(%error, "the disk refuses writes: serving reads only until it takes them again");
+            Err(error)
+        }
+    }
+
+    /// Whether the disk takes a small durable write in the data dir.
+    fn probe(&self) -> io::Result<()> {
+        use std::io::Write as _;
+        let path = self.shared.data_dir.join(".quarry-probe");
+        let check = |op| match &self.shared.options.faults {
+            Some(faults) => faults.check(op),
+            None => Ok(()),
+        };
+        let mut file = std::fs::File::create(&path)?;
+        check(faults::Op::Write)?;
+        file.write_all(&[0; 4096])?;
+        check(faults::Op::Sync)?;
+        file.sync_data()?;
+        drop(file);
+        std::fs::remove_file(&path)
+    }
+
+    /// For the writer, while the store is troubled: checks whether redb still
+    /// works with the open database (an I/O error on a read leaves it refusing
+    /// everything but what its cache holds) and reopens it if not.
+    pub(crate) fn heal(&self) {
+        if self.shared.read_only.load(Ordering::Acquire) {
+            let _ = self.recover();
+            return;
+        }
+        let healthy = match self.database() {
+            Ok(db) => match db.begin_write() {
+                Ok(txn) => {
+                    let _ = txn.abort();
+                    true
+                }
+                Err(error) => {
+                    self.note_trouble(&StoreError::from(error));
+                    false
+                }
+            },
+            Err(_) => false,
+        };
+        if healthy {
+            *self.trouble() = None;
+        } else {
+            let _ = self.recover();
+        }
+    }
+
     /// A consistent snapshot for reading.
     pub fn read(&self) -> Result<ReadTx, StoreError> {
         Ok(ReadTx {
-            txn: self.db.begin_read()?,
+            txn: self.database()?.begin_read()?,
         })
     }
 
@@ -198,8 +546,32 @@ impl Store {
         }
     }
 
+    /// Begins a write transaction; a store broken by an I/O error first tries
+    /// to recover.
     fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        let txn = self.db.begin_write()?;
+        if self.shared.read_only.load(Ordering::Acquire) {
+            self.recover()?;
+        }
+        let db = if let Ok(db) = self.database() {
+            db
+        } else {
+            self.recover()?;
+            self.database()?
+        };
+        let txn = match db.begin_write() {
+            Ok(txn) => txn,
+            Err(error) => {
+                let error = StoreError::from(error);
+                if !matches!(error, StoreError::Unavailable { .. }) {
+                    return Err(error);
+                }
+                self.note_trouble(&error);
+                // This handle must go before the file can be opened again.
+                drop(db);
+                self.recover()?;
+                self.database()?.begin_write()?
+            }
+        };
         let last_seq = txn
             .open_table(CHANGES)?
             .last()?
@@ -217,7 +589,7 @@ impl Store {
     }
 }
 
-fn open_database(data_dir: &Path, path: &Path) -> Result<Database, StoreError> {
+fn open_database(data_dir: &Path, path: &Path, options: &Options) -> Result<Database, StoreError> {
     let fresh = !data_dir.exists();
     std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
         path: data_dir.to_owned(),
@@ -234,7 +606,58 @@ fn open_database(data_dir: &Path, path: &Path) -> Result<Database, StoreError> {
             },
         )?;
     }
-    Database::create(path).map_err(|error| match error {
+    let opened = match &options.faults {
+        None => builder(options).create(path),
+        Some(faults) => std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(redb::DatabaseError::from)
+            .and_then(redb::backends::FileBackend::new)
+            .and_then(|file| {
+                builder(options)
+                    .create_with_backend(faults::FaultyBackend::new(file, faults.clone()))
+            }),
+    };
+    opened.map_err(|error| match error {
+        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse {
+            path: path.to_owned(),
+        },
+        other => other.into(),
+    })
+}
+
+fn builder(options: &Options) -> redb::Builder {
+    let mut builder = Database::builder();
+    if let Some(bytes) = options.cache_bytes {
+        builder.set_cache_size(bytes);
+    }
+    builder
+}
+
+/// Opens the data file so that nothing is written to it: see
+/// [`overlay::OverlayBackend`].
+fn open_read_only(path: &Path, options: &Options) -> Result<Database, StoreError> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(redb::DatabaseError::from)
+        .and_then(redb::backends::FileBackend::new)?;
+    let builder = builder(options);
+    let opened = match &options.faults {
+        None => overlay::OverlayBackend::new(file)
+            .map_err(redb::DatabaseError::from)
+            .and_then(|backend| builder.create_with_backend(backend)),
+        Some(faults) => {
+            overlay::OverlayBackend::new(faults::FaultyBackend::new(file, faults.clone()))
+                .map_err(redb::DatabaseError::from)
+                .and_then(|backend| builder.create_with_backend(backend))
+        }
+    };
+    opened.map_err(|error| match error {
         redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse {
             path: path.to_owned(),
         },
@@ -280,7 +703,7 @@ pub fn compact(data_dir: &Path) -> Result<(u64, u64), StoreError> {
         });
     }
     let before = size(&path);
-    let mut db = open_database(data_dir, &path)?;
+    let mut db = open_database(data_dir, &path, &Options::default())?;
     compact_database(&mut db)?;
     drop(db);
     Ok((before, size(&path)))
@@ -320,7 +743,7 @@ pub fn check(data_dir: &Path) -> Result<CheckReport, StoreError> {
             source: io::Error::new(io::ErrorKind::NotFound, "no Quarry data file here"),
         });
     }
-    let mut db = open_database(data_dir, &path)?;
+    let mut db = open_database(data_dir, &path, &Options::default())?;
     let mut report = CheckReport::default();
     match db.check_integrity() {
         Ok(true) => {}
@@ -331,11 +754,9 @@ pub fn check(data_dir: &Path) -> Result<CheckReport, StoreError> {
             .problems
             .push(format!("redb integrity check failed: {error}")),
     }
-    let store = Store {
-        db: Arc::new(db),
-        path: path.clone(),
+    let tx = ReadTx {
+        txn: db.begin_read()?,
     };
-    let tx = store.read()?;
     let version = tx.table(META)?.get(SCHEMA_VERSION_KEY)?.map(|v| v.value());
     match version {
         None => report.problems.push("no schema version recorded".into()),

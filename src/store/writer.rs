@@ -74,6 +74,9 @@ enum Message {
     /// rolled back if it fails, whatever it wrote (all-or-nothing work such as
     /// an import, which checks as it goes).
     Alone(Job),
+    /// Check that the store still works after an I/O error, and reopen it
+    /// when the disk does again.
+    Heal,
     /// Finish what is queued before this, then stop.
     Stop,
 }
@@ -319,6 +322,12 @@ impl Writer {
         &self.stats
     }
 
+    /// Asks the writer, when it is free, to check that the store still works
+    /// and to reopen it if an I/O error broke it (see [`Store::recover`]).
+    pub fn heal(&self) {
+        let _ = self.queue.try_send(Message::Heal);
+    }
+
     /// Follows the `seq` of the newest committed change.
     pub fn committed(&self) -> watch::Receiver<u64> {
         self.committed.clone()
@@ -369,10 +378,16 @@ fn run(
                 stats.requests.fetch_add(1, Ordering::Relaxed);
                 // A request refusing itself is not a failed commit.
                 let refused = matches!(&outcome, Err(e) if matches!(**e, StoreError::GroupAborted));
-                if !refused {
-                    record(&outcome, done, 1, committed, stats);
+                if refused {
+                    store.heal();
+                } else {
+                    record(store, &outcome, done, 1, committed, stats);
                 }
                 job.answer(outcome.as_ref().copied());
+                continue;
+            }
+            Some(Message::Heal) => {
+                store.heal();
                 continue;
             }
             Some(Message::Stop) | None => break,
@@ -395,7 +410,7 @@ fn run(
         let size = group.len();
         let (outcome, done) = commit_group(store, &mut group);
         stats.requests.fetch_add(size as u64, Ordering::Relaxed);
-        record(&outcome, done, size, committed, stats);
+        record(store, &outcome, done, size, committed, stats);
         for job in group.drain(..) {
             job.answer(outcome.as_ref().copied());
         }
@@ -424,6 +439,7 @@ impl Done {
 }
 
 fn record(
+    store: &Store,
     outcome: &Result<(), Arc<StoreError>>,
     Done {
         last_seq,
@@ -446,6 +462,12 @@ fn record(
         Err(error) => {
             stats.failed_commits.fetch_add(1, Ordering::Relaxed);
             tracing::error!(requests = size, %error, "group commit failed");
+            store.note_trouble(error);
+            // An I/O error may be behind it, even when a request reported it:
+            // recover before the requests hear of it, so the reads they make
+            // next find the file open again (read-only while the disk refuses
+            // writes).
+            store.heal();
         }
     }
 }
@@ -483,6 +505,7 @@ fn run_session(
                 let outcome = tx.commit().map_err(Arc::new);
                 stats.requests.fetch_add(size, Ordering::Relaxed);
                 record(
+                    store,
                     &outcome,
                     done,
                     usize::try_from(size).unwrap_or(usize::MAX),

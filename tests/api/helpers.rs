@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use quarry::app::accounts::{TokenRequest, local};
 use quarry::config::Config;
 use quarry::domain::accounts::{Actor, ApiToken, Password, Role, Scope, TokenName, Username};
+use quarry::store::faults::Faults;
 use quarry::store::{ChangeKind, Store};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -122,6 +123,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Browser sessions, signed in on first use.
     pub sessions: tokio::sync::Mutex<std::collections::HashMap<Who, BrowserSession>>,
+    /// The I/O faults the store's file operations go through, if any.
+    pub faults: Option<Faults>,
 }
 
 /// Creates the test users and tokens directly in the store, as the CLI would.
@@ -203,6 +206,11 @@ impl TestApp {
 
     /// Starts Quarry with the default configuration changed by `configure`.
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_faulty(configure, None).await
+    }
+
+    /// Starts Quarry with its store's file operations going through `faults`.
+    pub async fn spawn_faulty(configure: impl FnOnce(&mut Config), faults: Option<Faults>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -214,7 +222,9 @@ impl TestApp {
         let tokens = tokio::task::spawn_blocking(move || seed_accounts(&data_dir))
             .await
             .unwrap();
-        let server = quarry::http::start(config.clone()).await.unwrap();
+        let server = quarry::http::start_with(config.clone(), faults.clone())
+            .await
+            .unwrap();
         let base = format!("http://{}", server.local_addr());
         Self {
             dir,
@@ -228,13 +238,16 @@ impl TestApp {
                 .build()
                 .expect("a client"),
             sessions: tokio::sync::Mutex::default(),
+            faults,
         }
     }
 
     /// Stops the server gracefully and starts it again on the same data dir.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let server = quarry::http::start(self.config.clone()).await.unwrap();
+        let server = quarry::http::start_with(self.config.clone(), self.faults.clone())
+            .await
+            .unwrap();
         self.base = format!("http://{}", server.local_addr());
         self.server = Some(server);
     }

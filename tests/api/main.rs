@@ -9,6 +9,7 @@ mod cli;
 mod crash;
 mod demo;
 mod events;
+mod faults;
 mod fuzz;
 mod helpers;
 mod imports;

@@ -1,0 +1,257 @@
+//! I/O fault injection, the way `SQLite`'s I/O-error loops do it: the store runs
+//! on a backend that fails the k-th read, write or sync of its file, for
+//! k = 1, 2, … until a booking gets through without reaching the fault; once
+//! with a single failure and once with every operation failing from the k-th
+//! on, as an I/O error or a full disk.
+//!
+//! For every k: the booking is answered 201 or a 503 that says what happened
+//! (`disk_full` for a full disk); while a write fault persists, reads still
+//! answer and writes are refused; once the fault clears, the store recovers by
+//! itself and the same request, retried with its Idempotency-Key, is booked
+//! exactly once. At the end the levels equal what was acknowledged and
+//! `quarry check` finds nothing wrong (nothing was half-written).
+//!
+//! `FAULT_MAX_K` bounds k (default 400; no scenario needs that many).
+
+use std::time::Duration;
+
+use quarry::store::faults::{Failure, Faults, Op};
+use reqwest::{Method, StatusCode};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::helpers::{Resp, TestApp, Who, sand};
+
+#[derive(Debug, Clone, Copy)]
+struct Scenario {
+    op: Op,
+    persistent: bool,
+    failure: Failure,
+}
+
+const SCENARIOS: [Scenario; 8] = [
+    Scenario {
+        op: Op::Write,
+        persistent: false,
+        failure: Failure::Io,
+    },
+    Scenario {
+        op: Op::Write,
+        persistent: true,
+        failure: Failure::Io,
+    },
+    Scenario {
+        op: Op::Sync,
+        persistent: false,
+        failure: Failure::Io,
+    },
+    Scenario {
+        op: Op::Sync,
+        persistent: true,
+        failure: Failure::Io,
+    },
+    Scenario {
+        op: Op::Write,
+        persistent: false,
+        failure: Failure::DiskFull,
+    },
+    Scenario {
+        op: Op::Write,
+        persistent: true,
+        failure: Failure::DiskFull,
+    },
+    Scenario {
+        op: Op::Read,
+        persistent: false,
+        failure: Failure::Io,
+    },
+    Scenario {
+        op: Op::Read,
+        persistent: true,
+        failure: Failure::Io,
+    },
+];
+
+const PRODUCTS: [&str; 2] = ["SAND-A", "SAND-B"];
+
+/// A two-line receipt, so a half-written one would show.
+fn receipt(key: &str) -> Value {
+    json!({"kind": "receive", "location": "YARD", "reference": key, "lines": [
+        {"sku": PRODUCTS[0], "quantity": "1"},
+        {"sku": PRODUCTS[1], "quantity": "2"},
+    ]})
+}
+
+async fn book(app: &TestApp, key: &str) -> Resp {
+    app.send(
+        Method::POST,
+        "/api/v1/movements",
+        Who::Staff,
+        Some(&receipt(key)),
+        &[("idempotency-key", key)],
+    )
+    .await
+}
+
+/// A refusal must be a 503 that says what happened.
+fn assert_clear_503(resp: &Resp, failure: Failure, what: &str) {
+    assert_eq!(
+        resp.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{what}: {}",
+        resp.text
+    );
+    let (code, _) = resp.error();
+    let message = resp.body["error"]["message"].as_str().unwrap_or_default();
+    match failure {
+        Failure::DiskFull => {
+            assert_eq!(code, "disk_full", "{what}: {}", resp.text);
+            assert!(message.contains("disk"), "{what}: {message}");
+        }
+        Failure::Io => {
+            assert_eq!(code, "storage_unavailable", "{what}: {}", resp.text);
+            assert!(message.contains("data file"), "{what}: {message}");
+        }
+    }
+    assert!(
+        resp.header("retry-after").is_some(),
+        "{what}: no Retry-After"
+    );
+}
+
+/// Retries `key` until it is booked (the store recovers by itself), then
+/// checks it is in the ledger exactly once, whole.
+async fn recovered(app: &TestApp, key: &str, what: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let resp = book(app, key).await;
+        if resp.status == StatusCode::CREATED {
+            break;
+        }
+        assert_eq!(
+            resp.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{what}, retried after the fault cleared: {}",
+            resp.text
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: the store did not recover in 20 s after the fault cleared: {}",
+            resp.text
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let found = app
+        .get(&format!("/api/v1/movements?reference={key}"), Who::Staff)
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{what}: {}", found.text);
+    let items = found.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{what}: booked {} times", items.len());
+    assert_eq!(
+        items[0]["lines"].as_array().map(Vec::len),
+        Some(2),
+        "{what}: {}",
+        found.text
+    );
+}
+
+/// While a write or sync fault persists, what was committed is still read.
+async fn reads_still_answer(app: &TestApp, what: &str) {
+    for path in [
+        format!("/api/v1/products/{}", PRODUCTS[0]),
+        format!("/api/v1/stock?sku={}", PRODUCTS[1]),
+        "/api/v1/movements?limit=5".to_owned(),
+    ] {
+        let resp = app.get(&path, Who::Staff).await;
+        assert_eq!(
+            resp.status,
+            StatusCode::OK,
+            "{what}: GET {path} while the fault persists: {}",
+            resp.text
+        );
+    }
+}
+
+/// Runs one scenario for k = 1, 2, … until a booking does not reach the
+/// fault; returns how many faults fired.
+async fn run(app: &TestApp, faults: &Faults, scenario: Scenario, max_k: u64) -> (u64, u64) {
+    let mut fired_total = 0;
+    for k in 1..=max_k {
+        let key = format!(
+            "{:?}-{}-{:?}-{k}",
+            scenario.op,
+            if scenario.persistent { "p" } else { "1" },
+            scenario.failure
+        );
+        let what = format!("{scenario:?}, k={k}");
+        faults.arm(scenario.op, k, scenario.persistent, scenario.failure);
+        let resp = book(app, &key).await;
+        let fired = faults.failed();
+        if fired == 0 {
+            faults.clear();
+            assert_eq!(resp.status, StatusCode::CREATED, "{what}: {}", resp.text);
+            return (k, fired_total);
+        }
+        fired_total += fired;
+        if resp.status != StatusCode::CREATED {
+            assert_clear_503(&resp, scenario.failure, &what);
+        }
+        if scenario.persistent && scenario.op != Op::Read {
+            reads_still_answer(app, &what).await;
+            let other = book(app, &format!("{key}-meanwhile")).await;
+            assert_clear_503(&other, scenario.failure, &format!("{what}, meanwhile"));
+            fired_total += faults.failed() - fired;
+        }
+        faults.clear();
+        recovered(app, &key, &what).await;
+        // The refused one was never booked, and is not later.
+        let meanwhile = app
+            .get(
+                &format!("/api/v1/movements?reference={key}-meanwhile"),
+                Who::Staff,
+            )
+            .await;
+        assert_eq!(meanwhile.body["items"], json!([]), "{what}");
+    }
+    panic!("{scenario:?}: every booking up to k={max_k} reached the fault");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_io_fault_gets_a_clear_503_loses_nothing_and_passes() {
+    let max_k: u64 = std::env::var("FAULT_MAX_K")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(400);
+    let faults = Faults::default();
+    // No page cache: every read reaches the (faulty) file, and reads during
+    // a fault are answered by the file, not by memory.
+    let app = TestApp::spawn_faulty(|c| c.store.cache_mb = 0, Some(faults.clone())).await;
+    for sku in PRODUCTS {
+        app.create_product(&sand(sku)).await;
+    }
+    app.create_location("YARD", "Main yard").await;
+    let mut booked = 0u64;
+    for scenario in SCENARIOS {
+        let started = std::time::Instant::now();
+        let (tried, fired) = run(&app, &faults, scenario, max_k).await;
+        eprintln!(
+            "faults: {scenario:?}: k = 1..{tried}, {fired} operations failed, {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        booked += tried;
+        assert!(
+            tried > 1,
+            "{scenario:?}: the first booking never reached the fault, so nothing was tested"
+        );
+    }
+    // Every acknowledged receipt is there once: 1 and 2 per booking.
+    for (sku, each) in PRODUCTS.iter().zip([1u64, 2]) {
+        let (on_hand, _, _) = app.level(sku, "YARD").await;
+        assert_eq!(
+            on_hand.parse::<Decimal>().unwrap(),
+            Decimal::from(booked * each),
+            "{sku}"
+        );
+    }
+    app.stop_and_check().await;
+}
