@@ -5,14 +5,24 @@
 //! through the app (with each hit filled from the store), suggestion latency,
 //! and how often the product a query was made from is in the top 3.
 //!
-//! `cargo bench --bench search -- [--products N] [--queries N] [--keep DIR]`
-//! (`--keep` leaves the data dir for `benches/search-http.sh`).
+//! `cargo bench --bench search -- [--products N] [--queries N] [--keep DIR]
+//! [--summary FILE]` (`--keep` leaves the data dir for `benches/search-http.sh`;
+//! `--summary` writes the figures as JSON for `benches/compare/`).
+//!
+//! `--write DIR` only writes the catalogue and the query mix for the
+//! comparisons in `benches/compare/` and exits: `products.jsonl` (one product
+//! per line as the generator made it), `products.csv` (the same products in
+//! `quarry import products` form) and `queries.json` (each query with its
+//! kind, category filter and intended SKU).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use quarry::app::App;
+use quarry::app::exports::{ExportKind, Format, export};
 use quarry::app::search::SearchParams;
 use quarry::config::Config;
 use quarry::demo::{GeneratedQuery, generate, queries};
@@ -20,6 +30,7 @@ use quarry::domain::catalogue::ProductInput;
 use quarry::search::query::{Synonyms, parse};
 use quarry::search::{SearchIndex, SearchRequest};
 use quarry::store::Store;
+use serde_json::{Value, json};
 
 fn arg<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::args()
@@ -104,34 +115,129 @@ fn app_pass(data_dir: &std::path::Path, mix: &[GeneratedQuery]) -> Vec<Duration>
     through_app
 }
 
+/// Writes the catalogue and the query mix as files (see the module docs).
+fn write_data(dir: &Path, catalogue: &[Value], mix: &[GeneratedQuery]) {
+    std::fs::create_dir_all(dir).expect("output dir");
+    let mut lines = BufWriter::new(File::create(dir.join("products.jsonl")).expect("jsonl"));
+    for product in catalogue {
+        serde_json::to_writer(&mut lines, product).expect("json");
+        lines.write_all(b"\n").expect("written");
+    }
+    lines.flush().expect("written");
+
+    // The CSV comes from a store holding the products, so it is exactly
+    // what `quarry export products` writes and `quarry import products` reads.
+    let temp = tempfile::tempdir_in(dir).expect("temp dir");
+    let store = Store::open(temp.path()).expect("store");
+    load(&store, catalogue);
+    let csv = BufWriter::new(File::create(dir.join("products.csv")).expect("csv"));
+    let tx = store.read().expect("snapshot");
+    let rows = export(&tx, ExportKind::Products, Format::Csv, csv).expect("exported");
+    std::fs::write(
+        dir.join("queries.json"),
+        serde_json::to_vec(mix).expect("json"),
+    )
+    .expect("queries written");
+    println!(
+        "wrote {rows} products and {} queries to {}",
+        mix.len(),
+        dir.display()
+    );
+}
+
+fn load(store: &Store, catalogue: &[Value]) {
+    let inputs = catalogue
+        .iter()
+        .map(|p| serde_json::from_value::<ProductInput>(p.clone()).expect("valid product"));
+    quarry::app::catalogue::local::create_products(store, &Config::default().shop, inputs, 5_000)
+        .expect("products stored");
+}
+
+/// Percentiles of `samples` in milliseconds, for the JSON summary.
+fn figures(samples: &[Duration]) -> Value {
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    json!({
+        "count": sorted.len(),
+        "p50_ms": percentile(&sorted, 0.5),
+        "p99_ms": percentile(&sorted, 0.99),
+        "max_ms": percentile(&sorted, 1.0),
+    })
+}
+
+/// Latency and top-3 figures per query kind, for the JSON summary.
+fn kinds_json(
+    by_kind: &BTreeMap<&str, Vec<Duration>>,
+    found: &BTreeMap<&str, (usize, usize)>,
+) -> Value {
+    by_kind
+        .iter()
+        .map(|(kind, samples)| {
+            let (hit, all) = found[kind];
+            let mut entry = figures(samples);
+            entry["top3"] = json!(hit);
+            entry["queries"] = json!(all);
+            ((*kind).to_owned(), entry)
+        })
+        .collect::<serde_json::Map<String, Value>>()
+        .into()
+}
+
+/// Leaves the query mix beside the kept data dir: as JSON and as request
+/// paths for a load tool.
+fn keep_files(dir: &Path, mix: &[GeneratedQuery]) {
+    println!("data dir kept at {}", dir.display());
+    std::fs::write(
+        dir.join("queries.json"),
+        serde_json::to_vec(mix).expect("json"),
+    )
+    .expect("queries written");
+    // The same queries as request paths, for a load tool.
+    let paths: String = mix
+        .iter()
+        .map(|q| {
+            let mut path = format!("/api/v1/search?q={}", encode(&q.text));
+            if let Some(c) = &q.category {
+                path.push_str("&category=");
+                path.push_str(&encode(c));
+            }
+            path.push('\n');
+            path
+        })
+        .collect();
+    std::fs::write(dir.join("paths.txt"), paths).expect("paths written");
+}
+
 fn main() {
     let products: usize = arg("--products").unwrap_or(100_000);
     let count: usize = arg("--queries").unwrap_or(2_000);
     let keep: Option<PathBuf> = arg("--keep");
-    let temp = tempfile::tempdir_in(std::env::current_dir().expect("cwd")).expect("temp dir");
-    let data_dir = keep.clone().unwrap_or_else(|| temp.path().to_owned());
+    let summary: Option<PathBuf> = arg("--summary");
     let catalogue = generate(42, products);
     let mix = queries(7, &catalogue, count);
+    if let Some(dir) = arg::<PathBuf>("--write") {
+        write_data(&dir, &catalogue, &mix);
+        return;
+    }
+    let temp = tempfile::tempdir_in(std::env::current_dir().expect("cwd")).expect("temp dir");
+    let data_dir = keep.clone().unwrap_or_else(|| temp.path().to_owned());
 
     let started = Instant::now();
     let store = Store::open(&data_dir).expect("store");
-    let inputs = catalogue
-        .iter()
-        .map(|p| serde_json::from_value::<ProductInput>(p.clone()).expect("valid product"));
-    quarry::app::catalogue::local::create_products(&store, &Config::default().shop, inputs, 5_000)
-        .expect("products stored");
+    load(&store, &catalogue);
     let load = started.elapsed();
 
     let started = Instant::now();
     let index = SearchIndex::open(&data_dir, &store).expect("index built");
     let build = started.elapsed();
     println!("search: {products} products, {count} queries");
+    let (index_bytes, store_bytes) = (index.size_bytes(), store.file_size());
     println!(
         "store load {:.1} s; index build {:.1} s; index size {} MiB; store size {} MiB",
         load.as_secs_f64(),
         build.as_secs_f64(),
-        index.size_bytes() / 1_048_576,
-        store.file_size() / 1_048_576,
+        index_bytes / 1_048_576,
+        store_bytes / 1_048_576,
     );
 
     let synonyms = Synonyms::parse(&Config::default().search.synonyms).expect("synonyms");
@@ -168,6 +274,21 @@ fn main() {
 
     let through_app = app_pass(&data_dir, &mix);
 
+    if let Some(file) = summary {
+        let value = json!({
+            "products": products,
+            "store_load_s": load.as_secs_f64(),
+            "index_build_s": build.as_secs_f64(),
+            "index_bytes": index_bytes,
+            "store_bytes": store_bytes,
+            "engine": figures(&engine),
+            "app": figures(&through_app),
+            "suggest": figures(&suggest),
+            "kinds": kinds_json(&by_kind, &found),
+        });
+        std::fs::write(&file, serde_json::to_vec_pretty(&value).expect("json"))
+            .expect("summary written");
+    }
     println!("| what | queries | p50 | p99 | max |");
     println!("|---|---:|---:|---:|---:|");
     report("search, engine only", engine);
@@ -187,26 +308,6 @@ fn main() {
         println!("| {kind} | {share:.0}% of {all} |");
     }
     if let Some(dir) = keep {
-        println!("data dir kept at {}", dir.display());
-        let list: Vec<&GeneratedQuery> = mix.iter().collect();
-        std::fs::write(
-            dir.join("queries.json"),
-            serde_json::to_vec(&list).expect("json"),
-        )
-        .expect("queries written");
-        // The same queries as request paths, for a load tool.
-        let paths: String = mix
-            .iter()
-            .map(|q| {
-                let mut path = format!("/api/v1/search?q={}", encode(&q.text));
-                if let Some(c) = &q.category {
-                    path.push_str("&category=");
-                    path.push_str(&encode(c));
-                }
-                path.push('\n');
-                path
-            })
-            .collect();
-        std::fs::write(dir.join("paths.txt"), paths).expect("paths written");
+        keep_files(&dir, &mix);
     }
 }
