@@ -6,10 +6,13 @@ for line in io.lines(os.getenv("PATHS_FILE")) do
 end
 local counter = 0
 local errors = 0
+-- Threads start at evenly spaced places in the list (THREADS is wrk's -t,
+-- default 2), so no path is sent twice before the list wraps around.
+local threads = tonumber(os.getenv("THREADS") or "2")
 
 function setup(thread)
+  thread:set("offset", counter * math.floor(#paths / threads))
   counter = counter + 1
-  thread:set("offset", counter * 997)
 end
 
 function init(args)

