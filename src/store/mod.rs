@@ -496,27 +496,9 @@ impl Store {
     /// works with the open database (an I/O error on a read leaves it refusing
     /// everything but what its cache holds) and reopens it if not.
     pub(crate) fn heal(&self) {
-        if self.shared.read_only.load(Ordering::Acquire) {
-            let _ = self.recover();
-            return;
-        }
-        let healthy = match self.database() {
-            Ok(db) => match db.begin_write() {
-                Ok(txn) => {
-                    let _ = txn.abort();
-                    true
-                }
-                Err(error) => {
-                    self.note_trouble(&StoreError::from(error));
-                    false
-                }
-            },
-            Err(_) => false,
-        };
-        if healthy {
+        if let Ok(txn) = self.begin_redb_write() {
+            let _ = txn.abort();
             *self.trouble() = None;
-        } else {
-            let _ = self.recover();
         }
     }
 
@@ -546,9 +528,9 @@ impl Store {
         }
     }
 
-    /// Begins a write transaction; a store broken by an I/O error first tries
-    /// to recover.
-    fn begin_write(&self) -> Result<WriteTx, StoreError> {
+    /// Begins a redb write transaction; a store broken by an I/O error first
+    /// tries to recover, and so does one whose database fails to begin it.
+    fn begin_redb_write(&self) -> Result<redb::WriteTransaction, StoreError> {
         if self.shared.read_only.load(Ordering::Acquire) {
             self.recover()?;
         }
@@ -558,8 +540,8 @@ impl Store {
             self.recover()?;
             self.database()?
         };
-        let txn = match db.begin_write() {
-            Ok(txn) => txn,
+        match db.begin_write() {
+            Ok(txn) => Ok(txn),
             Err(error) => {
                 let error = StoreError::from(error);
                 if !matches!(error, StoreError::Unavailable { .. }) {
@@ -569,9 +551,14 @@ impl Store {
                 // This handle must go before the file can be opened again.
                 drop(db);
                 self.recover()?;
-                self.database()?.begin_write()?
+                Ok(self.database()?.begin_write()?)
             }
-        };
+        }
+    }
+
+    /// Begins a write transaction (see [`Self::begin_redb_write`]).
+    fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let txn = self.begin_redb_write()?;
         let last_seq = txn
             .open_table(CHANGES)?
             .last()?
