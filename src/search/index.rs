@@ -561,6 +561,12 @@ fn text_query(
             Occur::Should,
             boost(Box::new(FuzzyTermQuery::new_prefix(sku, 0, true)), 10.0),
         ));
+        // A fragment typed with its separators ("t-0030") is split into
+        // words like any query; as typed, it names the SKUs that contain it.
+        if raw.contains(|c: char| !c.is_alphanumeric()) && (3..=12).contains(&raw.chars().count()) {
+            let fragment = Term::from_field_text(f.sku_ngram, raw);
+            should.push((Occur::Should, boost(term_query(fragment), 20.0)));
+        }
         let barcode = Term::from_field_text(f.barcode, raw);
         should.push((Occur::Should, boost(term_query(barcode.clone()), 40.0)));
         should.push((

@@ -285,6 +285,29 @@ async fn bad_searches_get_a_clear_400() {
 }
 
 #[tokio::test]
+async fn a_sku_fragment_typed_with_its_dash_finds_the_sku_containing_it() {
+    let app = TestApp::spawn().await;
+    // Each holds "0030" and a "t"; only the bolt holds "t-0030" as typed.
+    for (sku, name) in [
+        ("NUT-100309", "Hex nut"),
+        ("BOLT-003012", "Coach bolt"),
+        ("WASHER-00300", "Flat washer"),
+    ] {
+        let mut body = crate::helpers::sand(sku);
+        body["name"] = json!(name);
+        app.create_product(&body).await;
+    }
+    app.eventually("q=washer", Who::Anonymous, |s| !s.is_empty())
+        .await;
+    for query in ["t-0030", "T-0030", "lt-00301"] {
+        let skus = app
+            .search_skus(&format!("q={}", q(query)), Who::Anonymous)
+            .await;
+        assert_eq!(top(&skus), "BOLT-003012", "{query}: {skus:?}");
+    }
+}
+
+#[tokio::test]
 async fn equally_relevant_products_in_stock_come_first_when_asked() {
     let app = TestApp::spawn().await;
     app.create_location("YARD", "Yard").await;
