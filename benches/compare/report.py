@@ -79,9 +79,11 @@ def wrk(out, what):
     }
 
 
-def write_section(path, name, title, section):
+def write_section(path, name, title, section, after=None):
     """Replaces the text between `<!-- compare:NAME:begin -->` and its end
-    marker in `path`, or appends a `## TITLE` with the markers."""
+    marker in `path`. Without the markers, adds a `## TITLE` section holding
+    them: before the first heading that follows the `compare:AFTER` section
+    (its notes included), or at the end."""
     begin, end = f"<!-- compare:{name}:begin -->", f"<!-- compare:{name}:end -->"
     doc = open(path).read()
     section = section.rstrip("\n") + "\n"
@@ -89,5 +91,11 @@ def write_section(path, name, title, section):
         head, rest = doc.split(begin, 1)
         doc = head + begin + "\n" + section + end + rest.split(end, 1)[1]
     else:
-        doc = doc.rstrip("\n") + f"\n\n## {title}\n\n{begin}\n{section}{end}\n"
+        block = f"## {title}\n\n{begin}\n{section}{end}\n"
+        previous = doc.find(f"<!-- compare:{after}:end -->") if after else -1
+        at = doc.find("\n## ", previous) + 1 if previous >= 0 else 0
+        if at > 0:
+            doc = doc[:at] + block + "\n" + doc[at:]
+        else:
+            doc = doc.rstrip("\n") + "\n\n" + block
     open(path, "w").write(doc)

@@ -406,7 +406,8 @@ def main():
             engine.proc.terminate()
             engine.proc.wait()
     print(text)
-    report.write_section(args.doc, "typesense", "Search vs Typesense (`benches/compare/typesense.sh`)", text)
+    report.write_section(args.doc, "typesense", "Catalogue search vs Typesense (`benches/compare/typesense.sh`)", text,
+                         after="sqlite")
 
 
 TYPESENSE_VERSION = os.environ.get("TYPESENSE_VERSION", "0.24.1")
