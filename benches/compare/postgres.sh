@@ -192,16 +192,5 @@ print(para(f"Versions: {versions}. Non-2xx answers and failed transactions: 0.")
 EOF
 
 cat "$SECTION"
-python3 - docs/PERFORMANCE.md "$SECTION" <<'EOF'
-import sys
-path, section = sys.argv[1], open(sys.argv[2]).read()
-begin, end = "<!-- compare:postgres:begin -->", "<!-- compare:postgres:end -->"
-doc = open(path).read()
-if begin in doc and end in doc:
-    head, rest = doc.split(begin, 1)
-    doc = head + begin + "\n" + section + end + rest.split(end, 1)[1]
-else:
-    doc = (doc.rstrip("\n") + "\n\n## Stock writes vs PostgreSQL (`benches/compare/postgres.sh`)\n\n"
-           + begin + "\n" + section + end + "\n")
-open(path, "w").write(doc)
-EOF
+python3 benches/compare/report.py docs/PERFORMANCE.md postgres \
+  "Stock writes vs PostgreSQL (\`benches/compare/postgres.sh\`)" "$SECTION"

@@ -99,3 +99,9 @@ def write_section(path, name, title, section, after=None):
         else:
             doc = doc.rstrip("\n") + "\n\n" + block
     open(path, "w").write(doc)
+
+
+if __name__ == "__main__":
+    # report.py DOC NAME TITLE SECTION_FILE: writes a section made by a shell script.
+    doc_path, section_name, section_title, section_file = sys.argv[1:5]
+    write_section(doc_path, section_name, section_title, open(section_file).read())
