@@ -68,6 +68,8 @@ struct Searched {
 #[derive(Debug, Clone, Copy, Hash, PartialEq, Eq)]
 pub enum CacheName {
     Search,
+    /// The engine's matches for a search, kept while the index is unchanged.
+    SearchMatches,
     Suggest,
     Estimate,
 }
@@ -82,6 +84,7 @@ impl CacheName {
         Cached {
             cache: match self {
                 Self::Search => "search",
+                Self::SearchMatches => "search_matches",
                 Self::Suggest => "suggest",
                 Self::Estimate => "estimate",
             },
@@ -183,7 +186,12 @@ impl Metrics {
         );
         // Every cache's series exist from the start, so a hit ratio can be
         // computed before the first hit.
-        for cache in [CacheName::Search, CacheName::Suggest, CacheName::Estimate] {
+        for cache in [
+            CacheName::Search,
+            CacheName::SearchMatches,
+            CacheName::Suggest,
+            CacheName::Estimate,
+        ] {
             let _ = cache_hits.get_or_create(&cache.label());
             let _ = cache_misses.get_or_create(&cache.label());
         }

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::metrics::{CacheName, SearchKind};
+use super::metrics::{CacheName, Metrics, SearchKind};
 use super::{App, AppError, Principal, cursor};
 use crate::config::PublicAvailability;
 use crate::domain::catalogue::{Money, Sku};
@@ -19,7 +19,7 @@ use crate::domain::ledger::Availability;
 use crate::domain::units::{Quantity, Unit};
 use crate::search::highlight::highlight;
 use crate::search::query::{self, Synonyms};
-use crate::search::{SearchIndex, SearchRequest, Sort, price_micros};
+use crate::search::{SearchIndex, SearchRequest, SearchResult, Sort, price_micros};
 
 /// How long to gather commits before bringing the index up to date: bounds
 /// the delay before a change is searchable (plus the index commit itself).
@@ -109,7 +109,13 @@ pub struct Suggestions {
 
 /// The cache of search answers.
 pub(super) struct Cache {
+    /// Whole answers, valid until the next commit (hits carry live stock).
     searches: moka::sync::Cache<(SearchRequest, bool, u64, u64), Arc<SearchResponse>>,
+    /// The engine's matches (SKUs, total, facets), valid until the index
+    /// changes: most commits (stock movements that leave a product in or out
+    /// of stock) do not change it, so under steady writes a repeated search
+    /// only fills its hits from the store.
+    matches: moka::sync::Cache<(SearchRequest, u64), Arc<SearchResult>>,
     suggestions: moka::sync::Cache<(query::Parsed, u64), Arc<Vec<Suggestion>>>,
     pub(super) synonyms: Synonyms,
 }
@@ -143,12 +149,53 @@ fn weight_of(response: &SearchResponse) -> u32 {
     u32::try_from(256 + hits + facets).unwrap_or(u32::MAX)
 }
 
+/// The engine's matches for `request`, from the cache while the index is at
+/// `index_seq`.
+fn engine_matches(
+    cache: &moka::sync::Cache<(SearchRequest, u64), Arc<SearchResult>>,
+    metrics: &Metrics,
+    index: &SearchIndex,
+    request: &SearchRequest,
+    index_seq: u64,
+) -> Result<Arc<SearchResult>, AppError> {
+    let key = (request.clone(), index_seq);
+    let cached = cache.get(&key);
+    metrics.cache_lookup(CacheName::SearchMatches, cached.is_some());
+    if let Some(result) = cached {
+        return Ok(result);
+    }
+    let result = Arc::new(
+        index
+            .search(request)
+            .map_err(|e| AppError::Internal(e.to_string()))?,
+    );
+    cache.insert(key, result.clone());
+    Ok(result)
+}
+
+/// About how many bytes the engine's matches take in memory.
+fn weight_of_matches(result: &SearchResult) -> u32 {
+    let facets: usize = result
+        .facets
+        .category
+        .iter()
+        .chain(&result.facets.tags)
+        .map(|(k, _)| k.len() + 72)
+        .sum();
+    u32::try_from(128 + result.hits.len() * 48 + facets).unwrap_or(u32::MAX)
+}
+
 impl Cache {
     pub(super) fn new(synonyms: Synonyms) -> Self {
         Self {
             searches: moka::sync::Cache::builder()
                 .max_capacity(CACHE_BYTES)
                 .weigher(|_, response: &Arc<SearchResponse>| weight_of(response))
+                .time_to_idle(Duration::from_secs(300))
+                .build(),
+            matches: moka::sync::Cache::builder()
+                .max_capacity(CACHE_BYTES / 4)
+                .weigher(|_, result: &Arc<SearchResult>| weight_of_matches(result))
                 .time_to_idle(Duration::from_secs(300))
                 .build(),
             suggestions: moka::sync::Cache::builder()
@@ -318,19 +365,19 @@ impl App {
         }
         let index = self.inner.search.clone();
         let mode = self.config().stock.public_availability;
+        let matches = self.inner.cache.matches.clone();
+        let metrics = self.metrics().clone();
         let answer = self
             .read(move |tx| {
-                let result = index
-                    .search(&request)
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                let hits = hydrate(tx, result.hits, &request.query, staff, mode)?;
+                let result = engine_matches(&matches, &metrics, &index, &request, index_seq)?;
+                let hits = hydrate(tx, result.hits.clone(), &request.query, staff, mode)?;
                 let next = request.offset + request.limit;
                 Ok(SearchResponse {
                     hits,
                     total: result.total,
                     facets: SearchFacets {
-                        category: result.facets.category.into_iter().collect(),
-                        tags: result.facets.tags.into_iter().collect(),
+                        category: result.facets.category.iter().cloned().collect(),
+                        tags: result.facets.tags.iter().cloned().collect(),
                     },
                     took_ms: 0.0,
                     next_cursor: (next < result.total).then(|| cursor::encode(&next)),

@@ -299,3 +299,36 @@ async fn clients_following_live_events_are_counted() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_search_repeated_after_a_movement_reuses_the_engine_matches_with_live_stock() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    app.book(&movement("receive", "YARD", "SAND-04", "40"))
+        .await;
+    // Wait until the index knows the sand is in stock; from then on more
+    // receipts change the store but not the index.
+    app.eventually("q=sand&in_stock=true", Who::Anonymous, |s| s == ["SAND-04"])
+        .await;
+    let first = app.search("q=sand", Who::Staff).await;
+    assert_eq!(first.body["hits"][0]["availability"]["available"], "40");
+    let before = value(
+        &scrape(&app).await,
+        r#"quarry_cache_hits_total{cache="search_matches"}"#,
+    );
+
+    app.book(&movement("receive", "YARD", "SAND-04", "5")).await;
+    let second = app.search("q=sand", Who::Staff).await;
+    assert_eq!(
+        second.body["hits"][0]["availability"]["available"], "45",
+        "hits are filled from the store on every answer"
+    );
+    let after = value(
+        &scrape(&app).await,
+        r#"quarry_cache_hits_total{cache="search_matches"}"#,
+    );
+    assert!(
+        (after - before - 1.0).abs() < f64::EPSILON,
+        "the second search used the cached matches: {before} → {after}"
+    );
+}
