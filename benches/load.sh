@@ -7,6 +7,7 @@
 # throughput, p50/p99/max latency and errors, then the server's peak RSS.
 #
 #   benches/load.sh [products] [seconds] [connections]     (defaults: 100000 60 64)
+#   STOCKED=0 benches/load.sh …   receipts go to products with no stock (see below)
 #
 # Errors must be zero: any non-2xx answer or socket error is counted.
 set -euo pipefail
@@ -56,6 +57,23 @@ open(f"{d}/reads.txt", "w").write("".join(
 open(f"{d}/movement-skus.txt", "w").write("".join(f"{s}\n" for s in skus[:2000]))
 EOF
 
+# A yard's moving products are in stock: count 1,000 of each of the SKUs the
+# movements go to first, so that receipts change levels but not what the search
+# index holds (in stock or not). With STOCKED=0 every first receipt brings a
+# product into stock, and the index changes with almost every commit.
+MOVING="$(wc -l <"$DATA/movement-skus.txt")"
+if [ "${STOCKED:-1}" = 1 ]; then
+  { echo "sku,location,quantity"; sed 's/$/,LOAD,1000/' "$DATA/movement-skus.txt"; } >"$DATA/stock.csv"
+  curl -fsS -H "authorization: Bearer $TOKEN" -F "file=@$DATA/stock.csv" \
+    "http://127.0.0.1:$PORT/api/v1/imports/stock" >/dev/null
+  for _ in $(seq 1 300); do
+    stocked="$(curl -fsS -H "authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/search?in_stock=true&limit=1" |
+      python3 -c 'import json, sys; print(json.load(sys.stdin)["total"])')"
+    [ "$stocked" -ge "$MOVING" ] && break
+    sleep 0.2
+  done
+fi
+
 # Connections per type: 80% reads of the catalogue, 15% records, 5% movements.
 share() { local n=$(( CONNECTIONS * $1 / 100 )); echo $(( n < 1 ? 1 : n )); }
 LOADERS=()
@@ -85,8 +103,8 @@ for name in ["search", "suggest", "estimate", "reads", "movements"]:
     conns = re.search(r"(\d+) connections", out).group(1)
     total = int(re.search(r"(\d+) requests in", out).group(1))
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)
     mx = re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", out).group(1)
     errors = int(re.search(r"non-2xx or socket errors: (\d+)", out).group(1))
     rows.append((name, conns, total, rate, p50, p99, mx, errors))
@@ -97,5 +115,15 @@ print(f"| **all** | | {all_requests:,} | 100% | {all_requests / float(sys.argv[2
 EOF
 echo
 echo "server peak RSS: $(grep VmHWM /proc/$SERVER/status | awk '{print $2, $3}')"
+curl -fsS -H "authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/metrics" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+def count(kind, cache):
+    m = re.search(r"quarry_cache_%s_total\{cache=\"%s\"\} (\S+)" % (kind, cache), text)
+    return float(m.group(1)) if m else 0.0
+for cache in ["search", "search_matches", "suggest", "estimate"]:
+    hits, misses = count("hits", cache), count("misses", cache)
+    print(f"{cache} cache: {hits:,.0f} hits, {misses:,.0f} misses ({100 * hits / max(hits + misses, 1):.0f}% hits)")
+'
 errors=$(grep -h "non-2xx or socket errors" "$DATA"/*.out | awk '{s += $NF} END {print s}')
 [ "$errors" = 0 ] || { echo "errors: $errors" >&2; exit 1; }

@@ -126,7 +126,7 @@ def quarry(c):
         sys.exit(f"Quarry at {c} connections: {errors} errors\n{out}")
     total = int(re.search(r"(\d+) requests in", out).group(1))
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return total, rate, wrk_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    return total, rate, wrk_ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))
 
 def postgres(c):
     out = open(f"{work}/pgbench-c{c}.out").read()

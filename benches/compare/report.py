@@ -74,8 +74,8 @@ def wrk(out, what):
     return {
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": wrk_ms(re.search(r"50%\s+(\S+)", out).group(1)),
-        "p99": wrk_ms(re.search(r"99%\s+(\S+)", out).group(1)),
+        "p50": wrk_ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1)),
+        "p99": wrk_ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)),
     }
 
 
