@@ -73,7 +73,6 @@ mod writer;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -212,15 +211,21 @@ struct Shared {
     path: PathBuf,
     data_dir: PathBuf,
     /// The open database. After an I/O error redb refuses to go on with it,
-    /// so it is replaced by a freshly opened one ([`Store::recover`]); `None`
-    /// while that has not succeeded.
-    db: RwLock<Option<Arc<Database>>>,
-    /// Whether `db` is the file opened read-only through an
-    /// [`overlay::OverlayBackend`], while the disk refuses writes.
-    read_only: AtomicBool,
+    /// so it is replaced by a freshly opened one ([`Store::recover`]).
+    db: RwLock<Handle>,
     options: Options,
     /// The I/O error the store has not recovered from yet.
     trouble: Mutex<Option<Trouble>>,
+}
+
+/// The database the store works with.
+enum Handle {
+    Writable(Arc<Database>),
+    /// The file opened read-only through an [`overlay::OverlayBackend`],
+    /// while the disk refuses writes.
+    ReadOnly(Arc<Database>),
+    /// Between closing a broken database and opening it again.
+    Closed,
 }
 
 /// How the data file is opened.
@@ -266,8 +271,7 @@ impl Store {
             shared: Arc::new(Shared {
                 path,
                 data_dir: data_dir.to_owned(),
-                db: RwLock::new(Some(Arc::new(db))),
-                read_only: AtomicBool::new(false),
+                db: RwLock::new(Handle::Writable(Arc::new(db))),
                 options,
                 trouble: Mutex::new(None),
             }),
@@ -324,15 +328,24 @@ impl Store {
         }
     }
 
-    /// The open database, or why there is none.
-    fn database(&self) -> Result<Arc<Database>, StoreError> {
-        let db = self
-            .shared
+    fn handle(&self) -> std::sync::RwLockReadGuard<'_, Handle> {
+        self.shared
             .db
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        db.ok_or_else(|| self.unavailable())
+    }
+
+    /// The open database, or why there is none.
+    fn database(&self) -> Result<Arc<Database>, StoreError> {
+        match &*self.handle() {
+            Handle::Writable(db) | Handle::ReadOnly(db) => Ok(db.clone()),
+            Handle::Closed => Err(self.unavailable()),
+        }
+    }
+
+    /// Whether the file is open read-only while the disk refuses writes.
+    fn read_only(&self) -> bool {
+        matches!(*self.handle(), Handle::ReadOnly(_))
     }
 
     /// The error for a request the broken store cannot carry out.
@@ -419,16 +432,18 @@ impl Store {
                 }
             }
         };
-        if !writable && self.shared.read_only.load(Ordering::Acquire) {
+        if !writable && self.read_only() {
             return Err(self.unavailable());
         }
         // Closes the file (readers hold the handle only while they begin).
-        let old = self
-            .shared
-            .db
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let old = std::mem::replace(
+            &mut *self
+                .shared
+                .db
+                .write()
+                .unwrap_or_else(PoisonError::into_inner),
+            Handle::Closed,
+        );
         drop(old);
         let deadline = Instant::now() + Duration::from_secs(2);
         let opened = loop {
@@ -458,12 +473,16 @@ impl Store {
                 return Err(self.unavailable());
             }
         };
+        let db = Arc::new(db);
         *self
             .shared
             .db
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(db));
-        self.shared.read_only.store(!writable, Ordering::Release);
+            .unwrap_or_else(PoisonError::into_inner) = if writable {
+            Handle::Writable(db)
+        } else {
+            Handle::ReadOnly(db)
+        };
         if writable {
             *self.trouble() = None;
             tracing::warn!("the data file was opened again after an I/O error; the store works");
@@ -531,7 +550,7 @@ impl Store {
     /// Begins a redb write transaction; a store broken by an I/O error first
     /// tries to recover, and so does one whose database fails to begin it.
     fn begin_redb_write(&self) -> Result<redb::WriteTransaction, StoreError> {
-        if self.shared.read_only.load(Ordering::Acquire) {
+        if self.read_only() {
             self.recover()?;
         }
         let db = if let Ok(db) = self.database() {
