@@ -521,11 +521,21 @@ impl Store {
         }
     }
 
-    /// A consistent snapshot for reading.
+    /// A consistent snapshot for reading. After an I/O error redb refuses
+    /// new snapshots until the file is opened again, so a refusal here marks
+    /// the store for recovery (the writer's housekeeping then reopens it),
+    /// whoever was reading.
     pub fn read(&self) -> Result<ReadTx, StoreError> {
-        Ok(ReadTx {
-            txn: self.database()?.begin_read()?,
-        })
+        let txn = self
+            .database()
+            .and_then(|db| db.begin_read().map_err(StoreError::from));
+        match txn {
+            Ok(txn) => Ok(ReadTx { txn }),
+            Err(error) => {
+                self.note_trouble(&error);
+                Err(error)
+            }
+        }
     }
 
     /// Runs `f` in one write transaction and commits it durably if `f` succeeds.
@@ -1030,6 +1040,30 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+    }
+
+    #[test]
+    fn a_snapshot_refused_after_a_failed_read_marks_the_store_for_recovery() {
+        let dir = tempfile::tempdir().unwrap();
+        let faults = faults::Faults::default();
+        let store = Store::open_with(
+            dir.path(),
+            Options {
+                cache_bytes: Some(0),
+                faults: Some(faults.clone()),
+            },
+        )
+        .unwrap();
+        faults.arm(faults::Op::Read, 1, false, faults::Failure::Io);
+        let failed = store.read().and_then(|tx| tx.changes_after(0, 10));
+        assert!(matches!(failed, Err(StoreError::Unavailable { .. })));
+        // redb now refuses new snapshots; the refusal is noted…
+        assert!(store.read().is_err());
+        assert!(store.troubled());
+        // …and healing (what the server's housekeeping does) recovers.
+        store.heal();
+        assert!(!store.troubled());
+        assert_eq!(store.read().unwrap().last_seq().unwrap(), 1);
     }
 
     #[test]
