@@ -143,11 +143,12 @@ def timed_child(command, log):
     started = time.perf_counter()
     with open(log, "ab") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        # wait4 rather than proc.wait(): it also gives the child's peak RSS.
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait again
+    if proc.returncode != 0:
         sys.exit(f"{' '.join(command)} failed; see {log}:\n{open(log).read()[-3000:]}")
-    proc.returncode = 0
     return seconds, usage.ru_maxrss / 1024
 
 
