@@ -21,6 +21,7 @@ import argparse
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -106,23 +107,25 @@ def typesense_skus(body):
 
 
 class Engine:
-    def __init__(self, name, port, pid, path, skus, data_dir):
-        self.name, self.port, self.pid = name, port, pid
+    """A running server: how to ask it and read its answers, and what loading
+    it took (set once loaded)."""
+
+    def __init__(self, name, proc, port, path, skus, data_dir):
+        self.name, self.proc, self.port = name, proc, port
         self.path, self.skus, self.data_dir = path, skus, data_dir
+        self.loading = None
 
     def connect(self):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
 
     def peak_rss_mib(self):
-        for line in open(f"/proc/{self.pid}/status"):
+        for line in open(f"/proc/{self.proc.pid}/status"):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmHWM")
 
 
 def free_port():
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -152,19 +155,20 @@ def timed_child(command, log):
     return seconds, usage.ru_maxrss / 1024
 
 
-def wait_for(engine, path, proc, log, seconds=300):
+def wait_for(engine, port, path, proc, log, seconds=300):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             sys.exit(f"{engine} exited; its log:\n{open(log).read()[-3000:]}")
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", int(path[0]), timeout=2)
-            conn.request("GET", path[1])
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
             if conn.getresponse().status == 200:
                 return
         except OSError:
             pass
         time.sleep(0.2)
+    proc.terminate()
     sys.exit(f"{engine} did not get ready in {seconds} s; its log:\n{open(log).read()[-3000:]}")
 
 
@@ -181,14 +185,13 @@ def start_quarry(args, work):
                QUARRY_LIMITS_PUBLIC_REQUESTS_PER_MINUTE="1000000000")
     proc = subprocess.Popen([args.quarry, "--data-dir", data, "serve", "--listen", f"127.0.0.1:{port}"],
                             stdout=open(log, "ab"), stderr=subprocess.STDOUT, env=env)
-    wait_for("Quarry", (port, "/readyz"), proc, log)
-    engine = Engine("Quarry", port, proc.pid, quarry_path, quarry_skus, data)
-    engine.proc = proc
+    wait_for("Quarry", port, "/readyz", proc, log)
+    engine = Engine("Quarry", proc, port, quarry_path, quarry_skus, data)
     engine.loading = {"load_s": load_s, "index_s": index_s, "build_rss": max(load_rss, index_rss)}
     return engine
 
 
-def start_typesense(args, work, products):
+def start_typesense(args, work):
     data = os.path.join(work, "typesense")
     os.makedirs(data)
     log = os.path.join(work, "typesense.log")
@@ -197,9 +200,12 @@ def start_typesense(args, work, products):
                              "--api-address=127.0.0.1", f"--api-port={port}",
                              f"--peering-port={free_port()}", "--enable-cors=false"],
                             stdout=open(log, "ab"), stderr=subprocess.STDOUT)
-    wait_for("Typesense", (port, "/health"), proc, log)
-    engine = Engine("Typesense", port, proc.pid, typesense_path, typesense_skus, data)
-    engine.proc = proc
+    wait_for("Typesense", port, "/health", proc, log)
+    return Engine("Typesense", proc, port, typesense_path, typesense_skus, data)
+
+
+def load_typesense(engine, products):
+    """Creates the collection and imports `products`, timed."""
     headers = {"X-TYPESENSE-API-KEY": API_KEY, "Content-Type": "application/json"}
     documents = [json.dumps(typesense_document(p)) for p in products]
     conn = engine.connect()
@@ -416,8 +422,9 @@ def main():
     engines = [quarry]
     try:
         print("loading them into Typesense …", file=sys.stderr)
-        typesense = start_typesense(args, args.work, products)
+        typesense = start_typesense(args, args.work)
         engines.append(typesense)
+        load_typesense(typesense, products)
         cold, top3 = [], []
         for engine in engines:
             print(f"{engine.name}: {args.accuracy:,} queries one at a time …", file=sys.stderr)
