@@ -110,23 +110,17 @@ $("$PGBIN/pgbench" --version); $( (wrk --version 2>&1 || true) | head -n 1 | cut
 SECTION="$WORK/section.md"
 python3 - "$WORK" "$SECONDS_RUN" "$SKUS" "$MACHINE" "$VERSIONS" "$PG_SETTINGS" \
   "$LOAD_BEFORE" "${LEVELS[@]}" >"$SECTION" <<'EOF'
-import datetime, glob, re, sys, textwrap
+import glob, re, sys
+
+sys.path.insert(0, "benches/compare")
+from report import now, para, wrk
 
 work, secs, skus, machine, versions, pg_settings, load = sys.argv[1:8]
 levels = [int(l.split()[0]) for l in sys.argv[8:]]
 
-def wrk_ms(text):
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
 def quarry(c):
-    out = open(f"{work}/quarry-c{c}.out").read()
-    errors = int(re.search(r"non-2xx or socket errors: (\d+)", out).group(1))
-    if errors or "Socket errors" in out:
-        sys.exit(f"Quarry at {c} connections: {errors} errors\n{out}")
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return total, rate, wrk_ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))
+    run = wrk(open(f"{work}/quarry-c{c}.out").read(), f"Quarry at {c} connections")
+    return run["requests"], run["rate"], run["p99"]
 
 def postgres(c):
     out = open(f"{work}/pgbench-c{c}.out").read()
@@ -158,11 +152,6 @@ for c in levels:
     verdicts.append(f"{verdict}; its p99 is {tail}: {q_p99:.2f} ms against {p_p99:.2f} ms "
                     f"(Quarry booked {q_total:,} movements, PostgreSQL {p_total:,}).")
 
-def para(text, indent=""):
-    return textwrap.fill(" ".join(text.split()), 80, initial_indent=indent,
-                         subsequent_indent=" " * len(indent), break_on_hyphens=False)
-
-now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 print(para(f"""What it compares: durable stock movements booked one at a time by
 many clients. Quarry: the release `quarry serve`, {int(skus):,} products stocked
 at LOAD, wrk sending one-line receipts (`POST /api/v1/movements`; each 2xx is
@@ -178,7 +167,7 @@ print(f"""
 benches/compare/postgres.sh {secs}
 ```
 """)
-print(para(f"Run of {now} on {machine}; 1-minute load average before the run {load} "
+print(para(f"Run of {now()} on {machine}; 1-minute load average before the run {load} "
            "(other work on the machine skews the figures):"))
 print()
 print("| connections | Quarry movements/s | Quarry p99 | PostgreSQL movements/s "
