@@ -324,7 +324,11 @@ pub struct LimitsConfig {
     /// Largest request body accepted, in bytes (larger → 413).
     pub body_bytes: usize,
     /// A request taking longer than this is answered with 408 and dropped.
+    /// Imports and backups are exempt: their work goes on as a job, and an
+    /// import's upload has `upload_timeout_secs`.
     pub request_timeout_secs: u64,
+    /// How long an import's upload may take to arrive, in seconds.
+    pub upload_timeout_secs: u64,
     /// Requests per minute one address may make to the public endpoints
     /// (search, suggestions, estimates); more get 429.
     pub public_requests_per_minute: u32,
@@ -433,6 +437,7 @@ impl Default for LimitsConfig {
         Self {
             body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            upload_timeout_secs: 600,
             public_requests_per_minute: 600,
             quote_requests_per_hour: 60,
             import_bytes: 256 * 1024 * 1024,
@@ -552,6 +557,12 @@ impl Config {
             return Err((
                 "limits.import_bytes",
                 "must be between 1024 and 17179869184 (16 GiB)".into(),
+            ));
+        }
+        if !(1..=86_400).contains(&self.limits.upload_timeout_secs) {
+            return Err((
+                "limits.upload_timeout_secs",
+                "must be between 1 and 86400".into(),
             ));
         }
         Ok(())

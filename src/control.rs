@@ -95,7 +95,10 @@ mod unix {
                 Ok(Request::Backup { path }) => {
                     tracing::info!(file = %path.display(), "backup requested on the control socket");
                     let actor = crate::domain::accounts::Actor::cli();
-                    match app.backup_to(path.clone(), &actor).await {
+                    match app
+                        .backup_to(path.clone(), &actor, std::sync::Arc::default())
+                        .await
+                    {
                         Ok(header) => Reply {
                             ok: true,
                             message: format!(

@@ -3,11 +3,13 @@
 //! go on while it is copied.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::jobs::Progress;
 use super::{App, AppError};
 use crate::domain::accounts::Actor;
 use crate::store::ChangeKind;
@@ -74,12 +76,20 @@ fn is_backup_name(name: &str) -> bool {
 
 impl App {
     /// Writes a backup to `dest` and records it in the audit log.
-    pub async fn backup_to(&self, dest: PathBuf, actor: &Actor) -> Result<BackupHeader, AppError> {
+    /// `progress` follows the entries copied.
+    pub async fn backup_to(
+        &self,
+        dest: PathBuf,
+        actor: &Actor,
+        progress: Arc<Progress>,
+    ) -> Result<BackupHeader, AppError> {
         let store = self.inner.store.clone();
         let target = dest.clone();
-        let header = tokio::task::spawn_blocking(move || store.backup_to(&target))
-            .await
-            .map_err(|e| AppError::Internal(format!("backup task failed: {e}")))??;
+        let header = tokio::task::spawn_blocking(move || {
+            store.backup_to(&target, &|copied, total| progress.set(copied, total))
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("backup task failed: {e}")))??;
         let actor = actor.clone();
         let data = serde_json::json!({
             "file": dest.display().to_string(),
@@ -96,11 +106,20 @@ impl App {
     }
 
     /// Makes a backup in the backup directory.
-    pub async fn create_backup(&self, actor: &Actor) -> Result<BackupInfo, AppError> {
-        self.backup_in_dir(MANUAL, actor).await
+    pub async fn create_backup(
+        &self,
+        actor: &Actor,
+        progress: Arc<Progress>,
+    ) -> Result<BackupInfo, AppError> {
+        self.backup_in_dir(MANUAL, actor, progress).await
     }
 
-    async fn backup_in_dir(&self, prefix: &str, actor: &Actor) -> Result<BackupInfo, AppError> {
+    async fn backup_in_dir(
+        &self,
+        prefix: &str,
+        actor: &Actor,
+        progress: Arc<Progress>,
+    ) -> Result<BackupInfo, AppError> {
         let dir = self.config().backup_dir();
         let stamp = Timestamp::now().strftime("%Y%m%dT%H%M%S%.3fZ").to_string();
         let mut name = format!("{prefix}{stamp}.{EXTENSION}");
@@ -110,7 +129,7 @@ impl App {
             name = format!("{prefix}{stamp}-{n}.{EXTENSION}");
         }
         let path = dir.join(&name);
-        let header = self.backup_to(path.clone(), actor).await?;
+        let header = self.backup_to(path.clone(), actor, progress).await?;
         let size = std::fs::metadata(&path).map_or(0, |m| m.len());
         Ok(BackupInfo::of(name, size, header))
     }
@@ -143,7 +162,9 @@ impl App {
     /// Takes a scheduled backup and deletes scheduled backups beyond the
     /// configured number; returns the new backup and how many were deleted.
     pub async fn scheduled_backup(&self) -> Result<(BackupInfo, usize), AppError> {
-        let info = self.backup_in_dir(SCHEDULED, &Actor::system()).await?;
+        let info = self
+            .backup_in_dir(SCHEDULED, &Actor::system(), Arc::default())
+            .await?;
         let dir = self.config().backup_dir();
         let keep = self.config().backup.keep as usize;
         let deleted = tokio::task::spawn_blocking(move || rotate(&dir, keep))

@@ -9,6 +9,7 @@
 //! `a; b` and pairs `key=value; key=value` (see [`cell_value`]).
 
 use std::io::Read;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -16,8 +17,9 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::catalogue::{Upserted, create_location_in, upsert_in};
+use super::jobs::Progress;
 use super::ledger::book_input;
-use super::{App, AppError, Principal};
+use super::{App, AppError};
 use crate::config::ShopConfig;
 use crate::domain::accounts::Actor;
 use crate::domain::catalogue::ProductInput;
@@ -274,15 +276,16 @@ pub fn import_into_store(
 }
 
 impl App {
-    /// Imports `file` in a transaction of its own (other writes wait for it).
+    /// Imports `file` in a transaction of its own (other writes wait for it);
+    /// `progress` follows the bytes of the file read.
     pub async fn import_file(
         &self,
-        caller: &Principal,
+        actor: Actor,
         kind: ImportKind,
         file: std::path::PathBuf,
         options: ImportOptions,
+        progress: Arc<Progress>,
     ) -> Result<ImportReport, AppError> {
-        let actor = caller.actor.clone();
         let shop = self.config().shop.clone();
         let client = super::client_address();
         let result = self
@@ -291,8 +294,12 @@ impl App {
             .write_alone(client, move |tx| {
                 let input = std::fs::File::open(&file)
                     .map_err(|e| AppError::Internal(format!("{}: {e}", file.display())))?;
+                let size = input.metadata().map_or(0, |m| m.len());
+                progress.set(0, size);
                 let input = std::io::BufReader::new(input);
-                run(tx, &actor, &shop, kind, input, &options, &mut |_| {})
+                run(tx, &actor, &shop, kind, input, &options, &mut |at| {
+                    progress.set_done(at);
+                })
             })
             .await;
         settle(result)

@@ -11,6 +11,7 @@ mod error;
 pub mod events;
 pub mod exports;
 pub mod imports;
+pub mod jobs;
 pub mod ledger;
 pub mod metrics;
 pub mod quotes;
@@ -96,6 +97,7 @@ struct Inner {
     quotes: quotes::Cache,
     accounts: accounts::State,
     metrics: Arc<metrics::Metrics>,
+    jobs: jobs::Jobs,
 }
 
 impl App {
@@ -133,6 +135,7 @@ impl App {
                 quotes: quotes::Cache::default(),
                 accounts,
                 metrics: Arc::new(metrics::Metrics::new()),
+                jobs: jobs::Jobs::default(),
             }),
         })
     }

@@ -45,7 +45,7 @@ pub fn backup(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
     }
     let store = Store::open(&config.data_dir)
         .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
-    let header = store.backup_to(&file)?;
+    let header = store.backup_to(&file, &|_, _| {})?;
     store.write(|tx| -> Result<(), StoreError> {
         let data = serde_json::json!({
             "file": file.display().to_string(),

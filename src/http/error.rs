@@ -190,6 +190,19 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The body this error is answered with.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message.clone(),
+                field: self.field.clone(),
+            },
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let unauthenticated = self.status == StatusCode::UNAUTHORIZED;
@@ -198,13 +211,7 @@ impl IntoResponse for ApiError {
             None if self.status == StatusCode::SERVICE_UNAVAILABLE => Some(1),
             None => None,
         };
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code,
-                message: self.message,
-                field: self.field,
-            },
-        };
+        let body = self.body();
         let mut response = (self.status, axum::Json(body)).into_response();
         if unauthenticated {
             response.headers_mut().insert(

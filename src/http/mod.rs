@@ -32,7 +32,6 @@ use tokio::sync::oneshot;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -185,6 +184,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::audit))
         .routes(routes!(operations::list_backups, operations::create_backup))
         .routes(routes!(operations::download_backup))
+        .routes(routes!(operations::get_job))
         .routes(routes!(operations::export))
         .routes(routes!(system::shop))
         .merge(imports);
@@ -286,12 +286,44 @@ pub fn router(app: App) -> Router {
                     )
                     .into_response()
                 }))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
+                .layer(middleware::from_fn_with_state(
                     Duration::from_secs(limits.request_timeout_secs),
+                    deadline,
                 ))
                 .layer(middleware::from_fn_with_state(network, net::identify)),
         )
+}
+
+/// Whether the request starts long work (an import or a backup), which runs
+/// as a job and is exempt from the request timeout: the upload has its own
+/// (`limits.upload_timeout_secs`), and the work goes on if the client leaves.
+fn starts_long_work(method: &axum::http::Method, path: &str) -> bool {
+    method == axum::http::Method::POST
+        && (path == "/api/v1/backups" || path.starts_with("/api/v1/imports/"))
+}
+
+/// Answers 408 to a request still unanswered after `limit` (long work aside).
+async fn deadline(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    if starts_long_work(request.method(), request.uri().path()) {
+        return next.run(request).await;
+    }
+    tokio::time::timeout(limit, next.run(request))
+        .await
+        .unwrap_or_else(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "the request took longer than {} s (limits.request_timeout_secs)",
+                    limit.as_secs()
+                ),
+            )
+            .into_response()
+        })
 }
 
 /// A running server: its address, and the way to stop it.

@@ -3,39 +3,134 @@
 //! (streamed as they are written).
 
 use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{CatalogueStaff, Owner, Query, StockStaff, Viewer};
+use super::extract::{CatalogueStaff, Owner, Query, SignedIn, StockStaff, Viewer};
 use crate::app::backups::BackupInfo;
 use crate::app::catalogue::Listing;
 use crate::app::exports::{ExportKind, Format};
 use crate::app::imports::{ImportKind, ImportOptions, ImportReport};
+use crate::app::jobs::{Answer, Job, JobView, ProgressUnit};
 use crate::app::{App, AppError, Principal};
 
+/// Whether the request asks not to wait for long work (`Prefer:
+/// respond-async`, RFC 7240).
+fn prefers_async(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| {
+            p.split(';')
+                .next()
+                .is_some_and(|name| name.trim().eq_ignore_ascii_case("respond-async"))
+        })
+}
+
+/// The answer a job ends with, from what its work returned.
+fn job_answer(result: Result<(StatusCode, serde_json::Value), ApiError>) -> Answer {
+    match result {
+        Ok((status, body)) => Answer {
+            status: status.as_u16(),
+            body,
+        },
+        Err(error) => Answer {
+            status: error.status.as_u16(),
+            body: serde_json::to_value(error.body()).expect("errors serialize"),
+        },
+    }
+}
+
+/// With `Prefer: respond-async`: 202 and the job, to follow at its
+/// `Location`. Otherwise waits for the job's answer: long work is exempt from
+/// the request timeout, and goes on if the client leaves.
+async fn respond(job: Arc<Job>, headers: &HeaderMap) -> Response {
+    if prefers_async(headers) {
+        let location = format!("/api/v1/jobs/{}", job.id());
+        let mut response = (StatusCode::ACCEPTED, axum::Json(job.view())).into_response();
+        let headers = response.headers_mut();
+        if let Ok(location) = HeaderValue::from_str(&location) {
+            headers.insert(header::LOCATION, location);
+        }
+        headers.insert(
+            "preference-applied",
+            HeaderValue::from_static("respond-async"),
+        );
+        return response;
+    }
+    let answer = job.answer().await;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(answer.body)).into_response()
+}
+
 /// Takes a backup now into the server's backup directory: a consistent
-/// snapshot of the store, made while writes go on.
+/// snapshot of the store, made while writes go on. With `Prefer:
+/// respond-async`, answers 202 at once with the job to follow.
 #[utoipa::path(
     post, path = "/backups", tag = "operations",
+    params(("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job at once")),
     responses(
         (status = 201, body = BackupInfo),
+        (status = 202, body = JobView, description = "Started; follow the job at `Location`"),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "Too many imports and backups are running"),
     ),
     security(("session" = []), ("bearer" = [])),
 )]
 pub async fn create_backup(
     State(app): State<App>,
     Owner(owner): Owner,
-) -> Result<(StatusCode, axum::Json<BackupInfo>), ApiError> {
-    let info = app.create_backup(&owner.actor).await?;
-    Ok((StatusCode::CREATED, axum::Json(info)))
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let backups = app.clone();
+    let actor = owner.actor.clone();
+    let job = app.start_job(
+        &owner,
+        "backup",
+        ProgressUnit::Entries,
+        move |progress| async move {
+            let made = backups.create_backup(&actor, progress).await;
+            job_answer(
+                made.map(|info| {
+                    let body = serde_json::to_value(info).expect("backups serialize");
+                    (StatusCode::CREATED, body)
+                })
+                .map_err(ApiError::from),
+            )
+        },
+    )?;
+    Ok(respond(job, &headers).await)
+}
+
+/// A job started by `Prefer: respond-async` (an import or a backup): how far
+/// it has got, then the answer it ended with. Visible to whoever started it
+/// and to owners, for an hour after it ends.
+#[utoipa::path(
+    get, path = "/jobs/{id}", tag = "operations",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, body = JobView),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    ),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn get_job(
+    State(app): State<App>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<String>,
+) -> Result<axum::Json<JobView>, ApiError> {
+    Ok(axum::Json(app.job(&caller, &id)?.view()))
 }
 
 /// The backups in the server's backup directory, newest first.
@@ -183,6 +278,7 @@ async fn import(
     kind: ImportKind,
     form: Result<Multipart, MultipartRejection>,
     q: ImportQuery,
+    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     // Not a multipart form (or a broken one): answered in the API's error shape.
     let form = form.map_err(|rejection| {
@@ -193,22 +289,47 @@ async fn import(
         };
         ApiError::new(rejection.status(), code, rejection.body_text()).with_field("file")
     })?;
-    let file = receive(app, form).await?;
+    let upload = Duration::from_secs(app.config().limits.upload_timeout_secs);
+    let file = tokio::time::timeout(upload, receive(app, form))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "the upload took longer than {} s (limits.upload_timeout_secs); nothing was imported",
+                    upload.as_secs()
+                ),
+            )
+            .with_field("file")
+        })??;
     let options = ImportOptions {
         dry_run: q.dry_run,
         skip_invalid: q.skip_invalid,
         reference: q.reference,
     };
-    let report = app
-        .import_file(caller, kind, file.to_path_buf(), options)
-        .await?;
-    drop(file);
-    Ok(import_answer(report))
+    let importer = app.clone();
+    let actor = caller.actor.clone();
+    let name = format!("import.{}", kind.as_str());
+    let job = app.start_job(
+        caller,
+        &name,
+        ProgressUnit::Bytes,
+        move |progress| async move {
+            let report = importer
+                .import_file(actor, kind, file.to_path_buf(), options, progress)
+                .await;
+            // The upload's temporary file goes once the import has read it.
+            drop(file);
+            job_answer(report.map(import_answer).map_err(ApiError::from))
+        },
+    )?;
+    Ok(respond(job, headers).await)
 }
 
 /// 200 with the report, or 422 naming the first bad row when bad rows meant
 /// nothing was written (the report comes along).
-fn import_answer(report: ImportReport) -> Response {
+fn import_answer(report: ImportReport) -> (StatusCode, serde_json::Value) {
     if report.rejected > 0 && !report.written && !report.dry_run {
         let first = report.errors.first();
         let message = first.map_or_else(
@@ -230,22 +351,28 @@ fn import_answer(report: ImportReport) -> Response {
             "error": {"code": "invalid_rows", "message": message, "field": "file"},
             "report": report,
         });
-        return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response();
+        return (StatusCode::UNPROCESSABLE_ENTITY, body);
     }
-    axum::Json(report).into_response()
+    (
+        StatusCode::OK,
+        serde_json::to_value(report).expect("reports serialize"),
+    )
 }
 
 /// Imports products from CSV (multipart part `file`): created, or replaced
 /// by SKU. All or nothing unless `skip_invalid`.
 #[utoipa::path(
     post, path = "/imports/products", tag = "operations",
-    params(ImportQuery),
+    params(ImportQuery, ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job once the file is uploaded")),
     request_body(content = ImportUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
+        (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 408, body = ErrorBody),
+        (status = 413, body = ErrorBody),
         (status = 422, description = "Bad rows; nothing written. The body has `error` and `report`."),
+        (status = 429, body = ErrorBody, description = "Too many imports and backups are running"),
     ),
     security(("session" = []), ("bearer" = [])),
 )]
@@ -253,22 +380,26 @@ pub async fn import_products(
     State(app): State<App>,
     CatalogueStaff(caller): CatalogueStaff,
     Query(q): Query<ImportQuery>,
+    headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    import(&app, &caller, ImportKind::Products, form, q).await
+    import(&app, &caller, ImportKind::Products, form, q, &headers).await
 }
 
 /// Imports counted stock levels from CSV (`sku`, `location`, `quantity`):
 /// booked as `adjust` movements with a reference.
 #[utoipa::path(
     post, path = "/imports/stock", tag = "operations",
-    params(ImportQuery),
+    params(ImportQuery, ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job once the file is uploaded")),
     request_body(content = ImportUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
+        (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 408, body = ErrorBody),
+        (status = 413, body = ErrorBody),
         (status = 422, description = "Bad rows; nothing written. The body has `error` and `report`."),
+        (status = 429, body = ErrorBody, description = "Too many imports and backups are running"),
     ),
     security(("session" = []), ("bearer" = [])),
 )]
@@ -276,22 +407,26 @@ pub async fn import_stock(
     State(app): State<App>,
     StockStaff(caller): StockStaff,
     Query(q): Query<ImportQuery>,
+    headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    import(&app, &caller, ImportKind::Stock, form, q).await
+    import(&app, &caller, ImportKind::Stock, form, q, &headers).await
 }
 
 /// Imports movements from CSV, one row per line; consecutive rows with the
 /// same `movement` cell are one movement.
 #[utoipa::path(
     post, path = "/imports/movements", tag = "operations",
-    params(ImportQuery),
+    params(ImportQuery, ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job once the file is uploaded")),
     request_body(content = ImportUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
+        (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 408, body = ErrorBody),
+        (status = 413, body = ErrorBody),
         (status = 422, description = "Bad rows; nothing written. The body has `error` and `report`."),
+        (status = 429, body = ErrorBody, description = "Too many imports and backups are running"),
     ),
     security(("session" = []), ("bearer" = [])),
 )]
@@ -299,9 +434,10 @@ pub async fn import_movements(
     State(app): State<App>,
     StockStaff(caller): StockStaff,
     Query(q): Query<ImportQuery>,
+    headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    import(&app, &caller, ImportKind::Movements, form, q).await
+    import(&app, &caller, ImportKind::Movements, form, q, &headers).await
 }
 
 /// The format of an export.

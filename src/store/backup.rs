@@ -18,7 +18,9 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
-use redb::{Database, Key, ReadableDatabase, ReadableTable, TableDefinition, Value};
+use redb::{
+    Database, Key, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, Value,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -92,7 +94,12 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> BackupError + '_ {
 impl Store {
     /// Writes a backup of the current state to `dest` (replaced atomically:
     /// a reader of `dest` sees the old file or the whole new one).
-    pub fn backup_to(&self, dest: &Path) -> Result<BackupHeader, BackupError> {
+    /// `progress(copied, total)` follows the entries copied.
+    pub fn backup_to(
+        &self,
+        dest: &Path,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<BackupHeader, BackupError> {
         let dir = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => PathBuf::from("."),
@@ -109,7 +116,7 @@ impl Store {
             let mut copy = Database::builder()
                 .create(scratch.path())
                 .map_err(StoreError::from)?;
-            let last_seq = copy_tables(&snapshot, &copy)?;
+            let last_seq = copy_tables(&snapshot, &copy, progress)?;
             drop(snapshot);
             super::compact_database(&mut copy)?;
             last_seq
@@ -148,29 +155,44 @@ impl Store {
 
 /// Copies every table of the schema from `from` into `to` in one transaction;
 /// returns the last change-log `seq` copied.
-fn copy_tables(from: &redb::ReadTransaction, to: &Database) -> Result<u64, StoreError> {
+fn copy_tables(
+    from: &redb::ReadTransaction,
+    to: &Database,
+    progress: &dyn Fn(u64, u64),
+) -> Result<u64, StoreError> {
+    let mut total = 0;
+    for table in from.list_tables()? {
+        total += from.open_untyped_table(table)?.len()?;
+    }
+    let mut counter = Counter {
+        copied: 0,
+        total,
+        progress,
+    };
+    progress(0, total);
+    let counter = &mut counter;
     let tx = to.begin_write()?;
-    copy(from, &tx, tables::META)?;
-    copy(from, &tx, tables::CHANGES)?;
-    copy(from, &tx, tables::PRODUCTS)?;
-    copy(from, &tx, tables::PRODUCTS_BY_BARCODE)?;
-    copy(from, &tx, tables::PRODUCTS_BY_CATEGORY)?;
-    copy(from, &tx, tables::LOCATIONS)?;
-    copy(from, &tx, tables::USERS)?;
-    copy(from, &tx, tables::TOKENS)?;
-    copy(from, &tx, tables::TOKENS_BY_HASH)?;
-    copy(from, &tx, tables::MOVEMENTS)?;
-    copy(from, &tx, tables::MOVEMENTS_BY_SKU)?;
-    copy(from, &tx, tables::MOVEMENTS_BY_LOCATION)?;
-    copy(from, &tx, tables::MOVEMENTS_BY_REFERENCE)?;
-    copy(from, &tx, tables::REVERSALS)?;
-    copy(from, &tx, tables::LEVELS)?;
-    copy(from, &tx, tables::IDEMPOTENCY)?;
-    copy(from, &tx, tables::QUOTES)?;
-    copy(from, &tx, tables::QUOTES_BY_LINK)?;
-    copy(from, &tx, tables::OPEN_QUOTES)?;
-    copy(from, &tx, tables::SESSIONS)?;
-    copy(from, &tx, tables::SESSIONS_BY_USER)?;
+    copy(from, &tx, counter, tables::META)?;
+    copy(from, &tx, counter, tables::CHANGES)?;
+    copy(from, &tx, counter, tables::PRODUCTS)?;
+    copy(from, &tx, counter, tables::PRODUCTS_BY_BARCODE)?;
+    copy(from, &tx, counter, tables::PRODUCTS_BY_CATEGORY)?;
+    copy(from, &tx, counter, tables::LOCATIONS)?;
+    copy(from, &tx, counter, tables::USERS)?;
+    copy(from, &tx, counter, tables::TOKENS)?;
+    copy(from, &tx, counter, tables::TOKENS_BY_HASH)?;
+    copy(from, &tx, counter, tables::MOVEMENTS)?;
+    copy(from, &tx, counter, tables::MOVEMENTS_BY_SKU)?;
+    copy(from, &tx, counter, tables::MOVEMENTS_BY_LOCATION)?;
+    copy(from, &tx, counter, tables::MOVEMENTS_BY_REFERENCE)?;
+    copy(from, &tx, counter, tables::REVERSALS)?;
+    copy(from, &tx, counter, tables::LEVELS)?;
+    copy(from, &tx, counter, tables::IDEMPOTENCY)?;
+    copy(from, &tx, counter, tables::QUOTES)?;
+    copy(from, &tx, counter, tables::QUOTES_BY_LINK)?;
+    copy(from, &tx, counter, tables::OPEN_QUOTES)?;
+    copy(from, &tx, counter, tables::SESSIONS)?;
+    copy(from, &tx, counter, tables::SESSIONS_BY_USER)?;
     let last_seq = tx
         .open_table(tables::CHANGES)?
         .last()?
@@ -179,17 +201,40 @@ fn copy_tables(from: &redb::ReadTransaction, to: &Database) -> Result<u64, Store
     Ok(last_seq)
 }
 
+/// Entries copied so far, told to `progress` every few thousand.
+struct Counter<'a> {
+    copied: u64,
+    total: u64,
+    progress: &'a dyn Fn(u64, u64),
+}
+
+impl Counter<'_> {
+    fn add(&mut self, n: u64) {
+        self.copied += n;
+        (self.progress)(self.copied, self.total);
+    }
+}
+
 fn copy<K: Key + 'static, V: Value + 'static>(
     from: &redb::ReadTransaction,
     to: &redb::WriteTransaction,
+    counter: &mut Counter<'_>,
     definition: TableDefinition<K, V>,
 ) -> Result<(), StoreError> {
+    const EVERY: u64 = 4096;
     let source = from.open_table(definition)?;
     let mut target = to.open_table(definition)?;
+    let mut since = 0;
     for entry in source.iter()? {
         let (key, value) = entry?;
         target.insert(key.value(), value.value())?;
+        since += 1;
+        if since == EVERY {
+            counter.add(since);
+            since = 0;
+        }
     }
+    counter.add(since);
     Ok(())
 }
 
@@ -353,8 +398,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with_changes(&dir.path().join("data"), 3);
         let file = dir.path().join("b.qbk");
-        let header = store.backup_to(&file).unwrap();
+        let seen = std::cell::Cell::new((0, 0));
+        let header = store
+            .backup_to(&file, &|copied, total| seen.set((copied, total)))
+            .unwrap();
         assert_eq!(header.last_seq, 4);
+        let (copied, total) = seen.get();
+        assert!(copied > 0 && copied == total, "{copied} of {total}");
         let restored = dir.path().join("restored");
         restore(&file, &restored).unwrap();
         let copy = Database::open(restored.join(DB_FILE)).unwrap();
@@ -377,7 +427,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with_changes(&dir.path().join("data"), 2);
         let file = dir.path().join("b.qbk");
-        store.backup_to(&file).unwrap();
+        store.backup_to(&file, &|_, _| {}).unwrap();
         let bytes = std::fs::read(&file).unwrap();
 
         let mut flipped = bytes.clone();
@@ -408,7 +458,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with_changes(&dir.path().join("data"), 1);
         let file = dir.path().join("b.qbk");
-        store.backup_to(&file).unwrap();
+        store.backup_to(&file, &|_, _| {}).unwrap();
         let text = std::fs::read(&file).unwrap();
         let needle = format!("\"schema_version\":{SCHEMA_VERSION}");
         let newer = format!("\"schema_version\":{}", SCHEMA_VERSION + 1);

@@ -3,6 +3,7 @@
 //! fails the test, so no route can ship without a rule.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -39,6 +40,9 @@ enum Rule {
     /// A back-office page: readers get it, everyone else is sent to sign in
     /// (303); credentials that are sent must be valid.
     BackOffice,
+    /// A job: whoever started it (here `Who::Staff`) and unscoped owners see
+    /// it; other signed-in callers are told it does not exist (404).
+    Job,
 }
 
 /// (method, documented path, rule). Path parameters are filled in by `concrete`.
@@ -107,6 +111,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/imports/stock", Rule::Stock),
     ("POST", "/api/v1/imports/movements", Rule::Stock),
     ("GET", "/api/v1/exports/{kind}", Rule::Viewer),
+    ("GET", "/api/v1/jobs/{id}", Rule::Job),
 ];
 
 /// What the table uploads to the import routes: a file that changes nothing
@@ -210,6 +215,13 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
         Rule::Quotes => caller.rank >= 2 && has("quotes:write"),
         Rule::Owner => caller.rank == 3 && caller.scopes.is_none(),
         Rule::SignedIn => true,
+        Rule::Job => {
+            return if who == Who::Staff || (caller.rank == 3 && caller.scopes.is_none()) {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+        }
         Rule::Logout => {
             return if caller.session {
                 StatusCode::OK
@@ -236,7 +248,7 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
 }
 
 /// A request for the route that succeeds for a caller with the rights.
-fn concrete(method: &str, path: &str, n: usize, link: &str) -> (String, Option<Value>) {
+fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Option<Value>) {
     // Each reversal needs a movement of its own: movements 1.. are receipts.
     // Archiving gets a product of its own, so the others stay public.
     let sku = if method == "DELETE" {
@@ -246,12 +258,13 @@ fn concrete(method: &str, path: &str, n: usize, link: &str) -> (String, Option<V
     };
     let path = path
         .replace("/backups/{name}", &format!("/backups/{BACKUP}"))
+        .replace("/jobs/{id}", &format!("/jobs/{}", made.job))
         .replace("{sku}", sku)
         .replace("{code}", "YARD")
         .replace("{path}", "quarry.css")
         .replace("{id}", &n.to_string())
         .replace("{number}", &format!("Q-{}-{n:04}", year()))
-        .replace("{link}", link)
+        .replace("{link}", &made.link)
         .replace("{username}", "bob")
         .replace("{section}", "stock")
         .replace("{kind}", "products")
@@ -299,8 +312,8 @@ fn concrete(method: &str, path: &str, n: usize, link: &str) -> (String, Option<V
 
 /// What the table's requests act on: products, a location, a movement and a
 /// quote for each call that uses one up, a user and a token to change; returns
-/// a quote's link.
-async fn fixtures(app: &TestApp) -> String {
+/// a quote's link and a job of `Who::Staff`'s.
+async fn fixtures(app: &TestApp) -> Fixtures {
     app.create_product(&sand("SAND-04")).await;
     app.create_product(&sand("OLD-1")).await;
     app.create_location("YARD", "Main yard").await;
@@ -329,23 +342,45 @@ async fn fixtures(app: &TestApp) -> String {
     let backup = app.config.backup_dir().join(BACKUP);
     let owner = quarry::domain::accounts::Actor::cli();
     let server = app.server.as_ref().unwrap();
-    server.app().backup_to(backup, &owner).await.unwrap();
+    server
+        .app()
+        .backup_to(backup, &owner, Arc::default())
+        .await
+        .unwrap();
     let linked = app
         .post("/api/v1/quotes", Who::Staff, &quote_request())
         .await;
-    linked.body["link"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned()
+    let job = app
+        .upload_with(
+            "/api/v1/imports/products?dry_run=true",
+            Who::Staff,
+            upload_for("/api/v1/imports/products"),
+            &[("prefer", "respond-async")],
+        )
+        .await;
+    assert_eq!(job.status, StatusCode::ACCEPTED, "{}", job.text);
+    Fixtures {
+        link: linked.body["link"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned(),
+        job: job.body["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// What [`fixtures`] made that requests name.
+struct Fixtures {
+    link: String,
+    job: String,
 }
 
 #[tokio::test]
 async fn every_documented_route_has_a_rule_and_every_caller_gets_what_the_rule_says() {
     let app = TestApp::spawn().await;
-    let link = fixtures(&app).await;
+    let made = fixtures(&app).await;
 
     let document = app.get("/api/v1/openapi.json", Who::Anonymous).await;
     let mut documented = BTreeSet::new();
@@ -376,7 +411,7 @@ async fn every_documented_route_has_a_rule_and_every_caller_gets_what_the_rule_s
     for (method, path, rule) in TABLE {
         for who in Who::ALL {
             n += 1;
-            let (url, body) = concrete(method, path, n, &link);
+            let (url, body) = concrete(method, path, n, &made);
             let method = Method::from_bytes(method.as_bytes()).unwrap();
             let want = expected(*rule, who);
             if STREAMS.contains(path) {

@@ -350,12 +350,38 @@ impl TestApp {
 
     /// Uploads `csv` as the `file` part of a multipart form to `path`.
     pub async fn upload(&self, path: &str, who: Who, csv: &str) -> Resp {
+        self.upload_with(path, who, csv, &[]).await
+    }
+
+    /// A request to `path` with `who`'s credentials, to finish and send with
+    /// [`respond`].
+    pub async fn request_as(
+        &self,
+        method: Method,
+        path: &str,
+        who: Who,
+    ) -> reqwest::RequestBuilder {
+        let request = self.client.request(method, format!("{}{path}", self.base));
+        self.authorize(request, who).await
+    }
+
+    /// [`TestApp::upload`] with extra headers.
+    pub async fn upload_with(
+        &self,
+        path: &str,
+        who: Who,
+        csv: &str,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let part = reqwest::multipart::Part::text(csv.to_owned())
             .file_name("upload.csv")
             .mime_str("text/csv")
             .unwrap();
         let form = reqwest::multipart::Form::new().part("file", part);
-        let request = self.client.post(format!("{}{path}", self.base));
+        let mut request = self.client.post(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         respond(self.authorize(request, who).await.multipart(form)).await
     }
 

@@ -13,6 +13,7 @@ mod faults;
 mod fuzz;
 mod helpers;
 mod imports;
+mod jobs;
 mod ledger_model;
 mod locations;
 mod metrics;

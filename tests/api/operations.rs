@@ -219,7 +219,7 @@ async fn a_restored_store_serves_its_data_and_rebuilds_its_search_index() {
         .as_ref()
         .unwrap()
         .app()
-        .backup_to(backup.clone(), &owner)
+        .backup_to(backup.clone(), &owner, std::sync::Arc::default())
         .await
         .unwrap();
     app.create_product(&sand("AFTER-1")).await;

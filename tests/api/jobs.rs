@@ -1,0 +1,247 @@
+//! Long work over HTTP: imports and backups run as jobs that go on when the
+//! request ends, say how far they have got, and are exempt from the request
+//! timeout (an upload has its own); ordinary requests are not.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Resp, TestApp, Who, respond, sand};
+
+const ASYNC: &[(&str, &str)] = &[("prefer", "respond-async")];
+
+fn products(n: usize) -> String {
+    use std::fmt::Write;
+    let mut csv = String::from("sku,name,category,unit,price\n");
+    for i in 0..n {
+        let price = 20 + i % 7;
+        writeln!(csv, "JOB-{i:04},Washed sand {i},Aggregates,t,{price}.50").unwrap();
+    }
+    csv
+}
+
+/// Polls the job until it has finished; answers its last view.
+async fn follow(app: &TestApp, id: &str, who: Who) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let job = app.get(&format!("/api/v1/jobs/{id}"), who).await;
+        assert_eq!(job.status, StatusCode::OK, "{}", job.text);
+        if job.body["state"] == "finished" {
+            return job.body;
+        }
+        assert_eq!(job.body["state"], "running");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "job {id} never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// An accepted job: 202, where to follow it, and its id.
+fn accepted(answer: &Resp, kind: &str) -> String {
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+    let id = answer.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(answer.body["kind"], kind);
+    assert_eq!(
+        answer.header("location"),
+        Some(format!("/api/v1/jobs/{id}").as_str())
+    );
+    assert_eq!(answer.header("preference-applied"), Some("respond-async"));
+    id
+}
+
+/// A body that arrives in `parts`, each after `pause`.
+fn slowly(parts: Vec<String>, pause: Duration) -> reqwest::Body {
+    reqwest::Body::wrap_stream(
+        futures_util::stream::iter(parts).then(move |part| async move {
+            tokio::time::sleep(pause).await;
+            Ok::<_, std::io::Error>(part)
+        }),
+    )
+}
+
+/// A multipart form whose `file` part arrives in `parts`, each after `pause`.
+fn slow_form(parts: Vec<String>, pause: Duration) -> reqwest::multipart::Form {
+    let part = reqwest::multipart::Part::stream(slowly(parts, pause))
+        .file_name("slow.csv")
+        .mime_str("text/csv")
+        .unwrap();
+    reqwest::multipart::Form::new().part("file", part)
+}
+
+#[tokio::test]
+async fn an_import_asked_to_respond_async_is_followed_to_its_report_by_its_starter_and_owners() {
+    let app = TestApp::spawn().await;
+    let csv = products(400);
+    let started = app
+        .upload_with("/api/v1/imports/products", Who::Staff, &csv, ASYNC)
+        .await;
+    let id = accepted(&started, "import.products");
+
+    let job = follow(&app, &id, Who::Staff).await;
+    assert_eq!(job["status"], 200, "{job}");
+    assert_eq!(job["result"]["created"], 400, "{job}");
+    assert_eq!(job["result"]["written"], true);
+    assert_eq!(job["progress"]["unit"], "bytes");
+    assert_eq!(job["progress"]["total"], csv.len());
+    assert_eq!(job["progress"]["done"], csv.len());
+    assert!(job["finished_at"].is_string());
+    let product = app.get("/api/v1/products/JOB-0399", Who::Anonymous).await;
+    assert_eq!(product.status, StatusCode::OK, "{}", product.text);
+
+    // An owner may look; another user, a read-only owner token and nobody may not.
+    assert_eq!(follow(&app, &id, Who::Owner).await["status"], 200);
+    let path = format!("/api/v1/jobs/{id}");
+    assert_eq!(
+        app.get(&path, Who::StaffSession).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&path, Who::ReadOnlyOwner).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&path, Who::Anonymous).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let unknown = app.get("/api/v1/jobs/0123456789abcdef", Who::Owner).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.error().0, "not_found");
+}
+
+#[tokio::test]
+async fn a_job_with_bad_rows_ends_with_the_422_and_report_a_waiting_request_gets() {
+    let app = TestApp::spawn().await;
+    let csv =
+        "sku,name,category,unit,price\nOK-1,Sand,Aggregates,t,3\nBAD-1,Sand,Aggregates,t,cheap\n";
+    let waited = app
+        .upload("/api/v1/imports/products", Who::Staff, csv)
+        .await;
+    assert_eq!(
+        waited.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        waited.text
+    );
+
+    let started = app
+        .upload_with("/api/v1/imports/products", Who::Staff, csv, ASYNC)
+        .await;
+    let job = follow(&app, &accepted(&started, "import.products"), Who::Staff).await;
+    assert_eq!(job["status"], 422, "{job}");
+    assert_eq!(job["result"], waited.body);
+    assert_eq!(job["result"]["error"]["code"], "invalid_rows");
+    assert_eq!(job["result"]["report"]["errors"][0]["row"], 3);
+    assert_eq!(
+        app.get("/api/v1/products/OK-1", Who::Staff).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_backup_asked_to_respond_async_ends_with_its_file_and_counts_what_it_copied() {
+    let app = TestApp::spawn().await;
+    app.create_product(&sand("SAND-04")).await;
+    let refused = app
+        .send(Method::POST, "/api/v1/backups", Who::Staff, None, ASYNC)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let started = app
+        .send(Method::POST, "/api/v1/backups", Who::Owner, None, ASYNC)
+        .await;
+    let job = follow(&app, &accepted(&started, "backup"), Who::Owner).await;
+    assert_eq!(job["status"], 201, "{job}");
+    assert_eq!(job["progress"]["unit"], "entries");
+    let copied = job["progress"]["done"].as_u64().unwrap();
+    assert!(copied > 0, "{job}");
+    assert_eq!(job["progress"]["total"], copied);
+    let name = job["result"]["name"].as_str().unwrap();
+    let listed = app.get("/api/v1/backups", Who::Owner).await;
+    assert_eq!(listed.body["items"][0]["name"], name, "{}", listed.text);
+}
+
+#[tokio::test]
+async fn an_upload_slower_than_the_request_timeout_still_imports() {
+    let app = TestApp::spawn_with(|c| c.limits.request_timeout_secs = 1).await;
+    let csv = products(30);
+    let (head, rest) = csv.split_at(csv.len() / 2);
+    let request = app
+        .request_as(Method::POST, "/api/v1/imports/products", Who::Staff)
+        .await
+        .multipart(slow_form(
+            vec![head.to_owned(), rest.to_owned()],
+            Duration::from_millis(800),
+        ));
+    let answer = respond(request).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["created"], 30);
+}
+
+#[tokio::test]
+async fn an_upload_past_its_own_deadline_gets_408_and_imports_nothing() {
+    let app = TestApp::spawn_with(|c| c.limits.upload_timeout_secs = 1).await;
+    let csv = products(4);
+    let (head, rest) = csv.split_at(csv.len() / 2);
+    let request = app
+        .request_as(Method::POST, "/api/v1/imports/products", Who::Staff)
+        .await
+        .multipart(slow_form(
+            vec![head.to_owned(), rest.to_owned()],
+            Duration::from_millis(700),
+        ));
+    let answer = respond(request).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::REQUEST_TIMEOUT,
+        "{}",
+        answer.text
+    );
+    assert_eq!(answer.error().0, "request_timeout");
+    assert!(
+        answer.text.contains("upload_timeout_secs"),
+        "{}",
+        answer.text
+    );
+    assert_eq!(
+        app.get("/api/v1/products/JOB-0000", Who::Staff)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn an_ordinary_request_slower_than_the_timeout_gets_408_and_changes_nothing() {
+    let app = TestApp::spawn_with(|c| c.limits.request_timeout_secs = 1).await;
+    let body = serde_json::to_string(&sand("SLOW-1")).unwrap();
+    let (head, rest) = body.split_at(body.len() / 2);
+    let request = app
+        .request_as(Method::POST, "/api/v1/products", Who::Staff)
+        .await
+        .header("content-type", "application/json")
+        .body(slowly(
+            vec![head.to_owned(), rest.to_owned()],
+            Duration::from_millis(700),
+        ));
+    let answer = respond(request).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::REQUEST_TIMEOUT,
+        "{}",
+        answer.text
+    );
+    assert_eq!(answer.error().0, "request_timeout");
+    assert_eq!(
+        app.get("/api/v1/products/SLOW-1", Who::Staff).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The same body sent at once is taken.
+    let quick = app
+        .post("/api/v1/products", Who::Staff, &json!(sand("SLOW-1")))
+        .await;
+    assert_eq!(quick.status, StatusCode::CREATED, "{}", quick.text);
+}
