@@ -1,7 +1,7 @@
 // Back office: data in and out — CSV imports with a row-by-row report (staff),
 // downloads of every list as CSV or JSON (anyone), and backups (owners).
-import { api, url } from "/assets/api.js";
-import { busy, clearErrors, h, say, showError, when } from "/assets/ui.js";
+import { url, work } from "/assets/api.js";
+import { busy, clearErrors, h, meter, say, showError, when } from "/assets/ui.js";
 import { card, paged, table } from "/assets/admin-kit.js";
 
 const KINDS = {
@@ -45,6 +45,7 @@ function report(r) {
 
 function importer() {
   const message = h("p", { class: "message", role: "status" });
+  const progress = meter();
   const out = h("div", { "aria-live": "polite" });
   const kind = h("select", { name: "kind", "aria-describedby": "import-hint" }, Object.keys(KINDS).map((k) => h("option", { value: k }, k[0].toUpperCase() + k.slice(1))));
   const hint = h("span", { class: "muted", id: "import-hint" }, KINDS.products);
@@ -79,19 +80,24 @@ function importer() {
     clearErrors(form);
     say(message, "");
     out.replaceChildren();
-    busy(event.submitter ?? write, dryRun ? "Checking…" : "Uploading…", async () => {
+    const phase = dryRun ? "Checking rows…" : "Importing…";
+    busy(event.submitter ?? write, dryRun ? "Checking…" : "Importing…", async () => {
       try {
-        const answer = await api(`/imports/${kind.value}`, { method: "POST", body, query });
+        const onUpload = (sent, total) => progress.show("Uploading…", sent, total);
+        const answer = await work(`/imports/${kind.value}`, { method: "POST", body, query, onUpload },
+          (job) => progress.show(job.state === "running" ? phase : "Done.", job.progress.done, job.progress.total));
         out.replaceChildren(report(answer));
         if (answer.written) form.elements.file.value = "";
       } catch (error) {
         // Bad rows (422) come with the whole report, which says it all.
         if (error.body?.report) out.replaceChildren(report(error.body.report));
         else showError(form, message, error);
+      } finally {
+        progress.hide();
       }
     });
   });
-  return card("Import", form, message, out);
+  return card("Import", form, progress.el, message, out);
 }
 
 function exporter() {
@@ -111,11 +117,12 @@ function backups(main, owner) {
     return null;
   }
   const message = h("p", { class: "message", role: "status" });
+  const progress = meter();
   const now = h("button", { type: "button" }, "Back up now");
   const section = card("Backups",
     h("p", { class: "muted" }, "A backup is a consistent copy of everything, taken while work goes on. Restore one with ",
       h("code", {}, "quarry restore FILE"), "."),
-    h("div", { class: "toolbar" }, now), message);
+    h("div", { class: "toolbar" }, now), progress.el, message);
   const pager = paged(section, "/backups", () => ({}), (items) => table([
     ["File", (b) => h("a", { href: url(`/backups/${encodeURIComponent(b.name)}`), download: "", class: "mono" }, b.name)],
     ["Taken", (b) => when(b.created_at)],
@@ -126,11 +133,13 @@ function backups(main, owner) {
   ], items, { empty: "No backups yet.", caption: "Backups" }));
   now.addEventListener("click", () => busy(now, "Backing up…", async () => {
     try {
-      const made = await api("/backups", { method: "POST" });
+      const made = await work("/backups", { method: "POST" }, (job) => progress.show("Copying…", job.progress.done, job.progress.total));
       say(message, `Backup ${made.name} taken (${bytes(made.size)}).`, "ok");
       await pager.reload();
     } catch (error) {
       say(message, error.message, "error");
+    } finally {
+      progress.hide();
     }
   }));
   main.append(section);

@@ -33,13 +33,33 @@ export function url(path, query = {}) {
   return `/api/v1${path}${search ? `?${search}` : ""}`;
 }
 
+/** Sends like `fetch`, through XMLHttpRequest, which reports upload progress. */
+function sendTracked(href, init, onUpload) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(init.method, href);
+    for (const [name, value] of Object.entries(init.headers)) xhr.setRequestHeader(name, value);
+    xhr.responseType = "blob";
+    xhr.upload.addEventListener("progress", (e) => onUpload(e.loaded, e.lengthComputable ? e.total : 0));
+    xhr.addEventListener("load", () => resolve(new Response(xhr.response, {
+      status: xhr.status,
+      headers: { "content-type": xhr.getResponseHeader("content-type") ?? "" },
+    })));
+    xhr.addEventListener("error", () => reject(new TypeError("network error")));
+    xhr.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+    init.signal?.addEventListener("abort", () => xhr.abort());
+    xhr.send(init.body ?? null);
+  });
+}
+
 /**
  * Calls the API and answers `{ body, response }`. `body` is a JSON value, a
- * `FormData` (sent as multipart) or nothing. Throws `ApiError` for every
- * answer that is not 2xx, and for no answer at all.
+ * `FormData` (sent as multipart) or nothing; `onUpload(sent, total)` follows
+ * the body going out. Throws `ApiError` for every answer that is not 2xx, and
+ * for no answer at all.
  */
 export async function request(path, options = {}) {
-  const { method = "GET", query, body, headers = {}, signal } = options;
+  const { method = "GET", query, body, headers = {}, signal, onUpload } = options;
   const init = { method, headers: { accept: "application/json", ...headers }, signal };
   if (method !== "GET" && csrfToken) init.headers["x-csrf-token"] = csrfToken;
   if (body instanceof FormData) {
@@ -50,7 +70,7 @@ export async function request(path, options = {}) {
   }
   let response;
   try {
-    response = await fetch(url(path, query), init);
+    response = onUpload ? await sendTracked(url(path, query), init, onUpload) : await fetch(url(path, query), init);
   } catch (error) {
     if (error.name === "AbortError") throw error;
     throw new ApiError(0, "unreachable", "Quarry could not be reached. Check the connection and try again.");
@@ -86,6 +106,28 @@ export async function request(path, options = {}) {
 /** Calls the API and answers the JSON body. */
 export async function api(path, options) {
   return (await request(path, options)).body;
+}
+
+/**
+ * Starts long work (an import, a backup) as a job and follows it to its end:
+ * `onProgress(job)` hears how far it has got. Answers what the work answered,
+ * or throws it as an `ApiError`, as `api` does.
+ */
+export async function work(path, options = {}, onProgress = () => {}) {
+  let job = await api(path, { ...options, headers: { ...options.headers, prefer: "respond-async" } });
+  let pause = 100;
+  while (job.state === "running") {
+    onProgress(job);
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 1.5, 1000);
+    job = await api(`/jobs/${encodeURIComponent(job.id)}`);
+  }
+  onProgress(job);
+  if (job.status >= 200 && job.status < 300) return job.result;
+  const e = job.result?.error;
+  const error = new ApiError(job.status, e?.code ?? `http_${job.status}`, e?.message ?? `The work failed (${job.status}).`, e?.field ?? null);
+  error.body = job.result;
+  throw error;
 }
 
 /** A fresh key for a POST that must not be booked twice when retried. */

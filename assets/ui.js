@@ -111,6 +111,29 @@ export async function busy(button, label, work) {
   }
 }
 
+/**
+ * A progress bar with a label, hidden until shown: `show(label, done, total)`
+ * (no total: a bar that only says work goes on), `hide()`.
+ */
+export function meter() {
+  const bar = h("progress", { max: "1" });
+  const label = h("span", {});
+  const el = h("div", { class: "meter", hidden: true, role: "status" }, label, bar);
+  return {
+    el,
+    show(text, done = 0, total = 0) {
+      el.hidden = false;
+      const share = total > 0 ? Math.min(done / total, 1) : null;
+      if (share === null) bar.removeAttribute("value");
+      else bar.value = share;
+      label.textContent = share === null ? text : `${text} ${Math.floor(share * 100)}%`;
+    },
+    hide() {
+      el.hidden = true;
+    },
+  };
+}
+
 /** A date-time for people, in their own time zone. */
 export function when(timestamp) {
   if (!timestamp) return "—";

@@ -145,3 +145,38 @@ test("after signing in again in another tab, Book works at once: the page takes 
   await waitForText(page.locator("#movement-message"), "Booked");
   assert.ok(await page.locator("#session-ended").isHidden(), "the session-ended banner is shown");
 });
+
+test("staff import a products file from the Data page, watch its progress, and get the report", async (t) => {
+  const page = await openPage(t);
+  await signIn(page, STAFF, "/admin/data");
+  const rows = Array.from({ length: 3000 }, (_, i) => `E2E-${String(i).padStart(4, "0")},Test bracket ${i},Tools,pc,${(i % 9) + 1}.25`);
+  const csv = ["sku,name,category,unit,price", ...rows].join("\n") + "\n";
+  await page.locator("select[name=kind]").selectOption("products");
+  await page.locator("input[name=file]").setInputFiles({ name: "brackets.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  // The bar may come and go quickly: note whether it was ever shown.
+  await page.evaluate(() => {
+    window.meterSeen = false;
+    new MutationObserver(() => {
+      if (document.querySelector(".meter:not([hidden]) progress")) window.meterSeen = true;
+    }).observe(document.body, { subtree: true, attributes: true, childList: true });
+  });
+  await page.getByRole("button", { name: "Import", exact: true }).click();
+  await waitForText(page.locator(".message.ok"), "Imported.");
+  const created = page.locator("table tr", { hasText: "Created" });
+  await waitForText(created, "3000");
+  assert.ok(await page.evaluate(() => window.meterSeen), "no progress bar was shown while importing");
+  assert.ok(await page.locator(".meter").isHidden(), "the progress bar stayed after the import");
+  const product = await page.context().request.get("/api/v1/products/E2E-2999");
+  assert.equal(product.status(), 200);
+});
+
+test("an owner backs up from the Data page and the new file is listed", async (t) => {
+  const page = await openPage(t);
+  await signIn(page, OWNER, "/admin/data");
+  await page.getByRole("button", { name: "Back up now" }).click();
+  const message = page.locator(".message.ok", { hasText: "Backup quarry-" });
+  await message.waitFor();
+  const name = (await message.textContent()).match(/Backup (\S+\.qbk)/)[1];
+  await page.locator(`a[download]`, { hasText: name }).waitFor();
+  await screenshot(page, "admin-data");
+});
