@@ -176,6 +176,14 @@ impl Jobs {
         self.jobs.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// How many jobs are running now.
+    pub fn running(&self) -> usize {
+        self.lock()
+            .values()
+            .filter(|j| j.finished_at().is_none())
+            .count()
+    }
+
     /// Makes room for one more job: forgets expired ones, then the oldest
     /// finished ones beyond [`MAX_KEPT`]; refuses when too many run.
     fn admit(&self, job: Arc<Job>) -> Result<(), AppError> {

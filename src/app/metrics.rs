@@ -305,6 +305,8 @@ pub struct Sample {
     /// [`WriterStats::group_sizes`]).
     pub committed_requests: u64,
     pub group_sizes: [u64; GROUP_SIZE_BUCKETS.len() + 1],
+    /// Imports and backups running as jobs.
+    pub jobs_running: u64,
 }
 
 impl Sample {
@@ -392,6 +394,13 @@ impl Collector for Sampled {
             None,
             sample.index_seq,
         )?;
+        gauge(
+            e,
+            "quarry_jobs_running",
+            "Imports and backups running as jobs now.",
+            None,
+            sample.jobs_running,
+        )?;
         counter(
             e,
             "quarry_store_commits",
@@ -446,6 +455,7 @@ impl App {
                 index_bytes: app.inner.search.size_on_disk(),
                 committed_seq: *app.committed().borrow(),
                 index_seq: app.inner.search.seq(),
+                jobs_running: app.inner.jobs.running() as u64,
                 ..Sample::default()
             };
             sample.read_writer(app.writer().stats());
@@ -511,11 +521,13 @@ mod tests {
             movements: 7,
             committed_requests: 53,
             group_sizes,
+            jobs_running: 2,
             ..Sample::default()
         });
         assert_well_formed(&text);
         for line in [
             "quarry_database_size_bytes 4096",
+            "quarry_jobs_running 2",
             "quarry_store_commits_total 4",
             "quarry_movements_committed_total 7",
             "quarry_store_requests_per_commit_sum 53.0",
