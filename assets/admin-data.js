@@ -81,6 +81,8 @@ function importer() {
     say(message, "");
     out.replaceChildren();
     const phase = dryRun ? "Checking rows…" : "Importing…";
+    const other = event.submitter === check ? write : check;
+    other.disabled = true;
     busy(event.submitter ?? write, dryRun ? "Checking…" : "Importing…", async () => {
       try {
         const onUpload = (sent, total) => progress.show("Uploading…", sent, total);
@@ -94,6 +96,7 @@ function importer() {
         else showError(form, message, error);
       } finally {
         progress.hide();
+        other.disabled = false;
       }
     });
   });

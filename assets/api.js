@@ -108,19 +108,32 @@ export async function api(path, options) {
   return (await request(path, options)).body;
 }
 
+/** Answers that say "not now" rather than "no": a job is looked at again after them. */
+const PASSING = new Set([0, 401, 429, 502, 503, 504]);
+
 /**
  * Starts long work (an import, a backup) as a job and follows it to its end:
  * `onProgress(job)` hears how far it has got. Answers what the work answered,
- * or throws it as an `ApiError`, as `api` does.
+ * or throws it as an `ApiError`, as `api` does. The job goes on on the server
+ * whatever happens here, so a lost connection or an ended session (signing in
+ * again in another tab) only delays the looking.
  */
 export async function work(path, options = {}, onProgress = () => {}) {
-  let job = await api(path, { ...options, headers: { ...options.headers, prefer: "respond-async" } });
+  const started = await request(path, { ...options, headers: { ...options.headers, prefer: "respond-async" } });
+  // Something on the way dropped `Prefer`: the server waited, and this is the answer.
+  if (started.response.status !== 202) return started.body;
+  let job = started.body;
   let pause = 100;
   while (job.state === "running") {
     onProgress(job);
     await new Promise((resolve) => setTimeout(resolve, pause));
-    pause = Math.min(pause * 1.5, 1000);
-    job = await api(`/jobs/${encodeURIComponent(job.id)}`);
+    try {
+      job = await api(`/jobs/${encodeURIComponent(job.id)}`);
+      pause = Math.min(pause * 1.5, 1000);
+    } catch (error) {
+      if (!PASSING.has(error.status)) throw error;
+      pause = Math.min(pause * 2, 5000);
+    }
   }
   onProgress(job);
   if (job.status >= 200 && job.status < 300) return job.result;

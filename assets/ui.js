@@ -111,22 +111,27 @@ export async function busy(button, label, work) {
   }
 }
 
+let meters = 0;
+
 /**
- * A progress bar with a label, hidden until shown: `show(label, done, total)`
- * (no total: a bar that only says work goes on), `hide()`.
+ * A progress bar named by its label, hidden until shown: `show(label, done,
+ * total)` (no total: a bar that only says work goes on), `hide()`. Screen
+ * readers hear the label when it changes, not every step of the bar.
  */
 export function meter() {
-  const bar = h("progress", { max: "1" });
-  const label = h("span", {});
-  const el = h("div", { class: "meter", hidden: true, role: "status" }, label, bar);
+  meters += 1;
+  const label = h("span", { id: `meter-${meters}`, "aria-live": "polite" });
+  const bar = h("progress", { max: "1", "aria-labelledby": label.id });
+  const percent = h("span", { class: "muted", "aria-hidden": "true" });
+  const el = h("div", { class: "meter", hidden: true }, label, bar, percent);
   return {
     el,
     show(text, done = 0, total = 0) {
       el.hidden = false;
-      const share = total > 0 ? Math.min(done / total, 1) : null;
-      if (share === null) bar.removeAttribute("value");
-      else bar.value = share;
-      label.textContent = share === null ? text : `${text} ${Math.floor(share * 100)}%`;
+      if (label.textContent !== text) label.textContent = text;
+      if (total > 0) bar.value = Math.min(done / total, 1);
+      else bar.removeAttribute("value");
+      percent.textContent = total > 0 ? `${Math.floor(bar.value * 100)}%` : "";
     },
     hide() {
       el.hidden = true;

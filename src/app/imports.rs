@@ -220,7 +220,7 @@ fn run(
     kind: ImportKind,
     input: impl Read,
     options: &ImportOptions,
-    progress: &mut dyn FnMut(u64),
+    progress: &mut dyn FnMut(u64) -> Result<(), AppError>,
 ) -> Result<ImportReport, Rollback> {
     let mut import = Import {
         report: ImportReport {
@@ -272,12 +272,18 @@ pub fn import_into_store(
     options: &ImportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, AppError> {
-    settle(store.write(|tx| run(tx, actor, shop, kind, input, options, progress)))
+    settle(store.write(|tx| {
+        run(tx, actor, shop, kind, input, options, &mut |at| {
+            progress(at);
+            Ok(())
+        })
+    }))
 }
 
 impl App {
     /// Imports `file` in a transaction of its own (other writes wait for it);
-    /// `progress` follows the bytes of the file read.
+    /// `progress` follows the bytes of the file read. When the server begins
+    /// to stop, the import is rolled back (503) rather than holding the stop.
     pub async fn import_file(
         &self,
         actor: Actor,
@@ -288,6 +294,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         let shop = self.config().shop.clone();
         let client = super::client_address();
+        let stopping = self.shutting_down();
         let result = self
             .inner
             .writer
@@ -299,6 +306,10 @@ impl App {
                 let input = std::io::BufReader::new(input);
                 run(tx, &actor, &shop, kind, input, &options, &mut |at| {
                     progress.set_done(at);
+                    if stopping.is_cancelled() {
+                        return Err(AppError::Store(StoreError::WriterStopped));
+                    }
+                    Ok(())
                 })
             })
             .await;
@@ -454,7 +465,7 @@ impl Import<'_> {
         &mut self,
         tx: &mut WriteTx,
         input: impl Read,
-        progress: &mut dyn FnMut(u64),
+        progress: &mut dyn FnMut(u64) -> Result<(), AppError>,
     ) -> Result<(), Rollback> {
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
@@ -525,11 +536,11 @@ impl Import<'_> {
                 }
             }
             if self.report.rows % 1000 == 0 {
-                progress(record.position().map_or(0, csv::Position::byte));
+                progress(record.position().map_or(0, csv::Position::byte))?;
             }
         }
         self.flush(tx)?;
-        progress(reader.position().byte());
+        progress(reader.position().byte())?;
         Ok(())
     }
 

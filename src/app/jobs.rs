@@ -4,20 +4,25 @@
 //! to collect at `/api/v1/jobs/{id}`.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use futures_util::FutureExt as _;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tracing::Instrument as _;
 use utoipa::ToSchema;
 
 use super::{App, AppError, CLIENT, Principal};
 use crate::domain::accounts::{Actor, Role};
+use crate::store::StoreError;
 
 /// How long a finished job's answer is kept.
 const KEEP_FINISHED: SignedDuration = SignedDuration::from_hours(1);
-/// Jobs running at once; more are refused until one ends.
+/// Jobs running (or receiving their upload) at once; more are refused until
+/// one ends.
 const MAX_RUNNING: usize = 8;
 /// Jobs remembered at once (running and finished); the oldest finished ones
 /// are forgotten first.
@@ -43,19 +48,19 @@ pub struct Progress {
 impl Progress {
     pub fn set(&self, done: u64, total: u64) {
         self.total.store(total, Ordering::Relaxed);
-        self.done.store(done.min(total), Ordering::Relaxed);
+        // Released after `total`: whoever sees this `done` sees its total.
+        self.done.store(done.min(total), Ordering::Release);
     }
 
     pub fn set_done(&self, done: u64) {
         let total = self.total.load(Ordering::Relaxed);
-        self.done.store(done.min(total), Ordering::Relaxed);
+        self.done.store(done.min(total), Ordering::Release);
     }
 
     fn get(&self) -> (u64, u64) {
-        (
-            self.done.load(Ordering::Relaxed),
-            self.total.load(Ordering::Relaxed),
-        )
+        let done = self.done.load(Ordering::Acquire);
+        let total = self.total.load(Ordering::Relaxed);
+        (done.min(total), total)
     }
 }
 
@@ -166,9 +171,27 @@ pub struct JobView {
 }
 
 /// The jobs the server remembers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Jobs {
     jobs: Mutex<HashMap<String, Arc<Job>>>,
+    /// One permit per job running or receiving its upload.
+    slots: Arc<Semaphore>,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Self {
+            jobs: Mutex::default(),
+            slots: Arc::new(Semaphore::new(MAX_RUNNING)),
+        }
+    }
+}
+
+/// A place among the jobs that may run at once: taken before an upload is
+/// received, held until the job ends.
+#[derive(Debug)]
+pub struct JobSlot {
+    _permit: OwnedSemaphorePermit,
 }
 
 impl Jobs {
@@ -176,32 +199,19 @@ impl Jobs {
         self.jobs.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// How many jobs are running now.
+    /// How many jobs are running (or receiving their upload) now.
     pub fn running(&self) -> usize {
-        self.lock()
-            .values()
-            .filter(|j| j.finished_at().is_none())
-            .count()
+        MAX_RUNNING - self.slots.available_permits()
     }
 
-    /// Makes room for one more job: forgets expired ones, then the oldest
-    /// finished ones beyond [`MAX_KEPT`]; refuses when too many run.
-    fn admit(&self, job: Arc<Job>) -> Result<(), AppError> {
+    /// Remembers one more job: forgets expired ones, then the oldest
+    /// finished ones beyond [`MAX_KEPT`].
+    fn admit(&self, job: Arc<Job>, now: Timestamp) {
         let mut jobs = self.lock();
-        let now = Timestamp::now();
         jobs.retain(|_, j| {
             j.finished_at()
                 .is_none_or(|at| now.duration_since(at) < KEEP_FINISHED)
         });
-        let running = jobs.values().filter(|j| j.finished_at().is_none()).count();
-        if running >= MAX_RUNNING {
-            return Err(AppError::TooManyRequests {
-                message: format!(
-                    "{running} imports or backups are running; try again when one has finished"
-                ),
-                retry_after: std::time::Duration::from_secs(5),
-            });
-        }
         if jobs.len() >= MAX_KEPT {
             let mut finished: Vec<(Timestamp, String)> = jobs
                 .values()
@@ -213,7 +223,6 @@ impl Jobs {
             }
         }
         jobs.insert(job.id.clone(), job);
-        Ok(())
     }
 }
 
@@ -224,12 +233,40 @@ fn new_id() -> String {
     crate::auth::hex(&bytes)
 }
 
+/// Why new long work is refused once the server has begun to stop: 503.
+fn stopping() -> AppError {
+    AppError::Store(StoreError::WriterStopped)
+}
+
 impl App {
-    /// Starts `work` as a job of `caller`'s. It runs to its end even if the
-    /// request that started it goes away, with the client address of that
-    /// request (for the audit log); [`App::close`] waits for it.
+    /// Takes a place for a job, before its upload is received: 429 when
+    /// [`MAX_RUNNING`] are taken, 503 once the server is stopping.
+    pub fn job_slot(&self) -> Result<JobSlot, AppError> {
+        if self.shutting_down().is_cancelled() {
+            return Err(stopping());
+        }
+        let permit = self
+            .inner
+            .jobs
+            .slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| AppError::TooManyRequests {
+                message: format!(
+                    "{MAX_RUNNING} imports or backups are running; try again when one has finished"
+                ),
+                retry_after: std::time::Duration::from_secs(5),
+            })?;
+        Ok(JobSlot { _permit: permit })
+    }
+
+    /// Starts `work` as a job of `caller`'s, in `slot`. It runs to its end
+    /// even if the request that started it goes away, with that request's
+    /// client address (for the audit log) and log span; [`App::close`] waits
+    /// for it.
     pub fn start_job<W, F>(
         &self,
+        slot: JobSlot,
         caller: &Principal,
         kind: &str,
         unit: ProgressUnit,
@@ -239,6 +276,10 @@ impl App {
         W: FnOnce(Arc<Progress>) -> F,
         F: Future<Output = Answer> + Send + 'static,
     {
+        // An upload that arrives after the stop began would find no writer.
+        if self.shutting_down().is_cancelled() {
+            return Err(stopping());
+        }
         let progress = Arc::new(Progress::default());
         let job = Arc::new(Job {
             id: new_id(),
@@ -249,21 +290,38 @@ impl App {
             progress: progress.clone(),
             finished: watch::Sender::new(None),
         });
-        self.inner.jobs.admit(job.clone())?;
+        self.inner.jobs.admit(job.clone(), Timestamp::now());
         let client = CLIENT.try_with(|ip| *ip).ok();
         let running = job.clone();
-        let work = work(progress);
-        self.spawn_background(async move {
-            let answer = match client {
+        let work = AssertUnwindSafe(work(progress)).catch_unwind();
+        let task = async move {
+            let outcome = match client {
                 Some(ip) => CLIENT.scope(ip, work).await,
                 None => work.await,
             };
+            // The panic itself is logged where it happened; the job still ends.
+            let answer = outcome.unwrap_or_else(|_| Answer {
+                status: 500,
+                body: serde_json::json!({"error": {
+                    "code": "internal",
+                    "message": "something went wrong on the server; it has been logged",
+                    "field": null,
+                }}),
+            });
             running.finished.send_replace(Some(Arc::new(Finished {
                 at: Timestamp::now(),
                 answer,
             })));
-        });
+            drop(slot);
+        };
+        self.spawn_background(task.instrument(tracing::Span::current()));
         Ok(job)
+    }
+
+    /// Forgets a job whose answer went to the request that waited for it:
+    /// nobody else knows its id.
+    pub fn forget_job(&self, id: &str) {
+        self.inner.jobs.lock().remove(id);
     }
 
     /// The job `id`, if `caller` started it or is an owner not narrowed by
@@ -282,5 +340,72 @@ impl App {
                 what: "job",
                 key: id.to_owned(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str, finished: Option<Timestamp>) -> Arc<Job> {
+        let job = Job {
+            id: id.to_owned(),
+            kind: "backup".into(),
+            actor: Actor::cli(),
+            started_at: Timestamp::UNIX_EPOCH,
+            unit: ProgressUnit::Entries,
+            progress: Arc::default(),
+            finished: watch::Sender::new(None),
+        };
+        if let Some(at) = finished {
+            job.finished.send_replace(Some(Arc::new(Finished {
+                at,
+                answer: Answer {
+                    status: 201,
+                    body: serde_json::Value::Null,
+                },
+            })));
+        }
+        Arc::new(job)
+    }
+
+    #[test]
+    fn finished_jobs_are_forgotten_after_an_hour_and_the_oldest_first_when_full() {
+        let jobs = Jobs::default();
+        let start = Timestamp::from_second(1_800_000_000).unwrap();
+        let at = |minutes: i64| start + SignedDuration::from_mins(minutes);
+        jobs.admit(job("running", None), at(0));
+        jobs.admit(job("old", Some(at(0))), at(0));
+        jobs.admit(job("recent", Some(at(30))), at(30));
+        jobs.admit(job("new", None), at(61));
+        let ids = |jobs: &Jobs| {
+            let mut ids: Vec<String> = jobs.lock().keys().cloned().collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(&jobs), ["new", "recent", "running"]);
+
+        for (i, minutes) in (0..MAX_KEPT).zip(62..) {
+            jobs.admit(
+                job(&format!("f{i:03}"), Some(at(minutes / 10 + 56))),
+                at(62),
+            );
+        }
+        let kept = ids(&jobs);
+        assert_eq!(kept.len(), MAX_KEPT);
+        // Running jobs are never pushed out; the oldest finished ones are.
+        assert!(kept.contains(&"running".to_owned()) && kept.contains(&"new".to_owned()));
+        assert!(!kept.contains(&"recent".to_owned()), "{kept:?}");
+        assert!(kept.contains(&format!("f{:03}", MAX_KEPT - 1)));
+    }
+
+    #[test]
+    fn progress_never_reads_past_its_total() {
+        let progress = Progress::default();
+        progress.set_done(10);
+        assert_eq!(progress.get(), (0, 0));
+        progress.set(5, 100);
+        progress.set_done(250);
+        assert_eq!(progress.get(), (100, 100));
     }
 }

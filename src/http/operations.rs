@@ -3,7 +3,6 @@
 //! (streamed as they are written).
 
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::multipart::MultipartRejection;
@@ -55,7 +54,7 @@ fn job_answer(result: Result<(StatusCode, serde_json::Value), ApiError>) -> Answ
 /// With `Prefer: respond-async`: 202 and the job, to follow at its
 /// `Location`. Otherwise waits for the job's answer: long work is exempt from
 /// the request timeout, and goes on if the client leaves.
-async fn respond(job: Arc<Job>, headers: &HeaderMap) -> Response {
+async fn respond(app: &App, job: &Job, headers: &HeaderMap) -> Response {
     if prefers_async(headers) {
         let location = format!("/api/v1/jobs/{}", job.id());
         let mut response = (StatusCode::ACCEPTED, axum::Json(job.view())).into_response();
@@ -70,8 +69,15 @@ async fn respond(job: Arc<Job>, headers: &HeaderMap) -> Response {
         return response;
     }
     let answer = job.answer().await;
+    app.forget_job(job.id());
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, axum::Json(answer.body)).into_response()
+    let mut response = (status, axum::Json(answer.body)).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1));
+    }
+    response
 }
 
 /// Takes a backup now into the server's backup directory: a consistent
@@ -82,7 +88,9 @@ async fn respond(job: Arc<Job>, headers: &HeaderMap) -> Response {
     params(("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job at once")),
     responses(
         (status = 201, body = BackupInfo),
-        (status = 202, body = JobView, description = "Started; follow the job at `Location`"),
+        (status = 202, body = JobView, description = "Started; follow the job at `Location`",
+            headers(("Location" = String, description = "`/api/v1/jobs/{id}`"))),
+        (status = 503, body = ErrorBody, description = "The server is stopping"),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 429, body = ErrorBody, description = "Too many imports and backups are running"),
     ),
@@ -93,9 +101,11 @@ pub async fn create_backup(
     Owner(owner): Owner,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let slot = app.job_slot()?;
     let backups = app.clone();
     let actor = owner.actor.clone();
     let job = app.start_job(
+        slot,
         &owner,
         "backup",
         ProgressUnit::Entries,
@@ -110,7 +120,7 @@ pub async fn create_backup(
             )
         },
     )?;
-    Ok(respond(job, &headers).await)
+    Ok(respond(&app, &job, &headers).await)
 }
 
 /// A job started by `Prefer: respond-async` (an import or a backup): how far
@@ -289,6 +299,9 @@ async fn import(
         };
         ApiError::new(rejection.status(), code, rejection.body_text()).with_field("file")
     })?;
+    // A place among the running jobs is taken before the upload, so a file
+    // is never received only to be refused, and uploads are bounded too.
+    let slot = app.job_slot()?;
     let upload = Duration::from_secs(app.config().limits.upload_timeout_secs);
     let file = tokio::time::timeout(upload, receive(app, form))
         .await
@@ -312,6 +325,7 @@ async fn import(
     let actor = caller.actor.clone();
     let name = format!("import.{}", kind.as_str());
     let job = app.start_job(
+        slot,
         caller,
         &name,
         ProgressUnit::Bytes,
@@ -324,7 +338,7 @@ async fn import(
             job_answer(report.map(import_answer).map_err(ApiError::from))
         },
     )?;
-    Ok(respond(job, headers).await)
+    Ok(respond(app, &job, headers).await)
 }
 
 /// 200 with the report, or 422 naming the first bad row when bad rows meant
@@ -367,7 +381,9 @@ fn import_answer(report: ImportReport) -> (StatusCode, serde_json::Value) {
     request_body(content = ImportUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
-        (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`"),
+        (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`",
+            headers(("Location" = String, description = "`/api/v1/jobs/{id}`"))),
+        (status = 503, body = ErrorBody, description = "The server is stopping"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 408, body = ErrorBody),
         (status = 413, body = ErrorBody),
@@ -394,7 +410,9 @@ pub async fn import_products(
     request_body(content = ImportUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
-        (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`"),
+        (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`",
+            headers(("Location" = String, description = "`/api/v1/jobs/{id}`"))),
+        (status = 503, body = ErrorBody, description = "The server is stopping"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 408, body = ErrorBody),
         (status = 413, body = ErrorBody),
@@ -421,7 +439,9 @@ pub async fn import_stock(
     request_body(content = ImportUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
-        (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`"),
+        (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`",
+            headers(("Location" = String, description = "`/api/v1/jobs/{id}`"))),
+        (status = 503, body = ErrorBody, description = "The server is stopping"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 408, body = ErrorBody),
         (status = 413, body = ErrorBody),

@@ -63,9 +63,16 @@ fn slowly(parts: Vec<String>, pause: Duration) -> reqwest::Body {
     )
 }
 
-/// A multipart form whose `file` part arrives in `parts`, each after `pause`.
-fn slow_form(parts: Vec<String>, pause: Duration) -> reqwest::multipart::Form {
-    let part = reqwest::multipart::Part::stream(slowly(parts, pause))
+/// A body that sends `start`, then never another byte nor its end: only a
+/// deadline on the server can answer it.
+fn stalled(start: &str) -> reqwest::Body {
+    let start = futures_util::stream::iter([Ok::<_, std::io::Error>(start.to_owned())]);
+    reqwest::Body::wrap_stream(start.chain(futures_util::stream::pending()))
+}
+
+/// A multipart form whose `file` part is `body`.
+fn form_of(body: reqwest::Body) -> reqwest::multipart::Form {
+    let part = reqwest::multipart::Part::stream(body)
         .file_name("slow.csv")
         .mime_str("text/csv")
         .unwrap();
@@ -172,10 +179,10 @@ async fn an_upload_slower_than_the_request_timeout_still_imports() {
     let request = app
         .request_as(Method::POST, "/api/v1/imports/products", Who::Staff)
         .await
-        .multipart(slow_form(
+        .multipart(form_of(slowly(
             vec![head.to_owned(), rest.to_owned()],
             Duration::from_millis(800),
-        ));
+        )));
     let answer = respond(request).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     assert_eq!(answer.body["created"], 30);
@@ -185,14 +192,10 @@ async fn an_upload_slower_than_the_request_timeout_still_imports() {
 async fn an_upload_past_its_own_deadline_gets_408_and_imports_nothing() {
     let app = TestApp::spawn_with(|c| c.limits.upload_timeout_secs = 1).await;
     let csv = products(4);
-    let (head, rest) = csv.split_at(csv.len() / 2);
     let request = app
         .request_as(Method::POST, "/api/v1/imports/products", Who::Staff)
         .await
-        .multipart(slow_form(
-            vec![head.to_owned(), rest.to_owned()],
-            Duration::from_millis(700),
-        ));
+        .multipart(form_of(stalled(&csv)));
     let answer = respond(request).await;
     assert_eq!(
         answer.status,
@@ -218,15 +221,11 @@ async fn an_upload_past_its_own_deadline_gets_408_and_imports_nothing() {
 async fn an_ordinary_request_slower_than_the_timeout_gets_408_and_changes_nothing() {
     let app = TestApp::spawn_with(|c| c.limits.request_timeout_secs = 1).await;
     let body = serde_json::to_string(&sand("SLOW-1")).unwrap();
-    let (head, rest) = body.split_at(body.len() / 2);
     let request = app
         .request_as(Method::POST, "/api/v1/products", Who::Staff)
         .await
         .header("content-type", "application/json")
-        .body(slowly(
-            vec![head.to_owned(), rest.to_owned()],
-            Duration::from_millis(700),
-        ));
+        .body(stalled(&body[..body.len() / 2]));
     let answer = respond(request).await;
     assert_eq!(
         answer.status,
@@ -244,4 +243,133 @@ async fn an_ordinary_request_slower_than_the_timeout_gets_408_and_changes_nothin
         .post("/api/v1/products", Who::Staff, &json!(sand("SLOW-1")))
         .await;
     assert_eq!(quick.status, StatusCode::CREATED, "{}", quick.text);
+}
+
+#[tokio::test]
+async fn a_ninth_import_is_refused_before_its_upload_while_eight_are_running() {
+    let app = TestApp::spawn().await;
+    // Eight uploads that never end hold the eight places.
+    let mut stuck = Vec::new();
+    for _ in 0..8 {
+        let request = app
+            .request_as(Method::POST, "/api/v1/imports/stock", Who::Staff)
+            .await
+            .multipart(form_of(stalled("sku,location,quantity\n")));
+        stuck.push(tokio::spawn(respond(request)));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let metrics = app.get("/metrics", Who::Owner).await;
+        let running = metrics
+            .text
+            .lines()
+            .find(|l| l.starts_with("quarry_jobs_running "))
+            .map(str::to_owned);
+        if running.as_deref() == Some("quarry_jobs_running 8") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the eight uploads never all arrived: {running:?}; {:?}",
+            stuck
+                .iter()
+                .map(tokio::task::JoinHandle::is_finished)
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let refused = app
+        .upload("/api/v1/imports/products", Who::Staff, &products(1))
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.error().0, "rate_limited");
+    assert!(refused.header("retry-after").is_some());
+    let metrics = app.get("/metrics", Who::Owner).await;
+    assert!(
+        metrics.text.contains("quarry_jobs_running 8\n"),
+        "{}",
+        metrics.text
+    );
+
+    // Clients that give up free their places.
+    for upload in &stuck {
+        upload.abort();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let again = app
+            .upload("/api/v1/imports/products", Who::Staff, &products(2))
+            .await;
+        if again.status == StatusCode::OK {
+            break;
+        }
+        assert_eq!(
+            again.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            again.text
+        );
+        assert!(tokio::time::Instant::now() < deadline, "places never freed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn once_the_server_is_stopping_no_new_import_or_backup_starts() {
+    let app = TestApp::spawn().await;
+    app.server.as_ref().unwrap().app().begin_shutdown();
+    let backup = app
+        .send(Method::POST, "/api/v1/backups", Who::Owner, None, ASYNC)
+        .await;
+    assert_eq!(
+        backup.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        backup.text
+    );
+    assert!(backup.header("retry-after").is_some());
+    let import = app
+        .upload("/api/v1/imports/products", Who::Staff, &products(1))
+        .await;
+    assert_eq!(
+        import.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        import.text
+    );
+}
+
+#[tokio::test]
+async fn an_import_running_when_the_server_begins_to_stop_is_rolled_back() {
+    let app = TestApp::spawn().await;
+    let csv = products(20_000);
+    let started = app
+        .upload_with("/api/v1/imports/products", Who::Staff, &csv, ASYNC)
+        .await;
+    let id = accepted(&started, "import.products");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let job = app.get(&format!("/api/v1/jobs/{id}"), Who::Staff).await;
+        assert_eq!(job.body["state"], "running", "it ended first: {}", job.text);
+        if job.body["progress"]["done"].as_u64().unwrap() > 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no progress");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    app.server.as_ref().unwrap().app().begin_shutdown();
+    let job = follow(&app, &id, Who::Staff).await;
+    assert_eq!(job["status"], 503, "{job}");
+    assert_eq!(job["result"]["error"]["code"], "unavailable");
+    assert_eq!(
+        app.get("/api/v1/products/JOB-0000", Who::Staff)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }

@@ -2,7 +2,7 @@
 // errors, and screenshots of its main pages.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { OWNER, STAFF, openPage, screenshot, setField, signIn, waitForText } from "./support.mjs";
+import { OWNER, PHONE, STAFF, openPage, screenshot, setField, signIn, waitForText } from "./support.mjs";
 
 for (const path of ["/admin", "/admin/stock"]) {
   test(`${path} without signing in ends on the login page and shows no admin data`, async (t) => {
@@ -153,18 +153,22 @@ test("staff import a products file from the Data page, watch its progress, and g
   const csv = ["sku,name,category,unit,price", ...rows].join("\n") + "\n";
   await page.locator("select[name=kind]").selectOption("products");
   await page.locator("input[name=file]").setInputFiles({ name: "brackets.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
-  // The bar may come and go quickly: note whether it was ever shown.
+  // The bar may come and go quickly: note every label it showed.
   await page.evaluate(() => {
-    window.meterSeen = false;
+    window.meterLabels = new Set();
     new MutationObserver(() => {
-      if (document.querySelector(".meter:not([hidden]) progress")) window.meterSeen = true;
-    }).observe(document.body, { subtree: true, attributes: true, childList: true });
+      const label = document.querySelector(".meter:not([hidden]) span[id]");
+      if (label?.textContent) window.meterLabels.add(label.textContent);
+    }).observe(document.body, { subtree: true, attributes: true, childList: true, characterData: true });
   });
   await page.getByRole("button", { name: "Import", exact: true }).click();
   await waitForText(page.locator(".message.ok"), "Imported.");
   const created = page.locator("table tr", { hasText: "Created" });
   await waitForText(created, "3000");
-  assert.ok(await page.evaluate(() => window.meterSeen), "no progress bar was shown while importing");
+  const labels = await page.evaluate(() => [...window.meterLabels]);
+  assert.ok(labels.includes("Uploading…"), `the upload's progress was not shown: ${labels}`);
+  // The job was followed: it was seen running, or at least ending.
+  assert.ok(labels.some((l) => l === "Importing…" || l === "Done."), `the import's progress was not shown: ${labels}`);
   assert.ok(await page.locator(".meter").isHidden(), "the progress bar stayed after the import");
   const product = await page.context().request.get("/api/v1/products/E2E-2999");
   assert.equal(product.status(), 200);
@@ -179,4 +183,28 @@ test("an owner backs up from the Data page and the new file is listed", async (t
   const name = (await message.textContent()).match(/Backup (\S+\.qbk)/)[1];
   await page.locator(`a[download]`, { hasText: name }).waitFor();
   await screenshot(page, "admin-data");
+});
+
+test("on a phone in the yard, staff scan a line into the stock form and no back-office page scrolls sideways", async (t) => {
+  const page = await openPage(t, { viewport: PHONE });
+  await signIn(page, STAFF, "/admin/stock");
+  await page.locator("#movement select[name=location] option[value=YARD]").waitFor({ state: "attached" });
+  await page.locator("#scan").fill("ADH-C2TE");
+  await page.locator("#scan").press("Enter");
+  await page.locator('#movement-lines tbody tr[data-sku="ADH-C2TE"]').waitFor();
+  const wide = [];
+  const check = async (name) => {
+    const width = await page.evaluate(() => document.scrollingElement.scrollWidth);
+    if (width > PHONE.width) wide.push(`${name}: ${width} px`);
+    await screenshot(page, `admin-${name}`);
+  };
+  await check("stock");
+  for (const name of ["", "products", "history", "quotes", "data"]) {
+    await page.goto(`/admin${name ? `/${name}` : ""}`);
+    await page.locator("main h1").first().waitFor();
+    // Lists mark themselves busy while they load.
+    await page.waitForFunction(() => !document.querySelector("[aria-busy=true]"));
+    await check(name || "dashboard");
+  }
+  assert.deepEqual(wide, [], `pages wider than a ${PHONE.width} px phone`);
 });
