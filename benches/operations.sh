@@ -46,3 +46,38 @@ timed "backup" "$BIN" --data-dir "$D" backup "$WORK/b.qbk"
 timed "restore" "$BIN" --data-dir "$WORK/restored" restore "$WORK/b.qbk"
 timed "compact" "$BIN" --data-dir "$D" compact
 echo "data file $(du -h "$D/quarry.redb" | cut -f1), backup $(du -h "$WORK/b.qbk" | cut -f1)"
+
+# The same import over HTTP as a job (`Prefer: respond-async`), into a fresh
+# data dir under `quarry serve`, followed at /api/v1/jobs/{id}; meanwhile a
+# small write (a new location) every 0.2 s shows how long other writes wait
+# behind the import's transaction.
+H="$WORK/http"
+TOKEN="$("$BIN" --data-dir "$H" token create --name bench --role owner | tail -1)"
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+URL="http://127.0.0.1:$PORT"
+"$BIN" --data-dir "$H" serve --listen "127.0.0.1:$PORT" > "$WORK/serve.log" 2>&1 &
+SERVER=$!
+trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
+until curl -sf "$URL/readyz" > /dev/null; do sleep 0.1; done
+auth=(-H "Authorization: Bearer $TOKEN")
+started=$(date +%s.%N)
+job="$(curl -sf "${auth[@]}" -H "Prefer: respond-async" -F "file=@$WORK/products.csv" "$URL/api/v1/imports/products")"
+uploaded=$(date +%s.%N)
+id="$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["id"])' "$job")"
+state=running probes=0 worst=0
+while [ "$state" = running ]; do
+  probes=$((probes + 1))
+  took="$(curl -sf -o /dev/null -w '%{time_total}' "${auth[@]}" -H 'content-type: application/json' \
+    -d "{\"code\":\"PROBE$probes\",\"name\":\"Probe\"}" "$URL/api/v1/locations")"
+  worst="$(python3 -c 'import sys; print(max(float(sys.argv[1]), float(sys.argv[2])))' "$worst" "$took")"
+  state="$(curl -sf "${auth[@]}" "$URL/api/v1/jobs/$id" | python3 -c 'import json, sys; print(json.load(sys.stdin)["state"])')"
+  [ "$state" = running ] && sleep 0.2
+done
+ended=$(date +%s.%N)
+result="$(curl -sf "${auth[@]}" "$URL/api/v1/jobs/$id" | python3 -c 'import json, sys; j = json.load(sys.stdin); print(j["status"], j["result"].get("created"))')"
+python3 - "$started" "$uploaded" "$ended" "$worst" "$probes" "$result" <<'PY'
+import sys
+started, uploaded, ended, worst = map(float, sys.argv[1:5])
+print(f"{'import products over HTTP':<28} {ended - started:8.2f} s  (upload {uploaded - started:.2f} s; "
+      f"answer {sys.argv[6]}); {sys.argv[5]} writes meanwhile, the slowest {worst:.2f} s")
+PY
