@@ -220,7 +220,7 @@ fn run(
     kind: ImportKind,
     input: impl Read,
     options: &ImportOptions,
-    progress: &mut dyn FnMut(u64) -> Result<(), AppError>,
+    listeners: &mut Listeners<'_>,
 ) -> Result<ImportReport, Rollback> {
     let mut import = Import {
         report: ImportReport {
@@ -240,8 +240,9 @@ fn run(
         shop,
         reference: options.reference.clone().unwrap_or_else(|| "import".into()),
         pending: Vec::new(),
+        bad_row: &mut *listeners.bad_row,
     };
-    import.read(tx, input, progress)?;
+    import.read(tx, input, &mut *listeners.progress)?;
     let report = &mut import.report;
     let bad = report.rejected > 0;
     if options.dry_run || (bad && !options.skip_invalid) {
@@ -262,6 +263,15 @@ fn run(
     Ok(import.report)
 }
 
+/// What an import tells as it goes.
+pub struct Listeners<'a> {
+    /// The bytes of the file read so far; an error stops the import, which
+    /// is rolled back.
+    pub progress: &'a mut dyn FnMut(u64) -> Result<(), AppError>,
+    /// Every bad row, as it is found (a report lists only the first 1,000).
+    pub bad_row: &'a mut dyn FnMut(&RowError),
+}
+
 /// Imports into a store opened directly (the command line): one transaction.
 pub fn import_into_store(
     store: &Store,
@@ -270,14 +280,9 @@ pub fn import_into_store(
     kind: ImportKind,
     input: impl Read,
     options: &ImportOptions,
-    progress: &mut dyn FnMut(u64),
+    mut listeners: Listeners<'_>,
 ) -> Result<ImportReport, AppError> {
-    settle(store.write(|tx| {
-        run(tx, actor, shop, kind, input, options, &mut |at| {
-            progress(at);
-            Ok(())
-        })
-    }))
+    settle(store.write(|tx| run(tx, actor, shop, kind, input, options, &mut listeners)))
 }
 
 impl App {
@@ -304,13 +309,24 @@ impl App {
                 let size = input.metadata().map_or(0, |m| m.len());
                 progress.set(0, size);
                 let input = std::io::BufReader::new(input);
-                run(tx, &actor, &shop, kind, input, &options, &mut |at| {
-                    progress.set_done(at);
-                    if stopping.is_cancelled() {
-                        return Err(AppError::Store(StoreError::WriterStopped));
-                    }
-                    Ok(())
-                })
+                run(
+                    tx,
+                    &actor,
+                    &shop,
+                    kind,
+                    input,
+                    &options,
+                    &mut Listeners {
+                        progress: &mut |at| {
+                            progress.set_done(at);
+                            if stopping.is_cancelled() {
+                                return Err(AppError::Store(StoreError::WriterStopped));
+                            }
+                            Ok(())
+                        },
+                        bad_row: &mut |_| {},
+                    },
+                )
             })
             .await;
         settle(result)
@@ -339,6 +355,9 @@ struct Import<'a> {
     shop: &'a ShopConfig,
     reference: String,
     pending: Vec<Pending>,
+    /// Told of every bad row as it is found (the report lists only the
+    /// first [`MAX_LISTED`]).
+    bad_row: &'a mut dyn FnMut(&RowError),
 }
 
 /// `Column Name` → `column_name`.
@@ -423,12 +442,14 @@ fn cell_value(column: &str, cell: &str) -> Result<Value, String> {
 impl Import<'_> {
     fn reject(&mut self, row: u64, column: Option<&str>, reason: impl Into<String>) {
         self.report.rejected += 1;
+        let error = RowError {
+            row,
+            column: column.map(str::to_owned),
+            reason: reason.into(),
+        };
+        (self.bad_row)(&error);
         if self.report.errors.len() < MAX_LISTED {
-            self.report.errors.push(RowError {
-                row,
-                column: column.map(str::to_owned),
-                reason: reason.into(),
-            });
+            self.report.errors.push(error);
         }
     }
 

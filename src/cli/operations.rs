@@ -172,7 +172,7 @@ pub fn import(
     file: &Path,
     options: &crate::app::imports::ImportOptions,
 ) -> anyhow::Result<ExitCode> {
-    use crate::app::imports::{ImportKind, import_into_store};
+    use crate::app::imports::{ImportKind, Listeners, import_into_store};
     let kind: ImportKind = kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let input =
         std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -196,21 +196,26 @@ pub fn import(
         kind,
         std::io::BufReader::with_capacity(256 * 1024, input),
         options,
-        &mut |bytes| bar.set_position(bytes),
+        Listeners {
+            progress: &mut |bytes| {
+                bar.set_position(bytes);
+                Ok(())
+            },
+            // Every bad row, as it is found: a file may have more than any
+            // report keeps, and memory stays flat.
+            bad_row: &mut |error| {
+                bar.suspend(|| {
+                    let column = error
+                        .column
+                        .as_deref()
+                        .map(|c| format!(", column {c}"))
+                        .unwrap_or_default();
+                    eprintln!("row {}{column}: {}", error.row, error.reason);
+                });
+            },
+        },
     )?;
     bar.finish_and_clear();
-    for error in &report.errors {
-        match &error.column {
-            Some(column) => eprintln!("row {}, column {column}: {}", error.row, error.reason),
-            None => eprintln!("row {}: {}", error.row, error.reason),
-        }
-    }
-    if report.rejected > report.errors.len() as u64 {
-        eprintln!(
-            "… and {} more bad rows",
-            report.rejected - report.errors.len() as u64
-        );
-    }
     let what = match kind {
         ImportKind::Products => format!(
             "{} created, {} updated, {} unchanged",

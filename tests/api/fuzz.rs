@@ -160,7 +160,10 @@ fn import(
         kind,
         text.as_bytes(),
         &options,
-        &mut |_| {},
+        quarry::app::imports::Listeners {
+            progress: &mut |_| Ok(()),
+            bad_row: &mut |_| {},
+        },
     )
 }
 

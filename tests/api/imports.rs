@@ -338,3 +338,46 @@ async fn the_command_line_imports_with_a_precise_report_and_exports_to_a_file() 
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn the_command_line_lists_every_bad_row_even_past_what_a_report_keeps() {
+    use std::fmt::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir_arg(&dir.path().join("data"));
+    let mut csv = String::from("sku,name,category,unit,price\n");
+    for i in 0..1_500 {
+        writeln!(csv, "BAD-{i:04},Sand,Aggregates,t,cheap").unwrap();
+    }
+    let file = dir.path().join("bad.csv");
+    std::fs::write(&file, csv).unwrap();
+    let file = dir_arg(&file);
+    tokio::task::spawn_blocking(move || {
+        let refused = quarry(
+            &[
+                "--data-dir",
+                &data,
+                "import",
+                "products",
+                &file,
+                "--dry-run",
+            ],
+            &[],
+            None,
+        );
+        assert!(!refused.status.success());
+        let report = stderr(&refused);
+        let listed = report
+            .lines()
+            .filter(|l| l.starts_with("row ") && l.contains(", column price:"))
+            .count();
+        assert_eq!(
+            listed,
+            1_500,
+            "{}",
+            &report[report.len().saturating_sub(500)..]
+        );
+        assert!(report.contains("row 1501, column price:"));
+    })
+    .await
+    .unwrap();
+}
