@@ -36,13 +36,18 @@ pub fn demo(mut config: Config, keep: Option<PathBuf>) -> anyhow::Result<ExitCod
     let fresh = !config.data_dir.join(DB_FILE).exists();
     let started = std::time::Instant::now();
     let seeded = if fresh {
-        eprintln!("making the demo shop in {} …", config.data_dir.display());
+        let _ = writeln!(
+            std::io::stderr(),
+            "making the demo shop in {} …",
+            config.data_dir.display()
+        );
         let store = Store::open(&config.data_dir)?;
         let seeded = shop::seed(&store, &config.shop, SEED, jiff::Timestamp::now())?;
         drop(store);
         Some(seeded)
     } else {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "carrying on with the demo shop in {}",
             config.data_dir.display()
         );
@@ -52,7 +57,8 @@ pub fn demo(mut config: Config, keep: Option<PathBuf>) -> anyhow::Result<ExitCod
         .enable_all()
         .thread_name("quarry")
         .build()?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
+        let stop = crate::http::shutdown_signal();
         let server = crate::http::start(config.clone()).await?;
         let mut summary = String::new();
         if let Some(seeded) = &seeded {
@@ -68,28 +74,31 @@ pub fn demo(mut config: Config, keep: Option<PathBuf>) -> anyhow::Result<ExitCod
             );
         }
         let url = server.url();
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "\nQuarry demo: {url}")?;
-        if !summary.is_empty() {
-            writeln!(out, "  {summary}")?;
-        }
-        writeln!(out, "  storefront:  {url}/")?;
-        writeln!(out, "  back office: {url}/admin")?;
-        writeln!(out, "  owner login: {} / {}", shop::OWNER.0, shop::OWNER.1)?;
-        writeln!(out, "  staff login: {} / {}", shop::STAFF.0, shop::STAFF.1)?;
-        match &temporary {
-            Some(_) => writeln!(
-                out,
+        let summary = if summary.is_empty() {
+            summary
+        } else {
+            format!("  {summary}\n")
+        };
+        let data = match &temporary {
+            Some(_) => format!(
                 "  data: {} (removed on exit; keep it with --keep DIR)",
                 config.data_dir.display()
-            )?,
-            None => writeln!(out, "  data: {} (kept)", config.data_dir.display())?,
-        }
-        writeln!(out, "Press Ctrl-C to stop.")?;
-        out.flush()?;
-        drop(out);
-        server.run_until(crate::http::shutdown_signal()).await
-    })?;
+            ),
+            None => format!("  data: {} (kept)", config.data_dir.display()),
+        };
+        let banner = format!(
+            "\nQuarry demo: {url}\n{summary}  storefront:  {url}/\n  back office: {url}/admin\n  \
+             owner login: {} / {}\n  staff login: {} / {}\n{data}\nPress Ctrl-C to stop.\n",
+            shop::OWNER.0,
+            shop::OWNER.1,
+            shop::STAFF.0,
+            shop::STAFF.1
+        );
+        super::tell(&banner);
+        server.run_until(stop).await
+    });
+    super::end_runtime(runtime);
+    served?;
     drop(temporary);
     Ok(ExitCode::SUCCESS)
 }

@@ -282,7 +282,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 pub(crate) fn init_logging(config: &Config) {
     let filter = EnvFilter::try_new(&config.log.level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Logs go to standard error, what the server tells its operator (the
+    // demo's logins, the setup link) to standard output; a closed stream
+    // loses lines, never stops the server.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .log_internal_errors(false);
     let _ = match config.log.format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -295,7 +301,8 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .enable_all()
         .thread_name("quarry")
         .build()?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
+        let stop = crate::http::shutdown_signal();
         let data_dir = config.data_dir.clone();
         let server = crate::http::start(config).await?;
         tracing::info!(
@@ -310,16 +317,34 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
                 .public_base_url
                 .clone()
                 .unwrap_or_else(|| server.url());
-            println!(
+            tell(&format!(
                 "No owner account yet. Within an hour, open this link to create the first owner \
-                 (it works once; or run `quarry user add --role owner`):\n\n    {}/setup#{secret}\n",
+                 (it works once; or run `quarry user add --role owner`):\n\n    {}/setup#{secret}\n\n",
                 base.trim_end_matches('/')
-            );
-            std::io::stdout().flush()?;
+            ));
         }
-        server.run_until(crate::http::shutdown_signal()).await
-    })?;
+        server.run_until(stop).await
+    });
+    end_runtime(runtime);
+    served?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what a running server tells its operator. Best effort: a closed
+/// standard output (`quarry demo | head -3`) must not stop a server.
+fn tell(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        tracing::warn!(%error, "could not print to standard output");
+    }
+}
+
+/// Stops the runtime once the server has ended. Work still on its blocking
+/// threads (a stream's read, a request's snapshot) gets a moment, never the
+/// power to keep the process alive: dropping a runtime would wait for it
+/// without end.
+fn end_runtime(runtime: tokio::runtime::Runtime) {
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
 }
 
 fn open_store(config: &Config) -> anyhow::Result<Store> {

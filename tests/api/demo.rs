@@ -196,3 +196,56 @@ async fn the_demo_keeps_its_data_with_keep_and_carries_on_from_it() {
     let again = quarry::store::check(&dir.path().join("shop")).unwrap();
     assert_eq!(again.movements, movements, "nothing was seeded twice");
 }
+
+#[tokio::test]
+async fn a_demo_whose_output_is_closed_keeps_serving_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let keep = dir.path().join("shop");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    // As `quarry demo | head -3` leaves it: nobody reads what it prints.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--keep"])
+        .arg(&keep)
+        .env_remove("QUARRY_CONFIG")
+        .env("QUARRY_LOG_LEVEL", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let client = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let ready = client.get(format!("{url}/readyz")).send().await;
+        if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the demo ended when its output was closed"
+        );
+        assert!(tokio::time::Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let product = client
+        .get(format!("{url}/api/v1/products/SAND-04"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(product.status(), StatusCode::OK);
+    let demo = Demo {
+        child,
+        url,
+        owner: (String::new(), String::new()),
+        data: keep.display().to_string(),
+    };
+    let status = tokio::task::spawn_blocking(move || stop(demo))
+        .await
+        .unwrap();
+    assert!(status.success(), "{status}");
+}
