@@ -5,8 +5,6 @@ import { api, request } from "/assets/api.js";
 import { busy, clearErrors, h, say, showError } from "/assets/ui.js";
 import { card } from "/assets/admin-kit.js";
 
-const UNITS = ["kg", "t", "g", "lb", "oz", "m3", "l", "ml", "yd3", "ft3", "gal", "m", "mm", "cm", "in", "ft", "yd", "m2", "ft2", "pc"];
-
 function input(label, name, value, attrs = {}) {
   return h("label", { class: attrs.wide ? "wide" : null }, label,
     h("input", { name, value: value ?? "", autocomplete: "off", ...attrs, wide: null }));
@@ -73,7 +71,7 @@ export async function render(main, { shop, staff }) {
   const breaks = repeater("Quantity prices", "price_breaks", [["From quantity", "min_quantity", { inputmode: "decimal" }], ["Price", "price", { inputmode: "decimal" }]], product.price_breaks, "Add a quantity price");
   const attributes = repeater("Attributes", "attributes", [["Name", "key", { maxlength: "64" }], ["Value", "value", { maxlength: "256" }]],
     Object.entries(product.attributes ?? {}).map(([key, value]) => ({ key, value })), "Add an attribute");
-  const unit = h("select", { name: "unit" }, UNITS.map((u) => h("option", { value: u }, u)));
+  const unit = h("select", { name: "unit" }, shop.units.map((u) => h("option", { value: u.code }, u.label)));
   unit.value = product.unit ?? "kg";
   const tax = h("select", { name: "tax_class" }, shop.tax_classes.map((t) => h("option", { value: t }, t)));
   tax.value = product.tax_class ?? (shop.tax_classes.includes("standard") ? "standard" : shop.tax_classes[0]);

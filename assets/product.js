@@ -13,18 +13,10 @@ const out = Object.fromEntries(
   ["converted", "explanation", "tier", "net", "tax", "total"].map((k) => [k, document.getElementById(`calc-${k}`)]),
 );
 
-const UNITS = {
-  mass: ["kg", "t", "g", "lb"],
-  volume: ["m3", "l", "yd3", "ft3", "gal"],
-  length: ["m", "mm", "cm", "ft", "in"],
-  area: ["m2", "ft2"],
-  count: ["pc"],
-};
-const DIMENSION = Object.fromEntries(Object.entries(UNITS).flatMap(([dim, list]) => list.map((u) => [u, dim])));
-const UNIT_NAMES = {
-  kg: "kg", t: "tonnes (t)", g: "g", lb: "lb", m3: "m³", l: "litres (l)", yd3: "yd³", ft3: "ft³", gal: "US gal",
-  m: "metres (m)", mm: "mm", cm: "cm", ft: "ft", in: "in", m2: "m²", ft2: "ft²", pc: "pieces (pc)",
-};
+/** Unit code → what it measures, and → its name for people: from the shop's
+ *  units (`/api/v1/shop`), the one list Quarry keeps. */
+const DIMENSION = {};
+const UNIT_NAMES = {};
 
 let currency = "EUR";
 let product = null;
@@ -49,7 +41,7 @@ function sellableUnits(p) {
     }
   }
   const units = [p.unit, ...(p.packs ?? []).map((pack) => pack.name)];
-  for (const dim of dims) units.push(...UNITS[dim]);
+  for (const [code, dim] of Object.entries(DIMENSION)) if (dims.has(dim)) units.push(code);
   return [...new Set(units)];
 }
 
@@ -154,6 +146,10 @@ async function start() {
   basket.showCount(document.getElementById("basket-count"));
   const info = await shop();
   currency = info.currency;
+  for (const u of info.units) {
+    DIMENSION[u.code] = u.dimension;
+    UNIT_NAMES[u.code] = u.label;
+  }
   brand(info);
   try {
     const [p, stock] = await Promise.all([

@@ -133,6 +133,32 @@ impl Unit {
         }
     }
 
+    /// The unit's name for people, as the UI shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Unit::Gram => "grams (g)",
+            Unit::Kilogram => "kg",
+            Unit::Tonne => "tonnes (t)",
+            Unit::Pound => "pounds (lb)",
+            Unit::Ounce => "ounces (oz)",
+            Unit::Millilitre => "millilitres (ml)",
+            Unit::Litre => "litres (l)",
+            Unit::CubicMetre => "m³",
+            Unit::CubicFoot => "ft³",
+            Unit::CubicYard => "yd³",
+            Unit::Gallon => "US gal",
+            Unit::Millimetre => "mm",
+            Unit::Centimetre => "cm",
+            Unit::Metre => "metres (m)",
+            Unit::Inch => "inches (in)",
+            Unit::Foot => "feet (ft)",
+            Unit::Yard => "yards (yd)",
+            Unit::SquareMetre => "m²",
+            Unit::SquareFoot => "ft²",
+            Unit::Piece => "pieces (pc)",
+        }
+    }
+
     /// Other spellings accepted on input.
     fn aliases(self) -> &'static [&'static str] {
         match self {

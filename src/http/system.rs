@@ -7,6 +7,7 @@ use rust_embed::RustEmbed;
 
 use super::error::{ApiError, ErrorBody};
 use crate::app::App;
+use crate::domain::units::Unit;
 
 /// Liveness: the process is up and answering.
 #[utoipa::path(get, path = "/healthz", tag = "system",
@@ -39,6 +40,18 @@ pub struct ShopInfo {
     prices_include_tax: bool,
     /// The tax classes products may name.
     tax_classes: Vec<String>,
+    /// Every standard unit, for forms and the quote calculator (a product
+    /// also sells in its packs).
+    units: Vec<UnitInfo>,
+}
+
+/// A standard unit: its code in the API, its name for people, and what it
+/// measures (`mass`, `volume`, `length`, `area`, `count`).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct UnitInfo {
+    code: &'static str,
+    label: &'static str,
+    dimension: String,
 }
 
 /// The shop's name, currency and contact, as configured (`[shop]`).
@@ -53,6 +66,14 @@ pub async fn shop(State(app): State<App>) -> axum::Json<ShopInfo> {
         contact: shop.contact.clone(),
         prices_include_tax: shop.prices_include_tax,
         tax_classes: shop.tax_classes.keys().cloned().collect(),
+        units: Unit::ALL
+            .iter()
+            .map(|u| UnitInfo {
+                code: u.symbol(),
+                label: u.label(),
+                dimension: u.dimension().to_string(),
+            })
+            .collect(),
     })
 }
 

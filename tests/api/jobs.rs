@@ -53,6 +53,14 @@ fn accepted(answer: &Resp, kind: &str) -> String {
     id
 }
 
+/// Starts a products import as staff with `Prefer: respond-async`; its job id.
+async fn start_import(app: &TestApp, csv: &str) -> String {
+    let started = app
+        .upload_with("/api/v1/imports/products", Who::Staff, csv, ASYNC)
+        .await;
+    accepted(&started, "import.products")
+}
+
 /// A body that arrives in `parts`, each after `pause`.
 fn slowly(parts: Vec<String>, pause: Duration) -> reqwest::Body {
     reqwest::Body::wrap_stream(
@@ -83,10 +91,7 @@ fn form_of(body: reqwest::Body) -> reqwest::multipart::Form {
 async fn an_import_asked_to_respond_async_is_followed_to_its_report_by_its_starter_and_owners() {
     let app = TestApp::spawn().await;
     let csv = products(400);
-    let started = app
-        .upload_with("/api/v1/imports/products", Who::Staff, &csv, ASYNC)
-        .await;
-    let id = accepted(&started, "import.products");
+    let id = start_import(&app, &csv).await;
 
     let job = follow(&app, &id, Who::Staff).await;
     assert_eq!(job["status"], 200, "{job}");
@@ -134,10 +139,7 @@ async fn a_job_with_bad_rows_ends_with_the_422_and_report_a_waiting_request_gets
         waited.text
     );
 
-    let started = app
-        .upload_with("/api/v1/imports/products", Who::Staff, csv, ASYNC)
-        .await;
-    let job = follow(&app, &accepted(&started, "import.products"), Who::Staff).await;
+    let job = follow(&app, &start_import(&app, csv).await, Who::Staff).await;
     assert_eq!(job["status"], 422, "{job}");
     assert_eq!(job["result"], waited.body);
     assert_eq!(job["result"]["error"]["code"], "invalid_rows");
@@ -348,10 +350,7 @@ async fn once_the_server_is_stopping_no_new_import_or_backup_starts() {
 async fn an_import_running_when_the_server_begins_to_stop_is_rolled_back() {
     let app = TestApp::spawn().await;
     let csv = products(20_000);
-    let started = app
-        .upload_with("/api/v1/imports/products", Who::Staff, &csv, ASYNC)
-        .await;
-    let id = accepted(&started, "import.products");
+    let id = start_import(&app, &csv).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let job = app.get(&format!("/api/v1/jobs/{id}"), Who::Staff).await;

@@ -1,6 +1,7 @@
 //! The web UI's pages as the server sends them, and the API the pages lean
 //! on: the shop's settings, the stock's value and the barcode lookup.
 
+use quarry::domain::units::Unit;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -79,6 +80,14 @@ async fn the_shop_settings_come_from_the_configuration() {
         shop.body["tax_classes"],
         json!(["reduced", "standard", "zero"])
     );
+    // The units forms and the calculator offer: every one the API takes.
+    let units = shop.body["units"].as_array().unwrap();
+    assert_eq!(units.len(), Unit::ALL.len());
+    for (unit, listed) in Unit::ALL.iter().zip(units) {
+        assert_eq!(listed["code"], unit.symbol());
+        assert_eq!(listed["dimension"], unit.dimension().to_string());
+        assert!(!listed["label"].as_str().unwrap().is_empty(), "{listed}");
+    }
 }
 
 #[tokio::test]

@@ -19,6 +19,12 @@ test("the calculator converts 3 m3 of sand to 4.8 t and prices it with tax", asy
   await waitForText(page.locator("#calc-net"), "182.40");
   await waitForText(page.locator("#calc-total"), "218.88");
   await waitForText(page.locator("#calc-explanation"), "3 m3 × 1600 kg/m3 = 4800 kg = 4.8 t");
+  // Sand has a density, so every unit of mass and volume is offered, its bags too.
+  const offered = await page.locator("#calc-unit option").evaluateAll((options) => options.map((o) => o.value));
+  for (const unit of ["t", "kg", "g", "lb", "oz", "m3", "l", "ml", "yd3", "ft3", "gal"]) {
+    assert.ok(offered.includes(unit), `the calculator does not offer ${unit}: ${offered}`);
+  }
+  assert.ok(!offered.includes("m"), `sand is not sold by the metre: ${offered}`);
   await screenshot(page, "product");
 });
 
