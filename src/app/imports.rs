@@ -776,6 +776,18 @@ impl Import<'_> {
         Ok(())
     }
 
+    /// The other rows of a movement refused at row `refused` go with it,
+    /// each reported.
+    fn reject_rest(&mut self, lines: &[PendingLine], refused: u64) {
+        for line in lines.iter().filter(|l| l.row != refused) {
+            self.reject(
+                line.row,
+                Some("movement"),
+                format!("its movement was refused at row {refused}"),
+            );
+        }
+    }
+
     /// Books what is pending. A stock count drops a bad line and books the
     /// rest; a movement is booked whole or refused whole.
     fn flush(&mut self, tx: &mut WriteTx) -> Result<(), Rollback> {
@@ -799,7 +811,7 @@ impl Import<'_> {
                         Some(&column),
                         error.into_inner().to_string(),
                     );
-                    self.report.rejected += pending.lines.len() as u64 - 1;
+                    self.reject_rest(&pending.lines, pending.first_row);
                     return Ok(());
                 }
             };
@@ -819,8 +831,7 @@ impl Import<'_> {
                             pending.lines.remove(i);
                         }
                         _ => {
-                            // The rest of the movement goes with it.
-                            self.report.rejected += pending.lines.len() as u64 - 1;
+                            self.reject_rest(&pending.lines, row);
                             return Ok(());
                         }
                     }

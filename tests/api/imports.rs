@@ -381,3 +381,40 @@ async fn the_command_line_lists_every_bad_row_even_past_what_a_report_keeps() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn every_row_of_a_refused_movement_is_reported_with_the_row_that_refused_it() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    // Movement m1's second line ships more than there is: the whole movement goes.
+    let csv = "movement,kind,location,sku,quantity\n\
+               m1,receive,YARD,SAND-04,5\n\
+               m2,ship,YARD,SAND-04,1\n\
+               m2,ship,YARD,SAND-04,999\n\
+               m2,ship,YARD,SAND-04,1\n";
+    let answer = app
+        .upload("/api/v1/imports/movements?dry_run=true", Who::Staff, csv)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let report = &answer.body;
+    assert_eq!(report["rejected"], 3, "{report}");
+    let errors = report["errors"].as_array().unwrap();
+    let rows: Vec<u64> = errors.iter().map(|e| e["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows.len(), 3, "every refused row is listed: {report}");
+    assert!(
+        rows.contains(&3) && rows.contains(&4) && rows.contains(&5),
+        "{rows:?}"
+    );
+    let refusing = errors.iter().find(|e| e["row"] == 4).unwrap();
+    assert!(
+        refusing["reason"]
+            .as_str()
+            .unwrap()
+            .contains("insufficient")
+            || refusing["reason"].as_str().unwrap().contains("only"),
+        "{refusing}"
+    );
+    for e in errors.iter().filter(|e| e["row"] != 4) {
+        assert_eq!(e["reason"], "its movement was refused at row 4", "{e}");
+    }
+}
