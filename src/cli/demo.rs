@@ -17,6 +17,16 @@ const SEED: u64 = 2026;
 
 pub fn demo(mut config: Config, keep: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     super::init_logging(&config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("quarry")
+        .build()?;
+    // Caught from here on: a Ctrl-C while the shop is being made stops the
+    // demo once it has started, cleanly, rather than leaving its data behind.
+    let stop = {
+        let _entered = runtime.enter();
+        crate::http::shutdown_signal()
+    };
     // Held until the end: dropping it removes the temporary data.
     let temporary = if let Some(dir) = keep {
         config.data_dir = dir;
@@ -53,12 +63,7 @@ pub fn demo(mut config: Config, keep: Option<PathBuf>) -> anyhow::Result<ExitCod
         );
         None
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("quarry")
-        .build()?;
     let served = runtime.block_on(async {
-        let stop = crate::http::shutdown_signal();
         let server = crate::http::start(config.clone()).await?;
         let mut summary = String::new();
         if let Some(seeded) = &seeded {

@@ -302,6 +302,8 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .thread_name("quarry")
         .build()?;
     let served = runtime.block_on(async {
+        // Caught from the start; one that comes while a large store opens
+        // stops the server as soon as it is up, cleanly.
         let stop = crate::http::shutdown_signal();
         let data_dir = config.data_dir.clone();
         let server = crate::http::start(config).await?;

@@ -501,9 +501,10 @@ impl Server {
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
 pub fn shutdown_signal() -> impl Future<Output = ()> {
-    // Registered now, not when first awaited: a signal that comes while the
-    // caller still prepares (the demo seeding its shop) is not lost to the
-    // default action, which would end the process on the spot.
+    // On unix, registered now, not when first awaited: a signal that comes
+    // while the caller still prepares (the demo seeding its shop) is kept
+    // for later rather than left to the default action, which would end the
+    // process on the spot. Must be called within a runtime.
     #[cfg(unix)]
     let (terminate, interrupt) = {
         use tokio::signal::unix::{SignalKind, signal};

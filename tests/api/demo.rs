@@ -249,3 +249,43 @@ async fn a_demo_whose_output_is_closed_keeps_serving_and_stops_on_sigterm() {
         .unwrap();
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test]
+async fn a_demo_stopped_while_it_makes_its_shop_still_ends_cleanly_and_leaves_nothing() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .env_remove("QUARRY_CONFIG")
+        .env("QUARRY_LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let data = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        let first = lines.next().unwrap().unwrap();
+        std::thread::spawn(move || for _ in lines {});
+        first
+            .strip_prefix("making the demo shop in ")
+            .and_then(|rest| rest.strip_suffix(" …"))
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .to_owned()
+    })
+    .await
+    .unwrap();
+    // The shop is being made now.
+    let demo = Demo {
+        child,
+        url: String::new(),
+        owner: (String::new(), String::new()),
+        data: data.clone(),
+    };
+    let status = tokio::task::spawn_blocking(move || stop(demo))
+        .await
+        .unwrap();
+    assert!(status.success(), "{status}");
+    assert!(
+        !std::path::Path::new(&data).exists(),
+        "the temporary data dir {data} was left behind"
+    );
+}
