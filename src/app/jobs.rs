@@ -308,11 +308,12 @@ impl App {
                     "field": null,
                 }}),
             });
+            // The place is free before anyone can see the job has ended.
+            drop(slot);
             running.finished.send_replace(Some(Arc::new(Finished {
                 at: Timestamp::now(),
                 answer,
             })));
-            drop(slot);
         };
         self.spawn_background(task.instrument(tracing::Span::current()));
         Ok(job)
