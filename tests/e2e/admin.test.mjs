@@ -2,7 +2,8 @@
 // errors, and screenshots of its main pages.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { OWNER, PHONE, STAFF, openPage, screenshot, setField, signIn, waitForText } from "./support.mjs";
+import { request } from "playwright-core";
+import { BASE, OWNER, PHONE, STAFF, apiAs, openPage, screenshot, setField, signIn, waitForText } from "./support.mjs";
 
 for (const path of ["/admin", "/admin/stock"]) {
   test(`${path} without signing in ends on the login page and shows no admin data`, async (t) => {
@@ -207,4 +208,43 @@ test("on a phone in the yard, staff scan a line into the stock form and no back-
     await check(name || "dashboard");
   }
   assert.deepEqual(wide, [], `pages wider than a ${PHONE.width} px phone`);
+});
+
+test("staff accept a saved quote, then fulfil it, from its back-office page", async (t) => {
+  const api = await apiAs(t, STAFF);
+  const quote = await api("POST", "/api/v1/quotes", {
+    lines: [{ sku: "SAND-04", quantity: "0.5", unit: "t" }],
+    contact: { name: "E2E Builder", email: "builder@example.com" },
+    hold_stock: true,
+  });
+  const page = await openPage(t);
+  page.on("dialog", (dialog) => dialog.accept());
+  await signIn(page, STAFF, `/admin/quote?number=${quote.number}`);
+  const message = page.locator("main .message[role=status]");
+  await page.getByRole("button", { name: "Accept" }).click();
+  await waitForText(message, `${quote.number} accepted`);
+  await page.getByRole("button", { name: "Fulfil" }).click();
+  await waitForText(message, `${quote.number} fulfilled`);
+  await waitForText(page.locator("h1 .badge"), "fulfilled");
+  assert.equal(await page.getByRole("button", { name: "Fulfil" }).count(), 0, "a fulfilled quote still offers Fulfil");
+  const { items } = await api("GET", `/api/v1/movements?reference=${encodeURIComponent(quote.number)}`);
+  assert.ok(items.some((m) => m.kind === "ship"), `no shipment booked for ${quote.number}: ${JSON.stringify(items.map((m) => m.kind))}`);
+});
+
+test("an owner makes a viewer token, sees its secret once, and the token reads but cannot manage", async (t) => {
+  const page = await openPage(t);
+  await signIn(page, OWNER, "/admin/users");
+  const name = `e2e-${Date.now()}`;
+  await page.locator("input[name=name]").fill(name);
+  await page.getByRole("button", { name: "Make token" }).click();
+  const shown = page.locator(".secret");
+  await waitForText(page.locator(".message.ok strong"), `Token ${name} made`);
+  const secret = (await shown.textContent()).trim();
+  assert.ok(secret.length >= 32, `the secret looks too short: ${secret}`);
+  await page.locator("table tr", { hasText: name }).waitFor();
+
+  const api = await request.newContext({ baseURL: BASE, extraHTTPHeaders: { authorization: `Bearer ${secret}` } });
+  t.after(() => api.dispose());
+  assert.equal((await api.get("/api/v1/stock/value")).status(), 200);
+  assert.equal((await api.get("/api/v1/users")).status(), 403);
 });
