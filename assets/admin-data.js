@@ -21,8 +21,9 @@ function bytes(size) {
   return `${value.toLocaleString(undefined, { maximumFractionDigits: unit ? 1 : 0 })} ${units[unit]}`;
 }
 
-/** What an import did or would do: counts, then its bad rows by row and column. */
-function report(r) {
+/** What an import did or would do: counts, then its bad rows by row and
+ *  column, and where to download all of them (`badRows`, from its job). */
+function report(r, badRows) {
   const counts = [
     ["Rows read", r.rows], ["Created", r.created], ["Updated", r.updated], ["Unchanged", r.unchanged],
     [r.dry_run ? "Movements to book" : "Movements booked", r.movements], ["Rows refused", r.rejected],
@@ -36,6 +37,7 @@ function report(r) {
     r.locations_created.length
       ? h("p", {}, `New locations made (rename them on the Locations page): ${r.locations_created.join(", ")}.`) : null,
     r.errors.length ? h("h3", {}, r.errors.length < r.rejected ? `The first ${r.errors.length} bad rows` : "Bad rows") : null,
+    badRows ? h("p", {}, h("a", { href: badRows, download: "" }, `Download all ${r.rejected} bad rows (CSV)`)) : null,
     r.errors.length ? table([
       ["Row", (e) => String(e.row), { num: true }],
       ["Column", (e) => (e.column ? h("span", { class: "mono" }, e.column) : "—")],
@@ -81,18 +83,21 @@ function importer() {
     say(message, "");
     out.replaceChildren();
     const phase = dryRun ? "Checking rows…" : "Importing…";
+    let last = null;
     const other = event.submitter === check ? write : check;
     other.disabled = true;
     busy(event.submitter ?? write, dryRun ? "Checking…" : "Importing…", async () => {
       try {
         const onUpload = (sent, total) => progress.show("Uploading…", sent, total);
-        const answer = await work(`/imports/${kind.value}`, { method: "POST", body, query, onUpload },
-          (job) => progress.show(job.state === "running" ? phase : "Done.", job.progress.done, job.progress.total));
-        out.replaceChildren(report(answer));
+        const answer = await work(`/imports/${kind.value}`, { method: "POST", body, query, onUpload }, (job) => {
+          last = job;
+          progress.show(job.state === "running" ? phase : "Done.", job.progress.done, job.progress.total);
+        });
+        out.replaceChildren(report(answer, last?.bad_rows));
         if (answer.written) form.elements.file.value = "";
       } catch (error) {
         // Bad rows (422) come with the whole report, which says it all.
-        if (error.body?.report) out.replaceChildren(report(error.body.report));
+        if (error.body?.report) out.replaceChildren(report(error.body.report, last?.bad_rows));
         else showError(form, message, error);
       } finally {
         progress.hide();

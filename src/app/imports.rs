@@ -298,6 +298,7 @@ impl App {
         progress: Arc<Progress>,
     ) -> Result<ImportReport, AppError> {
         let shop = self.config().shop.clone();
+        let dir = self.config().data_dir.clone();
         let client = super::client_address();
         let stopping = self.shutting_down();
         let result = self
@@ -309,7 +310,8 @@ impl App {
                 let size = input.metadata().map_or(0, |m| m.len());
                 progress.set(0, size);
                 let input = std::io::BufReader::new(input);
-                run(
+                let mut bad_rows = BadRowsFile::create(&dir);
+                let imported = run(
                     tx,
                     &actor,
                     &shop,
@@ -324,12 +326,71 @@ impl App {
                             }
                             Ok(())
                         },
-                        bad_row: &mut |_| {},
+                        bad_row: &mut |error| bad_rows.write(error),
                     },
-                )
+                );
+                bad_rows.keep_in(&progress);
+                imported
             })
             .await;
         settle(result)
+    }
+}
+
+/// Every bad row of an import over HTTP, written to a CSV file as it is
+/// found: the report lists only the first [`MAX_LISTED`], the job offers the
+/// file. Best effort: a file that cannot be written is given up, never the
+/// import.
+struct BadRowsFile {
+    file: Option<(csv::Writer<std::fs::File>, tempfile::TempPath)>,
+    rows: u64,
+}
+
+impl BadRowsFile {
+    fn create(dir: &std::path::Path) -> Self {
+        let made = tempfile::Builder::new()
+            .prefix(".quarry-bad-rows-")
+            .suffix(".csv")
+            .tempfile_in(dir)
+            .map_err(|e| e.to_string())
+            .and_then(|file| {
+                let (file, path) = file.into_parts();
+                let mut writer = csv::Writer::from_writer(file);
+                writer
+                    .write_record(["row", "column", "reason"])
+                    .map_err(|e| e.to_string())?;
+                Ok((writer, path))
+            });
+        let file = made
+            .inspect_err(|error| tracing::warn!(%error, "cannot keep an import's bad rows"))
+            .ok();
+        Self { file, rows: 0 }
+    }
+
+    fn write(&mut self, error: &RowError) {
+        let Some((writer, _)) = &mut self.file else {
+            return;
+        };
+        let column = error.column.as_deref().unwrap_or("");
+        match writer.write_record([&error.row.to_string(), column, &error.reason]) {
+            Ok(()) => self.rows += 1,
+            Err(error) => {
+                tracing::warn!(%error, "cannot keep an import's bad rows");
+                self.file = None;
+            }
+        }
+    }
+
+    /// Hands the file to the job, if it has rows (an empty one is deleted).
+    fn keep_in(self, progress: &Progress) {
+        if self.rows == 0 {
+            return;
+        }
+        if let Some((mut writer, path)) = self.file
+            && writer.flush().is_ok()
+        {
+            progress.keep_bad_rows(path);
+        }
     }
 }
 

@@ -38,11 +38,13 @@ pub enum ProgressUnit {
     Entries,
 }
 
-/// How far a piece of work has got: `done` of `total` (0 while unknown).
+/// How far a piece of work has got: `done` of `total` (0 while unknown);
+/// and, for an import, the file of every bad row it found.
 #[derive(Debug, Default)]
 pub struct Progress {
     done: AtomicU64,
     total: AtomicU64,
+    bad_rows: Mutex<Option<tempfile::TempPath>>,
 }
 
 impl Progress {
@@ -55,6 +57,19 @@ impl Progress {
     pub fn set_done(&self, done: u64) {
         let total = self.total.load(Ordering::Relaxed);
         self.done.store(done.min(total), Ordering::Release);
+    }
+
+    /// Keeps `file` (CSV: every bad row) for as long as the job is kept.
+    pub fn keep_bad_rows(&self, file: tempfile::TempPath) {
+        *self.bad_rows.lock().unwrap_or_else(PoisonError::into_inner) = Some(file);
+    }
+
+    fn bad_rows(&self) -> Option<std::path::PathBuf> {
+        self.bad_rows
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_deref()
+            .map(std::path::Path::to_path_buf)
     }
 
     fn get(&self) -> (u64, u64) {
@@ -95,6 +110,12 @@ impl Job {
         &self.id
     }
 
+    /// The CSV file of every bad row an import found, once it has finished.
+    pub fn bad_rows(&self) -> Option<std::path::PathBuf> {
+        self.finished_at()?;
+        self.progress.bad_rows()
+    }
+
     /// Waits for the job to end; answers what it ended with.
     pub async fn answer(&self) -> Answer {
         let mut finished = self.finished.subscribe();
@@ -129,6 +150,9 @@ impl Job {
             },
             status: finished.as_ref().map(|f| f.answer.status),
             result: finished.map(|f| f.answer.body.clone()),
+            bad_rows: self
+                .bad_rows()
+                .map(|_| format!("/api/v1/jobs/{}/bad-rows", self.id)),
         }
     }
 }
@@ -168,6 +192,10 @@ pub struct JobView {
     /// `{"error": …}`).
     #[schema(value_type = Option<Object>)]
     pub result: Option<serde_json::Value>,
+    /// Once an import with bad rows has finished: where to download every
+    /// one of them as CSV (`row,column,reason`; the report lists the first
+    /// 1,000).
+    pub bad_rows: Option<String>,
 }
 
 /// The jobs the server remembers.

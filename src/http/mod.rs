@@ -185,6 +185,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(operations::list_backups, operations::create_backup))
         .routes(routes!(operations::download_backup))
         .routes(routes!(operations::get_job))
+        .routes(routes!(operations::get_job_bad_rows))
         .routes(routes!(operations::export))
         .routes(routes!(system::shop))
         .merge(imports);

@@ -143,6 +143,48 @@ pub async fn get_job(
     Ok(axum::Json(app.job(&caller, &id)?.view()))
 }
 
+/// Every bad row a finished import job found, as CSV (`row,column,reason`),
+/// for whoever may see the job; its report lists only the first 1,000.
+#[utoipa::path(
+    get, path = "/jobs/{id}/bad-rows", tag = "operations",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The bad rows", content_type = "text/csv"),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such job, or it kept no bad rows"),
+    ),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn get_job_bad_rows(
+    State(app): State<App>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let job = app.job(&caller, &id)?;
+    let Some(path) = job.bad_rows() else {
+        return Err(ApiError::not_found(format!(
+            "job {id} kept no bad rows: it found none, or has not finished"
+        )));
+    };
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| ApiError::from(AppError::Internal(format!("{}: {e}", path.display()))))?;
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    // The id passed `app.job`: it names a job, so it is plain hex.
+    if let Ok(disposition) =
+        HeaderValue::from_str(&format!("attachment; filename=\"bad-rows-{id}.csv\""))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    Ok(response)
+}
+
 /// The backups in the server's backup directory, newest first.
 #[utoipa::path(
     get, path = "/backups", tag = "operations",

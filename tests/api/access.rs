@@ -112,6 +112,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/imports/movements", Rule::Stock),
     ("GET", "/api/v1/exports/{kind}", Rule::Viewer),
     ("GET", "/api/v1/jobs/{id}", Rule::Job),
+    ("GET", "/api/v1/jobs/{id}/bad-rows", Rule::Job),
 ];
 
 /// What the table uploads to the import routes: a file that changes nothing
@@ -350,15 +351,21 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     let linked = app
         .post("/api/v1/quotes", Who::Staff, &quote_request())
         .await;
+    // A dry run with a bad row: the job keeps its bad rows to download.
     let job = app
         .upload_with(
             "/api/v1/imports/products?dry_run=true",
             Who::Staff,
-            upload_for("/api/v1/imports/products"),
+            "sku,name,category,unit,price\nIMP-2,Imported,Tools,pc,cheap\n",
             &[("prefer", "respond-async")],
         )
         .await;
     assert_eq!(job.status, StatusCode::ACCEPTED, "{}", job.text);
+    // Finished before the table looks at it.
+    let path = format!("/api/v1/jobs/{}", job.body["id"].as_str().unwrap());
+    while app.get(&path, Who::Staff).await.body["state"] == "running" {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     Fixtures {
         link: linked.body["link"]
             .as_str()

@@ -372,3 +372,47 @@ async fn an_import_running_when_the_server_begins_to_stop_is_rolled_back() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn an_import_job_keeps_every_bad_row_to_download_past_the_reports_thousand() {
+    use std::fmt::Write;
+    let app = TestApp::spawn().await;
+    let mut csv = String::from("sku,name,category,unit,price\n");
+    for i in 0..1_500 {
+        writeln!(csv, "BAD-{i:04},Sand,Aggregates,t,cheap").unwrap();
+    }
+    let id = start_import(&app, &csv).await;
+    let job = follow(&app, &id, Who::Staff).await;
+    assert_eq!(job["status"], 422, "{job}");
+    let report = &job["result"]["report"];
+    assert_eq!(report["rejected"], 1_500);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 1_000);
+    let url = format!("/api/v1/jobs/{id}/bad-rows");
+    assert_eq!(job["bad_rows"], url.as_str());
+
+    let download = app.get(&url, Who::Staff).await;
+    assert_eq!(download.status, StatusCode::OK, "{}", download.text);
+    assert!(
+        download
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let lines: Vec<&str> = download.text.lines().collect();
+    assert_eq!(lines.len(), 1_501, "a header and every bad row");
+    assert_eq!(lines[0], "row,column,reason");
+    assert!(lines[1_500].starts_with("1501,price,"), "{}", lines[1_500]);
+    assert_eq!(
+        app.get(&url, Who::StaffSession).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A job that found no bad rows keeps no file.
+    let clean = start_import(&app, &products(3)).await;
+    let job = follow(&app, &clean, Who::Staff).await;
+    assert!(job["bad_rows"].is_null(), "{job}");
+    let none = app
+        .get(&format!("/api/v1/jobs/{clean}/bad-rows"), Who::Staff)
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+}

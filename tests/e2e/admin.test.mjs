@@ -248,3 +248,21 @@ test("an owner makes a viewer token, sees its secret once, and the token reads b
   assert.equal((await api.get("/api/v1/stock/value")).status(), 200);
   assert.equal((await api.get("/api/v1/users")).status(), 403);
 });
+
+test("checking a file with bad rows lists them and offers every one of them to download", async (t) => {
+  const page = await openPage(t);
+  await signIn(page, STAFF, "/admin/data");
+  const rows = Array.from({ length: 1200 }, (_, i) => `E2E-BAD-${i},Bad bracket ${i},Tools,pc,cheap`);
+  const csv = ["sku,name,category,unit,price", ...rows].join("\n") + "\n";
+  await page.locator("select[name=kind]").selectOption("products");
+  await page.locator("input[name=file]").setInputFiles({ name: "bad.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.getByRole("button", { name: "Check file" }).click();
+  await waitForText(page.locator("h3"), "The first 1000 bad rows");
+  const link = page.getByRole("link", { name: "Download all 1200 bad rows (CSV)" });
+  const href = await link.getAttribute("href");
+  const download = await page.context().request.get(href);
+  assert.equal(download.status(), 200);
+  const lines = (await download.text()).trim().split("\n");
+  assert.equal(lines.length, 1201, "a header and every bad row");
+  assert.equal(lines[0], "row,column,reason");
+});
