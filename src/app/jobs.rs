@@ -254,6 +254,28 @@ impl Jobs {
     }
 }
 
+/// The names of the temporary files jobs keep in the data dir: uploads
+/// waiting to be imported, and imports' bad rows.
+const LEFTOVERS: [&str; 2] = [".quarry-import-", ".quarry-bad-rows-"];
+
+/// Removes the temporary files of jobs a previous run did not end (a crash,
+/// a kill): nothing refers to them any more.
+pub fn remove_leftovers(data_dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if LEFTOVERS.iter().any(|prefix| name.starts_with(prefix)) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::info!(file = %name, "removed a file a previous run left"),
+                Err(error) => tracing::warn!(file = %name, %error, "cannot remove a leftover file"),
+            }
+        }
+    }
+}
+
 /// A 128-bit random id in hex.
 fn new_id() -> String {
     let mut bytes = [0u8; 16];
@@ -426,6 +448,26 @@ mod tests {
         assert!(kept.contains(&"running".to_owned()) && kept.contains(&"new".to_owned()));
         assert!(!kept.contains(&"recent".to_owned()), "{kept:?}");
         assert!(kept.contains(&format!("f{:03}", MAX_KEPT - 1)));
+    }
+
+    #[test]
+    fn files_jobs_left_behind_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            ".quarry-import-abc",
+            ".quarry-bad-rows-x.csv",
+            "quarry.redb",
+            "notes.csv",
+        ] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        remove_leftovers(dir.path());
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["notes.csv", "quarry.redb"]);
     }
 
     #[test]

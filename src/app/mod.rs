@@ -118,6 +118,8 @@ impl App {
             faults,
         };
         let store = Store::open_with(&config.data_dir, options)?;
+        // The store's lock is held: no other server is using these.
+        jobs::remove_leftovers(&config.data_dir);
         let synonyms = crate::search::query::Synonyms::parse(&config.search.synonyms)
             .map_err(|e| anyhow::anyhow!("search.synonyms: {e}"))?;
         let search = Arc::new(crate::search::SearchIndex::open(&config.data_dir, &store)?);
