@@ -166,23 +166,13 @@ pub async fn get_job_bad_rows(
             "job {id} kept no bad rows: it found none, or has not finished"
         )));
     };
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| ApiError::from(AppError::Internal(format!("{}: {e}", path.display()))))?;
-    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
     // The id passed `app.job`: it names a job, so it is plain hex.
-    if let Ok(disposition) =
-        HeaderValue::from_str(&format!("attachment; filename=\"bad-rows-{id}.csv\""))
-    {
-        headers.insert(header::CONTENT_DISPOSITION, disposition);
-    }
-    Ok(response)
+    attachment(
+        &path,
+        "text/csv; charset=utf-8",
+        &format!("bad-rows-{id}.csv"),
+    )
+    .await
 }
 
 /// The backups in the server's backup directory, newest first.
@@ -221,24 +211,28 @@ pub async fn download_backup(
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let path = app.backup_path(&name)?;
-    let file = tokio::fs::File::open(&path).await.map_err(|e| {
-        ApiError::from(crate::app::AppError::Internal(format!(
-            "{}: {e}",
-            path.display()
-        )))
-    })?;
+    // The name passed `backup_path`'s check: plain ASCII, no quotes.
+    attachment(&path, "application/octet-stream", &name).await
+}
+
+/// Streams the file at `path` as a download named `name` (plain ASCII, no
+/// quotes: the callers check).
+async fn attachment(
+    path: &std::path::Path,
+    content_type: &'static str,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| ApiError::from(AppError::Internal(format!("{}: {e}", path.display()))))?;
     let length = file.metadata().await.map(|m| m.len()).ok();
     let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Some(length) = length {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }
-    // The name passed `backup_path`'s check: plain ASCII, no quotes.
     if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }

@@ -53,6 +53,12 @@ fn accepted(answer: &Resp, kind: &str) -> String {
     id
 }
 
+/// The first product of [`products`] is not in the catalogue.
+async fn assert_nothing_imported(app: &TestApp) {
+    let first = app.get("/api/v1/products/JOB-0000", Who::Staff).await;
+    assert_eq!(first.status, StatusCode::NOT_FOUND, "{}", first.text);
+}
+
 /// Starts a products import as staff with `Prefer: respond-async`; its job id.
 async fn start_import(app: &TestApp, csv: &str) -> String {
     let started = app
@@ -211,12 +217,7 @@ async fn an_upload_past_its_own_deadline_gets_408_and_imports_nothing() {
         "{}",
         answer.text
     );
-    assert_eq!(
-        app.get("/api/v1/products/JOB-0000", Who::Staff)
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
+    assert_nothing_imported(&app).await;
 }
 
 #[tokio::test]
@@ -365,12 +366,7 @@ async fn an_import_running_when_the_server_begins_to_stop_is_rolled_back() {
     let job = follow(&app, &id, Who::Staff).await;
     assert_eq!(job["status"], 503, "{job}");
     assert_eq!(job["result"]["error"]["code"], "unavailable");
-    assert_eq!(
-        app.get("/api/v1/products/JOB-0000", Who::Staff)
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
+    assert_nothing_imported(&app).await;
 }
 
 #[tokio::test]
