@@ -310,7 +310,7 @@ impl App {
                 let size = input.metadata().map_or(0, |m| m.len());
                 progress.set(0, size);
                 let input = std::io::BufReader::new(input);
-                let mut bad_rows = BadRowsFile::create(&dir);
+                let mut bad_rows = BadRowsFile::NotYet(dir);
                 let imported = run(
                     tx,
                     &actor,
@@ -339,54 +339,50 @@ impl App {
 
 /// Every bad row of an import over HTTP, written to a CSV file as it is
 /// found: the report lists only the first [`MAX_LISTED`], the job offers the
-/// file. Best effort: a file that cannot be written is given up, never the
-/// import.
-struct BadRowsFile {
-    file: Option<(csv::Writer<std::fs::File>, tempfile::TempPath)>,
-    rows: u64,
+/// file. Made at the first bad row, so a clean import touches no file. Best
+/// effort: a file that cannot be written is given up, never the import.
+enum BadRowsFile {
+    /// No bad row yet; the file would go in this directory.
+    NotYet(std::path::PathBuf),
+    Open(Box<csv::Writer<std::fs::File>>, tempfile::TempPath),
+    GaveUp,
 }
 
 impl BadRowsFile {
-    fn create(dir: &std::path::Path) -> Self {
-        let made = tempfile::Builder::new()
+    fn open(dir: &std::path::Path) -> Result<Self, String> {
+        let (file, path) = tempfile::Builder::new()
             .prefix(".quarry-bad-rows-")
             .suffix(".csv")
             .tempfile_in(dir)
-            .map_err(|e| e.to_string())
-            .and_then(|file| {
-                let (file, path) = file.into_parts();
-                let mut writer = csv::Writer::from_writer(file);
-                writer
-                    .write_record(["row", "column", "reason"])
-                    .map_err(|e| e.to_string())?;
-                Ok((writer, path))
-            });
-        let file = made
-            .inspect_err(|error| tracing::warn!(%error, "cannot keep an import's bad rows"))
-            .ok();
-        Self { file, rows: 0 }
+            .map_err(|e| e.to_string())?
+            .into_parts();
+        let mut writer = csv::Writer::from_writer(file);
+        writer
+            .write_record(["row", "column", "reason"])
+            .map_err(|e| e.to_string())?;
+        Ok(Self::Open(Box::new(writer), path))
     }
 
     fn write(&mut self, error: &RowError) {
-        let Some((writer, _)) = &mut self.file else {
+        if let Self::NotYet(dir) = self {
+            *self = Self::open(dir).unwrap_or_else(|error| {
+                tracing::warn!(%error, "cannot keep an import's bad rows");
+                Self::GaveUp
+            });
+        }
+        let Self::Open(writer, _) = self else {
             return;
         };
         let column = error.column.as_deref().unwrap_or("");
-        match writer.write_record([&error.row.to_string(), column, &error.reason]) {
-            Ok(()) => self.rows += 1,
-            Err(error) => {
-                tracing::warn!(%error, "cannot keep an import's bad rows");
-                self.file = None;
-            }
+        if let Err(error) = writer.write_record([&error.row.to_string(), column, &error.reason]) {
+            tracing::warn!(%error, "cannot keep an import's bad rows");
+            *self = Self::GaveUp;
         }
     }
 
-    /// Hands the file to the job, if it has rows (an empty one is deleted).
+    /// Hands the file, if there is one, to the job.
     fn keep_in(self, progress: &Progress) {
-        if self.rows == 0 {
-            return;
-        }
-        if let Some((mut writer, path)) = self.file
+        if let Self::Open(mut writer, path) = self
             && writer.flush().is_ok()
         {
             progress.keep_bad_rows(path);
