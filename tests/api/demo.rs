@@ -66,6 +66,22 @@ fn stop(mut demo: Demo) -> std::process::ExitStatus {
     panic!("the demo did not stop within 10 s of SIGTERM");
 }
 
+/// Stops the demo with SIGTERM (off the async threads) and expects a clean
+/// exit.
+async fn stop_cleanly(demo: Demo) {
+    let status = tokio::task::spawn_blocking(move || stop(demo))
+        .await
+        .unwrap();
+    assert!(status.success(), "{status}");
+}
+
+fn assert_removed(data: &str) {
+    assert!(
+        !std::path::Path::new(data).exists(),
+        "the temporary data dir {data} was left behind"
+    );
+}
+
 #[tokio::test]
 async fn the_demo_serves_a_realistic_shop_and_removes_its_data_on_exit() {
     let demo = tokio::task::spawn_blocking(|| start_demo(&[]))
@@ -143,14 +159,8 @@ async fn the_demo_serves_a_realistic_shop_and_removes_its_data_on_exit() {
 
     let data = demo.data.clone();
     assert!(std::path::Path::new(&data).exists());
-    let status = tokio::task::spawn_blocking(move || stop(demo))
-        .await
-        .unwrap();
-    assert!(status.success(), "{status:?}");
-    assert!(
-        !std::path::Path::new(&data).exists(),
-        "the temporary data dir is removed on exit"
-    );
+    stop_cleanly(demo).await;
+    assert_removed(&data);
 }
 
 #[tokio::test]
@@ -173,10 +183,7 @@ async fn the_demo_keeps_its_data_with_keep_and_carries_on_from_it() {
             .status()
     };
     assert_eq!(product(first).await, StatusCode::OK);
-    let status = tokio::task::spawn_blocking(move || stop(demo))
-        .await
-        .unwrap();
-    assert!(status.success());
+    stop_cleanly(demo).await;
     assert!(keep.join("quarry.redb").exists(), "kept");
     let report = quarry::store::check(&keep).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
@@ -189,10 +196,7 @@ async fn the_demo_keeps_its_data_with_keep_and_carries_on_from_it() {
         .await
         .unwrap();
     assert_eq!(product(demo.url.clone()).await, StatusCode::OK);
-    let status = tokio::task::spawn_blocking(move || stop(demo))
-        .await
-        .unwrap();
-    assert!(status.success());
+    stop_cleanly(demo).await;
     let again = quarry::store::check(&dir.path().join("shop")).unwrap();
     assert_eq!(again.movements, movements, "nothing was seeded twice");
 }
@@ -244,10 +248,7 @@ async fn a_demo_whose_output_is_closed_keeps_serving_and_stops_on_sigterm() {
         owner: (String::new(), String::new()),
         data: keep.display().to_string(),
     };
-    let status = tokio::task::spawn_blocking(move || stop(demo))
-        .await
-        .unwrap();
-    assert!(status.success(), "{status}");
+    stop_cleanly(demo).await;
 }
 
 #[tokio::test]
@@ -280,12 +281,6 @@ async fn a_demo_stopped_while_it_makes_its_shop_still_ends_cleanly_and_leaves_no
         owner: (String::new(), String::new()),
         data: data.clone(),
     };
-    let status = tokio::task::spawn_blocking(move || stop(demo))
-        .await
-        .unwrap();
-    assert!(status.success(), "{status}");
-    assert!(
-        !std::path::Path::new(&data).exists(),
-        "the temporary data dir {data} was left behind"
-    );
+    stop_cleanly(demo).await;
+    assert_removed(&data);
 }

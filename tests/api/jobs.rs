@@ -53,6 +53,17 @@ fn accepted(answer: &Resp, kind: &str) -> String {
     id
 }
 
+/// A 408 in the API's error shape.
+fn assert_timed_out(answer: &Resp) {
+    assert_eq!(
+        answer.status,
+        StatusCode::REQUEST_TIMEOUT,
+        "{}",
+        answer.text
+    );
+    assert_eq!(answer.error().0, "request_timeout");
+}
+
 /// The first product of [`products`] is not in the catalogue.
 async fn assert_nothing_imported(app: &TestApp) {
     let first = app.get("/api/v1/products/JOB-0000", Who::Staff).await;
@@ -205,13 +216,7 @@ async fn an_upload_past_its_own_deadline_gets_408_and_imports_nothing() {
         .await
         .multipart(form_of(stalled(&csv)));
     let answer = respond(request).await;
-    assert_eq!(
-        answer.status,
-        StatusCode::REQUEST_TIMEOUT,
-        "{}",
-        answer.text
-    );
-    assert_eq!(answer.error().0, "request_timeout");
+    assert_timed_out(&answer);
     assert!(
         answer.text.contains("upload_timeout_secs"),
         "{}",
@@ -230,13 +235,7 @@ async fn an_ordinary_request_slower_than_the_timeout_gets_408_and_changes_nothin
         .header("content-type", "application/json")
         .body(stalled(&body[..body.len() / 2]));
     let answer = respond(request).await;
-    assert_eq!(
-        answer.status,
-        StatusCode::REQUEST_TIMEOUT,
-        "{}",
-        answer.text
-    );
-    assert_eq!(answer.error().0, "request_timeout");
+    assert_timed_out(&answer);
     assert_eq!(
         app.get("/api/v1/products/SLOW-1", Who::Staff).await.status,
         StatusCode::NOT_FOUND
