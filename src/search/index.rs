@@ -204,6 +204,14 @@ impl Generation {
                 ))
             })?;
         let generation = Self::from_index(dir, &index, payload.seq)?;
+        // A process killed inside a commit leaves files its commit point does
+        // not list; the same work replayed would name them again and fail.
+        generation
+            .writer
+            .lock()
+            .expect("index writer lock")
+            .garbage_collect_files()
+            .wait()?;
         Ok((generation, payload.seq))
     }
 
@@ -634,7 +642,14 @@ impl SearchIndex {
         let generation = match opened {
             Ok((generation, seq)) if seq <= store_seq => {
                 tracing::info!(seq, store_seq, "search index opened; catching up");
-                generation
+                match generation.catch_up(store) {
+                    Ok(_) => generation,
+                    Err(error) => {
+                        tracing::warn!(%error, "search index cannot catch up; rebuilding it from the store");
+                        drop(generation);
+                        Self::build(&root, store)?
+                    }
+                }
             }
             Ok((_, seq)) => {
                 tracing::warn!(
