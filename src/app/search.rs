@@ -25,6 +25,11 @@ use crate::search::{SearchIndex, SearchRequest, SearchResult, Sort, price_micros
 /// the delay before a change is searchable (plus the index commit itself).
 pub const FOLLOW_DELAY: Duration = Duration::from_millis(30);
 
+/// The first pause after the index failed to follow the change log; it
+/// doubles with every failure in a row, up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+
 /// What a caller asked for.
 #[derive(Debug, Clone, Default)]
 pub struct SearchParams {
@@ -442,27 +447,55 @@ impl App {
             .map_err(|e| AppError::Internal(e.to_string()))
     }
 
-    /// Keeps the search index following the change log until shutdown.
+    /// Keeps the search index following the change log until shutdown. A
+    /// failed catch-up is retried after a pause that doubles up to a minute,
+    /// without waiting for the next write; from the second failure in a row
+    /// the index is rebuilt from the store (it is derived data: a broken
+    /// writer or vanished files must not leave searches stale until a restart).
     pub fn follow_changes(&self) {
         let app = self.clone();
         self.spawn_background(async move {
             let mut committed = app.committed();
             let stop = app.shutting_down();
+            let mut failures: u32 = 0;
             loop {
-                tokio::select! {
-                    changed = committed.changed() => if changed.is_err() { break },
-                    () = stop.cancelled() => break,
+                if failures == 0 {
+                    tokio::select! {
+                        changed = committed.changed() => if changed.is_err() { break },
+                        () = stop.cancelled() => break,
+                    }
+                } else {
+                    let pause = RETRY_FIRST.saturating_mul(1 << (failures - 1).min(6));
+                    tokio::select! {
+                        () = tokio::time::sleep(pause.min(RETRY_MAX)) => {}
+                        () = stop.cancelled() => break,
+                    }
                 }
                 tokio::time::sleep(FOLLOW_DELAY).await;
                 let index = app.inner.search.clone();
                 let store = app.inner.store.clone();
-                match tokio::task::spawn_blocking(move || index.catch_up(&store)).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(error)) => {
-                        tracing::error!(%error, "the search index could not follow the change log");
+                let error = match tokio::task::spawn_blocking(move || index.catch_up(&store)).await
+                {
+                    Ok(Ok(_)) => {
+                        failures = 0;
+                        continue;
+                    }
+                    Ok(Err(error)) => error.to_string(),
+                    Err(error) => error.to_string(),
+                };
+                failures = failures.saturating_add(1);
+                tracing::error!(%error, failures, "the search index could not follow the change log");
+                if failures < 2 || stop.is_cancelled() {
+                    continue;
+                }
+                tracing::warn!("rebuilding the search index from the store");
+                match app.reindex().await {
+                    Ok(seq) => {
+                        tracing::info!(seq, "search index rebuilt; following the change log again");
+                        failures = 0;
                     }
                     Err(error) => {
-                        tracing::error!(%error, "the search index task failed");
+                        tracing::error!(%error, "the search index could not be rebuilt; trying again later");
                     }
                 }
             }

@@ -11,7 +11,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use rust_decimal::Decimal;
@@ -53,6 +53,8 @@ pub enum IndexError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("search index: it failed earlier and must be rebuilt")]
+    Broken,
 }
 
 impl From<tantivy::directory::error::OpenDirectoryError> for IndexError {
@@ -173,6 +175,8 @@ struct Generation {
     committed: AtomicU64,
     /// Whether each product is indexed as in stock, as far as known.
     in_stock: Mutex<HashMap<String, bool>>,
+    /// Set when the index failed to apply or commit changes.
+    broken: AtomicBool,
     /// Lower-cased category path → the path as products spell it.
     categories: RwLock<HashMap<String, String>>,
 }
@@ -231,6 +235,7 @@ impl Generation {
             applied: AtomicU64::new(seq),
             committed: AtomicU64::new(seq),
             in_stock: Mutex::new(HashMap::new()),
+            broken: AtomicBool::new(false),
             categories: RwLock::new(HashMap::new()),
         };
         generation.refresh_categories()?;
@@ -301,7 +306,22 @@ impl Generation {
 
     /// Applies every change after the last applied `seq` from a fresh snapshot,
     /// and commits when documents changed (or the payload fell far behind).
+    /// Once the index itself fails here (not the store it reads), the
+    /// generation is marked broken: a tantivy writer that failed a commit
+    /// cannot be trusted with the next one, so every later attempt fails at
+    /// once and the caller rebuilds the index.
     fn catch_up(&self, store: &Store) -> Result<u64, IndexError> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(IndexError::Broken);
+        }
+        let result = self.apply_and_commit(store);
+        if let Err(IndexError::Tantivy(_) | IndexError::Io(_)) = &result {
+            self.broken.store(true, Ordering::SeqCst);
+        }
+        result
+    }
+
+    fn apply_and_commit(&self, store: &Store) -> Result<u64, IndexError> {
         let writer = self.writer.lock().expect("index writer lock");
         let mut dirty = false;
         loop {

@@ -153,6 +153,35 @@ async fn a_missing_or_corrupt_index_is_rebuilt_at_start() {
 }
 
 #[tokio::test]
+async fn an_index_that_fails_while_serving_is_rebuilt_by_itself() {
+    let app = TestApp::spawn().await;
+    app.create_product(&sand("SAND-04")).await;
+    app.eventually("q=washed", Who::Anonymous, |s| !s.is_empty())
+        .await;
+    let data = app.config.data_dir.clone();
+    let broken = current_index(&data);
+    // The index's files vanish under the running server: its next commit fails.
+    std::fs::remove_dir_all(&broken).unwrap();
+    let mut lintel = sand("LAG-1");
+    lintel["name"] = serde_json::json!("Lagging lintel");
+    app.create_product(&lintel).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.search_skus("q=lintel", Who::Anonymous).await.is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the index never recovered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_ne!(current_index(&data), broken, "a new generation took over");
+    assert_eq!(
+        app.search_skus("q=sand-04", Who::Anonymous).await,
+        ["SAND-04"],
+        "rebuilt from the whole store"
+    );
+}
+
+#[tokio::test]
 async fn reindexing_while_searching_never_fails_a_search() {
     let app = std::sync::Arc::new(TestApp::spawn().await);
     app.load_base_catalogue().await;
