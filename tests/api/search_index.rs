@@ -89,9 +89,12 @@ async fn an_older_copy_of_the_index_catches_up_from_its_own_seq() {
     );
 }
 
-#[tokio::test]
-async fn an_index_killed_before_its_commit_point_opens_and_goes_on() {
-    let mut app = TestApp::spawn().await;
+/// Leaves the stopped `app`'s index as a kill inside a commit does: after the
+/// commit's files were written but before `meta.json` was. The new files are
+/// there, the commit point is the old one, and the same work replayed at
+/// start names the same files again. Returns the index directory and the
+/// commit's delete file.
+async fn kill_an_index_commit_half_way(app: &mut TestApp) -> (PathBuf, PathBuf) {
     app.stop().await;
     let data = app.config.data_dir.clone();
     // Caught up at start in one commit: one segment of two documents.
@@ -111,20 +114,53 @@ async fn an_index_killed_before_its_commit_point_opens_and_goes_on() {
     app.eventually("q=quartz", Who::Anonymous, |s| !s.is_empty())
         .await;
     app.stop().await;
-    // A kill after the commit's files were written but before `meta.json`
-    // was: the new files are there, the commit point is the old one, and the
-    // same work replayed at start names the same files again.
     let current = current_index(&data);
+    let mut delete_file = None;
     for entry in std::fs::read_dir(&current).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() != "meta.json" {
-            std::fs::copy(entry.path(), before.join(entry.file_name())).unwrap();
+        let name = entry.unwrap().file_name();
+        if name.to_string_lossy().ends_with(".del") {
+            delete_file = Some(current.join(&name));
+        }
+        if name != "meta.json" {
+            std::fs::copy(current.join(&name), before.join(&name)).unwrap();
         }
     }
     std::fs::remove_dir_all(&current).unwrap();
     copy_dir(&before, &current);
+    (
+        current,
+        delete_file.expect("the commit wrote a delete file"),
+    )
+}
+
+#[tokio::test]
+async fn an_index_killed_before_its_commit_point_opens_and_goes_on() {
+    let mut app = TestApp::spawn().await;
+    let (current, _) = kill_an_index_commit_half_way(&mut app).await;
     app.restart().await;
-    assert_eq!(current_index(&data), current, "caught up, not rebuilt");
+    assert_eq!(
+        current_index(&app.config.data_dir),
+        current,
+        "caught up, not rebuilt"
+    );
+    assert_eq!(app.search_skus("q=quartz", Who::Anonymous).await, ["LAG-1"]);
+    assert_eq!(app.search_skus("q=beam", Who::Anonymous).await, ["LAG-2"]);
+}
+
+#[tokio::test]
+async fn an_index_that_cannot_catch_up_at_start_is_rebuilt() {
+    let mut app = TestApp::spawn().await;
+    let (current, delete_file) = kill_an_index_commit_half_way(&mut app).await;
+    // A directory where the replayed commit must write its delete file:
+    // cleaning up cannot remove it, and catching up fails.
+    std::fs::remove_file(&delete_file).unwrap();
+    std::fs::create_dir(&delete_file).unwrap();
+    app.restart().await;
+    assert_ne!(
+        current_index(&app.config.data_dir),
+        current,
+        "rebuilt in a new generation"
+    );
     assert_eq!(app.search_skus("q=quartz", Who::Anonymous).await, ["LAG-1"]);
     assert_eq!(app.search_skus("q=beam", Who::Anonymous).await, ["LAG-2"]);
 }
