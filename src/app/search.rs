@@ -19,7 +19,7 @@ use crate::domain::ledger::Availability;
 use crate::domain::units::{Quantity, Unit};
 use crate::search::highlight::highlight;
 use crate::search::query::{self, Synonyms};
-use crate::search::{SearchIndex, SearchRequest, SearchResult, Sort, price_micros};
+use crate::search::{IndexError, SearchIndex, SearchRequest, SearchResult, Sort, price_micros};
 
 /// How long to gather commits before bringing the index up to date: bounds
 /// the delay before a change is searchable (plus the index commit itself).
@@ -449,9 +449,10 @@ impl App {
 
     /// Keeps the search index following the change log until shutdown. A
     /// failed catch-up is retried after a pause that doubles up to a minute,
-    /// without waiting for the next write; from the second failure in a row
-    /// the index is rebuilt from the store (it is derived data: a broken
-    /// writer or vanished files must not leave searches stale until a restart).
+    /// without waiting for the next write; an index that failed (not the store
+    /// it reads) is rebuilt from the store at the retry (it is derived data: a
+    /// broken writer or vanished files must not leave searches stale until a
+    /// restart).
     pub fn follow_changes(&self) {
         let app = self.clone();
         self.spawn_background(async move {
@@ -474,18 +475,25 @@ impl App {
                 tokio::time::sleep(FOLLOW_DELAY).await;
                 let index = app.inner.search.clone();
                 let store = app.inner.store.clone();
-                let error = match tokio::task::spawn_blocking(move || index.catch_up(&store)).await
-                {
-                    Ok(Ok(_)) => {
-                        failures = 0;
-                        continue;
-                    }
-                    Ok(Err(error)) => error.to_string(),
-                    Err(error) => error.to_string(),
-                };
+                // Rebuilt only when the index itself is at fault: a generation
+                // that failed before (its first failure marked it broken) or
+                // a catch-up that panicked; a store that fails to answer is
+                // only waited for.
+                let (error, rebuild) =
+                    match tokio::task::spawn_blocking(move || index.catch_up(&store)).await {
+                        Ok(Ok(_)) => {
+                            failures = 0;
+                            continue;
+                        }
+                        Ok(Err(error)) => {
+                            let broken = matches!(error, IndexError::Broken);
+                            (error.to_string(), broken)
+                        }
+                        Err(error) => (error.to_string(), true),
+                    };
                 failures = failures.saturating_add(1);
                 tracing::error!(%error, failures, "the search index could not follow the change log");
-                if failures < 2 || stop.is_cancelled() {
+                if !rebuild || stop.is_cancelled() {
                     continue;
                 }
                 tracing::warn!("rebuilding the search index from the store");
