@@ -16,12 +16,19 @@ struct Demo {
     data: String,
 }
 
-fn start_demo(extra: &[&str]) -> Demo {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
-        .args(["demo", "--listen", "127.0.0.1:0"])
-        .args(extra)
+/// `quarry demo --listen ADDR` with the environment every demo test wants.
+fn demo_command(listen: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_quarry"));
+    command
+        .args(["demo", "--listen", listen])
         .env_remove("QUARRY_CONFIG")
-        .env("QUARRY_LOG_LEVEL", "warn")
+        .env("QUARRY_LOG_LEVEL", "warn");
+    command
+}
+
+fn start_demo(extra: &[&str]) -> Demo {
+    let mut child = demo_command("127.0.0.1:0")
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -212,11 +219,9 @@ async fn a_demo_whose_output_is_closed_keeps_serving_and_stops_on_sigterm() {
         .port();
     let url = format!("http://127.0.0.1:{port}");
     // As `quarry demo | head -3` leaves it: nobody reads what it prints.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
-        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--keep"])
+    let mut child = demo_command(&format!("127.0.0.1:{port}"))
+        .arg("--keep")
         .arg(&keep)
-        .env_remove("QUARRY_CONFIG")
-        .env("QUARRY_LOG_LEVEL", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -253,10 +258,7 @@ async fn a_demo_whose_output_is_closed_keeps_serving_and_stops_on_sigterm() {
 
 #[tokio::test]
 async fn a_demo_stopped_while_it_makes_its_shop_still_ends_cleanly_and_leaves_nothing() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
-        .args(["demo", "--listen", "127.0.0.1:0"])
-        .env_remove("QUARRY_CONFIG")
-        .env("QUARRY_LOG_LEVEL", "warn")
+    let mut child = demo_command("127.0.0.1:0")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

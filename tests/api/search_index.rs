@@ -133,6 +133,12 @@ async fn kill_an_index_commit_half_way(app: &mut TestApp) -> (PathBuf, PathBuf) 
     )
 }
 
+/// The products [`kill_an_index_commit_half_way`] wrote, under their last names.
+async fn both_lagging_products_are_found(app: &TestApp) {
+    assert_eq!(app.search_skus("q=quartz", Who::Anonymous).await, ["LAG-1"]);
+    assert_eq!(app.search_skus("q=beam", Who::Anonymous).await, ["LAG-2"]);
+}
+
 #[tokio::test]
 async fn an_index_killed_before_its_commit_point_opens_and_goes_on() {
     let mut app = TestApp::spawn().await;
@@ -143,8 +149,7 @@ async fn an_index_killed_before_its_commit_point_opens_and_goes_on() {
         current,
         "caught up, not rebuilt"
     );
-    assert_eq!(app.search_skus("q=quartz", Who::Anonymous).await, ["LAG-1"]);
-    assert_eq!(app.search_skus("q=beam", Who::Anonymous).await, ["LAG-2"]);
+    both_lagging_products_are_found(&app).await;
 }
 
 #[tokio::test]
@@ -161,8 +166,7 @@ async fn an_index_that_cannot_catch_up_at_start_is_rebuilt() {
         current,
         "rebuilt in a new generation"
     );
-    assert_eq!(app.search_skus("q=quartz", Who::Anonymous).await, ["LAG-1"]);
-    assert_eq!(app.search_skus("q=beam", Who::Anonymous).await, ["LAG-2"]);
+    both_lagging_products_are_found(&app).await;
 }
 
 #[tokio::test]
