@@ -107,8 +107,10 @@ impl Unit {
         Unit::Piece,
     ];
 
-    /// The symbol used in the API, CSV files and the UI.
-    pub fn symbol(self) -> &'static str {
+    /// The unit's code: what the API, CSV files, stored records and the UI's
+    /// forms use. A stored contract: a code never changes (a label may), and
+    /// `tests::unit_codes_are_a_stored_contract` pins every one.
+    pub fn code(self) -> &'static str {
         match self {
             Unit::Gram => "g",
             Unit::Kilogram => "kg",
@@ -121,8 +123,8 @@ impl Unit {
             Unit::CubicFoot => "ft3",
             Unit::CubicYard => "yd3",
             Unit::Gallon => "gal",
-            Unit::Millimetre => "millimetres (mm)",
-            Unit::Centimetre => "centimetres (cm)",
+            Unit::Millimetre => "mm",
+            Unit::Centimetre => "cm",
             Unit::Metre => "m",
             Unit::Inch => "in",
             Unit::Foot => "ft",
@@ -234,7 +236,7 @@ impl Unit {
 
 impl fmt::Display for Unit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.symbol())
+        f.pad(self.code())
     }
 }
 
@@ -243,11 +245,17 @@ impl FromStr for Unit {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_lowercase();
+        // A label is read too: a few records were written with the labels of
+        // `mm` and `cm` as their codes (fixed since), and people type them.
         Unit::ALL
             .into_iter()
-            .find(|u| u.symbol() == wanted || u.aliases().contains(&wanted.as_str()))
+            .find(|u| {
+                u.code() == wanted
+                    || u.aliases().contains(&wanted.as_str())
+                    || u.label().to_lowercase() == wanted
+            })
             .ok_or_else(|| {
-                let known: Vec<_> = Unit::ALL.iter().map(|u| u.symbol()).collect();
+                let known: Vec<_> = Unit::ALL.iter().map(|u| u.code()).collect();
                 InvalidValue(format!(
                     "unknown unit {s:?}; use one of {}",
                     known.join(", ")
@@ -265,7 +273,7 @@ impl TryFrom<String> for Unit {
 
 impl From<Unit> for String {
     fn from(u: Unit) -> Self {
-        u.symbol().to_owned()
+        u.code().to_owned()
     }
 }
 
@@ -273,7 +281,7 @@ impl utoipa::PartialSchema for Unit {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .enum_values(Some(Unit::ALL.map(Unit::symbol)))
+            .enum_values(Some(Unit::ALL.map(Unit::code)))
             .into()
     }
 }
@@ -368,7 +376,7 @@ pub struct UnitName(String);
 impl UnitName {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         if let Ok(unit) = raw.parse::<Unit>() {
-            return Ok(Self(unit.symbol().to_owned()));
+            return Ok(Self(unit.code().to_owned()));
         }
         let name = raw.trim().to_lowercase();
         if name.is_empty() || name.chars().count() > 24 {
@@ -397,7 +405,7 @@ impl UnitName {
 
 impl From<Unit> for UnitName {
     fn from(unit: Unit) -> Self {
-        Self(unit.symbol().to_owned())
+        Self(unit.code().to_owned())
     }
 }
 
@@ -708,10 +716,45 @@ mod tests {
         }
     }
 
+    /// Regression (hardening, item 4): `mm` and `cm` once had their labels
+    /// as codes, so `"unit": "mm"` was refused everywhere. Codes are stored in
+    /// every record that has a unit: they are pinned here, each parses back
+    /// to its unit, and no two units share one.
     #[test]
-    fn every_unit_round_trips_through_its_symbol_and_to_its_base() {
+    fn unit_codes_are_a_stored_contract() {
+        let codes: Vec<&str> = Unit::ALL.iter().map(|u| u.code()).collect();
+        assert_eq!(
+            codes,
+            [
+                "g", "kg", "t", "lb", "oz", "ml", "l", "m3", "ft3", "yd3", "gal", "mm", "cm", "m",
+                "in", "ft", "yd", "m2", "ft2", "pc"
+            ]
+        );
         for unit in Unit::ALL {
-            assert_eq!(unit.symbol().parse::<Unit>().unwrap(), unit);
+            assert_eq!(unit.code().parse::<Unit>().unwrap(), unit, "{unit:?}");
+            assert!(
+                unit.code().chars().all(|c| c.is_ascii_alphanumeric()),
+                "{unit:?}: a code is short and plain, never a label"
+            );
+            assert_eq!(unit.label().parse::<Unit>().unwrap(), unit, "{unit:?}");
+            assert_eq!(String::from(unit), unit.code());
+        }
+        let mut unique = codes.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), codes.len(), "codes are unique");
+        // Every spelling a unit takes belongs to it alone.
+        for unit in Unit::ALL {
+            for alias in unit.aliases() {
+                assert_eq!(alias.parse::<Unit>().unwrap(), unit, "{alias}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_unit_round_trips_through_its_code_and_to_its_base() {
+        for unit in Unit::ALL {
+            assert_eq!(unit.code().parse::<Unit>().unwrap(), unit);
             let base = unit.dimension().base();
             let there = convert(Decimal::ONE, unit, base, None, "X").unwrap();
             assert_eq!(there, round_quantity(unit.in_base()), "{unit}");

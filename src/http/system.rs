@@ -69,7 +69,7 @@ pub async fn shop(State(app): State<App>) -> axum::Json<ShopInfo> {
         units: Unit::ALL
             .iter()
             .map(|u| UnitInfo {
-                code: u.symbol(),
+                code: u.code(),
                 label: u.label(),
                 dimension: u.dimension().to_string(),
             })

@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, Who, sand};
+use crate::helpers::{TestApp, Who, movement, sand};
 
 #[tokio::test]
 async fn a_product_can_be_created_read_updated_with_if_match_and_archived() {
@@ -444,4 +444,51 @@ async fn listings_filter_by_updated_since_and_refuse_bad_parameters() {
         );
         assert_eq!(resp.error().1.as_deref(), field, "{query}");
     }
+}
+
+/// Regression (hardening, item 4): the millimetre and centimetre once had
+/// their labels as codes, so `"unit": "mm"` was refused everywhere.
+#[tokio::test]
+async fn millimetres_and_centimetres_are_units_everywhere() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    let mut wire = sand("WIRE-2");
+    wire["name"] = json!("Binding wire");
+    wire["unit"] = json!("m");
+    wire["density_kg_m3"] = json!(null);
+    let created = app.create_product(&wire).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let mut tape = sand("TAPE-1");
+    tape["name"] = json!("Edge tape");
+    tape["unit"] = json!("mm");
+    tape["density_kg_m3"] = json!(null);
+    let created = app.create_product(&tape).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.body["unit"], "mm");
+    let booked = app.book(&movement("receive", "YARD", "WIRE-2", "2")).await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.text);
+    let mut in_cm = movement("ship", "YARD", "WIRE-2", "50");
+    in_cm["lines"][0]["unit"] = json!("cm");
+    let shipped = app.book(&in_cm).await;
+    assert_eq!(shipped.status, StatusCode::CREATED, "{}", shipped.text);
+    assert_eq!(app.level("WIRE-2", "YARD").await.0, "1.5");
+    let estimate = app
+        .get(
+            "/api/v1/quote/estimate?sku=WIRE-2&quantity=250&unit=cm",
+            Who::Anonymous,
+        )
+        .await;
+    assert_eq!(estimate.status, StatusCode::OK, "{}", estimate.text);
+    assert_eq!(estimate.body["lines"][0]["requested"]["unit"], "cm");
+    let shop = app.get("/api/v1/shop", Who::Anonymous).await;
+    let codes: Vec<&str> = shop.body["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"mm") && codes.contains(&"cm"), "{codes:?}");
+    let document = app.get("/api/v1/openapi.json", Who::Anonymous).await;
+    let units = &document.body["components"]["schemas"]["Unit"]["enum"];
+    assert!(units.as_array().unwrap().contains(&json!("mm")), "{units}");
 }

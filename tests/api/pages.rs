@@ -84,7 +84,7 @@ async fn the_shop_settings_come_from_the_configuration() {
     let units = shop.body["units"].as_array().unwrap();
     assert_eq!(units.len(), Unit::ALL.len());
     for (unit, listed) in Unit::ALL.iter().zip(units) {
-        assert_eq!(listed["code"], unit.symbol());
+        assert_eq!(listed["code"], unit.code());
         assert_eq!(listed["dimension"], unit.dimension().to_string());
         assert!(!listed["label"].as_str().unwrap().is_empty(), "{listed}");
     }
