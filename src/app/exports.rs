@@ -1,6 +1,7 @@
 //! Exports: products, stock levels, movements and quotes as CSV or JSON,
 //! written row by row from one read snapshot (consistent, never the whole
 //! table in memory). Product and movement CSV files import back as they are.
+//! Every CSV cell goes through [`super::cells::guard`]: no spreadsheet formulas.
 
 use std::io::Write;
 
@@ -229,7 +230,10 @@ impl<W: Write> Sink<W> {
         self.csv
             .as_mut()
             .expect("a CSV sink")
-            .write_record(row)
+            .write_record(
+                row.iter()
+                    .map(|cell| super::cells::guard(cell).into_owned()),
+            )
             .map_err(io)?;
         self.rows += 1;
         Ok(())

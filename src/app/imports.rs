@@ -374,7 +374,9 @@ impl BadRowsFile {
             return;
         };
         let column = error.column.as_deref().unwrap_or("");
-        if let Err(error) = writer.write_record([&error.row.to_string(), column, &error.reason]) {
+        let row = error.row.to_string();
+        let cells = [row.as_str(), column, &error.reason].map(super::cells::guard);
+        if let Err(error) = writer.write_record(cells.iter().map(|c| c.as_bytes())) {
             tracing::warn!(%error, "cannot keep an import's bad rows");
             *self = Self::GaveUp;
         }
@@ -591,7 +593,8 @@ impl Import<'_> {
             let mut cells = Map::new();
             let mut bad = false;
             for &(i, column) in &columns {
-                let cell = record.get(i).unwrap_or_default();
+                // A cell an export guarded against spreadsheets reads as it was.
+                let cell = super::cells::unguard(record.get(i).unwrap_or_default());
                 if cell.is_empty() {
                     continue;
                 }

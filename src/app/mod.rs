@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod backups;
 pub mod batch;
 pub mod catalogue;
+pub mod cells;
 pub mod cursor;
 mod error;
 pub mod events;

@@ -418,3 +418,97 @@ async fn every_row_of_a_refused_movement_is_reported_with_the_row_that_refused_i
         assert_eq!(e["reason"], "its movement was refused at row 4", "{e}");
     }
 }
+
+/// Every CSV cell of `csv` a spreadsheet would run as a formula.
+fn formula_cells(csv: &str) -> Vec<String> {
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    reader
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|cell| {
+            cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
+                && cell.parse::<rust_decimal::Decimal>().is_err()
+        })
+        .collect()
+}
+
+/// Regression (hardening, item 1): CSV exports carried what customers and
+/// staff typed as it was, so a contact name such as `=HYPERLINK(…)` ran as a
+/// formula in the shop's spreadsheet.
+#[tokio::test]
+async fn csv_exports_carry_no_spreadsheet_formulas_and_import_back_as_they_were() {
+    let source = TestApp::spawn().await;
+    source.stock_setup().await;
+    let planted = "=HYPERLINK(\"http://evil.example\",\"x\")";
+    let quote = source
+        .post(
+            "/api/v1/quotes",
+            Who::Anonymous,
+            &json!({"contact": {"name": planted, "email": "x@example.com"},
+                    "lines": [{"sku": "SAND-04", "quantity": "1"}]}),
+        )
+        .await;
+    assert_eq!(quote.status, StatusCode::CREATED, "{}", quote.text);
+    let quotes = download(&source, "quotes", "csv").await;
+    assert_eq!(formula_cells(&quotes), Vec::<String>::new(), "{quotes}");
+    let mut reader = csv::Reader::from_reader(quotes.as_bytes());
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(
+        &row[4],
+        format!("'{planted}"),
+        "the contact name, neutralised"
+    );
+
+    // What staff type goes out neutralised and comes back as it was.
+    let mut odd = sand("ODD-1");
+    odd["name"] = json!("+Plus grade sand");
+    odd["description"] = json!("@once a week");
+    odd["notes"] = json!("'=kept as typed");
+    odd["tags"] = json!(["-fine"]);
+    assert_eq!(
+        source.create_product(&odd).await.status,
+        StatusCode::CREATED
+    );
+    source
+        .book(
+            &json!({"kind": "receive", "location": "YARD", "reference": "=DN-1",
+                      "note": "-from the pit", "lines": [{"sku": "ODD-1", "quantity": "4"}]}),
+        )
+        .await;
+    source
+        .book(&json!({"kind": "adjust", "location": "YARD",
+                      "lines": [{"sku": "ODD-1", "quantity": "-1.5", "reason": "-spilt"}]}))
+        .await;
+    let products = download(&source, "products", "csv").await;
+    let movements = download(&source, "movements", "csv").await;
+    for csv in [&products, &movements] {
+        assert_eq!(formula_cells(csv), Vec::<String>::new(), "{csv}");
+    }
+    assert!(products.contains("'+Plus grade sand"), "{products}");
+    assert!(products.contains("''=kept as typed"), "{products}");
+    assert!(
+        movements.contains(",-1.5,"),
+        "numbers stay numbers: {movements}"
+    );
+
+    let target = TestApp::spawn().await;
+    let imported = target
+        .upload("/api/v1/imports/products", Who::Staff, &products)
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text);
+    let imported = target
+        .upload("/api/v1/imports/movements", Who::Staff, &movements)
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text);
+    let odd = target.get("/api/v1/products/ODD-1", Who::Staff).await;
+    assert_eq!(odd.body["name"], "+Plus grade sand");
+    assert_eq!(odd.body["description"], "@once a week");
+    assert_eq!(odd.body["notes"], "'=kept as typed");
+    assert_eq!(odd.body["tags"], json!(["-fine"]));
+    assert_eq!(download(&target, "products", "csv").await, products);
+    assert_eq!(
+        without_actor(&download(&target, "movements", "csv").await),
+        without_actor(&movements)
+    );
+    target.stop_and_check().await;
+}

@@ -411,3 +411,24 @@ async fn an_import_job_keeps_every_bad_row_to_download_past_the_reports_thousand
         .await;
     assert_eq!(none.status, StatusCode::NOT_FOUND);
 }
+
+/// Regression (hardening, item 1): a job's bad-rows file repeated the file's
+/// own cells (a header such as `=cmd`) as they were.
+#[tokio::test]
+async fn a_jobs_bad_rows_file_carries_no_spreadsheet_formulas() {
+    let app = TestApp::spawn().await;
+    let id = start_import(
+        &app,
+        "sku,name,category,unit,price,=cmd|' /C calc'!A0\nA-1,Sand,Aggregates,t,1,x\n",
+    )
+    .await;
+    let job = follow(&app, &id, Who::Staff).await;
+    assert_eq!(job["status"], 422, "{job}");
+    let download = app
+        .get(&format!("/api/v1/jobs/{id}/bad-rows"), Who::Staff)
+        .await;
+    assert_eq!(download.status, StatusCode::OK, "{}", download.text);
+    let mut reader = csv::Reader::from_reader(download.text.as_bytes());
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(&row[1], "'=cmd|' /C calc'!A0", "{}", download.text);
+}
