@@ -1,24 +1,72 @@
 //! `POST /batch`: up to 100 sub-requests in one round trip, each run through
 //! the same routes with the caller's own credentials.
+//!
+//! A batch's answers are held in memory until the last one is in, so they are
+//! bounded: routes that stream (exports, downloads, event streams) or take
+//! uploads cannot be batched at all, one batch's answers add up to at most
+//! [`MAX_ANSWER_BYTES`], and all batches being answered at once to at most
+//! [`MAX_ANSWERS_IN_FLIGHT`]. An anonymous batch draws one token per
+//! sub-request from its address's bucket, as the requests it holds would.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::Extension;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Caller, Json};
+use super::net::{Bucket, Limiters};
 use crate::app::App;
 
 /// Most sub-requests in one batch.
 pub const MAX_REQUESTS: usize = 100;
+
+/// Most bytes of answers one batch holds (16 MiB).
+pub const MAX_ANSWER_BYTES: usize = 16 << 20;
+
+/// Most bytes of answers all batches being answered hold together (64 MiB).
+pub const MAX_ANSWERS_IN_FLIGHT: usize = 4 * MAX_ANSWER_BYTES;
+
+/// Most bytes of the answer to one write: writes answer with the document
+/// they made, which is small; a write is never refused after it happened.
+const MAX_WRITE_ANSWER_BYTES: usize = 1 << 20;
+
+/// The bytes all batches' answers may hold at once.
+#[derive(Clone)]
+pub struct AnswerBudget(Arc<Semaphore>);
+
+impl Default for AnswerBudget {
+    fn default() -> Self {
+        Self(Arc::new(Semaphore::new(MAX_ANSWERS_IN_FLIGHT)))
+    }
+}
+
+/// Whether `path` names a route whose answer is a stream or a file, or that
+/// takes an upload: such routes are never run inside a batch.
+fn streams(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    path == "/api/v1/events"
+        || path.starts_with("/api/v1/exports/")
+        || path.starts_with("/api/v1/imports/")
+        || path.starts_with("/api/v1/backups/")
+        || (path.starts_with("/api/v1/jobs/") && path.ends_with("/bad-rows"))
+}
+
+/// Marks a sub-request of an anonymous batch that was already counted
+/// against its address's bucket when the batch came in.
+#[derive(Clone, Copy)]
+pub struct Counted;
 
 /// The routes a batch dispatches to.
 #[derive(Clone)]
@@ -57,7 +105,9 @@ pub struct BatchResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubResponse {
     pub status: u16,
-    pub body: Value,
+    /// The sub-request's answer, as the route gave it.
+    #[schema(value_type = Object)]
+    pub body: Box<RawValue>,
 }
 
 fn refuse(i: usize, field: &str, message: String) -> ApiError {
@@ -86,6 +136,17 @@ fn build(i: usize, sub: SubRequest, outer: &HeaderMap) -> Result<Request, ApiErr
         }
     };
     let path_only = sub.path.split('?').next().unwrap_or_default();
+    if streams(path_only) {
+        return Err(refuse(
+            i,
+            "path",
+            format!(
+                "{:?} streams its answer (exports, downloads, events) or takes an upload, so it \
+                 cannot be requested in a batch: request it on its own",
+                sub.path
+            ),
+        ));
+    }
     if !sub.path.starts_with("/api/v1/")
         || path_only.contains("..")
         || ["/api/v1/batch", "/api/v1/events", "/api/v1/setup"]
@@ -149,20 +210,109 @@ fn build(i: usize, sub: SubRequest, outer: &HeaderMap) -> Result<Request, ApiErr
         .map_err(|e| refuse(i, "path", format!("not a valid request: {e}")))
 }
 
-async fn dispatch(routes: &Router, request: Request) -> SubResponse {
+/// An answer in a batch's body: JSON as the route wrote it.
+fn raw(value: &impl Serialize) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).expect("JSON values serialize")
+}
+
+fn error_answer(error: &ApiError) -> SubResponse {
+    SubResponse {
+        status: error.status.as_u16(),
+        body: raw(&error.body()),
+    }
+}
+
+/// What a batch's answers hold so far, against its own bound and the
+/// server's.
+struct Answers {
+    budget: AnswerBudget,
+    held: Vec<OwnedSemaphorePermit>,
+    bytes: usize,
+}
+
+impl Answers {
+    fn new(budget: AnswerBudget) -> Self {
+        Self {
+            budget,
+            held: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Room for `more` bytes of a read's answer, or why there is none.
+    fn make_room(&mut self, more: usize, writes: bool) -> Result<(), ApiError> {
+        if !writes && self.bytes + more > MAX_ANSWER_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "batch_too_large",
+                format!(
+                    "the batch's answers would be larger than {} MiB: ask for smaller pages, or \
+                     send the rest in another batch",
+                    MAX_ANSWER_BYTES >> 20
+                ),
+            ));
+        }
+        let permits = u32::try_from(more).unwrap_or(u32::MAX);
+        let permit = match self.budget.0.clone().try_acquire_many_owned(permits) {
+            Ok(permit) => permit,
+            // A write has happened: its answer is kept whatever the load.
+            Err(_) if writes => return Ok(()),
+            Err(_) => {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "the server is answering too many large batches at once; retry in a moment",
+                ));
+            }
+        };
+        self.held.push(permit);
+        self.bytes += more;
+        Ok(())
+    }
+}
+
+/// Runs one sub-request and reads its answer within the batch's bounds.
+async fn dispatch(routes: &Router, request: Request, answers: &mut Answers) -> SubResponse {
+    let writes = !request.method().is_safe();
     let response = match routes.clone().oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
     };
     let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap_or_default();
-    let body = if bytes.is_empty() {
-        Value::Null
+    let mut body = response.into_body().into_data_stream();
+    let limit = if writes {
+        MAX_WRITE_ANSWER_BYTES
     } else {
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        MAX_ANSWER_BYTES
+    };
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let Ok(chunk) = chunk else {
+            break;
+        };
+        if bytes.len() + chunk.len() > limit {
+            return error_answer(&ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "batch_too_large",
+                format!(
+                    "the answer is larger than a batch holds ({} MiB): request it on its own",
+                    limit >> 20
+                ),
+            ));
+        }
+        if let Err(error) = answers.make_room(chunk.len(), writes) {
+            return error_answer(&error);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let body = if bytes.is_empty() {
+        raw(&Value::Null)
+    } else {
+        let text = String::from_utf8_lossy(&bytes);
+        match serde_json::from_str::<Box<RawValue>>(&text) {
+            Ok(json) => json,
+            Err(_) => raw(&text),
+        }
     };
     SubResponse { status, body }
 }
@@ -170,7 +320,7 @@ async fn dispatch(routes: &Router, request: Request) -> SubResponse {
 fn not_applied(reason: &str) -> SubResponse {
     SubResponse {
         status: StatusCode::FAILED_DEPENDENCY.as_u16(),
-        body: json!({"error": {"code": "not_applied", "message": reason, "field": null}}),
+        body: raw(&json!({"error": {"code": "not_applied", "message": reason, "field": null}})),
     }
 }
 
@@ -191,8 +341,10 @@ fn not_applied(reason: &str) -> SubResponse {
 pub async fn batch(
     State(app): State<App>,
     // Credentials are checked once up front; each sub-request checks its own rights.
-    _caller: Caller,
+    Caller(caller): Caller,
     Extension(Routes(routes)): Extension<Routes>,
+    Extension(budget): Extension<AnswerBudget>,
+    limiters: Option<Extension<Arc<Limiters>>>,
     headers: HeaderMap,
     Json(input): Json<BatchRequest>,
 ) -> Result<axum::Json<BatchResponse>, ApiError> {
@@ -204,13 +356,26 @@ pub async fn batch(
         )
         .with_field("requests"));
     }
-    let requests = input
+    let mut requests = input
         .requests
         .into_iter()
         .enumerate()
         .map(|(i, sub)| build(i, sub, &headers))
         .collect::<Result<Vec<_>, _>>()?;
+    // Anonymous: every sub-request costs what it would cost on its own, taken
+    // from the address's bucket before any of them runs.
+    if caller.is_none()
+        && let Some(Extension(limiters)) = limiters
+        && let Ok(client) = crate::app::CLIENT.try_with(|ip| *ip)
+    {
+        let n = u32::try_from(requests.len()).unwrap_or(u32::MAX);
+        limiters.check_n(Bucket::Public, client, n)?;
+        for request in &mut requests {
+            request.extensions_mut().insert(Counted);
+        }
+    }
     let batch = app.begin_batch(input.atomic).await?;
+    let mut answers = Answers::new(budget);
     let mut responses = Vec::with_capacity(requests.len());
     let mut failed = None;
     for (i, request) in requests.into_iter().enumerate() {
@@ -220,7 +385,7 @@ pub async fn batch(
             ));
             continue;
         }
-        let response = batch.run(dispatch(&routes, request)).await;
+        let response = batch.run(dispatch(&routes, request, &mut answers)).await;
         if batch.is_atomic() && response.status >= 400 {
             failed = Some(i);
         }

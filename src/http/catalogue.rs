@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Caller, CatalogueStaff, IfMatch, Json, Query, Viewer, etag};
+use super::extract::{Caller, CatalogueStaff, IfMatch, Json, PublicCaller, Query, Viewer, etag};
 use crate::app::App;
 use crate::app::catalogue::{Listing, ProductFilter, ProductView};
 use crate::domain::catalogue::{Product, ProductInput, ProductPatch};
@@ -47,6 +47,7 @@ pub struct ProductListQuery {
 }
 
 /// List products, in SKU order (with `category`, in category then SKU order).
+/// Anonymous callers draw from their address's bucket, as for searches.
 #[utoipa::path(
     get, path = "/products", tag = "catalogue",
     params(ProductListQuery),
@@ -54,12 +55,13 @@ pub struct ProductListQuery {
         (status = 200, body = Listing<ProductView>),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody),
     ),
     security((), ("bearer" = [])),
 )]
 pub async fn list_products(
     State(app): State<App>,
-    Caller(caller): Caller,
+    PublicCaller(caller): PublicCaller,
     Query(query): Query<ProductListQuery>,
 ) -> Result<axum::Json<Listing<ProductView>>, ApiError> {
     let updated_since = query

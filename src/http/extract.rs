@@ -472,7 +472,11 @@ async fn limited(
     bucket: Bucket,
 ) -> Result<Option<Principal>, ApiError> {
     let Caller(principal) = Caller::from_request_parts(parts, app).await?;
+    // A sub-request of an anonymous batch was counted when the batch came in.
+    let counted = matches!(bucket, Bucket::Public)
+        && parts.extensions.get::<super::batch::Counted>().is_some();
     if principal.is_none()
+        && !counted
         && let Some(limiters) = parts.extensions.get::<std::sync::Arc<Limiters>>()
         && let Ok(client) = crate::app::CLIENT.try_with(|ip| *ip)
     {

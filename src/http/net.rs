@@ -209,6 +209,39 @@ impl Limiters {
         })
     }
 
+    /// Takes `n` tokens at once from `client`'s bucket (a batch of `n`
+    /// requests), or says how long to wait; more than the bucket ever holds
+    /// is refused for good.
+    pub fn check_n(&self, bucket: Bucket, client: IpAddr, n: u32) -> Result<(), ApiError> {
+        let limiter = match bucket {
+            Bucket::Public => &self.public,
+            Bucket::Quotes => &self.quotes,
+        };
+        let Some(n) = NonZeroU32::new(n) else {
+            return Ok(());
+        };
+        match limiter.check_key_n(&client, n) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(ApiError::too_many(
+                    format!(
+                        "too many requests from your address ({n} in this batch); wait a moment \
+                         and try again"
+                    ),
+                    wait.max(Duration::from_secs(1)),
+                ))
+            }
+            Err(capacity) => Err(ApiError::too_many(
+                format!(
+                    "{n} requests at once are more than your address may make in a minute \
+                     ({capacity}); send fewer"
+                ),
+                Duration::from_secs(60),
+            )),
+        }
+    }
+
     /// Forgets addresses whose buckets are full again.
     pub fn forget_idle(&self) {
         self.public.retain_recent();

@@ -179,3 +179,136 @@ async fn sub_requests_may_carry_if_match_and_idempotency_keys() {
     );
     assert_eq!(app.level("SAND-04", "YARD").await.0, "1");
 }
+
+/// Regression (hardening, item 2): a batch of 100 exports from a viewer
+/// token buffered a 506 MiB answer and took the server to 6.3 GiB.
+#[tokio::test]
+async fn routes_that_stream_or_upload_cannot_be_batched() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/api/v1/exports/movements?format=json",
+        "/api/v1/exports/products",
+        "/api/v1/backups/quarry-auto-1.qbk",
+        "/api/v1/jobs/0123abcd/bad-rows",
+        "/api/v1/imports/products",
+        "/api/v1/events?since=0",
+    ] {
+        let method = if path.contains("imports") {
+            "POST"
+        } else {
+            "GET"
+        };
+        let resp = app
+            .post(
+                "/api/v1/batch",
+                Who::Owner,
+                &json!({"requests": [
+                    {"method": "GET", "path": "/api/v1/products"},
+                    {"method": method, "path": path},
+                ]}),
+            )
+            .await;
+        assert_eq!(
+            resp.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            resp.text
+        );
+        assert_eq!(resp.error().1.as_deref(), Some("requests[1].path"));
+        assert!(resp.text.contains("on its own"), "{}", resp.text);
+    }
+}
+
+/// Regression (hardening, item 2): a batch's answers are bounded in bytes;
+/// what does not fit is answered 413 `batch_too_large`, never buffered.
+#[tokio::test]
+async fn a_batchs_answers_are_bounded_in_bytes() {
+    use std::fmt::Write;
+    let app = TestApp::spawn().await;
+    let mut csv = String::from("sku,name,category,unit,price,description\n");
+    let description = "Clean washed river sand for concrete and screed and mortar. ".repeat(30);
+    for i in 0..500 {
+        writeln!(
+            csv,
+            "SAND-{i:04},Washed sand {i},Aggregates/Sand,t,38,{description}"
+        )
+        .unwrap();
+    }
+    let imported = app
+        .upload("/api/v1/imports/products", Who::Staff, &csv)
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text);
+    let page = app.get("/api/v1/products?limit=500", Who::Viewer).await;
+    let one = page.text.len();
+    assert!(one > 500_000, "a page of 500 is {one} bytes");
+
+    let resp = app
+        .post(
+            "/api/v1/batch",
+            Who::Viewer,
+            &json!({"requests": vec![json!({"method": "GET", "path": "/api/v1/products?limit=500"}); 100]}),
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::OK, "{}", &resp.text[..200]);
+    let statuses = statuses(&resp.body);
+    let answered = statuses.iter().filter(|s| **s == 200).count();
+    let refused = statuses.iter().filter(|s| **s == 413).count();
+    assert_eq!(answered + refused, 100, "{statuses:?}");
+    assert!(
+        answered >= 1 && answered <= (16 << 20) / one,
+        "{answered} pages of {one} bytes"
+    );
+    assert!(refused > 0);
+    assert_eq!(
+        resp.body["responses"][99]["body"]["error"]["code"],
+        "batch_too_large"
+    );
+    assert!(resp.text.len() < 17 << 20, "{} bytes", resp.text.len());
+    // A write in a batch past the bound is still carried out and answered.
+    let mut requests = vec![json!({"method": "GET", "path": "/api/v1/products?limit=500"}); 60];
+    requests.push(
+        json!({"method": "PATCH", "path": "/api/v1/products/SAND-0001", "body": {"price": "40"}}),
+    );
+    let resp = app
+        .post("/api/v1/batch", Who::Staff, &json!({"requests": requests}))
+        .await;
+    assert_eq!(
+        resp.body["responses"][60]["status"],
+        200,
+        "{}",
+        &resp.text[resp.text.len() - 300..]
+    );
+    assert_eq!(resp.body["responses"][60]["body"]["price"], "40.00");
+}
+
+/// Regression (hardening, item 2): an anonymous batch of 100 listings cost
+/// its address nothing, while each listing alone counts against its bucket.
+#[tokio::test]
+async fn an_anonymous_batch_counts_every_request_against_its_address() {
+    let app = TestApp::spawn_with(|c| c.limits.public_requests_per_minute = 10).await;
+    app.stock_setup().await;
+    let batch = |n: usize| json!({"requests": vec![json!({"method": "GET", "path": "/api/v1/search?q=sand"}); n]});
+    let first = app.post("/api/v1/batch", Who::Anonymous, &batch(6)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert_eq!(statuses(&first.body), [200; 6], "counted once, not twice");
+    let second = app.post("/api/v1/batch", Who::Anonymous, &batch(6)).await;
+    assert_eq!(
+        second.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        second.text
+    );
+    assert!(second.header("retry-after").is_some());
+    let too_many = app.post("/api/v1/batch", Who::Anonymous, &batch(11)).await;
+    assert_eq!(too_many.status, StatusCode::TOO_MANY_REQUESTS);
+    // What is left of the bucket: four requests, listings included.
+    for _ in 0..4 {
+        let listing = app.get("/api/v1/products?limit=500", Who::Anonymous).await;
+        assert_eq!(listing.status, StatusCode::OK, "{}", listing.text);
+    }
+    let listing = app.get("/api/v1/products", Who::Anonymous).await;
+    assert_eq!(listing.status, StatusCode::TOO_MANY_REQUESTS);
+    // Signed-in callers are accountable and not limited.
+    let staff = app.post("/api/v1/batch", Who::Staff, &batch(20)).await;
+    assert_eq!(staff.status, StatusCode::OK);
+}
