@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use super::jobs::Progress;
 use super::{App, AppError};
 use crate::domain::accounts::Actor;
-use crate::store::ChangeKind;
 use crate::store::backup::{self, BackupError, BackupHeader};
+use crate::store::{ChangeKind, StoreError};
 
 /// What names backups the server makes end with.
 pub const EXTENSION: &str = "qbk";
@@ -58,6 +58,11 @@ impl From<BackupError> for AppError {
     fn from(error: BackupError) -> Self {
         match error {
             BackupError::Store(e) => AppError::Store(e),
+            // The disk would not take the backup (full, or failing): a 503
+            // that says so, as for the store's own file.
+            BackupError::Io { path, source } => {
+                AppError::Store(StoreError::disk(&path.display().to_string(), &source))
+            }
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -337,6 +337,87 @@ impl App {
     }
 }
 
+/// Room a staged upload leaves on the disk besides itself: the import that
+/// reads it writes about as much again into the data file.
+const STAGING_HEADROOM: u64 = 64 << 20;
+
+/// An upload being received into a temporary file in the data dir, before it
+/// is imported. Its writes pass the store's fault plan, and a write the disk
+/// refuses answers like the store's own (503 `disk_full`), never 500.
+pub struct Staging {
+    file: tokio::fs::File,
+    path: tempfile::TempPath,
+    store: Store,
+}
+
+impl App {
+    /// Starts staging an upload of `declared` bytes (the request's
+    /// `Content-Length`, when sent): refused at once when the disk has not
+    /// room for it and the import it feeds.
+    pub async fn stage_upload(&self, declared: Option<u64>) -> Result<Staging, AppError> {
+        let dir = self.config().data_dir.clone();
+        let store = self.inner.store.clone();
+        let checks = store.clone();
+        let (file, path) = tokio::task::spawn_blocking(move || {
+            if let Some(declared) = declared {
+                let free = checks
+                    .free_space()
+                    .map_err(|e| StoreError::disk("the data dir's free space", &e))?;
+                let needed = declared.saturating_mul(2).saturating_add(STAGING_HEADROOM);
+                if free < needed {
+                    return Err(AppError::Store(StoreError::Unavailable {
+                        disk_full: true,
+                        detail: format!(
+                            "an upload of {} MiB and its import need about {} MiB free, the \
+                             disk has {} MiB",
+                            declared >> 20,
+                            needed >> 20,
+                            free >> 20
+                        ),
+                    }));
+                }
+            }
+            tempfile::Builder::new()
+                .prefix(".quarry-import-")
+                .tempfile_in(&dir)
+                .map(tempfile::NamedTempFile::into_parts)
+                .map_err(|e| AppError::Store(StoreError::disk("staging the upload", &e)))
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("staging task failed: {e}")))??;
+        Ok(Staging {
+            file: tokio::fs::File::from_std(file),
+            path,
+            store,
+        })
+    }
+}
+
+impl Staging {
+    fn refused(error: &std::io::Error) -> AppError {
+        AppError::Store(StoreError::disk("staging the upload", error))
+    }
+
+    /// Appends a piece of the upload.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), AppError> {
+        use tokio::io::AsyncWriteExt;
+        self.store
+            .check_fault(crate::store::faults::Op::Write)
+            .map_err(|e| Self::refused(&e))?;
+        self.file
+            .write_all(chunk)
+            .await
+            .map_err(|e| Self::refused(&e))
+    }
+
+    /// The whole upload, written out: its path, removed when dropped.
+    pub async fn finish(mut self) -> Result<tempfile::TempPath, AppError> {
+        use tokio::io::AsyncWriteExt;
+        self.file.flush().await.map_err(|e| Self::refused(&e))?;
+        Ok(self.path)
+    }
+}
+
 /// Every bad row of an import over HTTP, written to a CSV file as it is
 /// found: the report lists only the first [`MAX_LISTED`], the job offers the
 /// file. Made at the first bad row, so a clean import touches no file. Best

@@ -292,6 +292,13 @@ pub fn router(app: App) -> Router {
                     Duration::from_secs(limits.request_timeout_secs),
                     deadline,
                 ))
+                .layer(middleware::from_fn_with_state(
+                    BodyLimits {
+                        body: limits.body_bytes as u64,
+                        upload: limits.import_bytes,
+                    },
+                    declared_length,
+                ))
                 .layer(middleware::from_fn_with_state(network, net::identify)),
         )
 }
@@ -302,6 +309,51 @@ pub fn router(app: App) -> Router {
 fn starts_long_work(method: &axum::http::Method, path: &str) -> bool {
     method == axum::http::Method::POST
         && (path == "/api/v1/backups" || path.starts_with("/api/v1/imports/"))
+}
+
+/// The most a request body may be: `limits.body_bytes`, and for uploads
+/// `limits.import_bytes` (plus the multipart form's own framing).
+#[derive(Clone, Copy)]
+struct BodyLimits {
+    body: u64,
+    upload: u64,
+}
+
+/// Bytes of multipart framing an upload may carry besides its file.
+const FORM_FRAMING: u64 = 64 * 1024;
+
+/// Answers 413 at once to a request whose `Content-Length` is over its
+/// route's limit, instead of reading (or waiting for) a body it would refuse.
+async fn declared_length(
+    axum::extract::State(limits): axum::extract::State<BodyLimits>,
+    request: Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let upload = starts_long_work(request.method(), request.uri().path())
+        && request.uri().path().starts_with("/api/v1/imports/");
+    if let Some(declared) = declared {
+        if upload && declared > limits.upload.saturating_add(FORM_FRAMING) {
+            return operations::too_large(limits.upload).into_response();
+        }
+        if !upload && declared > limits.body {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "the request body is {declared} bytes; this server takes at most {} \
+                     (limits.body_bytes)",
+                    limits.body
+                ),
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
 }
 
 /// Answers 408 to a request still unanswered after `limit` (long work aside).

@@ -10,7 +10,6 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
@@ -263,7 +262,11 @@ pub struct ImportUpload {
 }
 
 /// Streams the `file` part of the upload into a temporary file.
-async fn receive(app: &App, mut form: Multipart) -> Result<tempfile::TempPath, ApiError> {
+async fn receive(
+    app: &App,
+    mut form: Multipart,
+    declared: Option<u64>,
+) -> Result<tempfile::TempPath, ApiError> {
     let limit = app.config().limits.import_bytes;
     let bad = |message: String| {
         ApiError::from(AppError::BadRequest {
@@ -279,19 +282,7 @@ async fn receive(app: &App, mut form: Multipart) -> Result<tempfile::TempPath, A
         if field.name() != Some("file") {
             continue;
         }
-        let dir = app.config().data_dir.clone();
-        let path = tokio::task::spawn_blocking(move || {
-            tempfile::Builder::new()
-                .prefix(".quarry-import-")
-                .tempfile_in(dir)
-                .map(tempfile::NamedTempFile::into_temp_path)
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(format!("cannot store the upload: {e}")))?;
-        let mut file = tokio::fs::File::create(&path)
-            .await
-            .map_err(|e| AppError::Internal(format!("cannot store the upload: {e}")))?;
+        let mut staging = app.stage_upload(declared).await?;
         let mut size = 0u64;
         while let Some(chunk) = field
             .chunk()
@@ -300,22 +291,23 @@ async fn receive(app: &App, mut form: Multipart) -> Result<tempfile::TempPath, A
         {
             size += chunk.len() as u64;
             if size > limit {
-                return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("the file is larger than {limit} bytes (limits.import_bytes)"),
-                ));
+                return Err(too_large(limit));
             }
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| AppError::Internal(format!("cannot store the upload: {e}")))?;
+            staging.write(&chunk).await?;
         }
-        file.flush()
-            .await
-            .map_err(|e| AppError::Internal(format!("cannot store the upload: {e}")))?;
-        return Ok(path);
+        return Ok(staging.finish().await?);
     }
     Err(bad("the form has no part named `file`".into()))
+}
+
+/// The 413 of an upload over `limits.import_bytes`.
+pub(super) fn too_large(limit: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the file is larger than {limit} bytes (limits.import_bytes)"),
+    )
+    .with_field("file")
 }
 
 async fn import(
@@ -339,7 +331,11 @@ async fn import(
     // is never received only to be refused, and uploads are bounded too.
     let slot = app.job_slot()?;
     let upload = Duration::from_secs(app.config().limits.upload_timeout_secs);
-    let file = tokio::time::timeout(upload, receive(app, form))
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let file = tokio::time::timeout(upload, receive(app, form, declared))
         .await
         .map_err(|_| {
             ApiError::new(

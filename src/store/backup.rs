@@ -135,6 +135,9 @@ impl Store {
             .tempfile_in(&dir)
             .map_err(io_error(&dir))?;
         {
+            // The backup file's writes pass the fault plan of the I/O tests.
+            self.check_fault(super::faults::Op::Write)
+                .map_err(io_error(dest))?;
             let mut writer = BufWriter::new(out.as_file());
             writeln!(writer, "{MAGIC}").map_err(io_error(dest))?;
             serde_json::to_writer(&mut writer, &header).expect("headers serialize");

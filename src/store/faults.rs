@@ -42,6 +42,8 @@ struct Plan {
     seen: u64,
     /// Operations failed since it was armed.
     failed: u64,
+    /// The free space the data dir's disk pretends to have.
+    free: Option<u64>,
 }
 
 /// The switch the tests hold: arm a fault, see whether it fired, clear it.
@@ -53,15 +55,27 @@ impl Faults {
     /// Fails the `k`-th `op` from now (1 = the next one); with `persistent`,
     /// every `op` after it fails as well until [`Faults::clear`].
     pub fn arm(&self, op: Op, k: u64, persistent: bool, failure: Failure) {
-        *self.plan() = Plan {
+        let mut plan = self.plan();
+        *plan = Plan {
             armed: Some((op, k.max(1), persistent, failure)),
+            free: plan.free,
             ..Plan::default()
         };
     }
 
-    /// Lets every operation through again.
+    /// Lets every operation through again (and forgets [`Faults::pretend_free`]).
     pub fn clear(&self) {
         *self.plan() = Plan::default();
+    }
+
+    /// Makes the data dir's disk report `bytes` of free space.
+    pub fn pretend_free(&self, bytes: u64) {
+        self.plan().free = Some(bytes);
+    }
+
+    /// The free space the disk pretends to have, if told to.
+    pub(crate) fn free(&self) -> Option<u64> {
+        self.plan().free
     }
 
     /// How many operations have failed since the fault was armed.

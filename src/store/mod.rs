@@ -155,6 +155,18 @@ fn unavailable_message(disk_full: bool, detail: &str) -> String {
     }
 }
 
+impl StoreError {
+    /// A file in the data dir the disk would not read or write (an upload
+    /// being staged, say): unavailable like the store's own file, with a full
+    /// disk told apart, so it answers 503 `disk_full` and never 500.
+    pub fn disk(what: &str, error: &io::Error) -> Self {
+        StoreError::Unavailable {
+            disk_full: is_disk_full(error),
+            detail: format!("{what}: {error}"),
+        }
+    }
+}
+
 fn is_disk_full(error: &io::Error) -> bool {
     matches!(
         error.kind(),
@@ -260,6 +272,29 @@ impl Store {
     /// tables on first use, and refusing a file from a newer Quarry.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         Self::open_with(data_dir, Options::default())
+    }
+
+    /// Passes a file operation in the data dir through the fault plan of the
+    /// I/O fault tests (nothing without one).
+    pub fn check_fault(&self, op: faults::Op) -> io::Result<()> {
+        match &self.shared.options.faults {
+            Some(faults) => faults.check(op),
+            None => Ok(()),
+        }
+    }
+
+    /// The bytes free on the disk holding the data dir.
+    pub fn free_space(&self) -> io::Result<u64> {
+        if let Some(free) = self
+            .shared
+            .options
+            .faults
+            .as_ref()
+            .and_then(faults::Faults::free)
+        {
+            return Ok(free);
+        }
+        fs4::available_space(&self.shared.data_dir)
     }
 
     /// [`Store::open`] with a cache size, or with every file operation going
@@ -498,14 +533,10 @@ impl Store {
     fn probe(&self) -> io::Result<()> {
         use std::io::Write as _;
         let path = self.shared.data_dir.join(".quarry-probe");
-        let check = |op| match &self.shared.options.faults {
-            Some(faults) => faults.check(op),
-            None => Ok(()),
-        };
         let mut file = std::fs::File::create(&path)?;
-        check(faults::Op::Write)?;
+        self.check_fault(faults::Op::Write)?;
         file.write_all(&[0; 4096])?;
-        check(faults::Op::Sync)?;
+        self.check_fault(faults::Op::Sync)?;
         file.sync_data()?;
         drop(file);
         std::fs::remove_file(&path)

@@ -492,3 +492,63 @@ async fn millimetres_and_centimetres_are_units_everywhere() {
     let units = &document.body["components"]["schemas"]["Unit"]["enum"];
     assert!(units.as_array().unwrap().contains(&json!("mm")), "{units}");
 }
+
+/// Sends a request head declaring `length` bytes of body and none of them;
+/// returns the status line of the answer, or `None` if none came in 10 s.
+async fn declare(app: &TestApp, head: &str, length: u64) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.server.as_ref().unwrap().local_addr();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let token = app.token(Who::Staff).unwrap();
+    let request = format!(
+        "{head} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), tcp.read(&mut answer))
+        .await
+        .ok()?
+        .ok()?;
+    String::from_utf8_lossy(&answer[..read])
+        .lines()
+        .next()
+        .map(str::to_owned)
+}
+
+/// Regression (hardening, item 6): `Content-Length: 99999999999` held the
+/// connection until the request timeout (408) instead of being refused.
+#[tokio::test]
+async fn a_body_declared_over_the_limit_is_refused_at_once_with_413() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.request_timeout_secs = 60;
+        c.limits.import_bytes = 1 << 20;
+    })
+    .await;
+    for (head, length) in [
+        ("POST /api/v1/quote/estimate", 99_999_999_999),
+        ("POST /api/v1/products", 2 << 20),
+        ("POST /api/v1/imports/products", 2 << 20),
+    ] {
+        let status = declare(&app, head, length).await;
+        assert_eq!(
+            status.as_deref(),
+            Some("HTTP/1.1 413 Payload Too Large"),
+            "{head} with Content-Length {length}"
+        );
+    }
+    // A declared length within the limit is read as usual.
+    let fits = app
+        .post(
+            "/api/v1/quote/estimate",
+            Who::Anonymous,
+            &json!({"lines": []}),
+        )
+        .await;
+    assert_eq!(
+        fits.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        fits.text
+    );
+}

@@ -255,3 +255,91 @@ async fn every_io_fault_gets_a_clear_503_loses_nothing_and_passes() {
     }
     app.stop_and_check().await;
 }
+
+/// The products CSV of the upload tests.
+const UPLOAD: &str = "sku,name,category,unit,price\nSAND-U,Washed sand,Aggregates,t,38\n";
+
+/// Regression (hardening, item 5): an import when the disk was full
+/// answered 500, not the 503 `disk_full` every other write gives.
+#[tokio::test]
+async fn an_import_the_full_disk_cannot_stage_is_a_503_disk_full_and_imports_nothing() {
+    let faults = Faults::default();
+    let app = TestApp::spawn_faulty(|_| {}, Some(faults.clone())).await;
+    faults.arm(Op::Write, 1, true, Failure::DiskFull);
+    let resp = app
+        .upload("/api/v1/imports/products", Who::Staff, UPLOAD)
+        .await;
+    assert_clear_503(&resp, Failure::DiskFull, "staging an upload");
+    assert!(faults.failed() > 0, "the staging write met the fault");
+    faults.clear();
+    let none = app.get("/api/v1/products/SAND-U", Who::Staff).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    // Once the disk has room again (and the store, which a background
+    // write may have found failing, has recovered), the upload is imported.
+    until_recovered(|| app.upload("/api/v1/imports/products", Who::Staff, UPLOAD)).await;
+    app.stop_and_check().await;
+}
+
+/// Regression (hardening, item 5): an upload larger than the free space was
+/// staged until the disk filled, then answered 500.
+#[tokio::test]
+async fn an_upload_larger_than_the_free_space_is_refused_before_it_is_staged() {
+    let faults = Faults::default();
+    let app = TestApp::spawn_faulty(|_| {}, Some(faults.clone())).await;
+    faults.pretend_free(32 << 20);
+    let resp = app
+        .upload("/api/v1/imports/products", Who::Staff, UPLOAD)
+        .await;
+    assert_clear_503(&resp, Failure::DiskFull, "an upload beyond the free space");
+    let message = resp.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("MiB free"), "{message}");
+    let leftovers: Vec<_> = std::fs::read_dir(&app.config.data_dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".quarry-import-"))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new(), "nothing was staged");
+    faults.pretend_free(1 << 40);
+    let resp = app
+        .upload("/api/v1/imports/products", Who::Staff, UPLOAD)
+        .await;
+    assert_eq!(resp.status, StatusCode::OK, "{}", resp.text);
+}
+
+/// The class of item 5: a backup the full disk cannot take answered 500.
+#[tokio::test]
+async fn a_backup_the_full_disk_cannot_take_is_a_503_disk_full() {
+    let faults = Faults::default();
+    let app = TestApp::spawn_faulty(|_| {}, Some(faults.clone())).await;
+    faults.arm(Op::Write, 1, true, Failure::DiskFull);
+    let resp = app.post("/api/v1/backups", Who::Owner, &json!({})).await;
+    assert_clear_503(&resp, Failure::DiskFull, "a backup");
+    faults.clear();
+    let empty = json!({});
+    until_recovered(|| app.post("/api/v1/backups", Who::Owner, &empty)).await;
+}
+
+/// Sends `request` until it succeeds, for at most 20 s; until then it may
+/// only be refused with a 503.
+async fn until_recovered<F: std::future::Future<Output = Resp>>(request: impl Fn() -> F) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let resp = request().await;
+        if resp.status.is_success() {
+            return;
+        }
+        assert_eq!(
+            resp.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            resp.text
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not recovered in 20 s: {}",
+            resp.text
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
