@@ -205,9 +205,7 @@ impl App {
             check_barcode_free(tx, &input, &sku)?;
             match current.replaced(input, Timestamp::now()) {
                 Some(next) => {
-                    check_product(&next, &shop)?;
-                    let kind = change_kind(&current, &next);
-                    save_product(tx, &actor, &next, kind)?;
+                    save_update(tx, &actor, &shop, &current, &next)?;
                     Ok(next)
                 }
                 None => Ok(current),
@@ -234,9 +232,7 @@ impl App {
             }
             match current.patched(patch, Timestamp::now()) {
                 Some(next) => {
-                    check_product(&next, &shop)?;
-                    let kind = change_kind(&current, &next);
-                    save_product(tx, &actor, &next, kind)?;
+                    save_update(tx, &actor, &shop, &current, &next)?;
                     Ok(next)
                 }
                 None => Ok(current),
@@ -385,8 +381,7 @@ pub fn upsert_in(
     check_barcode_free(tx, &input, &sku)?;
     match current.replaced(input, Timestamp::now()) {
         Some(next) => {
-            check_product(&next, shop)?;
-            save_product(tx, actor, &next, change_kind(&current, &next))?;
+            save_update(tx, actor, shop, &current, &next)?;
             Ok(Upserted::Updated)
         }
         None => Ok(Upserted::Unchanged),
@@ -445,6 +440,39 @@ pub mod local {
         }
         Ok(created)
     }
+}
+
+/// Saves `next`, the new version of `current` (a PUT, a PATCH or an
+/// import's row), after checking it.
+fn save_update(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    shop: &ShopConfig,
+    current: &Product,
+    next: &Product,
+) -> Result<(), AppError> {
+    check_product(next, shop)?;
+    check_unit_kept(tx, current, next)?;
+    save_product(tx, actor, next, change_kind(current, next))
+}
+
+/// A product's stock unit is what its ledger's quantities mean: once a
+/// movement is booked it cannot change, or "2 t" on hand would read "2 kg".
+/// (The ledger is append-only, so no movement is ever reinterpreted.)
+fn check_unit_kept(tx: &WriteTx, current: &Product, next: &Product) -> Result<(), AppError> {
+    if current.unit == next.unit || !tx.has_movements(&current.sku)? {
+        return Ok(());
+    }
+    Err(AppError::conflict(
+        "unit_in_use",
+        "unit",
+        format!(
+            "{} has stock movements in {}, so its unit cannot become {}: the ledger's quantities \
+             would change meaning. Create a new product in {} and move the stock across (ship \
+             or adjust it out here, receive it there), then archive {}",
+            current.sku, current.unit, next.unit, next.unit, current.sku
+        ),
+    ))
 }
 
 fn change_kind(current: &Product, next: &Product) -> ChangeKind {

@@ -13,6 +13,7 @@ use super::{Page, ReadTx, StoreError, WriteTx, decode};
 use crate::domain::catalogue::Sku;
 use crate::domain::ledger::{Level, Movement, MovementKind, sum_levels};
 use crate::domain::locations::LocationCode;
+use crate::domain::units::Unit;
 
 /// Most records read to fill one page (see the catalogue's scan budget).
 const SCAN_BUDGET: usize = 5_000;
@@ -160,6 +161,13 @@ macro_rules! ledger_reads {
                 out.push((code, level));
             }
             Ok(out)
+        }
+
+        /// Whether any movement of `sku` was ever booked (one index lookup).
+        pub fn has_movements(&self, sku: &Sku) -> Result<bool, StoreError> {
+            let index = self.table(MOVEMENTS_BY_SKU)?;
+            let mut range = index.range((sku.as_str(), 0)..=(sku.as_str(), u64::MAX))?;
+            Ok(range.next().transpose()?.is_some())
         }
 
         pub fn remembered(&self, key: &str) -> Result<Option<Remembered>, StoreError> {
@@ -404,6 +412,28 @@ impl ReadTx {
         }
         let mut expected = sum_levels(&ledger);
         let mut problems = Vec::new();
+        // Every line is in its product's stock unit: a product whose unit
+        // changed after it had movements would have its ledger reread wrongly.
+        let mut units: std::collections::BTreeMap<&Sku, std::collections::BTreeSet<Unit>> =
+            std::collections::BTreeMap::new();
+        for line in ledger.iter().flat_map(|m| &m.lines) {
+            units.entry(&line.sku).or_default().insert(line.unit);
+        }
+        for (sku, booked) in units {
+            let Some(product) = self.product(sku)? else {
+                problems.push(format!("movements name {sku}, which is not a product"));
+                continue;
+            };
+            if booked.iter().any(|unit| *unit != product.unit) {
+                let booked: Vec<&str> = booked.iter().map(|u| u.code()).collect();
+                problems.push(format!(
+                    "{sku} is stocked in {}, but its movements are in {}: its unit was changed \
+                     after stock was booked, so its levels no longer mean what was booked",
+                    product.unit,
+                    booked.join(", ")
+                ));
+            }
+        }
         for entry in self.table(LEVELS)?.iter()? {
             let (key, bytes) = entry?;
             let (sku, location) = key.value();

@@ -552,3 +552,95 @@ async fn a_body_declared_over_the_limit_is_refused_at_once_with_413() {
         fits.text
     );
 }
+
+/// Regression (hardening, item 3): `PATCH {"unit": "kg"}` on a product with
+/// 2 t on hand left "2 kg" on hand, and `quarry check` still passed.
+#[tokio::test]
+async fn a_products_unit_cannot_change_once_it_has_movements() {
+    let mut app = TestApp::spawn().await;
+    app.stock_setup().await;
+    // Before any movement, the unit is free to change.
+    for unit in ["kg", "t"] {
+        let changed = app
+            .patch(
+                "/api/v1/products/SAND-04",
+                Who::Staff,
+                &json!({"unit": unit}),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    }
+    app.book(&movement("receive", "YARD", "SAND-04", "2")).await;
+    let patched = app
+        .patch(
+            "/api/v1/products/SAND-04",
+            Who::Staff,
+            &json!({"unit": "kg"}),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::CONFLICT, "{}", patched.text);
+    assert_eq!(
+        patched.error(),
+        ("unit_in_use".to_owned(), Some("unit".to_owned()))
+    );
+    assert!(patched.text.contains("new product"), "{}", patched.text);
+    let mut replaced = sand("SAND-04");
+    replaced["unit"] = json!("pc");
+    let put = app
+        .put("/api/v1/products/SAND-04", Who::Staff, &replaced)
+        .await;
+    assert_eq!(put.status, StatusCode::CONFLICT, "{}", put.text);
+    let imported = app
+        .upload(
+            "/api/v1/imports/products",
+            Who::Staff,
+            "sku,name,category,unit,price\nSAND-04,Washed sand,Aggregates/Sand,kg,0.04\n",
+        )
+        .await;
+    assert_eq!(
+        imported.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        imported.text
+    );
+    assert_eq!(imported.body["report"]["errors"][0]["column"], "unit");
+    let product = app.get("/api/v1/products/SAND-04", Who::Staff).await;
+    assert_eq!(product.body["unit"], "t");
+    assert_eq!(app.level("SAND-04", "YARD").await.0, "2");
+    // Other fields still change.
+    let renamed = app
+        .patch(
+            "/api/v1/products/SAND-04",
+            Who::Staff,
+            &json!({"price": "39"}),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+
+    // A store that was changed before this rule existed is found by check.
+    app.stop().await;
+    let store = quarry::store::Store::open(&app.config.data_dir).unwrap();
+    store
+        .write(|tx| {
+            let sku = quarry::domain::catalogue::Sku::parse("SAND-04").unwrap();
+            let mut product = tx.product(&sku)?.unwrap();
+            product.unit = quarry::domain::units::Unit::Kilogram;
+            tx.put_product(&product)?;
+            tx.append_change(
+                quarry::store::ChangeKind::ProductUpdated,
+                "SAND-04",
+                &quarry::domain::accounts::Actor::cli(),
+                None,
+            )?;
+            Ok::<_, quarry::store::StoreError>(())
+        })
+        .unwrap();
+    drop(store);
+    let report = quarry::store::check(&app.config.data_dir).unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(
+        report.problems[0].contains("SAND-04 is stocked in kg, but its movements are in t"),
+        "{:?}",
+        report.problems
+    );
+}
