@@ -6,7 +6,7 @@
 //!
 //! A location a stock or movement file names that does not exist is created
 //! and listed in the report. Cells use the same names and formats as the API, with lists written
-//! `a; b` and pairs `key=value; key=value` (see [`cell_value`]).
+//! `a; b` and pairs `key=value; key=value` (see `cell_value`).
 
 use std::io::Read;
 use std::sync::Arc;

@@ -290,7 +290,7 @@ fn stopping() -> AppError {
 
 impl App {
     /// Takes a place for a job, before its upload is received: 429 when
-    /// [`MAX_RUNNING`] are taken, 503 once the server is stopping.
+    /// `MAX_RUNNING` are taken, 503 once the server is stopping.
     pub fn job_slot(&self) -> Result<JobSlot, AppError> {
         if self.shutting_down().is_cancelled() {
             return Err(stopping());

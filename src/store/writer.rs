@@ -323,7 +323,7 @@ impl Writer {
     }
 
     /// Asks the writer, when it is free, to check that the store still works
-    /// and to reopen it if an I/O error broke it (see [`Store::recover`]).
+    /// and to reopen it if an I/O error broke it (see `Store::recover`).
     pub fn heal(&self) {
         let _ = self.queue.try_send(Message::Heal);
     }

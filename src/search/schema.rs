@@ -1,0 +1,123 @@
+//! The index's schema: its fields, how text in each is analysed, and the
+//! document a product becomes. Any change here raises [`SCHEMA`], and older
+//! indexes are rebuilt.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use tantivy::schema::{
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STRING, Schema,
+    TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{LowerCaser, NgramTokenizer, TextAnalyzer};
+use tantivy::{Index, TantivyDocument};
+
+use super::IndexError;
+use super::analysis::{ANALYZER, analyzer};
+use crate::domain::catalogue::Product;
+
+/// Raised whenever the schema or the analysis changes: older indexes rebuild.
+pub(super) const SCHEMA: u32 = 3;
+const SKU_NGRAM: &str = "sku_ngram";
+/// The index's fields.
+#[derive(Clone, Copy)]
+pub(super) struct Fields {
+    pub(super) sku_key: Field,
+    pub(super) sku_ngram: Field,
+    pub(super) barcode: Field,
+    pub(super) name: Field,
+    /// Category words, tags and attribute values.
+    pub(super) keywords: Field,
+    pub(super) description: Field,
+    pub(super) category: Field,
+    pub(super) tags: Field,
+    pub(super) price: Field,
+    pub(super) name_sort: Field,
+    pub(super) active: Field,
+    pub(super) in_stock: Field,
+}
+
+pub(super) fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |positions: bool, stored: bool| {
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(if positions {
+                IndexRecordOption::WithFreqsAndPositions
+            } else {
+                IndexRecordOption::WithFreqs
+            });
+        let options = TextOptions::default().set_indexing_options(indexing);
+        if stored {
+            options.set_stored()
+        } else {
+            options
+        }
+    };
+    let ngram = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(SKU_NGRAM)
+            .set_index_option(IndexRecordOption::Basic),
+    );
+    let fields = Fields {
+        sku_key: b.add_text_field("sku_key", STRING | FAST),
+        sku_ngram: b.add_text_field("sku_ngram", ngram),
+        barcode: b.add_text_field("barcode", STRING),
+        name: b.add_text_field("name", text(true, true)),
+        keywords: b.add_text_field("keywords", text(false, false)),
+        description: b.add_text_field("description", text(false, false)),
+        category: b.add_facet_field("category", FacetOptions::default()),
+        tags: b.add_facet_field("tags", FacetOptions::default()),
+        price: b.add_u64_field("price", FAST | INDEXED),
+        name_sort: b.add_text_field("name_sort", STRING | FAST),
+        active: b.add_u64_field("active", FAST | INDEXED),
+        in_stock: b.add_u64_field("in_stock", FAST | INDEXED),
+    };
+    (b.build(), fields)
+}
+
+pub(super) fn register_tokenizers(index: &Index) -> Result<(), IndexError> {
+    index.tokenizers().register(ANALYZER, analyzer());
+    let ngram = TextAnalyzer::builder(NgramTokenizer::all_ngrams(2, 12)?)
+        .filter(LowerCaser)
+        .build();
+    index.tokenizers().register(SKU_NGRAM, ngram);
+    Ok(())
+}
+
+/// A price as whole millionths, for the fast field.
+pub fn price_micros(price: Decimal) -> u64 {
+    (price * Decimal::from(1_000_000))
+        .trunc()
+        .to_u64()
+        .unwrap_or(u64::MAX)
+}
+
+impl Fields {
+    /// The product as the index holds it.
+    pub(super) fn document(&self, p: &Product, in_stock: bool) -> TantivyDocument {
+        let f = self;
+        let mut doc = TantivyDocument::default();
+        let key = p.sku.as_str().to_lowercase();
+        doc.add_text(f.sku_key, &key);
+        doc.add_text(f.sku_ngram, &key);
+        if let Some(barcode) = &p.barcode {
+            doc.add_text(f.barcode, barcode.as_str().to_lowercase());
+        }
+        doc.add_text(f.name, p.name.as_str());
+        doc.add_text(f.keywords, p.category.as_str());
+        for tag in p.tags.iter() {
+            doc.add_text(f.keywords, tag);
+            doc.add_facet(f.tags, Facet::from_path([tag]));
+        }
+        for (key, value) in p.attributes.iter() {
+            doc.add_text(f.keywords, format!("{} {value}", key.replace('_', " ")));
+        }
+        doc.add_text(f.description, p.description.as_str());
+        doc.add_facet(f.category, Facet::from_path(p.category.as_str().split('/')));
+        doc.add_u64(f.price, price_micros(p.price.value()));
+        doc.add_text(f.name_sort, p.name.as_str().to_lowercase());
+        doc.add_u64(f.active, u64::from(p.active));
+        doc.add_u64(f.in_stock, u64::from(in_stock));
+        doc
+    }
+}
