@@ -240,15 +240,27 @@ fn prepare(tx: &WriteTx, input: MovementInput) -> Result<(Draft, Vec<Product>), 
     Ok((draft, products))
 }
 
-fn stock_error(i: usize, sku: &Sku, location: &LocationCode, error: &StockError) -> AppError {
+/// A line refused by the stock checks: a 409 naming the line's field (its
+/// `counted` for a count, else its `quantity`).
+fn stock_error(
+    i: usize,
+    field: &str,
+    sku: &Sku,
+    location: &LocationCode,
+    error: &StockError,
+) -> AppError {
     let code = match error {
-        StockError::InsufficientStock { .. } => "insufficient_stock",
+        // Taking more than is available, whether to ship, reserve, move or
+        // count it away from under a reservation.
+        StockError::InsufficientStock { .. }
+        | StockError::NotThereToMove { .. }
+        | StockError::BelowReserved { .. } => "insufficient_stock",
         StockError::InsufficientReserved { .. } => "insufficient_reserved",
         StockError::NegativeOnHand { .. } => "negative_stock",
     };
     AppError::Conflict {
         code,
-        field: Some(line_field(i, "quantity")),
+        field: Some(line_field(i, field)),
         message: format!(
             "line {} ({sku} at {location}): {error}; nothing was booked",
             i + 1
@@ -296,8 +308,13 @@ fn check_draft(
     for effect in draft.effects() {
         let level = level_of(levels, &effect.sku, &effect.location)?;
         let allow = backorder.get(&effect.sku).copied().unwrap_or(false);
+        let field = if draft.lines[effect.line].counted.is_some() {
+            "counted"
+        } else {
+            "quantity"
+        };
         let next = ledger::apply(level, &effect, allow)
-            .map_err(|e| stock_error(effect.line, &effect.sku, &effect.location, &e))?;
+            .map_err(|e| stock_error(effect.line, field, &effect.sku, &effect.location, &e))?;
         levels.insert((effect.sku.clone(), effect.location.clone()), next);
     }
     Ok(())

@@ -170,6 +170,38 @@ async fn stock_counts_become_adjustments_and_a_bad_count_names_its_row() {
     app.stop_and_check().await;
 }
 
+/// Hardening item 10: an imported count is an adjustment and keeps its rule.
+#[tokio::test]
+async fn a_stock_count_below_what_is_reserved_names_its_row_and_says_to_release_first() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    app.create_product(&sand("SAND-05")).await;
+    app.book(&movement("receive", "YARD", "SAND-04", "10"))
+        .await;
+    app.book(&movement("reserve", "YARD", "SAND-04", "6")).await;
+    let counts = "sku,location,quantity\nSAND-05,YARD,2\nSAND-04,YARD,5\n";
+    let refused = app
+        .upload("/api/v1/imports/stock", Who::Staff, counts)
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let error = &refused.body["report"]["errors"][0];
+    assert_eq!(error["row"], 3);
+    assert_eq!(error["column"], "quantity");
+    let reason = error["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("6 reserved") && reason.contains("release the reservation first"),
+        "{reason}"
+    );
+    assert_eq!(app.level("SAND-04", "YARD").await.0, "10");
+    assert_eq!(app.level("SAND-05", "YARD").await.0, "0", "all or nothing");
+    app.stop_and_check().await;
+}
+
 async fn download(app: &TestApp, what: &str, format: &str) -> String {
     let resp = app
         .get(

@@ -429,6 +429,89 @@ async fn fulfilling_without_enough_stock_books_nothing() {
     assert_eq!(quote.body["status"], "open");
 }
 
+/// Hardening item 10: what a quote holds cannot be counted away from under it.
+#[tokio::test]
+async fn a_count_below_what_a_quote_holds_is_refused_until_the_quote_lets_it_go() {
+    let app = yard().await;
+    let number = held_quote(&app).await;
+    let count = json!({"kind": "adjust", "location": "YARD",
+        "lines": [{"sku": "SAND-04", "counted": "3", "reason": "stocktake"}]});
+    let refused = app.post("/api/v1/movements", Who::Staff, &count).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(
+        refused.error(),
+        ("insufficient_stock".into(), Some("lines[0].counted".into()))
+    );
+    let message = refused.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("4 reserved") && message.contains("cancel the quote"),
+        "{message}"
+    );
+    assert_eq!(
+        app.level("SAND-04", "YARD").await,
+        ("10".into(), "4".into(), "6".into())
+    );
+    let cancelled = app
+        .post(
+            &format!("/api/v1/quotes/{number}/cancel"),
+            Who::Staff,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
+    app.book(&count).await;
+    assert_eq!(
+        app.level("SAND-04", "YARD").await,
+        ("3".into(), "0".into(), "3".into())
+    );
+    app.stop_and_check().await;
+}
+
+#[tokio::test]
+async fn a_backordered_quote_holds_what_there_is_and_fulfils_the_rest_short() {
+    let app = yard().await;
+    app.patch(
+        "/api/v1/products/SAND-04",
+        Who::Staff,
+        &json!({"allow_backorder": true}),
+    )
+    .await;
+    let mut body = json!({"lines": [{"sku": "SAND-04", "quantity": "12"}]});
+    body["contact"] = json!({"name": "Sam", "email": "sam@example.com"});
+    body["hold_stock"] = json!(true);
+    let quote = app.post("/api/v1/quotes", Who::Staff, &body).await;
+    assert_eq!(quote.status, StatusCode::CREATED, "{}", quote.text);
+    assert_eq!(
+        quote.body["holds"],
+        json!([{"sku": "SAND-04", "location": "YARD", "quantity": "10"}]),
+        "only what is there is held"
+    );
+    let number = quote.body["number"].as_str().unwrap();
+    let fulfilled = app
+        .post(
+            &format!("/api/v1/quotes/{number}/fulfil"),
+            Who::Staff,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(fulfilled.status, StatusCode::OK, "{}", fulfilled.text);
+    assert_eq!(
+        app.level("SAND-04", "YARD").await,
+        ("-2".into(), "0".into(), "-2".into())
+    );
+    // What is short cannot be moved elsewhere.
+    let moved = app
+        .post(
+            "/api/v1/movements",
+            Who::Staff,
+            &json!({"kind": "transfer", "from": "YARD", "to": "WH1",
+                "lines": [{"sku": "SAND-04", "quantity": "1"}]}),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::CONFLICT, "{}", moved.text);
+    app.stop_and_check().await;
+}
+
 #[tokio::test]
 async fn expiry_releases_what_a_quote_holds_and_an_expired_quote_cannot_be_accepted() {
     let app = yard().await;
