@@ -154,21 +154,25 @@ fn prepare_line(
     if adjust && line.reason.is_none() {
         return invalid("reason", "an adjustment needs a reason");
     }
+    let given = if counted.is_some() {
+        "counted"
+    } else {
+        "quantity"
+    };
     let stock_unit = crate::domain::units::UnitName::from(product.unit);
     let unit = line.unit.unwrap_or_else(|| stock_unit.clone());
     let converted = product
-        .measures()
-        .convert(entered.value(), &unit, &stock_unit)
-        .map_err(|e| AppError::invalid(line_field(i, "unit"), e))?
+        .stock_quantity(entered.value(), &unit)
+        .map_err(|e| {
+            let field = if e.field == "quantity" {
+                given
+            } else {
+                e.field
+            };
+            AppError::invalid(line_field(i, field), e.reason)
+        })?
         .value;
-    let converted =
-        Quantity::new(converted).map_err(AppError::field(&line_field(i, "quantity")))?;
-    if !entered.value().is_zero() && converted.value().is_zero() {
-        return Err(AppError::invalid(
-            line_field(i, "quantity"),
-            format!("{entered} {unit} is too small to book in {}", product.unit),
-        ));
-    }
+    let converted = Quantity::new(converted).map_err(AppError::field(&line_field(i, given)))?;
     let line = Line {
         sku: product.sku.clone(),
         // A counted adjust's change is worked out against the level when booked.

@@ -202,6 +202,43 @@ async fn a_stock_count_below_what_is_reserved_names_its_row_and_says_to_release_
     app.stop_and_check().await;
 }
 
+/// Hardening item 7: an imported count is a movement and keeps the whole-piece rule.
+#[tokio::test]
+async fn a_count_of_a_fraction_of_a_piece_names_its_row_and_column() {
+    let app = TestApp::spawn().await;
+    app.create_location("YARD", "Yard").await;
+    let products = "sku,name,category,unit,price,fractional_count\n\
+                    BOLT-10,Hex bolt,Fixings,pc,0.40,\n\
+                    CHEESE-1,Cheese wheel,Deli,pc,30,yes\n";
+    let done = app
+        .upload("/api/v1/imports/products", Who::Staff, products)
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let cheese = app.get("/api/v1/products/CHEESE-1", Who::Viewer).await;
+    assert_eq!(cheese.body["fractional_count"], true);
+    let counts = "sku,location,quantity\nCHEESE-1,YARD,2.5\nBOLT-10,YARD,2.5\n";
+    let refused = app
+        .upload("/api/v1/imports/stock", Who::Staff, counts)
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let error = &refused.body["report"]["errors"][0];
+    assert_eq!(error["row"], 3);
+    assert_eq!(error["column"], "quantity");
+    assert!(
+        error["reason"]
+            .as_str()
+            .unwrap()
+            .contains("BOLT-10 is counted in whole pieces"),
+        "{error}"
+    );
+    app.stop_and_check().await;
+}
+
 async fn download(app: &TestApp, what: &str, format: &str) -> String {
     let resp = app
         .get(

@@ -353,6 +353,95 @@ async fn reversing_a_count_that_would_cut_into_a_reservation_is_refused() {
     app.stop_and_check().await;
 }
 
+/// Hardening item 7: movements took 0.5 pc.
+#[tokio::test]
+async fn fractions_of_a_piece_are_refused_in_movements_unless_the_product_takes_them() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    app.create_product(&json!({
+        "sku": "BOLT-10", "name": "Hex bolt M10 x 80", "category": "Fixings", "unit": "pc",
+        "price": "0.40", "packs": [{"name": "box", "quantity": "10", "unit": "pc"}],
+    }))
+    .await;
+    let refused = app
+        .post(
+            "/api/v1/movements",
+            Who::Staff,
+            &movement("receive", "YARD", "BOLT-10", "0.5"),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.error().1.as_deref(), Some("lines[0].quantity"));
+    assert!(refused.text.contains("whole pieces"), "{}", refused.text);
+    let cases = [
+        (
+            json!({"sku": "BOLT-10", "quantity": "0.05", "unit": "box"}),
+            "receive",
+            "lines[0].quantity",
+        ),
+        (
+            json!({"sku": "BOLT-10", "quantity": "-0.5", "reason": "lost"}),
+            "adjust",
+            "lines[0].quantity",
+        ),
+        (
+            json!({"sku": "BOLT-10", "counted": "2.5", "reason": "count"}),
+            "adjust",
+            "lines[0].counted",
+        ),
+    ];
+    for (line, kind, field) in cases {
+        let resp = app
+            .post(
+                "/api/v1/movements",
+                Who::Staff,
+                &json!({"kind": kind, "location": "YARD", "lines": [line]}),
+            )
+            .await;
+        assert_eq!(
+            resp.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{line}: {}",
+            resp.text
+        );
+        assert_eq!(resp.error().1.as_deref(), Some(field), "{}", resp.text);
+    }
+    assert_eq!(app.level("BOLT-10", "YARD").await, strs(("0", "0", "0")));
+    app.book(&json!({"kind": "receive", "location": "YARD",
+        "lines": [{"sku": "BOLT-10", "quantity": "0.5", "unit": "box"}]}))
+        .await;
+    assert_eq!(app.level("BOLT-10", "YARD").await, strs(("5", "0", "5")));
+
+    app.patch(
+        "/api/v1/products/BOLT-10",
+        Who::Staff,
+        &json!({"fractional_count": true}),
+    )
+    .await;
+    app.book(&movement("ship", "YARD", "BOLT-10", "0.5")).await;
+    assert_eq!(
+        app.level("BOLT-10", "YARD").await,
+        strs(("4.5", "0", "4.5"))
+    );
+    // Whole again: a count in whole pieces still books (its change is -0.5).
+    app.patch(
+        "/api/v1/products/BOLT-10",
+        Who::Staff,
+        &json!({"fractional_count": false}),
+    )
+    .await;
+    app.book(&json!({"kind": "adjust", "location": "YARD",
+        "lines": [{"sku": "BOLT-10", "counted": "4", "reason": "count"}]}))
+        .await;
+    assert_eq!(app.level("BOLT-10", "YARD").await, strs(("4", "0", "4")));
+    app.stop_and_check().await;
+}
+
 #[tokio::test]
 async fn movement_input_is_checked_line_by_line() {
     let app = TestApp::spawn().await;
