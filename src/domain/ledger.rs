@@ -7,7 +7,7 @@
 //! - Without backorders, available never goes below zero. Ship, reserve and
 //!   transfer take only what is available; an adjustment down must leave at
 //!   least what is reserved on hand (release the reservation first: cancel the
-//!   quote that holds it, or book a release).
+//!   quote that holds it, or book a release for stock reserved by hand).
 //! - With backorders (`allow_backorder`), ship and reserve may take available
 //!   below zero — that is what a backorder is — but a transfer never moves
 //!   more than is available at its source (what is not there cannot be moved),
@@ -421,7 +421,8 @@ impl fmt::Display for StockError {
                 f,
                 "{on_hand} on hand of which {reserved} reserved; a change of {change} would \
                  leave {} on hand, less than is reserved: release the reservation first \
-                 (cancel the quote that holds it, or book a release), then adjust",
+                 (cancel the quote that holds it, or book a release for stock reserved by \
+                 hand), then adjust",
                 (*on_hand + *change).normalize()
             ),
             StockError::InsufficientReserved {
