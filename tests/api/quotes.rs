@@ -681,6 +681,29 @@ async fn expiry_releases_what_a_quote_holds_and_an_expired_quote_cannot_be_accep
 }
 
 #[tokio::test]
+async fn a_quote_that_cannot_release_its_hold_does_not_keep_the_others_from_expiring() {
+    let app = yard().await;
+    let stuck = held_quote(&app).await;
+    // Its sand, released by hand: there is nothing left for it to release.
+    app.book(&movement("release", "YARD", "SAND-04", "4")).await;
+    let mut body = json!({"lines": [{"sku": "CEM-425", "quantity": "2", "unit": "bag"}]});
+    body["contact"] = json!({"name": "Sam", "email": "sam@example.com"});
+    body["hold_stock"] = json!(true);
+    let other = app.post("/api/v1/quotes", Who::Staff, &body).await;
+    let other = other.body["number"].as_str().unwrap().to_owned();
+    let server = app.server.as_ref().unwrap().app();
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 15);
+    assert_eq!(server.expire_quotes_at(later).await.unwrap(), 1);
+    for (number, want) in [(other, "expired"), (stuck, "open")] {
+        let quote = app
+            .get(&format!("/api/v1/quotes/{number}"), Who::Viewer)
+            .await;
+        assert_eq!(quote.body["status"], want, "{number}");
+    }
+    app.stop_and_check().await;
+}
+
+#[tokio::test]
 async fn product_pricing_fields_are_checked() {
     let app = TestApp::spawn().await;
     let cases = [
