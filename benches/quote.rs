@@ -39,19 +39,28 @@ fn report(what: &str, mut samples: Vec<Duration>) {
     );
 }
 
-fn lines(rng: &mut Rng, skus: &[Sku], n: usize) -> Vec<LineRequest> {
+/// `n` random lines; products stocked in pieces (`whole`) get whole pieces.
+fn lines(rng: &mut Rng, skus: &[(Sku, bool)], n: usize) -> Vec<LineRequest> {
     (0..n)
-        .map(|_| LineRequest {
-            sku: skus[rng.below(skus.len())].clone(),
-            quantity: Quantity::parse(&format!("{}.{}", 1 + rng.below(40), rng.below(10)))
-                .expect("valid"),
-            unit: None,
+        .map(|_| {
+            let (sku, whole) = &skus[rng.below(skus.len())];
+            let (units, tenths) = (1 + rng.below(40), rng.below(10));
+            let quantity = if *whole {
+                units.to_string()
+            } else {
+                format!("{units}.{tenths}")
+            };
+            LineRequest {
+                sku: sku.clone(),
+                quantity: Quantity::parse(&quantity).expect("valid"),
+                unit: None,
+            }
         })
         .collect()
 }
 
 /// Saved quotes per second with 1 and 16 concurrent customers.
-async fn saved_quotes(app: &App, skus: &[Sku]) {
+async fn saved_quotes(app: &App, skus: &[(Sku, bool)]) {
     println!("| saved quotes | customers | quotes/s | p50 | p99 |");
     println!("|---|---:|---:|---:|---:|");
     for customers in [1_u64, 16] {
@@ -108,9 +117,12 @@ fn main() {
         quarry::app::catalogue::local::create_products(&store, &config.shop, inputs, 5_000)
             .expect("products");
     }
-    let skus: Vec<Sku> = catalogue
+    let skus: Vec<(Sku, bool)> = catalogue
         .iter()
-        .map(|p| Sku::parse(p["sku"].as_str().expect("sku")).expect("valid"))
+        .map(|p| {
+            let sku = Sku::parse(p["sku"].as_str().expect("sku")).expect("valid");
+            (sku, p["unit"] == "pc")
+        })
         .collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -130,7 +142,7 @@ fn main() {
         for chunk in skus.chunks(200) {
             let lines: Vec<serde_json::Value> = chunk
                 .iter()
-                .map(|s| serde_json::json!({"sku": s, "quantity": "500"}))
+                .map(|(s, _)| serde_json::json!({"sku": s, "quantity": "500"}))
                 .collect();
             for code in ["YARD", "WH1"] {
                 let receipt = serde_json::from_value(

@@ -29,7 +29,7 @@ use crate::store::{ChangeKind, Store, StoreError, WriteTx};
 
 /// The columns of product files: every editable field of the product API,
 /// in the order exports write them.
-pub const PRODUCT_COLUMNS: [&str; 24] = [
+pub const PRODUCT_COLUMNS: [&str; 25] = [
     "sku",
     "name",
     "description",
@@ -44,6 +44,7 @@ pub const PRODUCT_COLUMNS: [&str; 24] = [
     "notes",
     "active",
     "allow_backorder",
+    "fractional_count",
     "pricing_unit",
     "price_breaks",
     "packs",
@@ -541,7 +542,7 @@ fn cell_value(column: &str, cell: &str) -> Result<Value, String> {
             .collect()
     };
     Ok(match column {
-        "active" | "allow_backorder" => match cell.to_lowercase().as_str() {
+        "active" | "allow_backorder" | "fractional_count" => match cell.to_lowercase().as_str() {
             "true" | "yes" | "y" | "1" => Value::Bool(true),
             "false" | "no" | "n" | "0" => Value::Bool(false),
             _ => return Err(format!("{cell:?} is not true or false")),

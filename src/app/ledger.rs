@@ -154,21 +154,25 @@ fn prepare_line(
     if adjust && line.reason.is_none() {
         return invalid("reason", "an adjustment needs a reason");
     }
+    let given = if counted.is_some() {
+        "counted"
+    } else {
+        "quantity"
+    };
     let stock_unit = crate::domain::units::UnitName::from(product.unit);
     let unit = line.unit.unwrap_or_else(|| stock_unit.clone());
     let converted = product
-        .measures()
-        .convert(entered.value(), &unit, &stock_unit)
-        .map_err(|e| AppError::invalid(line_field(i, "unit"), e))?
+        .stock_quantity(entered.value(), &unit)
+        .map_err(|e| {
+            let field = if e.field == "quantity" {
+                given
+            } else {
+                e.field
+            };
+            AppError::invalid(line_field(i, field), e.reason)
+        })?
         .value;
-    let converted =
-        Quantity::new(converted).map_err(AppError::field(&line_field(i, "quantity")))?;
-    if !entered.value().is_zero() && converted.value().is_zero() {
-        return Err(AppError::invalid(
-            line_field(i, "quantity"),
-            format!("{entered} {unit} is too small to book in {}", product.unit),
-        ));
-    }
+    let converted = Quantity::new(converted).map_err(AppError::field(&line_field(i, given)))?;
     let line = Line {
         sku: product.sku.clone(),
         // A counted adjust's change is worked out against the level when booked.
@@ -240,15 +244,27 @@ fn prepare(tx: &WriteTx, input: MovementInput) -> Result<(Draft, Vec<Product>), 
     Ok((draft, products))
 }
 
-fn stock_error(i: usize, sku: &Sku, location: &LocationCode, error: &StockError) -> AppError {
+/// A line refused by the stock checks: a 409 naming the line's field (its
+/// `counted` for a count, else its `quantity`).
+fn stock_error(
+    i: usize,
+    field: &str,
+    sku: &Sku,
+    location: &LocationCode,
+    error: &StockError,
+) -> AppError {
     let code = match error {
-        StockError::InsufficientStock { .. } => "insufficient_stock",
+        // Taking more than is available, whether to ship, reserve, move or
+        // count it away from under a reservation.
+        StockError::InsufficientStock { .. }
+        | StockError::NotThereToMove { .. }
+        | StockError::BelowReserved { .. } => "insufficient_stock",
         StockError::InsufficientReserved { .. } => "insufficient_reserved",
         StockError::NegativeOnHand { .. } => "negative_stock",
     };
     AppError::Conflict {
         code,
-        field: Some(line_field(i, "quantity")),
+        field: Some(line_field(i, field)),
         message: format!(
             "line {} ({sku} at {location}): {error}; nothing was booked",
             i + 1
@@ -296,8 +312,13 @@ fn check_draft(
     for effect in draft.effects() {
         let level = level_of(levels, &effect.sku, &effect.location)?;
         let allow = backorder.get(&effect.sku).copied().unwrap_or(false);
+        let field = if draft.lines[effect.line].counted.is_some() {
+            "counted"
+        } else {
+            "quantity"
+        };
         let next = ledger::apply(level, &effect, allow)
-            .map_err(|e| stock_error(effect.line, &effect.sku, &effect.location, &e))?;
+            .map_err(|e| stock_error(effect.line, field, &effect.sku, &effect.location, &e))?;
         levels.insert((effect.sku.clone(), effect.location.clone()), next);
     }
     Ok(())

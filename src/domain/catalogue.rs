@@ -13,7 +13,7 @@ use super::InvalidValue;
 use super::locations::LocationCode;
 use super::pricing::{PriceBreak, TaxClass};
 use super::text::{parse_code, parse_decimal, parse_text};
-use super::units::{Measures, Pack, Quantity, Unit, UnitName};
+use super::units::{Converted, Dimension, Measures, Pack, Quantity, Unit, UnitName};
 
 /// Declares a string newtype that can only hold a value its parser accepted, and
 /// that (de)serializes as a plain string.
@@ -296,6 +296,11 @@ pub struct Product {
     /// Whether it may be shipped or reserved beyond what is available.
     #[serde(default)]
     pub allow_backorder: bool,
+    /// For a product stocked in pieces (`pc`): whether it takes fractions of
+    /// a piece. Without it every quantity booked, estimated or quoted must
+    /// come to a whole number of pieces.
+    #[serde(default)]
+    pub fractional_count: bool,
     /// The unit `price` and `price_breaks` are per: a unit or one of the
     /// packs (default: the stock unit).
     #[serde(default)]
@@ -353,6 +358,8 @@ pub struct PublicProduct {
     pub price: Money,
     pub active: bool,
     pub allow_backorder: bool,
+    /// Whether a product stocked in pieces takes fractions of a piece.
+    pub fractional_count: bool,
     pub pricing_unit: Option<UnitName>,
     pub price_breaks: Vec<PriceBreak>,
     pub packs: Vec<Pack>,
@@ -383,6 +390,7 @@ impl From<&Product> for PublicProduct {
             price: p.price,
             active: p.active,
             allow_backorder: p.allow_backorder,
+            fractional_count: p.fractional_count,
             pricing_unit: p.pricing_unit.clone(),
             price_breaks: p.price_breaks.clone(),
             packs: p.packs.clone(),
@@ -426,6 +434,10 @@ pub struct ProductInput {
     pub active: bool,
     #[serde(default)]
     pub allow_backorder: bool,
+    /// For a product stocked in pieces (`pc`): take fractions of a piece
+    /// (default: only whole pieces).
+    #[serde(default)]
+    pub fractional_count: bool,
     /// The unit `price` and `price_breaks` are per: a unit or one of the
     /// packs (default: the stock unit).
     #[serde(default)]
@@ -486,6 +498,7 @@ pub struct ProductPatch {
     pub notes: Option<LongText>,
     pub active: Option<bool>,
     pub allow_backorder: Option<bool>,
+    pub fractional_count: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub pricing_unit: Option<Option<UnitName>>,
@@ -511,6 +524,14 @@ pub struct ProductPatch {
     pub reorder_points: Option<BTreeMap<LocationCode, Quantity>>,
 }
 
+/// Why a quantity of a product cannot be taken: the field at fault
+/// (`quantity`, or `unit` when it cannot be converted) and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuantityError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
 /// Tells a field that is present (even as `null`) from one that is absent.
 #[allow(clippy::option_option)] // absent / null / value are three different requests
 fn present<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
@@ -527,6 +548,89 @@ impl Product {
         self.pricing_unit
             .clone()
             .unwrap_or_else(|| UnitName::from(self.unit))
+    }
+
+    /// Whether every quantity of the product must come to a whole number of
+    /// its stock unit: stocked in a count unit (`pc`) and not
+    /// `fractional_count`.
+    pub fn counts_whole(&self) -> bool {
+        self.unit.dimension() == Dimension::Count && !self.fractional_count
+    }
+
+    /// `value` `unit` of the product in its stock unit, if the product can
+    /// hold that quantity: the one rule for every quantity booked, estimated,
+    /// quoted or imported. Refused are a quantity that rounds to nothing in
+    /// the stock unit, and — for a product counted whole — one that does not
+    /// come to a whole number of pieces (`0.05 box` of `box = 10 pc`).
+    pub fn stock_quantity(
+        &self,
+        value: Decimal,
+        unit: &UnitName,
+    ) -> Result<Converted, QuantityError> {
+        let stock = UnitName::from(self.unit);
+        let converted =
+            self.measures()
+                .convert(value, unit, &stock)
+                .map_err(|e| QuantityError {
+                    field: "unit",
+                    reason: e.0,
+                })?;
+        let refuse = |reason: String| {
+            Err(QuantityError {
+                field: "quantity",
+                reason,
+            })
+        };
+        let x = converted.value.normalize();
+        if !value.is_zero() && x.is_zero() {
+            return refuse(format!(
+                "{} {unit} is too small: it comes to less than 0.000001 {stock}, the least \
+                 of {} that can be recorded",
+                value.normalize(),
+                self.sku
+            ));
+        }
+        if self.counts_whole() && !x.fract().is_zero() {
+            let asked = if *unit == stock {
+                format!("{x} {stock} is not a whole number")
+            } else {
+                format!("{} {unit} is {x} {stock}", value.normalize())
+            };
+            return refuse(format!(
+                "{} is counted in whole pieces ({stock}): {asked}; ask for a quantity that \
+                 comes to whole pieces, such as {}",
+                self.sku,
+                self.whole_near(x, unit)
+            ));
+        }
+        Ok(converted)
+    }
+
+    /// The whole numbers of pieces on either side of `x` (never zero), each
+    /// also in `unit` when that is not the stock unit: `2 or 3 pc`,
+    /// `1 pc (0.1 box)`.
+    fn whole_near(&self, x: Decimal, unit: &UnitName) -> String {
+        let stock = UnitName::from(self.unit);
+        let toward = x.trunc();
+        let away = if x.is_sign_negative() {
+            toward - Decimal::ONE
+        } else {
+            toward + Decimal::ONE
+        };
+        [toward, away]
+            .into_iter()
+            .filter(|n| !n.is_zero())
+            .map(|n| {
+                let again = (*unit != stock)
+                    .then(|| self.measures().convert(n, &stock, unit).ok())
+                    .flatten();
+                match again {
+                    Some(c) => format!("{n} {stock} ({} {unit})", c.value.normalize()),
+                    None => format!("{n} {stock}"),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" or ")
     }
 
     /// The product's units, packs and conversion factors.
@@ -553,6 +657,26 @@ impl Product {
         measures
             .convert(Decimal::ONE, &pricing, &stock)
             .map_err(|e| ("pricing_unit".to_owned(), e.0))?;
+        if self.counts_whole() {
+            // Every quantity must come to whole pieces, so every pack must hold whole pieces.
+            for (i, pack) in self.packs.iter().enumerate() {
+                if let Ok((Dimension::Count, size)) = measures.resolve(&pack.name)
+                    && !size.fract().is_zero()
+                {
+                    return Err((
+                        format!("packs[{i}].quantity"),
+                        format!(
+                            "\"{}\" holds {} {stock}, and {} is counted in whole pieces: make \
+                             the pack hold whole pieces, or set `fractional_count` to take \
+                             fractions of a piece",
+                            pack.name,
+                            size.normalize(),
+                            self.sku
+                        ),
+                    ));
+                }
+            }
+        }
         if let Some(pack) = &self.sell_in_whole
             && !self.packs.iter().any(|p| p.name == *pack)
         {
@@ -628,6 +752,7 @@ impl Product {
             notes: input.notes,
             active: input.active,
             allow_backorder: input.allow_backorder,
+            fractional_count: input.fractional_count,
             pricing_unit: input.pricing_unit,
             price_breaks: input.price_breaks,
             packs: input.packs,
@@ -670,6 +795,7 @@ impl Product {
             notes,
             active,
             allow_backorder,
+            fractional_count,
             pricing_unit,
             price_breaks,
             packs,
@@ -694,6 +820,7 @@ impl Product {
         set(&mut next.notes, notes);
         set(&mut next.active, active);
         set(&mut next.allow_backorder, allow_backorder);
+        set(&mut next.fractional_count, fractional_count);
         set(&mut next.pricing_unit, pricing_unit);
         set(&mut next.price_breaks, price_breaks);
         set(&mut next.packs, packs);
@@ -813,6 +940,126 @@ mod tests {
         assert!(p.archived(Timestamp::now()).is_some());
         let archived = p.archived(Timestamp::now()).unwrap();
         assert!(archived.archived(Timestamp::now()).is_none());
+    }
+
+    fn bolts(extra: serde_json::Value) -> Product {
+        let mut json = serde_json::json!({
+            "sku": "BOLT-10", "name": "Bolt M10", "category": "Fixings", "unit": "pc",
+            "price": "0.40", "packs": [{"name": "box", "quantity": "10", "unit": "pc"}],
+        });
+        let serde_json::Value::Object(extra) = extra else {
+            panic!("extra fields are an object")
+        };
+        for (k, v) in extra {
+            json[k] = v;
+        }
+        let input = input(json).unwrap();
+        Product::create(input.sku.clone().unwrap(), input, Timestamp::UNIX_EPOCH)
+    }
+
+    fn qty(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn name(s: &str) -> UnitName {
+        UnitName::parse(s).unwrap()
+    }
+
+    /// Hardening item 7: `pc` took 0.5 and 0.000001.
+    #[test]
+    fn a_product_stocked_in_pieces_takes_only_quantities_that_come_to_whole_pieces() {
+        let p = bolts(serde_json::json!({}));
+        assert!(p.counts_whole());
+        for bad in ["0.5", "0.000001", "2.5", "-0.5"] {
+            let err = p.stock_quantity(qty(bad), &name("pc")).unwrap_err();
+            assert_eq!(err.field, "quantity", "{bad}");
+            assert!(err.reason.contains("whole pieces"), "{bad}: {}", err.reason);
+        }
+        let err = p.stock_quantity(qty("2.5"), &name("pc")).unwrap_err();
+        assert_eq!(
+            err.reason,
+            "BOLT-10 is counted in whole pieces (pc): 2.5 pc is not a whole number; ask for \
+             a quantity that comes to whole pieces, such as 2 pc or 3 pc"
+        );
+        // A pack: 0.5 box is 5 pc, fine; 0.05 box is half a piece.
+        assert_eq!(
+            p.stock_quantity(qty("0.5"), &name("box")).unwrap().value,
+            qty("5")
+        );
+        let err = p.stock_quantity(qty("0.05"), &name("box")).unwrap_err();
+        assert_eq!(
+            err.reason,
+            "BOLT-10 is counted in whole pieces (pc): 0.05 box is 0.5 pc; ask for a quantity \
+             that comes to whole pieces, such as 1 pc (0.1 box)"
+        );
+        assert_eq!(
+            p.stock_quantity(qty("-3"), &name("pc")).unwrap().value,
+            qty("-3")
+        );
+        assert_eq!(
+            p.stock_quantity(Decimal::ZERO, &name("pc")).unwrap().value,
+            Decimal::ZERO
+        );
+        assert_eq!(
+            p.stock_quantity(qty("1"), &name("kg")).unwrap_err().field,
+            "unit"
+        );
+    }
+
+    #[test]
+    fn a_product_that_says_fractional_count_takes_fractions_of_a_piece() {
+        let p = bolts(serde_json::json!({"fractional_count": true}));
+        assert!(!p.counts_whole());
+        assert_eq!(
+            p.stock_quantity(qty("0.5"), &name("pc")).unwrap().value,
+            qty("0.5")
+        );
+        // Other dimensions were never counted whole.
+        let sand = sand();
+        assert!(!sand.counts_whole());
+        assert_eq!(
+            sand.stock_quantity(qty("0.5"), &name("t")).unwrap().value,
+            qty("0.5")
+        );
+        let err = sand
+            .stock_quantity(qty("0.0000001"), &name("kg"))
+            .unwrap_err();
+        assert!(err.reason.contains("too small"), "{}", err.reason);
+    }
+
+    #[test]
+    fn a_pack_of_a_product_counted_whole_must_hold_whole_pieces() {
+        let half = serde_json::json!({"packs": [
+            {"name": "box", "quantity": "10", "unit": "pc"},
+            {"name": "half box", "quantity": "0.55", "unit": "box"},
+        ]});
+        let (field, reason) = bolts(half.clone()).check().unwrap_err();
+        assert_eq!(field, "packs[1].quantity");
+        assert!(reason.contains("holds 5.5 pc"), "{reason}");
+        assert!(reason.contains("fractional_count"), "{reason}");
+        let mut fractional = half;
+        fractional["fractional_count"] = serde_json::json!(true);
+        assert!(bolts(fractional).check().is_ok());
+        let pallet = serde_json::json!({"packs": [
+            {"name": "box", "quantity": "10", "unit": "pc"},
+            {"name": "pallet", "quantity": "2.5", "unit": "box"},
+        ]});
+        assert!(bolts(pallet).check().is_ok(), "2.5 box is 25 pc");
+    }
+
+    #[test]
+    fn a_product_stored_before_fractional_count_reads_as_whole_pieces() {
+        let mut stored = serde_json::to_value(bolts(serde_json::json!({}))).unwrap();
+        stored.as_object_mut().unwrap().remove("fractional_count");
+        let read: Product = serde_json::from_value(stored).unwrap();
+        assert!(!read.fractional_count);
+        let patch: ProductPatch =
+            serde_json::from_value(serde_json::json!({"fractional_count": true})).unwrap();
+        assert!(
+            read.patched(patch, Timestamp::now())
+                .unwrap()
+                .fractional_count
+        );
     }
 
     #[test]

@@ -1,6 +1,23 @@
 //! The stock ledger's rules: movement kinds, what each does to the levels, the
 //! checks a movement must pass, and what undoes it. Pure: the store keeps the
 //! ledger and the levels, `app/` runs these rules against them.
+//!
+//! What a movement may take from a level (available = on hand − reserved):
+//!
+//! - Without backorders, available never goes below zero. Ship, reserve and
+//!   transfer take only what is available; an adjustment down must leave at
+//!   least what is reserved on hand (release the reservation first: cancel the
+//!   quote that holds it, or book a release for stock reserved by hand).
+//! - With backorders (`allow_backorder`), ship and reserve may take available
+//!   below zero — that is what a backorder is — but a transfer never moves
+//!   more than is available at its source (what is not there cannot be moved),
+//!   and an adjustment down never takes on hand below zero.
+//! - A release never releases more than is reserved, and nothing ever takes
+//!   reserved below zero.
+//!
+//! A reversal is the opposite kind ([`MovementKind::opposite`]) and passes the
+//! same checks: undoing a receive is a ship, undoing a transfer moves the stock
+//! back from where it went.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -214,11 +231,14 @@ pub struct Effect {
 pub enum Takes {
     /// Nothing (stock arrives).
     Nothing,
-    /// Available stock (ship, transfer out, reserve).
+    /// Available stock, unless the product allows backorders (ship, reserve).
     Available,
+    /// Available stock, backorders or not: stock that is there (transfer out).
+    Present,
     /// Reserved stock (release).
     Reserved,
-    /// On-hand stock not below zero (a downward adjust).
+    /// On-hand stock: not below what is reserved, or with backorders not below
+    /// zero (a downward adjust).
     OnHand,
 }
 
@@ -291,7 +311,7 @@ fn effects(kind: MovementKind, place: &Place, lines: &[Line]) -> Vec<Effect> {
         };
         match (kind, place) {
             (MovementKind::Transfer, Place::Between { from, to }) => {
-                out.push(effect(from, -q, Decimal::ZERO, Takes::Available));
+                out.push(effect(from, -q, Decimal::ZERO, Takes::Present));
                 out.push(effect(to, q, Decimal::ZERO, Takes::Nothing));
             }
             (_, Place::At { location }) => out.push(match kind {
@@ -353,10 +373,21 @@ impl Level {
 /// Why a movement cannot be booked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StockError {
-    /// Not enough available stock (ship, transfer, reserve).
+    /// Not enough available stock (ship, reserve).
     InsufficientStock {
         available: Decimal,
         requested: Decimal,
+    },
+    /// A transfer asks to move more than is available at its source.
+    NotThereToMove {
+        available: Decimal,
+        requested: Decimal,
+    },
+    /// An adjustment down would leave less on hand than is reserved.
+    BelowReserved {
+        on_hand: Decimal,
+        reserved: Decimal,
+        change: Decimal,
     },
     /// Less reserved than the release asks for.
     InsufficientReserved {
@@ -374,6 +405,26 @@ impl fmt::Display for StockError {
                 available,
                 requested,
             } => write!(f, "only {available} available, {requested} requested"),
+            StockError::NotThereToMove {
+                available,
+                requested,
+            } => write!(
+                f,
+                "only {available} available to move, {requested} requested; a transfer \
+                 moves only stock that is there, even for a product that allows backorders"
+            ),
+            StockError::BelowReserved {
+                on_hand,
+                reserved,
+                change,
+            } => write!(
+                f,
+                "{on_hand} on hand of which {reserved} reserved; a change of {change} would \
+                 leave {} on hand, less than is reserved: release the reservation first \
+                 (cancel the quote that holds it, or book a release for stock reserved by \
+                 hand), then adjust",
+                (*on_hand + *change).normalize()
+            ),
             StockError::InsufficientReserved {
                 reserved,
                 requested,
@@ -386,39 +437,52 @@ impl fmt::Display for StockError {
     }
 }
 
-/// Applies one effect to a level, checking what it takes. With
-/// `allow_backorder`, available and on-hand stock may go below zero; reserved
-/// stock never does.
+/// Applies one effect to a level, checking what it takes (the rules of the
+/// module's doc): with `allow_backorder`, ship and reserve may take available
+/// stock below zero; nothing else may, and on hand and reserved never go
+/// below zero.
 pub fn apply(level: Level, effect: &Effect, allow_backorder: bool) -> Result<Level, StockError> {
+    let next = Level {
+        on_hand: level.on_hand + effect.on_hand,
+        reserved: level.reserved + effect.reserved,
+    }
+    .normalized();
+    let requested = -(effect.on_hand) + effect.reserved;
     match effect.takes {
-        Takes::Available if !allow_backorder => {
-            let requested = -(effect.on_hand) + effect.reserved;
-            if level.available() < requested {
-                return Err(StockError::InsufficientStock {
-                    available: level.available(),
-                    requested,
-                });
-            }
+        Takes::Available if !allow_backorder && level.available() < requested => {
+            return Err(StockError::InsufficientStock {
+                available: level.available(),
+                requested,
+            });
         }
-        Takes::Reserved if level.reserved < -effect.reserved => {
+        Takes::Present if level.available() < requested => {
+            return Err(StockError::NotThereToMove {
+                available: level.available(),
+                requested,
+            });
+        }
+        Takes::Reserved if next.reserved < Decimal::ZERO => {
             return Err(StockError::InsufficientReserved {
                 reserved: level.reserved,
                 requested: -effect.reserved,
             });
         }
-        Takes::OnHand if !allow_backorder && level.on_hand + effect.on_hand < Decimal::ZERO => {
+        Takes::OnHand if next.on_hand < Decimal::ZERO => {
             return Err(StockError::NegativeOnHand {
                 on_hand: level.on_hand,
                 change: effect.on_hand,
             });
         }
+        Takes::OnHand if !allow_backorder && next.on_hand < next.reserved => {
+            return Err(StockError::BelowReserved {
+                on_hand: level.on_hand,
+                reserved: level.reserved,
+                change: effect.on_hand,
+            });
+        }
         _ => {}
     }
-    Ok(Level {
-        on_hand: level.on_hand + effect.on_hand,
-        reserved: level.reserved + effect.reserved,
-    }
-    .normalized())
+    Ok(next)
 }
 
 /// The levels a list of movements adds up to, per (SKU, location): the
@@ -596,6 +660,184 @@ mod tests {
         assert!(matches!(
             apply(level, &down.effects()[0], false),
             Err(StockError::NegativeOnHand { .. })
+        ));
+    }
+
+    fn at(kind: MovementKind, quantity: &str) -> Effect {
+        movement(
+            1,
+            kind,
+            Place::At { location: loc("Y") },
+            vec![line("A", quantity)],
+        )
+        .effects()
+        .remove(0)
+    }
+
+    fn transfer_out(quantity: &str) -> Effect {
+        movement(
+            1,
+            MovementKind::Transfer,
+            Place::Between {
+                from: loc("Y"),
+                to: loc("Z"),
+            },
+            vec![line("A", quantity)],
+        )
+        .effects()
+        .remove(0)
+    }
+
+    fn level(on_hand: &str, reserved: &str) -> Level {
+        Level {
+            on_hand: d(on_hand),
+            reserved: d(reserved),
+        }
+    }
+
+    /// Hardening item 10: a count below the reserved amount left available at −1.
+    #[test]
+    fn an_adjustment_down_never_leaves_less_on_hand_than_is_reserved_without_backorders() {
+        let held = level("10", "4");
+        assert_eq!(
+            apply(held, &at(MovementKind::Adjust, "-7"), false),
+            Err(StockError::BelowReserved {
+                on_hand: d("10"),
+                reserved: d("4"),
+                change: d("-7"),
+            })
+        );
+        let message = apply(held, &at(MovementKind::Adjust, "-7"), false)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("4 reserved"), "{message}");
+        assert!(
+            message.contains("release the reservation first"),
+            "{message}"
+        );
+        assert_eq!(
+            apply(held, &at(MovementKind::Adjust, "-6"), false),
+            Ok(level("4", "4")),
+            "down to exactly what is reserved is fine"
+        );
+        // Already short (backorders were allowed, then not): nothing may go down.
+        assert!(matches!(
+            apply(level("2", "3"), &at(MovementKind::Adjust, "-1"), false),
+            Err(StockError::BelowReserved { .. })
+        ));
+        assert_eq!(
+            apply(level("2", "3"), &at(MovementKind::Adjust, "1"), false),
+            Ok(level("3", "3"))
+        );
+        // Below zero is still `NegativeOnHand`, the more telling refusal.
+        assert!(matches!(
+            apply(held, &at(MovementKind::Adjust, "-11"), false),
+            Err(StockError::NegativeOnHand { .. })
+        ));
+    }
+
+    #[test]
+    fn with_backorders_an_adjustment_down_may_cut_into_reservations_but_never_below_zero() {
+        let held = level("10", "4");
+        assert_eq!(
+            apply(held, &at(MovementKind::Adjust, "-7"), true),
+            Ok(level("3", "4"))
+        );
+        assert_eq!(
+            apply(held, &at(MovementKind::Adjust, "-11"), true),
+            Err(StockError::NegativeOnHand {
+                on_hand: d("10"),
+                change: d("-11"),
+            })
+        );
+        // Sold short: on hand is below zero, and stays where shipping left it.
+        assert!(matches!(
+            apply(level("-3", "0"), &at(MovementKind::Adjust, "-1"), true),
+            Err(StockError::NegativeOnHand { .. })
+        ));
+        assert_eq!(
+            apply(level("-3", "0"), &at(MovementKind::Adjust, "3"), true),
+            Ok(level("0", "0"))
+        );
+    }
+
+    /// Hardening item 10: a transfer out of a backordered level created stock.
+    #[test]
+    fn a_transfer_never_moves_more_than_is_available_even_with_backorders() {
+        for backorder in [false, true] {
+            assert_eq!(
+                apply(level("-3", "0"), &transfer_out("1"), backorder),
+                Err(StockError::NotThereToMove {
+                    available: d("-3"),
+                    requested: d("1"),
+                }),
+                "backorder {backorder}"
+            );
+            assert!(matches!(
+                apply(level("10", "8"), &transfer_out("3"), backorder),
+                Err(StockError::NotThereToMove { .. })
+            ));
+            assert_eq!(
+                apply(level("10", "8"), &transfer_out("2"), backorder),
+                Ok(level("8", "8"))
+            );
+        }
+        // Ship and reserve are what backorders are for.
+        assert_eq!(
+            apply(level("-3", "0"), &at(MovementKind::Ship, "1"), true),
+            Ok(level("-4", "0"))
+        );
+        assert_eq!(
+            apply(level("0", "0"), &at(MovementKind::Reserve, "2"), true),
+            Ok(level("0", "2"))
+        );
+        assert!(matches!(
+            apply(level("0", "0"), &at(MovementKind::Reserve, "2"), false),
+            Err(StockError::InsufficientStock { .. })
+        ));
+    }
+
+    #[test]
+    fn a_reversal_passes_the_same_checks_as_its_opposite_kind() {
+        let undo = |kind, quantity| {
+            let original = movement(
+                1,
+                kind,
+                Place::At { location: loc("Y") },
+                vec![line("A", quantity)],
+            );
+            let reversal = Draft::reversal_of(&original);
+            movement(2, reversal.kind, reversal.place, reversal.lines)
+                .effects()
+                .remove(0)
+        };
+        // Undoing a count up of 5 while 8 of the 10 are held would leave 5 < 8.
+        assert!(matches!(
+            apply(level("10", "8"), &undo(MovementKind::Adjust, "5"), false),
+            Err(StockError::BelowReserved { .. })
+        ));
+        // Undoing a receive is a ship: it takes available stock.
+        assert!(matches!(
+            apply(level("10", "8"), &undo(MovementKind::Receive, "5"), false),
+            Err(StockError::InsufficientStock { .. })
+        ));
+        // Undoing a transfer moves the stock back from where it went: only if
+        // it is still there.
+        let transfer = movement(
+            1,
+            MovementKind::Transfer,
+            Place::Between {
+                from: loc("Y"),
+                to: loc("Z"),
+            },
+            vec![line("A", "4")],
+        );
+        let back = Draft::reversal_of(&transfer);
+        let back = movement(2, back.kind, back.place, back.lines).effects();
+        assert_eq!(back[0].location, loc("Z"));
+        assert!(matches!(
+            apply(level("4", "0").plus(level("-1", "0")), &back[0], true),
+            Err(StockError::NotThereToMove { .. })
         ));
     }
 

@@ -3,6 +3,11 @@
 //! whole packs, and a tax class; the shop sets the currency (and so the minor
 //! unit every line is rounded to, half up), the tax rates, and whether prices
 //! include tax. All of it exact.
+//!
+//! A line must be something the shop can stock and charge for: its quantity
+//! in the stock unit passes [`Product::stock_quantity`] (whole pieces for a
+//! product counted whole), and a line of a product with a price never comes
+//! to 0.00 — it names the least quantity that costs something instead.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::InvalidValue;
-use super::catalogue::{Money, Product, string_type};
+use super::catalogue::{Money, Product, QuantityError, string_type};
 use super::units::{Converted, Quantity, UnitName, round_quantity};
 
 string_type!(
@@ -112,6 +117,15 @@ pub struct LineError {
     pub reason: String,
 }
 
+impl From<QuantityError> for LineError {
+    fn from(e: QuantityError) -> Self {
+        Self {
+            field: e.field,
+            reason: e.reason,
+        }
+    }
+}
+
 fn line_error(field: &'static str, reason: impl Into<String>) -> LineError {
     LineError {
         field,
@@ -163,7 +177,7 @@ pub fn price_line(
     let pricing_unit = product.pricing_unit();
     let stock_unit = UnitName::from(product.unit);
     let to_pricing = convert(sold_value, &sold_unit, &pricing_unit)?;
-    let to_stock = convert(sold_value, &sold_unit, &stock_unit)?;
+    let to_stock = product.stock_quantity(sold_value, &sold_unit)?;
     if to_pricing.value.is_zero() || to_stock.value.is_zero() {
         return Err(line_error(
             "quantity",
@@ -213,6 +227,19 @@ pub fn price_line(
             )
         })?;
     let amount = round_money(to_pricing.value * unit_price.value(), shop.minor_units);
+    if amount.is_zero() && !unit_price.value().is_zero() {
+        return Err(line_error(
+            "quantity",
+            format!(
+                "{quantity} {unit} of {sku} comes to less than the smallest amount that can be \
+                 charged ({smallest}) at {price} per {pricing_unit}; order at least {least}",
+                sku = product.sku,
+                smallest = round_money(Decimal::new(1, shop.minor_units), shop.minor_units),
+                price = unit_price.value(),
+                least = least_priced(product, unit_price, shop.minor_units),
+            ),
+        ));
+    }
     let hundred = Decimal::from(100);
     let (net, tax, gross) = if shop.prices_include_tax {
         let net = round_money(amount * hundred / (hundred + rate), shop.minor_units);
@@ -247,6 +274,26 @@ pub fn price_line(
         tax_class: product.tax_class.clone(),
         tax_rate: rate.normalize(),
     })
+}
+
+/// The least quantity that does not price to zero at `unit_price` (half a
+/// minor unit rounds up), in the pricing unit — or for a product counted
+/// whole, in whole pieces of its stock unit.
+fn least_priced(product: &Product, unit_price: Money, minor_units: u32) -> String {
+    let half = Decimal::new(5, minor_units + 1);
+    let least = (half / unit_price.value())
+        .round_dp_with_strategy(Quantity::MAX_SCALE, RoundingStrategy::AwayFromZero)
+        .normalize();
+    let pricing_unit = product.pricing_unit();
+    let stock_unit = UnitName::from(product.unit);
+    if product.counts_whole()
+        && let Ok(pieces) = product
+            .measures()
+            .convert(least, &pricing_unit, &stock_unit)
+    {
+        return format!("{} {stock_unit}", pieces.value.ceil().max(Decimal::ONE));
+    }
+    format!("{least} {pricing_unit}")
 }
 
 /// Totals of one tax class.
@@ -446,6 +493,97 @@ mod tests {
         assert_eq!(t.tax.0.to_string(), "7.60");
         assert_eq!(t.gross.0.to_string(), "121.60");
         assert_eq!(totals(&[], 2).gross.0.to_string(), "0.00");
+    }
+
+    fn bolts(extra: serde_json::Value) -> Product {
+        let mut json = serde_json::json!({
+            "sku": "BOLT-10", "name": "Bolt M10", "category": "Fixings", "unit": "pc",
+            "price": "0.40", "packs": [{"name": "box", "quantity": "10", "unit": "pc"}],
+        });
+        let serde_json::Value::Object(extra) = extra else {
+            panic!("extra fields are an object")
+        };
+        for (k, v) in extra {
+            json[k] = v;
+        }
+        product(json)
+    }
+
+    /// Hardening item 7: 0.000001 pc was quoted at 0.00.
+    #[test]
+    fn a_price_for_a_fraction_of_a_piece_is_refused() {
+        let s = shop(false);
+        let err =
+            price_line(&bolts(serde_json::json!({})), q("0.000001"), &u("pc"), &s).unwrap_err();
+        assert_eq!(err.field, "quantity");
+        assert!(err.reason.contains("whole pieces"), "{}", err.reason);
+        let err = price_line(&bolts(serde_json::json!({})), q("0.05"), &u("box"), &s).unwrap_err();
+        assert!(err.reason.contains("0.05 box is 0.5 pc"), "{}", err.reason);
+        let half_box = price_line(&bolts(serde_json::json!({})), q("0.5"), &u("box"), &s).unwrap();
+        assert_eq!(half_box.stock.quantity, q("5"));
+        assert_eq!(half_box.net.0, "2.00".parse::<Decimal>().unwrap());
+        // Sold in whole boxes, half a piece is rounded up to a box: whole pieces.
+        let boxed = bolts(serde_json::json!({"sell_in_whole": "box"}));
+        assert_eq!(
+            price_line(&boxed, q("0.5"), &u("pc"), &s)
+                .unwrap()
+                .stock
+                .quantity,
+            q("10")
+        );
+        let fractional = bolts(serde_json::json!({"fractional_count": true}));
+        assert_eq!(
+            price_line(&fractional, q("0.5"), &u("pc"), &s)
+                .unwrap()
+                .net
+                .0,
+            "0.20".parse::<Decimal>().unwrap()
+        );
+    }
+
+    /// Hardening item 7: 100 lines of 0.004 pc came to 0.00.
+    #[test]
+    fn a_line_that_would_cost_nothing_is_refused_with_the_least_that_costs_something() {
+        let s = shop(false);
+        let err = price_line(&sand(), q("0.0001"), &u("t"), &s).unwrap_err();
+        assert_eq!(err.field, "quantity");
+        assert_eq!(
+            err.reason,
+            "0.0001 t of SAND-04 comes to less than the smallest amount that can be charged \
+             (0.01) at 38.00 per t; order at least 0.000132 t"
+        );
+        // The least it names does cost something; just below it does not.
+        assert_eq!(
+            price_line(&sand(), q("0.000132"), &u("t"), &s)
+                .unwrap()
+                .net
+                .0,
+            "0.01".parse::<Decimal>().unwrap()
+        );
+        assert!(price_line(&sand(), q("0.000131"), &u("t"), &s).is_err());
+        // Counted whole: the least in whole pieces.
+        let cheap = bolts(serde_json::json!({"price": "0.001"}));
+        let err = price_line(&cheap, q("4"), &u("pc"), &s).unwrap_err();
+        assert!(
+            err.reason.ends_with("order at least 5 pc"),
+            "{}",
+            err.reason
+        );
+        assert!(price_line(&cheap, q("5"), &u("pc"), &s).is_ok());
+        let per_box = bolts(serde_json::json!({"price": "0.001", "pricing_unit": "box"}));
+        let err = price_line(&per_box, q("1"), &u("box"), &s).unwrap_err();
+        assert!(
+            err.reason.ends_with("order at least 50 pc"),
+            "{}",
+            err.reason
+        );
+    }
+
+    #[test]
+    fn a_product_priced_at_zero_may_be_quoted_at_zero() {
+        let free = bolts(serde_json::json!({"price": "0"}));
+        let line = price_line(&free, q("1"), &u("pc"), &shop(true)).unwrap();
+        assert_eq!(line.gross.0, "0.00".parse::<Decimal>().unwrap());
     }
 
     #[test]

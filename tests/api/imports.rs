@@ -170,6 +170,75 @@ async fn stock_counts_become_adjustments_and_a_bad_count_names_its_row() {
     app.stop_and_check().await;
 }
 
+/// Hardening item 10: an imported count is an adjustment and keeps its rule.
+#[tokio::test]
+async fn a_stock_count_below_what_is_reserved_names_its_row_and_says_to_release_first() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    app.create_product(&sand("SAND-05")).await;
+    app.book(&movement("receive", "YARD", "SAND-04", "10"))
+        .await;
+    app.book(&movement("reserve", "YARD", "SAND-04", "6")).await;
+    let counts = "sku,location,quantity\nSAND-05,YARD,2\nSAND-04,YARD,5\n";
+    let refused = app
+        .upload("/api/v1/imports/stock", Who::Staff, counts)
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let error = &refused.body["report"]["errors"][0];
+    assert_eq!(error["row"], 3);
+    assert_eq!(error["column"], "quantity");
+    let reason = error["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("6 reserved") && reason.contains("release the reservation first"),
+        "{reason}"
+    );
+    assert_eq!(app.level("SAND-04", "YARD").await.0, "10");
+    assert_eq!(app.level("SAND-05", "YARD").await.0, "0", "all or nothing");
+    app.stop_and_check().await;
+}
+
+/// Hardening item 7: an imported count is a movement and keeps the whole-piece rule.
+#[tokio::test]
+async fn a_count_of_a_fraction_of_a_piece_names_its_row_and_column() {
+    let app = TestApp::spawn().await;
+    app.create_location("YARD", "Yard").await;
+    let products = "sku,name,category,unit,price,fractional_count\n\
+                    BOLT-10,Hex bolt,Fixings,pc,0.40,\n\
+                    CHEESE-1,Cheese wheel,Deli,pc,30,yes\n";
+    let done = app
+        .upload("/api/v1/imports/products", Who::Staff, products)
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let cheese = app.get("/api/v1/products/CHEESE-1", Who::Viewer).await;
+    assert_eq!(cheese.body["fractional_count"], true);
+    let counts = "sku,location,quantity\nCHEESE-1,YARD,2.5\nBOLT-10,YARD,2.5\n";
+    let refused = app
+        .upload("/api/v1/imports/stock", Who::Staff, counts)
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let error = &refused.body["report"]["errors"][0];
+    assert_eq!(error["row"], 3);
+    assert_eq!(error["column"], "quantity");
+    assert!(
+        error["reason"]
+            .as_str()
+            .unwrap()
+            .contains("BOLT-10 is counted in whole pieces"),
+        "{error}"
+    );
+    app.stop_and_check().await;
+}
+
 async fn download(app: &TestApp, what: &str, format: &str) -> String {
     let resp = app
         .get(

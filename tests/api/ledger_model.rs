@@ -1,7 +1,8 @@
 //! Model tests of the ledger: random sequences of every movement kind,
 //! reversals and retried idempotency keys, applied to Quarry (through its use
 //! cases, on a real store) and to a plain in-memory model; levels and errors
-//! must agree after every step.
+//! must agree after every step. One product allows backorders, one does not:
+//! the model states the rule of `domain/ledger.rs` for both on its own.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,8 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 const SKUS: [&str; 2] = ["A", "B"];
+/// Whether each SKU allows backorders.
+const BACKORDER: [bool; 2] = [false, true];
 const LOCATIONS: [&str; 2] = ["L1", "L2"];
 
 #[derive(Debug, Clone)]
@@ -90,17 +93,26 @@ fn opposite(kind: &'static str) -> &'static str {
 
 impl Model {
     /// Applies effects if every check passes; else the error code.
+    ///
+    /// The rule: without backorders available (on hand − reserved) never goes
+    /// below zero; with them ship and reserve may take it below, but a transfer
+    /// moves only what is available at its source and an adjustment never takes
+    /// on hand below zero. Reserved never goes below zero.
     fn apply(&mut self, effects: &Effects, checks: &[&str]) -> Result<(), &'static str> {
         let mut next = self.levels.clone();
         for (i, (sku, loc, on_hand, reserved)) in effects.iter().enumerate() {
+            let backorder = BACKORDER[*sku];
             let level = next.entry((*sku, *loc)).or_default();
             let available = level.0 - level.1;
+            let after = (level.0 + *on_hand, level.1 + *reserved);
             match checks[i] {
-                "available" if available < -*on_hand + *reserved => {
+                "available" if !backorder && available < -*on_hand + *reserved => {
                     return Err("insufficient_stock");
                 }
-                "reserved" if level.1 < -*reserved => return Err("insufficient_reserved"),
-                "on_hand" if level.0 + *on_hand < Decimal::ZERO => return Err("negative_stock"),
+                "present" if available < -*on_hand => return Err("insufficient_stock"),
+                "reserved" if after.1 < Decimal::ZERO => return Err("insufficient_reserved"),
+                "on_hand" if after.0 < Decimal::ZERO => return Err("negative_stock"),
+                "on_hand" if !backorder && after.0 < after.1 => return Err("insufficient_stock"),
                 _ => {}
             }
             level.0 += *on_hand;
@@ -117,7 +129,7 @@ fn checks_of(kind: &str, effects: &Effects) -> Vec<&'static str> {
         .enumerate()
         .map(|(i, (_, _, on_hand, _))| match kind {
             "ship" | "reserve" => "available",
-            "transfer" if i == 0 => "available",
+            "transfer" if i == 0 => "present",
             "release" => "reserved",
             "adjust" if *on_hand < Decimal::ZERO => "on_hand",
             _ => "none",
@@ -153,9 +165,10 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> App {
     let app = App::open(config).unwrap();
     let staff = principal();
     rt.block_on(async {
-        for sku in SKUS {
+        for (sku, backorder) in SKUS.into_iter().zip(BACKORDER) {
             let input = serde_json::from_value(json!({
-                "sku": sku, "name": "Thing", "category": "Things", "unit": "kg", "price": "1"
+                "sku": sku, "name": "Thing", "category": "Things", "unit": "kg", "price": "1",
+                "allow_backorder": backorder,
             }))
             .unwrap();
             app.create_product(&staff, input).await.unwrap();
@@ -361,6 +374,25 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
             .into_iter()
             .map(|(k, (a, b))| (k, (a.normalize(), b.normalize())))
             .collect();
+        // The rule on its own, on Quarry's levels: without backorders nothing
+        // is ever available below zero; nothing is ever reserved below zero.
+        for ((sku, loc), (on_hand, reserved)) in &got {
+            prop_assert!(
+                *reserved >= Decimal::ZERO,
+                "step {}: {:?}",
+                step,
+                (sku, loc)
+            );
+            prop_assert!(
+                BACKORDER[*sku] || on_hand >= reserved,
+                "step {}: {} at {} has {} on hand and {} reserved",
+                step,
+                SKUS[*sku],
+                LOCATIONS[*loc],
+                on_hand,
+                reserved
+            );
+        }
         prop_assert_eq!(got, expected, "levels after step {}: {:?}", step, op);
     }
     rt.block_on(app.close());
@@ -368,6 +400,65 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     let report = quarry::store::check(dir.path()).unwrap();
     prop_assert!(report.problems.is_empty(), "{:?}", report.problems);
     Ok(())
+}
+
+/// Sequences that must reach each check of the rule, whatever proptest draws
+/// (quantities are quarters: 40 is 10 kg).
+#[test]
+fn the_model_and_quarry_agree_where_the_backorder_rule_bites() {
+    let book = |kind, sku, q| Op::Book {
+        kind,
+        sku,
+        loc: 0,
+        q,
+        key: None,
+    };
+    let sequences = [
+        // A plain product: counting (or adjusting) below what is held.
+        vec![
+            book("receive", 0, 41),
+            book("reserve", 0, 33),
+            Op::Count {
+                sku: 0,
+                loc: 0,
+                q: 28,
+            },
+            book("adjust", 0, 10),
+            Op::Count {
+                sku: 0,
+                loc: 0,
+                q: 33,
+            },
+            Op::Reverse { pick: 0 },
+        ],
+        // A backordered product: sold short, then moved, counted and reversed.
+        vec![
+            book("ship", 1, 4),
+            Op::Transfer {
+                sku: 1,
+                from: 0,
+                q: 1,
+            },
+            book("receive", 1, 20),
+            book("reserve", 1, 30),
+            Op::Transfer {
+                sku: 1,
+                from: 0,
+                q: 2,
+            },
+            book("adjust", 1, 18),
+            book("adjust", 1, 16),
+            Op::Count {
+                sku: 1,
+                loc: 0,
+                q: 0,
+            },
+            Op::Reverse { pick: 2 },
+        ],
+    ];
+    for ops in sequences {
+        run(&ops).unwrap();
+    }
 }
 
 proptest! {

@@ -194,6 +194,254 @@ async fn a_product_that_allows_backorders_can_be_sold_short() {
     assert_eq!(public.body["availability"], "out");
 }
 
+/// Hardening item 10: a count below what is reserved left available at −1.
+#[tokio::test]
+async fn a_count_below_the_reserved_amount_is_refused() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    app.book(&movement("receive", "YARD", "SAND-04", "10"))
+        .await;
+    app.book(&movement("reserve", "YARD", "SAND-04", "8")).await;
+    let counted = app
+        .post(
+            "/api/v1/movements",
+            Who::Staff,
+            &json!({"kind": "adjust", "location": "YARD",
+                "lines": [{"sku": "SAND-04", "counted": "7", "reason": "stocktake"}]}),
+        )
+        .await;
+    assert_eq!(counted.status, StatusCode::CONFLICT, "{}", counted.text);
+    assert_eq!(
+        counted.error(),
+        ("insufficient_stock".into(), Some("lines[0].counted".into()))
+    );
+    let message = counted.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("8 reserved"), "{message}");
+    assert!(
+        message.contains("release the reservation first"),
+        "{message}"
+    );
+    let delta = app
+        .post(
+            "/api/v1/movements",
+            Who::Staff,
+            &json!({"kind": "adjust", "location": "YARD",
+                "lines": [{"sku": "SAND-04", "quantity": "-2.5", "reason": "spillage"}]}),
+        )
+        .await;
+    assert_eq!(delta.status, StatusCode::CONFLICT, "{}", delta.text);
+    assert_eq!(
+        delta.error(),
+        (
+            "insufficient_stock".into(),
+            Some("lines[0].quantity".into())
+        )
+    );
+    assert_eq!(app.level("SAND-04", "YARD").await, strs(("10", "8", "2")));
+
+    // Down to exactly what is held is fine; below it, once released.
+    app.book(&json!({"kind": "adjust", "location": "YARD",
+        "lines": [{"sku": "SAND-04", "counted": "8", "reason": "stocktake"}]}))
+        .await;
+    app.book(&movement("release", "YARD", "SAND-04", "8")).await;
+    app.book(&json!({"kind": "adjust", "location": "YARD",
+        "lines": [{"sku": "SAND-04", "counted": "7", "reason": "stocktake"}]}))
+        .await;
+    assert_eq!(app.level("SAND-04", "YARD").await, strs(("7", "0", "7")));
+    app.stop_and_check().await;
+}
+
+/// Hardening item 10: a transfer out of a level sold short created stock elsewhere.
+#[tokio::test]
+async fn a_transfer_never_moves_more_than_is_there_even_with_backorders() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    app.patch(
+        "/api/v1/products/SAND-04",
+        Who::Staff,
+        &json!({"allow_backorder": true}),
+    )
+    .await;
+    app.book(&movement("ship", "YARD", "SAND-04", "3")).await;
+    let transfer = |quantity: &str| {
+        json!({"kind": "transfer", "from": "YARD", "to": "WH1",
+            "lines": [{"sku": "SAND-04", "quantity": quantity}]})
+    };
+    let refused = app
+        .post("/api/v1/movements", Who::Staff, &transfer("1"))
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(
+        refused.error(),
+        (
+            "insufficient_stock".into(),
+            Some("lines[0].quantity".into())
+        )
+    );
+    assert!(
+        refused.text.contains("only -3 available to move"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(app.level("SAND-04", "YARD").await, strs(("-3", "0", "-3")));
+    assert_eq!(app.level("SAND-04", "WH1").await, strs(("0", "0", "0")));
+
+    // With stock there, only what is available (not what is held) moves.
+    app.book(&movement("receive", "YARD", "SAND-04", "10"))
+        .await;
+    app.book(&movement("reserve", "YARD", "SAND-04", "5")).await;
+    let refused = app
+        .post("/api/v1/movements", Who::Staff, &transfer("2.5"))
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    app.book(&transfer("2")).await;
+    assert_eq!(app.level("SAND-04", "YARD").await, strs(("5", "5", "0")));
+    assert_eq!(app.level("SAND-04", "WH1").await, strs(("2", "0", "2")));
+    app.stop_and_check().await;
+}
+
+#[tokio::test]
+async fn with_backorders_an_adjustment_never_takes_on_hand_below_zero() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    app.patch(
+        "/api/v1/products/SAND-04",
+        Who::Staff,
+        &json!({"allow_backorder": true}),
+    )
+    .await;
+    app.book(&movement("receive", "YARD", "SAND-04", "4")).await;
+    app.book(&movement("reserve", "YARD", "SAND-04", "6")).await;
+    let down = |quantity: &str| {
+        json!({"kind": "adjust", "location": "YARD",
+            "lines": [{"sku": "SAND-04", "quantity": quantity, "reason": "lost"}]})
+    };
+    let refused = app.post("/api/v1/movements", Who::Staff, &down("-5")).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(refused.error().0, "negative_stock");
+    // Backordered: a count may cut into what is held, down to zero.
+    app.book(&down("-4")).await;
+    assert_eq!(app.level("SAND-04", "YARD").await, strs(("0", "6", "-6")));
+    app.book(&movement("ship", "YARD", "SAND-04", "1")).await;
+    let refused = app.post("/api/v1/movements", Who::Staff, &down("-1")).await;
+    assert_eq!(refused.error().0, "negative_stock");
+    app.stop_and_check().await;
+}
+
+#[tokio::test]
+async fn reversing_a_count_that_would_cut_into_a_reservation_is_refused() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    app.book(&movement("receive", "YARD", "SAND-04", "5")).await;
+    let up = app
+        .book(&json!({"kind": "adjust", "location": "YARD",
+            "lines": [{"sku": "SAND-04", "counted": "9", "reason": "found a heap"}]}))
+        .await;
+    app.book(&movement("reserve", "YARD", "SAND-04", "7")).await;
+    let id = up.body["id"].as_u64().unwrap();
+    let refused = app
+        .post(
+            &format!("/api/v1/movements/{id}/reverse"),
+            Who::Staff,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(refused.error().0, "insufficient_stock");
+    assert!(refused.text.contains("7 reserved"), "{}", refused.text);
+    assert_eq!(app.level("SAND-04", "YARD").await, strs(("9", "7", "2")));
+    app.stop_and_check().await;
+}
+
+/// Hardening item 7: movements took 0.5 pc.
+#[tokio::test]
+async fn fractions_of_a_piece_are_refused_in_movements_unless_the_product_takes_them() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    app.create_product(&json!({
+        "sku": "BOLT-10", "name": "Hex bolt M10 x 80", "category": "Fixings", "unit": "pc",
+        "price": "0.40", "packs": [{"name": "box", "quantity": "10", "unit": "pc"}],
+    }))
+    .await;
+    let refused = app
+        .post(
+            "/api/v1/movements",
+            Who::Staff,
+            &movement("receive", "YARD", "BOLT-10", "0.5"),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.error().1.as_deref(), Some("lines[0].quantity"));
+    assert!(refused.text.contains("whole pieces"), "{}", refused.text);
+    let cases = [
+        (
+            json!({"sku": "BOLT-10", "quantity": "0.05", "unit": "box"}),
+            "receive",
+            "lines[0].quantity",
+        ),
+        (
+            json!({"sku": "BOLT-10", "quantity": "-0.5", "reason": "lost"}),
+            "adjust",
+            "lines[0].quantity",
+        ),
+        (
+            json!({"sku": "BOLT-10", "counted": "2.5", "reason": "count"}),
+            "adjust",
+            "lines[0].counted",
+        ),
+    ];
+    for (line, kind, field) in cases {
+        let resp = app
+            .post(
+                "/api/v1/movements",
+                Who::Staff,
+                &json!({"kind": kind, "location": "YARD", "lines": [line]}),
+            )
+            .await;
+        assert_eq!(
+            resp.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{line}: {}",
+            resp.text
+        );
+        assert_eq!(resp.error().1.as_deref(), Some(field), "{}", resp.text);
+    }
+    assert_eq!(app.level("BOLT-10", "YARD").await, strs(("0", "0", "0")));
+    app.book(&json!({"kind": "receive", "location": "YARD",
+        "lines": [{"sku": "BOLT-10", "quantity": "0.5", "unit": "box"}]}))
+        .await;
+    assert_eq!(app.level("BOLT-10", "YARD").await, strs(("5", "0", "5")));
+
+    app.patch(
+        "/api/v1/products/BOLT-10",
+        Who::Staff,
+        &json!({"fractional_count": true}),
+    )
+    .await;
+    app.book(&movement("ship", "YARD", "BOLT-10", "0.5")).await;
+    assert_eq!(
+        app.level("BOLT-10", "YARD").await,
+        strs(("4.5", "0", "4.5"))
+    );
+    // Whole again: a count in whole pieces still books (its change is -0.5).
+    app.patch(
+        "/api/v1/products/BOLT-10",
+        Who::Staff,
+        &json!({"fractional_count": false}),
+    )
+    .await;
+    app.book(&json!({"kind": "adjust", "location": "YARD",
+        "lines": [{"sku": "BOLT-10", "counted": "4", "reason": "count"}]}))
+        .await;
+    assert_eq!(app.level("BOLT-10", "YARD").await, strs(("4", "0", "4")));
+    app.stop_and_check().await;
+}
+
 #[tokio::test]
 async fn movement_input_is_checked_line_by_line() {
     let app = TestApp::spawn().await;
