@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::domain::accounts::{
     Actor, ApiToken, Password, Role, Scope, Session, TokenName, TokenView, User, UserView, Username,
 };
-use crate::store::{Change, ChangeKind, ReadTx, Store, WriteTx};
+use crate::store::{Change, ChangeKind, ReadTx, Store, WriteTx, payloads};
 
 /// A token's or session's last use is written at most this often.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
@@ -276,11 +276,11 @@ pub fn add_user(
         updated_at: now,
     };
     tx.put_user(&user)?;
-    tx.append_change(
+    tx.record(
         ChangeKind::UserCreated,
         user.username.as_str(),
         actor,
-        Some(serde_json::json!({ "role": role })),
+        &payloads::UserCreated { role },
     )?;
     Ok(UserView::from(&user))
 }
@@ -367,11 +367,13 @@ fn update_user(
     }
     user.updated_at = Timestamp::now();
     tx.put_user(&user)?;
-    tx.append_change(
+    tx.record(
         ChangeKind::UserUpdated,
         user.username.as_str(),
         actor,
-        Some(serde_json::json!({ "change": what.join(", ") })),
+        &payloads::UserUpdated {
+            change: what.join(", "),
+        },
     )?;
     if end_access {
         tx.delete_sessions_of(username)?;
@@ -395,11 +397,13 @@ fn revoke_tokens_of(
         if token.revoked_at.is_none() && revoke(&token) {
             token.revoked_at = Some(now);
             tx.put_token(&token)?;
-            tx.append_change(
+            tx.record(
                 ChangeKind::TokenRevoked,
                 token.name.as_str(),
                 actor,
-                Some(serde_json::json!({ "because": format!("user {username} changed") })),
+                &payloads::TokenRevoked {
+                    because: Some(format!("user {username} changed")),
+                },
             )?;
         }
     }
@@ -466,16 +470,16 @@ pub fn create_token(
         revoked_at: None,
     };
     tx.put_token(&token)?;
-    tx.append_change(
+    tx.record(
         ChangeKind::TokenCreated,
         token.name.as_str(),
         actor,
-        Some(serde_json::json!({
-            "role": token.role,
-            "scopes": token.scopes,
-            "expires_at": token.expires_at,
-            "user": token.user,
-        })),
+        &payloads::TokenCreated {
+            role: token.role,
+            scopes: token.scopes.clone(),
+            expires_at: token.expires_at,
+            user: token.user.clone(),
+        },
     )?;
     Ok(NewToken {
         view: TokenView::new(&token, now),
@@ -496,7 +500,12 @@ pub fn revoke_token(
     if token.revoked_at.is_none() {
         token.revoked_at = Some(now);
         tx.put_token(&token)?;
-        tx.append_change(ChangeKind::TokenRevoked, name.as_str(), actor, None)?;
+        tx.record(
+            ChangeKind::TokenRevoked,
+            name.as_str(),
+            actor,
+            &payloads::TokenRevoked::default(),
+        )?;
     }
     Ok(TokenView::new(&token, now))
 }
@@ -729,12 +738,7 @@ impl App {
             throttle.failed(&user_key);
             throttle.failed(&ip_key);
             self.write(move |tx| {
-                tx.append_change(
-                    ChangeKind::AuthLoginFailed,
-                    &attempted,
-                    &Actor::public(),
-                    None,
-                )?;
+                tx.note(ChangeKind::AuthLoginFailed, &attempted, &Actor::public())?;
                 Ok(())
             })
             .await?;
@@ -747,11 +751,10 @@ impl App {
                 tx.delete_session(&auth::token_hash(&previous))?;
             }
             let signed_in = opens_session(tx, &user, idle, lifetime)?;
-            tx.append_change(
+            tx.note(
                 ChangeKind::AuthLogin,
                 user.username.as_str(),
                 &Actor::user(&user.username),
-                None,
             )?;
             Ok(signed_in)
         })
@@ -773,7 +776,7 @@ impl App {
             .map_or_else(String::new, ToString::to_string);
         self.write(move |tx| {
             tx.delete_session(&session.hash)?;
-            tx.append_change(ChangeKind::AuthLogout, &key, &actor, None)?;
+            tx.note(ChangeKind::AuthLogout, &key, &actor)?;
             Ok(())
         })
         .await
@@ -883,7 +886,7 @@ impl App {
             }
             let actor = Actor::user(&username);
             add_user(tx, &actor, username.clone(), Role::Owner, hash)?;
-            tx.append_change(ChangeKind::AuthSetup, username.as_str(), &actor, None)?;
+            tx.note(ChangeKind::AuthSetup, username.as_str(), &actor)?;
             let user = tx
                 .user(&username)?
                 .ok_or_else(|| user_not_found(&username))?;
@@ -1024,17 +1027,12 @@ impl App {
         let page = self
             .read(move |tx| {
                 Ok(tx.audit_page(before, from, limit, |change| {
-                    let kind_name = serde_json::to_value(change.kind).unwrap_or_default();
-                    let kind_name = kind_name.as_str().unwrap_or_default();
                     actor.as_deref().is_none_or(|a| change.actor.as_str() == a)
                         && key.as_deref().is_none_or(|k| change.key == k)
                         && until.is_none_or(|until| change.at < until)
-                        && kind.as_deref().is_none_or(|k| {
-                            kind_name == k
-                                || kind_name
-                                    .strip_prefix(k)
-                                    .is_some_and(|rest| rest.starts_with('.'))
-                        })
+                        && kind
+                            .as_deref()
+                            .is_none_or(|k| change.kind.as_str() == k || change.kind.family() == k)
                 })?)
             })
             .await?;
@@ -1091,7 +1089,7 @@ impl App {
                     }
                     token.last_used_at = Some(now);
                     tx.put_token(&token)?;
-                    tx.append_change(ChangeKind::TokenUsed, name.as_str(), &Actor::system(), None)?;
+                    tx.note(ChangeKind::TokenUsed, name.as_str(), &Actor::system())?;
                     Ok(())
                 })
                 .await;

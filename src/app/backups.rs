@@ -13,7 +13,7 @@ use super::jobs::Progress;
 use super::{App, AppError};
 use crate::domain::accounts::Actor;
 use crate::store::backup::{self, BackupError, BackupHeader};
-use crate::store::{ChangeKind, StoreError};
+use crate::store::{ChangeKind, StoreError, payloads};
 
 /// What names backups the server makes end with.
 pub const EXTENSION: &str = "qbk";
@@ -96,13 +96,13 @@ impl App {
         .await
         .map_err(|e| AppError::Internal(format!("backup task failed: {e}")))??;
         let actor = actor.clone();
-        let data = serde_json::json!({
-            "file": dest.display().to_string(),
-            "last_seq": header.last_seq,
-            "size": header.length,
-        });
+        let data = payloads::BackupCreated {
+            file: dest.display().to_string(),
+            last_seq: header.last_seq,
+            size: header.length,
+        };
         self.write(move |tx| {
-            tx.append_change(ChangeKind::BackupCreated, "", &actor, Some(data))?;
+            tx.record(ChangeKind::BackupCreated, "", &actor, &data)?;
             Ok(())
         })
         .await?;

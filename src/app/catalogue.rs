@@ -9,7 +9,7 @@ use crate::config::ShopConfig;
 use crate::domain::accounts::Actor;
 use crate::domain::catalogue::{Barcode, Product, ProductInput, ProductPatch, PublicProduct, Sku};
 use crate::domain::locations::{Location, LocationCode, LocationInput, LocationPatch};
-use crate::store::{ChangeKind, ProductCursor, ProductQuery, WriteTx};
+use crate::store::{ChangeKind, ProductCursor, ProductQuery, WriteTx, payloads};
 
 /// A product as the caller may see it: signed-in callers see every field,
 /// anonymous ones the public fields only.
@@ -531,11 +531,14 @@ fn save_product(
     kind: ChangeKind,
 ) -> Result<(), AppError> {
     tx.put_product(product)?;
-    tx.append_change(
+    tx.record(
         kind,
         product.sku.as_str(),
         actor,
-        Some(serde_json::json!({ "version": product.version, "active": product.active })),
+        &payloads::ProductChanged {
+            version: product.version,
+            active: product.active,
+        },
     )?;
     Ok(())
 }
@@ -547,11 +550,13 @@ fn save_location(
     kind: ChangeKind,
 ) -> Result<(), AppError> {
     tx.put_location(location)?;
-    tx.append_change(
+    tx.record(
         kind,
         location.code.as_str(),
         actor,
-        Some(serde_json::json!({ "version": location.version })),
+        &payloads::LocationChanged {
+            version: location.version,
+        },
     )?;
     Ok(())
 }

@@ -2,14 +2,14 @@
 //! from its own position in batches, so a slow client costs only its own
 //! progress: there is no shared buffer to overflow and the writer never waits.
 
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::{App, AppError, Principal};
 use crate::config::PublicAvailability;
-use crate::domain::catalogue::Sku;
-use crate::store::{Change, ChangeKind, ReadTx};
+use crate::store::{Change, ChangeKind, ReadTx, payloads};
 
 /// One event of the stream; its id is the change-log `seq`.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,42 +22,39 @@ pub struct LiveEvent {
 /// Most change-log entries read per batch.
 pub const BATCH: usize = 256;
 
+/// The name of the one event anonymous callers get, made from `level.changed`.
+pub const AVAILABILITY_CHANGED: &str = "availability.changed";
+
 fn staff_event(tx: &ReadTx, change: &Change) -> Result<Option<LiveEvent>, AppError> {
-    let (name, data) = match change.kind {
+    let data = match change.kind {
         ChangeKind::MovementBooked => {
-            let id: u64 = change.key.parse().unwrap_or_default();
-            match tx.movement(id)? {
-                Some(movement) => (
-                    "movement.booked",
-                    serde_json::to_value(movement).expect("serializes"),
-                ),
+            let booked = change.payload::<payloads::MovementBooked>()?;
+            match tx.movement(booked.id)? {
+                Some(movement) => serde_json::to_value(movement).expect("serializes"),
                 None => return Ok(None),
             }
         }
         // With the product's totals over all locations (`product_available`,
         // `product_availability`), so a storefront open in a staff member's
         // browser updates its badges from the same stream.
-        ChangeKind::LevelChanged => ("level.changed", change.data.clone().unwrap_or(Value::Null)),
-        ChangeKind::ProductCreated => ("product.created", product_data(change)),
-        ChangeKind::ProductUpdated => ("product.updated", product_data(change)),
-        ChangeKind::ProductArchived => ("product.archived", product_data(change)),
-        ChangeKind::LocationCreated => ("location.created", json!({ "code": change.key })),
-        ChangeKind::LocationUpdated => ("location.updated", json!({ "code": change.key })),
+        ChangeKind::LevelChanged => {
+            let level = change.payload::<payloads::LevelChanged>()?;
+            serde_json::to_value(level).expect("serializes")
+        }
+        ChangeKind::ProductCreated | ChangeKind::ProductUpdated | ChangeKind::ProductArchived => {
+            let product = change.payload::<payloads::ProductChanged>()?;
+            json!({ "sku": change.key, "version": product.version, "active": product.active })
+        }
+        ChangeKind::LocationCreated | ChangeKind::LocationUpdated => {
+            json!({ "code": change.key })
+        }
         _ => return Ok(None),
     };
     Ok(Some(LiveEvent {
         seq: change.seq,
-        name,
+        name: change.kind.as_str(),
         data,
     }))
-}
-
-fn product_data(change: &Change) -> Value {
-    let mut data = json!({ "sku": change.key });
-    if let (Some(map), Some(Value::Object(extra))) = (data.as_object_mut(), &change.data) {
-        map.extend(extra.clone());
-    }
-    data
 }
 
 fn public_event(
@@ -68,29 +65,21 @@ fn public_event(
     if change.kind != ChangeKind::LevelChanged || mode == PublicAvailability::Hidden {
         return Ok(None);
     }
-    let Some(data) = &change.data else {
-        return Ok(None);
-    };
-    let Some(sku) = data["sku"].as_str().and_then(|s| Sku::parse(s).ok()) else {
-        return Ok(None);
-    };
-    if !tx.product(&sku)?.is_some_and(|p| p.active) {
+    let level = change.payload::<payloads::LevelChanged>()?;
+    if !tx.product(&level.sku)?.is_some_and(|p| p.active) {
         return Ok(None);
     }
     let mut out = json!({
-        "sku": sku,
-        "availability": data["product_availability"],
+        "sku": level.sku,
+        "availability": level.product_availability,
     });
     if mode == PublicAvailability::Exact {
-        let available: rust_decimal::Decimal = data["product_available"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_default();
-        out["available"] = json!(available.max(rust_decimal::Decimal::ZERO).to_string());
+        let available = level.product_available.max(Decimal::ZERO);
+        out["available"] = json!(available.to_string());
     }
     Ok(Some(LiveEvent {
         seq: change.seq,
-        name: "availability.changed",
+        name: AVAILABILITY_CHANGED,
         data: out,
     }))
 }

@@ -251,14 +251,17 @@ fn run(
     }
     report.written = true;
     if report.created + report.updated + report.movements > 0 {
-        tx.append_change(
+        tx.record(
             ChangeKind::ImportDone,
             kind.as_str(),
             actor,
-            Some(serde_json::json!({
-                "rows": report.rows, "created": report.created, "updated": report.updated,
-                "movements": report.movements, "rejected": report.rejected,
-            })),
+            &crate::store::payloads::ImportDone {
+                rows: report.rows,
+                created: report.created,
+                updated: report.updated,
+                movements: report.movements,
+                rejected: report.rejected,
+            },
         )?;
     }
     Ok(import.report)

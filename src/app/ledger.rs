@@ -21,7 +21,7 @@ use crate::domain::ledger::{
 };
 use crate::domain::locations::LocationCode;
 use crate::domain::units::Quantity;
-use crate::store::{ChangeKind, LevelQuery, MovementQuery, ReadTx, Remembered, WriteTx};
+use crate::store::{ChangeKind, LevelQuery, MovementQuery, ReadTx, Remembered, WriteTx, payloads};
 
 /// A request's `Idempotency-Key`, scoped to its caller, and the fingerprint of
 /// its method, path and body.
@@ -393,11 +393,14 @@ fn book_with(
     };
     // Every check passed: write.
     let id = tx.next_movement_id()?;
-    let seq = tx.append_change(
+    let seq = tx.record(
         ChangeKind::MovementBooked,
         &id.to_string(),
         actor,
-        Some(serde_json::json!({ "id": id, "kind": draft.kind })),
+        &payloads::MovementBooked {
+            id,
+            kind: draft.kind,
+        },
     )?;
     let movement = Movement {
         id,
@@ -427,13 +430,13 @@ fn book_with(
             .sum::<Decimal>()
             .normalize();
         let point = product.reorder_point_at(location).map(Quantity::value);
-        tx.append_change_with(
+        tx.record(
             ChangeKind::LevelChanged,
             &format!("{sku}@{location}"),
             actor,
-            Some(&LevelChange {
-                sku,
-                location,
+            &payloads::LevelChanged {
+                sku: (*sku).clone(),
+                location: (*location).clone(),
                 on_hand: level.on_hand,
                 reserved: level.reserved,
                 available: level.available(),
@@ -443,28 +446,10 @@ fn book_with(
                     total,
                     product.reorder_point.map(Quantity::value),
                 ),
-            }),
+            },
         )?;
     }
     Ok(movement)
-}
-
-/// The data of a `level.changed` change-log entry: the level after the change,
-/// and the product's total for public availability events.
-#[derive(Serialize)]
-struct LevelChange<'a> {
-    sku: &'a Sku,
-    location: &'a LocationCode,
-    #[serde(with = "rust_decimal::serde::str")]
-    on_hand: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    reserved: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    available: Decimal,
-    low: bool,
-    #[serde(with = "rust_decimal::serde::str")]
-    product_available: Decimal,
-    product_availability: Availability,
 }
 
 /// A stock row of `GET /stock`: one product at one location.

@@ -556,11 +556,11 @@ fn act(
     quote.updated_at = now;
     quote.version += 1;
     tx.put_quote(&quote)?;
-    tx.append_change(
+    tx.record(
         kind,
         number.as_str(),
         actor,
-        Some(serde_json::json!({ "status": next })),
+        &crate::store::payloads::QuoteChanged { status: next },
     )?;
     Ok(quote)
 }
@@ -694,11 +694,13 @@ impl App {
                 };
                 book_all(tx, &actor, movements, &products)?;
                 tx.put_quote(&quote)?;
-                tx.append_change(
+                tx.record(
                     ChangeKind::QuoteCreated,
                     number.as_str(),
                     &actor,
-                    Some(serde_json::json!({ "status": "open" })),
+                    &crate::store::payloads::QuoteChanged {
+                        status: QuoteStatus::Open,
+                    },
                 )?;
                 let mut view = QuoteView::of(&quote, staff);
                 view.link = Some(format!("{}/q/{secret}", base.trim_end_matches('/')));

@@ -47,12 +47,12 @@ pub fn backup(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
     let header = store.backup_to(&file, &|_, _| {})?;
     store.write(|tx| -> Result<(), StoreError> {
-        let data = serde_json::json!({
-            "file": file.display().to_string(),
-            "last_seq": header.last_seq,
-            "size": header.length,
-        });
-        tx.append_change(ChangeKind::BackupCreated, "", &Actor::cli(), Some(data))?;
+        let data = crate::store::payloads::BackupCreated {
+            file: file.display().to_string(),
+            last_seq: header.last_seq,
+            size: header.length,
+        };
+        tx.record(ChangeKind::BackupCreated, "", &Actor::cli(), &data)?;
         Ok(())
     })?;
     println!(

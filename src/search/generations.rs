@@ -20,7 +20,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use super::IndexError;
 use super::schema::{Fields, SCHEMA, register_tokenizers, schema};
 use crate::domain::catalogue::Sku;
-use crate::store::{ChangeKind, ReadTx, Store};
+use crate::store::{ChangeKind, ReadTx, Store, payloads};
 
 /// Memory for the index writer.
 const WRITER_HEAP: usize = 50_000_000;
@@ -190,19 +190,10 @@ impl Generation {
                         }
                     }
                     ChangeKind::LevelChanged => {
-                        let Some(data) = &change.data else { continue };
-                        let Some(sku) = data["sku"].as_str() else {
-                            continue;
-                        };
-                        let available: Decimal = data["product_available"]
-                            .as_str()
-                            .and_then(|s| s.parse().ok())
-                            .unwrap_or_default();
-                        let now = available > Decimal::ZERO;
-                        if self.indexed_in_stock(sku) != Some(now)
-                            && let Ok(sku) = Sku::parse(sku)
-                        {
-                            touched.insert(sku);
+                        let level = change.payload::<payloads::LevelChanged>()?;
+                        let now = level.product_available > Decimal::ZERO;
+                        if self.indexed_in_stock(level.sku.as_str()) != Some(now) {
+                            touched.insert(level.sku);
                         }
                     }
                     _ => {}

@@ -388,7 +388,7 @@ mod tests {
         for i in 0..n {
             store
                 .write(|tx| -> Result<(), StoreError> {
-                    tx.append_change(ChangeKind::ImportDone, &i.to_string(), &Actor::cli(), None)?;
+                    tx.note(ChangeKind::TokenUsed, &i.to_string(), &Actor::cli())?;
                     Ok(())
                 })
                 .unwrap();

@@ -6,63 +6,135 @@ use jiff::Timestamp;
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
+use super::payloads::{Nothing, Payload};
 use super::tables::CHANGES;
 use super::{ReadTx, StoreError, WriteTx, decode};
 use crate::domain::accounts::Actor;
 
-/// What a change-log entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a change-log entry records. Its name ([`ChangeKind::as_str`]) is how
+/// it is stored, shown in the audit log and named in live events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChangeKind {
-    #[serde(rename = "store.created")]
     StoreCreated,
-    #[serde(rename = "store.migrated")]
     StoreMigrated,
-    #[serde(rename = "movement.booked")]
     MovementBooked,
-    #[serde(rename = "level.changed")]
     LevelChanged,
-    #[serde(rename = "product.created")]
     ProductCreated,
-    #[serde(rename = "product.updated")]
     ProductUpdated,
-    #[serde(rename = "product.archived")]
     ProductArchived,
-    #[serde(rename = "location.created")]
     LocationCreated,
-    #[serde(rename = "location.updated")]
     LocationUpdated,
-    #[serde(rename = "user.created")]
     UserCreated,
-    #[serde(rename = "user.updated")]
     UserUpdated,
-    #[serde(rename = "token.created")]
     TokenCreated,
-    #[serde(rename = "token.revoked")]
     TokenRevoked,
-    #[serde(rename = "token.used")]
     TokenUsed,
-    #[serde(rename = "quote.created")]
     QuoteCreated,
-    #[serde(rename = "quote.accepted")]
     QuoteAccepted,
-    #[serde(rename = "quote.fulfilled")]
     QuoteFulfilled,
-    #[serde(rename = "quote.cancelled")]
     QuoteCancelled,
-    #[serde(rename = "quote.expired")]
     QuoteExpired,
-    #[serde(rename = "auth.setup")]
     AuthSetup,
-    #[serde(rename = "auth.login")]
     AuthLogin,
-    #[serde(rename = "auth.login_failed")]
     AuthLoginFailed,
-    #[serde(rename = "auth.logout")]
     AuthLogout,
-    #[serde(rename = "backup.created")]
     BackupCreated,
-    #[serde(rename = "import.done")]
     ImportDone,
+}
+
+impl ChangeKind {
+    pub const ALL: [ChangeKind; 25] = [
+        ChangeKind::StoreCreated,
+        ChangeKind::StoreMigrated,
+        ChangeKind::MovementBooked,
+        ChangeKind::LevelChanged,
+        ChangeKind::ProductCreated,
+        ChangeKind::ProductUpdated,
+        ChangeKind::ProductArchived,
+        ChangeKind::LocationCreated,
+        ChangeKind::LocationUpdated,
+        ChangeKind::UserCreated,
+        ChangeKind::UserUpdated,
+        ChangeKind::TokenCreated,
+        ChangeKind::TokenRevoked,
+        ChangeKind::TokenUsed,
+        ChangeKind::QuoteCreated,
+        ChangeKind::QuoteAccepted,
+        ChangeKind::QuoteFulfilled,
+        ChangeKind::QuoteCancelled,
+        ChangeKind::QuoteExpired,
+        ChangeKind::AuthSetup,
+        ChangeKind::AuthLogin,
+        ChangeKind::AuthLoginFailed,
+        ChangeKind::AuthLogout,
+        ChangeKind::BackupCreated,
+        ChangeKind::ImportDone,
+    ];
+
+    /// The kind's name: `family.what`, as stored and as events are named.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::StoreCreated => "store.created",
+            ChangeKind::StoreMigrated => "store.migrated",
+            ChangeKind::MovementBooked => "movement.booked",
+            ChangeKind::LevelChanged => "level.changed",
+            ChangeKind::ProductCreated => "product.created",
+            ChangeKind::ProductUpdated => "product.updated",
+            ChangeKind::ProductArchived => "product.archived",
+            ChangeKind::LocationCreated => "location.created",
+            ChangeKind::LocationUpdated => "location.updated",
+            ChangeKind::UserCreated => "user.created",
+            ChangeKind::UserUpdated => "user.updated",
+            ChangeKind::TokenCreated => "token.created",
+            ChangeKind::TokenRevoked => "token.revoked",
+            ChangeKind::TokenUsed => "token.used",
+            ChangeKind::QuoteCreated => "quote.created",
+            ChangeKind::QuoteAccepted => "quote.accepted",
+            ChangeKind::QuoteFulfilled => "quote.fulfilled",
+            ChangeKind::QuoteCancelled => "quote.cancelled",
+            ChangeKind::QuoteExpired => "quote.expired",
+            ChangeKind::AuthSetup => "auth.setup",
+            ChangeKind::AuthLogin => "auth.login",
+            ChangeKind::AuthLoginFailed => "auth.login_failed",
+            ChangeKind::AuthLogout => "auth.logout",
+            ChangeKind::BackupCreated => "backup.created",
+            ChangeKind::ImportDone => "import.done",
+        }
+    }
+
+    /// The family a kind belongs to: `product` for `product.created`.
+    pub fn family(self) -> &'static str {
+        self.as_str().split('.').next().unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ChangeKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ChangeKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("{s:?} is not a kind of change"))
+    }
+}
+
+impl Serialize for ChangeKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ChangeKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// One entry of the change log.
@@ -111,27 +183,43 @@ struct ChangeOut<'a, D: Serialize> {
     data: Option<&'a D>,
 }
 
-impl WriteTx {
-    /// Appends an entry with the next `seq` and returns that `seq`.
-    #[allow(clippy::needless_pass_by_value)] // callers build the value inline
-    pub fn append_change(
-        &mut self,
-        kind: ChangeKind,
-        key: &str,
-        actor: &Actor,
-        data: Option<serde_json::Value>,
-    ) -> Result<u64, StoreError> {
-        self.append_change_with(kind, key, actor, data.as_ref())
+impl Change {
+    /// The entry's data, read through its kind's payload type: an entry of
+    /// another kind, or data that does not fit, is an error, never a default.
+    pub fn payload<P: Payload>(&self) -> Result<P, StoreError> {
+        let corrupt = |reason: String| StoreError::Corrupt {
+            table: "changes",
+            key: self.seq.to_string(),
+            reason,
+        };
+        if !P::KINDS.contains(&self.kind) {
+            return Err(corrupt(format!(
+                "a {} entry does not carry {}",
+                self.kind,
+                std::any::type_name::<P>()
+            )));
+        }
+        let empty = serde_json::Value::Object(serde_json::Map::new());
+        P::deserialize(self.data.as_ref().unwrap_or(&empty))
+            .map_err(|e| corrupt(format!("{} data: {e}", self.kind)))
     }
+}
 
-    /// [`WriteTx::append_change`] with typed data (no intermediate JSON value).
-    pub fn append_change_with<D: Serialize>(
+impl WriteTx {
+    /// Appends an entry of `kind` for `key` with its payload, and returns its
+    /// `seq` (the next one). `payload` must be the type `kind` carries.
+    pub fn record<P: Payload>(
         &mut self,
         kind: ChangeKind,
         key: &str,
         actor: &Actor,
-        data: Option<&D>,
+        payload: &P,
     ) -> Result<u64, StoreError> {
+        if !P::KINDS.contains(&kind) {
+            return Err(StoreError::Bug(
+                "a change recorded with another kind's payload",
+            ));
+        }
         let seq = self.last_seq + 1;
         let change = ChangeOut {
             seq,
@@ -140,7 +228,7 @@ impl WriteTx {
             key,
             actor,
             ip: self.ip.as_deref(),
-            data,
+            data: (!P::EMPTY).then_some(payload),
         };
         self.writes += 1;
         self.changes += 1;
@@ -148,6 +236,12 @@ impl WriteTx {
         self.table(CHANGES)?.insert(seq, bytes.as_slice())?;
         self.last_seq = seq;
         Ok(seq)
+    }
+
+    /// [`WriteTx::record`] for a kind whose key says it all (sign-ins, a
+    /// token's use).
+    pub fn note(&mut self, kind: ChangeKind, key: &str, actor: &Actor) -> Result<u64, StoreError> {
+        self.record(kind, key, actor, &Nothing {})
     }
 }
 
@@ -220,5 +314,26 @@ impl ReadTx {
             }
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_stored_under_its_name_and_read_back() {
+        let mut names = std::collections::BTreeSet::new();
+        for kind in ChangeKind::ALL {
+            let stored = serde_json::to_string(&kind).unwrap();
+            assert_eq!(stored, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<ChangeKind>(&stored).unwrap(), kind);
+            assert_eq!(kind.as_str().parse::<ChangeKind>().unwrap(), kind);
+            let (family, what) = kind.as_str().split_once('.').expect("family.what");
+            assert_eq!(kind.family(), family);
+            assert!(!what.is_empty() && !what.contains('.'), "{kind}");
+            assert!(names.insert(kind.as_str()), "{kind} named twice");
+        }
+        assert!(serde_json::from_str::<ChangeKind>("\"product.deleted\"").is_err());
     }
 }

@@ -67,6 +67,7 @@ pub mod changes;
 pub mod faults;
 mod ledger;
 mod overlay;
+pub mod payloads;
 mod quotes;
 pub mod tables;
 mod writer;
@@ -345,11 +346,14 @@ impl Store {
                 create_tables(&tx)?;
                 tx.writes += 1;
                 tx.table(META)?.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
-                tx.append_change(
+                tx.record(
                     ChangeKind::StoreMigrated,
                     "",
                     &Actor::system(),
-                    Some(serde_json::json!({ "from": older, "to": SCHEMA_VERSION })),
+                    &payloads::StoreMigrated {
+                        from: older,
+                        to: SCHEMA_VERSION,
+                    },
                 )?;
                 tx.commit()
             }
@@ -357,7 +361,7 @@ impl Store {
                 create_tables(&tx)?;
                 tx.writes += 1;
                 tx.table(META)?.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
-                tx.append_change(ChangeKind::StoreCreated, "", &Actor::system(), None)?;
+                tx.note(ChangeKind::StoreCreated, "", &Actor::system())?;
                 tx.commit()
             }
         }
@@ -1062,11 +1066,14 @@ mod tests {
         store
             .write(|tx| -> Result<(), StoreError> {
                 tx.put_product(p)?;
-                tx.append_change(
+                tx.record(
                     ChangeKind::ProductCreated,
                     p.sku.as_str(),
                     &Actor::cli(),
-                    None,
+                    &payloads::ProductChanged {
+                        version: p.version,
+                        active: p.active,
+                    },
                 )?;
                 Ok(())
             })

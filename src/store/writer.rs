@@ -607,7 +607,12 @@ mod tests {
 
     fn put(tx: &mut WriteTx, code: &str) -> Result<(), StoreError> {
         tx.put_location(&location(code))?;
-        tx.append_change(ChangeKind::LocationCreated, code, &Actor::system(), None)?;
+        tx.record(
+            ChangeKind::LocationCreated,
+            code,
+            &Actor::system(),
+            &crate::store::payloads::LocationChanged { version: 1 },
+        )?;
         Ok(())
     }
 

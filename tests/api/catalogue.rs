@@ -626,11 +626,14 @@ async fn a_products_unit_cannot_change_once_it_has_movements() {
             let mut product = tx.product(&sku)?.unwrap();
             product.unit = quarry::domain::units::Unit::Kilogram;
             tx.put_product(&product)?;
-            tx.append_change(
+            tx.record(
                 quarry::store::ChangeKind::ProductUpdated,
                 "SAND-04",
                 &quarry::domain::accounts::Actor::cli(),
-                None,
+                &quarry::store::payloads::ProductChanged {
+                    version: product.version,
+                    active: product.active,
+                },
             )?;
             Ok::<_, quarry::store::StoreError>(())
         })

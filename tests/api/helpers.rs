@@ -192,7 +192,17 @@ fn expired_token(store: &Store) -> String {
     store
         .write(|tx| -> Result<(), quarry::store::StoreError> {
             tx.put_token(&token)?;
-            tx.append_change(ChangeKind::TokenCreated, "expired", &Actor::cli(), None)?;
+            tx.record(
+                ChangeKind::TokenCreated,
+                "expired",
+                &Actor::cli(),
+                &quarry::store::payloads::TokenCreated {
+                    role: token.role,
+                    scopes: Vec::new(),
+                    expires_at: token.expires_at,
+                    user: None,
+                },
+            )?;
             Ok(())
         })
         .unwrap();

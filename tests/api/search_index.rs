@@ -22,7 +22,15 @@ fn write_behind_the_index(data_dir: &Path, sku: &str, name: &str) {
     store
         .write(|tx| -> Result<(), StoreError> {
             tx.put_product(&product)?;
-            tx.append_change(ChangeKind::ProductCreated, sku, &Actor::cli(), None)?;
+            tx.record(
+                ChangeKind::ProductCreated,
+                sku,
+                &Actor::cli(),
+                &quarry::store::payloads::ProductChanged {
+                    version: product.version,
+                    active: product.active,
+                },
+            )?;
             Ok(())
         })
         .unwrap();

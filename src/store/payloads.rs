@@ -1,0 +1,266 @@
+//! What each kind of change-log entry records: one type per kind, written by
+//! the use case that makes the change ([`crate::store::WriteTx::record`]) and
+//! read back through the same type by whoever follows the log — the search
+//! index, live events, and later webhooks and other nodes
+//! ([`crate::store::Change::payload`]).
+//!
+//! These are stored records: a field may be added (with a default), never
+//! renamed or removed. `tests/fixtures/change-log-*.jsonl` keeps entries as
+//! earlier versions of Quarry wrote them, and a test reads every one back.
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::ChangeKind;
+use crate::domain::accounts::{Role, Scope, Username};
+use crate::domain::catalogue::Sku;
+use crate::domain::ledger::{Availability, MovementKind};
+use crate::domain::locations::LocationCode;
+use crate::domain::quotes::QuoteStatus;
+
+/// The data an entry of some kinds of change carries.
+pub trait Payload: Serialize + DeserializeOwned {
+    /// The kinds of change that carry this payload (each kind carries one).
+    const KINDS: &'static [ChangeKind];
+    /// Whether the payload is written as no data at all.
+    const EMPTY: bool = false;
+}
+
+macro_rules! payload {
+    ($name:ident: $($kind:ident),+) => {
+        impl Payload for $name {
+            const KINDS: &'static [ChangeKind] = &[$(ChangeKind::$kind),+];
+        }
+    };
+}
+
+/// Nothing beyond the entry's key, kind and actor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Nothing {}
+
+impl Payload for Nothing {
+    const KINDS: &'static [ChangeKind] = &[
+        ChangeKind::StoreCreated,
+        ChangeKind::TokenUsed,
+        ChangeKind::AuthSetup,
+        ChangeKind::AuthLogin,
+        ChangeKind::AuthLoginFailed,
+        ChangeKind::AuthLogout,
+    ];
+    const EMPTY: bool = true;
+}
+
+/// `movement.booked` (key: the movement's id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovementBooked {
+    pub id: u64,
+    pub kind: MovementKind,
+}
+payload!(MovementBooked: MovementBooked);
+
+/// `level.changed` (key: `SKU@LOCATION`): the level after the change, and
+/// the product's total over every location, for public availability.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelChanged {
+    pub sku: Sku,
+    pub location: LocationCode,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub on_hand: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub reserved: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub available: Decimal,
+    /// Below the location's reorder point.
+    pub low: bool,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub product_available: Decimal,
+    pub product_availability: Availability,
+}
+payload!(LevelChanged: LevelChanged);
+
+/// `product.created`, `product.updated`, `product.archived` (key: the SKU).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductChanged {
+    pub version: u64,
+    pub active: bool,
+}
+payload!(ProductChanged: ProductCreated, ProductUpdated, ProductArchived);
+
+/// `location.created`, `location.updated` (key: the code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationChanged {
+    pub version: u64,
+}
+payload!(LocationChanged: LocationCreated, LocationUpdated);
+
+/// `quote.*` (key: the quote's number): the status it moved to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteChanged {
+    pub status: QuoteStatus,
+}
+payload!(
+    QuoteChanged: QuoteCreated,
+    QuoteAccepted,
+    QuoteFulfilled,
+    QuoteCancelled,
+    QuoteExpired
+);
+
+/// `user.created` (key: the username).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCreated {
+    pub role: Role,
+}
+payload!(UserCreated: UserCreated);
+
+/// `user.updated` (key: the username): what changed, for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserUpdated {
+    pub change: String,
+}
+payload!(UserUpdated: UserUpdated);
+
+/// `token.created` (key: the token's name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenCreated {
+    pub role: Role,
+    #[serde(default)]
+    pub scopes: Vec<Scope>,
+    pub expires_at: Option<Timestamp>,
+    pub user: Option<Username>,
+}
+payload!(TokenCreated: TokenCreated);
+
+/// `token.revoked` (key: the token's name): why, when it was not asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRevoked {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
+}
+payload!(TokenRevoked: TokenRevoked);
+
+/// `import.done` (key: what was imported: products, stock, movements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportDone {
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub movements: u64,
+    pub rejected: u64,
+}
+payload!(ImportDone: ImportDone);
+
+/// `backup.created`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupCreated {
+    pub file: String,
+    pub last_seq: u64,
+    pub size: u64,
+}
+payload!(BackupCreated: BackupCreated);
+
+/// `store.migrated`: the schema versions before and after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreMigrated {
+    pub from: u64,
+    pub to: u64,
+}
+payload!(StoreMigrated: StoreMigrated);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Change;
+
+    /// Every payload type's kinds, for the checks below.
+    const ALL: [&[ChangeKind]; 13] = [
+        Nothing::KINDS,
+        MovementBooked::KINDS,
+        LevelChanged::KINDS,
+        ProductChanged::KINDS,
+        LocationChanged::KINDS,
+        QuoteChanged::KINDS,
+        UserCreated::KINDS,
+        UserUpdated::KINDS,
+        TokenCreated::KINDS,
+        TokenRevoked::KINDS,
+        ImportDone::KINDS,
+        BackupCreated::KINDS,
+        StoreMigrated::KINDS,
+    ];
+
+    #[test]
+    fn every_kind_of_change_has_exactly_one_payload_type() {
+        for kind in ChangeKind::ALL {
+            let types = ALL.iter().filter(|kinds| kinds.contains(&kind)).count();
+            assert_eq!(types, 1, "{kind:?} is carried by {types} payload types");
+        }
+    }
+
+    /// Reads `change` through its kind's payload type, as a follower would.
+    fn read(change: &Change) -> Result<(), String> {
+        fn each<P: Payload + std::fmt::Debug>(change: &Change) -> Option<Result<(), String>> {
+            P::KINDS
+                .contains(&change.kind)
+                .then(|| change.payload::<P>().map(drop).map_err(|e| e.to_string()))
+        }
+        each::<Nothing>(change)
+            .or_else(|| each::<MovementBooked>(change))
+            .or_else(|| each::<LevelChanged>(change))
+            .or_else(|| each::<ProductChanged>(change))
+            .or_else(|| each::<LocationChanged>(change))
+            .or_else(|| each::<QuoteChanged>(change))
+            .or_else(|| each::<UserCreated>(change))
+            .or_else(|| each::<UserUpdated>(change))
+            .or_else(|| each::<TokenCreated>(change))
+            .or_else(|| each::<TokenRevoked>(change))
+            .or_else(|| each::<ImportDone>(change))
+            .or_else(|| each::<BackupCreated>(change))
+            .or_else(|| each::<StoreMigrated>(change))
+            .unwrap_or_else(|| Err(format!("no payload type for {:?}", change.kind)))
+    }
+
+    /// Entries as earlier versions of Quarry wrote them still read, every
+    /// one through its payload type; a renamed or retyped field fails here.
+    #[test]
+    fn change_log_entries_written_by_earlier_versions_still_read() {
+        let fixtures = [include_str!(
+            "../../tests/fixtures/change-log-2026-12.jsonl"
+        )];
+        let mut kinds = std::collections::BTreeSet::new();
+        for (i, line) in fixtures.iter().flat_map(|f| f.lines()).enumerate() {
+            let change: Change = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("fixture line {}: {e}: {line}", i + 1));
+            read(&change).unwrap_or_else(|e| panic!("fixture line {}: {e}: {line}", i + 1));
+            kinds.insert(change.kind.as_str());
+        }
+        let all: std::collections::BTreeSet<_> =
+            ChangeKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(kinds, all, "the fixtures hold every kind of change");
+        // What the index and the live events rely on, read as they read it.
+        let level: Change = serde_json::from_str(
+            fixtures[0]
+                .lines()
+                .find(|l| l.contains("\"level.changed\""))
+                .unwrap(),
+        )
+        .unwrap();
+        let level = level.payload::<LevelChanged>().unwrap();
+        assert_eq!(level.sku.as_str(), "SAND-04");
+        assert_eq!(level.product_available, Decimal::from(10));
+        assert_eq!(level.product_availability, Availability::InStock);
+    }
+
+    #[test]
+    fn a_payload_read_as_another_kinds_type_is_refused() {
+        let line = include_str!("../../tests/fixtures/change-log-2026-12.jsonl")
+            .lines()
+            .find(|l| l.contains("\"product.created\""))
+            .unwrap();
+        let change: Change = serde_json::from_str(line).unwrap();
+        assert!(change.payload::<ProductChanged>().is_ok());
+        assert!(change.payload::<LevelChanged>().is_err());
+    }
+}
