@@ -261,7 +261,7 @@ pub fn export(
 ) -> Result<u64, AppError> {
     match kind {
         ExportKind::Products => {
-            let mut sink = Sink::new(format, out, &PRODUCT_COLUMNS)?;
+            let mut sink = Sink::new(format, out, PRODUCT_COLUMNS)?;
             tx.for_each_product(|product| {
                 if sink.format == Format::Json {
                     return sink.json(product);

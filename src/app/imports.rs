@@ -22,40 +22,14 @@ use super::ledger::book_input;
 use super::{App, AppError};
 use crate::config::ShopConfig;
 use crate::domain::accounts::Actor;
-use crate::domain::catalogue::ProductInput;
+use crate::domain::catalogue::{Product, ProductInput};
 use crate::domain::ledger::{LineInput, MAX_LINES, MovementInput};
 use crate::domain::locations::{LocationCode, LocationInput, LocationName};
 use crate::store::{ChangeKind, Store, StoreError, WriteTx};
 
 /// The columns of product files: every editable field of the product API,
 /// in the order exports write them.
-pub const PRODUCT_COLUMNS: [&str; 25] = [
-    "sku",
-    "name",
-    "description",
-    "category",
-    "tags",
-    "attributes",
-    "unit",
-    "density_kg_m3",
-    "barcode",
-    "price",
-    "cost",
-    "notes",
-    "active",
-    "allow_backorder",
-    "fractional_count",
-    "pricing_unit",
-    "price_breaks",
-    "packs",
-    "min_order",
-    "sell_in_whole",
-    "tax_class",
-    "mass_per_m_kg",
-    "mass_per_m2_kg",
-    "reorder_point",
-    "reorder_points",
-];
+pub const PRODUCT_COLUMNS: &[&str] = Product::FIELDS;
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -91,7 +65,7 @@ impl ImportKind {
     fn columns(self) -> (&'static [&'static str], &'static [&'static str]) {
         match self {
             Self::Products => (
-                &PRODUCT_COLUMNS,
+                PRODUCT_COLUMNS,
                 &["sku", "name", "category", "unit", "price"],
             ),
             // `on_hand` is what `export stock` calls the counted level; its

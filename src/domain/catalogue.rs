@@ -274,254 +274,208 @@ impl From<Density> for String {
     }
 }
 
-/// A product as stored and as staff see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Product {
-    pub sku: Sku,
-    pub name: ProductName,
-    pub description: LongText,
-    pub category: CategoryPath,
-    pub tags: Tags,
-    pub attributes: Attributes,
-    pub unit: Unit,
-    pub density_kg_m3: Option<Density>,
-    pub barcode: Option<Barcode>,
-    /// Price per stock unit, in the shop's currency.
-    pub price: Money,
+/// Declares every field of a product once, and from that list: [`Product`]
+/// (stored, and what signed-in callers see), [`PublicProduct`] (what anyone
+/// sees: the `public` fields), [`ProductInput`] (the body of POST and PUT),
+/// [`ProductPatch`] (the body of PATCH), [`Product::FIELDS`] (the CSV columns)
+/// and the code that copies fields between them. A new field is one line here
+/// (plus its rule in [`Product::check`], if it has one).
+///
+/// Each field: its doc, `public` or `staff`, its name and type; `stored`
+/// attributes go on the stored product and the input (a field added later
+/// needs `#[serde(default)]` so older records still read); `patch`
+/// attributes go on the patch's field, whose type is `Option<type>` (so an
+/// optional field's patch is `Option<Option<_>>`: absent, `null`, or a value).
+macro_rules! product_fields {
+    ($(
+        $(#[doc = $doc:literal])*
+        $seen:ident $field:ident: $ty:ty
+            $(, stored $(#[$stored:meta])+)?
+            $(, patch $(#[$patch:meta])+)?
+        ;
+    )*) => {
+        /// A product as stored and as staff see it.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+        pub struct Product {
+            pub sku: Sku,
+            $(
+                $(#[doc = $doc])*
+                $($(#[$stored])+)?
+                pub $field: $ty,
+            )*
+            #[schema(value_type = String, format = DateTime)]
+            pub created_at: Timestamp,
+            #[schema(value_type = String, format = DateTime)]
+            pub updated_at: Timestamp,
+            /// Increases by one with every change; the `ETag` of the product.
+            pub version: u64,
+        }
+
+        /// The body of `POST /products` and `PUT /products/{sku}`: every
+        /// editable field. `sku` is required to create and, when given to
+        /// replace, must match the path.
+        #[derive(Debug, Clone, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct ProductInput {
+            pub sku: Option<Sku>,
+            $(
+                $(#[doc = $doc])*
+                $($(#[$stored])+)?
+                pub $field: $ty,
+            )*
+        }
+
+        /// The body of `PATCH /products/{sku}`: only the fields present
+        /// change; `null` clears an optional field.
+        #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        #[allow(clippy::option_option)] // absent / null / value are three different requests
+        pub struct ProductPatch {
+            $(
+                $(#[doc = $doc])*
+                $($(#[$patch])+)?
+                pub $field: Option<$ty>,
+            )*
+        }
+
+        impl Product {
+            /// The product's fields in order, `sku` first: the columns of
+            /// product CSV files.
+            pub const FIELDS: &[&str] = &["sku", $(stringify!($field)),*];
+
+            /// A new product, version 1.
+            pub fn create(sku: Sku, input: ProductInput, now: Timestamp) -> Self {
+                Self {
+                    sku,
+                    $($field: input.$field,)*
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                }
+            }
+
+            /// This product with the patch applied, or `None` when nothing
+            /// would change.
+            pub fn patched(&self, patch: ProductPatch, now: Timestamp) -> Option<Self> {
+                let mut next = self.clone();
+                $(set(&mut next.$field, patch.$field);)*
+                self.bumped(next, now)
+            }
+        }
+
+        public_product!(@fields [] [] $($seen $(#[doc = $doc])* $field: $ty;)*);
+    };
+}
+
+/// [`PublicProduct`] from the `public` fields of [`product_fields!`].
+macro_rules! public_product {
+    (@fields [$($out:tt)*] [$($names:ident)*] public $(#[doc = $doc:literal])* $field:ident: $ty:ty; $($rest:tt)*) => {
+        public_product!(@fields [$($out)* $(#[doc = $doc])* pub $field: $ty,] [$($names)* $field] $($rest)*);
+    };
+    (@fields [$($out:tt)*] [$($names:ident)*] staff $(#[doc = $doc:literal])* $field:ident: $ty:ty; $($rest:tt)*) => {
+        public_product!(@fields [$($out)*] [$($names)*] $($rest)*);
+    };
+    (@fields [$($out:tt)*] [$($names:ident)*]) => {
+        /// A product as anyone may see it: no cost, no internal notes, no
+        /// reorder points.
+        #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+        // Documented as closed (`additionalProperties: false`), so a staff
+        // view can never also pass for this one.
+        #[serde(deny_unknown_fields)]
+        pub struct PublicProduct {
+            pub sku: Sku,
+            $($out)*
+            #[schema(value_type = String, format = DateTime)]
+            pub created_at: Timestamp,
+            #[schema(value_type = String, format = DateTime)]
+            pub updated_at: Timestamp,
+            pub version: u64,
+        }
+
+        impl From<&Product> for PublicProduct {
+            #[allow(clippy::clone_on_copy)] // one line for every field, Copy or not
+            fn from(p: &Product) -> Self {
+                Self {
+                    sku: p.sku.clone(),
+                    $($names: p.$names.clone(),)*
+                    created_at: p.created_at,
+                    updated_at: p.updated_at,
+                    version: p.version,
+                }
+            }
+        }
+    };
+}
+
+product_fields! {
+    public name: ProductName;
+    public description: LongText, stored #[serde(default)];
+    public category: CategoryPath;
+    public tags: Tags, stored #[serde(default)];
+    public attributes: Attributes, stored #[serde(default)];
+    /// The stock unit: what every quantity of its ledger is in. Fixed once
+    /// the product has a movement.
+    public unit: Unit;
+    public density_kg_m3: Option<Density>,
+        stored #[serde(default)],
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
+    public barcode: Option<Barcode>,
+        stored #[serde(default)],
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
+    /// Price per pricing unit, in the shop's currency.
+    public price: Money;
     /// Staff only: what a unit costs the shop.
-    pub cost: Option<Money>,
+    staff cost: Option<Money>,
+        stored #[serde(default)],
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
     /// Staff only: internal notes.
-    pub notes: LongText,
-    pub active: bool,
+    staff notes: LongText, stored #[serde(default)];
+    /// Whether the shop offers it (archived products are inactive).
+    public active: bool, stored #[serde(default = "yes")];
     /// Whether it may be shipped or reserved beyond what is available.
-    #[serde(default)]
-    pub allow_backorder: bool,
+    public allow_backorder: bool, stored #[serde(default)];
     /// For a product stocked in pieces (`pc`): whether it takes fractions of
     /// a piece. Without it every quantity booked, estimated or quoted must
     /// come to a whole number of pieces.
-    #[serde(default)]
-    pub fractional_count: bool,
+    public fractional_count: bool, stored #[serde(default)];
     /// The unit `price` and `price_breaks` are per: a unit or one of the
     /// packs (default: the stock unit).
-    #[serde(default)]
-    pub pricing_unit: Option<UnitName>,
+    public pricing_unit: Option<UnitName>,
+        stored #[serde(default)],
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
     /// Lower prices from a quantity on (in the pricing unit).
-    #[serde(default)]
-    pub price_breaks: Vec<PriceBreak>,
+    public price_breaks: Vec<PriceBreak>, stored #[serde(default)];
     /// Packs the product comes in: `bag = 25 kg`, `pallet = 40 bag`.
-    #[serde(default)]
-    pub packs: Vec<Pack>,
+    public packs: Vec<Pack>, stored #[serde(default)];
     /// The least that may be ordered, in the pricing unit.
-    #[serde(default)]
-    pub min_order: Option<Quantity>,
+    public min_order: Option<Quantity>,
+        stored #[serde(default)],
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
     /// A pack the product is only sold whole in: orders are rounded up to it.
-    #[serde(default)]
-    pub sell_in_whole: Option<UnitName>,
-    #[serde(default)]
-    pub tax_class: TaxClass,
+    public sell_in_whole: Option<UnitName>,
+        stored #[serde(default)],
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
+    public tax_class: TaxClass, stored #[serde(default)];
     /// For length goods (rebar): kg per metre, to sell by weight.
-    #[serde(default)]
-    pub mass_per_m_kg: Option<Density>,
+    public mass_per_m_kg: Option<Density>,
+        stored #[serde(default)],
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
     /// For area goods (sheet): kg per square metre.
-    #[serde(default)]
-    pub mass_per_m2_kg: Option<Density>,
+    public mass_per_m2_kg: Option<Density>,
+        stored #[serde(default)],
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
     /// Staff only: below this total available, the product is reported low.
-    #[serde(default)]
-    pub reorder_point: Option<Quantity>,
+    staff reorder_point: Option<Quantity>,
+        stored #[serde(default)],
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
     /// Staff only: reorder points of single locations.
-    #[serde(default)]
-    #[schema(value_type = BTreeMap<String, Quantity>)]
-    pub reorder_points: BTreeMap<LocationCode, Quantity>,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: Timestamp,
-    /// Increases by one with every change; the `ETag` of the product.
-    pub version: u64,
-}
-
-/// A product as anyone may see it: no cost, no internal notes.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-// Documented as closed (`additionalProperties: false`), so a staff view can
-// never also pass for this one.
-#[serde(deny_unknown_fields)]
-pub struct PublicProduct {
-    pub sku: Sku,
-    pub name: ProductName,
-    pub description: LongText,
-    pub category: CategoryPath,
-    pub tags: Tags,
-    pub attributes: Attributes,
-    pub unit: Unit,
-    pub density_kg_m3: Option<Density>,
-    pub barcode: Option<Barcode>,
-    pub price: Money,
-    pub active: bool,
-    pub allow_backorder: bool,
-    /// Whether a product stocked in pieces takes fractions of a piece.
-    pub fractional_count: bool,
-    pub pricing_unit: Option<UnitName>,
-    pub price_breaks: Vec<PriceBreak>,
-    pub packs: Vec<Pack>,
-    pub min_order: Option<Quantity>,
-    pub sell_in_whole: Option<UnitName>,
-    pub tax_class: TaxClass,
-    pub mass_per_m_kg: Option<Density>,
-    pub mass_per_m2_kg: Option<Density>,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: Timestamp,
-    pub version: u64,
-}
-
-impl From<&Product> for PublicProduct {
-    fn from(p: &Product) -> Self {
-        Self {
-            sku: p.sku.clone(),
-            name: p.name.clone(),
-            description: p.description.clone(),
-            category: p.category.clone(),
-            tags: p.tags.clone(),
-            attributes: p.attributes.clone(),
-            unit: p.unit,
-            density_kg_m3: p.density_kg_m3,
-            barcode: p.barcode.clone(),
-            price: p.price,
-            active: p.active,
-            allow_backorder: p.allow_backorder,
-            fractional_count: p.fractional_count,
-            pricing_unit: p.pricing_unit.clone(),
-            price_breaks: p.price_breaks.clone(),
-            packs: p.packs.clone(),
-            min_order: p.min_order,
-            sell_in_whole: p.sell_in_whole.clone(),
-            tax_class: p.tax_class.clone(),
-            mass_per_m_kg: p.mass_per_m_kg,
-            mass_per_m2_kg: p.mass_per_m2_kg,
-            created_at: p.created_at,
-            updated_at: p.updated_at,
-            version: p.version,
-        }
-    }
-}
-
-/// The body of `POST /products` and `PUT /products/{sku}`: every editable field.
-/// `sku` is required to create and, when given to replace, must match the path.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProductInput {
-    pub sku: Option<Sku>,
-    pub name: ProductName,
-    #[serde(default)]
-    pub description: LongText,
-    pub category: CategoryPath,
-    #[serde(default)]
-    pub tags: Tags,
-    #[serde(default)]
-    pub attributes: Attributes,
-    pub unit: Unit,
-    #[serde(default)]
-    pub density_kg_m3: Option<Density>,
-    #[serde(default)]
-    pub barcode: Option<Barcode>,
-    pub price: Money,
-    #[serde(default)]
-    pub cost: Option<Money>,
-    #[serde(default)]
-    pub notes: LongText,
-    #[serde(default = "yes")]
-    pub active: bool,
-    #[serde(default)]
-    pub allow_backorder: bool,
-    /// For a product stocked in pieces (`pc`): take fractions of a piece
-    /// (default: only whole pieces).
-    #[serde(default)]
-    pub fractional_count: bool,
-    /// The unit `price` and `price_breaks` are per: a unit or one of the
-    /// packs (default: the stock unit).
-    #[serde(default)]
-    pub pricing_unit: Option<UnitName>,
-    /// Lower prices from a quantity on (in the pricing unit).
-    #[serde(default)]
-    pub price_breaks: Vec<PriceBreak>,
-    /// Packs the product comes in: `bag = 25 kg`, `pallet = 40 bag`.
-    #[serde(default)]
-    pub packs: Vec<Pack>,
-    /// The least that may be ordered, in the pricing unit.
-    #[serde(default)]
-    pub min_order: Option<Quantity>,
-    /// A pack the product is only sold whole in: orders are rounded up to it.
-    #[serde(default)]
-    pub sell_in_whole: Option<UnitName>,
-    #[serde(default)]
-    pub tax_class: TaxClass,
-    /// For length goods (rebar): kg per metre, to sell by weight.
-    #[serde(default)]
-    pub mass_per_m_kg: Option<Density>,
-    /// For area goods (sheet): kg per square metre.
-    #[serde(default)]
-    pub mass_per_m2_kg: Option<Density>,
-    #[serde(default)]
-    pub reorder_point: Option<Quantity>,
-    #[serde(default)]
-    #[schema(value_type = BTreeMap<String, Quantity>)]
-    pub reorder_points: BTreeMap<LocationCode, Quantity>,
+    staff reorder_points: BTreeMap<LocationCode, Quantity>,
+        stored #[serde(default)] #[schema(value_type = BTreeMap<String, Quantity>)],
+        patch #[schema(value_type = Option<BTreeMap<String, Quantity>>)];
 }
 
 fn yes() -> bool {
     true
-}
-
-/// The body of `PATCH /products/{sku}`: only the fields present change; `null`
-/// clears an optional field.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(clippy::option_option)] // absent / null / value are three different requests
-pub struct ProductPatch {
-    pub name: Option<ProductName>,
-    pub description: Option<LongText>,
-    pub category: Option<CategoryPath>,
-    pub tags: Option<Tags>,
-    pub attributes: Option<Attributes>,
-    pub unit: Option<Unit>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub density_kg_m3: Option<Option<Density>>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub barcode: Option<Option<Barcode>>,
-    pub price: Option<Money>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub cost: Option<Option<Money>>,
-    pub notes: Option<LongText>,
-    pub active: Option<bool>,
-    pub allow_backorder: Option<bool>,
-    pub fractional_count: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub pricing_unit: Option<Option<UnitName>>,
-    pub price_breaks: Option<Vec<PriceBreak>>,
-    pub packs: Option<Vec<Pack>>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub min_order: Option<Option<Quantity>>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub sell_in_whole: Option<Option<UnitName>>,
-    pub tax_class: Option<TaxClass>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub mass_per_m_kg: Option<Option<Density>>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub mass_per_m2_kg: Option<Option<Density>>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub reorder_point: Option<Option<Quantity>>,
-    #[schema(value_type = Option<BTreeMap<String, Quantity>>)]
-    pub reorder_points: Option<BTreeMap<LocationCode, Quantity>>,
 }
 
 /// Why a quantity of a product cannot be taken: the field at fault
@@ -735,102 +689,12 @@ impl Product {
             .or(self.reorder_point)
     }
 
-    /// A new product, version 1.
-    pub fn create(sku: Sku, input: ProductInput, now: Timestamp) -> Self {
-        Self {
-            sku,
-            name: input.name,
-            description: input.description,
-            category: input.category,
-            tags: input.tags,
-            attributes: input.attributes,
-            unit: input.unit,
-            density_kg_m3: input.density_kg_m3,
-            barcode: input.barcode,
-            price: input.price,
-            cost: input.cost,
-            notes: input.notes,
-            active: input.active,
-            allow_backorder: input.allow_backorder,
-            fractional_count: input.fractional_count,
-            pricing_unit: input.pricing_unit,
-            price_breaks: input.price_breaks,
-            packs: input.packs,
-            min_order: input.min_order,
-            sell_in_whole: input.sell_in_whole,
-            tax_class: input.tax_class,
-            mass_per_m_kg: input.mass_per_m_kg,
-            mass_per_m2_kg: input.mass_per_m2_kg,
-            reorder_point: input.reorder_point,
-            reorder_points: input.reorder_points,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        }
-    }
-
     /// This product with every editable field replaced, or `None` when nothing
     /// would change (so nothing is written and the version stays).
     pub fn replaced(&self, input: ProductInput, now: Timestamp) -> Option<Self> {
         let mut next = Self::create(self.sku.clone(), input, self.created_at);
         next.version = self.version;
         next.updated_at = self.updated_at;
-        self.bumped(next, now)
-    }
-
-    /// This product with the patch applied, or `None` when nothing would change.
-    pub fn patched(&self, patch: ProductPatch, now: Timestamp) -> Option<Self> {
-        let mut next = self.clone();
-        let ProductPatch {
-            name,
-            description,
-            category,
-            tags,
-            attributes,
-            unit,
-            density_kg_m3,
-            barcode,
-            price,
-            cost,
-            notes,
-            active,
-            allow_backorder,
-            fractional_count,
-            pricing_unit,
-            price_breaks,
-            packs,
-            min_order,
-            sell_in_whole,
-            tax_class,
-            mass_per_m_kg,
-            mass_per_m2_kg,
-            reorder_point,
-            reorder_points,
-        } = patch;
-        set(&mut next.name, name);
-        set(&mut next.description, description);
-        set(&mut next.category, category);
-        set(&mut next.tags, tags);
-        set(&mut next.attributes, attributes);
-        set(&mut next.unit, unit);
-        set(&mut next.density_kg_m3, density_kg_m3);
-        set(&mut next.barcode, barcode);
-        set(&mut next.price, price);
-        set(&mut next.cost, cost);
-        set(&mut next.notes, notes);
-        set(&mut next.active, active);
-        set(&mut next.allow_backorder, allow_backorder);
-        set(&mut next.fractional_count, fractional_count);
-        set(&mut next.pricing_unit, pricing_unit);
-        set(&mut next.price_breaks, price_breaks);
-        set(&mut next.packs, packs);
-        set(&mut next.min_order, min_order);
-        set(&mut next.sell_in_whole, sell_in_whole);
-        set(&mut next.tax_class, tax_class);
-        set(&mut next.mass_per_m_kg, mass_per_m_kg);
-        set(&mut next.mass_per_m2_kg, mass_per_m2_kg);
-        set(&mut next.reorder_point, reorder_point);
-        set(&mut next.reorder_points, reorder_points);
         self.bumped(next, now)
     }
 
