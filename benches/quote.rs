@@ -12,8 +12,9 @@ use quarry::app::App;
 use quarry::app::quotes::{LineRequest, QuoteRequest};
 use quarry::config::Config;
 use quarry::demo::{Rng, generate};
-use quarry::domain::catalogue::{ProductInput, Sku};
+use quarry::domain::catalogue::ProductInput;
 use quarry::domain::units::Quantity;
+use quarry::domain::values::Sku;
 use quarry::store::Store;
 
 const PRODUCTS: usize = 5_000;

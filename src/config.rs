@@ -595,7 +595,7 @@ impl Config {
             return Err(("shop.tax_classes", "define at least one tax class".into()));
         }
         for (class, rate) in &self.shop.tax_classes {
-            if crate::domain::pricing::TaxClass::parse(class).is_err() {
+            if crate::domain::values::TaxClass::parse(class).is_err() {
                 return Err((
                     "shop.tax_classes",
                     format!("{class:?} is not a valid class name"),

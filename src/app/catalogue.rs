@@ -7,8 +7,9 @@ use utoipa::ToSchema;
 use super::{App, AppError, Principal, cursor};
 use crate::config::ShopConfig;
 use crate::domain::accounts::Actor;
-use crate::domain::catalogue::{Barcode, Product, ProductInput, ProductPatch, PublicProduct, Sku};
+use crate::domain::catalogue::{Barcode, Product, ProductInput, ProductPatch, PublicProduct};
 use crate::domain::locations::{Location, LocationCode, LocationInput, LocationPatch};
+use crate::domain::values::Sku;
 use crate::store::{ChangeKind, ProductCursor, ProductQuery, WriteTx, payloads};
 
 /// A product as the caller may see it: signed-in callers see every field,

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::imports::PRODUCT_COLUMNS;
 use super::quotes::QuoteView;
 use super::{App, AppError};
-use crate::domain::catalogue::Sku;
+use crate::domain::values::Sku;
 use crate::store::ReadTx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -14,13 +14,14 @@ use super::catalogue::Listing;
 use super::{App, AppError, Principal, cursor};
 use crate::config::PublicAvailability;
 use crate::domain::accounts::Actor;
-use crate::domain::catalogue::{Product, Sku};
+use crate::domain::catalogue::Product;
 use crate::domain::ledger::{
     self, Availability, Draft, Level, Line, MAX_LINES, Movement, MovementInput, MovementKind,
     Place, StockError,
 };
 use crate::domain::locations::LocationCode;
 use crate::domain::units::Quantity;
+use crate::domain::values::Sku;
 use crate::store::{ChangeKind, LevelQuery, MovementQuery, ReadTx, Remembered, WriteTx, payloads};
 
 /// A request's `Idempotency-Key`, scoped to its caller, and the fingerprint of

@@ -18,12 +18,13 @@ use super::metrics::CacheName;
 use super::{App, AppError, Principal, cursor};
 use crate::config::{Config, PublicAvailability};
 use crate::domain::accounts::{Actor, Role, Scope};
-use crate::domain::catalogue::{Product, Sku};
+use crate::domain::catalogue::Product;
 use crate::domain::ledger::{Draft, Line, MovementKind, Place, Remark};
 use crate::domain::locations::LocationCode;
 use crate::domain::pricing::{self, PricedLine, Shop, Totals};
 use crate::domain::quotes::{Contact, Hold, Quote, QuoteAction, QuoteNumber, QuoteStatus};
 use crate::domain::units::{Quantity, UnitName};
+use crate::domain::values::Sku;
 use crate::store::{ChangeKind, ReadTx, WriteTx};
 
 /// Most lines an estimate or a quote may have.

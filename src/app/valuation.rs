@@ -6,10 +6,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{App, AppError};
-use crate::domain::catalogue::{Product, Sku};
+use crate::domain::catalogue::Product;
 use crate::domain::ledger;
 use crate::domain::pricing::round_money;
 use crate::domain::units::Quantity;
+use crate::domain::values::Sku;
 
 /// The stock's value at cost and the counts beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

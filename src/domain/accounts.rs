@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::InvalidValue;
-use super::catalogue::string_type;
+use super::values::string_type;
 
 /// A role, from least to most rights: `viewer` reads, `staff` also writes the
 /// catalogue, locations and stock, `owner` also manages users and tokens.

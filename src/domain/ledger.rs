@@ -28,10 +28,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::accounts::Actor;
-use super::catalogue::{Sku, string_type};
 use super::locations::LocationCode;
 use super::text::parse_text;
 use super::units::{Quantity, Unit, UnitName};
+use super::values::{Sku, string_type};
 
 /// What a movement does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

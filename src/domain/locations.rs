@@ -4,8 +4,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::catalogue::string_type;
 use super::text::{parse_code, parse_text};
+use super::values::string_type;
 
 string_type!(
     /// A location's code, e.g. `YARD` or `WH1-A-03`: 1–32 characters of

@@ -10,5 +10,6 @@ pub mod pricing;
 pub mod quotes;
 pub mod text;
 pub mod units;
+pub mod values;
 
 pub use text::InvalidValue;

@@ -15,37 +15,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::InvalidValue;
-use super::catalogue::{Money, Product, QuantityError, string_type};
+use super::catalogue::{Product, QuantityError};
 use super::units::{Converted, Quantity, UnitName, round_quantity};
-
-string_type!(
-    /// The name of a tax class: `standard`, `reduced`, `zero`… as the shop's
-    /// configuration defines them.
-    TaxClass,
-    "standard",
-    |raw| {
-        let name = raw.trim().to_ascii_lowercase();
-        if name.is_empty() || name.len() > 32 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(InvalidValue::new("a tax class is 1 to 32 letters, digits, '_' or '-'"));
-        }
-        Ok(name)
-    }
-);
-
-impl Default for TaxClass {
-    fn default() -> Self {
-        Self("standard".into())
-    }
-}
-
-/// A quantity break: from `min_quantity` (in the pricing unit) on, `price`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PriceBreak {
-    pub min_quantity: Quantity,
-    pub price: Money,
-}
+use super::values::{Money, PriceBreak, Sku, TaxClass};
 
 /// The shop's pricing settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,7 +53,7 @@ pub struct Measured {
 /// A priced line (before availability, which the store knows).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PricedLine {
-    pub sku: super::catalogue::Sku,
+    pub sku: Sku,
     pub name: String,
     /// What was asked for.
     pub requested: Measured,

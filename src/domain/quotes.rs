@@ -10,11 +10,11 @@ use utoipa::ToSchema;
 
 use super::InvalidValue;
 use super::accounts::Actor;
-use super::catalogue::{Sku, string_type};
 use super::locations::LocationCode;
 use super::pricing::{PricedLine, Totals};
 use super::text::parse_text;
 use super::units::Quantity;
+use super::values::{Sku, string_type};
 
 /// Where a quote is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

@@ -113,6 +113,28 @@ pub fn parse_decimal(raw: &str, what: &str, max_scale: u32) -> Result<Decimal, I
     Ok(value)
 }
 
+/// `text` with the characters HTML gives meaning to written as entities,
+/// appended to `out`: safe in element content and in quoted attributes.
+pub fn escape_html_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// [`escape_html_into`] a new string.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    escape_html_into(text, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

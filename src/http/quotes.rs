@@ -17,9 +17,10 @@ use crate::app::quotes::{
     Estimate, EstimateRequest, LineRequest, QuoteFilter, QuoteRequest, QuoteView,
 };
 use crate::app::{App, Principal};
-use crate::domain::catalogue::Sku;
 use crate::domain::quotes::{QuoteAction, QuoteStatus};
+use crate::domain::text::escape_html;
 use crate::domain::units::{Quantity, UnitName};
+use crate::domain::values::Sku;
 
 /// Price lines: each converted to the stock and pricing units with the
 /// conversion explained, rounded up to whole packs where the product is sold
@@ -301,21 +302,6 @@ pub async fn quote_by_link(
         .ok_or_else(|| ApiError::not_found("no quote has this link"))
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The customer's printable quote page.
 #[utoipa::path(
     get, path = "/q/{link}", tag = "ui",
@@ -342,26 +328,34 @@ pub async fn quote_page(
         let _ = write!(
             rows,
             "<tr><td>{}<div class=\"sku\">{}</div><div class=\"how\">{}{}</div></td><td class=\"num\">{} {}</td><td class=\"num\">{} / {}</td><td class=\"num\">{}</td><td class=\"num\">{}%</td><td class=\"num\">{}</td></tr>",
-            escape(&line.name),
-            escape(line.sku.as_str()),
-            escape(&line.explanation),
+            escape_html(&line.name),
+            escape_html(line.sku.as_str()),
+            escape_html(&line.explanation),
             line.pack_rounding
                 .as_ref()
-                .map(|n| format!(" — {}", escape(n)))
+                .map(|n| format!(" — {}", escape_html(n)))
                 .unwrap_or_default(),
             line.pricing.quantity,
-            escape(line.pricing.unit.as_str()),
-            escape(&String::from(line.unit_price)),
-            escape(line.pricing.unit.as_str()),
-            escape(&money(&line.net)),
+            escape_html(line.pricing.unit.as_str()),
+            escape_html(&String::from(line.unit_price)),
+            escape_html(line.pricing.unit.as_str()),
+            escape_html(&money(&line.net)),
             line.tax_rate,
-            escape(&money(&line.gross)),
+            escape_html(&money(&line.gross)),
         );
     }
     let contact = [
-        Some(escape(quote.contact.name.as_str())),
-        quote.contact.email.as_ref().map(|e| escape(e.as_str())),
-        quote.contact.phone.as_ref().map(|p| escape(p.as_str())),
+        Some(escape_html(quote.contact.name.as_str())),
+        quote
+            .contact
+            .email
+            .as_ref()
+            .map(|e| escape_html(e.as_str())),
+        quote
+            .contact
+            .phone
+            .as_ref()
+            .map(|p| escape_html(p.as_str())),
     ]
     .into_iter()
     .flatten()
@@ -377,17 +371,17 @@ pub async fn quote_page(
 <tbody>{rows}</tbody><tfoot><tr><td colspan=\"3\">Total</td><td class=\"num\">{net}</td><td class=\"num\">{tax}</td><td class=\"num\">{gross}</td></tr></tfoot></table>\
 <p class=\"note\">Prices {taxnote}. This quote is valid until {valid}.</p>\
 <p class=\"print\"><a href=\"#\" data-print>Print this quote</a> · <a href=\"/\">Back to the shop</a></p></main><script type=\"module\" src=\"/assets/quote.js\"></script></body></html>",
-        number = escape(quote.number.as_str()),
-        shop = escape(&shop.name),
-        shop_contact = escape(&shop.contact),
+        number = escape_html(quote.number.as_str()),
+        shop = escape_html(&shop.name),
+        shop_contact = escape_html(&shop.contact),
         date = quote.created_at.strftime("%Y-%m-%d"),
         valid = quote.valid_until.strftime("%Y-%m-%d"),
         status = quote.status,
         contact = contact,
         rows = rows,
-        net = escape(&money(&quote.totals.net)),
-        tax = escape(&money(&quote.totals.tax)),
-        gross = escape(&money(&quote.totals.gross)),
+        net = escape_html(&money(&quote.totals.net)),
+        tax = escape_html(&money(&quote.totals.tax)),
+        gross = escape_html(&money(&quote.totals.gross)),
         taxnote = if quote.prices_include_tax {
             "include tax"
         } else {

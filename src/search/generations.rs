@@ -19,7 +19,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use super::IndexError;
 use super::schema::{Fields, SCHEMA, register_tokenizers, schema};
-use crate::domain::catalogue::Sku;
+use crate::domain::values::Sku;
 use crate::store::{ChangeKind, ReadTx, Store, payloads};
 
 /// Memory for the index writer.

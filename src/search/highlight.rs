@@ -7,6 +7,7 @@ use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 
 use super::analysis::analyzer;
 use super::query::{Parsed, Slot};
+use crate::domain::text::escape_html_into;
 
 thread_local! {
     static ANALYZER: RefCell<TextAnalyzer> = RefCell::new(analyzer());
@@ -65,19 +66,6 @@ fn matches(term: &str, parsed: &Parsed) -> bool {
     })
 }
 
-fn escape(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
-
 /// `text` with matched words in `<mark>`; at most `max_chars` characters of it,
 /// around the first match. `None` when nothing matched.
 pub fn highlight(text: &str, parsed: &Parsed, max_chars: usize) -> Option<String> {
@@ -112,13 +100,13 @@ pub fn highlight(text: &str, parsed: &Parsed, max_chars: usize) -> Option<String
         if from < start || to > end {
             continue;
         }
-        escape(&text[at..from], &mut out);
+        escape_html_into(&text[at..from], &mut out);
         out.push_str("<mark>");
-        escape(&text[from..to], &mut out);
+        escape_html_into(&text[from..to], &mut out);
         out.push_str("</mark>");
         at = to;
     }
-    escape(&text[at..end], &mut out);
+    escape_html_into(&text[at..end], &mut out);
     if end < text.len() {
         out.push('…');
     }

@@ -17,7 +17,7 @@ use super::IndexError;
 use super::generations::SearchIndex;
 use super::query::{Parsed, Slot};
 use super::schema::Fields;
-use crate::domain::catalogue::Sku;
+use crate::domain::values::Sku;
 
 /// What one pass over the index collects.
 struct Pass {

@@ -10,10 +10,10 @@ use super::tables::{
     MOVEMENTS_BY_SKU, REVERSALS,
 };
 use super::{Page, ReadTx, StoreError, WriteTx, decode};
-use crate::domain::catalogue::Sku;
 use crate::domain::ledger::{Level, Movement, MovementKind, sum_levels};
 use crate::domain::locations::LocationCode;
 use crate::domain::units::Unit;
+use crate::domain::values::Sku;
 
 /// Most records read to fill one page (see the catalogue's scan budget).
 const SCAN_BUDGET: usize = 5_000;

@@ -940,7 +940,7 @@ macro_rules! point_reads {
 
         pub fn product(
             &self,
-            sku: &$crate::domain::catalogue::Sku,
+            sku: &$crate::domain::values::Sku,
         ) -> Result<Option<$crate::domain::catalogue::Product>, StoreError> {
             $crate::store::get_json(
                 &self.table($crate::store::tables::PRODUCTS)?,
@@ -953,12 +953,12 @@ macro_rules! point_reads {
         pub fn sku_by_barcode(
             &self,
             barcode: &$crate::domain::catalogue::Barcode,
-        ) -> Result<Option<$crate::domain::catalogue::Sku>, StoreError> {
+        ) -> Result<Option<$crate::domain::values::Sku>, StoreError> {
             let table = self.table($crate::store::tables::PRODUCTS_BY_BARCODE)?;
             let Some(sku) = table.get(barcode.as_str())? else {
                 return Ok(None);
             };
-            $crate::domain::catalogue::Sku::parse(sku.value())
+            $crate::domain::values::Sku::parse(sku.value())
                 .map(Some)
                 .map_err(|e| StoreError::Corrupt {
                     table: "products_by_barcode",

@@ -15,10 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use super::ChangeKind;
 use crate::domain::accounts::{Role, Scope, Username};
-use crate::domain::catalogue::Sku;
 use crate::domain::ledger::{Availability, MovementKind};
 use crate::domain::locations::LocationCode;
 use crate::domain::quotes::QuoteStatus;
+use crate::domain::values::Sku;
 
 /// The data an entry of some kinds of change carries.
 pub trait Payload: Serialize + DeserializeOwned {

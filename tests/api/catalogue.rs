@@ -622,7 +622,7 @@ async fn a_products_unit_cannot_change_once_it_has_movements() {
     let store = quarry::store::Store::open(&app.config.data_dir).unwrap();
     store
         .write(|tx| {
-            let sku = quarry::domain::catalogue::Sku::parse("SAND-04").unwrap();
+            let sku = quarry::domain::values::Sku::parse("SAND-04").unwrap();
             let mut product = tx.product(&sku)?.unwrap();
             product.unit = quarry::domain::units::Unit::Kilogram;
             tx.put_product(&product)?;

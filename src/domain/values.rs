@@ -1,0 +1,133 @@
+//! Values shared by the catalogue, locations, pricing, the ledger and quotes:
+//! the string newtypes' pattern, SKUs, money, tax classes and quantity breaks.
+//! They depend on nothing else in `domain/` but the parsing rules and units,
+//! so the modules that use them do not depend on each other for them.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::InvalidValue;
+use super::text::{parse_code, parse_decimal};
+use super::units::Quantity;
+
+/// Declares a string newtype that can only hold a value its parser accepted, and
+/// that (de)serializes as a plain string.
+macro_rules! string_type {
+    ($(#[$meta:meta])* $name:ident, $example:literal, $parse:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(try_from = "String", into = "String")]
+        #[schema(value_type = String, example = $example)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(raw: &str) -> Result<Self, $crate::domain::InvalidValue> {
+                let parse: fn(&str) -> Result<String, $crate::domain::InvalidValue> = $parse;
+                parse(raw).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::domain::InvalidValue;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.pad(&self.0)
+            }
+        }
+    };
+}
+pub(crate) use string_type;
+
+string_type!(
+    /// A stock-keeping unit: the product's stable key. Case-insensitive (kept
+    /// upper-case), 1–64 characters of `A-Z 0-9 . _ -`.
+    Sku,
+    "SAND-04",
+    |raw| parse_code(raw, "SKU", 64)
+);
+
+/// An amount of money in the shop's currency: at least zero, at most 6 decimal
+/// places (prices per kilogram need more than cents), shown with at least 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, example = "42.00")]
+pub struct Money(Decimal);
+
+impl Money {
+    pub const MAX_SCALE: u32 = 6;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let mut value = parse_decimal(raw, "amount", Self::MAX_SCALE)?;
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(InvalidValue::new("amount must not be negative"));
+        }
+        if value >= Decimal::from(1_000_000_000_000_i64) {
+            return Err(InvalidValue::new("amount must be below 1,000,000,000,000"));
+        }
+        if value.scale() < 2 {
+            value.rescale(2);
+        }
+        Ok(Self(value.abs()))
+    }
+
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+}
+
+impl TryFrom<String> for Money {
+    type Error = InvalidValue;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<Money> for String {
+    fn from(money: Money) -> Self {
+        money.0.to_string()
+    }
+}
+
+string_type!(
+    /// The name of a tax class: `standard`, `reduced`, `zero`… as the shop's
+    /// configuration defines them.
+    TaxClass,
+    "standard",
+    |raw| {
+        let name = raw.trim().to_ascii_lowercase();
+        if name.is_empty() || name.len() > 32 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return Err(InvalidValue::new("a tax class is 1 to 32 letters, digits, '_' or '-'"));
+        }
+        Ok(name)
+    }
+);
+
+impl Default for TaxClass {
+    fn default() -> Self {
+        Self("standard".into())
+    }
+}
+
+/// A quantity break: from `min_quantity` (in the pricing unit) on, `price`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceBreak {
+    pub min_quantity: Quantity,
+    pub price: Money,
+}
