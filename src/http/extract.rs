@@ -7,6 +7,8 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
+use utoipa::openapi::path::Parameter;
 
 use super::error::ApiError;
 use super::net::{Bucket, Limiters};
@@ -164,28 +166,121 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// A query string parsed into `T`, or a 400 that says what is wrong with it.
+/// A query string parsed into `T`, or a 400 that names the parameter at
+/// fault and the form it takes (read from the route's documented parameters).
 pub struct Query<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+impl<T: DeserializeOwned + IntoParams, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or_default();
-        if query.len() > 2048 {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "the query string is longer than 2048 bytes",
-            ));
-        }
-        serde_urlencoded::from_str(query).map(Query).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("bad query string: {e}"),
-            )
-        })
+        parse_query(parts.uri.query().unwrap_or_default()).map(Query)
+    }
+}
+
+/// Longest query string read, in bytes.
+const LONGEST_QUERY: usize = 2048;
+
+/// Deserializes a query string, naming the parameter of whatever does not fit.
+pub fn parse_query<T: DeserializeOwned + IntoParams>(query: &str) -> Result<T, ApiError> {
+    if query.len() > LONGEST_QUERY {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the query string is longer than {LONGEST_QUERY} bytes"),
+        ));
+    }
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        query_error(
+            &T::into_params(|| None),
+            query,
+            &path,
+            &error.into_inner().to_string(),
+        )
+    })
+}
+
+/// The 400 for a query string that does not fit the route's parameters.
+fn query_error(params: &[Parameter], query: &str, path: &str, message: &str) -> ApiError {
+    // serde names the parameter in these messages, at the struct's path.
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    let (field, message) = if let Some(name) = named("unknown field `") {
+        let known = params
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let message = format!("{name} is not a parameter of this request; it takes {known}");
+        (name, message)
+    } else if let Some(name) = named("missing field `") {
+        let message = format!("{name} is required");
+        (name, message)
+    } else if let Some(name) = named("duplicate field `") {
+        let message = format!("{name} is given more than once; give it once");
+        (name, message)
+    } else if path.is_empty() || path == "." {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("bad query string: {message}"),
+        );
+    } else {
+        let param = params.iter().find(|p| p.name == path);
+        let expected = param
+            .and_then(expected_form)
+            .or_else(|| {
+                // An enum documented by reference: serde lists its values.
+                message
+                    .split_once("expected ")
+                    .map(|(_, expected)| expected.replace('`', ""))
+            })
+            .unwrap_or_else(|| message.to_owned());
+        let sent = form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == path)
+            .map(|(_, value)| value.chars().take(40).collect::<String>())
+            .unwrap_or_default();
+        (
+            path.to_owned(),
+            format!("{path} must be {expected}, not {sent:?}"),
+        )
+    };
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message).with_field(field)
+}
+
+/// What a documented parameter takes, in words: "a whole number from 1 to
+/// 500", "true or false", "asc or desc".
+fn expected_form(param: &Parameter) -> Option<String> {
+    let schema = serde_json::to_value(param.schema.as_ref()?).ok()?;
+    let number = |key: &str| schema.get(key).and_then(serde_json::Value::as_f64);
+    if let Some(values) = schema.get("enum").and_then(serde_json::Value::as_array) {
+        let values: Vec<&str> = values
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        return Some(match values.as_slice() {
+            [one] => (*one).to_owned(),
+            [first, second] => format!("{first} or {second}"),
+            _ => format!("one of {}", values.join(", ")),
+        });
+    }
+    match schema.get("type").and_then(serde_json::Value::as_str)? {
+        "boolean" => Some("true or false".to_owned()),
+        "integer" => Some(match (number("minimum"), number("maximum")) {
+            (Some(min), Some(max)) => format!("a whole number from {min} to {max}"),
+            (Some(min), None) => format!("a whole number, {min} or more"),
+            (None, Some(max)) => format!("a whole number up to {max}"),
+            (None, None) => "a whole number".to_owned(),
+        }),
+        "number" => Some("a number".to_owned()),
+        _ => None,
     }
 }
 

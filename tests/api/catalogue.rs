@@ -430,8 +430,8 @@ async fn listings_filter_by_updated_since_and_refuse_bad_parameters() {
         ("limit=0", Some("limit")),
         ("limit=501", Some("limit")),
         ("cursor=garbage", Some("cursor")),
-        ("active=maybe", None),
-        ("colour=red", None),
+        ("active=maybe", Some("active")),
+        ("colour=red", Some("colour")),
     ] {
         let resp = app
             .get(&format!("/api/v1/products?{query}"), Who::Staff)
