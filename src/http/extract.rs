@@ -284,6 +284,55 @@ fn expected_form(param: &Parameter) -> Option<String> {
     }
 }
 
+/// Path parameters, or a 400 in Quarry's error format naming the parameter
+/// (axum's own rejection is plain text, with no field).
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(PathRejection::FailedToDeserializePathParams(error)) => {
+                let (field, message) = match error.kind() {
+                    ErrorKind::InvalidUtf8InPathParam { key } => (
+                        Some(key.clone()),
+                        format!("{key} in the path is not valid UTF-8 once percent-decoded"),
+                    ),
+                    ErrorKind::ParseErrorAtKey {
+                        key,
+                        value,
+                        expected_type,
+                    } => (
+                        Some(key.clone()),
+                        format!("{key} in the path must be a {expected_type}, not {value:?}"),
+                    ),
+                    ErrorKind::DeserializeError { key, message, .. } => {
+                        (Some(key.clone()), format!("{key} in the path: {message}"))
+                    }
+                    other => (None, format!("bad path: {other}")),
+                };
+                let error = ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message);
+                Err(match field {
+                    Some(field) => error.with_field(field),
+                    None => error,
+                })
+            }
+            Err(other) => {
+                tracing::error!(error = %other, "a route's path parameters are missing");
+                Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on the server; it has been logged",
+                ))
+            }
+        }
+    }
+}
+
 /// A time in a query string (`from`, `until`): RFC 3339, or a 400 naming it.
 pub fn query_time(field: &str, value: Option<&str>) -> Result<Option<jiff::Timestamp>, ApiError> {
     value

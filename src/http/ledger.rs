@@ -3,7 +3,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    Caller, FingerprintedJson, IdempotencyKey, Query, StockStaff, Viewer, query_time,
+    Caller, FingerprintedJson, IdempotencyKey, Path, Query, StockStaff, Viewer, query_time,
 };
 use crate::app::catalogue::Listing;
 use crate::app::events::LiveEvent;

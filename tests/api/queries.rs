@@ -130,3 +130,22 @@ async fn every_route_with_a_query_names_the_parameter_at_fault() {
         assert_names(&resp, path, "dry_run", "dry_run must be true or false");
     }
 }
+
+#[tokio::test]
+async fn a_path_parameter_that_is_not_utf8_is_named_in_the_error_format() {
+    let app = TestApp::spawn().await;
+    for (path, who, field) in [
+        ("/api/v1/products/%FF", Who::Staff, "sku"),
+        ("/api/v1/products/%FF/stock", Who::Anonymous, "sku"),
+        ("/api/v1/movements/%FF", Who::Staff, "id"),
+        ("/api/v1/quotes/%FF", Who::Staff, "number"),
+        ("/api/v1/jobs/%FF", Who::Staff, "id"),
+    ] {
+        let resp = app.get(path, who).await;
+        assert_names(&resp, path, field, "is not valid UTF-8");
+    }
+    let resp = app
+        .patch("/api/v1/users/%FF", Who::Owner, &serde_json::json!({}))
+        .await;
+    assert_names(&resp, "users", "username", "is not valid UTF-8");
+}
