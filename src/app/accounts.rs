@@ -414,6 +414,7 @@ pub fn create_token(
     request: TokenRequest,
 ) -> Result<NewToken, AppError> {
     let now = Timestamp::now();
+    Scope::check_all(request.role, &request.scopes).map_err(AppError::field("scopes"))?;
     if let Some(existing) = tx.token(&request.name)?
         && existing.revoked_at.is_none()
     {

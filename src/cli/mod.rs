@@ -461,6 +461,7 @@ fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
                 .map(|s| parse("--scope", s.parse::<Scope>()))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let role: Role = parse("--role", role.parse())?;
+            parse("--scope", Scope::check_all(role, &scopes))?;
             let user = user
                 .map(|u| parse("--user", Username::parse(&u)))
                 .transpose()?;

@@ -1170,3 +1170,36 @@ async fn cors_is_off_by_default_and_allows_listed_origins_on_the_public_api_only
         .await;
     assert!(stock.header("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn a_viewer_token_with_write_scopes_it_could_never_use_is_refused() {
+    // Issue "Hardening", item 11.
+    let app = TestApp::spawn().await;
+    let resp = app
+        .post(
+            "/api/v1/tokens",
+            Who::Owner,
+            &json!({"name": "kiosk", "role": "viewer", "scopes": ["read", "stock:write"]}),
+        )
+        .await;
+    assert_eq!(
+        resp.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        resp.text
+    );
+    assert_eq!(resp.error().1.as_deref(), Some("scopes"));
+    let message = resp.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("stock:write"), "{message}");
+    let listed = app.get("/api/v1/tokens", Who::Owner).await;
+    assert!(!listed.text.contains("kiosk"), "nothing was created");
+
+    // The scopes a viewer can use, and a staff token's write scopes, are fine.
+    for body in [
+        json!({"name": "kiosk", "role": "viewer", "scopes": ["read"]}),
+        json!({"name": "till", "role": "staff", "scopes": ["read", "stock:write"]}),
+    ] {
+        let resp = app.post("/api/v1/tokens", Who::Owner, &body).await;
+        assert_eq!(resp.status, StatusCode::CREATED, "{body}: {}", resp.text);
+    }
+}
