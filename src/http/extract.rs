@@ -33,7 +33,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FingerprintedJson<T
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|r| body_rejection(&r))?;
-        hasher.update(&bytes);
+        hasher.update(without_bom(&bytes));
         let value = parse_json(&bytes)?;
         Ok(Self(value, crate::auth::hex(&hasher.finalize())))
     }
@@ -63,24 +63,48 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
+/// A JSON body must be declared as JSON, and if it names a charset, UTF-8:
+/// JSON is UTF-8 (RFC 8259), and a body declared as UTF-16 would otherwise be
+/// read as something it is not.
 fn check_json_content_type(req: &Request) -> Result<(), ApiError> {
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
-    if is_json {
-        Ok(())
-    } else {
+    let refuse = |message: String| {
         Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "send the body as JSON with `Content-Type: application/json`",
+            message,
         )
         .with_field("Content-Type"))
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut parts = declared.split(';');
+    let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    if essence != "application/json" && !essence.ends_with("+json") {
+        return refuse("send the body as JSON with `Content-Type: application/json`".into());
     }
+    for parameter in parts {
+        let (name, value) = parameter.split_once('=').unwrap_or((parameter, ""));
+        let charset = value.trim().trim_matches('"');
+        if name.trim().eq_ignore_ascii_case("charset")
+            && !charset.eq_ignore_ascii_case("utf-8")
+            && !charset.eq_ignore_ascii_case("utf8")
+        {
+            return refuse(format!(
+                "JSON bodies must be UTF-8, not charset={charset}; send them as \
+                 `Content-Type: application/json` (or with charset=utf-8)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The body without a UTF-8 byte order mark, which some Windows tools write
+/// before JSON (RFC 8259 lets a parser ignore it).
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 /// A JSON request body: must be declared as JSON, fit the body limit (413), be
@@ -116,7 +140,8 @@ fn body_rejection(rejection: &BytesRejection) -> ApiError {
     }
 }
 
-/// Deserializes `bytes`, naming the path of whatever does not fit.
+/// Deserializes `bytes` (after a byte order mark, if any), naming the path of
+/// whatever does not fit.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let invalid_json = |inner: &serde_json::Error| {
         ApiError::new(
@@ -125,7 +150,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             format!("the body is not valid JSON: {inner}"),
         )
     };
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let mut deserializer = serde_json::Deserializer::from_slice(without_bom(bytes));
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let inner = error.inner();
         if inner.is_syntax() || inner.is_eof() {
