@@ -806,7 +806,7 @@ impl App {
         };
         let key = format!("user:{username}");
         self.throttled(&[&key])?;
-        let new = auth::new_password(change.new_password, &username)
+        let new = auth::new_password(change.new_password, &username, &self.config().shop.name)
             .map_err(AppError::field("new_password"))?;
         let name = username.clone();
         let user = self.read(move |tx| Ok(tx.user(&name)?)).await?;
@@ -854,8 +854,8 @@ impl App {
             ));
         }
         let username = Username::parse(&request.username).map_err(AppError::field("username"))?;
-        let password =
-            auth::new_password(request.password, &username).map_err(AppError::field("password"))?;
+        let password = auth::new_password(request.password, &username, &self.config().shop.name)
+            .map_err(AppError::field("password"))?;
         let taken = {
             let mut link = self.inner.accounts.setup.lock().expect("setup lock");
             let valid = link.as_ref().is_some_and(|l| {
@@ -903,8 +903,8 @@ impl App {
         input: NewUser,
     ) -> Result<UserView, AppError> {
         let username = Username::parse(&input.username).map_err(AppError::field("username"))?;
-        let password =
-            auth::new_password(input.password, &username).map_err(AppError::field("password"))?;
+        let password = auth::new_password(input.password, &username, &self.config().shop.name)
+            .map_err(AppError::field("password"))?;
         let hash = self.hash(password).await?;
         let actor = principal.actor.clone();
         self.write(move |tx| add_user(tx, &actor, username, input.role, hash))
@@ -923,8 +923,8 @@ impl App {
         })?;
         let password_hash = match patch.password {
             Some(raw) => {
-                let password =
-                    auth::new_password(raw, &username).map_err(AppError::field("password"))?;
+                let password = auth::new_password(raw, &username, &self.config().shop.name)
+                    .map_err(AppError::field("password"))?;
                 Some(self.hash(password).await?)
             }
             None => None,
