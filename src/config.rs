@@ -336,6 +336,12 @@ pub struct LimitsConfig {
     pub quote_requests_per_hour: u32,
     /// Largest CSV file the import endpoints accept, in bytes.
     pub import_bytes: u64,
+    /// Live event streams (`GET /api/v1/events`) one client may hold open:
+    /// per address for anonymous callers (per /64 for IPv6), per user or
+    /// token for signed-in ones. More get 429.
+    pub event_streams_per_client: u32,
+    /// Live event streams open at once in all; more get 503.
+    pub event_streams: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -441,6 +447,8 @@ impl Default for LimitsConfig {
             public_requests_per_minute: 600,
             quote_requests_per_hour: 60,
             import_bytes: 256 * 1024 * 1024,
+            event_streams_per_client: 8,
+            event_streams: 500,
         }
     }
 }
@@ -548,7 +556,7 @@ impl Config {
         Ok(config)
     }
 
-    /// Backups and imports.
+    /// Backups, imports and event streams.
     fn validate_operations(&self) -> Result<(), (&'static str, String)> {
         if self.backup.keep == 0 {
             return Err(("backup.keep", "must be at least 1".into()));
@@ -563,6 +571,19 @@ impl Config {
             return Err((
                 "limits.upload_timeout_secs",
                 "must be between 1 and 86400".into(),
+            ));
+        }
+        let streams = self.limits.event_streams;
+        if !(1..=100_000).contains(&streams) {
+            return Err((
+                "limits.event_streams",
+                "must be between 1 and 100000".into(),
+            ));
+        }
+        if !(1..=streams).contains(&self.limits.event_streams_per_client) {
+            return Err((
+                "limits.event_streams_per_client",
+                format!("must be between 1 and limits.event_streams ({streams})"),
             ));
         }
         Ok(())

@@ -418,6 +418,7 @@ pub fn create_token(
     request: TokenRequest,
 ) -> Result<NewToken, AppError> {
     let now = Timestamp::now();
+    Scope::check_all(request.role, &request.scopes).map_err(AppError::field("scopes"))?;
     if let Some(existing) = tx.token(&request.name)?
         && existing.revoked_at.is_none()
     {
@@ -808,7 +809,7 @@ impl App {
         };
         let key = format!("user:{username}");
         self.throttled(&[&key])?;
-        let new = auth::new_password(change.new_password, &username)
+        let new = auth::new_password(change.new_password, &username, &self.config().shop.name)
             .map_err(AppError::field("new_password"))?;
         let name = username.clone();
         let user = self.read(move |tx| Ok(tx.user(&name)?)).await?;
@@ -856,8 +857,8 @@ impl App {
             ));
         }
         let username = Username::parse(&request.username).map_err(AppError::field("username"))?;
-        let password =
-            auth::new_password(request.password, &username).map_err(AppError::field("password"))?;
+        let password = auth::new_password(request.password, &username, &self.config().shop.name)
+            .map_err(AppError::field("password"))?;
         let taken = {
             let mut link = self.inner.accounts.setup.lock().expect("setup lock");
             let valid = link.as_ref().is_some_and(|l| {
@@ -905,8 +906,8 @@ impl App {
         input: NewUser,
     ) -> Result<UserView, AppError> {
         let username = Username::parse(&input.username).map_err(AppError::field("username"))?;
-        let password =
-            auth::new_password(input.password, &username).map_err(AppError::field("password"))?;
+        let password = auth::new_password(input.password, &username, &self.config().shop.name)
+            .map_err(AppError::field("password"))?;
         let hash = self.hash(password).await?;
         let actor = principal.actor.clone();
         self.write(move |tx| add_user(tx, &actor, username, input.role, hash))
@@ -925,8 +926,8 @@ impl App {
         })?;
         let password_hash = match patch.password {
             Some(raw) => {
-                let password =
-                    auth::new_password(raw, &username).map_err(AppError::field("password"))?;
+                let password = auth::new_password(raw, &username, &self.config().shop.name)
+                    .map_err(AppError::field("password"))?;
                 Some(self.hash(password).await?)
             }
             None => None,

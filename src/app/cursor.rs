@@ -33,7 +33,7 @@ pub fn limit(requested: Option<u32>, default: usize, max: usize) -> Result<usize
         Some(n) if (1..=max).contains(&(n as usize)) => Ok(n as usize),
         Some(_) => Err(AppError::bad_request(
             Some("limit"),
-            format!("limit must be between 1 and {max}"),
+            format!("limit must be a whole number from 1 to {max}"),
         )),
     }
 }

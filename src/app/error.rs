@@ -38,6 +38,13 @@ pub enum AppError {
         message: String,
         retry_after: std::time::Duration,
     },
+    /// The server is at a limit of its own (not the caller's): 503, try again
+    /// after the given time.
+    #[error("{message}")]
+    Busy {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]

@@ -8,6 +8,7 @@
 //! and listed in the report. Cells use the same names and formats as the API, with lists written
 //! `a; b` and pairs `key=value; key=value` (see `cell_value`).
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ use crate::domain::accounts::Actor;
 use crate::domain::catalogue::{Product, ProductInput};
 use crate::domain::ledger::{LineInput, MAX_LINES, MovementInput};
 use crate::domain::locations::{LocationCode, LocationInput, LocationName};
+use crate::domain::values::Sku;
 use crate::store::{ChangeKind, Store, StoreError, WriteTx};
 
 /// The columns of product files: every editable field of the product API,
@@ -216,6 +218,7 @@ fn run(
         reference: options.reference.clone().unwrap_or_else(|| "import".into()),
         pending: Vec::new(),
         bad_row: &mut *listeners.bad_row,
+        seen: HashMap::new(),
     };
     import.read(tx, input, &mut *listeners.progress)?;
     let report = &mut import.report;
@@ -476,6 +479,10 @@ struct Import<'a> {
     /// Told of every bad row as it is found (the report lists only the
     /// first [`MAX_LISTED`]).
     bad_row: &'a mut dyn FnMut(&RowError),
+    /// The row each product (by SKU) or stock count (by SKU and location)
+    /// was first read at: a file that names one twice is ambiguous, so the
+    /// later row is refused rather than silently winning.
+    seen: HashMap<String, u64>,
 }
 
 /// `Column Name` → `column_name`.
@@ -569,6 +576,21 @@ impl Import<'_> {
         if self.report.errors.len() < MAX_LISTED {
             self.report.errors.push(error);
         }
+    }
+
+    /// Whether `key` is read for the first time; if not, row `row` is
+    /// refused, naming the row that came first.
+    fn first_time(&mut self, row: u64, column: Option<&str>, key: String, what: &str) -> bool {
+        if let Some(&first) = self.seen.get(&key) {
+            self.reject(
+                row,
+                column,
+                format!("{what} appears again; it was first at row {first}. Keep one row for it"),
+            );
+            return false;
+        }
+        self.seen.insert(key, row);
+        true
     }
 
     /// The file's column for a field of the API's shape.
@@ -743,6 +765,11 @@ impl Import<'_> {
                 return Ok(());
             }
         };
+        if let Some(sku) = &input.sku
+            && !self.first_time(row, Some("sku"), sku.to_string(), &format!("SKU {sku}"))
+        {
+            return Ok(());
+        }
         match upsert_in(tx, self.actor, self.shop, input) {
             Ok(Upserted::Created) => self.report.created += 1,
             Ok(Upserted::Updated) => self.report.updated += 1,
@@ -792,6 +819,18 @@ impl Import<'_> {
         let Some(line) = self.line(row, line) else {
             return Ok(());
         };
+        let sku = line["sku"].as_str().and_then(|s| Sku::parse(s).ok());
+        let code = LocationCode::parse(&location).ok();
+        if let (Some(sku), Some(code)) = (sku, code)
+            && !self.first_time(
+                row,
+                Some("sku"),
+                format!("{sku}\n{code}"),
+                &format!("the count of SKU {sku} at {code}"),
+            )
+        {
+            return Ok(());
+        }
         let same = self
             .pending
             .last()

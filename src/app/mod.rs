@@ -99,6 +99,8 @@ struct Inner {
     accounts: accounts::State,
     metrics: Arc<metrics::Metrics>,
     jobs: jobs::Jobs,
+    /// The open live event streams, for their limits.
+    streams: Arc<events::Streams>,
 }
 
 impl App {
@@ -126,6 +128,7 @@ impl App {
         let search = Arc::new(crate::search::SearchIndex::open(&config.data_dir, &store)?);
         let writer = Writer::start(store.clone())?;
         let accounts = accounts::State::new(&config);
+        let streams = Arc::new(events::Streams::new(&config.limits));
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -139,6 +142,7 @@ impl App {
                 accounts,
                 metrics: Arc::new(metrics::Metrics::new()),
                 jobs: jobs::Jobs::default(),
+                streams,
             }),
         })
     }

@@ -22,19 +22,66 @@ static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         .collect()
 });
 
-/// A new password for `user`: 8 to 128 characters, not one of the 10,000 most
-/// common passwords, and not the username.
-pub fn new_password(raw: String, user: &Username) -> Result<Password, InvalidValue> {
+/// A new password for `user` of the shop called `shop`: 8 to 128
+/// characters, not one of the 10,000 most common passwords, and not built
+/// from the username or the shop's name, the first words a guesser who
+/// knows either tries ("sam2024!", "Quarry-1").
+pub fn new_password(raw: String, user: &Username, shop: &str) -> Result<Password, InvalidValue> {
     let lower = raw.to_lowercase();
     if COMMON.contains(lower.as_str()) {
         return Err(InvalidValue::new(
             "this password is one of the most common ones and easily guessed; choose another",
         ));
     }
-    if lower.trim() == user.as_str() {
-        return Err(InvalidValue::new("the password must not be the username"));
+    if near(&raw, user.as_str()) {
+        return Err(InvalidValue::new(
+            "the password is too close to the username; choose one not built from it",
+        ));
+    }
+    if near(&raw, shop) {
+        return Err(InvalidValue::new(format!(
+            "the password is too close to the shop's name ({shop}); choose one not built from it"
+        )));
     }
     Password::parse(raw)
+}
+
+/// The letters of `text`, lower-cased: digits, punctuation and spaces are
+/// what people add around a word, so they are left out ("Sam-2024!" → "sam").
+fn letters(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphabetic())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether `password` is built from `name` or from one of its words: the
+/// same letters within an edit or two, the name with at most three other
+/// letters around or between its repeats, or a piece of it.
+fn near(password: &str, name: &str) -> bool {
+    let password = letters(password);
+    if password.is_empty() {
+        return false;
+    }
+    let whole = letters(name);
+    let words = name
+        .split(|c: char| !c.is_alphanumeric())
+        .map(letters)
+        .filter(|word| word.chars().count() >= 3);
+    std::iter::once(whole.clone())
+        .chain(words)
+        .any(|word| built_from(&password, &word))
+        || (password.chars().count() >= 4 && whole.contains(&password))
+}
+
+fn built_from(password: &str, word: &str) -> bool {
+    let length = word.chars().count();
+    if length < 3 {
+        return password == word;
+    }
+    let edits = if length >= 8 { 2 } else { 1 };
+    strsim::levenshtein(password, word) <= edits
+        || (password.contains(word) && password.replace(word, "").chars().count() <= 3)
 }
 
 /// Prefix of every Quarry API token, so a leaked one is recognisable.
@@ -143,10 +190,54 @@ mod tests {
         let user = Username::parse("sam").unwrap();
         assert_eq!(COMMON.len(), 10_000);
         for bad in ["password", "Password1", "qwertyuiop", "iloveyou", "Sam"] {
-            assert!(new_password(bad.into(), &user).is_err(), "{bad}");
+            assert!(new_password(bad.into(), &user, "Quarry").is_err(), "{bad}");
         }
-        assert!(new_password("short".into(), &user).is_err());
-        assert!(new_password("gravel wagon 42 blue".into(), &user).is_ok());
+        assert!(new_password("short".into(), &user, "Quarry").is_err());
+        assert!(new_password("gravel wagon 42 blue".into(), &user, "Quarry").is_ok());
+    }
+
+    #[test]
+    fn passwords_built_from_the_username_or_the_shops_name_are_refused() {
+        // Issue "Hardening", item 11: the username and one character passed.
+        let user = Username::parse("alice.smith").unwrap();
+        let shop = "Smith & Sons Building Supplies";
+        for bad in [
+            "alice.smithx",
+            "Alice.Smith2024!",
+            "alicesmith",
+            "4lice.smith99",
+            "smith1234!",
+            "Alice-2024!!",
+            "alicealicealice",
+            "xalice.smithy",
+            "Building-Supplies-1",
+            "SmithSons2024",
+            "supplies123",
+            "buildingx99!",
+        ] {
+            let refused = new_password(bad.into(), &user, shop).unwrap_err().0;
+            assert!(refused.contains("too close to the"), "{bad}: {refused}");
+        }
+        let refused = new_password("Alice.Smith1!".into(), &user, shop)
+            .unwrap_err()
+            .0;
+        assert!(refused.contains("username"), "{refused}");
+        let refused = new_password("BuildingSupplies!".into(), &user, shop)
+            .unwrap_err()
+            .0;
+        assert!(refused.contains("shop's name"), "{refused}");
+        for good in [
+            "gravel wagon 42 blue",
+            "smithing the blue anvil",
+            "2024-11-05 17:45:12",
+            "alice likes sourdough",
+        ] {
+            assert!(new_password(good.into(), &user, shop).is_ok(), "{good}");
+        }
+        // A short username is refused only as it is.
+        let al = Username::parse("al").unwrap();
+        assert!(new_password("al123456".into(), &al, "Quarry").is_err());
+        assert!(new_password("always 42 fish".into(), &al, "Quarry").is_ok());
     }
 
     #[test]

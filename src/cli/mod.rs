@@ -368,7 +368,7 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode> {
             let username = parse("--username", Username::parse(&username))?;
             let role: Role = parse("--role", role.parse())?;
             let store = open_store(config)?;
-            let password = read_password(password_stdin, &username)?;
+            let password = read_password(password_stdin, &username, &config.shop.name)?;
             let user = local::add_user(&store, username, role, &password)?;
             println!("Created user {} with role {}.", user.username, user.role);
         }
@@ -393,7 +393,7 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode> {
         } => {
             let username = parse("user", Username::parse(&name))?;
             let store = open_store(config)?;
-            let password = read_password(password_stdin, &username)?;
+            let password = read_password(password_stdin, &username, &config.shop.name)?;
             local::set_password(&store, &username, &password)?;
             println!(
                 "Password of {username} changed; the user's sessions ended and tokens were revoked."
@@ -412,8 +412,9 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads `user`'s new password from stdin's first line, or asks twice on the
-/// terminal; refuses common passwords.
-fn read_password(from_stdin: bool, user: &Username) -> anyhow::Result<Password> {
+/// terminal; refuses common passwords and ones built from the username or the
+/// shop's name.
+fn read_password(from_stdin: bool, user: &Username, shop: &str) -> anyhow::Result<Password> {
     let raw = if from_stdin {
         let mut line = String::new();
         std::io::stdin()
@@ -432,7 +433,7 @@ fn read_password(from_stdin: bool, user: &Username) -> anyhow::Result<Password> 
         }
         first
     };
-    parse("password", crate::auth::new_password(raw, user))
+    parse("password", crate::auth::new_password(raw, user, shop))
 }
 
 /// Parses a lifetime such as `90d`, `12h`, `1y` or `2w`.
@@ -461,6 +462,7 @@ fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
                 .map(|s| parse("--scope", s.parse::<Scope>()))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let role: Role = parse("--role", role.parse())?;
+            parse("--scope", Scope::check_all(role, &scopes))?;
             let user = user
                 .map(|u| parse("--user", Username::parse(&u)))
                 .transpose()?;

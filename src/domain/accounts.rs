@@ -82,6 +82,33 @@ impl Scope {
             Scope::QuotesWrite => "quotes:write",
         }
     }
+
+    /// The least role whose routes the scope opens: a token of a lower role
+    /// could never use it.
+    pub fn needs(self) -> Role {
+        match self {
+            Scope::Read => Role::Viewer,
+            Scope::CatalogueWrite | Scope::StockWrite | Scope::QuotesWrite => Role::Staff,
+        }
+    }
+
+    /// Refuses scopes that a token of `role` could never use (a viewer token
+    /// with `stock:write`), so a token says what it can do.
+    pub fn check_all(role: Role, scopes: &[Scope]) -> Result<(), InvalidValue> {
+        let unusable: Vec<&str> = scopes
+            .iter()
+            .filter(|scope| scope.needs() > role)
+            .map(|scope| scope.as_str())
+            .collect();
+        if unusable.is_empty() {
+            return Ok(());
+        }
+        Err(InvalidValue(format!(
+            "a {role} token cannot use {} (the staff role's rights); give it only read, \
+             or give the token the staff role",
+            unusable.join(", ")
+        )))
+    }
 }
 
 impl FromStr for Scope {
@@ -337,6 +364,25 @@ mod tests {
         assert!(Role::Owner > Role::Staff && Role::Staff > Role::Viewer);
         assert_eq!("Owner".parse::<Role>().unwrap(), Role::Owner);
         assert!("admin".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn a_token_may_only_have_scopes_its_role_can_use() {
+        let all = [
+            Scope::Read,
+            Scope::CatalogueWrite,
+            Scope::StockWrite,
+            Scope::QuotesWrite,
+        ];
+        assert!(Scope::check_all(Role::Viewer, &[Scope::Read]).is_ok());
+        assert!(Scope::check_all(Role::Staff, &all).is_ok());
+        assert!(Scope::check_all(Role::Owner, &all).is_ok());
+        let refused = Scope::check_all(Role::Viewer, &all).unwrap_err().0;
+        assert!(
+            refused.contains("catalogue:write, stock:write, quotes:write")
+                && !refused.contains("use read"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Sign-in and sessions (`/auth/*`), the first-run setup, and the owner's
 //! `/users`, `/tokens` and `/audit`.
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -10,7 +10,8 @@ use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    Json, Owner, Query, SignedIn, cookie, query_time, same_origin, secure, session_cookie_name,
+    Json, Owner, Path, Query, SignedIn, cookie, query_time, same_origin, secure,
+    session_cookie_name,
 };
 use crate::app::App;
 use crate::app::accounts::{

@@ -1,6 +1,6 @@
 //! `/products` and `/locations`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -8,7 +8,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Caller, CatalogueStaff, IfMatch, Json, PublicCaller, Query, Viewer, etag};
+use super::extract::{
+    Caller, CatalogueStaff, IfMatch, Json, Path, PublicCaller, Query, Viewer, etag,
+};
 use crate::app::App;
 use crate::app::catalogue::{Listing, ProductFilter, ProductView};
 use crate::domain::catalogue::{Product, ProductInput, ProductPatch};

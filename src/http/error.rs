@@ -120,6 +120,14 @@ impl From<AppError> for ApiError {
                 message,
                 retry_after,
             } => Self::too_many(message, retry_after),
+            AppError::Busy {
+                message,
+                retry_after,
+            } => Self {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "busy",
+                ..Self::too_many(message, retry_after)
+            },
             AppError::Store(error) => Self::from(error),
             AppError::Internal(message) => {
                 tracing::error!(%message, "internal error");

@@ -7,6 +7,8 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
+use utoipa::openapi::path::Parameter;
 
 use super::error::ApiError;
 use super::net::{Bucket, Limiters};
@@ -31,7 +33,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FingerprintedJson<T
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|r| body_rejection(&r))?;
-        hasher.update(&bytes);
+        hasher.update(without_bom(&bytes));
         let value = parse_json(&bytes)?;
         Ok(Self(value, crate::auth::hex(&hasher.finalize())))
     }
@@ -61,24 +63,48 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
+/// A JSON body must be declared as JSON, and if it names a charset, UTF-8:
+/// JSON is UTF-8 (RFC 8259), and a body declared as UTF-16 would otherwise be
+/// read as something it is not.
 fn check_json_content_type(req: &Request) -> Result<(), ApiError> {
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
-    if is_json {
-        Ok(())
-    } else {
+    let refuse = |message: String| {
         Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "send the body as JSON with `Content-Type: application/json`",
+            message,
         )
         .with_field("Content-Type"))
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut parts = declared.split(';');
+    let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    if essence != "application/json" && !essence.ends_with("+json") {
+        return refuse("send the body as JSON with `Content-Type: application/json`".into());
     }
+    for parameter in parts {
+        let (name, value) = parameter.split_once('=').unwrap_or((parameter, ""));
+        let charset = value.trim().trim_matches('"');
+        if name.trim().eq_ignore_ascii_case("charset")
+            && !charset.eq_ignore_ascii_case("utf-8")
+            && !charset.eq_ignore_ascii_case("utf8")
+        {
+            return refuse(format!(
+                "JSON bodies must be UTF-8, not charset={charset}; send them as \
+                 `Content-Type: application/json` (or with charset=utf-8)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The body without a UTF-8 byte order mark, which some Windows tools write
+/// before JSON (RFC 8259 lets a parser ignore it).
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 /// A JSON request body: must be declared as JSON, fit the body limit (413), be
@@ -114,7 +140,8 @@ fn body_rejection(rejection: &BytesRejection) -> ApiError {
     }
 }
 
-/// Deserializes `bytes`, naming the path of whatever does not fit.
+/// Deserializes `bytes` (after a byte order mark, if any), naming the path of
+/// whatever does not fit.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let invalid_json = |inner: &serde_json::Error| {
         ApiError::new(
@@ -123,7 +150,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             format!("the body is not valid JSON: {inner}"),
         )
     };
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let mut deserializer = serde_json::Deserializer::from_slice(without_bom(bytes));
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let inner = error.inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -164,28 +191,170 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// A query string parsed into `T`, or a 400 that says what is wrong with it.
+/// A query string parsed into `T`, or a 400 that names the parameter at
+/// fault and the form it takes (read from the route's documented parameters).
 pub struct Query<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+impl<T: DeserializeOwned + IntoParams, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or_default();
-        if query.len() > 2048 {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "the query string is longer than 2048 bytes",
-            ));
+        parse_query(parts.uri.query().unwrap_or_default()).map(Query)
+    }
+}
+
+/// Longest query string read, in bytes.
+const LONGEST_QUERY: usize = 2048;
+
+/// Deserializes a query string, naming the parameter of whatever does not fit.
+pub fn parse_query<T: DeserializeOwned + IntoParams>(query: &str) -> Result<T, ApiError> {
+    if query.len() > LONGEST_QUERY {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the query string is longer than {LONGEST_QUERY} bytes"),
+        ));
+    }
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        query_error(
+            &T::into_params(|| None),
+            query,
+            &path,
+            &error.into_inner().to_string(),
+        )
+    })
+}
+
+/// The 400 for a query string that does not fit the route's parameters.
+fn query_error(params: &[Parameter], query: &str, path: &str, message: &str) -> ApiError {
+    // serde names the parameter in these messages, at the struct's path.
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    let (field, message) = if let Some(name) = named("unknown field `") {
+        let known = params
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let message = format!("{name} is not a parameter of this request; it takes {known}");
+        (name, message)
+    } else if let Some(name) = named("missing field `") {
+        let message = format!("{name} is required");
+        (name, message)
+    } else if let Some(name) = named("duplicate field `") {
+        let message = format!("{name} is given more than once; give it once");
+        (name, message)
+    } else if path.is_empty() || path == "." {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("bad query string: {message}"),
+        );
+    } else {
+        let param = params.iter().find(|p| p.name == path);
+        let expected = param
+            .and_then(expected_form)
+            .or_else(|| {
+                // An enum documented by reference: serde lists its values.
+                message
+                    .split_once("expected ")
+                    .map(|(_, expected)| expected.replace('`', ""))
+            })
+            .unwrap_or_else(|| message.to_owned());
+        let sent = form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == path)
+            .map(|(_, value)| value.chars().take(40).collect::<String>())
+            .unwrap_or_default();
+        (
+            path.to_owned(),
+            format!("{path} must be {expected}, not {sent:?}"),
+        )
+    };
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message).with_field(field)
+}
+
+/// What a documented parameter takes, in words: "a whole number from 1 to
+/// 500", "true or false", "asc or desc".
+fn expected_form(param: &Parameter) -> Option<String> {
+    let schema = serde_json::to_value(param.schema.as_ref()?).ok()?;
+    let number = |key: &str| schema.get(key).and_then(serde_json::Value::as_f64);
+    if let Some(values) = schema.get("enum").and_then(serde_json::Value::as_array) {
+        let values: Vec<&str> = values
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        return Some(match values.as_slice() {
+            [one] => (*one).to_owned(),
+            [first, second] => format!("{first} or {second}"),
+            _ => format!("one of {}", values.join(", ")),
+        });
+    }
+    match schema.get("type").and_then(serde_json::Value::as_str)? {
+        "boolean" => Some("true or false".to_owned()),
+        "integer" => Some(match (number("minimum"), number("maximum")) {
+            (Some(min), Some(max)) => format!("a whole number from {min} to {max}"),
+            (Some(min), None) => format!("a whole number, {min} or more"),
+            (None, Some(max)) => format!("a whole number up to {max}"),
+            (None, None) => "a whole number".to_owned(),
+        }),
+        "number" => Some("a number".to_owned()),
+        _ => None,
+    }
+}
+
+/// Path parameters, or a 400 in Quarry's error format naming the parameter
+/// (axum's own rejection is plain text, with no field).
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(PathRejection::FailedToDeserializePathParams(error)) => {
+                let (field, message) = match error.kind() {
+                    ErrorKind::InvalidUtf8InPathParam { key } => (
+                        Some(key.clone()),
+                        format!("{key} in the path is not valid UTF-8 once percent-decoded"),
+                    ),
+                    ErrorKind::ParseErrorAtKey {
+                        key,
+                        value,
+                        expected_type,
+                    } => (
+                        Some(key.clone()),
+                        format!("{key} in the path must be a {expected_type}, not {value:?}"),
+                    ),
+                    ErrorKind::DeserializeError { key, message, .. } => {
+                        (Some(key.clone()), format!("{key} in the path: {message}"))
+                    }
+                    other => (None, format!("bad path: {other}")),
+                };
+                let error = ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message);
+                Err(match field {
+                    Some(field) => error.with_field(field),
+                    None => error,
+                })
+            }
+            Err(other) => {
+                tracing::error!(error = %other, "a route's path parameters are missing");
+                Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on the server; it has been logged",
+                ))
+            }
         }
-        serde_urlencoded::from_str(query).map(Query).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("bad query string: {e}"),
-            )
-        })
     }
 }
 

@@ -3,7 +3,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -13,10 +13,10 @@ use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    Caller, FingerprintedJson, IdempotencyKey, Query, StockStaff, Viewer, query_time,
+    Caller, FingerprintedJson, IdempotencyKey, Path, Query, StockStaff, Viewer, query_time,
 };
 use crate::app::catalogue::Listing;
-use crate::app::events::LiveEvent;
+use crate::app::events::{LiveEvent, StreamSlot};
 use crate::app::ledger::{Answer, Idempotency, MovementFilter, StockFilter, StockRow, StockView};
 use crate::app::{App, AppError, Principal};
 use crate::domain::ledger::{Movement, MovementInput, MovementKind};
@@ -324,6 +324,9 @@ pub struct EventsQuery {
 /// `product_availability` over all locations), `product.*` and `location.*`;
 /// anonymous callers only
 /// `availability.changed` for active products, as the shop shows stock.
+/// A client may hold `limits.event_streams_per_client` streams at once
+/// (anonymous callers per address, signed-in ones per user or token; more
+/// get 429), and the server `limits.event_streams` (more get 503).
 #[utoipa::path(
     get, path = "/events", tag = "stock",
     params(
@@ -333,6 +336,8 @@ pub struct EventsQuery {
     responses(
         (status = 200, description = "An event stream", content_type = "text/event-stream"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 429, description = "The client holds `limits.event_streams_per_client` streams", body = ErrorBody),
+        (status = 503, description = "The server holds `limits.event_streams` streams", body = ErrorBody),
     ),
     security((), ("bearer" = [])),
 )]
@@ -360,7 +365,11 @@ pub async fn events(
         Some(seq) => seq,
         None => *app.committed().borrow(),
     };
-    Ok(Sse::new(event_stream(app, caller, start)).keep_alive(
+    let address = crate::app::CLIENT
+        .try_with(|ip| *ip)
+        .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+    let slot = app.stream_slot(caller.as_ref(), address)?;
+    Ok(Sse::new(event_stream(app, caller, start, slot)).keep_alive(
         KeepAlive::new()
             .interval(Duration::from_secs(15))
             .text("keep-alive"),
@@ -371,11 +380,14 @@ struct Follow {
     app: App,
     caller: Option<Principal>,
     cursor: u64,
+    /// At most one batch: `events::BATCH` events, about `events::BATCH_BYTES`.
     pending: std::collections::VecDeque<LiveEvent>,
     committed: tokio::sync::watch::Receiver<u64>,
     stop: tokio_util::sync::CancellationToken,
     /// Counts the client in `quarry_sse_clients` while the stream lives.
     _client: crate::app::metrics::SseClient,
+    /// The stream's place under `limits.event_streams*`, given back on drop.
+    _slot: StreamSlot,
 }
 
 /// Reads the change log from `start` on, in batches, then waits for commits.
@@ -383,8 +395,10 @@ fn event_stream(
     app: App,
     caller: Option<Principal>,
     start: u64,
+    slot: StreamSlot,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let state = Follow {
+        _slot: slot,
         committed: app.committed(),
         stop: app.shutting_down(),
         _client: app.metrics().sse_client(),
@@ -399,7 +413,7 @@ fn event_stream(
                 let sse = Event::default()
                     .id(event.seq.to_string())
                     .event(event.name)
-                    .data(event.data.to_string());
+                    .data(event.data);
                 return Some((Ok(sse), s));
             }
             if *s.committed.borrow_and_update() > s.cursor {

@@ -6,13 +6,14 @@ use std::io::Write;
 use std::time::Duration;
 
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
+use super::extract::Path;
 use super::extract::{CatalogueStaff, Owner, Query, SignedIn, StockStaff, Viewer};
 use crate::app::backups::BackupInfo;
 use crate::app::catalogue::Listing;

@@ -3,12 +3,12 @@
 //! office's pages are only sent to signed-in callers, others are sent to its
 //! sign-in page.
 
-use axum::extract::{Path, Request};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use super::extract::Caller;
+use super::extract::{Caller, Path};
 use super::system::asset;
 
 /// The back office's sections: `/admin/{section}`.

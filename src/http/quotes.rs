@@ -1,6 +1,6 @@
 //! `/quote/estimate`, `/quotes` and the customer's quote page `/q/{link}`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    FingerprintedJson, IdempotencyKey, Json, PublicCaller, Query, QuoteRequester, QuoteStaff,
+    FingerprintedJson, IdempotencyKey, Json, Path, PublicCaller, Query, QuoteRequester, QuoteStaff,
     Viewer,
 };
 use crate::app::catalogue::Listing;

@@ -1,11 +1,12 @@
 //! Health checks, the `OpenAPI` document and the embedded web UI.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
 use super::error::{ApiError, ErrorBody};
+use super::extract::Path;
 use crate::app::App;
 use crate::domain::units::Unit;
 

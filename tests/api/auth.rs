@@ -1170,3 +1170,76 @@ async fn cors_is_off_by_default_and_allows_listed_origins_on_the_public_api_only
         .await;
     assert!(stock.header("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn a_viewer_token_with_write_scopes_it_could_never_use_is_refused() {
+    // Issue "Hardening", item 11.
+    let app = TestApp::spawn().await;
+    let resp = app
+        .post(
+            "/api/v1/tokens",
+            Who::Owner,
+            &json!({"name": "kiosk", "role": "viewer", "scopes": ["read", "stock:write"]}),
+        )
+        .await;
+    assert_eq!(
+        resp.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        resp.text
+    );
+    assert_eq!(resp.error().1.as_deref(), Some("scopes"));
+    let message = resp.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("stock:write"), "{message}");
+    let listed = app.get("/api/v1/tokens", Who::Owner).await;
+    assert!(!listed.text.contains("kiosk"), "nothing was created");
+
+    // The scopes a viewer can use, and a staff token's write scopes, are fine.
+    for body in [
+        json!({"name": "kiosk", "role": "viewer", "scopes": ["read"]}),
+        json!({"name": "till", "role": "staff", "scopes": ["read", "stock:write"]}),
+    ] {
+        let resp = app.post("/api/v1/tokens", Who::Owner, &body).await;
+        assert_eq!(resp.status, StatusCode::CREATED, "{body}: {}", resp.text);
+    }
+}
+
+#[tokio::test]
+async fn a_password_built_from_the_username_or_the_shops_name_is_refused() {
+    // Issue "Hardening", item 11: the username plus one character was accepted.
+    let app = TestApp::spawn_with(|c| c.shop.name = "Hillside Timber".into()).await;
+    for (password, says) in [
+        ("dave.miller1", "too close to the username"),
+        ("Miller-2024!", "too close to the username"),
+        (
+            "hillside timber!",
+            "too close to the shop's name (Hillside Timber)",
+        ),
+        ("Timber123456", "too close to the shop's name"),
+    ] {
+        let resp = app
+            .post(
+                "/api/v1/users",
+                Who::Owner,
+                &json!({"username": "dave.miller", "password": password, "role": "staff"}),
+            )
+            .await;
+        assert_eq!(
+            resp.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{password}: {}",
+            resp.text
+        );
+        assert_eq!(resp.error().1.as_deref(), Some("password"), "{password}");
+        let message = resp.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{password}: {message}");
+    }
+    let resp = app
+        .post(
+            "/api/v1/users",
+            Who::Owner,
+            &json!({"username": "dave.miller", "password": "sawdust on the loading bay", "role": "staff"}),
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.text);
+}

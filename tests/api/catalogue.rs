@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, Who, movement, sand};
+use crate::helpers::{TestApp, Who, movement, respond, sand};
 
 #[tokio::test]
 async fn a_product_can_be_created_read_updated_with_if_match_and_archived() {
@@ -286,6 +286,83 @@ async fn malformed_json_is_400_and_a_wrong_content_type_is_415() {
 }
 
 #[tokio::test]
+async fn a_json_body_in_another_charset_is_415_and_a_utf8_byte_order_mark_is_read_past() {
+    // Issue "Hardening", item 11.
+    let app = TestApp::spawn().await;
+    let url = format!("{}/api/v1/products", app.base);
+    let send = |content_type: &'static str, body: Vec<u8>| {
+        app.client
+            .post(&url)
+            .bearer_auth(&app.tokens.staff)
+            .header("content-type", content_type)
+            .body(body)
+    };
+    let utf16: Vec<u8> = sand("SAND-04")
+        .to_string()
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    for content_type in [
+        "application/json; charset=utf-16",
+        "application/json;charset=\"UTF-16LE\"",
+        "application/json; charset=iso-8859-1",
+    ] {
+        let resp = respond(send(content_type, utf16.clone())).await;
+        assert_eq!(
+            resp.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}: {}",
+            resp.text
+        );
+        assert_eq!(
+            resp.error(),
+            ("unsupported_media_type".into(), Some("Content-Type".into()))
+        );
+    }
+
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend(sand("SAND-04").to_string().into_bytes());
+    let resp = respond(send("application/json; charset=UTF-8", with_bom)).await;
+    assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.text);
+
+    // A body with a mark and the same body without are one request to
+    // `Idempotency-Key`, and a batch is read past its mark too.
+    app.create_location("YARD", "Main yard").await;
+    let movement = crate::helpers::movement("receive", "YARD", "SAND-04", "2").to_string();
+    let mut marked = b"\xEF\xBB\xBF".to_vec();
+    marked.extend(movement.as_bytes());
+    let book = |body: Vec<u8>| {
+        app.client
+            .post(format!("{}/api/v1/movements", app.base))
+            .bearer_auth(&app.tokens.staff)
+            .header("content-type", "application/json")
+            .header("idempotency-key", "bom-1")
+            .body(body)
+    };
+    let first = respond(book(marked)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let again = respond(book(movement.into_bytes())).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    let mut batch = b"\xEF\xBB\xBF".to_vec();
+    batch.extend(
+        json!({"requests": [{"method": "GET", "path": "/api/v1/products/SAND-04"}]})
+            .to_string()
+            .into_bytes(),
+    );
+    let resp = respond(
+        app.client
+            .post(format!("{}/api/v1/batch", app.base))
+            .bearer_auth(&app.tokens.staff)
+            .header("content-type", "application/json")
+            .body(batch),
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::OK, "{}", resp.text);
+    assert_eq!(resp.body["responses"][0]["status"], 200);
+}
+
+#[tokio::test]
 async fn a_body_over_the_limit_is_413() {
     let app = TestApp::spawn_with(|c| c.limits.body_bytes = 4096).await;
     let mut body = sand("SAND-04");
@@ -430,8 +507,8 @@ async fn listings_filter_by_updated_since_and_refuse_bad_parameters() {
         ("limit=0", Some("limit")),
         ("limit=501", Some("limit")),
         ("cursor=garbage", Some("cursor")),
-        ("active=maybe", None),
-        ("colour=red", None),
+        ("active=maybe", Some("active")),
+        ("colour=red", Some("colour")),
     ] {
         let resp = app
             .get(&format!("/api/v1/products?{query}"), Who::Staff)

@@ -543,3 +543,41 @@ async fn reindex_works_offline_and_while_the_server_runs() {
         "the socket is removed at shutdown"
     );
 }
+
+#[test]
+fn token_create_refuses_a_viewer_token_with_write_scopes() {
+    // Issue "Hardening", item 11.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir_arg(dir.path());
+    let create = |role: &str, scope: &str| {
+        quarry(
+            &[
+                "--data-dir",
+                &data,
+                "token",
+                "create",
+                "--name",
+                "kiosk",
+                "--role",
+                role,
+                "--scope",
+                "read",
+                "--scope",
+                scope,
+            ],
+            &[],
+            None,
+        )
+    };
+    let out = create("viewer", "catalogue:write");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--scope: a viewer token cannot use catalogue:write"),
+        "{}",
+        stderr(&out)
+    );
+    let list = stdout(&quarry(&["--data-dir", &data, "token", "list"], &[], None));
+    assert!(!list.contains("kiosk"), "{list}");
+    let out = create("staff", "catalogue:write");
+    assert!(out.status.success(), "{}", stderr(&out));
+}

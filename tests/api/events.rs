@@ -3,9 +3,14 @@
 
 use std::time::Duration;
 
+use quarry::app::Principal;
+use quarry::app::events::BATCH_BYTES;
+use quarry::domain::accounts::{Actor, Role};
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::{TestApp, Who, movement};
+use crate::metrics::{scrape, value};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -128,4 +133,120 @@ async fn the_server_shuts_down_with_streams_open() {
     tokio::time::timeout(Duration::from_secs(10), app.stop())
         .await
         .expect("shutdown must not wait for open event streams");
+}
+
+/// `quarry_sse_clients`, once it reads `expected` (or after 5 s).
+async fn sse_clients_become(app: &TestApp, expected: f64) -> f64 {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let clients = value(&scrape(app).await, "quarry_sse_clients");
+        if (clients - expected).abs() < f64::EPSILON || tokio::time::Instant::now() > deadline {
+            return clients;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_address_holds_at_most_its_share_of_streams_and_gets_its_slots_back_when_they_close() {
+    // Issue "Hardening", item 9: one address held 1,000 streams.
+    let app = TestApp::spawn_with(|c| {
+        c.limits.event_streams_per_client = 3;
+        c.limits.event_streams = 100;
+    })
+    .await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(app.events(Who::Anonymous, Some(0)).await);
+    }
+    let (status, headers) = app
+        .send_head(Method::GET, "/api/v1/events?since=0", Who::Anonymous)
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(headers.contains_key("retry-after"), "{headers:?}");
+    let refused = app.get("/api/v1/events?since=0", Who::Anonymous).await;
+    assert_eq!(refused.error().0, "rate_limited");
+    // A signed-in caller counts on their own, not against the address.
+    let staff = app.events(Who::Viewer, None).await;
+    assert!((sse_clients_become(&app, 4.0).await - 4.0).abs() < f64::EPSILON);
+
+    drop(open);
+    drop(staff);
+    assert!(
+        sse_clients_become(&app, 0.0).await < f64::EPSILON,
+        "closed streams must be dropped by the server"
+    );
+    // The slots are given back: the same address may follow again, three times.
+    let mut again = Vec::new();
+    for _ in 0..3 {
+        again.push(app.events(Who::Anonymous, Some(0)).await);
+    }
+}
+
+#[tokio::test]
+async fn the_server_refuses_streams_past_its_total_with_503() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.event_streams_per_client = 2;
+        c.limits.event_streams = 3;
+    })
+    .await;
+    let _a = app.events(Who::Anonymous, None).await;
+    let _b = app.events(Who::Anonymous, None).await;
+    let _c = app.events(Who::Viewer, None).await;
+    for who in [Who::Staff, Who::Anonymous] {
+        let (status, headers) = app.send_head(Method::GET, "/api/v1/events", who).await;
+        let expected = if who == Who::Anonymous {
+            // The address is at its own limit first.
+            StatusCode::TOO_MANY_REQUESTS
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        assert_eq!(status, expected, "{who:?}");
+        assert!(headers.contains_key("retry-after"), "{headers:?}");
+    }
+    let busy = app.get("/api/v1/events", Who::Staff).await;
+    assert_eq!(busy.error().0, "busy");
+}
+
+#[tokio::test]
+async fn a_stream_holds_a_bounded_number_of_bytes_and_still_sends_every_event() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    // Ten movements of 500 lines: over 20 KB of JSON each.
+    let lines: Vec<_> = (0..500)
+        .map(|_| json!({"sku": "SAND-04", "quantity": "1", "unit": "t"}))
+        .collect();
+    let mut movements = Vec::new();
+    for _ in 0..10 {
+        let booked = app
+            .book(&json!({"kind": "receive", "location": "YARD", "lines": lines}))
+            .await;
+        movements.push(booked.body["seq"].as_u64().unwrap());
+    }
+    let viewer = Principal::new(Role::Viewer, Actor::cli());
+    let quarry = app.server.as_ref().unwrap().app();
+    let (batch, last) = quarry.events_after(Some(&viewer), 0).await.unwrap();
+    let bytes: usize = batch.iter().map(|e| e.data.len()).sum();
+    let largest = batch.iter().map(|e| e.data.len()).max().unwrap();
+    assert!(largest > 20_000, "the movements are large: {largest}");
+    assert!(
+        bytes < BATCH_BYTES + largest,
+        "a batch holds about {BATCH_BYTES} bytes, not {bytes}"
+    );
+    assert!(
+        last < *movements.last().unwrap(),
+        "the rest waits for the next batch"
+    );
+
+    // A stream from the start still gets every movement, in order.
+    let mut stream = app.events(Who::Viewer, Some(0)).await;
+    let events = stream.take(1000, Duration::from_millis(1500)).await;
+    let booked: Vec<u64> = events
+        .iter()
+        .filter(|e| e.event == "movement.booked")
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(booked, movements);
+    let ids: Vec<u64> = events.iter().map(|e| e.id).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "no repeats: {ids:?}");
 }

@@ -581,3 +581,92 @@ async fn csv_exports_carry_no_spreadsheet_formulas_and_import_back_as_they_were(
     );
     target.stop_and_check().await;
 }
+
+/// The `(row, column, reason)` of each error of an import's report.
+fn row_errors(report: &Value) -> Vec<(u64, String, String)> {
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap(),
+                e["column"].as_str().unwrap_or("").to_owned(),
+                e["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_sku_twice_in_a_product_file_is_refused_at_its_second_row_naming_the_first() {
+    // Issue "Hardening", item 11: the last row silently won.
+    let app = TestApp::spawn().await;
+    let file = "\
+sku,name,category,unit,price
+TWICE-1,First name,Tools,pc,1
+OTHER-1,Other,Tools,pc,2
+twice-1,Second name,Tools,pc,3
+";
+    let resp = app
+        .upload("/api/v1/imports/products", Who::Staff, file)
+        .await;
+    assert_eq!(
+        resp.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        resp.text
+    );
+    let errors = row_errors(&resp.body["report"]);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let (row, column, reason) = &errors[0];
+    assert_eq!((*row, column.as_str()), (4, "sku"));
+    assert!(
+        reason.contains("SKU TWICE-1 appears again; it was first at row 2"),
+        "{reason}"
+    );
+
+    // With skip_invalid the first row is the one written.
+    let skipped = app
+        .upload(
+            "/api/v1/imports/products?skip_invalid=true",
+            Who::Staff,
+            file,
+        )
+        .await;
+    assert_eq!(skipped.status, StatusCode::OK, "{}", skipped.text);
+    assert_eq!(skipped.body["created"], 2);
+    let product = app.get("/api/v1/products/TWICE-1", Who::Staff).await;
+    assert_eq!(product.body["name"], "First name");
+}
+
+#[tokio::test]
+async fn a_count_of_one_sku_at_one_location_twice_in_a_stock_file_is_refused() {
+    // Issue "Hardening", item 11: the later count silently replaced the first.
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    let file = "\
+sku,location,quantity
+SAND-04,YARD,5
+SAND-04,WH1,2
+sand-04,yard,7
+";
+    let resp = app.upload("/api/v1/imports/stock", Who::Staff, file).await;
+    assert_eq!(
+        resp.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        resp.text
+    );
+    let errors = row_errors(&resp.body["report"]);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let (row, column, reason) = &errors[0];
+    assert_eq!((*row, column.as_str()), (4, "sku"));
+    assert!(
+        reason.contains("the count of SKU SAND-04 at YARD appears again; it was first at row 2"),
+        "{reason}"
+    );
+    // Nothing was booked.
+    let (on_hand, _, _) = app.level("SAND-04", "YARD").await;
+    assert_eq!(on_hand, "0");
+}

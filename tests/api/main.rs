@@ -19,6 +19,7 @@ mod locations;
 mod metrics;
 mod operations;
 mod pages;
+mod queries;
 mod quotes;
 mod relevance;
 mod search;

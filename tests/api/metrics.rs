@@ -55,14 +55,14 @@ fn samples(text: &str) -> Vec<(String, f64)> {
 }
 
 /// The value of one series (exactly as written, labels included), 0 if absent.
-fn value(text: &str, series: &str) -> f64 {
+pub fn value(text: &str, series: &str) -> f64 {
     samples(text)
         .into_iter()
         .find(|(s, _)| s == series)
         .map_or(0.0, |(_, v)| v)
 }
 
-async fn scrape(app: &TestApp) -> String {
+pub async fn scrape(app: &TestApp) -> String {
     let resp = app.get("/metrics", Who::Owner).await;
     assert_eq!(resp.status, StatusCode::OK, "{}", resp.text);
     resp.text
