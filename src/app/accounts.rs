@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use utoipa::ToSchema;
 
+use super::ErrorCode;
 use super::catalogue::Listing;
 use super::throttle::Throttle;
 use super::{App, AppError, Principal, cursor};
@@ -261,7 +262,7 @@ pub fn add_user(
 ) -> Result<UserView, AppError> {
     if tx.user(&username)?.is_some() {
         return Err(AppError::conflict(
-            "duplicate_user",
+            ErrorCode::DuplicateUser,
             "username",
             format!("a user named {username} already exists"),
         ));
@@ -356,7 +357,7 @@ fn update_user(
             .any(|u| u.username != user.username && u.role == Role::Owner && !u.disabled);
         if !others {
             return Err(AppError::conflict(
-                "last_owner",
+                ErrorCode::LastOwner,
                 "role",
                 format!("{username} is the only active owner; make another owner first"),
             ));
@@ -423,7 +424,7 @@ pub fn create_token(
         && existing.revoked_at.is_none()
     {
         return Err(AppError::conflict(
-            "duplicate_token",
+            ErrorCode::DuplicateToken,
             "name",
             format!(
                 "a token named {} already exists; revoke it first or pick another name",
@@ -851,7 +852,7 @@ impl App {
         self.throttled(&[&ip_key])?;
         if self.has_owner().await? {
             return Err(AppError::conflict(
-                "setup_done",
+                ErrorCode::SetupDone,
                 "token",
                 "Quarry is set up already: sign in, or ask an owner for an account",
             ));
@@ -880,7 +881,7 @@ impl App {
         self.write(move |tx| {
             if tx.has_owner()? {
                 return Err(AppError::conflict(
-                    "setup_done",
+                    ErrorCode::SetupDone,
                     "token",
                     "an owner was created meanwhile",
                 ));

@@ -4,6 +4,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::ErrorCode;
 use super::{App, AppError, Principal, cursor};
 use crate::config::ShopConfig;
 use crate::domain::accounts::Actor;
@@ -343,7 +344,7 @@ pub fn create_in(
 ) -> Result<Product, AppError> {
     if tx.product(&sku)?.is_some() {
         return Err(AppError::conflict(
-            "duplicate_sku",
+            ErrorCode::DuplicateSku,
             "sku",
             format!("a product with SKU {sku} already exists"),
         ));
@@ -397,7 +398,7 @@ pub fn create_location_in(
 ) -> Result<Location, AppError> {
     if tx.location(&input.code)?.is_some() {
         return Err(AppError::conflict(
-            "duplicate_location",
+            ErrorCode::DuplicateLocation,
             "code",
             format!("a location with code {} already exists", input.code),
         ));
@@ -465,7 +466,7 @@ fn check_unit_kept(tx: &WriteTx, current: &Product, next: &Product) -> Result<()
         return Ok(());
     }
     Err(AppError::conflict(
-        "unit_in_use",
+        ErrorCode::UnitInUse,
         "unit",
         format!(
             "{} has stock movements in {}, so its unit cannot become {}: the ledger's quantities \
@@ -517,7 +518,7 @@ fn check_barcode_owner(
 ) -> Result<(), AppError> {
     match tx.sku_by_barcode(barcode)? {
         Some(owner) if owner != *sku => Err(AppError::conflict(
-            "duplicate_barcode",
+            ErrorCode::DuplicateBarcode,
             "barcode",
             format!("barcode {barcode} already belongs to product {owner}"),
         )),

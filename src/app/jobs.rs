@@ -350,13 +350,17 @@ impl App {
                 None => work.await,
             };
             // The panic itself is logged where it happened; the job still ends.
-            let answer = outcome.unwrap_or_else(|_| Answer {
-                status: 500,
-                body: serde_json::json!({"error": {
-                    "code": "internal",
-                    "message": "something went wrong on the server; it has been logged",
-                    "field": null,
-                }}),
+            let answer = outcome.unwrap_or_else(|_| {
+                let code = super::ErrorCode::Internal;
+                Answer {
+                    status: code.status(),
+                    body: super::ErrorBody::new(
+                        code,
+                        "something went wrong on the server; it has been logged",
+                        None,
+                    )
+                    .to_value(),
+                }
             });
             // The place is free before anyone can see the job has ended.
             drop(slot);

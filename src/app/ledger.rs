@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::ErrorCode;
 use super::catalogue::Listing;
 use super::{App, AppError, Principal, cursor};
 use crate::config::PublicAvailability;
@@ -259,9 +260,9 @@ fn stock_error(
         // count it away from under a reservation.
         StockError::InsufficientStock { .. }
         | StockError::NotThereToMove { .. }
-        | StockError::BelowReserved { .. } => "insufficient_stock",
-        StockError::InsufficientReserved { .. } => "insufficient_reserved",
-        StockError::NegativeOnHand { .. } => "negative_stock",
+        | StockError::BelowReserved { .. } => ErrorCode::InsufficientStock,
+        StockError::InsufficientReserved { .. } => ErrorCode::InsufficientReserved,
+        StockError::NegativeOnHand { .. } => ErrorCode::NegativeStock,
     };
     AppError::Conflict {
         code,
@@ -620,7 +621,7 @@ impl App {
                 })?;
                 if let Some(by) = tx.reversed_by(id)? {
                     return Err(AppError::Conflict {
-                        code: "already_reversed",
+                        code: ErrorCode::AlreadyReversed,
                         field: None,
                         message: format!("movement {id} was already reversed by movement {by}"),
                     });

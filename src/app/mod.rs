@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use catalogue::Precondition;
-pub use error::AppError;
+pub use error::{AppError, ErrorBody, ErrorCode, ErrorDetail};
 
 use crate::config::Config;
 use crate::domain::accounts::{Actor, Role, Scope, Username};

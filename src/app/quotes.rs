@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::ErrorCode;
 use super::catalogue::Listing;
 use super::ledger::{Answer, Idempotency, book_all};
 use super::metrics::CacheName;
@@ -461,7 +462,7 @@ fn shipments(
             let backorder = products.get(&line.sku).is_some_and(|p| p.allow_backorder);
             if missing > Decimal::ZERO && !backorder {
                 return Err(AppError::Conflict {
-                    code: "insufficient_stock",
+                    code: ErrorCode::InsufficientStock,
                     field: Some(line_field(i, "quantity")),
                     message: format!(
                         "line {} ({}): {} {} more is needed than is available; nothing was shipped",
@@ -482,7 +483,7 @@ fn shipments(
                     .map(|(l, _)| l)
                     .or_else(|| quote.holds.first().map(|h| h.location.clone()))
                     .ok_or_else(|| AppError::Conflict {
-                        code: "insufficient_stock",
+                        code: ErrorCode::InsufficientStock,
                         field: Some(line_field(i, "quantity")),
                         message: format!("line {}: {} is stocked nowhere", i + 1, line.sku),
                     })?;
@@ -506,7 +507,7 @@ fn act(
     let now = Timestamp::now();
     if action != QuoteAction::Expire && quote.is_due(now) {
         return Err(AppError::Conflict {
-            code: "quote_expired",
+            code: ErrorCode::QuoteExpired,
             field: None,
             message: format!("quote {number} expired at {}", quote.valid_until),
         });
@@ -514,7 +515,7 @@ fn act(
     let next = action
         .apply(quote.status)
         .map_err(|message| AppError::Conflict {
-            code: "quote_status",
+            code: ErrorCode::QuoteStatus,
             field: None,
             message: format!("quote {number}: {message}"),
         })?;

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::error::ErrorCode;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
     Json, Owner, Path, Query, SignedIn, cookie, query_time, same_origin, secure,
@@ -35,8 +36,7 @@ impl FromRequestParts<App> for SignInRequest {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         if parts.headers.contains_key(header::ORIGIN) && !same_origin(parts, app) {
             return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf_failed",
+                ErrorCode::CsrfFailed,
                 "sign in from Quarry's own pages",
             ));
         }

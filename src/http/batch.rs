@@ -15,15 +15,16 @@ use axum::Extension;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Value, json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 use utoipa::ToSchema;
 
+use super::error::ErrorCode;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Caller, Json};
 use super::net::{Bucket, Limiters};
@@ -111,12 +112,7 @@ pub struct SubResponse {
 }
 
 fn refuse(i: usize, field: &str, message: String) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        message,
-    )
-    .with_field(format!("requests[{i}].{field}"))
+    ApiError::new(ErrorCode::ValidationFailed, message).with_field(format!("requests[{i}].{field}"))
 }
 
 /// Checks a sub-request and builds it with the caller's credentials.
@@ -243,8 +239,7 @@ impl Answers {
     fn make_room(&mut self, more: usize, writes: bool) -> Result<(), ApiError> {
         if !writes && self.bytes + more > MAX_ANSWER_BYTES {
             return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "batch_too_large",
+                ErrorCode::BatchTooLarge,
                 format!(
                     "the batch's answers would be larger than {} MiB: ask for smaller pages, or \
                      send the rest in another batch",
@@ -259,8 +254,7 @@ impl Answers {
             Err(_) if writes => return Ok(()),
             Err(_) => {
                 return Err(ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "busy",
+                    ErrorCode::Busy,
                     "the server is answering too many large batches at once; retry in a moment",
                 ));
             }
@@ -292,8 +286,7 @@ async fn dispatch(routes: &Router, request: Request, answers: &mut Answers) -> S
         };
         if bytes.len() + chunk.len() > limit {
             return error_answer(&ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "batch_too_large",
+                ErrorCode::BatchTooLarge,
                 format!(
                     "the answer is larger than a batch holds ({} MiB): request it on its own",
                     limit >> 20
@@ -318,10 +311,7 @@ async fn dispatch(routes: &Router, request: Request, answers: &mut Answers) -> S
 }
 
 fn not_applied(reason: &str) -> SubResponse {
-    SubResponse {
-        status: StatusCode::FAILED_DEPENDENCY.as_u16(),
-        body: raw(&json!({"error": {"code": "not_applied", "message": reason, "field": null}})),
-    }
+    error_answer(&ApiError::new(ErrorCode::NotApplied, reason))
 }
 
 /// Answer many requests at once, in order, each with the caller's own rights.
@@ -350,8 +340,7 @@ pub async fn batch(
 ) -> Result<axum::Json<BatchResponse>, ApiError> {
     if input.requests.is_empty() || input.requests.len() > MAX_REQUESTS {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
             format!("a batch has 1 to {MAX_REQUESTS} requests"),
         )
         .with_field("requests"));

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::error::ErrorCode;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
     Caller, CatalogueStaff, IfMatch, Json, Path, PublicCaller, Query, Viewer, etag,
@@ -66,22 +67,20 @@ pub async fn list_products(
     PublicCaller(caller): PublicCaller,
     Query(query): Query<ProductListQuery>,
 ) -> Result<axum::Json<Listing<ProductView>>, ApiError> {
-    let updated_since = query
-        .updated_since
-        .as_deref()
-        .map(|s| {
-            s.parse::<Timestamp>().map_err(|e| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    format!(
+    let updated_since =
+        query
+            .updated_since
+            .as_deref()
+            .map(|s| {
+                s.parse::<Timestamp>().map_err(|e| {
+                    ApiError::new(ErrorCode::BadRequest, format!(
                         "updated_since must be an RFC 3339 time such as 2026-01-31T12:00:00Z: {e}"
                     ),
                 )
                 .with_field("updated_since")
+                })
             })
-        })
-        .transpose()?;
+            .transpose()?;
     let filter = ProductFilter {
         barcode: query.barcode,
         category: query.category,

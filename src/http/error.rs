@@ -1,60 +1,53 @@
 //! The one place errors become HTTP responses:
-//! `{"error": {"code", "message", "field"}}` with a fitting status. Server-side
-//! failures are logged with their cause and answered with a generic message.
+//! `{"error": {"code", "message", "field"}}` with the status of its code
+//! ([`ErrorCode`], one table in `app/error.rs`). Server-side failures are
+//! logged with their cause and answered with a generic message.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::app::AppError;
+pub use crate::app::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::store::StoreError;
 
 /// An error answered to a client.
 #[derive(Debug)]
 pub struct ApiError {
+    pub code: ErrorCode,
     pub status: StatusCode,
-    pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
     /// Seconds to wait before retrying, sent as `Retry-After`.
     pub retry_after: Option<u64>,
+    /// An import's report, sent along with `invalid_rows`.
+    pub report: Option<serde_json::Value>,
 }
 
-/// The body of every error response.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable, machine-readable: `validation_failed`, `not_found`, `duplicate_sku`…
-    pub code: &'static str,
-    /// What went wrong and what to do about it, for people.
-    pub message: String,
-    /// The input that caused it (`price`, `lines[2].quantity`), when there is one.
-    pub field: Option<String>,
+/// Whole seconds to wait, at least one.
+fn seconds(wait: std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
             code,
+            status: StatusCode::from_u16(code.status()).expect("every code has a valid status"),
             message: message.into(),
             field: None,
             retry_after: None,
+            report: None,
         }
     }
 
     pub fn too_many(message: impl Into<String>, retry_after: std::time::Duration) -> Self {
-        Self {
-            retry_after: Some(
-                (retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0)).max(1),
-            ),
-            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
-        }
+        Self::new(ErrorCode::RateLimited, message).retry_after(retry_after)
+    }
+
+    #[must_use]
+    pub fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(seconds(wait));
+        self
     }
 
     #[must_use]
@@ -63,38 +56,45 @@ impl ApiError {
         self
     }
 
+    #[must_use]
+    pub fn with_report(mut self, report: serde_json::Value) -> Self {
+        self.report = Some(report);
+        self
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(ErrorCode::NotFound, message)
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+        Self::new(ErrorCode::Unauthenticated, message)
     }
 
-    fn internal() -> Self {
+    pub fn internal() -> Self {
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "something went wrong on the server; it has been logged",
         )
+    }
+
+    /// The body this error is answered with.
+    pub fn body(&self) -> ErrorBody {
+        let mut body = ErrorBody::new(self.code, self.message.clone(), self.field.clone());
+        body.report.clone_from(&self.report);
+        body
     }
 }
 
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
         match error {
-            AppError::Invalid { field, reason } => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                format!("{field}: {reason}"),
-            )
-            .with_field(field),
+            AppError::Invalid { field, reason } => {
+                Self::new(ErrorCode::ValidationFailed, format!("{field}: {reason}"))
+                    .with_field(field)
+            }
             AppError::BadRequest { field, message } => Self {
-                status: StatusCode::BAD_REQUEST,
-                code: "bad_request",
-                message,
                 field,
-                retry_after: None,
+                ..Self::new(ErrorCode::BadRequest, message)
             },
             error @ AppError::NotFound { .. } => Self::not_found(error.to_string()),
             AppError::Conflict {
@@ -102,20 +102,16 @@ impl From<AppError> for ApiError {
                 field,
                 message,
             } => Self {
-                status: StatusCode::CONFLICT,
-                code,
-                message,
                 field,
-                retry_after: None,
+                ..Self::new(code, message)
             },
             error @ AppError::VersionMismatch { .. } => Self::new(
-                StatusCode::PRECONDITION_FAILED,
-                "version_mismatch",
+                ErrorCode::VersionMismatch,
                 format!("{error}; read it again and retry with the new ETag"),
             )
             .with_field("If-Match"),
             AppError::Unauthenticated(message) => Self::unauthenticated(message),
-            AppError::Forbidden(message) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            AppError::Forbidden(message) => Self::new(ErrorCode::Forbidden, message),
             AppError::TooManyRequests {
                 message,
                 retry_after,
@@ -123,11 +119,7 @@ impl From<AppError> for ApiError {
             AppError::Busy {
                 message,
                 retry_after,
-            } => Self {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "busy",
-                ..Self::too_many(message, retry_after)
-            },
+            } => Self::new(ErrorCode::Busy, message).retry_after(retry_after),
             AppError::Store(error) => Self::from(error),
             AppError::Internal(message) => {
                 tracing::error!(%message, "internal error");
@@ -137,11 +129,11 @@ impl From<AppError> for ApiError {
     }
 }
 
-fn unavailable_code(disk_full: bool) -> &'static str {
+fn unavailable_code(disk_full: bool) -> ErrorCode {
     if disk_full {
-        "disk_full"
+        ErrorCode::DiskFull
     } else {
-        "storage_unavailable"
+        ErrorCode::StorageUnavailable
     }
 }
 
@@ -151,15 +143,13 @@ impl From<StoreError> for ApiError {
             StoreError::GroupAborted | StoreError::WriterStopped => {
                 tracing::warn!(%error, "write not applied");
                 Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
+                    ErrorCode::Unavailable,
                     "the write was not applied; retry in a moment",
                 )
             }
             StoreError::Unavailable { disk_full, .. } => {
                 tracing::error!(%error, "store unavailable");
                 Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
                     unavailable_code(disk_full),
                     format!("{error}; this request changed nothing, retry it later"),
                 )
@@ -174,7 +164,6 @@ impl From<StoreError> for ApiError {
                     }
                 );
                 Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
                     unavailable_code(disk_full),
                     format!(
                         "{inner}, while saving: the write is not confirmed as saved; retry it \
@@ -185,8 +174,7 @@ impl From<StoreError> for ApiError {
             StoreError::CommitFailed(_) => {
                 tracing::error!(error = %error, "commit failed");
                 Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
+                    ErrorCode::Unavailable,
                     "the store could not commit the write, so nothing was saved; retry later",
                 )
             }
@@ -194,19 +182,6 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %other, "store error");
                 Self::internal()
             }
-        }
-    }
-}
-
-impl ApiError {
-    /// The body this error is answered with.
-    pub fn body(&self) -> ErrorBody {
-        ErrorBody {
-            error: ErrorDetail {
-                code: self.code,
-                message: self.message.clone(),
-                field: self.field.clone(),
-            },
         }
     }
 }
@@ -233,5 +208,74 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+
+    #[test]
+    fn every_code_has_a_unique_snake_case_name_a_valid_status_and_a_meaning() {
+        let mut names = std::collections::BTreeSet::new();
+        for code in ErrorCode::ALL {
+            let name = code.name();
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{name}"
+            );
+            assert!(names.insert(name), "{name} is used twice");
+            let status = StatusCode::from_u16(code.status()).unwrap();
+            assert!(
+                status.is_client_error() || status.is_server_error(),
+                "{name}"
+            );
+            assert!(code.meaning().ends_with('.'), "{name}: {}", code.meaning());
+            assert_eq!(ApiError::new(*code, "x").status, status);
+        }
+    }
+
+    /// The table of docs/ERRORS.md, as the codes make it.
+    fn table() -> String {
+        let mut out = String::from("| code | status | meaning |\n|---|---|---|\n");
+        for code in ErrorCode::ALL {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} |",
+                code.name(),
+                code.status(),
+                code.meaning()
+            );
+        }
+        out
+    }
+
+    #[test]
+    fn every_code_is_documented_in_the_docs_and_the_openapi_document() {
+        let docs = include_str!("../../docs/ERRORS.md");
+        let table = table();
+        assert!(
+            docs.contains(&table),
+            "docs/ERRORS.md must hold the table the codes make; replace its table with:\n\n{table}"
+        );
+        let document = serde_json::to_value(crate::http::openapi_document()).unwrap();
+        let listed = &document["components"]["schemas"]["ErrorCode"];
+        let names: Vec<&str> = listed["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let all: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(names, all);
+        let description = listed["description"].as_str().unwrap();
+        for code in ErrorCode::ALL {
+            assert!(description.contains(code.meaning()), "{code}");
+        }
+        assert_eq!(
+            document["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["$ref"],
+            "#/components/schemas/ErrorCode"
+        );
     }
 }

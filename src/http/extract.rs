@@ -11,6 +11,7 @@ use utoipa::IntoParams;
 use utoipa::openapi::path::Parameter;
 
 use super::error::ApiError;
+use super::error::ErrorCode;
 use super::net::{Bucket, Limiters};
 use crate::app::{App, Precondition, Principal};
 use crate::domain::accounts::{Role, Scope};
@@ -53,8 +54,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
                 .map(|v| Self(Some(v.to_owned())))
                 .map_err(|_| {
                     ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "bad_request",
+                        ErrorCode::BadRequest,
                         "Idempotency-Key must be visible ASCII",
                     )
                     .with_field("Idempotency-Key")
@@ -68,12 +68,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
 /// read as something it is not.
 fn check_json_content_type(req: &Request) -> Result<(), ApiError> {
     let refuse = |message: String| {
-        Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            message,
-        )
-        .with_field("Content-Type"))
+        Err(ApiError::new(ErrorCode::UnsupportedMediaType, message).with_field("Content-Type"))
     };
     let declared = req
         .headers()
@@ -127,14 +122,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 fn body_rejection(rejection: &BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the request body is larger than this server accepts (limits.body_bytes)",
         )
     } else {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
+            ErrorCode::BadRequest,
             format!("could not read the request body: {rejection}"),
         )
     }
@@ -145,8 +138,7 @@ fn body_rejection(rejection: &BytesRejection) -> ApiError {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let invalid_json = |inner: &serde_json::Error| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!("the body is not valid JSON: {inner}"),
         )
     };
@@ -169,8 +161,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         let message = strip_position(&message);
         ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
             if field == "." {
                 message
             } else {
@@ -210,8 +201,7 @@ const LONGEST_QUERY: usize = 2048;
 pub fn parse_query<T: DeserializeOwned + IntoParams>(query: &str) -> Result<T, ApiError> {
     if query.len() > LONGEST_QUERY {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
+            ErrorCode::BadRequest,
             format!("the query string is longer than {LONGEST_QUERY} bytes"),
         ));
     }
@@ -253,8 +243,7 @@ fn query_error(params: &[Parameter], query: &str, path: &str, message: &str) -> 
         (name, message)
     } else if path.is_empty() || path == "." {
         return ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
+            ErrorCode::BadRequest,
             format!("bad query string: {message}"),
         );
     } else {
@@ -277,7 +266,7 @@ fn query_error(params: &[Parameter], query: &str, path: &str, message: &str) -> 
             format!("{path} must be {expected}, not {sent:?}"),
         )
     };
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message).with_field(field)
+    ApiError::new(ErrorCode::BadRequest, message).with_field(field)
 }
 
 /// What a documented parameter takes, in words: "a whole number from 1 to
@@ -340,7 +329,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
                     }
                     other => (None, format!("bad path: {other}")),
                 };
-                let error = ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message);
+                let error = ApiError::new(ErrorCode::BadRequest, message);
                 Err(match field {
                     Some(field) => error.with_field(field),
                     None => error,
@@ -349,8 +338,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
             Err(other) => {
                 tracing::error!(error = %other, "a route's path parameters are missing");
                 Err(ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    ErrorCode::Internal,
                     "something went wrong on the server; it has been logged",
                 ))
             }
@@ -473,7 +461,7 @@ async fn identify(parts: &Parts, app: &App) -> Result<Option<Principal>, ApiErro
 }
 
 fn csrf_failed(message: &str) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "csrf_failed", message)
+    ApiError::new(ErrorCode::CsrfFailed, message)
 }
 
 /// The scheme and authority of a URL: its origin.
@@ -557,7 +545,7 @@ async fn require(
     let principal = principal.ok_or_else(|| {
         ApiError::unauthenticated("sign in, or send a token: `Authorization: Bearer <token>`")
     })?;
-    let forbidden = |message: String| ApiError::new(StatusCode::FORBIDDEN, "forbidden", message);
+    let forbidden = |message: String| ApiError::new(ErrorCode::Forbidden, message);
     if principal.role < role {
         return Err(forbidden(format!(
             "this needs the {role} role; you have the {} role",
@@ -723,7 +711,7 @@ mod tests {
     fn malformed_json_is_a_400() {
         let err = parse_json::<Doc>(br#"{"lines": ["#).unwrap_err();
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
-        assert_eq!(err.code, "invalid_json");
+        assert_eq!(err.code, ErrorCode::InvalidJson);
         let err = parse_json::<Doc>(br#"{"lines": []} trailing"#).unwrap_err();
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
     }

@@ -11,6 +11,7 @@ use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::error::ErrorCode;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
     Caller, FingerprintedJson, IdempotencyKey, Path, Query, StockStaff, Viewer, query_time,
@@ -298,8 +299,7 @@ fn seq_param(field: &str, value: Option<i64>) -> Result<Option<u64>, ApiError> {
         .map(|v| {
             u64::try_from(v).map_err(|_| {
                 ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
+                    ErrorCode::BadRequest,
                     format!("{field} must be a change-log seq, 0 or more"),
                 )
                 .with_field(field)

@@ -18,13 +18,14 @@ mod search;
 mod serve;
 mod system;
 
+use error::ErrorCode;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::HeaderName;
 use axum::response::IntoResponse;
 use axum::{Router, middleware};
 use tokio::net::{TcpListener, TcpStream};
@@ -249,8 +250,7 @@ pub fn router(app: App) -> Router {
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "this route does not take that method",
             )
         })
@@ -282,8 +282,7 @@ pub fn router(app: App) -> Router {
                 .layer(middleware::from_fn_with_state(policy, browser::headers))
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal",
+                        ErrorCode::Internal,
                         "something went wrong on the server; it has been logged",
                     )
                     .into_response()
@@ -342,8 +341,7 @@ async fn declared_length(
         }
         if !upload && declared > limits.body {
             return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!(
                     "the request body is {declared} bytes; this server takes at most {} \
                      (limits.body_bytes)",
@@ -369,8 +367,7 @@ async fn deadline(
         .await
         .unwrap_or_else(|_| {
             ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
+                ErrorCode::RequestTimeout,
                 format!(
                     "the request took longer than {} s (limits.request_timeout_secs)",
                     limit.as_secs()

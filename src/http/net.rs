@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::error::ApiError;
+use super::error::ErrorCode;
 use crate::app::CLIENT;
 use crate::config::Config;
 
@@ -141,8 +142,7 @@ fn oversized(request: &Request) -> Option<Response> {
     if uri > LONGEST_URI {
         return Some(
             ApiError::new(
-                StatusCode::URI_TOO_LONG,
-                "uri_too_long",
+                ErrorCode::UriTooLong,
                 format!("the request path and query are longer than {LONGEST_URI} bytes"),
             )
             .into_response(),
@@ -156,8 +156,7 @@ fn oversized(request: &Request) -> Option<Response> {
     if headers > MOST_HEADER_BYTES {
         return Some(
             ApiError::new(
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "headers_too_large",
+                ErrorCode::HeadersTooLarge,
                 format!("the request headers are larger than {MOST_HEADER_BYTES} bytes"),
             )
             .into_response(),
@@ -331,7 +330,7 @@ mod tests {
             limiters.check(Bucket::Public, ip("192.0.2.1")).unwrap();
         }
         let refused = limiters.check(Bucket::Public, ip("192.0.2.1")).unwrap_err();
-        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.status, axum::http::StatusCode::TOO_MANY_REQUESTS);
         assert!(refused.retry_after.is_some_and(|s| (1..=20).contains(&s)));
         limiters.check(Bucket::Public, ip("192.0.2.2")).unwrap();
         limiters.check(Bucket::Quotes, ip("192.0.2.1")).unwrap();

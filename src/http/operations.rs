@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::error::ErrorCode;
 use super::error::{ApiError, ErrorBody};
 use super::extract::Path;
 use super::extract::{CatalogueStaff, Owner, Query, SignedIn, StockStaff, Viewer};
@@ -46,7 +47,7 @@ fn job_answer(result: Result<(StatusCode, serde_json::Value), ApiError>) -> Answ
         },
         Err(error) => Answer {
             status: error.status.as_u16(),
-            body: serde_json::to_value(error.body()).expect("errors serialize"),
+            body: error.body().to_value(),
         },
     }
 }
@@ -304,8 +305,7 @@ async fn receive(
 /// The 413 of an upload over `limits.import_bytes`.
 pub(super) fn too_large(limit: u64) -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         format!("the file is larger than {limit} bytes (limits.import_bytes)"),
     )
     .with_field("file")
@@ -321,12 +321,12 @@ async fn import(
 ) -> Result<Response, ApiError> {
     // Not a multipart form (or a broken one): answered in the API's error shape.
     let form = form.map_err(|rejection| {
-        let code = if rejection.status() == axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE {
-            "unsupported_media_type"
-        } else {
-            "bad_request"
+        let code = match rejection.status() {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            _ => ErrorCode::BadRequest,
         };
-        ApiError::new(rejection.status(), code, rejection.body_text()).with_field("file")
+        ApiError::new(code, rejection.body_text()).with_field("file")
     })?;
     // A place among the running jobs is taken before the upload, so a file
     // is never received only to be refused, and uploads are bounded too.
@@ -339,10 +339,7 @@ async fn import(
     let file = tokio::time::timeout(upload, receive(app, form, declared))
         .await
         .map_err(|_| {
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
-                format!(
+            ApiError::new(ErrorCode::RequestTimeout, format!(
                     "the upload took longer than {} s (limits.upload_timeout_secs); nothing was imported",
                     upload.as_secs()
                 ),
@@ -368,7 +365,7 @@ async fn import(
                 .await;
             // The upload's temporary file goes once the import has read it.
             drop(file);
-            job_answer(report.map(import_answer).map_err(ApiError::from))
+            job_answer(report.map_err(ApiError::from).and_then(import_answer))
         },
     )?;
     Ok(respond(app, &job, headers).await)
@@ -376,7 +373,7 @@ async fn import(
 
 /// 200 with the report, or 422 naming the first bad row when bad rows meant
 /// nothing was written (the report comes along).
-fn import_answer(report: ImportReport) -> (StatusCode, serde_json::Value) {
+fn import_answer(report: ImportReport) -> Result<(StatusCode, serde_json::Value), ApiError> {
     if report.rejected > 0 && !report.written && !report.dry_run {
         let first = report.errors.first();
         let message = first.map_or_else(
@@ -394,16 +391,15 @@ fn import_answer(report: ImportReport) -> (StatusCode, serde_json::Value) {
                 )
             },
         );
-        let body = serde_json::json!({
-            "error": {"code": "invalid_rows", "message": message, "field": "file"},
-            "report": report,
-        });
-        return (StatusCode::UNPROCESSABLE_ENTITY, body);
+        let report = serde_json::to_value(report).expect("reports serialize");
+        return Err(ApiError::new(ErrorCode::InvalidRows, message)
+            .with_field("file")
+            .with_report(report));
     }
-    (
+    Ok((
         StatusCode::OK,
         serde_json::to_value(report).expect("reports serialize"),
-    )
+    ))
 }
 
 /// Imports products from CSV (multipart part `file`): created, or replaced

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::error::ErrorCode;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
     FingerprintedJson, IdempotencyKey, Json, Path, PublicCaller, Query, QuoteRequester, QuoteStaff,
@@ -74,12 +75,7 @@ pub async fn estimate_one(
     Query(q): Query<EstimateQuery>,
 ) -> Result<axum::Json<Estimate>, ApiError> {
     let invalid = |field: &str, e: crate::domain::InvalidValue| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            format!("{field}: {e}"),
-        )
-        .with_field(field)
+        ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {e}")).with_field(field)
     };
     let line = LineRequest {
         sku: Sku::parse(&q.sku).map_err(|e| invalid("sku", e))?,

@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
+use super::error::ErrorCode;
 use super::error::{ApiError, ErrorBody};
 use super::extract::Path;
 use crate::app::App;
@@ -25,8 +26,7 @@ pub async fn readyz(State(app): State<App>) -> Result<&'static str, ApiError> {
         Ok("ready")
     } else {
         Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ErrorCode::Unavailable,
             "the store does not answer",
         ))
     }

@@ -151,7 +151,7 @@ fn effects_of(kind: &str, sku: usize, loc: usize, q: Decimal, to: usize) -> Effe
 
 fn code(error: &AppError) -> String {
     match error {
-        AppError::Conflict { code, .. } => (*code).to_owned(),
+        AppError::Conflict { code, .. } => code.name().to_owned(),
         AppError::Invalid { field, .. } => format!("invalid:{field}"),
         other => format!("{other}"),
     }
