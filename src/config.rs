@@ -3,7 +3,7 @@
 //! every key with its default and is embedded in the binary.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -14,11 +14,33 @@ use serde::{Deserialize, Serialize};
 /// The documented example, printed by `quarry config default`.
 pub const EXAMPLE: &str = include_str!("../config.example.toml");
 
-/// Sections of the file; `QUARRY_SHOP_NAME` sets `shop.name`.
-const SECTIONS: [&str; 11] = [
-    "shop", "auth", "cors", "tls", "stock", "quotes", "search", "log", "limits", "backup",
-    "metrics",
-];
+/// The sections of the file (`[shop]`, `[limits]`…): the settings that are
+/// tables, read off the settings types themselves, so a new section needs no
+/// list to be kept by hand.
+fn sections() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(settings)) => settings
+            .into_iter()
+            .filter(|(_, value)| value.is_object())
+            .map(|(key, _)| key)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The setting an environment variable names, from its name after `QUARRY_`,
+/// lower-cased: `shop_name` is `shop.name`, `store_cache_mb` is
+/// `store.cache_mb`, `data_dir` (no section) is `data_dir`.
+fn env_key(name: &str, sections: &[String]) -> String {
+    sections
+        .iter()
+        .find_map(|section| {
+            name.strip_prefix(section.as_str())
+                .and_then(|rest| rest.strip_prefix('_'))
+                .map(|rest| format!("{section}.{rest}"))
+        })
+        .unwrap_or_else(|| name.to_owned())
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -492,24 +514,51 @@ fn is_origin(text: &str) -> bool {
         && !authority.contains(['/', '?', '#', '@', ' '])
 }
 
+/// An address or a CIDR range: `10.0.0.0/8`, `::1`, `192.0.2.7`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn parse(text: &str) -> Option<Self> {
+        let (address, prefix) = match text.trim().split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix.parse::<u8>().ok()?)),
+            None => (text.trim(), None),
+        };
+        let network: IpAddr = address.parse().ok()?;
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(bits);
+        (prefix <= bits).then_some(Self { network, prefix })
+    }
+
+    pub fn contains(&self, address: IpAddr) -> bool {
+        match (self.network, address.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
 impl Config {
     /// Loads the layered configuration from the process environment.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let sections = sections();
         let env = Env::prefixed("QUARRY_")
             .filter(|key| !key.as_str().eq_ignore_ascii_case("config"))
-            .map(|key| {
-                let key = key.as_str().to_ascii_lowercase();
-                let key = key.as_str();
-                SECTIONS
-                    .iter()
-                    .find_map(|section| {
-                        key.strip_prefix(section)
-                            .and_then(|rest| rest.strip_prefix('_'))
-                            .map(|rest| format!("{section}.{rest}"))
-                    })
-                    .unwrap_or_else(|| key.to_owned())
-                    .into()
-            });
+            .map(move |key| env_key(&key.as_str().to_ascii_lowercase(), &sections).into());
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.is_file() {
@@ -635,7 +684,7 @@ impl Config {
             }
         }
         for proxy in &self.trusted_proxies {
-            if crate::http::net::IpRange::parse(proxy).is_none() {
+            if IpRange::parse(proxy).is_none() {
                 return Err((
                     "trusted_proxies",
                     format!("{proxy:?} is not an address or CIDR range"),
@@ -699,6 +748,73 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every setting's dotted path (`limits.body_bytes`), read off the
+    /// defaults, with its default value.
+    pub(crate) fn every_setting() -> Vec<(String, serde_json::Value)> {
+        let serde_json::Value::Object(top) = serde_json::to_value(Config::default()).unwrap()
+        else {
+            unreachable!("the settings are a table")
+        };
+        let mut out = Vec::new();
+        for (key, value) in top {
+            match value {
+                serde_json::Value::Object(section) => {
+                    for (name, value) in section {
+                        out.push((format!("{key}.{name}"), value));
+                    }
+                }
+                value => out.push((key, value)),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_setting_has_an_environment_variable_that_names_it() {
+        let sections = sections();
+        assert!(sections.contains(&"store".to_owned()), "{sections:?}");
+        let settings = every_setting();
+        assert!(settings.len() > 30, "{}", settings.len());
+        for (path, _) in &settings {
+            let var = path.replace('.', "_");
+            assert_eq!(
+                env_key(&var, &sections),
+                *path,
+                "QUARRY_{}",
+                var.to_uppercase()
+            );
+            // No setting outside a section may read as one inside it.
+            if !path.contains('.') {
+                assert!(
+                    !sections.iter().any(|s| path.starts_with(&format!("{s}_"))),
+                    "{path} starts like a section"
+                );
+            }
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ranges_parse_and_contain() {
+        let private = IpRange::parse("10.0.0.0/8").unwrap();
+        assert!(private.contains(ip("10.200.3.4")));
+        assert!(!private.contains(ip("11.0.0.1")));
+        assert!(private.contains(ip("::ffff:10.1.2.3")), "v4-mapped v6");
+        let one = IpRange::parse("192.0.2.7").unwrap();
+        assert!(one.contains(ip("192.0.2.7")));
+        assert!(!one.contains(ip("192.0.2.8")));
+        let v6 = IpRange::parse("fd00::/8").unwrap();
+        assert!(v6.contains(ip("fd12::1")));
+        assert!(!v6.contains(ip("fe80::1")));
+        assert!(IpRange::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
+        for bad in ["10.0.0.0/33", "nonsense", "10.0.0/8", "::/129", ""] {
+            assert_eq!(IpRange::parse(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn bad_security_settings_are_refused() {

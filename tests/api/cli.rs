@@ -581,3 +581,47 @@ fn token_create_refuses_a_viewer_token_with_write_scopes() {
     let out = create("staff", "catalogue:write");
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// Every setting can be set by its `QUARRY_*` variable (none is taken for an
+/// unknown key, as `QUARRY_STORE_CACHE_MB` once was).
+#[test]
+fn every_setting_is_read_from_its_environment_variable() {
+    let defaults = serde_json::to_value(quarry::config::Config::default()).unwrap();
+    let mut vars: Vec<(String, String)> = Vec::new();
+    for (key, value) in defaults.as_object().unwrap() {
+        let leaves: Vec<(String, &serde_json::Value)> = match value {
+            serde_json::Value::Object(section) => section
+                .iter()
+                .map(|(name, v)| (format!("{key}_{name}"), v))
+                .collect(),
+            other => vec![(key.clone(), other)],
+        };
+        for (name, value) in leaves {
+            let text = match value {
+                serde_json::Value::String(s) if !s.is_empty() => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => continue,
+            };
+            vars.push((format!("QUARRY_{}", name.to_uppercase()), text));
+        }
+    }
+    assert!(vars.len() > 20, "{}", vars.len());
+    // Each variable set to its default is taken (an unknown key is refused)…
+    let envs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let out = quarry(&["config", "show"], &envs, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // …and a changed value reaches its setting.
+    let out = quarry(
+        &["config", "show"],
+        &[
+            ("QUARRY_STORE_CACHE_MB", "64"),
+            ("QUARRY_LIMITS_EVENT_STREAMS", "40"),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = quarry::config::Config::from_toml(&stdout(&out)).unwrap();
+    assert_eq!(shown.store.cache_mb, 64);
+    assert_eq!(shown.limits.event_streams, 40);
+}
