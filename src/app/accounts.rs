@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use utoipa::ToSchema;
 
 use super::ErrorCode;
-use super::catalogue::Listing;
+use super::cursor::Listing;
 use super::throttle::Throttle;
 use super::{App, AppError, Principal, cursor};
 use crate::auth;

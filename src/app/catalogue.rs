@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::ErrorCode;
+use super::cursor::Listing;
 use super::{App, AppError, Principal, cursor};
 use crate::config::ShopConfig;
 use crate::domain::accounts::Actor;
@@ -20,13 +21,6 @@ use crate::store::{ChangeKind, ProductCursor, ProductQuery, WriteTx, payloads};
 pub enum ProductView {
     Staff(Product),
     Public(PublicProduct),
-}
-
-/// A page of a listing. `next_cursor`, when not null, fetches the next page.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Listing<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
 }
 
 /// The filters of `GET /products`.

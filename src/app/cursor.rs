@@ -1,12 +1,20 @@
-//! Opaque pagination cursors: a position serialized as URL-safe base64 JSON, so
-//! clients pass it back without reading into it.
+//! Listings and their opaque pagination cursors: a position serialized as
+//! URL-safe base64 JSON, so clients pass it back without reading into it.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
 
 use super::AppError;
+
+/// A page of a listing. `next_cursor`, when not null, fetches the next page.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
 
 pub fn encode<T: Serialize>(position: &T) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).expect("cursors serialize"))

@@ -11,7 +11,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::ErrorCode;
-use super::catalogue::Listing;
+use super::cursor::Listing;
+use super::idempotency::{Answer, Idempotency, once};
 use super::{App, AppError, Principal, cursor};
 use crate::config::PublicAvailability;
 use crate::domain::accounts::Actor;
@@ -23,79 +24,7 @@ use crate::domain::ledger::{
 use crate::domain::locations::LocationCode;
 use crate::domain::units::Quantity;
 use crate::domain::values::Sku;
-use crate::store::{ChangeKind, LevelQuery, MovementQuery, ReadTx, Remembered, WriteTx, payloads};
-
-/// A request's `Idempotency-Key`, scoped to its caller, and the fingerprint of
-/// its method, path and body.
-#[derive(Debug, Clone)]
-pub struct Idempotency {
-    pub key: String,
-    pub fingerprint: String,
-}
-
-impl Idempotency {
-    /// Checks the header value: 1–255 visible ASCII characters.
-    pub fn new(caller: &Principal, key: &str, fingerprint: String) -> Result<Self, AppError> {
-        if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(AppError::bad_request(
-                Some("Idempotency-Key"),
-                "Idempotency-Key must be 1 to 255 visible ASCII characters",
-            ));
-        }
-        Ok(Self {
-            key: format!("{}|{key}", caller.actor),
-            fingerprint,
-        })
-    }
-}
-
-/// The answer to a request that may be a retry.
-#[derive(Debug, Clone)]
-pub enum Answer<T> {
-    /// Done now.
-    Fresh(T),
-    /// Done before: the first answer, as it was.
-    Replayed {
-        status: u16,
-        body: serde_json::Value,
-    },
-}
-
-/// Runs `f` unless `idempotency` says it already ran, and remembers its
-/// answer (status 201) in the same transaction.
-pub(super) fn once<T: Serialize>(
-    tx: &mut WriteTx,
-    idempotency: Option<&Idempotency>,
-    f: impl FnOnce(&mut WriteTx) -> Result<T, AppError>,
-) -> Result<Answer<T>, AppError> {
-    let Some(idem) = idempotency else {
-        return f(tx).map(Answer::Fresh);
-    };
-    if let Some(first) = tx.remembered(&idem.key)? {
-        if first.fingerprint != idem.fingerprint {
-            return Err(AppError::Invalid {
-                field: "Idempotency-Key".into(),
-                reason: "was already used for a different request; use a new key".into(),
-            });
-        }
-        return Ok(Answer::Replayed {
-            status: first.status,
-            body: first.body,
-        });
-    }
-    let value = f(tx)?;
-    let body = serde_json::to_value(&value).expect("answers serialize");
-    tx.remember(
-        &idem.key,
-        &Remembered {
-            fingerprint: idem.fingerprint.clone(),
-            status: 201,
-            body,
-            at: Timestamp::now(),
-        },
-    )?;
-    Ok(Answer::Fresh(value))
-}
+use crate::store::{ChangeKind, LevelQuery, MovementQuery, ReadTx, WriteTx, payloads};
 
 fn line_field(i: usize, name: &str) -> String {
     format!("lines[{i}].{name}")

@@ -11,6 +11,7 @@ pub mod cursor;
 mod error;
 pub mod events;
 pub mod exports;
+pub mod idempotency;
 pub mod imports;
 pub mod jobs;
 pub mod ledger;

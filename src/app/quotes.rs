@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ErrorCode;
-use super::catalogue::Listing;
-use super::ledger::{Answer, Idempotency, book_all};
+use super::cursor::Listing;
+use super::idempotency::{Answer, Idempotency};
+use super::ledger::book_all;
 use super::metrics::CacheName;
 use super::{App, AppError, Principal, cursor};
 use crate::config::{Config, PublicAvailability};
@@ -653,7 +654,7 @@ impl App {
             .or(reached_at)
             .unwrap_or_else(|| format!("http://{}", config.listen));
         self.write(move |tx| {
-            super::ledger::once(tx, idempotency.as_ref(), |tx| {
+            super::idempotency::once(tx, idempotency.as_ref(), |tx| {
                 let shop = shop(&config);
                 let (lines, products) =
                     price_lines(tx, &request.lines, &shop, true, PublicAvailability::Exact)?;

@@ -116,7 +116,7 @@ pub async fn seed_quotes(
     seed: u64,
 ) -> Result<Vec<String>, AppError> {
     use crate::app::Principal;
-    use crate::app::ledger::Answer;
+    use crate::app::idempotency::Answer;
     use crate::app::quotes::QuoteRequest;
     use crate::domain::quotes::QuoteAction;
 

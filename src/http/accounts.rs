@@ -19,7 +19,7 @@ use crate::app::accounts::{
     AuditEntry, AuditFilter, Credentials, Me, NewToken, NewUser, PasswordChange, SessionView,
     SetupRequest, SignedIn as Session, TokenInput, UserPatch,
 };
-use crate::app::catalogue::Listing;
+use crate::app::cursor::Listing;
 use crate::domain::accounts::{TokenView, UserView};
 
 /// A request that signs someone in: when it names an origin, the origin must

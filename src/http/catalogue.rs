@@ -13,7 +13,8 @@ use super::extract::{
     Caller, CatalogueStaff, IfMatch, Json, Path, PublicCaller, Query, Viewer, etag,
 };
 use crate::app::App;
-use crate::app::catalogue::{Listing, ProductFilter, ProductView};
+use crate::app::catalogue::{ProductFilter, ProductView};
+use crate::app::cursor::Listing;
 use crate::domain::catalogue::{Product, ProductInput, ProductPatch};
 use crate::domain::locations::{Location, LocationInput, LocationPatch};
 

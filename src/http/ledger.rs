@@ -16,9 +16,10 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{
     Caller, FingerprintedJson, IdempotencyKey, Path, Query, StockStaff, Viewer, query_time,
 };
-use crate::app::catalogue::Listing;
+use crate::app::cursor::Listing;
 use crate::app::events::{LiveEvent, StreamSlot};
-use crate::app::ledger::{Answer, Idempotency, MovementFilter, StockFilter, StockRow, StockView};
+use crate::app::idempotency::{Answer, Idempotency};
+use crate::app::ledger::{MovementFilter, StockFilter, StockRow, StockView};
 use crate::app::{App, AppError, Principal};
 use crate::domain::ledger::{Movement, MovementInput, MovementKind};
 

@@ -17,7 +17,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::Path;
 use super::extract::{CatalogueStaff, Owner, Query, SignedIn, StockStaff, Viewer};
 use crate::app::backups::BackupInfo;
-use crate::app::catalogue::Listing;
+use crate::app::cursor::Listing;
 use crate::app::exports::{ExportKind, Format};
 use crate::app::imports::{ImportKind, ImportOptions, ImportReport};
 use crate::app::jobs::{Answer, Job, JobView, ProgressUnit};

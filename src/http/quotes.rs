@@ -12,8 +12,8 @@ use super::extract::{
     FingerprintedJson, IdempotencyKey, Json, Path, PublicCaller, Query, QuoteRequester, QuoteStaff,
     Viewer,
 };
-use crate::app::catalogue::Listing;
-use crate::app::ledger::{Answer, Idempotency};
+use crate::app::cursor::Listing;
+use crate::app::idempotency::{Answer, Idempotency};
 use crate::app::quotes::{
     Estimate, EstimateRequest, LineRequest, QuoteFilter, QuoteRequest, QuoteView,
 };

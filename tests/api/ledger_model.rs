@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use quarry::app::ledger::{Answer, Idempotency, StockFilter};
+use quarry::app::idempotency::{Answer, Idempotency};
+use quarry::app::ledger::StockFilter;
 use quarry::app::{App, AppError, Principal};
 use quarry::config::Config;
 use quarry::domain::accounts::{Actor, Role, TokenName};
