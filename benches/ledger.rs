@@ -9,7 +9,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use quarry::app::ledger::Answer;
+use quarry::app::idempotency::Answer;
 use quarry::app::{App, Principal};
 use quarry::config::Config;
 use quarry::domain::accounts::{Actor, Role, TokenName};
