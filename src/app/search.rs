@@ -45,6 +45,57 @@ pub struct SearchParams {
     pub cursor: Option<String>,
 }
 
+impl SearchParams {
+    /// The search the caller asked for, as the index takes it: the query
+    /// read into slots, the filters, sort and page checked; `staff` callers
+    /// also find archived products.
+    pub fn parse(&self, synonyms: &Synonyms, staff: bool) -> Result<SearchRequest, AppError> {
+        let parsed =
+            query::parse(&self.q, synonyms).map_err(|e| AppError::bad_request(Some("q"), e.0))?;
+        let offset: usize = self
+            .cursor
+            .as_deref()
+            .map(cursor::decode::<usize>)
+            .transpose()?
+            .unwrap_or(0);
+        if offset > 10_000 {
+            return Err(AppError::bad_request(
+                Some("cursor"),
+                "cannot page past 10,000 results; narrow the search",
+            ));
+        }
+        let mut tags: Vec<String> = self
+            .tags
+            .iter()
+            .flat_map(|t| t.split(','))
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect();
+        tags.sort();
+        tags.dedup();
+        if tags.len() > 10 {
+            return Err(AppError::bad_request(Some("tags"), "at most 10 tags"));
+        }
+        Ok(SearchRequest {
+            query: parsed,
+            category: self
+                .category
+                .as_deref()
+                .map(|c| c.trim().trim_matches('/').to_lowercase())
+                .filter(|c| !c.is_empty()),
+            tags,
+            in_stock: self.in_stock,
+            price_min: money_bound("price_min", self.price_min.as_deref())?,
+            price_max: money_bound("price_max", self.price_max.as_deref())?,
+            include_inactive: staff,
+            in_stock_first: self.in_stock_first,
+            sort: sort(self.sort.as_deref())?,
+            offset,
+            limit: cursor::limit(self.limit, 20, 100)?,
+        })
+    }
+}
+
 /// A hit's availability, as the caller may see it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct HitAvailability {
@@ -312,49 +363,7 @@ impl App {
     ) -> Result<SearchResponse, AppError> {
         let started = Instant::now();
         let staff = caller.is_some_and(Principal::reads);
-        let parsed = query::parse(&params.q, &self.inner.cache.synonyms)
-            .map_err(|e| AppError::bad_request(Some("q"), e.0))?;
-        let offset: usize = params
-            .cursor
-            .as_deref()
-            .map(cursor::decode::<usize>)
-            .transpose()?
-            .unwrap_or(0);
-        if offset > 10_000 {
-            return Err(AppError::bad_request(
-                Some("cursor"),
-                "cannot page past 10,000 results; narrow the search",
-            ));
-        }
-        let mut tags: Vec<String> = params
-            .tags
-            .iter()
-            .flat_map(|t| t.split(','))
-            .map(|t| t.trim().to_lowercase())
-            .filter(|t| !t.is_empty())
-            .collect();
-        tags.sort();
-        tags.dedup();
-        if tags.len() > 10 {
-            return Err(AppError::bad_request(Some("tags"), "at most 10 tags"));
-        }
-        let request = SearchRequest {
-            query: parsed,
-            category: params
-                .category
-                .as_deref()
-                .map(|c| c.trim().trim_matches('/').to_lowercase())
-                .filter(|c| !c.is_empty()),
-            tags,
-            in_stock: params.in_stock,
-            price_min: money_bound("price_min", params.price_min.as_deref())?,
-            price_max: money_bound("price_max", params.price_max.as_deref())?,
-            include_inactive: staff,
-            in_stock_first: params.in_stock_first,
-            sort: sort(params.sort.as_deref())?,
-            offset,
-            limit: cursor::limit(params.limit, 20, 100)?,
-        };
+        let request = params.parse(&self.inner.cache.synonyms, staff)?;
         let index_seq = self.inner.search.seq();
         let store_seq = *self.committed().borrow();
         let key = (request.clone(), staff, index_seq, store_seq);
