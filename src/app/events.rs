@@ -5,16 +5,14 @@
 //! and takes one of a bounded number of slots (`limits.event_streams`, and
 //! `limits.event_streams_per_client` per client) for as long as it lives.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use super::slots::{Holder, Slot};
 use super::{App, AppError, Principal};
 use crate::config::PublicAvailability;
 use crate::store::{Change, ChangeKind, ReadTx, payloads};
@@ -137,12 +135,8 @@ impl App {
         &self,
         caller: Option<&Principal>,
         address: IpAddr,
-    ) -> Result<StreamSlot, AppError> {
-        let holder = match caller {
-            Some(principal) => Holder::Principal(principal.actor.as_str().to_owned()),
-            None => Holder::Address(network_of(address)),
-        };
-        Streams::take(&self.inner.streams, holder)
+    ) -> Result<Slot, AppError> {
+        self.inner.streams.take(Holder::of(caller, address))
     }
 
     /// Follows the `seq` of the newest committed change.
@@ -153,172 +147,5 @@ impl App {
     /// Cancelled when the server shuts down, so long-lived streams end.
     pub fn shutting_down(&self) -> CancellationToken {
         self.inner.shutdown.clone()
-    }
-}
-
-/// How long a refused stream is told to wait before trying again.
-const RETRY_STREAM: Duration = Duration::from_secs(10);
-
-/// Whom a stream counts against.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Holder {
-    /// An anonymous caller's address (an IPv6 address by its /64: one
-    /// subscriber usually holds a whole /64).
-    Address(IpAddr),
-    /// A signed-in caller: `user:NAME` or `token:NAME`.
-    Principal(String),
-}
-
-fn network_of(address: IpAddr) -> IpAddr {
-    match address.to_canonical() {
-        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
-        v4 @ IpAddr::V4(_) => v4,
-    }
-}
-
-/// The open live event streams, per holder and in all.
-#[derive(Debug)]
-pub struct Streams {
-    per_client: usize,
-    total: usize,
-    open: Mutex<Open>,
-}
-
-#[derive(Debug, Default)]
-struct Open {
-    by_holder: HashMap<Holder, usize>,
-    total: usize,
-}
-
-impl Streams {
-    pub fn new(limits: &crate::config::LimitsConfig) -> Self {
-        Self {
-            per_client: limits.event_streams_per_client as usize,
-            total: limits.event_streams as usize,
-            open: Mutex::default(),
-        }
-    }
-
-    fn take(streams: &Arc<Self>, holder: Holder) -> Result<StreamSlot, AppError> {
-        let mut open = streams.open.lock().expect("stream slots lock");
-        let held = open.by_holder.get(&holder).copied().unwrap_or(0);
-        if held >= streams.per_client {
-            let who = match holder {
-                Holder::Address(_) => "your address already follows",
-                Holder::Principal(_) => "you already follow",
-            };
-            return Err(AppError::TooManyRequests {
-                message: format!(
-                    "{who} {held} live event streams, the most one client may; close one \
-                     (another tab?) and try again"
-                ),
-                retry_after: RETRY_STREAM,
-            });
-        }
-        if open.total >= streams.total {
-            return Err(AppError::Busy {
-                message: format!(
-                    "the server is following {} live event streams, as many as it may; \
-                     try again in a moment",
-                    open.total
-                ),
-                retry_after: RETRY_STREAM,
-            });
-        }
-        *open.by_holder.entry(holder.clone()).or_default() += 1;
-        open.total += 1;
-        Ok(StreamSlot {
-            streams: Arc::clone(streams),
-            holder,
-        })
-    }
-
-    /// Streams open now: in all, and held by the holder of `slot`.
-    #[cfg(test)]
-    fn counts(&self, holder: &Holder) -> (usize, usize) {
-        let open = self.open.lock().expect("stream slots lock");
-        (open.total, open.by_holder.get(holder).copied().unwrap_or(0))
-    }
-}
-
-/// A live event stream's place among the open ones; dropping it (when the
-/// stream ends or its client goes away) gives the place back.
-#[derive(Debug)]
-pub struct StreamSlot {
-    streams: Arc<Streams>,
-    holder: Holder,
-}
-
-impl Drop for StreamSlot {
-    fn drop(&mut self) {
-        let mut open = self.streams.open.lock().expect("stream slots lock");
-        open.total -= 1;
-        if let Some(held) = open.by_holder.get_mut(&self.holder) {
-            *held -= 1;
-            if *held == 0 {
-                open.by_holder.remove(&self.holder);
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn streams(per_client: u32, total: u32) -> Arc<Streams> {
-        Arc::new(Streams::new(&crate::config::LimitsConfig {
-            event_streams_per_client: per_client,
-            event_streams: total,
-            ..crate::config::LimitsConfig::default()
-        }))
-    }
-
-    fn address(text: &str) -> Holder {
-        Holder::Address(network_of(text.parse().unwrap()))
-    }
-
-    #[test]
-    fn a_client_holds_at_most_its_share_of_streams_and_gets_them_back() {
-        let streams = streams(2, 10);
-        let a = address("192.0.2.1");
-        let first = Streams::take(&streams, a.clone()).unwrap();
-        let _second = Streams::take(&streams, a.clone()).unwrap();
-        let refused = Streams::take(&streams, a.clone()).unwrap_err();
-        assert!(
-            matches!(refused, AppError::TooManyRequests { .. }),
-            "{refused}"
-        );
-        // Another client is not held back by the first.
-        let _other = Streams::take(&streams, address("192.0.2.2")).unwrap();
-        drop(first);
-        let _again = Streams::take(&streams, a.clone()).unwrap();
-        assert_eq!(streams.counts(&a), (3, 2));
-    }
-
-    #[test]
-    fn the_server_holds_at_most_its_total_and_closed_streams_free_their_slots() {
-        let streams = streams(5, 3);
-        let held: Vec<_> = ["192.0.2.1", "192.0.2.2", "192.0.2.3"]
-            .into_iter()
-            .map(|a| Streams::take(&streams, address(a)).unwrap())
-            .collect();
-        let refused = Streams::take(&streams, address("192.0.2.4")).unwrap_err();
-        assert!(matches!(refused, AppError::Busy { .. }), "{refused}");
-        drop(held);
-        assert_eq!(streams.counts(&address("192.0.2.1")), (0, 0));
-        assert!(streams.open.lock().unwrap().by_holder.is_empty());
-        Streams::take(&streams, address("192.0.2.4")).unwrap();
-    }
-
-    #[test]
-    fn an_ipv6_client_counts_by_its_64() {
-        let streams = streams(1, 10);
-        let _one = Streams::take(&streams, address("2001:db8:1:2::1")).unwrap();
-        assert!(Streams::take(&streams, address("2001:db8:1:2:ffff::9")).is_err());
-        assert!(Streams::take(&streams, address("2001:db8:1:3::1")).is_ok());
-        // A v4-mapped address is the v4 client.
-        let _v4 = Streams::take(&streams, address("192.0.2.9")).unwrap();
-        assert!(Streams::take(&streams, address("::ffff:192.0.2.9")).is_err());
     }
 }

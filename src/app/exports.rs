@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 
 use super::imports::PRODUCT_COLUMNS;
 use super::quotes::QuoteView;
-use super::{App, AppError};
+use super::slots::{Holder, Slot};
+use super::{App, AppError, Principal};
 use crate::domain::values::Sku;
 use crate::store::ReadTx;
 
@@ -389,7 +390,22 @@ fn movement_rows<W: Write>(
     Ok(())
 }
 
+/// Most exports streamed at once: each holds a blocking thread and a read
+/// snapshot (whose pages the store keeps) until its client has read it all.
+pub const EXPORTS: usize = 4;
+/// Most exports one caller streams at once.
+pub const EXPORTS_PER_CLIENT: usize = 2;
+
 impl App {
+    /// A place for an export of `caller`'s, held until the export ends:
+    /// refused (429) past [`EXPORTS_PER_CLIENT`] for the caller, (503) past
+    /// [`EXPORTS`] in all.
+    pub fn export_slot(&self, caller: &Principal) -> Result<Slot, AppError> {
+        self.inner
+            .exports
+            .take(Holder::Principal(caller.actor.as_str().to_owned()))
+    }
+
     /// Streams an export from one snapshot into `out` off the async runtime.
     pub async fn export_to<W: Write + Send + 'static>(
         &self,

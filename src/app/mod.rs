@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod quotes;
 pub mod search;
+pub mod slots;
 mod throttle;
 pub mod valuation;
 
@@ -101,7 +102,9 @@ struct Inner {
     metrics: Arc<metrics::Metrics>,
     jobs: jobs::Jobs,
     /// The open live event streams, for their limits.
-    streams: Arc<events::Streams>,
+    streams: Arc<slots::Slots>,
+    /// The exports being streamed, for their limits.
+    exports: Arc<slots::Slots>,
 }
 
 impl App {
@@ -129,7 +132,12 @@ impl App {
         let search = Arc::new(crate::search::SearchIndex::open(&config.data_dir, &store)?);
         let writer = Writer::start(store.clone())?;
         let accounts = accounts::State::new(&config);
-        let streams = Arc::new(events::Streams::new(&config.limits));
+        let streams = slots::Slots::new(
+            "live event streams",
+            config.limits.event_streams_per_client as usize,
+            config.limits.event_streams as usize,
+        );
+        let exports = slots::Slots::new("exports", exports::EXPORTS_PER_CLIENT, exports::EXPORTS);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -144,6 +152,7 @@ impl App {
                 metrics: Arc::new(metrics::Metrics::new()),
                 jobs: jobs::Jobs::default(),
                 streams,
+                exports,
             }),
         })
     }

@@ -17,9 +17,10 @@ use super::extract::{
     Caller, FingerprintedJson, IdempotencyKey, Path, Query, StockStaff, Viewer, query_time,
 };
 use crate::app::cursor::Listing;
-use crate::app::events::{LiveEvent, StreamSlot};
+use crate::app::events::LiveEvent;
 use crate::app::idempotency::{Answer, Idempotency};
 use crate::app::ledger::{MovementFilter, StockFilter, StockRow, StockView};
+use crate::app::slots::Slot;
 use crate::app::{App, AppError, Principal};
 use crate::domain::ledger::{Movement, MovementInput, MovementKind};
 
@@ -388,7 +389,7 @@ struct Follow {
     /// Counts the client in `quarry_sse_clients` while the stream lives.
     _client: crate::app::metrics::SseClient,
     /// The stream's place under `limits.event_streams*`, given back on drop.
-    _slot: StreamSlot,
+    _slot: Slot,
 }
 
 /// Reads the change log from `start` on, in batches, then waits for commits.
@@ -396,7 +397,7 @@ fn event_stream(
     app: App,
     caller: Option<Principal>,
     start: u64,
-    slot: StreamSlot,
+    slot: Slot,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let state = Follow {
         _slot: slot,

@@ -537,12 +537,14 @@ impl Write for ChannelWriter {
         (status = 200, description = "The file", content_type = "text/csv"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "The caller is streaming its most exports at once"),
+        (status = 503, body = ErrorBody, description = "The server is streaming its most exports at once"),
     ),
     security(("session" = []), ("bearer" = [])),
 )]
 pub async fn export(
     State(app): State<App>,
-    _viewer: Viewer,
+    Viewer(viewer): Viewer,
     Path(kind): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
@@ -558,6 +560,7 @@ pub async fn export(
                 message: e,
             })
         })?;
+    let slot = app.export_slot(&viewer)?;
     let (chunks, mut received) = tokio::sync::mpsc::channel(16);
     let writer = ChannelWriter {
         buffer: Vec::with_capacity(64 * 1024),
@@ -565,6 +568,8 @@ pub async fn export(
     };
     let exporter = app.clone();
     tokio::spawn(async move {
+        // The place is held until the export has been written or its client left.
+        let _slot = slot;
         if let Err(error) = exporter.export_to(kind, format, writer).await {
             tracing::warn!(%error, "an export stopped before its end");
             let _ = chunks

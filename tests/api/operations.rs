@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::cli::{dir_arg, quarry, stderr, stdout};
-use crate::helpers::{TestApp, Who, movement, sand};
+use crate::helpers::{TestApp, Who, movement, respond, sand};
 
 /// Restores `backup` into a fresh data dir with the real executable and runs
 /// `quarry check` on it; returns the data dir.
@@ -285,5 +285,94 @@ async fn a_backup_name_outside_the_backup_directory_is_not_found() {
             .get(&format!("/api/v1/backups/{name}"), Who::Owner)
             .await;
         assert_eq!(resp.status, StatusCode::NOT_FOUND, "{name}");
+    }
+}
+
+/// Starts an export as `who` and returns its response, headers only: the
+/// body is left unread, so the export stays open on the server.
+async fn open_export(app: &TestApp, who: Who) -> reqwest::Response {
+    app.request_as(Method::GET, "/api/v1/exports/products?format=json", who)
+        .await
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The class of hardening items 2 and 9: an export holds a blocking thread
+/// and a read snapshot while its client reads, and there was no bound on how
+/// many one caller, or all of them, could hold.
+#[tokio::test]
+async fn exports_are_bounded_per_caller_and_in_all_and_free_their_place_when_done() {
+    use std::fmt::Write;
+    let app = TestApp::spawn().await;
+    // Enough data that an unread export cannot finish into buffers.
+    let description = "Washed and graded river sand for concrete and screed. ".repeat(150);
+    let mut csv = String::from("sku,name,category,unit,price,description\n");
+    for i in 0..2_500 {
+        writeln!(csv, "BIG-{i:05},Sand {i},Aggregates,t,38,{description}").unwrap();
+    }
+    let imported = app
+        .upload("/api/v1/imports/products", Who::Staff, &csv)
+        .await;
+    assert_eq!(
+        imported.status,
+        StatusCode::OK,
+        "{}",
+        &imported.text[..200.min(imported.text.len())]
+    );
+
+    let first = open_export(&app, Who::Viewer).await;
+    let second = open_export(&app, Who::Viewer).await;
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    let third = respond(
+        app.request_as(Method::GET, "/api/v1/exports/stock", Who::Viewer)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        third.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        third.text
+    );
+    assert!(third.header("retry-after").is_some());
+    let others = [
+        open_export(&app, Who::Staff).await,
+        open_export(&app, Who::Staff).await,
+    ];
+    assert!(others.iter().all(|r| r.status() == StatusCode::OK));
+    let busy = respond(
+        app.request_as(Method::GET, "/api/v1/exports/stock", Who::Owner)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        busy.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        busy.text
+    );
+    assert_eq!(busy.error().0, "busy");
+    // An export read to its end gives its place back; so does one whose
+    // client went away.
+    let body = first.bytes().await.unwrap();
+    assert!(body.len() > 10 << 20, "{} bytes", body.len());
+    drop(second);
+    drop(others);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let again = respond(
+            app.request_as(Method::GET, "/api/v1/exports/stock", Who::Viewer)
+                .await,
+        )
+        .await;
+        if again.status == StatusCode::OK {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{}", again.text);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
