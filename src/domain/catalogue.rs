@@ -629,7 +629,7 @@ fn set<T>(field: &mut T, value: Option<T>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn input(json: serde_json::Value) -> Result<ProductInput, serde_json::Error> {
@@ -713,7 +713,9 @@ mod tests {
         assert!(archived.archived(Timestamp::now()).is_none());
     }
 
-    fn bolts(extra: serde_json::Value) -> Product {
+    /// Bolts counted in pieces, boxed by ten, with `extra` fields: for the
+    /// tests of every module that takes a product's quantities.
+    pub(crate) fn bolts(extra: serde_json::Value) -> Product {
         let mut json = serde_json::json!({
             "sku": "BOLT-10", "name": "Bolt M10", "category": "Fixings", "unit": "pc",
             "price": "0.40", "packs": [{"name": "box", "quantity": "10", "unit": "pc"}],

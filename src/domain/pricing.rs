@@ -467,19 +467,7 @@ mod tests {
         assert_eq!(totals(&[], 2).gross.0.to_string(), "0.00");
     }
 
-    fn bolts(extra: serde_json::Value) -> Product {
-        let mut json = serde_json::json!({
-            "sku": "BOLT-10", "name": "Bolt M10", "category": "Fixings", "unit": "pc",
-            "price": "0.40", "packs": [{"name": "box", "quantity": "10", "unit": "pc"}],
-        });
-        let serde_json::Value::Object(extra) = extra else {
-            panic!("extra fields are an object")
-        };
-        for (k, v) in extra {
-            json[k] = v;
-        }
-        product(json)
-    }
+    use crate::domain::catalogue::tests::bolts;
 
     /// Hardening item 7: 0.000001 pc was quoted at 0.00.
     #[test]

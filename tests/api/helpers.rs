@@ -608,6 +608,18 @@ impl TestApp {
         }
     }
 
+    /// Lets `sku` be shipped and reserved beyond what is available.
+    pub async fn allow_backorder(&self, sku: &str) {
+        let resp = self
+            .patch(
+                &format!("/api/v1/products/{sku}"),
+                Who::Staff,
+                &json!({"allow_backorder": true}),
+            )
+            .await;
+        assert_eq!(resp.status, StatusCode::OK, "{}", resp.text);
+    }
+
     /// A product and the locations YARD and WH1, ready for stock.
     pub async fn stock_setup(&self) {
         self.create_product(&sand("SAND-04")).await;

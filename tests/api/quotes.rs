@@ -612,12 +612,7 @@ async fn a_count_below_what_a_quote_holds_is_refused_until_the_quote_lets_it_go(
 #[tokio::test]
 async fn a_backordered_quote_holds_what_there_is_and_fulfils_the_rest_short() {
     let app = yard().await;
-    app.patch(
-        "/api/v1/products/SAND-04",
-        Who::Staff,
-        &json!({"allow_backorder": true}),
-    )
-    .await;
+    app.allow_backorder("SAND-04").await;
     let mut body = json!({"lines": [{"sku": "SAND-04", "quantity": "12"}]});
     body["contact"] = json!({"name": "Sam", "email": "sam@example.com"});
     body["hold_stock"] = json!(true);

@@ -179,12 +179,7 @@ async fn reserved_stock_cannot_be_shipped_and_release_is_bounded() {
 async fn a_product_that_allows_backorders_can_be_sold_short() {
     let app = TestApp::spawn().await;
     app.stock_setup().await;
-    app.patch(
-        "/api/v1/products/SAND-04",
-        Who::Staff,
-        &json!({"allow_backorder": true}),
-    )
-    .await;
+    app.allow_backorder("SAND-04").await;
     app.book(&movement("ship", "YARD", "SAND-04", "3")).await;
     app.book(&movement("reserve", "YARD", "SAND-04", "2")).await;
     assert_eq!(app.level("SAND-04", "YARD").await, strs(("-3", "2", "-5")));
@@ -256,12 +251,7 @@ async fn a_count_below_the_reserved_amount_is_refused() {
 async fn a_transfer_never_moves_more_than_is_there_even_with_backorders() {
     let app = TestApp::spawn().await;
     app.stock_setup().await;
-    app.patch(
-        "/api/v1/products/SAND-04",
-        Who::Staff,
-        &json!({"allow_backorder": true}),
-    )
-    .await;
+    app.allow_backorder("SAND-04").await;
     app.book(&movement("ship", "YARD", "SAND-04", "3")).await;
     let transfer = |quantity: &str| {
         json!({"kind": "transfer", "from": "YARD", "to": "WH1",
@@ -304,12 +294,7 @@ async fn a_transfer_never_moves_more_than_is_there_even_with_backorders() {
 async fn with_backorders_an_adjustment_never_takes_on_hand_below_zero() {
     let app = TestApp::spawn().await;
     app.stock_setup().await;
-    app.patch(
-        "/api/v1/products/SAND-04",
-        Who::Staff,
-        &json!({"allow_backorder": true}),
-    )
-    .await;
+    app.allow_backorder("SAND-04").await;
     app.book(&movement("receive", "YARD", "SAND-04", "4")).await;
     app.book(&movement("reserve", "YARD", "SAND-04", "6")).await;
     let down = |quantity: &str| {
