@@ -161,6 +161,23 @@ fn prepare(tx: &WriteTx, input: MovementInput) -> Result<(Draft, Vec<Product>), 
     let mut products = Vec::with_capacity(input.lines.len());
     for (i, line) in input.lines.into_iter().enumerate() {
         let (line, product) = prepare_line(tx, input.kind, i, line)?;
+        // A count is what is there: two counts of one product in one
+        // movement would silently keep only the later.
+        if line.counted.is_some()
+            && let Some(first) = lines
+                .iter()
+                .position(|l: &Line| l.counted.is_some() && l.sku == line.sku)
+        {
+            return Err(AppError::invalid(
+                line_field(i, "counted"),
+                format!(
+                    "{} is counted again; it was counted in line {}: count each product once \
+                     per movement",
+                    line.sku,
+                    first + 1
+                ),
+            ));
+        }
         lines.push(line);
         products.push(product);
     }

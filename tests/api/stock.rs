@@ -1087,3 +1087,43 @@ async fn history_can_be_followed_oldest_first_from_a_seq() {
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
+
+/// The class of hardening item 11 (a SKU twice in one import): two counts of
+/// one product in one movement kept only the later, silently.
+#[tokio::test]
+async fn a_product_counted_twice_in_one_movement_is_refused_naming_both_lines() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    let twice = app
+        .post(
+            "/api/v1/movements",
+            Who::Staff,
+            &json!({"kind": "adjust", "location": "YARD", "lines": [
+                {"sku": "SAND-04", "counted": "5", "reason": "count"},
+                {"sku": "SAND-04", "counted": "7", "reason": "count"},
+            ]}),
+        )
+        .await;
+    assert_eq!(
+        twice.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        twice.text
+    );
+    assert_eq!(twice.error().1.as_deref(), Some("lines[1].counted"));
+    assert!(twice.text.contains("line 1"), "{}", twice.text);
+    assert_eq!(app.level("SAND-04", "YARD").await.0, "0");
+    // A count and a change of the same product may still go together.
+    let both = app
+        .post(
+            "/api/v1/movements",
+            Who::Staff,
+            &json!({"kind": "adjust", "location": "YARD", "lines": [
+                {"sku": "SAND-04", "counted": "5", "reason": "count"},
+                {"sku": "SAND-04", "quantity": "-1", "reason": "spilt"},
+            ]}),
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::CREATED, "{}", both.text);
+    assert_eq!(app.level("SAND-04", "YARD").await.0, "4");
+}
