@@ -1,0 +1,476 @@
+//! Opening the data file: creating and migrating its tables, and getting it
+//! back after an I/O error (reopened when the disk takes writes again, read
+//! only through [`overlay`] while it refuses them).
+
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use redb::{Database, ReadableTable};
+
+use super::tables::{
+    CHANGES, IDEMPOTENCY, LEVELS, LOCATIONS, META, MOVEMENTS, MOVEMENTS_BY_LOCATION,
+    MOVEMENTS_BY_REFERENCE, MOVEMENTS_BY_SKU, OPEN_QUOTES, PRODUCTS, PRODUCTS_BY_BARCODE,
+    PRODUCTS_BY_CATEGORY, QUOTES, QUOTES_BY_LINK, REVERSALS, SCHEMA_VERSION, SCHEMA_VERSION_KEY,
+    SESSIONS, SESSIONS_BY_USER, TOKENS, TOKENS_BY_HASH, USERS,
+};
+use super::{
+    ChangeKind, DB_FILE, Options, Shared, Store, StoreError, WriteTx, faults, is_disk_full,
+    overlay, payloads,
+};
+use crate::domain::accounts::Actor;
+
+/// The database the store works with.
+pub(super) enum Handle {
+    Writable(Arc<Database>),
+    /// The file opened read-only through an [`overlay::OverlayBackend`],
+    /// while the disk refuses writes.
+    ReadOnly(Arc<Database>),
+    /// Between closing a broken database and opening it again.
+    Closed,
+}
+
+/// What went wrong, and when the store last tried to reopen the file.
+pub(super) struct Trouble {
+    disk_full: bool,
+    detail: String,
+    tried: Option<Instant>,
+}
+
+/// How often a broken store tries to reopen its file.
+const RECOVERY_INTERVAL: Duration = Duration::from_millis(100);
+
+impl Store {
+    /// Opens the store in `data_dir`, creating the directory, the file and its
+    /// tables on first use, and refusing a file from a newer Quarry.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(data_dir, Options::default())
+    }
+
+    /// [`Store::open`] with a cache size, or with every file operation going
+    /// through [`faults::Faults`] (for the I/O fault tests).
+    pub fn open_with(data_dir: &Path, options: Options) -> Result<Self, StoreError> {
+        let path = data_dir.join(DB_FILE);
+        let db = open_database(data_dir, &path, &options)?;
+        let store = Self {
+            shared: Arc::new(Shared {
+                path,
+                data_dir: data_dir.to_owned(),
+                db: RwLock::new(Handle::Writable(Arc::new(db))),
+                options,
+                trouble: Mutex::new(None),
+            }),
+        };
+        store.initialise()?;
+        Ok(store)
+    }
+
+    fn initialise(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin_write()?;
+        let found = tx.table(META)?.get(SCHEMA_VERSION_KEY)?.map(|v| v.value());
+        match found {
+            Some(found) if found > SCHEMA_VERSION => {
+                tx.abort();
+                Err(StoreError::SchemaTooNew {
+                    path: self.shared.path.clone(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                })
+            }
+            Some(SCHEMA_VERSION) => {
+                tx.abort();
+                Ok(())
+            }
+            Some(older) => {
+                // Every change so far only added tables.
+                create_tables(&tx)?;
+                tx.writes += 1;
+                tx.table(META)?.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
+                tx.record(
+                    ChangeKind::StoreMigrated,
+                    "",
+                    &Actor::system(),
+                    &payloads::StoreMigrated {
+                        from: older,
+                        to: SCHEMA_VERSION,
+                    },
+                )?;
+                tx.commit()
+            }
+            None => {
+                create_tables(&tx)?;
+                tx.writes += 1;
+                tx.table(META)?.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
+                tx.note(ChangeKind::StoreCreated, "", &Actor::system())?;
+                tx.commit()
+            }
+        }
+    }
+
+    fn handle(&self) -> std::sync::RwLockReadGuard<'_, Handle> {
+        self.shared
+            .db
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The open database, or why there is none.
+    pub(super) fn database(&self) -> Result<Arc<Database>, StoreError> {
+        match &*self.handle() {
+            Handle::Writable(db) | Handle::ReadOnly(db) => Ok(db.clone()),
+            Handle::Closed => Err(self.unavailable()),
+        }
+    }
+
+    /// Whether the file is open read-only while the disk refuses writes.
+    pub(super) fn read_only(&self) -> bool {
+        matches!(*self.handle(), Handle::ReadOnly(_))
+    }
+
+    /// The error for a request the broken store cannot carry out.
+    fn unavailable(&self) -> StoreError {
+        let trouble = self.trouble();
+        match trouble.as_ref() {
+            Some(t) => StoreError::Unavailable {
+                disk_full: t.disk_full,
+                detail: t.detail.clone(),
+            },
+            None => StoreError::Unavailable {
+                disk_full: false,
+                detail: "the data file is being reopened".to_owned(),
+            },
+        }
+    }
+
+    fn trouble(&self) -> std::sync::MutexGuard<'_, Option<Trouble>> {
+        self.shared
+            .trouble
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Remembers an I/O error (the first one, which says what happened, e.g.
+    /// that the disk is full) until the store has recovered from it; returns
+    /// whether `error` was one.
+    pub fn note_trouble(&self, error: &StoreError) -> bool {
+        let error = match error {
+            StoreError::CommitFailed(inner) => inner.as_ref(),
+            other => other,
+        };
+        if let StoreError::Unavailable { disk_full, detail } = error {
+            let mut trouble = self.trouble();
+            if trouble.is_none() {
+                tracing::error!(%error, "the store hit an I/O error; it reopens the file once the disk works");
+                *trouble = Some(Trouble {
+                    disk_full: *disk_full,
+                    detail: detail.clone(),
+                    tried: None,
+                });
+            }
+            return true;
+        }
+        false
+    }
+
+    /// Whether the store is recovering from an I/O error.
+    pub fn troubled(&self) -> bool {
+        self.trouble().is_some()
+    }
+
+    /// After an I/O error, at most every [`RECOVERY_INTERVAL`]: closes the
+    /// database redb has given up on and opens the file again (redb checks
+    /// and repairs it on opening). If the disk takes a small durable write,
+    /// the store works again; if not, the file is opened read-only through an
+    /// [`overlay::OverlayBackend`] so every committed record can still be
+    /// read, and writes stay refused until a later try finds the disk well.
+    /// Only the writer calls this, never inside a write transaction.
+    pub(crate) fn recover(&self) -> Result<(), StoreError> {
+        let writable = {
+            let mut trouble = self.trouble();
+            let trouble = trouble.get_or_insert_with(|| Trouble {
+                disk_full: false,
+                detail: "an earlier I/O error".to_owned(),
+                tried: None,
+            });
+            if trouble
+                .tried
+                .is_some_and(|at| at.elapsed() < RECOVERY_INTERVAL)
+            {
+                return Err(StoreError::Unavailable {
+                    disk_full: trouble.disk_full,
+                    detail: trouble.detail.clone(),
+                });
+            }
+            trouble.tried = Some(Instant::now());
+            match self.probe() {
+                Ok(()) => true,
+                Err(error) => {
+                    trouble.disk_full = is_disk_full(&error);
+                    trouble.detail = error.to_string();
+                    false
+                }
+            }
+        };
+        if !writable && self.read_only() {
+            return Err(self.unavailable());
+        }
+        // Closes the file (readers hold the handle only while they begin).
+        let old = std::mem::replace(
+            &mut *self
+                .shared
+                .db
+                .write()
+                .unwrap_or_else(PoisonError::into_inner),
+            Handle::Closed,
+        );
+        drop(old);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let opened = loop {
+            let options = &self.shared.options;
+            let attempt = if writable {
+                open_database(&self.shared.data_dir, &self.shared.path, options)
+            } else {
+                open_read_only(&self.shared.path, options)
+            };
+            match attempt {
+                Err(StoreError::InUse { .. }) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                other => break other,
+            }
+        };
+        let db = match opened {
+            Ok(db) => db,
+            Err(error) => {
+                tracing::warn!(%error, "the data file cannot be opened again yet");
+                if let StoreError::Unavailable { disk_full, detail } = &error
+                    && let Some(trouble) = self.trouble().as_mut()
+                {
+                    trouble.disk_full = *disk_full;
+                    trouble.detail.clone_from(detail);
+                }
+                return Err(self.unavailable());
+            }
+        };
+        let db = Arc::new(db);
+        *self
+            .shared
+            .db
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = if writable {
+            Handle::Writable(db)
+        } else {
+            Handle::ReadOnly(db)
+        };
+        if writable {
+            *self.trouble() = None;
+            tracing::warn!("the data file was opened again after an I/O error; the store works");
+            Ok(())
+        } else {
+            let error = self.unavailable();
+            tracing::warn!(%error, "the disk refuses writes: serving reads only until it takes them again");
+            Err(error)
+        }
+    }
+
+    /// Whether the disk takes a small durable write in the data dir.
+    fn probe(&self) -> io::Result<()> {
+        use std::io::Write as _;
+        let path = self.shared.data_dir.join(".quarry-probe");
+        let mut file = std::fs::File::create(&path)?;
+        self.check_fault(faults::Op::Write)?;
+        file.write_all(&[0; 4096])?;
+        self.check_fault(faults::Op::Sync)?;
+        file.sync_data()?;
+        drop(file);
+        std::fs::remove_file(&path)
+    }
+
+    /// For the writer, while the store is troubled: checks whether redb still
+    /// works with the open database (an I/O error on a read leaves it refusing
+    /// everything but what its cache holds) and reopens it if not.
+    pub(crate) fn heal(&self) {
+        if let Ok(txn) = self.begin_redb_write() {
+            let _ = txn.abort();
+            *self.trouble() = None;
+        }
+    }
+}
+
+pub(super) fn open_database(
+    data_dir: &Path,
+    path: &Path,
+    options: &Options,
+) -> Result<Database, StoreError> {
+    let fresh = !data_dir.exists();
+    std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+        path: data_dir.to_owned(),
+        source,
+    })?;
+    // The data file holds password hashes: a new data dir is its owner's alone.
+    #[cfg(unix)]
+    if fresh {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700)).map_err(
+            |source| StoreError::Io {
+                path: data_dir.to_owned(),
+                source,
+            },
+        )?;
+    }
+    let opened = match &options.faults {
+        None => builder(options).create(path),
+        Some(faults) => std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(redb::DatabaseError::from)
+            .and_then(redb::backends::FileBackend::new)
+            .and_then(|file| {
+                builder(options)
+                    .create_with_backend(faults::FaultyBackend::new(file, faults.clone()))
+            }),
+    };
+    opened.map_err(|error| match error {
+        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse {
+            path: path.to_owned(),
+        },
+        other => other.into(),
+    })
+}
+
+fn builder(options: &Options) -> redb::Builder {
+    let mut builder = Database::builder();
+    if let Some(bytes) = options.cache_bytes {
+        builder.set_cache_size(bytes);
+    }
+    builder
+}
+
+/// Opens the data file so that nothing is written to it: see
+/// [`overlay::OverlayBackend`].
+fn open_read_only(path: &Path, options: &Options) -> Result<Database, StoreError> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(redb::DatabaseError::from)
+        .and_then(redb::backends::FileBackend::new)?;
+    let builder = builder(options);
+    let opened = match &options.faults {
+        None => overlay::OverlayBackend::new(file)
+            .map_err(redb::DatabaseError::from)
+            .and_then(|backend| builder.create_with_backend(backend)),
+        Some(faults) => {
+            overlay::OverlayBackend::new(faults::FaultyBackend::new(file, faults.clone()))
+                .map_err(redb::DatabaseError::from)
+                .and_then(|backend| builder.create_with_backend(backend))
+        }
+    };
+    opened.map_err(|error| match error {
+        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse {
+            path: path.to_owned(),
+        },
+        other => other.into(),
+    })
+}
+
+fn create_tables(tx: &WriteTx) -> Result<(), StoreError> {
+    tx.table(META)?;
+    tx.table(CHANGES)?;
+    tx.table(PRODUCTS)?;
+    tx.table(PRODUCTS_BY_BARCODE)?;
+    tx.txn.open_table(PRODUCTS_BY_CATEGORY)?;
+    tx.table(LOCATIONS)?;
+    tx.table(USERS)?;
+    tx.table(TOKENS)?;
+    tx.table(TOKENS_BY_HASH)?;
+    tx.table(MOVEMENTS)?;
+    tx.txn.open_table(MOVEMENTS_BY_SKU)?;
+    tx.txn.open_table(MOVEMENTS_BY_LOCATION)?;
+    tx.txn.open_table(MOVEMENTS_BY_REFERENCE)?;
+    tx.table(REVERSALS)?;
+    tx.table(LEVELS)?;
+    tx.table(IDEMPOTENCY)?;
+    tx.txn.open_table(QUOTES)?;
+    tx.txn.open_table(QUOTES_BY_LINK)?;
+    tx.txn.open_table(OPEN_QUOTES)?;
+    tx.table(SESSIONS)?;
+    tx.txn.open_table(SESSIONS_BY_USER)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::check;
+
+    #[test]
+    fn a_snapshot_refused_after_a_failed_read_marks_the_store_for_recovery() {
+        let dir = tempfile::tempdir().unwrap();
+        let faults = faults::Faults::default();
+        let store = Store::open_with(
+            dir.path(),
+            Options {
+                cache_bytes: Some(0),
+                faults: Some(faults.clone()),
+            },
+        )
+        .unwrap();
+        faults.arm(faults::Op::Read, 1, false, faults::Failure::Io);
+        let failed = store.read().and_then(|tx| tx.changes_after(0, 10));
+        assert!(matches!(failed, Err(StoreError::Unavailable { .. })));
+        // redb now refuses new snapshots; the refusal is noted…
+        assert!(store.read().is_err());
+        assert!(store.troubled());
+        // …and healing (what the server's housekeeping does) recovers.
+        store.heal();
+        assert!(!store.troubled());
+        assert_eq!(store.read().unwrap().last_seq().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_new_store_records_its_schema_and_logs_its_creation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let tx = store.read().unwrap();
+        assert_eq!(tx.last_seq().unwrap(), 1);
+        assert_eq!(
+            tx.changes_after(0, 10).unwrap()[0].kind,
+            ChangeKind::StoreCreated
+        );
+        drop(tx);
+        drop(store);
+        // Reopening neither rewrites nor logs anything.
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.read().unwrap().last_seq().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_file_from_a_newer_quarry_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let tx = store.begin_write().unwrap();
+        tx.table(META)
+            .unwrap()
+            .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION + 1)
+            .unwrap();
+        tx.txn.commit().unwrap();
+        drop(store);
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(err, StoreError::SchemaTooNew { .. }), "{err}");
+        assert!(err.to_string().contains("newer Quarry"), "{err}");
+        assert!(check(dir.path()).is_err());
+    }
+
+    #[test]
+    fn a_second_process_on_the_same_file_is_told_it_is_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let _store = Store::open(dir.path()).unwrap();
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(err, StoreError::InUse { .. }), "{err}");
+    }
+}

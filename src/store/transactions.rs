@@ -1,0 +1,296 @@
+//! The transactions' plumbing: beginning a snapshot or a write (recovering a
+//! store an I/O error broke first), the rule that a write must log what it
+//! changes, JSON records in and out, and the point reads both kinds share.
+
+use redb::{ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::tables::CHANGES;
+use super::{ReadTx, Store, StoreError, WriteTx};
+
+impl Store {
+    /// A consistent snapshot for reading. After an I/O error redb refuses
+    /// new snapshots until the file is opened again, so a refusal here marks
+    /// the store for recovery (the writer's housekeeping then reopens it),
+    /// whoever was reading.
+    pub fn read(&self) -> Result<ReadTx, StoreError> {
+        let txn = self
+            .database()
+            .and_then(|db| db.begin_read().map_err(StoreError::from));
+        match txn {
+            Ok(txn) => Ok(ReadTx { txn }),
+            Err(error) => {
+                self.note_trouble(&error);
+                Err(error)
+            }
+        }
+    }
+
+    /// Runs `f` in one write transaction and commits it durably if `f` succeeds.
+    /// For the command line; the server writes through its [`Writer`](super::Writer).
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut WriteTx) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut tx = self.begin_write()?;
+        match f(&mut tx) {
+            Ok(value) => {
+                tx.commit()?;
+                Ok(value)
+            }
+            Err(error) => {
+                tx.abort();
+                Err(error)
+            }
+        }
+    }
+
+    /// Begins a redb write transaction; a store broken by an I/O error first
+    /// tries to recover, and so does one whose database fails to begin it.
+    pub(super) fn begin_redb_write(&self) -> Result<redb::WriteTransaction, StoreError> {
+        if self.read_only() {
+            self.recover()?;
+        }
+        let db = if let Ok(db) = self.database() {
+            db
+        } else {
+            self.recover()?;
+            self.database()?
+        };
+        match db.begin_write() {
+            Ok(txn) => Ok(txn),
+            Err(error) => {
+                let error = StoreError::from(error);
+                if !matches!(error, StoreError::Unavailable { .. }) {
+                    return Err(error);
+                }
+                self.note_trouble(&error);
+                // This handle must go before the file can be opened again.
+                drop(db);
+                self.recover()?;
+                Ok(self.database()?.begin_write()?)
+            }
+        }
+    }
+
+    /// Begins a write transaction (see [`Self::begin_redb_write`]).
+    pub(super) fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let txn = self.begin_redb_write()?;
+        let last_seq = txn
+            .open_table(CHANGES)?
+            .last()?
+            .map_or(0, |(seq, _)| seq.value());
+        Ok(WriteTx {
+            txn,
+            last_seq,
+            writes: 0,
+            session_writes: 0,
+            changes: 0,
+            movements: 0,
+            movement_tail: None,
+            ip: None,
+        })
+    }
+}
+
+impl ReadTx {
+    pub(super) fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        definition: TableDefinition<K, V>,
+    ) -> Result<ReadOnlyTable<K, V>, StoreError> {
+        Ok(self.txn.open_table(definition)?)
+    }
+}
+
+impl WriteTx {
+    pub(super) fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        definition: TableDefinition<K, V>,
+    ) -> Result<redb::Table<'_, K, V>, StoreError> {
+        Ok(self.txn.open_table(definition)?)
+    }
+
+    /// How many records this transaction has written so far.
+    pub fn writes(&self) -> u64 {
+        self.writes
+    }
+
+    /// The address of the client whose request this transaction serves.
+    pub fn client(&self) -> Option<&str> {
+        self.ip.as_deref()
+    }
+
+    /// Sets the client address recorded with the changes that follow.
+    pub fn set_client(&mut self, ip: Option<String>) {
+        self.ip = ip;
+    }
+
+    pub(super) fn put_json<T: Serialize>(
+        &mut self,
+        definition: TableDefinition<&str, &[u8]>,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        self.writes += 1;
+        let bytes = serde_json::to_vec(value).expect("records serialize");
+        self.table(definition)?.insert(key, bytes.as_slice())?;
+        Ok(())
+    }
+
+    /// Commits durably. A transaction that wrote records must have logged them.
+    pub(super) fn commit(self) -> Result<(), StoreError> {
+        if self.writes > self.session_writes && self.changes == 0 {
+            self.abort();
+            return Err(StoreError::Bug(
+                "a write transaction changed records without appending to the change log",
+            ));
+        }
+        self.txn.commit()?;
+        Ok(())
+    }
+
+    pub(super) fn abort(self) {
+        if let Err(error) = self.txn.abort() {
+            tracing::warn!(%error, "aborting a write transaction failed");
+        }
+    }
+}
+
+/// Reads that both snapshots and write transactions offer (a use case checks its
+/// rules against the state inside its own transaction).
+macro_rules! point_reads {
+    () => {
+        /// The `seq` of the newest change-log entry (0 when empty).
+        pub fn last_seq(&self) -> Result<u64, StoreError> {
+            Ok(self
+                .table($crate::store::tables::CHANGES)?
+                .last()?
+                .map_or(0, |(seq, _)| seq.value()))
+        }
+
+        pub fn product(
+            &self,
+            sku: &$crate::domain::values::Sku,
+        ) -> Result<Option<$crate::domain::catalogue::Product>, StoreError> {
+            $crate::store::get_json(
+                &self.table($crate::store::tables::PRODUCTS)?,
+                "products",
+                sku.as_str(),
+            )
+        }
+
+        /// The SKU a barcode belongs to.
+        pub fn sku_by_barcode(
+            &self,
+            barcode: &$crate::domain::catalogue::Barcode,
+        ) -> Result<Option<$crate::domain::values::Sku>, StoreError> {
+            let table = self.table($crate::store::tables::PRODUCTS_BY_BARCODE)?;
+            let Some(sku) = table.get(barcode.as_str())? else {
+                return Ok(None);
+            };
+            $crate::domain::values::Sku::parse(sku.value())
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    table: "products_by_barcode",
+                    key: barcode.to_string(),
+                    reason: e.to_string(),
+                })
+        }
+
+        pub fn location(
+            &self,
+            code: &$crate::domain::locations::LocationCode,
+        ) -> Result<Option<$crate::domain::locations::Location>, StoreError> {
+            $crate::store::get_json(
+                &self.table($crate::store::tables::LOCATIONS)?,
+                "locations",
+                code.as_str(),
+            )
+        }
+
+        pub fn user(
+            &self,
+            name: &$crate::domain::accounts::Username,
+        ) -> Result<Option<$crate::domain::accounts::User>, StoreError> {
+            $crate::store::get_json(
+                &self.table($crate::store::tables::USERS)?,
+                "users",
+                name.as_str(),
+            )
+        }
+
+        pub fn token(
+            &self,
+            name: &$crate::domain::accounts::TokenName,
+        ) -> Result<Option<$crate::domain::accounts::ApiToken>, StoreError> {
+            $crate::store::get_json(
+                &self.table($crate::store::tables::TOKENS)?,
+                "tokens",
+                name.as_str(),
+            )
+        }
+
+        /// The token whose secret hashes to `hash` (hex SHA-256).
+        pub fn token_by_hash(
+            &self,
+            hash: &str,
+        ) -> Result<Option<$crate::domain::accounts::ApiToken>, StoreError> {
+            let name = {
+                let table = self.table($crate::store::tables::TOKENS_BY_HASH)?;
+                let Some(name) = table.get(hash)? else {
+                    return Ok(None);
+                };
+                name.value().to_owned()
+            };
+            $crate::store::get_json(&self.table($crate::store::tables::TOKENS)?, "tokens", &name)
+        }
+    };
+}
+
+impl ReadTx {
+    point_reads!();
+}
+
+impl WriteTx {
+    point_reads!();
+}
+
+pub(super) fn get_json<T: DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    name: &'static str,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    match table.get(key)? {
+        Some(bytes) => decode(name, key, bytes.value()).map(Some),
+        None => Ok(None),
+    }
+}
+
+pub(super) fn decode<T: DeserializeOwned>(
+    table: &'static str,
+    key: &str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        table,
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_records::product;
+
+    #[test]
+    fn a_write_that_changes_records_without_logging_them_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let p = product("A-1", "Tools", None);
+        let result = store.write(|tx| tx.put_product(&p));
+        assert!(matches!(result, Err(StoreError::Bug(_))));
+        assert!(store.read().unwrap().product(&p.sku).unwrap().is_none());
+    }
+}
