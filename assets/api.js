@@ -187,20 +187,44 @@ export function money(amount, currency) {
 /**
  * Follows the live event stream: `handlers` maps event names to functions of
  * the parsed data. The browser reconnects on its own, resuming from the last
- * event id. Answers a function that closes the stream.
+ * event id; a stream the server refused (too many open) is tried again after
+ * ten seconds. `onState` hears "live" and "reconnecting". Answers a function
+ * that closes the stream.
  */
 export function live(handlers, { onState } = {}) {
-  const source = new EventSource(url("/events"));
-  for (const [name, handle] of Object.entries(handlers)) {
-    source.addEventListener(name, (event) => {
-      try {
-        handle(JSON.parse(event.data), event);
-      } catch (error) {
-        console.warn("quarry: could not handle a live event", name, error);
+  // EventSource retries a dropped connection by itself, but gives up for good
+  // when the server refuses the stream (429 or 503: too many streams open).
+  // Then it is opened again after a pause, from the last event seen.
+  let source = null;
+  let last = null;
+  let retry = null;
+  let stopped = false;
+  const open = () => {
+    source = new EventSource(url("/events", { since: last }));
+    for (const [name, handle] of Object.entries(handlers)) {
+      source.addEventListener(name, (event) => {
+        if (event.lastEventId) last = event.lastEventId;
+        try {
+          handle(JSON.parse(event.data), event);
+        } catch (error) {
+          console.warn("quarry: could not handle a live event", name, error);
+        }
+      });
+    }
+    source.addEventListener("open", () => onState?.("live"));
+    source.addEventListener("error", () => {
+      if (source.readyState !== EventSource.CLOSED) {
+        onState?.("reconnecting");
+        return;
       }
+      onState?.("reconnecting");
+      if (!stopped) retry = setTimeout(open, 10_000);
     });
-  }
-  source.addEventListener("open", () => onState?.("live"));
-  source.addEventListener("error", () => onState?.(source.readyState === EventSource.CLOSED ? "closed" : "reconnecting"));
-  return () => source.close();
+  };
+  open();
+  return () => {
+    stopped = true;
+    clearTimeout(retry);
+    source?.close();
+  };
 }
