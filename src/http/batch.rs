@@ -235,17 +235,24 @@ impl Answers {
         }
     }
 
+    /// The answer to a read once the batch holds all it may.
+    fn full() -> ApiError {
+        ApiError::new(
+            ErrorCode::BatchTooLarge,
+            format!(
+                "the batch's answers would be larger than {} MiB: ask for smaller pages, or \
+                 send the rest in another batch",
+                MAX_ANSWER_BYTES >> 20
+            ),
+        )
+    }
+
     /// Room for `more` bytes of a read's answer, or why there is none.
     fn make_room(&mut self, more: usize, writes: bool) -> Result<(), ApiError> {
         if !writes && self.bytes + more > MAX_ANSWER_BYTES {
-            return Err(ApiError::new(
-                ErrorCode::BatchTooLarge,
-                format!(
-                    "the batch's answers would be larger than {} MiB: ask for smaller pages, or \
-                     send the rest in another batch",
-                    MAX_ANSWER_BYTES >> 20
-                ),
-            ));
+            // Nothing more of this batch's reads fits: the next are not run.
+            self.bytes = MAX_ANSWER_BYTES;
+            return Err(Self::full());
         }
         let permits = u32::try_from(more).unwrap_or(u32::MAX);
         let permit = match self.budget.0.clone().try_acquire_many_owned(permits) {
@@ -374,7 +381,12 @@ pub async fn batch(
             ));
             continue;
         }
-        let response = batch.run(dispatch(&routes, request, &mut answers)).await;
+        // Once the batch's answers are full, a read is not even run.
+        let response = if request.method().is_safe() && answers.bytes >= MAX_ANSWER_BYTES {
+            error_answer(&Answers::full())
+        } else {
+            batch.run(dispatch(&routes, request, &mut answers)).await
+        };
         if batch.is_atomic() && response.status >= 400 {
             failed = Some(i);
         }
