@@ -208,6 +208,9 @@ macro_rules! product_fields {
             $(
                 $(#[doc = $doc])*
                 $($(#[$stored])+)?
+                // Always in the answer: a product without its staff fields
+                // is a `PublicProduct`, never also a `Product`.
+                #[schema(required = true)]
                 pub $field: $ty,
             )*
             #[schema(value_type = String, format = DateTime)]

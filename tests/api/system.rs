@@ -75,6 +75,54 @@ async fn the_openapi_document_describes_every_operation_with_security_and_respon
     }
 }
 
+/// The anonymous fuzzing run found a public product valid as both branches
+/// of the product `oneOf`: a staff product's own fields were optional in its
+/// schema (they are always in the answer), so a public product was also one.
+#[tokio::test]
+async fn a_public_product_is_not_also_a_staff_product_by_the_document() {
+    let app = TestApp::spawn().await;
+    app.create_product(&sand("SAND-04")).await;
+    let doc = app.get("/api/v1/openapi.json", Who::Anonymous).await;
+    let schemas = &doc.body["components"]["schemas"];
+    let names = |schema: &serde_json::Value, key: &str| -> Vec<String> {
+        match &schema[key] {
+            serde_json::Value::Object(map) => map.keys().cloned().collect(),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let product = &schemas["Product"];
+    let mut properties = names(product, "properties");
+    let mut required = names(product, "required");
+    properties.sort();
+    required.sort();
+    assert_eq!(
+        required, properties,
+        "a staff product always has every field"
+    );
+    let public = app.get("/api/v1/products/SAND-04", Who::Anonymous).await;
+    let fields: Vec<String> = public.body.as_object().unwrap().keys().cloned().collect();
+    assert!(
+        required.iter().any(|r| !fields.contains(r)),
+        "a public product lacks a field every staff product has"
+    );
+    assert_eq!(
+        schemas["PublicProduct"]["additionalProperties"],
+        json!(false)
+    );
+    for field in &fields {
+        assert!(
+            schemas["PublicProduct"]["properties"].get(field).is_some(),
+            "{field}"
+        );
+    }
+    let staff = app.get("/api/v1/products/SAND-04", Who::Staff).await;
+    assert!(staff.body.as_object().unwrap().len() > fields.len());
+}
+
 #[tokio::test]
 async fn every_documented_operation_is_routed() {
     let app = TestApp::spawn().await;
