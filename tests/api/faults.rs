@@ -272,10 +272,11 @@ async fn an_import_the_full_disk_cannot_stage_is_a_503_disk_full_and_imports_not
     assert_clear_503(&resp, Failure::DiskFull, "staging an upload");
     assert!(faults.failed() > 0, "the staging write met the fault");
     faults.clear();
-    let none = app.get("/api/v1/products/SAND-U", Who::Staff).await;
-    assert_eq!(none.status, StatusCode::NOT_FOUND);
-    // Once the disk has room again (and the store, which a background
-    // write may have found failing, has recovered), the upload is imported.
+    // Once the disk has room again and the store has recovered (a background
+    // write may have met the fault too and made the store reopen), nothing of
+    // the refused upload is there, and the same upload is imported.
+    let none = while_recovering(|| app.get("/api/v1/products/SAND-U", Who::Staff)).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND, "{}", none.text);
     until_recovered(|| app.upload("/api/v1/imports/products", Who::Staff, UPLOAD)).await;
     app.stop_and_check().await;
 }
@@ -323,18 +324,19 @@ async fn a_backup_the_full_disk_cannot_take_is_a_503_disk_full() {
 /// Sends `request` until it succeeds, for at most 20 s; until then it may
 /// only be refused with a 503.
 async fn until_recovered<F: std::future::Future<Output = Resp>>(request: impl Fn() -> F) {
+    let resp = while_recovering(request).await;
+    assert!(resp.status.is_success(), "{}: {}", resp.status, resp.text);
+}
+
+/// The first answer to `request` that is not a 503 of a store still
+/// recovering, which must come within 20 s.
+async fn while_recovering<F: std::future::Future<Output = Resp>>(request: impl Fn() -> F) -> Resp {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let resp = request().await;
-        if resp.status.is_success() {
-            return;
+        if resp.status != StatusCode::SERVICE_UNAVAILABLE {
+            return resp;
         }
-        assert_eq!(
-            resp.status,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "{}",
-            resp.text
-        );
         assert!(
             tokio::time::Instant::now() < deadline,
             "not recovered in 20 s: {}",
