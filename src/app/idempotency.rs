@@ -18,9 +18,16 @@ pub struct Idempotency {
 }
 
 impl Idempotency {
+    /// What a key may be: 1–255 visible ASCII characters.
+    pub const KEY_PATTERN: &str = "^[!-~]{1,255}$";
+
+    fn key_is_valid(key: &str) -> bool {
+        !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic())
+    }
+
     /// Checks the header value: 1–255 visible ASCII characters.
     pub fn new(caller: &Principal, key: &str, fingerprint: String) -> Result<Self, AppError> {
-        if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        if !Self::key_is_valid(key) {
             return Err(AppError::bad_request(
                 Some("Idempotency-Key"),
                 "Idempotency-Key must be 1 to 255 visible ASCII characters",
@@ -79,4 +86,36 @@ pub(super) fn once<T: Serialize>(
         },
     )?;
     Ok(Answer::Fresh(value))
+}
+
+/// The `Idempotency-Key` header's schema in the `OpenAPI` document.
+pub struct IdempotencyKeyValue;
+
+impl utoipa::PartialSchema for IdempotencyKeyValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::domain::rules::string_schema(
+            Idempotency::KEY_PATTERN,
+            "1 to 255 visible ASCII characters, unique per write: a retry with the same key is answered as the first request was, without doing it again.",
+            "3f1c2a9e-7b1d-4c55-9d0e-2b6f8e1a4c10",
+        )
+    }
+}
+
+impl utoipa::ToSchema for IdempotencyKeyValue {}
+
+#[cfg(test)]
+mod tests {
+    use super::Idempotency;
+    use crate::domain::rules::tests::agree;
+
+    #[test]
+    fn the_key_pattern_says_what_is_accepted() {
+        agree(
+            "Idempotency-Key",
+            Idempotency::KEY_PATTERN,
+            true,
+            r"[ a-z0-9\-\x00\x7fé]{0,260}",
+            Idempotency::key_is_valid,
+        );
+    }
 }

@@ -46,6 +46,8 @@ pub struct LineRequest {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EstimateRequest {
+    /// 1 to [`MAX_LINES`] lines.
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<LineRequest>,
 }
 
@@ -53,6 +55,8 @@ pub struct EstimateRequest {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
+    /// 1 to [`MAX_LINES`] lines.
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<LineRequest>,
     pub contact: Contact,
     /// Staff only: hold (reserve) the stock while the quote is open. Anonymous

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::InvalidValue;
+use super::rules::Rule;
 use super::values::string_type;
 
 /// A role, from least to most rights: `viewer` reads, `staff` also writes the
@@ -130,6 +131,9 @@ impl FromStr for Scope {
     }
 }
 
+/// What [`parse_name`] accepts.
+const NAME_PATTERN: &str = r"^\s*[A-Za-z0-9._-]{1,64}\s*$";
+
 /// A user or token name: 1–64 characters of `a-z 0-9 . _ -`, case-insensitive
 /// (kept lower-case).
 fn parse_name(raw: &str, what: &str) -> Result<String, InvalidValue> {
@@ -152,23 +156,46 @@ string_type!(
     /// A user's login name.
     Username,
     "owner",
-    |raw| parse_name(raw, "username")
+    Rule::Own {
+        pattern: NAME_PATTERN,
+        exact: true,
+        parse: |raw| parse_name(raw, "username")
+    }
 );
 
 string_type!(
     /// The name an API token is listed and revoked by.
     TokenName,
     "ci",
-    |raw| parse_name(raw, "token name")
+    Rule::Own {
+        pattern: NAME_PATTERN,
+        exact: true,
+        parse: |raw| parse_name(raw, "token name")
+    }
 );
 
 /// A password as typed: 8 to 128 characters. Never printed.
 #[derive(Clone)]
 pub struct Password(String);
 
+impl utoipa::PartialSchema for Password {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::rules::string_schema(
+            Password::PATTERN,
+            "A password: 8 to 128 characters (not a common one, nor one close to the username or the shop's name).",
+            "correct horse battery",
+        )
+    }
+}
+
+impl utoipa::ToSchema for Password {}
+
 impl Password {
     pub const MIN: usize = 8;
     pub const MAX: usize = 128;
+    /// What [`Password::parse`] accepts (the rest of the rules need the
+    /// user's name and the shop's, and answer 422).
+    pub const PATTERN: &str = r"^[\s\S]{8,128}$";
 
     pub fn parse(raw: String) -> Result<Self, InvalidValue> {
         let len = raw.chars().count();

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::InvalidValue;
 use super::locations::LocationCode;
+use super::rules::Rule;
 use super::text::{parse_decimal, parse_text};
 use super::units::{Converted, Dimension, Measures, Pack, Quantity, Unit, UnitName};
 use super::values::{Money, PriceBreak, Sku, TaxClass, string_type};
@@ -19,32 +20,52 @@ string_type!(
     /// A product name, 1–200 characters on one line.
     ProductName,
     "Washed sand 0-4 mm",
-    |raw| parse_text(raw, "name", 1, 200, false)
+    Rule::Text {
+        what: "name",
+        min: 1,
+        max: 200,
+        multiline: false
+    }
 );
 
 string_type!(
     /// Free text of up to 10,000 characters (descriptions, notes).
-    #[derive(Default)]
     LongText,
     "",
-    |raw| parse_text(raw, "text", 0, 10_000, true)
+    Rule::Text {
+        what: "text",
+        min: 0,
+        max: 10_000,
+        multiline: true
+    }
 );
+
+#[allow(clippy::derivable_impls)] // `string_type!` declares the struct
+impl Default for LongText {
+    fn default() -> Self {
+        Self(String::new())
+    }
+}
 
 string_type!(
     /// A barcode (EAN, UPC, Code 128…): 1–64 printable ASCII characters, no spaces.
     Barcode,
     "4006381333931",
-    |raw| {
-        let code = raw.trim();
-        if code.is_empty() || code.len() > 64 {
-            return Err(InvalidValue::new("barcode must be 1 to 64 characters"));
+    Rule::Own {
+        pattern: r"^\s*[!-~]{1,64}\s*$",
+        exact: true,
+        parse: |raw| {
+            let code = raw.trim();
+            if code.is_empty() || code.len() > 64 {
+                return Err(InvalidValue::new("barcode must be 1 to 64 characters"));
+            }
+            if !code.chars().all(|c| c.is_ascii_graphic()) {
+                return Err(InvalidValue::new(
+                    "barcode may contain only printable ASCII characters without spaces",
+                ));
+            }
+            Ok(code.to_owned())
         }
-        if !code.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(InvalidValue::new(
-                "barcode may contain only printable ASCII characters without spaces",
-            ));
-        }
-        Ok(code.to_owned())
     }
 );
 
@@ -53,15 +74,22 @@ string_type!(
     /// characters separated by `/`, each trimmed.
     CategoryPath,
     "Aggregates/Sand",
-    |raw| {
-        let segments: Vec<&str> = raw.split('/').map(str::trim).collect();
-        if segments.len() > 8 {
-            return Err(InvalidValue::new("category may have at most 8 levels"));
+    Rule::Own {
+        pattern: concat!(
+            r"^\s*[^\s/\x00-\x1f\x7f-\x9f](?:[^/\x00-\x1f\x7f-\x9f]{0,62}[^\s/\x00-\x1f\x7f-\x9f])?\s*",
+            r"(?:/\s*[^\s/\x00-\x1f\x7f-\x9f](?:[^/\x00-\x1f\x7f-\x9f]{0,62}[^\s/\x00-\x1f\x7f-\x9f])?\s*){0,7}$"
+        ),
+        exact: true,
+        parse: |raw| {
+            let segments: Vec<&str> = raw.split('/').map(str::trim).collect();
+            if segments.len() > 8 {
+                return Err(InvalidValue::new("category may have at most 8 levels"));
+            }
+            for segment in &segments {
+                parse_text(segment, "each category level", 1, 64, false)?;
+            }
+            Ok(segments.join("/"))
         }
-        for segment in &segments {
-            parse_text(segment, "each category level", 1, 64, false)?;
-        }
-        Ok(segments.join("/"))
     }
 );
 
@@ -73,12 +101,34 @@ impl CategoryPath {
 }
 
 /// Up to 20 distinct tags, each 1–32 characters, kept lower-case.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "Vec<String>", into = "Vec<String>")]
-#[schema(value_type = Vec<String>, example = json!(["washed", "concrete"]))]
 pub struct Tags(Vec<String>);
 
+impl utoipa::PartialSchema for Tags {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        // No `maxItems`: the 20 are counted once repeated tags are merged.
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(Tags::TAG.schema("A tag, 1–32 characters (kept lower-case).", "washed"))
+            .description(Some(
+                "Up to 20 distinct tags (repeats, in any case, are merged).",
+            ))
+            .examples([serde_json::json!(["washed", "concrete"])])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Tags {}
+
 impl Tags {
+    /// The rule of each tag.
+    pub const TAG: Rule = Rule::Text {
+        what: "each tag",
+        min: 1,
+        max: 32,
+        multiline: false,
+    };
+
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
     }
@@ -89,7 +139,7 @@ impl TryFrom<Vec<String>> for Tags {
     fn try_from(raw: Vec<String>) -> Result<Self, Self::Error> {
         let mut tags: Vec<String> = Vec::with_capacity(raw.len());
         for tag in raw {
-            let tag = parse_text(&tag, "each tag", 1, 32, false)?.to_lowercase();
+            let tag = Self::TAG.parse(&tag)?.to_lowercase();
             if !tags.contains(&tag) {
                 tags.push(tag);
             }
@@ -109,15 +159,54 @@ impl From<Tags> for Vec<String> {
 
 /// Up to 50 attributes (`grain_size: 0-4 mm`): keys 1–64 characters, values up
 /// to 256, both trimmed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
     try_from = "BTreeMap<String, String>",
     into = "BTreeMap<String, String>"
 )]
-#[schema(value_type = BTreeMap<String, String>, example = json!({"grain_size": "0-4 mm"}))]
 pub struct Attributes(BTreeMap<String, String>);
 
+impl utoipa::PartialSchema for Attributes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let key = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(Attributes::KEY.pattern()));
+        let value = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(Attributes::VALUE.pattern()));
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property_names(Some(key))
+            .additional_properties(Some(value))
+            .max_properties(Some(Attributes::MAX))
+            .description(Some(
+                "Up to 50 attributes: names 1–64 characters, values up to 256, both trimmed.",
+            ))
+            .examples([serde_json::json!({"grain_size": "0-4 mm"})])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Attributes {}
+
 impl Attributes {
+    pub const MAX: usize = 50;
+    /// The rule of an attribute's name.
+    pub const KEY: Rule = Rule::Text {
+        what: "an attribute name",
+        min: 1,
+        max: 64,
+        multiline: false,
+    };
+    /// The rule of an attribute's value.
+    pub const VALUE: Rule = Rule::Text {
+        what: "an attribute value",
+        min: 0,
+        max: 256,
+        multiline: false,
+    };
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
@@ -126,13 +215,13 @@ impl Attributes {
 impl TryFrom<BTreeMap<String, String>> for Attributes {
     type Error = InvalidValue;
     fn try_from(raw: BTreeMap<String, String>) -> Result<Self, Self::Error> {
-        if raw.len() > 50 {
+        if raw.len() > Self::MAX {
             return Err(InvalidValue::new("at most 50 attributes are allowed"));
         }
         let mut attributes = BTreeMap::new();
         for (key, value) in raw {
-            let key = parse_text(&key, "an attribute name", 1, 64, false)?;
-            let value = parse_text(&value, &format!("attribute {key:?}"), 0, 256, false)?;
+            let key = Self::KEY.parse(&key)?;
+            let value = Self::VALUE.parse_as(&value, &format!("attribute {key:?}"))?;
             attributes.insert(key, value);
         }
         Ok(Self(attributes))
@@ -146,12 +235,26 @@ impl From<Attributes> for BTreeMap<String, String> {
 }
 
 /// A density in kg/m³: positive, at most 6 decimal places.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "1600")]
 pub struct Density(Decimal);
 
+impl utoipa::PartialSchema for Density {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::rules::decimal_schema(
+            Density::PATTERN,
+            "A density in kg/m³ as a decimal string: above 0, at most 100000, at most 6 decimal places.",
+            "1600",
+        )
+    }
+}
+
+impl utoipa::ToSchema for Density {}
+
 impl Density {
+    /// A little more than [`Density::parse`] accepts (the range is left to it).
+    pub const PATTERN: &str = r"^\s*0*[0-9]{1,6}(?:\.[0-9]{1,6})?\s*$";
+
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let value = parse_decimal(raw, "density", 6)?;
         if value <= Decimal::ZERO {

@@ -29,7 +29,7 @@ use utoipa::ToSchema;
 
 use super::accounts::Actor;
 use super::locations::LocationCode;
-use super::text::parse_text;
+use super::rules::Rule;
 use super::units::{Quantity, Unit, UnitName};
 use super::values::{Sku, string_type};
 
@@ -87,14 +87,24 @@ string_type!(
     /// A delivery note, order number or other outside reference: 1–100 characters.
     Reference,
     "DN-1042",
-    |raw| parse_text(raw, "reference", 1, 100, false)
+    Rule::Text {
+        what: "reference",
+        min: 1,
+        max: 100,
+        multiline: false
+    }
 );
 
 string_type!(
     /// A short reason or note: 1–500 characters.
     Remark,
     "damaged on delivery",
-    |raw| parse_text(raw, "text", 1, 500, true)
+    Rule::Text {
+        what: "text",
+        min: 1,
+        max: 500,
+        multiline: true
+    }
 );
 
 /// One line of a movement request.
@@ -128,6 +138,8 @@ pub struct MovementInput {
     pub to: Option<LocationCode>,
     pub reference: Option<Reference>,
     pub note: Option<Remark>,
+    /// 1 to [`MAX_LINES`] lines.
+    #[schema(min_items = 1, max_items = 1000)]
     pub lines: Vec<LineInput>,
 }
 

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::text::{parse_code, parse_text};
+use super::rules::Rule;
 use super::values::string_type;
 
 string_type!(
@@ -12,14 +12,22 @@ string_type!(
     /// `A-Z 0-9 . _ -`, case-insensitive (kept upper-case).
     LocationCode,
     "YARD",
-    |raw| parse_code(raw, "location code", 32)
+    Rule::Code {
+        what: "location code",
+        max: 32
+    }
 );
 
 string_type!(
     /// A location's display name, 1–100 characters.
     LocationName,
     "Main yard",
-    |raw| parse_text(raw, "name", 1, 100, false)
+    Rule::Text {
+        what: "name",
+        min: 1,
+        max: 100,
+        multiline: false
+    }
 );
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod locations;
 pub mod pricing;
 pub mod quotes;
+pub mod rules;
 pub mod text;
 pub mod units;
 pub mod values;

@@ -12,7 +12,7 @@ use super::InvalidValue;
 use super::accounts::Actor;
 use super::locations::LocationCode;
 use super::pricing::{PricedLine, Totals};
-use super::text::parse_text;
+use super::rules::Rule;
 use super::units::Quantity;
 use super::values::{Sku, string_type};
 
@@ -92,7 +92,10 @@ string_type!(
     /// A quote's number, `Q-2026-0001`: the year and a gap-free count in it.
     QuoteNumber,
     "Q-2026-0001",
-    |raw| {
+    Rule::Own {
+        pattern: r"^\s*[Qq]-[0-9]{4}-[0-9]{4,9}\s*$",
+        exact: true,
+        parse: |raw| {
         let n = raw.trim().to_ascii_uppercase();
         let mut parts = n.split('-');
         let ok = parts.next() == Some("Q")
@@ -104,6 +107,7 @@ string_type!(
         } else {
             Err(InvalidValue::new("a quote number looks like Q-2026-0001"))
         }
+    }
     }
 );
 
@@ -117,14 +121,23 @@ string_type!(
     /// A contact's name, 1–100 characters.
     ContactName,
     "Sam Builder",
-    |raw| parse_text(raw, "name", 1, 100, false)
+    Rule::Text {
+        what: "name",
+        min: 1,
+        max: 100,
+        multiline: false
+    }
 );
 
 string_type!(
     /// An e-mail address: something@domain, at most 254 characters.
     Email,
     "sam@example.com",
-    |raw| {
+    Rule::Own {
+        // Not exact: the 254 bytes are left to the parser.
+        pattern: r"^\s*[^\s<>@\x00-\x1f\x7f-\x9f]+@[^\s<>.\x00-\x1f\x7f-\x9f][^\s<>\x00-\x1f\x7f-\x9f]*\.[^\s<>\x00-\x1f\x7f-\x9f]*[^\s<>.\x00-\x1f\x7f-\x9f]\s*$",
+        exact: false,
+        parse: |raw| {
         let email = raw.trim().to_owned();
         let valid = email.len() <= 254
             && email.split_once('@').is_some_and(|(local, domain)| {
@@ -137,13 +150,18 @@ string_type!(
             Err(InvalidValue::new("not an e-mail address"))
         }
     }
+    }
 );
 
 string_type!(
     /// A phone number: digits, spaces and `+ - ( ) .`, 5–30 characters.
     Phone,
     "+44 1234 567890",
-    |raw| {
+    Rule::Own {
+        // Not exact: the five digits are left to the parser.
+        pattern: r"^\s*[0-9 +().-]{5,30}\s*$",
+        exact: false,
+        parse: |raw| {
         let phone = raw.trim().to_owned();
         let valid = (5..=30).contains(&phone.len())
             && phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
@@ -153,6 +171,7 @@ string_type!(
         } else {
             Err(InvalidValue::new("a phone number has 5 to 30 digits, spaces and + - ( ) ."))
         }
+    }
     }
 );
 

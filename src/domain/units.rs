@@ -349,11 +349,11 @@ impl From<Quantity> for String {
 
 impl utoipa::PartialSchema for Quantity {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .examples(["12.5"])
-            .description(Some("An exact decimal quantity, e.g. \"12.5\""))
-            .into()
+        super::rules::decimal_schema(
+            &super::rules::decimal_pattern(Quantity::MAX_SCALE, true),
+            "An exact decimal quantity written with a dot, e.g. \"12.5\": below 10¹² in size, at most 6 decimal places.",
+            "12.5",
+        )
     }
 }
 
@@ -368,12 +368,27 @@ pub fn round_quantity(value: Decimal) -> Decimal {
 
 /// The name of a unit as written in a request: a standard unit or one of the
 /// product's packs. Resolved against a product by [`Measures`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "bag")]
 pub struct UnitName(String);
 
+impl utoipa::PartialSchema for UnitName {
+    fn schema() -> RefOr<Schema> {
+        super::rules::string_schema(
+            UnitName::PATTERN,
+            "A unit (its code, label or another common spelling, any case) or the name of one of the product's packs (letters, spaces and '-'), 1–24 characters.",
+            "bag",
+        )
+    }
+}
+
+impl utoipa::ToSchema for UnitName {}
+
 impl UnitName {
+    /// A little more than [`UnitName::parse`] accepts (which letters count
+    /// is left to it).
+    pub const PATTERN: &str = r"^\s*[\w ()³²-]{1,24}\s*$";
+
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         if let Ok(unit) = raw.parse::<Unit>() {
             return Ok(Self(unit.code().to_owned()));

@@ -7,24 +7,31 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+
 use super::InvalidValue;
-use super::text::{parse_code, parse_decimal};
+use super::rules::{Rule, decimal_schema};
+use super::text::parse_decimal;
 use super::units::Quantity;
 
-/// Declares a string newtype that can only hold a value its parser accepted, and
-/// that (de)serializes as a plain string.
+/// Declares a string newtype that can only hold a value its [`Rule`] accepted,
+/// that (de)serializes as a plain string, and whose `OpenAPI` schema states the
+/// rule (its doc comment is the schema's description). `ALL_RULES` in the
+/// tests lists every such type, checked against its pattern.
 macro_rules! string_type {
-    ($(#[$meta:meta])* $name:ident, $example:literal, $parse:expr) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+    ($(#[doc = $doc:literal])* $name:ident, $example:literal, $rule:expr) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        #[schema(value_type = String, example = $example)]
         pub struct $name(String);
 
         impl $name {
+            /// The rule every value of this type follows.
+            pub const RULE: $crate::domain::rules::Rule = $rule;
+
             pub fn parse(raw: &str) -> Result<Self, $crate::domain::InvalidValue> {
-                let parse: fn(&str) -> Result<String, $crate::domain::InvalidValue> = $parse;
-                parse(raw).map(Self)
+                Self::RULE.parse(raw).map(Self)
             }
 
             pub fn as_str(&self) -> &str {
@@ -50,6 +57,14 @@ macro_rules! string_type {
                 f.pad(&self.0)
             }
         }
+
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
+                Self::RULE.schema(concat!($($doc, "\n"),*), $example)
+            }
+        }
+
+        impl ::utoipa::ToSchema for $name {}
     };
 }
 pub(crate) use string_type;
@@ -59,18 +74,23 @@ string_type!(
     /// upper-case), 1–64 characters of `A-Z 0-9 . _ -`.
     Sku,
     "SAND-04",
-    |raw| parse_code(raw, "SKU", 64)
+    Rule::Code {
+        what: "SKU",
+        max: 64
+    }
 );
 
 /// An amount of money in the shop's currency: at least zero, at most 6 decimal
 /// places (prices per kilogram need more than cents), shown with at least 2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "42.00")]
 pub struct Money(Decimal);
 
 impl Money {
     pub const MAX_SCALE: u32 = 6;
+    /// What [`Money::parse`] accepts: a decimal with at most 6 places below
+    /// 10¹², not negative (but `-0` is zero).
+    pub const PATTERN: &str = r"^\s*(?:0*[0-9]{1,12}(?:\.[0-9]{1,6})?|-0+(?:\.0{1,6})?)\s*$";
 
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let mut value = parse_decimal(raw, "amount", Self::MAX_SCALE)?;
@@ -104,17 +124,33 @@ impl From<Money> for String {
     }
 }
 
+impl utoipa::PartialSchema for Money {
+    fn schema() -> RefOr<Schema> {
+        decimal_schema(
+            Money::PATTERN,
+            "An amount of money in the shop's currency, as a decimal string: at least zero, below 10¹², at most 6 decimal places.",
+            "42.00",
+        )
+    }
+}
+
+impl utoipa::ToSchema for Money {}
+
 string_type!(
     /// The name of a tax class: `standard`, `reduced`, `zero`… as the shop's
     /// configuration defines them.
     TaxClass,
     "standard",
-    |raw| {
-        let name = raw.trim().to_ascii_lowercase();
-        if name.is_empty() || name.len() > 32 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(InvalidValue::new("a tax class is 1 to 32 letters, digits, '_' or '-'"));
+    Rule::Own {
+        pattern: r"^\s*[A-Za-z0-9_-]{1,32}\s*$",
+        exact: true,
+        parse: |raw| {
+            let name = raw.trim().to_ascii_lowercase();
+            if name.is_empty() || name.len() > 32 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                return Err(InvalidValue::new("a tax class is 1 to 32 letters, digits, '_' or '-'"));
+            }
+            Ok(name)
         }
-        Ok(name)
     }
 );
 

@@ -20,7 +20,7 @@ use crate::app::accounts::{
     SetupRequest, SignedIn as Session, TokenInput, UserPatch,
 };
 use crate::app::cursor::Listing;
-use crate::domain::accounts::{TokenView, UserView};
+use crate::domain::accounts::{TokenName, TokenView, UserView, Username};
 
 /// A request that signs someone in: when it names an origin, the origin must
 /// be Quarry's own, so another site cannot sign a browser into an account of
@@ -220,7 +220,7 @@ pub async fn create_user(
 /// the last active owner cannot be demoted or disabled.
 #[utoipa::path(
     patch, path = "/users/{username}", tag = "accounts",
-    params(("username" = String, Path)),
+    params(("username" = Username, Path)),
     request_body = UserPatch,
     responses(
         (status = 200, body = UserView),
@@ -286,7 +286,7 @@ pub async fn create_token(
 /// Revoke a token at once.
 #[utoipa::path(
     delete, path = "/tokens/{name}", tag = "accounts",
-    params(("name" = String, Path)),
+    params(("name" = TokenName, Path)),
     responses(
         (status = 200, body = TokenView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

@@ -77,6 +77,7 @@ pub struct Routes(pub Router);
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     /// 1 to 100 sub-requests, answered in order.
+    #[schema(min_items = 1, max_items = 100)]
     pub requests: Vec<SubRequest>,
     /// Commit every write together or none (the first failure is reported, the
     /// rest are marked `not_applied`).
@@ -87,7 +88,10 @@ pub struct BatchRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubRequest {
-    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE` (any case).
+    #[schema(
+        pattern = "^(?:[Gg][Ee][Tt]|[Pp][Oo][Ss][Tt]|[Pp][Uu][Tt]|[Pp][Aa][Tt][Cc][Hh]|[Dd][Ee][Ll][Ee][Tt][Ee])$"
+    )]
     pub method: String,
     /// A path under `/api/v1/`, with its query string.
     pub path: String,

@@ -15,8 +15,10 @@ use super::extract::{
 use crate::app::App;
 use crate::app::catalogue::{ProductFilter, ProductView};
 use crate::app::cursor::Listing;
-use crate::domain::catalogue::{Product, ProductInput, ProductPatch};
+use crate::domain::catalogue::{Barcode, Product, ProductInput, ProductPatch};
+use crate::domain::locations::LocationCode;
 use crate::domain::locations::{Location, LocationInput, LocationPatch};
+use crate::domain::values::Sku;
 
 /// A JSON body with its `ETag`.
 fn with_etag<T: serde::Serialize>(status: StatusCode, version: u64, body: &T) -> Response {
@@ -33,6 +35,7 @@ fn with_etag<T: serde::Serialize>(status: StatusCode, version: u64, body: &T) ->
 pub struct ProductListQuery {
     /// Only the product with this barcode (the other filters but `active`
     /// are ignored): how a scanner finds a product.
+    #[param(value_type = Option<Barcode>)]
     barcode: Option<String>,
     /// A category and everything under it, e.g. `Aggregates` or `Aggregates/Sand`
     /// (case-insensitive).
@@ -125,7 +128,7 @@ pub async fn create_product(
 /// fields.
 #[utoipa::path(
     get, path = "/products/{sku}", tag = "catalogue",
-    params(("sku" = String, Path, description = "The product's SKU (case-insensitive)")),
+    params(("sku" = Sku, Path, description = "The product's SKU (case-insensitive)")),
     responses(
         (status = 200, body = ProductView, headers(("ETag" = String))),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -146,7 +149,7 @@ pub async fn get_product(
 #[utoipa::path(
     put, path = "/products/{sku}", tag = "catalogue",
     params(
-        ("sku" = String, Path, description = "The product's SKU"),
+        ("sku" = Sku, Path, description = "The product's SKU"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read"),
     ),
     request_body = ProductInput,
@@ -177,7 +180,7 @@ pub async fn replace_product(
 #[utoipa::path(
     patch, path = "/products/{sku}", tag = "catalogue",
     params(
-        ("sku" = String, Path, description = "The product's SKU"),
+        ("sku" = Sku, Path, description = "The product's SKU"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read"),
     ),
     request_body = ProductPatch,
@@ -209,7 +212,7 @@ pub async fn patch_product(
 #[utoipa::path(
     delete, path = "/products/{sku}", tag = "catalogue",
     params(
-        ("sku" = String, Path, description = "The product's SKU"),
+        ("sku" = Sku, Path, description = "The product's SKU"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read"),
     ),
     responses(
@@ -289,7 +292,7 @@ pub async fn create_location(
 /// Read a location.
 #[utoipa::path(
     get, path = "/locations/{code}", tag = "locations",
-    params(("code" = String, Path, description = "The location's code")),
+    params(("code" = LocationCode, Path, description = "The location's code")),
     responses(
         (status = 200, body = Location, headers(("ETag" = String))),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -309,7 +312,7 @@ pub async fn get_location(
 #[utoipa::path(
     patch, path = "/locations/{code}", tag = "locations",
     params(
-        ("code" = String, Path, description = "The location's code"),
+        ("code" = LocationCode, Path, description = "The location's code"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read"),
     ),
     request_body = LocationPatch,

@@ -18,11 +18,14 @@ use super::extract::{
 };
 use crate::app::cursor::Listing;
 use crate::app::events::LiveEvent;
+use crate::app::idempotency::IdempotencyKeyValue;
 use crate::app::idempotency::{Answer, Idempotency};
 use crate::app::ledger::{MovementFilter, StockFilter, StockRow, StockView};
 use crate::app::slots::Slot;
 use crate::app::{App, AppError, Principal};
 use crate::domain::ledger::{Movement, MovementInput, MovementKind};
+use crate::domain::locations::LocationCode;
+use crate::domain::values::Sku;
 
 fn idempotency(
     caller: &Principal,
@@ -54,7 +57,7 @@ fn answer(result: Answer<Movement>) -> Response {
 /// books nothing twice.
 #[utoipa::path(
     post, path = "/movements", tag = "stock",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<IdempotencyKeyValue>, Header, description = "Makes retries safe")),
     request_body = MovementInput,
     responses(
         (status = 201, body = Movement),
@@ -84,7 +87,7 @@ pub async fn book_movement(
     post, path = "/movements/{id}/reverse", tag = "stock",
     params(
         ("id" = u64, Path, description = "The movement to reverse"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+        ("Idempotency-Key" = Option<IdempotencyKeyValue>, Header, description = "Makes retries safe"),
     ),
     responses(
         (status = 201, body = Movement),
@@ -143,8 +146,10 @@ pub enum Order {
 #[into_params(parameter_in = Query)]
 pub struct MovementListQuery {
     /// Movements with a line for this SKU.
+    #[param(value_type = Option<Sku>)]
     sku: Option<String>,
     /// Movements at (or from or to) this location.
+    #[param(value_type = Option<LocationCode>)]
     location: Option<String>,
     kind: Option<MovementKind>,
     /// Movements with this reference.
@@ -202,7 +207,9 @@ pub async fn list_movements(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StockQuery {
+    #[param(value_type = Option<Sku>)]
     sku: Option<String>,
+    #[param(value_type = Option<LocationCode>)]
     location: Option<String>,
     /// A category and everything under it.
     category: Option<String>,
@@ -274,7 +281,7 @@ pub struct ProductStockQuery {
 /// anonymous callers, availability as the shop shows it.
 #[utoipa::path(
     get, path = "/products/{sku}/stock", tag = "stock",
-    params(("sku" = String, Path, description = "The product's SKU"), ProductStockQuery),
+    params(("sku" = Sku, Path, description = "The product's SKU"), ProductStockQuery),
     responses(
         (status = 200, body = StockView),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -310,6 +317,30 @@ fn seq_param(field: &str, value: Option<i64>) -> Result<Option<u64>, ApiError> {
         .transpose()
 }
 
+/// The `Last-Event-ID` header's schema: a change-log `seq`.
+pub struct LastEventId;
+
+impl LastEventId {
+    /// What [`LastEventId::parse`] accepts, but for numbers past `u64`.
+    const PATTERN: &str = r"^\s*\+?0*[0-9]{1,20}\s*$";
+
+    fn parse(value: &str) -> Option<u64> {
+        value.trim().parse::<u64>().ok()
+    }
+}
+
+impl utoipa::PartialSchema for LastEventId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::domain::rules::string_schema(
+            LastEventId::PATTERN,
+            "The `id` of the last event received (a change-log `seq`).",
+            "1042",
+        )
+    }
+}
+
+impl utoipa::ToSchema for LastEventId {}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -333,7 +364,7 @@ pub struct EventsQuery {
     get, path = "/events", tag = "stock",
     params(
         EventsQuery,
-        ("Last-Event-ID" = Option<String>, Header, description = "The last `id` received"),
+        ("Last-Event-ID" = Option<LastEventId>, Header, description = "The last `id` received"),
     ),
     responses(
         (status = 200, description = "An event stream", content_type = "text/event-stream"),
@@ -352,15 +383,12 @@ pub async fn events(
     let last_event_id = headers
         .get("last-event-id")
         .map(|v| {
-            v.to_str()
-                .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .ok_or_else(|| {
-                    ApiError::from(AppError::bad_request(
-                        Some("Last-Event-ID"),
-                        "Last-Event-ID must be an event id (a number)",
-                    ))
-                })
+            v.to_str().ok().and_then(LastEventId::parse).ok_or_else(|| {
+                ApiError::from(AppError::bad_request(
+                    Some("Last-Event-ID"),
+                    "Last-Event-ID must be an event id (a number)",
+                ))
+            })
         })
         .transpose()?;
     let start = match last_event_id.or(seq_param("since", q.since)?) {

@@ -51,6 +51,19 @@ use error::ApiError;
         description = "Stock, catalogue and quoting API. Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`; lists are `{\"items\", \"next_cursor\"}`; decimals are strings.",
     ),
     modifiers(&BearerAuth),
+    // Schemas only parameters name (utoipa collects those of bodies and
+    // answers by itself).
+    components(schemas(
+        crate::domain::values::Sku,
+        crate::domain::locations::LocationCode,
+        crate::domain::accounts::Username,
+        crate::domain::accounts::TokenName,
+        crate::domain::quotes::QuoteNumber,
+        crate::domain::units::Quantity,
+        crate::domain::units::UnitName,
+        crate::app::idempotency::IdempotencyKeyValue,
+        ledger::LastEventId,
+    )),
     tags(
         (name = "catalogue", description = "Products"),
         (name = "locations", description = "Warehouses, yards and shelves"),
@@ -221,7 +234,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 /// The complete application: routes, state and middleware.
 pub fn router(app: App) -> Router {
     let (routes, document) = routes();
-    let document = Arc::new(document.to_json().expect("the OpenAPI document serializes"));
+    let document = Arc::new(document.to_json().expect("the `OpenAPI` document serializes"));
     let config = app.config();
     let limits = config.limits.clone();
     let network = Arc::new(net::Network::new(config));
@@ -585,5 +598,138 @@ pub fn shutdown_signal() -> impl Future<Output = ()> {
             let _ = tokio::signal::ctrl_c().await;
         }
         tracing::info!("shutting down: finishing requests in flight");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The `OpenAPI` document states the rules the API enforces, from the same
+    //! declarations: these tests fail when the two part.
+
+    use serde_json::Value;
+
+    fn document() -> Value {
+        serde_json::to_value(super::openapi_document()).unwrap()
+    }
+
+    /// Follows a `$ref` (or an `oneOf` with `null`) to the schema it names.
+    fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+        if let Some(reference) = schema["$ref"].as_str() {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            let found = &doc["components"]["schemas"][name];
+            assert!(!found.is_null(), "{reference} is not in the document");
+            return resolve(doc, found);
+        }
+        if let Some(options) = schema["oneOf"].as_array() {
+            if let Some(some) = options.iter().find(|o| o["type"] != "null") {
+                return resolve(doc, some);
+            }
+        }
+        schema
+    }
+
+    #[test]
+    fn line_and_request_counts_are_the_ones_the_api_enforces() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        for (schema, field, max) in [
+            ("MovementInput", "lines", crate::domain::ledger::MAX_LINES),
+            ("QuoteRequest", "lines", crate::app::quotes::MAX_LINES),
+            ("EstimateRequest", "lines", crate::app::quotes::MAX_LINES),
+            ("BatchRequest", "requests", super::batch::MAX_REQUESTS),
+        ] {
+            let array = &schemas[schema]["properties"][field];
+            assert_eq!(array["minItems"], 1, "{schema}.{field}");
+            assert_eq!(array["maxItems"], max, "{schema}.{field}");
+        }
+    }
+
+    #[test]
+    fn every_value_the_api_parses_has_its_pattern_in_the_document() {
+        use crate::domain::rules::decimal_pattern;
+        use crate::domain::units::Quantity;
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        let pattern = |name: &str| resolve(&doc, &schemas[name])["pattern"].clone();
+        assert_eq!(pattern("Sku"), crate::domain::values::Sku::RULE.pattern());
+        assert_eq!(
+            pattern("LocationCode"),
+            crate::domain::locations::LocationCode::RULE.pattern()
+        );
+        assert_eq!(pattern("Money"), crate::domain::values::Money::PATTERN);
+        assert_eq!(
+            pattern("Quantity"),
+            decimal_pattern(Quantity::MAX_SCALE, true)
+        );
+        // Every parameter and every string property of a request body that is
+        // a value the API parses carries a pattern (or an enum).
+        let parsed = [
+            "sku",
+            "location",
+            "code",
+            "username",
+            "name",
+            "number",
+            "quantity",
+            "unit",
+            "Idempotency-Key",
+            "Last-Event-ID",
+            "from",
+            "to",
+            "price",
+            "cost",
+            "password",
+            "new_password",
+            "user",
+            "barcode",
+            "reference",
+            "note",
+            "reason",
+            "counted",
+        ];
+        let mut checked = 0;
+        let mut missing = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    let name = parameter["name"].as_str().unwrap();
+                    let filters = ["from", "to", "reference", "name"];
+                    if parsed.contains(&name) && !(method == "get" && filters.contains(&name)) {
+                        checked += 1;
+                        let schema = resolve(&doc, &parameter["schema"]);
+                        if schema["pattern"].is_null() && schema["enum"].is_null() {
+                            missing.push(format!("{method} {path} parameter {name}"));
+                        }
+                    }
+                }
+            }
+        }
+        for (name, schema) in schemas.as_object().unwrap() {
+            let Some(properties) = schema["properties"].as_object() else {
+                continue;
+            };
+            if !(name.ends_with("Input")
+                || name.ends_with("Request")
+                || name.starts_with("New")
+                || name.ends_with("Patch")
+                || name == "PasswordChange")
+            {
+                continue;
+            }
+            for (field, property) in properties {
+                if parsed.contains(&field.as_str()) {
+                    checked += 1;
+                    let property = resolve(&doc, property);
+                    if property["type"] == "string"
+                        && property["pattern"].is_null()
+                        && property["enum"].is_null()
+                    {
+                        missing.push(format!("{name}.{field}"));
+                    }
+                }
+            }
+        }
+        assert!(checked > 40, "only {checked} values looked at");
+        assert!(missing.is_empty(), "without their rule: {missing:#?}");
     }
 }

@@ -22,6 +22,7 @@ use crate::app::exports::{ExportKind, Format};
 use crate::app::imports::{ImportKind, ImportOptions, ImportReport};
 use crate::app::jobs::{Answer, Job, JobView, ProgressUnit};
 use crate::app::{App, AppError, Principal};
+use crate::domain::ledger::Reference;
 
 /// Whether the request asks not to wait for long work (`Prefer:
 /// respond-async`, RFC 7240).
@@ -252,6 +253,7 @@ pub struct ImportQuery {
     #[serde(default)]
     pub skip_invalid: bool,
     /// The reference stock counts are booked with (default `import`).
+    #[param(value_type = Option<Reference>)]
     pub reference: Option<String>,
 }
 
@@ -346,6 +348,12 @@ async fn import(
             )
             .with_field("file")
         })??;
+    // Checked here for every kind of import, even those that book nothing.
+    if let Some(reference) = &q.reference {
+        Reference::parse(reference).map_err(|e| {
+            ApiError::new(ErrorCode::BadRequest, format!("reference: {e}")).with_field("reference")
+        })?;
+    }
     let options = ImportOptions {
         dry_run: q.dry_run,
         skip_invalid: q.skip_invalid,

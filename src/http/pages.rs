@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::ApiError;
 use super::extract::{Caller, Path};
 use super::system::asset;
+use crate::domain::values::Sku;
 
 /// The back office's sections: `/admin/{section}`.
 pub const ADMIN_SECTIONS: &[&str] = &[
@@ -34,7 +35,7 @@ pub async fn index(headers: HeaderMap) -> Response {
 
 /// A product's page with its quote calculator.
 #[utoipa::path(get, path = "/p/{sku}", tag = "ui",
-    params(("sku" = String, Path, description = "The product's SKU")),
+    params(("sku" = Sku, Path, description = "The product's SKU")),
     responses((status = 200, description = "The product page", content_type = "text/html")))]
 pub async fn product_page(Path(_sku): Path<String>, headers: HeaderMap) -> Response {
     asset("product.html", &headers)

@@ -13,12 +13,13 @@ use super::extract::{
     Viewer,
 };
 use crate::app::cursor::Listing;
+use crate::app::idempotency::IdempotencyKeyValue;
 use crate::app::idempotency::{Answer, Idempotency};
 use crate::app::quotes::{
     Estimate, EstimateRequest, LineRequest, QuoteFilter, QuoteRequest, QuoteView,
 };
 use crate::app::{App, Principal};
-use crate::domain::quotes::{QuoteAction, QuoteStatus};
+use crate::domain::quotes::{QuoteAction, QuoteNumber, QuoteStatus};
 use crate::domain::text::escape_html;
 use crate::domain::units::{Quantity, UnitName};
 use crate::domain::values::Sku;
@@ -52,9 +53,12 @@ pub async fn estimate(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EstimateQuery {
+    #[param(value_type = Sku)]
     sku: String,
+    #[param(value_type = Quantity)]
     quantity: String,
     /// A unit or pack; default: the product's pricing unit.
+    #[param(value_type = Option<UnitName>)]
     unit: Option<String>,
 }
 
@@ -96,7 +100,7 @@ pub async fn estimate_one(
 /// Send an `Idempotency-Key` to make retries safe.
 #[utoipa::path(
     post, path = "/quotes", tag = "quotes",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<IdempotencyKeyValue>, Header, description = "Makes retries safe")),
     request_body = QuoteRequest,
     responses(
         (status = 201, body = QuoteView),
@@ -199,7 +203,7 @@ pub async fn list_quotes(
 /// One saved quote.
 #[utoipa::path(
     get, path = "/quotes/{number}", tag = "quotes",
-    params(("number" = String, Path, description = "The quote's number, e.g. Q-2026-0001")),
+    params(("number" = QuoteNumber, Path, description = "The quote's number, e.g. Q-2026-0001")),
     responses(
         (status = 200, body = QuoteView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -226,7 +230,7 @@ async fn act(
 /// Accept a quote: it becomes an order and keeps what it holds.
 #[utoipa::path(
     post, path = "/quotes/{number}/accept", tag = "quotes",
-    params(("number" = String, Path, description = "The quote's number")),
+    params(("number" = QuoteNumber, Path, description = "The quote's number")),
     responses(
         (status = 200, body = QuoteView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -246,7 +250,7 @@ pub async fn accept_quote(
 /// hold, in one go.
 #[utoipa::path(
     post, path = "/quotes/{number}/fulfil", tag = "quotes",
-    params(("number" = String, Path, description = "The quote's number")),
+    params(("number" = QuoteNumber, Path, description = "The quote's number")),
     responses(
         (status = 200, body = QuoteView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -265,7 +269,7 @@ pub async fn fulfil_quote(
 /// Cancel a quote, releasing what it holds.
 #[utoipa::path(
     post, path = "/quotes/{number}/cancel", tag = "quotes",
-    params(("number" = String, Path, description = "The quote's number")),
+    params(("number" = QuoteNumber, Path, description = "The quote's number")),
     responses(
         (status = 200, body = QuoteView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::{LONGEST_SIGN_IN_FIELD, TOUCH_EVERY, add_user, user_not_found};
 use crate::app::{App, AppError, ErrorCode, Principal};
 use crate::auth;
-use crate::domain::accounts::{Actor, Role, Scope, Session, User, UserView, Username};
+use crate::domain::accounts::{Actor, Password, Role, Scope, Session, User, UserView, Username};
 use crate::store::{ChangeKind, WriteTx};
 
 /// A setup link works this long after `quarry serve` printed it.
@@ -46,8 +46,10 @@ pub struct Credentials {
 pub struct SetupRequest {
     /// The part of the setup link after `#`.
     pub token: String,
+    #[schema(value_type = Username)]
     pub username: String,
     /// 8 to 128 characters, not a common password.
+    #[schema(value_type = Password)]
     pub password: String,
 }
 

@@ -24,6 +24,7 @@ pub struct NewToken {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenInput {
+    #[schema(value_type = TokenName)]
     pub name: String,
     pub role: Role,
     /// Narrower rights than the role's; empty or absent: all the role allows.
@@ -33,9 +34,11 @@ pub struct TokenInput {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
     /// Days until the token stops working, 1–3650.
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<u32>,
     /// The user the token acts for: disabling the user stops the token. Its
     /// role may not exceed the user's.
+    #[schema(value_type = Option<Username>)]
     pub user: Option<String>,
 }
 

@@ -15,7 +15,9 @@ use crate::store::{ChangeKind, ReadTx, WriteTx, payloads};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(value_type = Username)]
     pub username: String,
+    #[schema(value_type = Password)]
     pub password: String,
     pub role: Role,
 }
@@ -27,6 +29,7 @@ pub struct NewUser {
 pub struct UserPatch {
     pub role: Option<Role>,
     pub disabled: Option<bool>,
+    #[schema(value_type = Option<Password>)]
     pub password: Option<String>,
 }
 
@@ -35,6 +38,7 @@ pub struct UserPatch {
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
+    #[schema(value_type = Password)]
     pub new_password: String,
 }
 
