@@ -93,11 +93,12 @@ pub struct IdempotencyKeyValue;
 
 impl utoipa::PartialSchema for IdempotencyKeyValue {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        crate::domain::rules::string_schema(
-            Idempotency::KEY_PATTERN,
-            "1 to 255 visible ASCII characters, unique per write: a retry with the same key is answered as the first request was, without doing it again.",
-            "3f1c2a9e-7b1d-4c55-9d0e-2b6f8e1a4c10",
-        )
+        // No example: a key is new for each request.
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(Idempotency::KEY_PATTERN))
+            .description(Some("1 to 255 visible ASCII characters, new for each write: a retry with the same key is answered as the first request was, without doing it again."))
+            .into()
     }
 }
 

@@ -25,7 +25,7 @@ use crate::domain::ledger::{Draft, Line, MovementKind, Place, Remark};
 use crate::domain::locations::LocationCode;
 use crate::domain::pricing::{self, PricedLine, Shop, Totals};
 use crate::domain::quotes::{Contact, Hold, Quote, QuoteAction, QuoteNumber, QuoteStatus};
-use crate::domain::units::{Quantity, UnitName};
+use crate::domain::units::{PositiveQuantity, Quantity, UnitName};
 use crate::domain::values::Sku;
 use crate::store::{ChangeKind, ReadTx, WriteTx};
 
@@ -37,6 +37,7 @@ pub const MAX_LINES: usize = 100;
 #[serde(deny_unknown_fields)]
 pub struct LineRequest {
     pub sku: Sku,
+    #[schema(value_type = PositiveQuantity)]
     pub quantity: Quantity,
     /// A unit or one of the product's packs; default: its pricing unit.
     pub unit: Option<UnitName>,

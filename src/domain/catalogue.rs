@@ -234,6 +234,30 @@ impl From<Attributes> for BTreeMap<String, String> {
     }
 }
 
+/// The schema of a product's `reorder_points`: levels keyed by location code.
+pub struct ReorderPoints;
+
+impl utoipa::PartialSchema for ReorderPoints {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property_names(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(LocationCode::RULE.pattern())),
+            ))
+            .additional_properties(Some(utoipa::openapi::Ref::from_schema_name("Quantity")))
+            .description(Some(
+                "Reorder points of single locations: location code → level.",
+            ))
+            .examples([serde_json::json!({"YARD": "20"})])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ReorderPoints {}
+
 /// A density in kg/m³: positive, at most 6 decimal places.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -242,7 +266,7 @@ pub struct Density(Decimal);
 impl utoipa::PartialSchema for Density {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         super::rules::decimal_schema(
-            Density::PATTERN,
+            &Density::pattern(),
             "A density in kg/m³ as a decimal string: above 0, at most 100000, at most 6 decimal places.",
             "1600",
         )
@@ -252,8 +276,14 @@ impl utoipa::PartialSchema for Density {
 impl utoipa::ToSchema for Density {}
 
 impl Density {
-    /// A little more than [`Density::parse`] accepts (the range is left to it).
-    pub const PATTERN: &str = r"^\s*0*[0-9]{1,6}(?:\.[0-9]{1,6})?\s*$";
+    /// What [`Density::parse`] accepts: above 0, at most 100000, at most 6
+    /// decimal places.
+    pub fn pattern() -> String {
+        let below_one = super::rules::fraction_above_zero(6);
+        format!(
+            r"^\s*(?:0*[1-9][0-9]{{0,4}}(?:\.[0-9]{{1,6}})?|0*100000(?:\.0{{1,6}})?|{below_one})\s*$"
+        )
+    }
 
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let value = parse_decimal(raw, "density", 6)?;
@@ -431,16 +461,16 @@ product_fields! {
     public unit: Unit;
     public density_kg_m3: Option<Density>,
         stored #[serde(default)],
-        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<Density>)];
     public barcode: Option<Barcode>,
         stored #[serde(default)],
-        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<Barcode>)];
     /// Price per pricing unit, in the shop's currency.
     public price: Money;
     /// Staff only: what a unit costs the shop.
     staff cost: Option<Money>,
         stored #[serde(default)],
-        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<Money>)];
     /// Staff only: internal notes.
     staff notes: LongText, stored #[serde(default)];
     /// Whether the shop offers it (archived products are inactive).
@@ -455,7 +485,7 @@ product_fields! {
     /// packs (default: the stock unit).
     public pricing_unit: Option<UnitName>,
         stored #[serde(default)],
-        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<UnitName>)];
     /// Lower prices from a quantity on (in the pricing unit).
     public price_breaks: Vec<PriceBreak>, stored #[serde(default)];
     /// Packs the product comes in: `bag = 25 kg`, `pallet = 40 bag`.
@@ -463,28 +493,28 @@ product_fields! {
     /// The least that may be ordered, in the pricing unit.
     public min_order: Option<Quantity>,
         stored #[serde(default)],
-        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<Quantity>)];
     /// A pack the product is only sold whole in: orders are rounded up to it.
     public sell_in_whole: Option<UnitName>,
         stored #[serde(default)],
-        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<UnitName>)];
     public tax_class: TaxClass, stored #[serde(default)];
     /// For length goods (rebar): kg per metre, to sell by weight.
     public mass_per_m_kg: Option<Density>,
         stored #[serde(default)],
-        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<Density>)];
     /// For area goods (sheet): kg per square metre.
     public mass_per_m2_kg: Option<Density>,
         stored #[serde(default)],
-        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<Density>)];
     /// Staff only: below this total available, the product is reported low.
     staff reorder_point: Option<Quantity>,
         stored #[serde(default)],
-        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<String>)];
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<Quantity>)];
     /// Staff only: reorder points of single locations.
     staff reorder_points: BTreeMap<LocationCode, Quantity>,
-        stored #[serde(default)] #[schema(value_type = BTreeMap<String, Quantity>)],
-        patch #[schema(value_type = Option<BTreeMap<String, Quantity>>)];
+        stored #[serde(default)] #[schema(value_type = ReorderPoints)],
+        patch #[schema(value_type = Option<ReorderPoints>)];
 }
 
 fn yes() -> bool {

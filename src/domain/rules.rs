@@ -145,6 +145,42 @@ pub fn decimal_pattern(max_scale: u32, negative: bool) -> String {
     format!(r"^\s*{sign}0*[0-9]{{1,12}}(?:\.[0-9]{{1,{max_scale}}})?\s*$")
 }
 
+/// The pattern of a decimal as [`decimal_pattern`] without a sign, and above zero.
+pub fn positive_decimal_pattern(max_scale: u32) -> String {
+    format!(
+        r"^\s*(?:0*[1-9][0-9]{{0,11}}(?:\.[0-9]{{1,{max_scale}}})?|{})\s*$",
+        fraction_above_zero(max_scale)
+    )
+}
+
+/// The (unanchored) pattern of a decimal below 1 and above 0 with at most
+/// `max_scale` places: `0.5`, `00.000001`.
+pub fn fraction_above_zero(max_scale: u32) -> String {
+    let fractions: Vec<String> = (0..max_scale)
+        .map(|zeros| format!("0{{{zeros}}}[1-9][0-9]{{0,{}}}", max_scale - 1 - zeros))
+        .collect();
+    format!(r"0+\.(?:{})", fractions.join("|"))
+}
+
+/// `text` as a pattern matching it exactly, ASCII letters in either case.
+pub fn any_case(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphabetic() {
+            out.push('[');
+            out.push(c.to_ascii_lowercase());
+            out.push(c.to_ascii_uppercase());
+            out.push(']');
+        } else if "\\.+*?()|[]{}^$-".contains(c) {
+            out.push('\\');
+            out.push(c);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A decimal string's schema: [`decimal_pattern`] with a description and example.
 pub fn decimal_schema(pattern: &str, description: &str, example: &str) -> RefOr<Schema> {
     let schema = string_schema(pattern, description, example);
@@ -408,12 +444,19 @@ pub(crate) mod tests {
             DECIMAL,
             |s| Quantity::parse(s).is_ok(),
         );
-        agree("Density", Density::PATTERN, false, DECIMAL, |s| {
+        agree("Density", &Density::pattern(), true, DECIMAL, |s| {
             Density::parse(s).is_ok()
         });
         agree(
+            "PositiveQuantity",
+            &super::positive_decimal_pattern(Quantity::MAX_SCALE),
+            true,
+            DECIMAL,
+            |s| Quantity::parse(s).is_ok_and(Quantity::is_positive),
+        );
+        agree(
             "UnitName",
-            UnitName::PATTERN,
+            &UnitName::pattern(),
             false,
             r"[ a-zA-Z0-9³()\-éİ]{0,26}",
             |s| UnitName::parse(s).is_ok(),

@@ -359,6 +359,21 @@ impl utoipa::PartialSchema for Quantity {
 
 impl utoipa::ToSchema for Quantity {}
 
+/// The schema of a quantity that must be above zero (a quote's lines).
+pub struct PositiveQuantity;
+
+impl utoipa::PartialSchema for PositiveQuantity {
+    fn schema() -> RefOr<Schema> {
+        super::rules::decimal_schema(
+            &super::rules::positive_decimal_pattern(Quantity::MAX_SCALE),
+            "An exact decimal quantity above zero, written with a dot, e.g. \"12.5\": below 10¹², at most 6 decimal places.",
+            "12.5",
+        )
+    }
+}
+
+impl utoipa::ToSchema for PositiveQuantity {}
+
 /// Rounds a converted quantity: the one rounding rule.
 pub fn round_quantity(value: Decimal) -> Decimal {
     value
@@ -375,9 +390,9 @@ pub struct UnitName(String);
 impl utoipa::PartialSchema for UnitName {
     fn schema() -> RefOr<Schema> {
         super::rules::string_schema(
-            UnitName::PATTERN,
+            &UnitName::pattern(),
             "A unit (its code, label or another common spelling, any case) or the name of one of the product's packs (letters, spaces and '-'), 1–24 characters.",
-            "bag",
+            "t",
         )
     }
 }
@@ -386,8 +401,27 @@ impl utoipa::ToSchema for UnitName {}
 
 impl UnitName {
     /// A little more than [`UnitName::parse`] accepts (which letters count
-    /// is left to it).
-    pub const PATTERN: &str = r"^\s*[\w ()³²-]{1,24}\s*$";
+    /// is left to it): a pack name of letters, spaces and `-`, or any
+    /// spelling of a unit, in any case.
+    pub fn pattern() -> String {
+        let mut spellings: Vec<String> = Unit::ALL
+            .into_iter()
+            .flat_map(|unit| {
+                let label = unit.label().to_lowercase();
+                [unit.code().to_owned(), label]
+                    .into_iter()
+                    .chain(unit.aliases().iter().map(|a| (*a).to_owned()))
+            })
+            .filter(|s| !s.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-'))
+            .map(|s| super::rules::any_case(&s))
+            .collect();
+        spellings.sort();
+        spellings.dedup();
+        format!(
+            r"^\s*(?:(?:[^\W\d_]|[ -]){{1,24}}|{})\s*$",
+            spellings.join("|")
+        )
+    }
 
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         if let Ok(unit) = raw.parse::<Unit>() {
@@ -446,6 +480,7 @@ impl fmt::Display for UnitName {
 /// A pack a product comes in: `bag = 25 kg`, `pallet = 40 bag`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "bag", "quantity": "25", "unit": "kg"}))]
 pub struct Pack {
     /// The pack's name, used as a unit: `bag`, `bulk bag`, `pallet`.
     pub name: UnitName,

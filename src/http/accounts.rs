@@ -261,7 +261,7 @@ pub async fn list_tokens(
 /// Create an API token; its secret is in the answer, this once.
 #[utoipa::path(
     post, path = "/tokens", tag = "accounts",
-    request_body = TokenInput,
+    request_body(content = TokenInput, example = json!({"name": "ci", "role": "staff", "expires_in_days": 90})),
     responses(
         (status = 201, body = NewToken),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

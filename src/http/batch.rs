@@ -94,6 +94,7 @@ pub struct SubRequest {
     )]
     pub method: String,
     /// A path under `/api/v1/`, with its query string.
+    #[schema(pattern = "^/api/v1/")]
     pub path: String,
     /// A JSON body.
     pub body: Option<Value>,

@@ -29,6 +29,30 @@ fn with_etag<T: serde::Serialize>(status: StatusCode, version: u64, body: &T) ->
     (status, headers, axum::Json(body)).into_response()
 }
 
+/// The body of `POST /products`: a [`ProductInput`] whose `sku` is required.
+pub struct NewProduct;
+
+impl utoipa::PartialSchema for NewProduct {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::Schema;
+        // The input's own schema, with `sku` required.
+        let mut schema = <ProductInput as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.required.insert(0, "sku".into());
+            object.properties.insert(
+                "sku".into(),
+                utoipa::openapi::Ref::from_schema_name("Sku").into(),
+            );
+            object.description =
+                Some("A new product: every editable field, `sku` included.".into());
+        }
+        schema
+    }
+}
+
+impl utoipa::ToSchema for NewProduct {}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -101,7 +125,7 @@ pub async fn list_products(
 /// Create a product.
 #[utoipa::path(
     post, path = "/products", tag = "catalogue",
-    request_body = ProductInput,
+    request_body = NewProduct,
     responses(
         (status = 201, body = Product, headers(("ETag" = String), ("Location" = String))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -152,7 +176,11 @@ pub async fn get_product(
         ("sku" = Sku, Path, description = "The product's SKU"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read"),
     ),
-    request_body = ProductInput,
+    request_body(content = ProductInput, example = json!({
+        "sku": "SAND-04", "name": "Washed sand 0-4 mm", "category": "Aggregates/Sand",
+        "unit": "t", "price": "38.50", "density_kg_m3": "1600",
+        "packs": [{"name": "bag", "quantity": "25", "unit": "kg"}]
+    })),
     responses(
         (status = 200, body = Product, headers(("ETag" = String))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -183,7 +211,7 @@ pub async fn replace_product(
         ("sku" = Sku, Path, description = "The product's SKU"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read"),
     ),
-    request_body = ProductPatch,
+    request_body(content = ProductPatch, example = json!({"price": "39.00", "tags": ["washed"]})),
     responses(
         (status = 200, body = Product, headers(("ETag" = String))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),

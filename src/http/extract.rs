@@ -142,6 +142,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             format!("the body is not valid JSON: {inner}"),
         )
     };
+    // serde reads a struct from an array of its fields in order too; every
+    // body of this API is an object, so one written as an array is refused.
+    if without_bom(bytes).trim_ascii_start().starts_with(b"[") {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "the body must be a JSON object, not an array",
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(without_bom(bytes));
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let inner = error.inner();
@@ -714,5 +722,15 @@ mod tests {
         assert_eq!(err.code, ErrorCode::InvalidJson);
         let err = parse_json::<Doc>(br#"{"lines": []} trailing"#).unwrap_err();
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
+    }
+
+    /// Regression (API fuzzing): `PATCH /locations/YARD` with `[null, null]`
+    /// was read as a patch of two absent fields.
+    #[test]
+    fn a_body_written_as_an_array_is_refused() {
+        let err = parse_json::<Doc>(b" [[]]").unwrap_err();
+        assert_eq!(err.code, ErrorCode::ValidationFailed, "{}", err.message);
+        assert!(err.message.contains("JSON object"), "{}", err.message);
+        assert!(parse_json::<Doc>(br#"{"lines": []}"#).is_ok());
     }
 }

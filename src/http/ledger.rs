@@ -58,7 +58,10 @@ fn answer(result: Answer<Movement>) -> Response {
 #[utoipa::path(
     post, path = "/movements", tag = "stock",
     params(("Idempotency-Key" = Option<IdempotencyKeyValue>, Header, description = "Makes retries safe")),
-    request_body = MovementInput,
+    request_body(content = MovementInput, example = json!({
+        "kind": "receive", "location": "YARD", "reference": "DN-1042",
+        "lines": [{"sku": "SAND-04", "quantity": "20"}]
+    })),
     responses(
         (status = 201, body = Movement),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -94,6 +97,7 @@ pub async fn book_movement(
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "Already reversed, or the stock is no longer there", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = ErrorBody),
         (status = 503, body = ErrorBody),
     ),
     security(("bearer" = [])),

@@ -60,9 +60,11 @@ use error::ApiError;
         crate::domain::accounts::TokenName,
         crate::domain::quotes::QuoteNumber,
         crate::domain::units::Quantity,
+        crate::domain::units::PositiveQuantity,
         crate::domain::units::UnitName,
         crate::app::idempotency::IdempotencyKeyValue,
         ledger::LastEventId,
+        catalogue::NewProduct,
     )),
     tags(
         (name = "catalogue", description = "Products"),
@@ -234,7 +236,11 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 /// The complete application: routes, state and middleware.
 pub fn router(app: App) -> Router {
     let (routes, document) = routes();
-    let document = Arc::new(document.to_json().expect("the `OpenAPI` document serializes"));
+    let document = Arc::new(
+        document
+            .to_json()
+            .expect("the `OpenAPI` document serializes"),
+    );
     let config = app.config();
     let limits = config.limits.clone();
     let network = Arc::new(net::Network::new(config));

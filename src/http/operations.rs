@@ -261,7 +261,8 @@ pub struct ImportQuery {
 #[derive(ToSchema)]
 #[allow(dead_code)] // documents the multipart body
 pub struct ImportUpload {
-    #[schema(value_type = String, format = Binary)]
+    /// The CSV file, UTF-8 (a byte order mark is read past).
+    #[schema(value_type = String, content_media_type = "text/csv")]
     file: Vec<u8>,
 }
 
@@ -415,7 +416,8 @@ fn import_answer(report: ImportReport) -> Result<(StatusCode, serde_json::Value)
 #[utoipa::path(
     post, path = "/imports/products", tag = "operations",
     params(ImportQuery, ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job once the file is uploaded")),
-    request_body(content = ImportUpload, content_type = "multipart/form-data"),
+    request_body(content = ImportUpload, content_type = "multipart/form-data",
+        example = json!({"file": "sku,name,category,unit,price\nSAND-04,Washed sand 0-4 mm,Aggregates/Sand,t,38.50\n"})),
     responses(
         (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
         (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`",
@@ -444,7 +446,8 @@ pub async fn import_products(
 #[utoipa::path(
     post, path = "/imports/stock", tag = "operations",
     params(ImportQuery, ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job once the file is uploaded")),
-    request_body(content = ImportUpload, content_type = "multipart/form-data"),
+    request_body(content = ImportUpload, content_type = "multipart/form-data",
+        example = json!({"file": "sku,location,quantity\nSAND-04,YARD,120\n"})),
     responses(
         (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
         (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`",
@@ -473,7 +476,8 @@ pub async fn import_stock(
 #[utoipa::path(
     post, path = "/imports/movements", tag = "operations",
     params(ImportQuery, ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job once the file is uploaded")),
-    request_body(content = ImportUpload, content_type = "multipart/form-data"),
+    request_body(content = ImportUpload, content_type = "multipart/form-data",
+        example = json!({"file": "kind,location,sku,quantity\nreceive,YARD,SAND-04,20\n"})),
     responses(
         (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
         (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`",

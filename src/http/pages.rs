@@ -36,8 +36,15 @@ pub async fn index(headers: HeaderMap) -> Response {
 /// A product's page with its quote calculator.
 #[utoipa::path(get, path = "/p/{sku}", tag = "ui",
     params(("sku" = Sku, Path, description = "The product's SKU")),
-    responses((status = 200, description = "The product page", content_type = "text/html")))]
-pub async fn product_page(Path(_sku): Path<String>, headers: HeaderMap) -> Response {
+    responses(
+        (status = 200, description = "The product page", content_type = "text/html"),
+        (status = 404, description = "What cannot be a SKU"),
+    ))]
+pub async fn product_page(Path(sku): Path<String>, headers: HeaderMap) -> Response {
+    // No page for what cannot be a SKU (the page would only say so later).
+    if Sku::parse(&sku).is_err() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     asset("product.html", &headers)
 }
 

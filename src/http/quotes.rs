@@ -21,7 +21,7 @@ use crate::app::quotes::{
 use crate::app::{App, Principal};
 use crate::domain::quotes::{QuoteAction, QuoteNumber, QuoteStatus};
 use crate::domain::text::escape_html;
-use crate::domain::units::{Quantity, UnitName};
+use crate::domain::units::{PositiveQuantity, Quantity, UnitName};
 use crate::domain::values::Sku;
 
 /// Price lines: each converted to the stock and pricing units with the
@@ -55,7 +55,7 @@ pub async fn estimate(
 pub struct EstimateQuery {
     #[param(value_type = Sku)]
     sku: String,
-    #[param(value_type = Quantity)]
+    #[param(value_type = PositiveQuantity)]
     quantity: String,
     /// A unit or pack; default: the product's pricing unit.
     #[param(value_type = Option<UnitName>)]
@@ -101,7 +101,10 @@ pub async fn estimate_one(
 #[utoipa::path(
     post, path = "/quotes", tag = "quotes",
     params(("Idempotency-Key" = Option<IdempotencyKeyValue>, Header, description = "Makes retries safe")),
-    request_body = QuoteRequest,
+    request_body(content = QuoteRequest, example = json!({
+        "lines": [{"sku": "SAND-04", "quantity": "3", "unit": "m3"}],
+        "contact": {"name": "Sam Builder", "email": "sam@example.com"}
+    })),
     responses(
         (status = 201, body = QuoteView),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
