@@ -13,6 +13,7 @@ places that name one, and a small valid CSV file in most imports.
 import json
 import os
 import random
+import urllib.parse
 import urllib.request
 
 import schemathesis
@@ -55,6 +56,21 @@ def _refresh():
             _live["locations"] = codes or LOCATIONS
     except (OSError, ValueError, KeyError):
         pass
+
+
+def _product(sku):
+    """The product as the shop has it now, or None."""
+    if not URL or not TOKEN or not sku:
+        return None
+    request = urllib.request.Request(
+        f"{URL}/api/v1/products/{urllib.parse.quote(sku, safe='')}",
+        headers={"authorization": f"Bearer {TOKEN}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.load(response)
+    except (OSError, ValueError):
+        return None
 
 
 def _active_locations():
@@ -148,9 +164,20 @@ def map_case(context, case):
             case.body["tax_class"] = RNG.choice(["standard", "reduced", "zero"])
         for key in ("pricing_unit", "sell_in_whole", "min_order"):
             case.body.pop(key, None)
-    # A product replaced names its own SKU, if any.
-    if method == "put" and isinstance(case.body, dict) and case.body.get("sku") and case.path_parameters:
-        case.body["sku"] = case.path_parameters.get("sku", case.body["sku"])
+    # A product replaced names its own SKU, if any, and keeps what its
+    # ledger and packs tie it to (its unit cannot change once it has
+    # movements, packs refer to each other): as a client that read it first.
+    if method == "put" and isinstance(case.body, dict) and case.path_parameters:
+        sku = case.path_parameters.get("sku")
+        if case.body.get("sku"):
+            case.body["sku"] = sku
+        current = _product(sku)
+        if current:
+            for key in ("unit", "packs", "barcode", "price_breaks", "pricing_unit", "sell_in_whole", "min_order"):
+                if current.get(key) is not None:
+                    case.body[key] = current[key]
+                else:
+                    case.body.pop(key, None)
     # A key used before with another body is refused (422): a client makes a
     # new key for each new request.
     if case.headers and "Idempotency-Key" in case.headers:
