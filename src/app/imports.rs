@@ -24,7 +24,7 @@ use super::{App, AppError};
 use crate::config::ShopConfig;
 use crate::domain::accounts::Actor;
 use crate::domain::catalogue::{Product, ProductInput};
-use crate::domain::ledger::{LineInput, MAX_LINES, MovementInput};
+use crate::domain::ledger::{LineInput, MAX_LINES, MovementInput, Reference};
 use crate::domain::locations::{LocationCode, LocationInput, LocationName};
 use crate::domain::values::Sku;
 use crate::store::{ChangeKind, Store, StoreError, WriteTx};
@@ -153,8 +153,9 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// Write the good rows even when some are bad.
     pub skip_invalid: bool,
-    /// The reference stock counts are booked with (default: `import`).
-    pub reference: Option<String>,
+    /// The reference stock counts are booked with (default: `import`),
+    /// checked for every kind of import, even those that book nothing.
+    pub reference: Option<Reference>,
 }
 
 /// Errors listed in a report; past this, bad rows are only counted.
@@ -215,7 +216,11 @@ fn run(
         },
         actor,
         shop,
-        reference: options.reference.clone().unwrap_or_else(|| "import".into()),
+        reference: options
+            .reference
+            .as_ref()
+            .map_or("import", Reference::as_str)
+            .to_owned(),
         pending: Vec::new(),
         bad_row: &mut *listeners.bad_row,
         seen: HashMap::new(),

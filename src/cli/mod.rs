@@ -124,8 +124,8 @@ pub enum Command {
         #[arg(long)]
         skip_invalid: bool,
         /// The reference stock counts are booked with [default: import]
-        #[arg(long, value_name = "TEXT")]
-        reference: Option<String>,
+        #[arg(long, value_name = "TEXT", value_parser = crate::domain::ledger::Reference::parse)]
+        reference: Option<crate::domain::ledger::Reference>,
     },
     /// Export products, stock, movements or quotes from one consistent
     /// snapshot. Product, stock and movement CSV files import back as they are.

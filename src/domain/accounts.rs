@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::InvalidValue;
-use super::rules::Rule;
+use super::rules::{Rule, pattern_schema};
 use super::values::string_type;
 
 /// A role, from least to most rights: `viewer` reads, `staff` also writes the
@@ -178,17 +178,13 @@ string_type!(
 #[derive(Clone)]
 pub struct Password(String);
 
-impl utoipa::PartialSchema for Password {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        super::rules::string_schema(
-            Password::PATTERN,
-            "A password: 8 to 128 characters (not a common one, nor one close to the username or the shop's name).",
-            "correct horse battery",
-        )
-    }
-}
-
-impl utoipa::ToSchema for Password {}
+pattern_schema!(
+    Password,
+    string_schema,
+    Password::PATTERN,
+    "A password: 8 to 128 characters (not a common one, nor one close to the username or the shop's name).",
+    "correct horse battery"
+);
 
 impl Password {
     pub const MIN: usize = 8;

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::InvalidValue;
 use super::locations::LocationCode;
-use super::rules::Rule;
+use super::rules::{Rule, pattern_schema};
 use super::text::{parse_decimal, parse_text};
 use super::units::{Converted, Dimension, Measures, Pack, Quantity, Unit, UnitName};
 use super::values::{Money, PriceBreak, Sku, TaxClass, string_type};
@@ -263,17 +263,13 @@ impl utoipa::ToSchema for ReorderPoints {}
 #[serde(try_from = "String", into = "String")]
 pub struct Density(Decimal);
 
-impl utoipa::PartialSchema for Density {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        super::rules::decimal_schema(
-            &Density::pattern(),
-            "A density in kg/m³ as a decimal string: above 0, at most 100000, at most 6 decimal places.",
-            "1600",
-        )
-    }
-}
-
-impl utoipa::ToSchema for Density {}
+pattern_schema!(
+    Density,
+    decimal_schema,
+    Density::pattern(),
+    "A density in kg/m³ as a decimal string: above 0, at most 100000, at most 6 decimal places.",
+    "1600"
+);
 
 impl Density {
     /// What [`Density::parse`] accepts: above 0, at most 100000, at most 6

@@ -37,6 +37,22 @@ pub enum Rule {
     },
 }
 
+/// Implements the `OpenAPI` schema of a type read from a string:
+/// `pattern_schema!(Type, string_schema | decimal_schema, pattern, description, example)`,
+/// the pattern being what the type's parser accepts.
+macro_rules! pattern_schema {
+    ($ty:ty, $build:ident, $pattern:expr, $description:expr, $example:expr) => {
+        impl ::utoipa::PartialSchema for $ty {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
+                $crate::domain::rules::$build(&$pattern, $description, $example)
+            }
+        }
+
+        impl ::utoipa::ToSchema for $ty {}
+    };
+}
+pub(crate) use pattern_schema;
+
 /// Control characters (Unicode `Cc`), which no one-line text may hold.
 const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
 /// The control characters a multi-line text may not hold (all but tab, line

@@ -16,6 +16,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use super::InvalidValue;
+use super::rules::pattern_schema;
 
 /// A unit of measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -347,32 +348,24 @@ impl From<Quantity> for String {
     }
 }
 
-impl utoipa::PartialSchema for Quantity {
-    fn schema() -> RefOr<Schema> {
-        super::rules::decimal_schema(
-            &super::rules::decimal_pattern(Quantity::MAX_SCALE, true),
-            "An exact decimal quantity written with a dot, e.g. \"12.5\": below 10¹² in size, at most 6 decimal places.",
-            "12.5",
-        )
-    }
-}
-
-impl utoipa::ToSchema for Quantity {}
+pattern_schema!(
+    Quantity,
+    decimal_schema,
+    super::rules::decimal_pattern(Quantity::MAX_SCALE, true),
+    "An exact decimal quantity written with a dot, e.g. \"12.5\": below 10¹² in size, at most 6 decimal places.",
+    "12.5"
+);
 
 /// The schema of a quantity that must be above zero (a quote's lines).
 pub struct PositiveQuantity;
 
-impl utoipa::PartialSchema for PositiveQuantity {
-    fn schema() -> RefOr<Schema> {
-        super::rules::decimal_schema(
-            &super::rules::positive_decimal_pattern(Quantity::MAX_SCALE),
-            "An exact decimal quantity above zero, written with a dot, e.g. \"12.5\": below 10¹², at most 6 decimal places.",
-            "12.5",
-        )
-    }
-}
-
-impl utoipa::ToSchema for PositiveQuantity {}
+pattern_schema!(
+    PositiveQuantity,
+    decimal_schema,
+    super::rules::positive_decimal_pattern(Quantity::MAX_SCALE),
+    "An exact decimal quantity above zero, written with a dot, e.g. \"12.5\": below 10¹², at most 6 decimal places.",
+    "12.5"
+);
 
 /// Rounds a converted quantity: the one rounding rule.
 pub fn round_quantity(value: Decimal) -> Decimal {
@@ -387,17 +380,13 @@ pub fn round_quantity(value: Decimal) -> Decimal {
 #[serde(try_from = "String", into = "String")]
 pub struct UnitName(String);
 
-impl utoipa::PartialSchema for UnitName {
-    fn schema() -> RefOr<Schema> {
-        super::rules::string_schema(
-            &UnitName::pattern(),
-            "A unit (its code, label or another common spelling, any case) or the name of one of the product's packs (letters, spaces and '-'), 1–24 characters.",
-            "t",
-        )
-    }
-}
-
-impl utoipa::ToSchema for UnitName {}
+pattern_schema!(
+    UnitName,
+    string_schema,
+    UnitName::pattern(),
+    "A unit (its code, label or another common spelling, any case) or the name of one of the product's packs (letters, spaces and '-'), 1–24 characters.",
+    "t"
+);
 
 impl UnitName {
     /// A little more than [`UnitName::parse`] accepts (which letters count

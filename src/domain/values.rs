@@ -7,11 +7,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::Schema;
-
 use super::InvalidValue;
-use super::rules::{Rule, decimal_schema};
+use super::rules::{Rule, pattern_schema};
 use super::text::parse_decimal;
 use super::units::Quantity;
 
@@ -58,13 +55,13 @@ macro_rules! string_type {
             }
         }
 
-        impl ::utoipa::PartialSchema for $name {
-            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
-                Self::RULE.schema(concat!($($doc, "\n"),*), $example)
-            }
-        }
-
-        impl ::utoipa::ToSchema for $name {}
+        $crate::domain::rules::pattern_schema!(
+            $name,
+            string_schema,
+            $name::RULE.pattern(),
+            concat!($($doc, "\n"),*),
+            $example
+        );
     };
 }
 pub(crate) use string_type;
@@ -124,17 +121,13 @@ impl From<Money> for String {
     }
 }
 
-impl utoipa::PartialSchema for Money {
-    fn schema() -> RefOr<Schema> {
-        decimal_schema(
-            Money::PATTERN,
-            "An amount of money in the shop's currency, as a decimal string: at least zero, below 10¹², at most 6 decimal places.",
-            "42.00",
-        )
-    }
-}
-
-impl utoipa::ToSchema for Money {}
+pattern_schema!(
+    Money,
+    decimal_schema,
+    Money::PATTERN,
+    "An amount of money in the shop's currency, as a decimal string: at least zero, below 10¹², at most 6 decimal places.",
+    "42.00"
+);
 
 string_type!(
     /// The name of a tax class: `standard`, `reduced`, `zero`… as the shop's

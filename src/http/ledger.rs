@@ -25,6 +25,7 @@ use crate::app::slots::Slot;
 use crate::app::{App, AppError, Principal};
 use crate::domain::ledger::{Movement, MovementInput, MovementKind};
 use crate::domain::locations::LocationCode;
+use crate::domain::rules::pattern_schema;
 use crate::domain::values::Sku;
 
 fn idempotency(
@@ -333,17 +334,13 @@ impl LastEventId {
     }
 }
 
-impl utoipa::PartialSchema for LastEventId {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        crate::domain::rules::string_schema(
-            LastEventId::PATTERN,
-            "The `id` of the last event received (a change-log `seq`).",
-            "1042",
-        )
-    }
-}
-
-impl utoipa::ToSchema for LastEventId {}
+pattern_schema!(
+    LastEventId,
+    string_schema,
+    LastEventId::PATTERN,
+    "The `id` of the last event received (a change-log `seq`).",
+    "1042"
+);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

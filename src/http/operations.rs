@@ -253,8 +253,7 @@ pub struct ImportQuery {
     #[serde(default)]
     pub skip_invalid: bool,
     /// The reference stock counts are booked with (default `import`).
-    #[param(value_type = Option<Reference>)]
-    pub reference: Option<String>,
+    pub reference: Option<Reference>,
 }
 
 /// The form of an import: the CSV file in a part named `file`.
@@ -349,12 +348,6 @@ async fn import(
             )
             .with_field("file")
         })??;
-    // Checked here for every kind of import, even those that book nothing.
-    if let Some(reference) = &q.reference {
-        Reference::parse(reference).map_err(|e| {
-            ApiError::new(ErrorCode::BadRequest, format!("reference: {e}")).with_field("reference")
-        })?;
-    }
     let options = ImportOptions {
         dry_run: q.dry_run,
         skip_invalid: q.skip_invalid,

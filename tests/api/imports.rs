@@ -99,6 +99,37 @@ async fn a_product_file_with_bad_rows_is_reported_row_by_row_and_writes_nothing(
     assert_eq!(audit.body["items"].as_array().unwrap().len(), 2);
 }
 
+/// Regression (API fuzzing): a bad `reference` was only found by imports
+/// that book movements, and a product import took it without a word.
+#[tokio::test]
+async fn a_bad_reference_is_refused_for_every_kind_of_import() {
+    let app = TestApp::spawn().await;
+    let long = "R".repeat(101);
+    for kind in ["products", "stock", "movements"] {
+        let resp = app
+            .upload(
+                &format!("/api/v1/imports/{kind}?reference={long}"),
+                Who::Staff,
+                "sku,name,category,unit,price\nREF-1,Thing,Misc,pc,1\n",
+            )
+            .await;
+        assert_eq!(
+            resp.status,
+            StatusCode::BAD_REQUEST,
+            "{kind}: {}",
+            resp.text
+        );
+        assert_eq!(
+            resp.body["error"]["field"], "reference",
+            "{kind}: {}",
+            resp.text
+        );
+    }
+    let none = app.get("/api/v1/products/REF-1", Who::Staff).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    app.stop_and_check().await;
+}
+
 #[tokio::test]
 async fn a_file_with_an_unknown_or_missing_column_is_refused_at_its_header() {
     let app = TestApp::spawn().await;
