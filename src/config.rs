@@ -75,15 +75,45 @@ pub struct StoreConfig {
     /// Most memory the data file's page cache may take, in MiB (it grows as
     /// pages are read, up to this).
     pub cache_mb: u32,
+    /// Empty: the embedded data file in the data dir. A `postgres://` URL
+    /// (libpq syntax, several hosts allowed): the store lives in that
+    /// PostgreSQL database, shared by every node pointed at it.
+    pub url: String,
+    /// With PostgreSQL: the most connections this node opens.
+    pub pool_size: u32,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { cache_mb: 1024 }
+        Self {
+            cache_mb: 1024,
+            url: String::new(),
+            pool_size: 16,
+        }
     }
 }
 
 impl StoreConfig {
+    /// How the store is opened.
+    pub fn options(&self) -> crate::store::Options {
+        crate::store::Options {
+            cache_bytes: Some(self.cache_bytes()),
+            faults: None,
+            url: (!self.url.is_empty()).then(|| self.url.clone()),
+            pool_size: self.pool_size,
+        }
+    }
+
+    /// Where the store is, for messages: the data dir's file, or the
+    /// database without its password.
+    pub fn describe(&self, data_dir: &Path) -> String {
+        if self.url.is_empty() {
+            data_dir.display().to_string()
+        } else {
+            crate::store::redact_url(&self.url)
+        }
+    }
+
     /// The cache size in bytes.
     pub fn cache_bytes(&self) -> usize {
         usize::try_from(u64::from(self.cache_mb) << 20).unwrap_or(usize::MAX)
@@ -482,6 +512,14 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreOverrides>,
+}
+
+/// `--store-url`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StoreOverrides {
+    pub url: String,
 }
 
 /// The `QUARRY_*` variables, reported by their own names in errors.
@@ -607,6 +645,16 @@ impl Config {
 
     /// Backups, imports and event streams.
     fn validate_operations(&self) -> Result<(), (&'static str, String)> {
+        let url = &self.store.url;
+        if !(url.is_empty() || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err((
+                "store.url",
+                "must be empty (the embedded data file) or a postgres:// URL".into(),
+            ));
+        }
+        if !(2..=1000).contains(&self.store.pool_size) {
+            return Err(("store.pool_size", "must be between 2 and 1000".into()));
+        }
         if self.backup.keep == 0 {
             return Err(("backup.keep", "must be at least 1".into()));
         }

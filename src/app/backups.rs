@@ -193,6 +193,10 @@ impl App {
                     () = tokio::time::sleep(period) => {}
                     () = stop.cancelled() => break,
                 }
+                // With several nodes on one database, one of them does this.
+                if !app.inner.store.leads() {
+                    continue;
+                }
                 match app.scheduled_backup().await {
                     Ok((info, deleted)) => tracing::info!(
                         backup = %info.name, deleted, "scheduled backup written"

@@ -121,8 +121,8 @@ impl App {
         faults: Option<crate::store::faults::Faults>,
     ) -> anyhow::Result<Self> {
         let options = crate::store::Options {
-            cache_bytes: Some(config.store.cache_bytes()),
             faults,
+            ..config.store.options()
         };
         let store = Store::open_with(&config.data_dir, options)?;
         // The store's lock is held: no other server is using these.
@@ -233,6 +233,10 @@ impl App {
             }
         });
         self.repeat(std::time::Duration::from_secs(60), |app| async move {
+            // With several nodes on one database, one of them does this.
+            if !app.inner.store.leads() {
+                return;
+            }
             match app.expire_quotes().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(quotes = n, "quotes expired; their stock released"),

@@ -42,6 +42,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Keep the store in this PostgreSQL database instead of the data dir's
+    /// file (libpq URL; also `[store] url`, `QUARRY_STORE_URL`)
+    #[arg(long, global = true, value_name = "URL")]
+    pub store_url: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -232,6 +237,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let overrides = Overrides {
         data_dir: cli.data_dir.clone(),
         listen,
+        store: cli
+            .store_url
+            .clone()
+            .map(|url| config::StoreOverrides { url }),
     };
     if let Command::Config {
         command: ConfigCommand::Default,

@@ -1,7 +1,5 @@
 //! Users and API tokens in the store.
 
-use redb::ReadableTable;
-
 use super::tables::{SESSIONS, SESSIONS_BY_USER, TOKENS, TOKENS_BY_HASH, USERS};
 use super::{ReadTx, StoreError, WriteTx, decode};
 use crate::domain::accounts::{ApiToken, Role, Session, User, Username};
@@ -17,9 +15,9 @@ macro_rules! account_reads {
         pub fn users(&self) -> Result<Vec<User>, StoreError> {
             let table = self.table(USERS)?;
             let mut users = Vec::new();
-            for entry in table.iter()? {
+            for entry in table.all()? {
                 let (key, bytes) = entry?;
-                users.push(decode("users", key.value(), bytes.value())?);
+                users.push(decode("users", &key, &bytes)?);
             }
             Ok(users)
         }
@@ -28,9 +26,9 @@ macro_rules! account_reads {
         pub fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
             let table = self.table(TOKENS)?;
             let mut tokens = Vec::new();
-            for entry in table.iter()? {
+            for entry in table.all()? {
                 let (key, bytes) = entry?;
-                tokens.push(decode("tokens", key.value(), bytes.value())?);
+                tokens.push(decode("tokens", &key, &bytes)?);
             }
             Ok(tokens)
         }
@@ -53,7 +51,7 @@ impl ReadTx {
         let by_hash = self.table(TOKENS_BY_HASH)?;
         for token in self.tokens()? {
             let indexed = by_hash.get(token.hash.as_str())?;
-            if indexed.as_ref().map(redb::AccessGuard::value) != Some(token.name.as_str()) {
+            if indexed.as_deref() != Some(token.name.as_str()) {
                 problems.push(format!("token {} is not indexed by its hash", token.name));
             }
         }
@@ -90,13 +88,12 @@ impl WriteTx {
         let hashes: Vec<String> = {
             let index = self.table(SESSIONS_BY_USER)?;
             let mut hashes = Vec::new();
-            for entry in index.range((user.as_str(), "")..)? {
-                let (key, _) = entry?;
-                let (owner, hash) = key.value();
+            for entry in index.from((user.as_str(), ""))? {
+                let ((owner, hash), ()) = entry?;
                 if owner != user.as_str() {
                     break;
                 }
-                hashes.push(hash.to_owned());
+                hashes.push(hash);
             }
             hashes
         };
@@ -114,11 +111,11 @@ impl WriteTx {
         let dead: Vec<String> = {
             let table = self.table(SESSIONS)?;
             let mut dead = Vec::new();
-            for entry in table.iter()? {
+            for entry in table.all()? {
                 let (key, bytes) = entry?;
-                let session: Session = decode("sessions", key.value(), bytes.value())?;
+                let session: Session = decode("sessions", &key, &bytes)?;
                 if !live(&session) {
-                    dead.push(key.value().to_owned());
+                    dead.push(key);
                 }
             }
             dead
@@ -133,9 +130,9 @@ impl WriteTx {
     pub fn tokens_of_user(&self, user: &Username) -> Result<Vec<ApiToken>, StoreError> {
         let table = self.table(TOKENS)?;
         let mut tokens = Vec::new();
-        for entry in table.iter()? {
+        for entry in table.all()? {
             let (key, bytes) = entry?;
-            let token: ApiToken = decode("tokens", key.value(), bytes.value())?;
+            let token: ApiToken = decode("tokens", &key, &bytes)?;
             if token.user.as_ref() == Some(user) {
                 tokens.push(token);
             }

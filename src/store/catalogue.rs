@@ -2,7 +2,6 @@
 //! unique and let a category be listed without reading the whole catalogue.
 
 use jiff::Timestamp;
-use redb::{ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
 use super::tables::{LOCATIONS, PRODUCTS, PRODUCTS_BY_BARCODE, PRODUCTS_BY_CATEGORY};
@@ -84,9 +83,9 @@ impl ReadTx {
             // Entries for "prefix-x" sort between "prefix" and "prefix/…"; past
             // "prefix0" ('/' + 1) nothing can match any more.
             let end = format!("{prefix}0");
-            for entry in index.range(start..)? {
-                let (key, _) = entry?;
-                let (category, sku) = key.value();
+            for entry in index.from(start)? {
+                let ((category, sku), ()) = entry?;
+                let (category, sku) = (category.as_str(), sku.as_str());
                 if query.after.is_some() && (category, sku) == start {
                     continue;
                 }
@@ -120,12 +119,12 @@ impl ReadTx {
         } else {
             let start = query.after.as_ref().map(|c| c.sku.as_str());
             let range = match start {
-                Some(sku) => products.range(sku..)?,
-                None => products.iter()?,
+                Some(sku) => products.from(sku)?,
+                None => products.all()?,
             };
             for entry in range {
-                let (key, bytes) = entry?;
-                let sku = key.value();
+                let (sku, bytes) = entry?;
+                let sku = sku.as_str();
                 if Some(sku) == start {
                     continue;
                 }
@@ -134,7 +133,7 @@ impl ReadTx {
                     break;
                 }
                 scanned += 1;
-                let product: Product = decode("products", sku, bytes.value())?;
+                let product: Product = decode("products", sku, &bytes)?;
                 last = Some(ProductCursor {
                     category: None,
                     sku: sku.to_owned(),
@@ -157,9 +156,9 @@ impl ReadTx {
         mut f: impl FnMut(&Product) -> Result<(), E>,
     ) -> Result<(), E> {
         let table = self.table(PRODUCTS)?;
-        for entry in table.iter().map_err(StoreError::from)? {
-            let (key, bytes) = entry.map_err(StoreError::from)?;
-            let product: Product = decode("products", key.value(), bytes.value())?;
+        for entry in table.all()? {
+            let (key, bytes) = entry?;
+            let product: Product = decode("products", &key, &bytes)?;
             f(&product)?;
         }
         Ok(())
@@ -173,21 +172,21 @@ impl ReadTx {
     ) -> Result<Page<Location, String>, StoreError> {
         let table = self.table(LOCATIONS)?;
         let range = match after {
-            Some(code) => table.range(code..)?,
-            None => table.iter()?,
+            Some(code) => table.from(code)?,
+            None => table.all()?,
         };
         let mut items: Vec<Location> = Vec::new();
         let mut more = false;
         for entry in range {
             let (key, bytes) = entry?;
-            if Some(key.value()) == after {
+            if Some(key.as_str()) == after {
                 continue;
             }
             if items.len() == limit {
                 more = true;
                 break;
             }
-            items.push(decode("locations", key.value(), bytes.value())?);
+            items.push(decode("locations", &key, &bytes)?);
         }
         let next = if more {
             items.last().map(|l| l.code.to_string())
@@ -205,9 +204,9 @@ impl ReadTx {
         let by_category = self.table(PRODUCTS_BY_CATEGORY)?;
         let by_barcode = self.table(PRODUCTS_BY_BARCODE)?;
         let mut with_barcode = 0;
-        for entry in products.iter()? {
+        for entry in products.all()? {
             let (key, bytes) = entry?;
-            let product: Product = decode("products", key.value(), bytes.value())?;
+            let product: Product = decode("products", &key, &bytes)?;
             let category = product.category.match_key();
             if by_category
                 .get((category.as_str(), product.sku.as_str()))?
@@ -221,7 +220,7 @@ impl ReadTx {
             if let Some(barcode) = &product.barcode {
                 with_barcode += 1;
                 let indexed = by_barcode.get(barcode.as_str())?;
-                if indexed.as_ref().map(redb::AccessGuard::value) != Some(product.sku.as_str()) {
+                if indexed.as_deref() != Some(product.sku.as_str()) {
                     problems.push(format!(
                         "barcode {barcode} of product {} is not indexed to it",
                         product.sku

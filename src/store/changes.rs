@@ -3,8 +3,8 @@
 //! events, other nodes) follow it by `seq` and so never miss or repeat a change.
 
 use jiff::Timestamp;
-use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
+use std::ops::Bound;
 
 use super::payloads::{Nothing, Payload};
 use super::tables::CHANGES;
@@ -256,20 +256,17 @@ impl ReadTx {
         mut wants: impl FnMut(&Change) -> bool,
     ) -> Result<super::Page<Change, u64>, StoreError> {
         let table = self.table(CHANGES)?;
-        let range = match before {
-            Some(seq) => table.range(..seq)?,
-            None => table.iter()?,
-        };
+        let high = before.map_or(Bound::Unbounded, Bound::Excluded);
         let mut items = Vec::new();
         let mut last = None;
         let mut more = false;
-        for (scanned, entry) in range.rev().enumerate() {
+        for (scanned, entry) in table.range(Bound::Unbounded, high, true)?.enumerate() {
             let (seq, bytes) = entry?;
             if items.len() == limit || scanned == 10_000 {
                 more = true;
                 break;
             }
-            let change: Change = decode("changes", &seq.value().to_string(), bytes.value())?;
+            let change: Change = decode("changes", &seq.to_string(), &bytes)?;
             if from.is_some_and(|from| change.at < from) {
                 break;
             }
@@ -288,9 +285,9 @@ impl ReadTx {
     pub fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
         let table = self.table(CHANGES)?;
         let mut out = Vec::new();
-        for entry in table.range(after.saturating_add(1)..)?.take(limit) {
+        for entry in table.from(after.saturating_add(1))?.take(limit) {
             let (seq, bytes) = entry?;
-            out.push(decode("changes", &seq.value().to_string(), bytes.value())?);
+            out.push(decode("changes", &seq.to_string(), &bytes)?);
         }
         Ok(out)
     }
@@ -299,13 +296,12 @@ impl ReadTx {
     /// previous one plus one, or where a key and its entry disagree.
     pub fn find_change_log_gap(&self) -> Result<Option<String>, StoreError> {
         let table = self.table(CHANGES)?;
-        for (expected, entry) in (1..).zip(table.iter()?) {
+        for (expected, entry) in (1..).zip(table.all()?) {
             let (seq, bytes) = entry?;
-            let seq = seq.value();
             if seq != expected {
                 return Ok(Some(format!("expected seq {expected}, found {seq}")));
             }
-            let change: Change = decode("changes", &seq.to_string(), bytes.value())?;
+            let change: Change = decode("changes", &seq.to_string(), &bytes)?;
             if change.seq != seq {
                 return Ok(Some(format!(
                     "entry at seq {seq} says it is seq {}",

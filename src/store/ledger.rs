@@ -2,9 +2,10 @@
 //! the levels they add up to, reversal links and idempotency records.
 
 use jiff::Timestamp;
-use redb::{ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
+use std::ops::Bound::{Excluded, Included};
 
+use super::kv::Table;
 use super::tables::{
     IDEMPOTENCY, LEVELS, MOVEMENTS, MOVEMENTS_BY_LOCATION, MOVEMENTS_BY_REFERENCE,
     MOVEMENTS_BY_SKU, REVERSALS,
@@ -123,21 +124,21 @@ macro_rules! ledger_reads {
         pub fn movement(&self, id: u64) -> Result<Option<Movement>, StoreError> {
             let table = self.table(MOVEMENTS)?;
             match table.get(id)? {
-                Some(bytes) => decode("movements", &id.to_string(), bytes.value()).map(Some),
+                Some(bytes) => decode("movements", &id.to_string(), &bytes).map(Some),
                 None => Ok(None),
             }
         }
 
         /// The id of the movement that reversed `id`, if any.
         pub fn reversed_by(&self, id: u64) -> Result<Option<u64>, StoreError> {
-            Ok(self.table(REVERSALS)?.get(id)?.map(|v| v.value()))
+            self.table(REVERSALS)?.get(id)
         }
 
         pub fn level(&self, sku: &Sku, location: &LocationCode) -> Result<Level, StoreError> {
             let table = self.table(LEVELS)?;
             let key = level_key(sku, location);
             match table.get((key.0.as_str(), key.1.as_str()))? {
-                Some(bytes) => decode_level(&format!("{sku}@{location}"), bytes.value()),
+                Some(bytes) => decode_level(&format!("{sku}@{location}"), &bytes),
                 None => Ok(Level::default()),
             }
         }
@@ -146,14 +147,13 @@ macro_rules! ledger_reads {
         pub fn levels_of(&self, sku: &Sku) -> Result<Vec<(LocationCode, Level)>, StoreError> {
             let table = self.table(LEVELS)?;
             let mut out = Vec::new();
-            for entry in table.range((sku.as_str(), "")..)? {
-                let (key, bytes) = entry?;
-                let (s, location) = key.value();
+            for entry in table.from((sku.as_str(), ""))? {
+                let ((s, location), bytes) = entry?;
                 if s != sku.as_str() {
                     break;
                 }
-                let level = decode_level(&format!("{s}@{location}"), bytes.value())?;
-                let code = LocationCode::parse(location).map_err(|e| StoreError::Corrupt {
+                let level = decode_level(&format!("{s}@{location}"), &bytes)?;
+                let code = LocationCode::parse(&location).map_err(|e| StoreError::Corrupt {
                     table: "levels",
                     key: format!("{s}@{location}"),
                     reason: e.to_string(),
@@ -166,8 +166,11 @@ macro_rules! ledger_reads {
         /// Whether any movement of `sku` was ever booked (one index lookup).
         pub fn has_movements(&self, sku: &Sku) -> Result<bool, StoreError> {
             let index = self.table(MOVEMENTS_BY_SKU)?;
-            let mut range = index.range((sku.as_str(), 0)..=(sku.as_str(), u64::MAX))?;
-            Ok(range.next().transpose()?.is_some())
+            let mut range = index.from((sku.as_str(), 0))?;
+            Ok(range
+                .next()
+                .transpose()?
+                .is_some_and(|((s, _), ())| s == sku.as_str()))
         }
 
         pub fn remembered(&self, key: &str) -> Result<Option<Remembered>, StoreError> {
@@ -192,25 +195,25 @@ impl ReadTx {
         };
         let backwards = !query.oldest_first;
         // With a SKU, location or reference, walk that index; otherwise the ledger.
-        let ids: Box<dyn Iterator<Item = Result<u64, StoreError>>> = if let Some(sku) = &query.sku {
-            let index = self.table(MOVEMENTS_BY_SKU)?;
-            index_ids(&index, sku.as_str(), low, high, backwards)?
+        let index = if let Some(sku) = &query.sku {
+            Some((self.table(MOVEMENTS_BY_SKU)?, sku.as_str()))
         } else if let Some(location) = &query.location {
-            let index = self.table(MOVEMENTS_BY_LOCATION)?;
-            index_ids(&index, location.as_str(), low, high, backwards)?
+            Some((self.table(MOVEMENTS_BY_LOCATION)?, location.as_str()))
         } else if let Some(reference) = &query.reference {
-            let index = self.table(MOVEMENTS_BY_REFERENCE)?;
-            index_ids(&index, reference, low, high, backwards)?
+            Some((self.table(MOVEMENTS_BY_REFERENCE)?, reference.as_str()))
         } else {
-            let range = movements
-                .range(low..high)?
-                .map(|e| e.map(|(k, _)| k.value()).map_err(StoreError::from));
-            if backwards {
-                Box::new(range.rev())
-            } else {
-                Box::new(range)
-            }
+            None
         };
+        let ids: Box<dyn Iterator<Item = Result<u64, StoreError>>> =
+            if let Some((index, key)) = &index {
+                index_ids(index, key, low, high, backwards)?
+            } else {
+                Box::new(
+                    movements
+                        .range(Included(low), Excluded(high), backwards)?
+                        .map(|e| e.map(|(id, _)| id)),
+                )
+            };
         let mut items = Vec::new();
         let mut last = None;
         let mut more = false;
@@ -225,7 +228,7 @@ impl ReadTx {
                 key: id.to_string(),
                 reason: "indexed movement does not exist".into(),
             })?;
-            let movement: Movement = decode("movements", &id.to_string(), bytes.value())?;
+            let movement: Movement = decode("movements", &id.to_string(), &bytes)?;
             if query.past_the_end(&movement) {
                 break;
             }
@@ -243,7 +246,7 @@ impl ReadTx {
     /// The smallest movement id booked after `since_seq` and at or after
     /// `from` (bisection over the dense ids).
     fn first_movement_after(
-        movements: &redb::ReadOnlyTable<u64, &'static [u8]>,
+        movements: &Table<'_, u64, &'static [u8]>,
         since_seq: Option<u64>,
         from: Option<Timestamp>,
     ) -> Result<u64, StoreError> {
@@ -253,7 +256,7 @@ impl ReadTx {
         let Some((last, _)) = movements.last()? else {
             return Ok(0);
         };
-        let (mut low, mut high) = (1, last.value() + 1);
+        let (mut low, mut high) = (1, last + 1);
         while low < high {
             let mid = low + (high - low) / 2;
             let Some(bytes) = movements.get(mid)? else {
@@ -263,7 +266,7 @@ impl ReadTx {
                     reason: "movement ids are not dense".into(),
                 });
             };
-            let m: Movement = decode("movements", &mid.to_string(), bytes.value())?;
+            let m: Movement = decode("movements", &mid.to_string(), &bytes)?;
             let before = since_seq.is_some_and(|s| m.seq <= s) || from.is_some_and(|t| m.at < t);
             if before {
                 low = mid + 1;
@@ -289,9 +292,9 @@ impl ReadTx {
         let mut more = false;
         let mut scanned = 0;
         let mut last = None;
-        for entry in table.range((start.0.as_str(), start.1.as_str())..)? {
-            let (key, bytes) = entry?;
-            let (sku, location) = key.value();
+        for entry in table.from((start.0.as_str(), start.1.as_str()))? {
+            let ((sku, location), bytes) = entry?;
+            let (sku, location) = (sku.as_str(), location.as_str());
             if query
                 .after
                 .as_ref()
@@ -315,7 +318,7 @@ impl ReadTx {
             {
                 continue;
             }
-            let level = decode_level(&format!("{sku}@{location}"), bytes.value())?;
+            let level = decode_level(&format!("{sku}@{location}"), &bytes)?;
             let corrupt = |e: crate::domain::InvalidValue| StoreError::Corrupt {
                 table: "levels",
                 key: format!("{sku}@{location}"),
@@ -342,13 +345,16 @@ impl ReadTx {
         let index = self.table(MOVEMENTS_BY_SKU)?;
         let movements = self.table(MOVEMENTS)?;
         let mut out = Vec::new();
-        for entry in index.range((sku.as_str(), 0)..=(sku.as_str(), u64::MAX))? {
-            let (key, _) = entry?;
-            let id = key.value().1;
+        for entry in index.range(
+            Included((sku.as_str(), 0)),
+            Included((sku.as_str(), u64::MAX)),
+            false,
+        )? {
+            let ((_, id), ()) = entry?;
             let Some(bytes) = movements.get(id)? else {
                 continue;
             };
-            let movement: Movement = decode("movements", &id.to_string(), bytes.value())?;
+            let movement: Movement = decode("movements", &id.to_string(), &bytes)?;
             if movement.at > at {
                 break;
             }
@@ -363,17 +369,16 @@ impl ReadTx {
         mut f: impl FnMut(LevelRow) -> Result<(), E>,
     ) -> Result<(), E> {
         let table = self.table(LEVELS)?;
-        for entry in table.iter().map_err(StoreError::from)? {
-            let (key, bytes) = entry.map_err(StoreError::from)?;
-            let (sku, location) = key.value();
+        for entry in table.all()? {
+            let ((sku, location), bytes) = entry?;
             let corrupt = |reason: String| StoreError::Corrupt {
                 table: "levels",
                 key: format!("{sku}@{location}"),
                 reason,
             };
-            let sku = Sku::parse(sku).map_err(|e| corrupt(e.to_string()))?;
-            let location = LocationCode::parse(location).map_err(|e| corrupt(e.to_string()))?;
-            let level = decode_level(&format!("{sku}@{location}"), bytes.value())?;
+            let sku = Sku::parse(&sku).map_err(|e| corrupt(e.to_string()))?;
+            let location = LocationCode::parse(&location).map_err(|e| corrupt(e.to_string()))?;
+            let level = decode_level(&format!("{sku}@{location}"), &bytes)?;
             f((sku, location, level))?;
         }
         Ok(())
@@ -386,9 +391,9 @@ impl ReadTx {
         mut f: impl FnMut(&Movement),
     ) -> Result<(), StoreError> {
         let movements = self.table(MOVEMENTS)?;
-        for entry in movements.iter()? {
+        for entry in movements.all()? {
             let (id, bytes) = entry?;
-            let movement: Movement = decode("movements", &id.value().to_string(), bytes.value())?;
+            let movement: Movement = decode("movements", &id.to_string(), &bytes)?;
             if at.is_some_and(|at| movement.at > at) {
                 break;
             }
@@ -402,13 +407,9 @@ impl ReadTx {
     pub(super) fn check_levels(&self) -> Result<Vec<String>, StoreError> {
         let movements = self.table(MOVEMENTS)?;
         let mut ledger = Vec::with_capacity(usize::try_from(movements.len()?).unwrap_or(0));
-        for entry in movements.iter()? {
+        for entry in movements.all()? {
             let (id, bytes) = entry?;
-            ledger.push(decode::<Movement>(
-                "movements",
-                &id.value().to_string(),
-                bytes.value(),
-            )?);
+            ledger.push(decode::<Movement>("movements", &id.to_string(), &bytes)?);
         }
         let mut expected = sum_levels(&ledger);
         let mut problems = Vec::new();
@@ -434,11 +435,10 @@ impl ReadTx {
                 ));
             }
         }
-        for entry in self.table(LEVELS)?.iter()? {
-            let (key, bytes) = entry?;
-            let (sku, location) = key.value();
-            let stored = decode_level(&format!("{sku}@{location}"), bytes.value())?;
-            let summed = match (Sku::parse(sku), LocationCode::parse(location)) {
+        for entry in self.table(LEVELS)?.all()? {
+            let ((sku, location), bytes) = entry?;
+            let stored = decode_level(&format!("{sku}@{location}"), &bytes)?;
+            let summed = match (Sku::parse(&sku), LocationCode::parse(&location)) {
                 (Ok(s), Ok(l)) => expected.remove(&(s, l)).unwrap_or_default(),
                 _ => Level::default(),
             };
@@ -465,37 +465,32 @@ impl ReadTx {
         &self,
     ) -> Result<std::collections::HashMap<String, rust_decimal::Decimal>, StoreError> {
         let mut out = std::collections::HashMap::new();
-        for entry in self.table(LEVELS)?.iter()? {
-            let (key, bytes) = entry?;
-            let (sku, location) = key.value();
-            let level = decode_level(&format!("{sku}@{location}"), bytes.value())?;
-            *out.entry(sku.to_owned()).or_default() += level.available();
+        for entry in self.table(LEVELS)?.all()? {
+            let ((sku, location), bytes) = entry?;
+            let level = decode_level(&format!("{sku}@{location}"), &bytes)?;
+            *out.entry(sku).or_default() += level.available();
         }
         Ok(out)
     }
 
     pub(super) fn movement_count(&self) -> Result<u64, StoreError> {
-        Ok(self.table(MOVEMENTS)?.len()?)
+        self.table(MOVEMENTS)?.len()
     }
 }
 
-/// Movement ids of one index key, newest first, below `upper`.
 /// Movement ids of one index key in `low..high`, in either direction.
-fn index_ids(
-    index: &redb::ReadOnlyTable<(&'static str, u64), ()>,
+fn index_ids<'t>(
+    index: &'t Table<'_, (&'static str, u64), ()>,
     key: &str,
     low: u64,
     high: u64,
     backwards: bool,
-) -> Result<Box<dyn Iterator<Item = Result<u64, StoreError>>>, StoreError> {
-    let range = index
-        .range((key, low)..(key, high))?
-        .map(|e| e.map(|(k, _)| k.value().1).map_err(StoreError::from));
-    Ok(if backwards {
-        Box::new(range.rev())
-    } else {
-        Box::new(range)
-    })
+) -> Result<Box<dyn Iterator<Item = Result<u64, StoreError>> + 't>, StoreError> {
+    Ok(Box::new(
+        index
+            .range(Included((key, low)), Excluded((key, high)), backwards)?
+            .map(|e| e.map(|((_, id), ())| id)),
+    ))
 }
 
 impl WriteTx {
@@ -507,11 +502,9 @@ impl WriteTx {
             let newest = {
                 let table = self.table(MOVEMENTS)?;
                 match table.last()? {
-                    Some((id, bytes)) => Some(decode::<Movement>(
-                        "movements",
-                        &id.value().to_string(),
-                        bytes.value(),
-                    )?),
+                    Some((id, bytes)) => {
+                        Some(decode::<Movement>("movements", &id.to_string(), &bytes)?)
+                    }
                     None => None,
                 }
             };

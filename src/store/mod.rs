@@ -71,10 +71,12 @@ mod catalogue;
 pub mod changes;
 mod check;
 pub mod faults;
+mod kv;
 mod ledger;
 mod open;
 mod overlay;
 pub mod payloads;
+mod pg;
 mod quotes;
 pub mod tables;
 mod transactions;
@@ -86,8 +88,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 pub use catalogue::{Page, ProductCursor, ProductQuery};
 pub use changes::{Change, ChangeKind};
-pub use check::{CheckReport, check, compact};
+pub use check::{CheckReport, check, check_store, check_with, compact};
 pub use ledger::{LevelQuery, MovementQuery, Remembered};
+pub use pg::redact as redact_url;
 pub use quotes::quote_key;
 pub use writer::{GROUP_SIZE_BUCKETS, Session, Writer, WriterStats};
 
@@ -97,6 +100,9 @@ use transactions::{decode, get_json};
 
 /// The name of the database file inside the data dir.
 pub const DB_FILE: &str = "quarry.redb";
+
+/// With PostgreSQL as the store: the file in the data dir a node locks.
+pub const NODE_LOCK: &str = "node.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -124,6 +130,9 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Database(redb::Error),
+    /// PostgreSQL refused a statement for a reason that does not pass.
+    #[error("{detail}{}", if location.is_empty() { String::new() } else { format!(" ({location})") })]
+    Backend { location: String, detail: String },
     /// The disk did not answer a read, write or sync (or is full): the
     /// request was not carried out; the store reopens the file when the disk
     /// works again.
@@ -226,6 +235,12 @@ struct Shared {
     options: Options,
     /// The I/O error the store has not recovered from yet.
     trouble: Mutex<Option<Trouble>>,
+    /// The PostgreSQL database holding the store, instead of the file.
+    pg: Option<Arc<pg::Backend>>,
+    /// With PostgreSQL: the lock on `node.lock` that keeps a second process
+    /// off this node's data dir (its search index) while this one runs.
+    #[expect(dead_code, reason = "held for its lock, released when the store goes")]
+    node_lock: Option<std::fs::File>,
 }
 
 /// How the data file is opened.
@@ -235,6 +250,11 @@ pub struct Options {
     pub cache_bytes: Option<usize>,
     /// Set by the fault tests: every file operation passes through it.
     pub faults: Option<faults::Faults>,
+    /// A `postgres://` URL: the store lives in that database, and the data
+    /// dir keeps only this node's own files.
+    pub url: Option<String>,
+    /// The most connections to PostgreSQL this process opens.
+    pub pool_size: u32,
 }
 
 impl std::fmt::Debug for Store {
@@ -273,22 +293,85 @@ impl Store {
         &self.shared.path
     }
 
-    /// Size of the database file in bytes.
+    /// Whether this node runs the work that must happen once in the whole
+    /// deployment (quote expiry, the session sweep, scheduled backups):
+    /// always with the data file; with PostgreSQL, the one node holding the
+    /// leader lock.
+    pub fn leads(&self) -> bool {
+        self.shared
+            .pg
+            .as_ref()
+            .is_none_or(|pg| pg.leader.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Whether the store lives in PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.shared.pg.is_some()
+    }
+
+    /// With PostgreSQL: a thread that, until `following` is cleared, tells
+    /// `committed` of every commit any node makes (see [`pg::follow`]). It
+    /// holds the database, not the store, so a stopped server frees the data
+    /// dir at once.
+    pub(super) fn start_follower(
+        &self,
+        following: Arc<std::sync::atomic::AtomicBool>,
+        committed: Arc<tokio::sync::watch::Sender<u64>>,
+    ) -> io::Result<()> {
+        let Some(pg) = self.shared.pg.clone() else {
+            return Ok(());
+        };
+        // The first contact is made before the server serves, so that the
+        // node that will lead knows it from the start.
+        let client = pg::listen(&pg)
+            .inspect_err(
+                |error| tracing::warn!(%error, "the change-log follower cannot connect yet"),
+            )
+            .ok();
+        std::thread::Builder::new()
+            .name("quarry-follower".into())
+            .spawn(move || {
+                pg::follow(&pg, client, &following, &|seq| {
+                    committed.send_if_modified(|last| {
+                        let moved = seq > *last;
+                        *last = (*last).max(seq);
+                        moved
+                    });
+                });
+            })
+            .map(drop)
+    }
+
+    /// Size of the database file in bytes (with PostgreSQL, of the database,
+    /// read every 10 seconds).
     pub fn file_size(&self) -> u64 {
+        if let Some(pg) = &self.shared.pg {
+            return pg.size.load(std::sync::atomic::Ordering::Relaxed);
+        }
         std::fs::metadata(&self.shared.path).map_or(0, |m| m.len())
     }
 }
 
 /// A read-only snapshot of the store.
 pub struct ReadTx {
-    txn: redb::ReadTransaction,
+    txn: ReadTxn,
+}
+
+enum ReadTxn {
+    Redb(redb::ReadTransaction),
+    Pg(Box<pg::Conn>),
+}
+
+enum WriteTxn {
+    Redb(Box<redb::WriteTransaction>),
+    Pg(Box<pg::Conn>),
 }
 
 /// A write transaction. Use cases must check everything before they write
 /// anything: several requests share one transaction (group commit), and a
 /// request that fails after writing fails its whole group.
 pub struct WriteTx {
-    txn: redb::WriteTransaction,
+    txn: WriteTxn,
     last_seq: u64,
     /// Mutations so far (records and change-log entries): tells a clean failure
     /// from one that left writes behind.

@@ -3,11 +3,11 @@
 //! only through [`overlay`] while it refuses them).
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use redb::{Database, ReadableTable};
+use redb::Database;
 
 use super::tables::{
     CHANGES, IDEMPOTENCY, LEVELS, LOCATIONS, META, MOVEMENTS, MOVEMENTS_BY_LOCATION,
@@ -16,8 +16,8 @@ use super::tables::{
     SESSIONS, SESSIONS_BY_USER, TOKENS, TOKENS_BY_HASH, USERS,
 };
 use super::{
-    ChangeKind, DB_FILE, Options, Shared, Store, StoreError, WriteTx, faults, is_disk_full,
-    overlay, payloads,
+    ChangeKind, DB_FILE, NODE_LOCK, Options, Shared, Store, StoreError, WriteTx, faults,
+    is_disk_full, overlay, payloads,
 };
 use crate::domain::accounts::Actor;
 
@@ -51,6 +51,9 @@ impl Store {
     /// [`Store::open`] with a cache size, or with every file operation going
     /// through [`faults::Faults`] (for the I/O fault tests).
     pub fn open_with(data_dir: &Path, options: Options) -> Result<Self, StoreError> {
+        if let Some(url) = options.url.clone().filter(|u| !u.is_empty()) {
+            return Self::open_postgres(data_dir, &url, options);
+        }
         let path = data_dir.join(DB_FILE);
         let db = open_database(data_dir, &path, &options)?;
         let store = Self {
@@ -60,6 +63,53 @@ impl Store {
                 db: RwLock::new(Handle::Writable(Arc::new(db))),
                 options,
                 trouble: Mutex::new(None),
+                pg: None,
+                node_lock: None,
+            }),
+        };
+        store.initialise()?;
+        Ok(store)
+    }
+
+    /// Opens the store in the PostgreSQL database at `url`: creates its
+    /// tables on first use (under the write lock, so nodes starting together
+    /// agree), refuses a database from a newer Quarry, and locks the data dir
+    /// for this node's own files.
+    fn open_postgres(data_dir: &Path, url: &str, options: Options) -> Result<Self, StoreError> {
+        create_data_dir(data_dir)?;
+        let lock_path = data_dir.join(NODE_LOCK);
+        let node_lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| StoreError::Io {
+                path: lock_path.clone(),
+                source,
+            })?;
+        match fs4::fs_std::FileExt::try_lock_exclusive(&node_lock) {
+            Ok(true) => {}
+            Ok(false) => return Err(StoreError::InUse { path: lock_path }),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: lock_path,
+                    source,
+                });
+            }
+        }
+        let backend = super::pg::Backend::connect(url, options.pool_size)?;
+        let conn = backend.begin_write()?;
+        super::pg::create_tables(&conn, &super::tables::ALL)?;
+        conn.commit()?;
+        let store = Self {
+            shared: Arc::new(Shared {
+                path: PathBuf::from(backend.shown.clone()),
+                data_dir: data_dir.to_owned(),
+                db: RwLock::new(Handle::Closed),
+                options,
+                trouble: Mutex::new(None),
+                pg: Some(Arc::new(backend)),
+                node_lock: Some(node_lock),
             }),
         };
         store.initialise()?;
@@ -68,7 +118,7 @@ impl Store {
 
     fn initialise(&self) -> Result<(), StoreError> {
         let mut tx = self.begin_write()?;
-        let found = tx.table(META)?.get(SCHEMA_VERSION_KEY)?.map(|v| v.value());
+        let found = tx.table(META)?.get(SCHEMA_VERSION_KEY)?;
         match found {
             Some(found) if found > SCHEMA_VERSION => {
                 tx.abort();
@@ -186,6 +236,9 @@ impl Store {
     /// read, and writes stay refused until a later try finds the disk well.
     /// Only the writer calls this, never inside a write transaction.
     pub(crate) fn recover(&self) -> Result<(), StoreError> {
+        if let Some(pg) = &self.shared.pg {
+            return self.recover_postgres(pg);
+        }
         let writable = {
             let mut trouble = self.trouble();
             let trouble = trouble.get_or_insert_with(|| Trouble {
@@ -274,6 +327,40 @@ impl Store {
         }
     }
 
+    /// After a PostgreSQL failure, at most every [`RECOVERY_INTERVAL`]:
+    /// whether the database answers again (the pool reconnects by itself,
+    /// following `target_session_attrs` to a new primary).
+    fn recover_postgres(&self, pg: &super::pg::Backend) -> Result<(), StoreError> {
+        {
+            let mut trouble = self.trouble();
+            if let Some(t) = trouble.as_mut() {
+                if t.tried.is_some_and(|at| at.elapsed() < RECOVERY_INTERVAL) {
+                    return Err(StoreError::Unavailable {
+                        disk_full: t.disk_full,
+                        detail: t.detail.clone(),
+                    });
+                }
+                t.tried = Some(Instant::now());
+            }
+        }
+        match pg.ping() {
+            Ok(()) => {
+                if self.trouble().take().is_some() {
+                    tracing::warn!("PostgreSQL answers again; the store works");
+                }
+                Ok(())
+            }
+            Err(error) => {
+                if let StoreError::Unavailable { detail, .. } = &error
+                    && let Some(trouble) = self.trouble().as_mut()
+                {
+                    trouble.detail.clone_from(detail);
+                }
+                Err(error)
+            }
+        }
+    }
+
     /// Whether the disk takes a small durable write in the data dir.
     fn probe(&self) -> io::Result<()> {
         use std::io::Write as _;
@@ -291,6 +378,10 @@ impl Store {
     /// works with the open database (an I/O error on a read leaves it refusing
     /// everything but what its cache holds) and reopens it if not.
     pub(crate) fn heal(&self) {
+        if let Some(pg) = &self.shared.pg {
+            let _ = self.recover_postgres(pg);
+            return;
+        }
         if let Ok(txn) = self.begin_redb_write() {
             let _ = txn.abort();
             *self.trouble() = None;
@@ -298,17 +389,14 @@ impl Store {
     }
 }
 
-pub(super) fn open_database(
-    data_dir: &Path,
-    path: &Path,
-    options: &Options,
-) -> Result<Database, StoreError> {
+/// The data dir, created when missing; a new one is its owner's alone (it
+/// holds the data file, with password hashes, or this node's own files).
+fn create_data_dir(data_dir: &Path) -> Result<(), StoreError> {
     let fresh = !data_dir.exists();
     std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
         path: data_dir.to_owned(),
         source,
     })?;
-    // The data file holds password hashes: a new data dir is its owner's alone.
     #[cfg(unix)]
     if fresh {
         use std::os::unix::fs::PermissionsExt;
@@ -319,6 +407,15 @@ pub(super) fn open_database(
             },
         )?;
     }
+    Ok(())
+}
+
+pub(super) fn open_database(
+    data_dir: &Path,
+    path: &Path,
+    options: &Options,
+) -> Result<Database, StoreError> {
+    create_data_dir(data_dir)?;
     let opened = match &options.faults {
         None => builder(options).create(path),
         Some(faults) => std::fs::OpenOptions::new()
@@ -378,28 +475,32 @@ fn open_read_only(path: &Path, options: &Options) -> Result<Database, StoreError
     })
 }
 
+/// Creates every table in a redb file (PostgreSQL's are created on opening).
 fn create_tables(tx: &WriteTx) -> Result<(), StoreError> {
-    tx.table(META)?;
-    tx.table(CHANGES)?;
-    tx.table(PRODUCTS)?;
-    tx.table(PRODUCTS_BY_BARCODE)?;
-    tx.txn.open_table(PRODUCTS_BY_CATEGORY)?;
-    tx.table(LOCATIONS)?;
-    tx.table(USERS)?;
-    tx.table(TOKENS)?;
-    tx.table(TOKENS_BY_HASH)?;
-    tx.table(MOVEMENTS)?;
-    tx.txn.open_table(MOVEMENTS_BY_SKU)?;
-    tx.txn.open_table(MOVEMENTS_BY_LOCATION)?;
-    tx.txn.open_table(MOVEMENTS_BY_REFERENCE)?;
-    tx.table(REVERSALS)?;
-    tx.table(LEVELS)?;
-    tx.table(IDEMPOTENCY)?;
-    tx.txn.open_table(QUOTES)?;
-    tx.txn.open_table(QUOTES_BY_LINK)?;
-    tx.txn.open_table(OPEN_QUOTES)?;
-    tx.table(SESSIONS)?;
-    tx.txn.open_table(SESSIONS_BY_USER)?;
+    let super::WriteTxn::Redb(txn) = &tx.txn else {
+        return Ok(());
+    };
+    txn.open_table(META)?;
+    txn.open_table(CHANGES)?;
+    txn.open_table(PRODUCTS)?;
+    txn.open_table(PRODUCTS_BY_BARCODE)?;
+    txn.open_table(PRODUCTS_BY_CATEGORY)?;
+    txn.open_table(LOCATIONS)?;
+    txn.open_table(USERS)?;
+    txn.open_table(TOKENS)?;
+    txn.open_table(TOKENS_BY_HASH)?;
+    txn.open_table(MOVEMENTS)?;
+    txn.open_table(MOVEMENTS_BY_SKU)?;
+    txn.open_table(MOVEMENTS_BY_LOCATION)?;
+    txn.open_table(MOVEMENTS_BY_REFERENCE)?;
+    txn.open_table(REVERSALS)?;
+    txn.open_table(LEVELS)?;
+    txn.open_table(IDEMPOTENCY)?;
+    txn.open_table(QUOTES)?;
+    txn.open_table(QUOTES_BY_LINK)?;
+    txn.open_table(OPEN_QUOTES)?;
+    txn.open_table(SESSIONS)?;
+    txn.open_table(SESSIONS_BY_USER)?;
     Ok(())
 }
 
@@ -417,6 +518,7 @@ mod tests {
             Options {
                 cache_bytes: Some(0),
                 faults: Some(faults.clone()),
+                ..Options::default()
             },
         )
         .unwrap();
@@ -458,7 +560,7 @@ mod tests {
             .unwrap()
             .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION + 1)
             .unwrap();
-        tx.txn.commit().unwrap();
+        tx.commit_unlogged();
         drop(store);
         let err = Store::open(dir.path()).unwrap_err();
         assert!(matches!(err, StoreError::SchemaTooNew { .. }), "{err}");

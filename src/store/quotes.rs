@@ -2,7 +2,7 @@
 //! links; and the open quotes in the order they expire.
 
 use jiff::Timestamp;
-use redb::ReadableTable;
+use std::ops::Bound::{Excluded, Included, Unbounded};
 
 use super::tables::{OPEN_QUOTES, QUOTES, QUOTES_BY_LINK};
 use super::{Page, ReadTx, StoreError, WriteTx, decode};
@@ -25,7 +25,7 @@ macro_rules! quote_reads {
         pub fn quote(&self, number: &QuoteNumber) -> Result<Option<Quote>, StoreError> {
             let table = self.table(QUOTES)?;
             match table.get(quote_key(number))? {
-                Some(bytes) => decode("quotes", number.as_str(), bytes.value()).map(Some),
+                Some(bytes) => decode("quotes", number.as_str(), &bytes).map(Some),
                 None => Ok(None),
             }
         }
@@ -37,11 +37,11 @@ macro_rules! quote_reads {
                 let Some(key) = table.get(hash)? else {
                     return Ok(None);
                 };
-                key.value()
+                key
             };
             let table = self.table(QUOTES)?;
             match table.get(key)? {
-                Some(bytes) => decode("quotes", hash, bytes.value()).map(Some),
+                Some(bytes) => decode("quotes", hash, &bytes).map(Some),
                 None => Ok(None),
             }
         }
@@ -59,21 +59,18 @@ impl ReadTx {
         limit: usize,
     ) -> Result<Page<Quote, (i64, u64)>, StoreError> {
         let table = self.table(QUOTES)?;
-        let range = match before {
-            Some(key) => table.range(..key)?,
-            None => table.iter()?,
-        };
+        let high = before.map_or(Unbounded, Excluded);
         let mut items = Vec::new();
         let mut last = None;
         let mut more = false;
-        for (scanned, entry) in range.rev().enumerate() {
+        for (scanned, entry) in table.range(Unbounded, high, true)?.enumerate() {
             let (key, bytes) = entry?;
             if items.len() == limit || scanned == 5_000 {
                 more = true;
                 break;
             }
-            let quote: Quote = decode("quotes", &format!("{:?}", key.value()), bytes.value())?;
-            last = Some(key.value());
+            let quote: Quote = decode("quotes", &format!("{key:?}"), &bytes)?;
+            last = Some(key);
             if status.is_none_or(|s| quote.status == s) {
                 items.push(quote);
             }
@@ -92,9 +89,9 @@ impl ReadTx {
         mut f: impl FnMut(&Quote) -> Result<(), E>,
     ) -> Result<(), E> {
         let table = self.table(QUOTES)?;
-        for entry in table.iter().map_err(StoreError::from)? {
-            let (key, bytes) = entry.map_err(StoreError::from)?;
-            let quote: Quote = decode("quotes", &format!("{:?}", key.value()), bytes.value())?;
+        for entry in table.all()? {
+            let (key, bytes) = entry?;
+            let quote: Quote = decode("quotes", &format!("{key:?}"), &bytes)?;
             f(&quote)?;
         }
         Ok(())
@@ -110,10 +107,10 @@ impl WriteTx {
         let year = i64::from(year);
         let table = self.table(QUOTES)?;
         let last = table
-            .range((year, 0)..=(year, u64::MAX))?
-            .next_back()
+            .range(Included((year, 0)), Included((year, u64::MAX)), true)?
+            .next()
             .transpose()?
-            .map_or(0, |(key, _)| key.value().1);
+            .map_or(0, |((_, number), _)| number);
         Ok(QuoteNumber::new(
             i16::try_from(year).unwrap_or(i16::MAX),
             last + 1,
@@ -149,9 +146,12 @@ impl WriteTx {
     pub fn due_quotes(&self, now: Timestamp) -> Result<Vec<QuoteNumber>, StoreError> {
         let table = self.table(OPEN_QUOTES)?;
         let mut out = Vec::new();
-        for entry in table.range(..(micros(now), i64::MAX, u64::MAX))? {
-            let (key, _) = entry?;
-            let (_, year, count) = key.value();
+        for entry in table.range(
+            Unbounded,
+            Excluded((micros(now), i64::MAX, u64::MAX)),
+            false,
+        )? {
+            let ((_, year, count), ()) = entry?;
             out.push(QuoteNumber::new(
                 i16::try_from(year).unwrap_or(i16::MAX),
                 count,

@@ -85,3 +85,33 @@ pub const SESSIONS_BY_USER: TableDefinition<(&str, &str), ()> =
 
 /// The key in [`META`] that holds the schema version.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
+
+/// The name of every table, in the order a copy writes them.
+pub const ALL: [&str; 21] = [
+    "meta",
+    "changes",
+    "products",
+    "products_by_barcode",
+    "products_by_category",
+    "locations",
+    "users",
+    "tokens",
+    "tokens_by_hash",
+    "movements",
+    "movements_by_sku",
+    "movements_by_location",
+    "movements_by_reference",
+    "reversals",
+    "levels",
+    "idempotency",
+    "quotes",
+    "quotes_by_link",
+    "open_quotes",
+    "sessions",
+    "sessions_by_user",
+];
+
+/// The `'static` name of a table this module declares.
+pub fn static_name(name: &str) -> Option<&'static str> {
+    ALL.iter().copied().find(|n| *n == name)
+}

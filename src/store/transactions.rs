@@ -2,12 +2,12 @@
 //! store an I/O error broke first), the rule that a write must log what it
 //! changes, JSON records in and out, and the point reads both kinds share.
 
-use redb::{ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableDatabase, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::tables::CHANGES;
-use super::{ReadTx, Store, StoreError, WriteTx};
+use super::kv::{Column, KeyColumn, Table};
+use super::{ReadTx, ReadTxn, Store, StoreError, WriteTx, WriteTxn};
 
 impl Store {
     /// A consistent snapshot for reading. After an I/O error redb refuses
@@ -15,9 +15,13 @@ impl Store {
     /// the store for recovery (the writer's housekeeping then reopens it),
     /// whoever was reading.
     pub fn read(&self) -> Result<ReadTx, StoreError> {
-        let txn = self
-            .database()
-            .and_then(|db| db.begin_read().map_err(StoreError::from));
+        let txn = match &self.shared.pg {
+            Some(pg) => pg.begin_read().map(|conn| ReadTxn::Pg(Box::new(conn))),
+            None => self
+                .database()
+                .and_then(|db| db.begin_read().map_err(StoreError::from))
+                .map(ReadTxn::Redb),
+        };
         match txn {
             Ok(txn) => Ok(ReadTx { txn }),
             Err(error) => {
@@ -76,39 +80,49 @@ impl Store {
 
     /// Begins a write transaction (see [`Self::begin_redb_write`]).
     pub(super) fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        let txn = self.begin_redb_write()?;
-        let last_seq = txn
-            .open_table(CHANGES)?
-            .last()?
-            .map_or(0, |(seq, _)| seq.value());
-        Ok(WriteTx {
+        let txn = match &self.shared.pg {
+            Some(pg) => WriteTxn::Pg(Box::new(pg.begin_write().inspect_err(|e| {
+                self.note_trouble(e);
+            })?)),
+            None => WriteTxn::Redb(Box::new(self.begin_redb_write()?)),
+        };
+        let mut tx = WriteTx {
             txn,
-            last_seq,
+            last_seq: 0,
             writes: 0,
             session_writes: 0,
             changes: 0,
             movements: 0,
             movement_tail: None,
             ip: None,
-        })
+        };
+        // Under the write lock, the newest entry is the last one committed.
+        tx.last_seq = tx.last_seq()?;
+        Ok(tx)
     }
 }
 
 impl ReadTx {
-    pub(super) fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    pub(super) fn table<K: KeyColumn, V: Column>(
         &self,
         definition: TableDefinition<K, V>,
-    ) -> Result<ReadOnlyTable<K, V>, StoreError> {
-        Ok(self.txn.open_table(definition)?)
+    ) -> Result<Table<'_, K, V>, StoreError> {
+        Ok(match &self.txn {
+            ReadTxn::Redb(txn) => Table::redb_read(txn.open_table(definition)?),
+            ReadTxn::Pg(conn) => Table::pg(conn, pg_name(&definition)?, false),
+        })
     }
 }
 
 impl WriteTx {
-    pub(super) fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    pub(super) fn table<K: KeyColumn, V: Column>(
         &self,
         definition: TableDefinition<K, V>,
-    ) -> Result<redb::Table<'_, K, V>, StoreError> {
-        Ok(self.txn.open_table(definition)?)
+    ) -> Result<Table<'_, K, V>, StoreError> {
+        Ok(match &self.txn {
+            WriteTxn::Redb(txn) => Table::redb_write(txn.open_table(definition)?),
+            WriteTxn::Pg(conn) => Table::pg(conn, pg_name(&definition)?, true),
+        })
     }
 
     /// How many records this transaction has written so far.
@@ -146,13 +160,44 @@ impl WriteTx {
                 "a write transaction changed records without appending to the change log",
             ));
         }
-        self.txn.commit()?;
+        match self.txn {
+            WriteTxn::Redb(txn) => txn.commit()?,
+            WriteTxn::Pg(conn) => {
+                if self.changes > 0 {
+                    super::pg::notify(&conn, self.last_seq)?;
+                }
+                let conn = *conn;
+                conn.commit()?;
+            }
+        }
         Ok(())
     }
 
+    /// Commits without the change-log rule, for tests that corrupt a store.
+    #[cfg(test)]
+    pub(super) fn commit_unlogged(mut self) {
+        self.changes += 1;
+        self.commit().unwrap();
+    }
+
     pub(super) fn abort(self) {
-        if let Err(error) = self.txn.abort() {
-            tracing::warn!(%error, "aborting a write transaction failed");
+        match self.txn {
+            WriteTxn::Redb(txn) => {
+                if let Err(error) = txn.abort() {
+                    tracing::warn!(%error, "aborting a write transaction failed");
+                }
+            }
+            // Dropping the connection rolls the transaction back.
+            WriteTxn::Pg(conn) => drop(conn),
+        }
+    }
+
+    /// Whether a statement of this transaction failed, so that it can only
+    /// roll back (PostgreSQL refuses everything after a failed statement).
+    pub(super) fn broken(&self) -> bool {
+        match &self.txn {
+            WriteTxn::Redb(_) => false,
+            WriteTxn::Pg(conn) => conn.broken.load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 }
@@ -166,7 +211,7 @@ macro_rules! point_reads {
             Ok(self
                 .table($crate::store::tables::CHANGES)?
                 .last()?
-                .map_or(0, |(seq, _)| seq.value()))
+                .map_or(0, |(seq, _)| seq))
         }
 
         pub fn product(
@@ -189,7 +234,7 @@ macro_rules! point_reads {
             let Some(sku) = table.get(barcode.as_str())? else {
                 return Ok(None);
             };
-            $crate::domain::values::Sku::parse(sku.value())
+            $crate::domain::values::Sku::parse(&sku)
                 .map(Some)
                 .map_err(|e| StoreError::Corrupt {
                     table: "products_by_barcode",
@@ -241,7 +286,7 @@ macro_rules! point_reads {
                 let Some(name) = table.get(hash)? else {
                     return Ok(None);
                 };
-                name.value().to_owned()
+                name
             };
             $crate::store::get_json(&self.table($crate::store::tables::TOKENS)?, "tokens", &name)
         }
@@ -256,13 +301,22 @@ impl WriteTx {
     point_reads!();
 }
 
+/// The name of a table in PostgreSQL: one of [`super::tables::ALL`].
+fn pg_name<K: KeyColumn, V: Column>(
+    definition: &TableDefinition<K, V>,
+) -> Result<&'static str, StoreError> {
+    use redb::TableHandle as _;
+    super::tables::static_name(definition.name())
+        .ok_or(StoreError::Bug("a table missing from tables::ALL"))
+}
+
 pub(super) fn get_json<T: DeserializeOwned>(
-    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    table: &Table<'_, &'static str, &'static [u8]>,
     name: &'static str,
     key: &str,
 ) -> Result<Option<T>, StoreError> {
     match table.get(key)? {
-        Some(bytes) => decode(name, key, bytes.value()).map(Some),
+        Some(bytes) => decode(name, key, &bytes).map(Some),
         None => Ok(None),
     }
 }

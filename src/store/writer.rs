@@ -7,7 +7,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot, watch};
@@ -216,6 +216,15 @@ pub struct Writer {
     stats: Arc<WriterStats>,
     committed: watch::Receiver<u64>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+    /// With PostgreSQL: cleared to stop the thread following other nodes'
+    /// commits.
+    following: Arc<AtomicBool>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.following.store(false, Ordering::Relaxed);
+    }
 }
 
 impl Writer {
@@ -225,6 +234,14 @@ impl Writer {
         let stats = Arc::new(WriterStats::default());
         let (seq_tx, committed) = watch::channel(store.read()?.last_seq()?);
         let thread_stats = Arc::clone(&stats);
+        let seq_tx = Arc::new(seq_tx);
+        let following = Arc::new(AtomicBool::new(true));
+        store
+            .start_follower(Arc::clone(&following), Arc::clone(&seq_tx))
+            .map_err(|source| StoreError::Io {
+                path: "change-log follower thread".into(),
+                source,
+            })?;
         let thread = std::thread::Builder::new()
             .name("quarry-writer".into())
             .spawn(move || run(&store, jobs, &seq_tx, &thread_stats))
@@ -237,6 +254,7 @@ impl Writer {
             stats,
             committed,
             thread: std::sync::Mutex::new(Some(thread)),
+            following,
         })
     }
 
@@ -336,6 +354,7 @@ impl Writer {
     /// Lets the writer finish every request queued so far, stop, and waits for
     /// it. Requests submitted afterwards fail with [`StoreError::WriterStopped`].
     pub async fn shutdown(&self) {
+        self.following.store(false, Ordering::Relaxed);
         let _ = self.queue.send(Message::Stop).await;
         let thread = self.thread.lock().expect("writer lock").take();
         if let Some(thread) = thread {
@@ -564,7 +583,7 @@ fn commit_group(store: &Store, group: &mut [Job]) -> (Result<(), Arc<StoreError>
         let before = tx.writes();
         match catch_unwind(AssertUnwindSafe(|| job.run(&mut tx))) {
             Ok(false) => {}
-            Ok(true) if tx.writes() == before => {}
+            Ok(true) if tx.writes() == before && !tx.broken() => {}
             Ok(true) => {
                 tracing::error!("a write request failed after writing; its group is aborted");
                 tx.abort();

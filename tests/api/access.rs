@@ -491,11 +491,11 @@ async fn a_token_records_when_it_was_last_used() {
     app.get("/api/v1/locations", Who::Viewer).await;
     // The use is recorded in the background; give it a moment to be queued.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let data_dir = app.config.data_dir.clone();
     let mut app = app;
     app.stop().await;
-    let store = quarry::store::Store::open(&data_dir).unwrap();
-    let tokens = quarry::app::accounts::local::list_tokens(&store).unwrap();
+    let tokens = crate::helpers::off_runtime(|| {
+        quarry::app::accounts::local::list_tokens(&crate::helpers::open_store(&app.config)).unwrap()
+    });
     let viewer = tokens.iter().find(|t| t.name.as_str() == "viewer").unwrap();
     assert!(viewer.last_used_at.is_some());
     let unused = tokens.iter().find(|t| t.name.as_str() == "owner").unwrap();

@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
 use quarry::config::Config;
-use quarry::store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -326,15 +325,15 @@ async fn age_session(
 ) {
     app.stop().await;
     let hash = quarry::auth::token_hash(secret_of(session));
-    let store = Store::open(&app.config.data_dir).unwrap();
-    store
-        .write(|tx| -> Result<(), quarry::store::StoreError> {
-            let mut stored = tx.session(&hash)?.expect("the session is stored");
-            change(&mut stored);
-            tx.put_session(&hash, &stored)
-        })
-        .unwrap();
-    drop(store);
+    crate::helpers::off_runtime(|| {
+        crate::helpers::open_store(&app.config)
+            .write(|tx| -> Result<(), quarry::store::StoreError> {
+                let mut stored = tx.session(&hash)?.expect("the session is stored");
+                change(&mut stored);
+                tx.put_session(&hash, &stored)
+            })
+            .unwrap();
+    });
     app.restart().await;
 }
 
@@ -361,20 +360,21 @@ async fn sessions_end_when_idle_too_long_or_too_old() {
     assert_eq!(app.me(&fresh).await, StatusCode::OK);
     // Housekeeping (at start and every minute) removed what had ended.
     app.stop().await;
-    let store = Store::open(&app.config.data_dir).unwrap();
-    let read = store.read().unwrap();
-    let stored = |s: &BrowserSession| {
-        read.session(&quarry::auth::token_hash(secret_of(s)))
+    let seen = crate::helpers::off_runtime(|| {
+        let store = crate::helpers::open_store(&app.config);
+        let read = store.read().unwrap();
+        let stored = |s: &BrowserSession| {
+            read.session(&quarry::auth::token_hash(secret_of(s)))
+                .unwrap()
+                .is_some()
+        };
+        assert!(!stored(&idle) && !stored(&old) && stored(&fresh));
+        read.session(&quarry::auth::token_hash(secret_of(&fresh)))
             .unwrap()
-            .is_some()
-    };
-    assert!(!stored(&idle) && !stored(&old) && stored(&fresh));
+            .unwrap()
+            .last_seen_at
+    });
     // Using a session keeps it from going idle.
-    let seen = read
-        .session(&quarry::auth::token_hash(secret_of(&fresh)))
-        .unwrap()
-        .unwrap()
-        .last_seen_at;
     assert!(Timestamp::now().duration_since(seen) < SignedDuration::from_mins(1));
 }
 

@@ -696,9 +696,8 @@ async fn a_products_unit_cannot_change_once_it_has_movements() {
 
     // A store that was changed before this rule existed is found by check.
     app.stop().await;
-    let store = quarry::store::Store::open(&app.config.data_dir).unwrap();
-    store
-        .write(|tx| {
+    crate::helpers::off_runtime(|| {
+        crate::helpers::open_store(&app.config).write(|tx| {
             let sku = quarry::domain::values::Sku::parse("SAND-04").unwrap();
             let mut product = tx.product(&sku)?.unwrap();
             product.unit = quarry::domain::units::Unit::Kilogram;
@@ -714,9 +713,9 @@ async fn a_products_unit_cannot_change_once_it_has_movements() {
             )?;
             Ok::<_, quarry::store::StoreError>(())
         })
-        .unwrap();
-    drop(store);
-    let report = quarry::store::check(&app.config.data_dir).unwrap();
+    })
+    .unwrap();
+    let report = app.check();
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
     assert!(
         report.problems[0].contains("SAND-04 is stocked in kg, but its movements are in t"),

@@ -1,7 +1,5 @@
 //! A running Quarry for one test, and a typed client for it.
 
-use std::path::Path;
-
 use jiff::Timestamp;
 use quarry::app::accounts::{TokenRequest, local};
 use quarry::config::Config;
@@ -127,9 +125,56 @@ pub struct TestApp {
     pub faults: Option<Faults>,
 }
 
+/// Which store the tests run on: `TEST_STORE=postgres` puts each test
+/// app's store in a database of its own on the PostgreSQL server at
+/// `TEST_STORE_URL` (`scripts/pg-test-cluster start` gives one);
+/// otherwise the embedded file. Asking for PostgreSQL without a server fails
+/// the test: it is never skipped.
+pub fn test_store_url() -> Option<String> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    match std::env::var("TEST_STORE").as_deref() {
+        Ok("postgres") => {}
+        Ok("redb") | Err(_) => return None,
+        Ok(other) => panic!("TEST_STORE={other}: expected redb or postgres"),
+    }
+    let admin = std::env::var("TEST_STORE_URL").expect(
+        "TEST_STORE=postgres needs TEST_STORE_URL: eval \"$(scripts/pg-test-cluster start)\"",
+    );
+    let name = format!(
+        "q_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut client = postgres::Client::connect(&admin, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {admin}: {e}"));
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
+    Some(format!("{base}/{name}"))
+}
+
+/// Whether this test run keeps its stores in PostgreSQL.
+#[allow(dead_code, reason = "for tests that differ by store")]
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_STORE").as_deref() == Ok("postgres")
+}
+
+/// Runs `f` on a thread of its own, off the test's async runtime: the
+/// PostgreSQL client blocks, as the command line does, and must not run on
+/// the runtime's thread.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| scope.spawn(f).join().expect("the blocking work panicked"))
+}
+
+/// Opens the store of `config` as the command line would.
+pub fn open_store(config: &Config) -> Store {
+    Store::open_with(&config.data_dir, config.store.options()).unwrap()
+}
+
 /// Creates the test users and tokens directly in the store, as the CLI would.
-fn seed_accounts(data_dir: &Path) -> Tokens {
-    let store = Store::open(data_dir).unwrap();
+fn seed_accounts(config: &Config) -> Tokens {
+    let store = open_store(config);
     let password = Password::parse(PASSWORD.into()).unwrap();
     for (name, role) in [
         ("owner", Role::Owner),
@@ -228,8 +273,13 @@ impl TestApp {
             ..Config::default()
         };
         configure(&mut config);
-        let data_dir = config.data_dir.clone();
-        let tokens = tokio::task::spawn_blocking(move || seed_accounts(&data_dir))
+        if config.store.url.is_empty()
+            && let Some(url) = tokio::task::spawn_blocking(test_store_url).await.unwrap()
+        {
+            config.store.url = url;
+        }
+        let seeding = config.clone();
+        let tokens = tokio::task::spawn_blocking(move || seed_accounts(&seeding))
             .await
             .unwrap();
         let server = quarry::http::start_with(config.clone(), faults.clone())
@@ -637,8 +687,15 @@ impl TestApp {
     /// Stops the server and asserts `quarry check` finds nothing wrong.
     pub async fn stop_and_check(mut self) {
         self.stop().await;
-        let report = quarry::store::check(&self.config.data_dir).unwrap();
+        let report = self.check();
         assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+
+    /// What `quarry check` finds in the store (of a stopped server).
+    pub fn check(&self) -> quarry::store::CheckReport {
+        off_runtime(|| {
+            quarry::store::check_with(&self.config.data_dir, &self.config.store.options()).unwrap()
+        })
     }
 }
 

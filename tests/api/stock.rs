@@ -947,7 +947,7 @@ async fn everything_acknowledged_before_a_clean_shutdown_is_there_after_it() {
     assert_eq!(app.level("SAND-04", "YARD").await.0, "22.5");
     assert_eq!(app.level("SAND-04", "WH1").await.0, "22.5");
     app.stop().await;
-    let report = quarry::store::check(&app.config.data_dir).unwrap();
+    let report = app.check();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(report.movements, 30);
 }
@@ -1021,7 +1021,7 @@ async fn sixty_four_clients_booking_at_once_leave_levels_equal_to_the_ledger() {
     }
     let mut app = std::sync::Arc::try_unwrap(app).ok().unwrap();
     app.stop().await;
-    let report = quarry::store::check(&app.config.data_dir).unwrap();
+    let report = app.check();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(
         report.movements,

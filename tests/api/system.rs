@@ -243,7 +243,7 @@ async fn data_survives_a_restart() {
     assert_eq!(location.status, StatusCode::OK);
     // Tokens survive too (they are used for every request above).
     app.stop().await;
-    let report = quarry::store::check(&app.config.data_dir).unwrap();
+    let report = app.check();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(report.products, 1);
 }
