@@ -101,6 +101,7 @@ impl StoreConfig {
             faults: None,
             url: (!self.url.is_empty()).then(|| self.url.clone()),
             pool_size: self.pool_size,
+            lock_node: false,
         }
     }
 

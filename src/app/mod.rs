@@ -122,6 +122,7 @@ impl App {
     ) -> anyhow::Result<Self> {
         let options = crate::store::Options {
             faults,
+            lock_node: true,
             ..config.store.options()
         };
         let store = Store::open_with(&config.data_dir, options)?;

@@ -358,9 +358,13 @@ fn end_runtime(runtime: tokio::runtime::Runtime) {
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
 }
 
-fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.data_dir)
-        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))
+pub(super) fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open_with(&config.data_dir, config.store.options()).with_context(|| {
+        format!(
+            "cannot open the store in {}",
+            config.store.describe(&config.data_dir)
+        )
+    })
 }
 
 fn parse<T, E: std::fmt::Display>(what: &str, result: Result<T, E>) -> anyhow::Result<T> {
@@ -550,7 +554,11 @@ fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
 
 fn reindex(config: &Config) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
-    match Store::open(&config.data_dir) {
+    let options = crate::store::Options {
+        lock_node: true,
+        ..config.store.options()
+    };
+    match Store::open_with(&config.data_dir, options) {
         Ok(store) => {
             init_logging(config);
             eprintln!(
@@ -597,9 +605,17 @@ fn reindex(config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 fn check(config: &Config) -> anyhow::Result<ExitCode> {
-    let report = store::check(&config.data_dir)
-        .with_context(|| format!("cannot check the store in {}", config.data_dir.display()))?;
-    println!("data dir:        {}", config.data_dir.display());
+    let report =
+        store::check_with(&config.data_dir, &config.store.options()).with_context(|| {
+            format!(
+                "cannot check the store in {}",
+                config.store.describe(&config.data_dir)
+            )
+        })?;
+    println!(
+        "store:           {}",
+        config.store.describe(&config.data_dir)
+    );
     println!("schema version:  {}", report.schema_version);
     println!("change log:      {} entries", report.last_seq);
     println!(

@@ -43,8 +43,7 @@ pub fn backup(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
         }
         bail!("the server could not write the backup: {}", reply.message);
     }
-    let store = Store::open(&config.data_dir)
-        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let store = super::open_store(config)?;
     let header = store.backup_to(&file, &|_, _| {})?;
     store.write(|tx| -> Result<(), StoreError> {
         let data = crate::store::payloads::BackupCreated {
@@ -73,6 +72,12 @@ fn has_entries(dir: &Path) -> bool {
 /// `quarry restore FILE`: checks the backup whole, then makes it the store of
 /// the data dir; the search index is rebuilt on the next start.
 pub fn restore(config: &Config, file: &Path, force: bool) -> anyhow::Result<ExitCode> {
+    if !config.store.url.is_empty() {
+        bail!(
+            "restoring into PostgreSQL is not built yet: restore into a data dir (without \
+             --store-url), or use PostgreSQL's own backups (pg_dump, pgBackRest)"
+        );
+    }
     let data_dir = &config.data_dir;
     if data_dir.join(store::DB_FILE).exists()
         && matches!(Store::open(data_dir), Err(StoreError::InUse { .. }))
@@ -152,6 +157,9 @@ fn restore_checked(file: &Path, data_dir: &Path) -> anyhow::Result<store::CheckR
 
 /// `quarry compact`: reclaims free space in the data file.
 pub fn compact(config: &Config) -> anyhow::Result<ExitCode> {
+    if !config.store.url.is_empty() {
+        bail!("the store is in PostgreSQL, which reclaims space itself (autovacuum, VACUUM FULL)");
+    }
     let (before, after) = store::compact(&config.data_dir)
         .with_context(|| format!("cannot compact the store in {}", config.data_dir.display()))?;
     println!(
@@ -177,8 +185,7 @@ pub fn import(
     let input =
         std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
     let length = input.metadata().map_or(0, |m| m.len());
-    let store = Store::open(&config.data_dir)
-        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let store = super::open_store(config)?;
     let bar = indicatif::ProgressBar::new(length);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -263,7 +270,7 @@ pub fn export(
     let format: Format = format
         .parse()
         .map_err(|e: String| anyhow::anyhow!("--format: {e}"))?;
-    let store = match Store::open(&config.data_dir) {
+    let store = match Store::open_with(&config.data_dir, config.store.options()) {
         Ok(store) => store,
         Err(StoreError::InUse { .. }) => bail!(
             "a server is running on {}; export through it (GET /api/v1/exports/WHAT) or stop it \

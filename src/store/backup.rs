@@ -18,14 +18,13 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
-use redb::{
-    Database, Key, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, Value,
-};
+use redb::{Database, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::kv::{Column, KeyColumn};
 use super::tables::{self, SCHEMA_VERSION};
-use super::{DB_FILE, Store, StoreError};
+use super::{DB_FILE, ReadTx, Store, StoreError};
 
 /// The first line of every backup file.
 const MAGIC: &str = "QUARRY-BACKUP 1";
@@ -112,7 +111,7 @@ impl Store {
             .tempfile_in(&dir)
             .map_err(io_error(&dir))?;
         let last_seq = {
-            let snapshot = self.database()?.begin_read().map_err(StoreError::from)?;
+            let snapshot = self.read()?;
             let mut copy = Database::builder()
                 .create(scratch.path())
                 .map_err(StoreError::from)?;
@@ -156,17 +155,21 @@ impl Store {
     }
 }
 
-/// Copies every table of the schema from `from` into `to` in one transaction;
-/// returns the last change-log `seq` copied.
+/// Copies every table of the schema from the snapshot `from` (of either
+/// engine) into the redb database `to` in one transaction; returns the last
+/// change-log `seq` copied.
 fn copy_tables(
-    from: &redb::ReadTransaction,
+    from: &ReadTx,
     to: &Database,
     progress: &dyn Fn(u64, u64),
 ) -> Result<u64, StoreError> {
     let mut total = 0;
-    for table in from.list_tables()? {
-        total += from.open_untyped_table(table)?.len()?;
+    macro_rules! count {
+        ($table:ident) => {
+            total += from.table(tables::$table)?.len()?;
+        };
     }
+    tables::every_table!(count);
     let mut counter = Counter {
         copied: 0,
         total,
@@ -175,27 +178,12 @@ fn copy_tables(
     progress(0, total);
     let counter = &mut counter;
     let tx = to.begin_write()?;
-    copy(from, &tx, counter, tables::META)?;
-    copy(from, &tx, counter, tables::CHANGES)?;
-    copy(from, &tx, counter, tables::PRODUCTS)?;
-    copy(from, &tx, counter, tables::PRODUCTS_BY_BARCODE)?;
-    copy(from, &tx, counter, tables::PRODUCTS_BY_CATEGORY)?;
-    copy(from, &tx, counter, tables::LOCATIONS)?;
-    copy(from, &tx, counter, tables::USERS)?;
-    copy(from, &tx, counter, tables::TOKENS)?;
-    copy(from, &tx, counter, tables::TOKENS_BY_HASH)?;
-    copy(from, &tx, counter, tables::MOVEMENTS)?;
-    copy(from, &tx, counter, tables::MOVEMENTS_BY_SKU)?;
-    copy(from, &tx, counter, tables::MOVEMENTS_BY_LOCATION)?;
-    copy(from, &tx, counter, tables::MOVEMENTS_BY_REFERENCE)?;
-    copy(from, &tx, counter, tables::REVERSALS)?;
-    copy(from, &tx, counter, tables::LEVELS)?;
-    copy(from, &tx, counter, tables::IDEMPOTENCY)?;
-    copy(from, &tx, counter, tables::QUOTES)?;
-    copy(from, &tx, counter, tables::QUOTES_BY_LINK)?;
-    copy(from, &tx, counter, tables::OPEN_QUOTES)?;
-    copy(from, &tx, counter, tables::SESSIONS)?;
-    copy(from, &tx, counter, tables::SESSIONS_BY_USER)?;
+    macro_rules! copy_table {
+        ($table:ident) => {
+            copy(from, &tx, counter, tables::$table)?;
+        };
+    }
+    tables::every_table!(copy_table);
     let last_seq = tx
         .open_table(tables::CHANGES)?
         .last()?
@@ -218,19 +206,19 @@ impl Counter<'_> {
     }
 }
 
-fn copy<K: Key + 'static, V: Value + 'static>(
-    from: &redb::ReadTransaction,
+fn copy<K: KeyColumn, V: Column>(
+    from: &ReadTx,
     to: &redb::WriteTransaction,
     counter: &mut Counter<'_>,
     definition: TableDefinition<K, V>,
 ) -> Result<(), StoreError> {
     const EVERY: u64 = 4096;
-    let source = from.open_table(definition)?;
+    let source = from.table(definition)?;
     let mut target = to.open_table(definition)?;
     let mut since = 0;
-    for entry in source.iter()? {
+    for entry in source.all()? {
         let (key, value) = entry?;
-        target.insert(key.value(), value.value())?;
+        target.insert(K::lend(&key), V::lend(&value))?;
         since += 1;
         if since == EVERY {
             counter.add(since);
@@ -381,6 +369,7 @@ mod tests {
     use super::*;
     use crate::domain::accounts::Actor;
     use crate::store::ChangeKind;
+    use redb::ReadableDatabase as _;
     use redb::TableHandle;
 
     fn store_with_changes(dir: &Path, n: usize) -> Store {

@@ -21,6 +21,8 @@ pub trait Column: redb::Value + 'static {
     type Owned: Clone + Debug + PartialEq;
     /// The owned copy of a stored value.
     fn own(value: Self::SelfType<'_>) -> Self::Owned;
+    /// The borrowed form of an owned value, to hand to redb.
+    fn lend(owned: &Self::Owned) -> Self::SelfType<'_>;
 }
 
 /// A key type, with a byte form whose order is the key order.
@@ -36,6 +38,9 @@ impl Column for &'static str {
     fn own(value: &str) -> String {
         value.to_owned()
     }
+    fn lend(owned: &String) -> &str {
+        owned
+    }
 }
 
 impl Column for &'static [u8] {
@@ -43,17 +48,24 @@ impl Column for &'static [u8] {
     fn own(value: &[u8]) -> Vec<u8> {
         value.to_vec()
     }
+    fn lend(owned: &Vec<u8>) -> &[u8] {
+        owned
+    }
 }
 
 impl Column for () {
     type Owned = ();
     fn own((): ()) {}
+    fn lend((): &()) {}
 }
 
 impl Column for u64 {
     type Owned = u64;
     fn own(value: u64) -> u64 {
         value
+    }
+    fn lend(owned: &u64) -> u64 {
+        *owned
     }
 }
 
@@ -138,6 +150,9 @@ impl Column for (&'static str, &'static str) {
     fn own((a, b): (&str, &str)) -> (String, String) {
         (a.to_owned(), b.to_owned())
     }
+    fn lend((a, b): &(String, String)) -> (&str, &str) {
+        (a, b)
+    }
 }
 
 impl KeyColumn for (&'static str, &'static str) {
@@ -155,6 +170,9 @@ impl Column for (&'static str, u64) {
     type Owned = (String, u64);
     fn own((a, b): (&str, u64)) -> (String, u64) {
         (a.to_owned(), b)
+    }
+    fn lend((a, b): &(String, u64)) -> (&str, u64) {
+        (a, *b)
     }
 }
 
@@ -174,6 +192,9 @@ impl Column for (i64, u64) {
     fn own(value: (i64, u64)) -> (i64, u64) {
         value
     }
+    fn lend(owned: &(i64, u64)) -> (i64, u64) {
+        *owned
+    }
 }
 
 impl KeyColumn for (i64, u64) {
@@ -191,6 +212,9 @@ impl Column for (i64, i64, u64) {
     type Owned = (i64, i64, u64);
     fn own(value: (i64, i64, u64)) -> (i64, i64, u64) {
         value
+    }
+    fn lend(owned: &(i64, i64, u64)) -> (i64, i64, u64) {
+        *owned
     }
 }
 

@@ -255,6 +255,10 @@ pub struct Options {
     pub url: Option<String>,
     /// The most connections to PostgreSQL this process opens.
     pub pool_size: u32,
+    /// With PostgreSQL: lock the data dir for this process, as a server (or
+    /// a rebuild of its search index) needs; commands that only use the
+    /// database run beside a server.
+    pub lock_node: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -317,9 +321,9 @@ impl Store {
         &self,
         following: Arc<std::sync::atomic::AtomicBool>,
         committed: Arc<tokio::sync::watch::Sender<u64>>,
-    ) -> io::Result<()> {
+    ) -> io::Result<Option<std::thread::JoinHandle<()>>> {
         let Some(pg) = self.shared.pg.clone() else {
-            return Ok(());
+            return Ok(None);
         };
         // The first contact is made before the server serves, so that the
         // node that will lead knows it from the start.
@@ -339,7 +343,7 @@ impl Store {
                     });
                 });
             })
-            .map(drop)
+            .map(Some)
     }
 
     /// Size of the database file in bytes (with PostgreSQL, of the database,

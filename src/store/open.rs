@@ -77,26 +77,11 @@ impl Store {
     /// for this node's own files.
     fn open_postgres(data_dir: &Path, url: &str, options: Options) -> Result<Self, StoreError> {
         create_data_dir(data_dir)?;
-        let lock_path = data_dir.join(NODE_LOCK);
-        let node_lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|source| StoreError::Io {
-                path: lock_path.clone(),
-                source,
-            })?;
-        match fs4::fs_std::FileExt::try_lock_exclusive(&node_lock) {
-            Ok(true) => {}
-            Ok(false) => return Err(StoreError::InUse { path: lock_path }),
-            Err(source) => {
-                return Err(StoreError::Io {
-                    path: lock_path,
-                    source,
-                });
-            }
-        }
+        let node_lock = if options.lock_node {
+            Some(lock_node(&data_dir.join(NODE_LOCK))?)
+        } else {
+            None
+        };
         let backend = super::pg::Backend::connect(url, options.pool_size)?;
         let conn = backend.begin_write()?;
         super::pg::create_tables(&conn, &super::tables::ALL)?;
@@ -109,7 +94,7 @@ impl Store {
                 options,
                 trouble: Mutex::new(None),
                 pg: Some(Arc::new(backend)),
-                node_lock: Some(node_lock),
+                node_lock,
             }),
         };
         store.initialise()?;
@@ -386,6 +371,28 @@ impl Store {
             let _ = txn.abort();
             *self.trouble() = None;
         }
+    }
+}
+
+/// Locks `node.lock` for this process: a second server on the same data dir
+/// gets [`StoreError::InUse`].
+fn lock_node(path: &Path) -> Result<std::fs::File, StoreError> {
+    let io = |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(io)?;
+    match fs4::fs_std::FileExt::try_lock_exclusive(&file) {
+        Ok(true) => Ok(file),
+        Ok(false) => Err(StoreError::InUse {
+            path: path.to_owned(),
+        }),
+        Err(source) => Err(io(source)),
     }
 }
 

@@ -61,7 +61,8 @@ impl r2d2::ManageConnection for Manager {
 
 /// The PostgreSQL database a store works with.
 pub(super) struct Backend {
-    pub(super) pool: r2d2::Pool<Manager>,
+    /// Always there until the backend is dropped.
+    pool: Option<r2d2::Pool<Manager>>,
     pub(super) config: postgres::Config,
     /// The URL without its password, for messages.
     pub(super) shown: String,
@@ -101,7 +102,7 @@ impl Backend {
                 detail: format!("PostgreSQL at {shown} cannot be reached: {e}"),
             })?;
         Ok(Self {
-            pool,
+            pool: Some(pool),
             config,
             shown,
             leader: AtomicBool::new(false),
@@ -111,7 +112,11 @@ impl Backend {
 
     /// A connection from the pool, or why there is none.
     pub(super) fn connection(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
-        self.pool.get().map_err(|e| StoreError::Unavailable {
+        let pool = self
+            .pool
+            .as_ref()
+            .ok_or(StoreError::Bug("the PostgreSQL pool is gone"))?;
+        pool.get().map_err(|e| StoreError::Unavailable {
             disk_full: false,
             detail: format!("PostgreSQL at {} cannot be reached: {e}", self.shown),
         })
@@ -141,6 +146,20 @@ impl Backend {
     pub(super) fn ping(&self) -> Result<(), StoreError> {
         let conn = Conn::new(self.connection()?);
         conn.run(|c| c.batch_execute("SELECT 1"))
+    }
+}
+
+impl Drop for Backend {
+    /// Closing the pool's connections blocks: off the async runtime, where a
+    /// server's last handle may go.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            let _ = std::thread::Builder::new()
+                .name("quarry-pool-close".into())
+                .spawn(move || drop(pool));
+        }
     }
 }
 

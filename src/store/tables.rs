@@ -115,3 +115,50 @@ pub const ALL: [&str; 21] = [
 pub fn static_name(name: &str) -> Option<&'static str> {
     ALL.iter().copied().find(|n| *n == name)
 }
+
+/// Calls `$callback!(TABLE)` for every table definition of this module, in
+/// the order of [`ALL`].
+macro_rules! every_table {
+    ($callback:ident) => {
+        $callback!(META);
+        $callback!(CHANGES);
+        $callback!(PRODUCTS);
+        $callback!(PRODUCTS_BY_BARCODE);
+        $callback!(PRODUCTS_BY_CATEGORY);
+        $callback!(LOCATIONS);
+        $callback!(USERS);
+        $callback!(TOKENS);
+        $callback!(TOKENS_BY_HASH);
+        $callback!(MOVEMENTS);
+        $callback!(MOVEMENTS_BY_SKU);
+        $callback!(MOVEMENTS_BY_LOCATION);
+        $callback!(MOVEMENTS_BY_REFERENCE);
+        $callback!(REVERSALS);
+        $callback!(LEVELS);
+        $callback!(IDEMPOTENCY);
+        $callback!(QUOTES);
+        $callback!(QUOTES_BY_LINK);
+        $callback!(OPEN_QUOTES);
+        $callback!(SESSIONS);
+        $callback!(SESSIONS_BY_USER);
+    };
+}
+pub(super) use every_table;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_is_listed_once_in_all_and_in_every_table() {
+        use redb::TableHandle as _;
+        let mut named = Vec::new();
+        macro_rules! name {
+            ($t:ident) => {
+                named.push($t.name().to_owned());
+            };
+        }
+        every_table!(name);
+        assert_eq!(named, ALL.map(str::to_owned));
+    }
+}

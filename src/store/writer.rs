@@ -219,6 +219,9 @@ pub struct Writer {
     /// With PostgreSQL: cleared to stop the thread following other nodes'
     /// commits.
     following: Arc<AtomicBool>,
+    /// The follower thread, joined on shutdown: it holds the leader lock
+    /// until it ends, and the next server should find it free.
+    follower: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Drop for Writer {
@@ -236,7 +239,7 @@ impl Writer {
         let thread_stats = Arc::clone(&stats);
         let seq_tx = Arc::new(seq_tx);
         let following = Arc::new(AtomicBool::new(true));
-        store
+        let follower = store
             .start_follower(Arc::clone(&following), Arc::clone(&seq_tx))
             .map_err(|source| StoreError::Io {
                 path: "change-log follower thread".into(),
@@ -255,6 +258,7 @@ impl Writer {
             committed,
             thread: std::sync::Mutex::new(Some(thread)),
             following,
+            follower: std::sync::Mutex::new(follower),
         })
     }
 
@@ -356,6 +360,10 @@ impl Writer {
     pub async fn shutdown(&self) {
         self.following.store(false, Ordering::Relaxed);
         let _ = self.queue.send(Message::Stop).await;
+        let follower = self.follower.lock().expect("follower lock").take();
+        if let Some(follower) = follower {
+            let _ = tokio::task::spawn_blocking(move || follower.join()).await;
+        }
         let thread = self.thread.lock().expect("writer lock").take();
         if let Some(thread) = thread {
             let joined = tokio::task::spawn_blocking(move || thread.join()).await;

@@ -72,6 +72,7 @@ pub struct BrowserSession {
     pub csrf: String,
 }
 
+#[derive(Clone)]
 pub struct Tokens {
     pub viewer: String,
     pub staff: String,
@@ -264,8 +265,24 @@ impl TestApp {
         Self::spawn_faulty(configure, None).await
     }
 
-    /// Starts Quarry with its store's file operations going through `faults`.
+    /// Starts Quarry with its store's file operations going through `faults`
+    /// (the embedded store: file faults are the data file's).
     pub async fn spawn_faulty(configure: impl FnOnce(&mut Config), faults: Option<Faults>) -> Self {
+        let embedded = faults.is_some();
+        Self::start(configure, faults, embedded).await
+    }
+
+    /// Starts Quarry on the embedded store whatever `TEST_STORE` says, for
+    /// tests of the data file itself (restoring a backup into a data dir).
+    pub async fn spawn_embedded(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::start(configure, None, true).await
+    }
+
+    async fn start(
+        configure: impl FnOnce(&mut Config),
+        faults: Option<Faults>,
+        embedded: bool,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -274,6 +291,7 @@ impl TestApp {
         };
         configure(&mut config);
         if config.store.url.is_empty()
+            && !embedded
             && let Some(url) = tokio::task::spawn_blocking(test_store_url).await.unwrap()
         {
             config.store.url = url;
@@ -299,6 +317,27 @@ impl TestApp {
                 .expect("a client"),
             sessions: tokio::sync::Mutex::default(),
             faults,
+        }
+    }
+
+    /// A second node on the same store (PostgreSQL): its own data dir (search
+    /// index), the same database, the same users and tokens.
+    pub async fn second_node(&self) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().join("data"),
+            ..self.config.clone()
+        };
+        let server = quarry::http::start(config.clone()).await.unwrap();
+        Self {
+            base: format!("http://{}", server.local_addr()),
+            dir,
+            config,
+            server: Some(server),
+            tokens: self.tokens.clone(),
+            client: self.client.clone(),
+            sessions: tokio::sync::Mutex::default(),
+            faults: None,
         }
     }
 

@@ -17,6 +17,7 @@ mod jobs;
 mod ledger_model;
 mod locations;
 mod metrics;
+mod nodes;
 mod operations;
 mod pages;
 mod queries;

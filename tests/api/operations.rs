@@ -115,7 +115,8 @@ async fn a_backup_taken_during_concurrent_writes_restores_to_a_store_that_checks
 
 #[tokio::test]
 async fn the_command_line_backs_up_a_running_server_and_restore_protects_a_data_dir() {
-    let app = TestApp::spawn().await;
+    // Restoring makes a data dir's file: the embedded store.
+    let app = TestApp::spawn_embedded(|_| {}).await;
     app.create_product(&sand("SAND-04")).await;
     let data = dir_arg(&app.config.data_dir);
     let file = app.dir.path().join("nightly.qbk");
@@ -209,7 +210,8 @@ async fn the_command_line_backs_up_a_running_server_and_restore_protects_a_data_
 
 #[tokio::test]
 async fn a_restored_store_serves_its_data_and_rebuilds_its_search_index() {
-    let mut app = TestApp::spawn().await;
+    // Restoring makes a data dir's file: the embedded store.
+    let mut app = TestApp::spawn_embedded(|_| {}).await;
     app.stock_setup().await;
     app.book(&movement("receive", "YARD", "SAND-04", "12"))
         .await;

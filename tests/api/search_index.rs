@@ -6,15 +6,19 @@ use std::path::{Path, PathBuf};
 
 use quarry::domain::accounts::Actor;
 use quarry::domain::catalogue::{Product, ProductInput};
-use quarry::store::{ChangeKind, Store, StoreError};
+use quarry::store::{ChangeKind, StoreError};
 use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, Who, sand};
 
 /// Writes a product straight into the store, as a server killed between its
 /// store commit and its index commit would leave it.
-fn write_behind_the_index(data_dir: &Path, sku: &str, name: &str) {
-    let store = Store::open(data_dir).unwrap();
+fn write_behind_the_index(config: &quarry::config::Config, sku: &str, name: &str) {
+    crate::helpers::off_runtime(|| write_behind(config, sku, name));
+}
+
+fn write_behind(config: &quarry::config::Config, sku: &str, name: &str) {
+    let store = crate::helpers::open_store(config);
     let mut body = sand(sku);
     body["name"] = serde_json::json!(name);
     let input: ProductInput = serde_json::from_value(body).unwrap();
@@ -56,7 +60,7 @@ async fn the_index_catches_up_with_changes_it_missed() {
     app.eventually("q=washed", Who::Anonymous, |s| !s.is_empty())
         .await;
     app.stop().await;
-    write_behind_the_index(&app.config.data_dir, "LAG-1", "Lagging lintel");
+    write_behind_the_index(&app.config, "LAG-1", "Lagging lintel");
     app.restart().await;
     let found = app.search_skus("q=lintel", Who::Anonymous).await;
     assert_eq!(found, ["LAG-1"], "caught up before serving");
@@ -106,8 +110,8 @@ async fn kill_an_index_commit_half_way(app: &mut TestApp) -> (PathBuf, PathBuf) 
     app.stop().await;
     let data = app.config.data_dir.clone();
     // Caught up at start in one commit: one segment of two documents.
-    write_behind_the_index(&data, "LAG-1", "Lagging lintel");
-    write_behind_the_index(&data, "LAG-2", "Lagging beam");
+    write_behind_the_index(&app.config, "LAG-1", "Lagging lintel");
+    write_behind_the_index(&app.config, "LAG-2", "Lagging beam");
     app.restart().await;
     app.stop().await;
     let before = app.dir.path().join("index-before");
