@@ -112,6 +112,23 @@ pub enum Command {
     /// Reclaim free space in the data file (stop the server first); prints
     /// the sizes before and after.
     Compact,
+    /// Copy the store between the data dir's file and PostgreSQL, with
+    /// progress, checking the copy as `quarry check` does: `--to URL` copies
+    /// the data dir's store (stop its server first) into an empty PostgreSQL
+    /// database; `--from URL` copies a PostgreSQL store into an empty data dir.
+    Migrate {
+        /// The PostgreSQL database to copy the data dir's store into.
+        #[arg(
+            long,
+            value_name = "URL",
+            conflicts_with = "from",
+            required_unless_present = "from"
+        )]
+        to: Option<String>,
+        /// The PostgreSQL database to copy into the data dir.
+        #[arg(long, value_name = "URL")]
+        from: Option<String>,
+    },
     /// Import a CSV file: products (created or replaced by SKU), stock
     /// (counted levels, booked as `adjust` movements) or movements. All or
     /// nothing unless --skip-invalid; bad rows are listed with their row
@@ -267,6 +284,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup { file } => operations::backup(&config, &file),
         Command::Restore { file, force } => operations::restore(&config, &file, force),
         Command::Compact => operations::compact(&config),
+        Command::Migrate { to, from } => operations::migrate(&config, to, from),
         Command::Import {
             kind,
             file,

@@ -73,10 +73,7 @@ fn has_entries(dir: &Path) -> bool {
 /// the data dir; the search index is rebuilt on the next start.
 pub fn restore(config: &Config, file: &Path, force: bool) -> anyhow::Result<ExitCode> {
     if !config.store.url.is_empty() {
-        bail!(
-            "restoring into PostgreSQL is not built yet: restore into a data dir (without \
-             --store-url), or use PostgreSQL's own backups (pg_dump, pgBackRest)"
-        );
+        return restore_into_postgres(config, file, force);
     }
     let data_dir = &config.data_dir;
     if data_dir.join(store::DB_FILE).exists()
@@ -289,5 +286,94 @@ pub fn export(
         let stdout = std::io::BufWriter::new(std::io::stdout().lock());
         export(&tx, kind, format, stdout)?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar over rows copied.
+fn rows_bar(message: String) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {pos}/{len} rows ({eta} left)",
+        )
+        .expect("the template is valid")
+        .progress_chars("=> "),
+    );
+    bar.set_message(message);
+    bar
+}
+
+/// `quarry restore FILE --store-url URL`: the backup checked whole, then
+/// copied into the database in one transaction, checked before it commits.
+fn restore_into_postgres(config: &Config, file: &Path, force: bool) -> anyhow::Result<ExitCode> {
+    let shown = config.store.describe(&config.data_dir);
+    let bar = rows_bar(format!("restoring {} into {shown}", file.display()));
+    let moved =
+        store::backup::restore_into_postgres(file, &config.store.url, force, &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .map_err(|error| match error {
+            store::backup::BackupError::Store(StoreError::Backend { detail, .. })
+                if detail.contains("already holds") =>
+            {
+                anyhow::anyhow!("{detail}: pass --force to replace it with the backup's")
+            }
+            other => other.into(),
+        })?;
+    bar.finish_and_clear();
+    println!(
+        "restored {} into {shown}: {} rows, {} products, {} movements, change log at {}; each \
+         node rebuilds its search index when it starts",
+        file.display(),
+        moved.rows,
+        moved.report.products,
+        moved.report.movements,
+        moved.last_seq
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `quarry migrate --to URL | --from URL`.
+pub fn migrate(
+    config: &Config,
+    to: Option<String>,
+    from: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let data_dir = &config.data_dir;
+    let (moved, what) = match (to, from) {
+        (Some(url), None) => {
+            let shown = store::redact_url(&url);
+            let bar = rows_bar(format!("copying {} into {shown}", data_dir.display()));
+            let moved = store::migrate::to_postgres(data_dir, &url, false, &|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .map_err(|error| match error {
+                StoreError::InUse { .. } => anyhow::anyhow!(
+                    "a server is running on {}; stop it before migrating",
+                    data_dir.display()
+                ),
+                other => other.into(),
+            })?;
+            bar.finish_and_clear();
+            (moved, format!("{} into {shown}", data_dir.display()))
+        }
+        (None, Some(url)) => {
+            let shown = store::redact_url(&url);
+            let bar = rows_bar(format!("copying {shown} into {}", data_dir.display()));
+            let moved = store::migrate::from_postgres(&url, data_dir, &|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })?;
+            bar.finish_and_clear();
+            (moved, format!("{shown} into {}", data_dir.display()))
+        }
+        _ => bail!("name one database: --to URL or --from URL"),
+    };
+    println!(
+        "copied {what}: {} rows, {} products, {} movements, change log at {}; checked: no problems",
+        moved.rows, moved.report.products, moved.report.movements, moved.last_seq
+    );
     Ok(ExitCode::SUCCESS)
 }

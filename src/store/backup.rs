@@ -158,7 +158,7 @@ impl Store {
 /// Copies every table of the schema from the snapshot `from` (of either
 /// engine) into the redb database `to` in one transaction; returns the last
 /// change-log `seq` copied.
-fn copy_tables(
+pub(super) fn copy_tables(
     from: &ReadTx,
     to: &Database,
     progress: &dyn Fn(u64, u64),
@@ -362,6 +362,37 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<BackupHeader, BackupErr
     })?;
     sync_dir(data_dir);
     Ok(header)
+}
+
+/// Restores the backup at `backup` into the PostgreSQL database at `url`:
+/// the payload is checked in full first, then copied in one transaction
+/// that is checked before it commits (see [`super::migrate`]). A database
+/// that holds a store is replaced only with `replace`, and never while Quarry
+/// nodes serve it.
+pub fn restore_into_postgres(
+    backup: &Path,
+    url: &str,
+    replace: bool,
+    progress: &dyn Fn(u64, u64),
+) -> Result<super::migrate::Moved, BackupError> {
+    let mut reader = BufReader::new(File::open(backup).map_err(io_error(backup))?);
+    let header = read_header(backup, &mut reader)?;
+    let mut staged = tempfile::Builder::new()
+        .prefix(".quarry-restore-")
+        .tempfile()
+        .map_err(io_error(Path::new("temporary directory")))?;
+    let path = staged.path().to_owned();
+    {
+        let mut out = BufWriter::new(staged.as_file_mut());
+        copy_payload(backup, &header, &mut reader, &mut out)?;
+        out.flush().map_err(io_error(&path))?;
+    }
+    Ok(super::migrate::file_to_postgres(
+        staged.path(),
+        url,
+        replace,
+        progress,
+    )?)
 }
 
 #[cfg(test)]

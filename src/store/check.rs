@@ -102,7 +102,11 @@ pub fn check_store(store: &Store) -> Result<CheckReport, StoreError> {
 
 /// The checks both engines share: schema version, a gap-free change log,
 /// the indexes, levels against the ledger, and the counts.
-fn check_snapshot(tx: &ReadTx, path: &str, report: &mut CheckReport) -> Result<(), StoreError> {
+pub(super) fn check_snapshot(
+    tx: &ReadTx,
+    path: &str,
+    report: &mut CheckReport,
+) -> Result<(), StoreError> {
     let version = tx.table(META)?.get(SCHEMA_VERSION_KEY)?;
     match version {
         None => report.problems.push("no schema version recorded".into()),

@@ -73,6 +73,7 @@ mod check;
 pub mod faults;
 mod kv;
 mod ledger;
+pub mod migrate;
 mod open;
 mod overlay;
 pub mod payloads;

@@ -82,7 +82,8 @@ impl Store {
         } else {
             None
         };
-        let backend = super::pg::Backend::connect(url, options.pool_size)?;
+        let mut backend = super::pg::Backend::connect(url, options.pool_size)?;
+        backend.serving = options.lock_node;
         let conn = backend.begin_write()?;
         super::pg::create_tables(&conn, &super::tables::ALL)?;
         conn.commit()?;
@@ -398,7 +399,7 @@ fn lock_node(path: &Path) -> Result<std::fs::File, StoreError> {
 
 /// The data dir, created when missing; a new one is its owner's alone (it
 /// holds the data file, with password hashes, or this node's own files).
-fn create_data_dir(data_dir: &Path) -> Result<(), StoreError> {
+pub(super) fn create_data_dir(data_dir: &Path) -> Result<(), StoreError> {
     let fresh = !data_dir.exists();
     std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
         path: data_dir.to_owned(),

@@ -33,6 +33,10 @@ use super::StoreError;
 pub(super) const WRITE_LOCK: i64 = 0x5155_4152_5259_0001;
 /// The advisory lock the node running the once-per-cluster work holds.
 pub(super) const LEADER_LOCK: i64 = 0x5155_4152_5259_0002;
+/// Held shared by every serving node's follower: a restore or migration
+/// into the database takes it exclusively, so it runs only once every node
+/// has stopped.
+pub(super) const NODES_LOCK: i64 = 0x5155_4152_5259_0003;
 /// The channel a commit notifies with its last `seq`.
 pub(super) const CHANNEL: &str = "quarry_changes";
 
@@ -70,6 +74,8 @@ pub(super) struct Backend {
     pub(super) leader: AtomicBool,
     /// The database's size in bytes, as the follower last read it.
     pub(super) size: std::sync::atomic::AtomicU64,
+    /// This process serves the store (a server): it holds [`NODES_LOCK`].
+    pub(super) serving: bool,
 }
 
 impl Backend {
@@ -92,7 +98,7 @@ impl Backend {
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(2))
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(5))
+            .connection_timeout(Duration::from_secs(3))
             .error_handler(Box::new(r2d2::LoggingErrorHandler))
             .build(Manager {
                 config: config.clone(),
@@ -107,6 +113,7 @@ impl Backend {
             shown,
             leader: AtomicBool::new(false),
             size: std::sync::atomic::AtomicU64::new(0),
+            serving: false,
         })
     }
 
@@ -314,6 +321,25 @@ impl Conn {
         Ok(())
     }
 
+    /// Inserts many rows in one statement (into a table being filled).
+    pub(super) fn insert_many(
+        &self,
+        table: &str,
+        keys: &[Vec<u8>],
+        values: &[Vec<u8>],
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO quarry.{table} (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[])"
+        );
+        self.run(|c| {
+            c.execute_typed(
+                &sql,
+                &[(&keys, Type::BYTEA_ARRAY), (&values, Type::BYTEA_ARRAY)],
+            )
+        })?;
+        Ok(())
+    }
+
     pub(super) fn remove(&self, table: &str, key: &[u8]) -> Result<bool, StoreError> {
         let sql = format!("DELETE FROM quarry.{table} WHERE k = $1");
         Ok(self.run(|c| c.execute_typed(&sql, &[(&key, Type::BYTEA)]))? > 0)
@@ -463,6 +489,24 @@ pub(super) fn create_tables(conn: &Conn, tables: &[&str]) -> Result<(), StoreErr
     conn.run(|c| c.batch_execute(&ddl))
 }
 
+/// Empties every table (inside a restore's transaction).
+pub(super) fn truncate(conn: &Conn, tables: &[&str]) -> Result<(), StoreError> {
+    let list: Vec<String> = tables.iter().map(|t| format!("quarry.{t}")).collect();
+    conn.run(|c| c.batch_execute(&format!("TRUNCATE {}", list.join(", "))))
+}
+
+/// Whether no Quarry node serves the database (they hold [`NODES_LOCK`]
+/// shared); if so, none can start until the transaction ends.
+pub(super) fn serving_nodes_stopped(conn: &Conn) -> Result<bool, StoreError> {
+    let row = conn.run(|c| {
+        c.query_typed_one(
+            "SELECT pg_try_advisory_xact_lock($1)",
+            &[(&NODES_LOCK, Type::INT8)],
+        )
+    })?;
+    Ok(row.get(0))
+}
+
 /// Tells the nodes following the log that it grew to `seq`.
 pub(super) fn notify(conn: &Conn, seq: u64) -> Result<(), StoreError> {
     let seq = seq.to_string();
@@ -480,6 +524,9 @@ pub(super) fn notify(conn: &Conn, seq: u64) -> Result<(), StoreError> {
 pub(super) fn listen(backend: &Backend) -> Result<Client, postgres::Error> {
     let mut client = backend.config.connect(NoTls)?;
     client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+    if backend.serving {
+        client.batch_execute(&format!("SELECT pg_advisory_lock_shared({NODES_LOCK})"))?;
+    }
     try_lead(&mut client, backend)?;
     Ok(client)
 }

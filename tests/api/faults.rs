@@ -313,6 +313,12 @@ async fn an_upload_larger_than_the_free_space_is_refused_before_it_is_staged() {
 async fn a_backup_the_full_disk_cannot_take_is_a_503_disk_full() {
     let faults = Faults::default();
     let app = TestApp::spawn_faulty(|_| {}, Some(faults.clone())).await;
+    // The owner token's first use is recorded by a write in the background;
+    // let it happen before the disk fills, or that write may meet the full
+    // disk first and the backup find the store being reopened.
+    let listed = app.get("/api/v1/backups", Who::Owner).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    tokio::time::sleep(Duration::from_millis(300)).await;
     faults.arm(Op::Write, 1, true, Failure::DiskFull);
     let resp = app.post("/api/v1/backups", Who::Owner, &json!({})).await;
     assert_clear_503(&resp, Failure::DiskFull, "a backup");

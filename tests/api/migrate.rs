@@ -1,0 +1,174 @@
+//! Moving a shop between the embedded store and PostgreSQL with `quarry
+//! migrate`, and a backup restored into PostgreSQL. On PostgreSQL
+//! (`TEST_STORE=postgres`): the demo shop goes into an empty database and
+//! back into an empty data dir with every export byte-equal and `check`
+//! clean; a database that holds a store is refused. On the embedded store
+//! alone: a database that cannot be reached is refused with the reason, and
+//! the data dir is left as it was.
+
+use quarry::config::ShopConfig;
+use quarry::store::Store;
+
+use crate::cli::{dir_arg, quarry, stderr, stdout};
+use crate::helpers::{on_postgres, test_store_url};
+
+/// A data dir holding the demo shop (products, 90 days of movements).
+fn demo_shop(dir: &std::path::Path) {
+    let store = Store::open(dir).unwrap();
+    let now: jiff::Timestamp = "2026-11-21T12:00:00Z".parse().unwrap();
+    quarry::demo::shop::seed(&store, &ShopConfig::default(), 7, now).unwrap();
+}
+
+/// Every export of the store `args` select, as CSV.
+fn exports(args: &[&str]) -> Vec<String> {
+    ["products", "stock", "movements", "quotes"]
+        .iter()
+        .map(|kind| {
+            let mut all = args.to_vec();
+            all.extend(["export", kind]);
+            let out = quarry(&all, &[], None);
+            assert!(out.status.success(), "export {kind}: {}", stderr(&out));
+            stdout(&out)
+        })
+        .collect()
+}
+
+#[test]
+fn a_shop_moves_into_postgres_and_back_with_everything_and_check_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("shop");
+    demo_shop(&shop);
+    let shop_arg = dir_arg(&shop);
+    if !on_postgres() {
+        let out = quarry(
+            &[
+                "--data-dir",
+                &shop_arg,
+                "migrate",
+                "--to",
+                "postgres://quarry@127.0.0.1:1/none",
+            ],
+            &[],
+            None,
+        );
+        assert!(!out.status.success());
+        assert!(
+            stderr(&out).contains("cannot be reached"),
+            "{}",
+            stderr(&out)
+        );
+        let report = quarry::store::check(&shop).unwrap();
+        assert!(report.problems.is_empty() && report.products > 0);
+        return;
+    }
+    let url = test_store_url().unwrap();
+    let before = exports(&["--data-dir", &shop_arg]);
+
+    let out = quarry(
+        &["--data-dir", &shop_arg, "migrate", "--to", &url],
+        &[],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("no problems"), "{}", stdout(&out));
+    // The database now holds a store: a second copy into it is refused.
+    let again = quarry(
+        &["--data-dir", &shop_arg, "migrate", "--to", &url],
+        &[],
+        None,
+    );
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("already holds"),
+        "{}",
+        stderr(&again)
+    );
+
+    let node = dir_arg(&dir.path().join("node"));
+    let check = quarry(
+        &["--data-dir", &node, "--store-url", &url, "check"],
+        &[],
+        None,
+    );
+    assert!(check.status.success(), "{}", stderr(&check));
+    assert_eq!(exports(&["--data-dir", &node, "--store-url", &url]), before);
+
+    let back = dir.path().join("back");
+    let back_arg = dir_arg(&back);
+    let out = quarry(
+        &["--data-dir", &back_arg, "migrate", "--from", &url],
+        &[],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(exports(&["--data-dir", &back_arg]), before);
+    let (there, home) = (
+        quarry::store::check(&back).unwrap(),
+        quarry::store::check(&shop).unwrap(),
+    );
+    assert_eq!(
+        (there.last_seq, there.movements, there.products, there.users),
+        (home.last_seq, home.movements, home.products, home.users)
+    );
+    // Into a data dir that holds a store: refused, nothing touched.
+    let refused = quarry(
+        &["--data-dir", &back_arg, "migrate", "--from", &url],
+        &[],
+        None,
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("already holds a store"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[test]
+fn a_backup_restores_into_postgres_and_is_refused_over_a_store_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("shop");
+    demo_shop(&shop);
+    let shop_arg = dir_arg(&shop);
+    let file = dir_arg(&dir.path().join("shop.qbk"));
+    let out = quarry(&["--data-dir", &shop_arg, "backup", &file], &[], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = exports(&["--data-dir", &shop_arg]);
+
+    let Some(url) = on_postgres().then(|| test_store_url().unwrap()) else {
+        let node = dir_arg(&dir.path().join("node"));
+        let args = [
+            "--data-dir",
+            &node,
+            "--store-url",
+            "postgres://quarry@127.0.0.1:1/none",
+        ];
+        let out = quarry(&[&args[..], &["restore", &file]].concat(), &[], None);
+        assert!(!out.status.success());
+        assert!(
+            stderr(&out).contains("cannot be reached"),
+            "{}",
+            stderr(&out)
+        );
+        return;
+    };
+    let node = dir_arg(&dir.path().join("node"));
+    let on_pg = ["--data-dir", node.as_str(), "--store-url", url.as_str()];
+    let restore = |force: bool| {
+        let mut args = on_pg.to_vec();
+        args.extend(["restore", &file]);
+        if force {
+            args.push("--force");
+        }
+        quarry(&args, &[], None)
+    };
+    let out = restore(false);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(exports(&on_pg), before);
+    let refused = restore(false);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--force"), "{}", stderr(&refused));
+    let out = restore(true);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(exports(&on_pg), before);
+}
