@@ -36,6 +36,9 @@ const NO_INDEX: &str = "no index yet";
 struct Payload {
     seq: u64,
     schema: u32,
+    /// The store epoch the index was built from (0: before epochs).
+    #[serde(default)]
+    epoch: u64,
 }
 
 /// One index in its own directory, with its reader and writer.
@@ -48,6 +51,8 @@ pub(super) struct Generation {
     applied: AtomicU64,
     /// The `seq` in the last commit's payload.
     committed: AtomicU64,
+    /// The store epoch this index follows (recorded in every commit).
+    epoch: u64,
     /// Whether each product is indexed as in stock, as far as known.
     in_stock: Mutex<HashMap<String, bool>>,
     /// Set when the index failed to apply or commit changes.
@@ -57,14 +62,16 @@ pub(super) struct Generation {
 }
 
 impl Generation {
-    fn create(dir: &Path) -> Result<Self, IndexError> {
+    fn create(dir: &Path, epoch: u64) -> Result<Self, IndexError> {
         std::fs::create_dir_all(dir)?;
         let (schema, _) = schema();
         let index = Index::create_in_dir(dir, schema)?;
-        Self::from_index(dir, &index, 0)
+        Self::from_index(dir, &index, 0, epoch)
     }
 
-    fn open(dir: &Path) -> Result<(Self, u64), IndexError> {
+    /// Opens the index in `dir`, refusing one built from another store
+    /// epoch than `epoch`.
+    fn open(dir: &Path, epoch: u64) -> Result<(Self, u64), IndexError> {
         let index = Index::open_in_dir(dir)?;
         let (expected, _) = schema();
         if index.schema() != expected {
@@ -82,7 +89,12 @@ impl Generation {
                     "the index has no usable commit payload".into(),
                 ))
             })?;
-        let generation = Self::from_index(dir, &index, payload.seq)?;
+        if payload.epoch != epoch {
+            return Err(IndexError::Tantivy(tantivy::TantivyError::SchemaError(
+                "the index was built from another store (restored or migrated since)".into(),
+            )));
+        }
+        let generation = Self::from_index(dir, &index, payload.seq, epoch)?;
         // A process killed inside a commit leaves files its commit point does
         // not list; the same work replayed would name them again and fail.
         generation
@@ -94,7 +106,7 @@ impl Generation {
         Ok((generation, payload.seq))
     }
 
-    fn from_index(dir: &Path, index: &Index, seq: u64) -> Result<Self, IndexError> {
+    fn from_index(dir: &Path, index: &Index, seq: u64, epoch: u64) -> Result<Self, IndexError> {
         register_tokenizers(index)?;
         let (_, f) = schema();
         let writer = index.writer_with_num_threads(1, WRITER_HEAP)?;
@@ -109,6 +121,7 @@ impl Generation {
             f,
             applied: AtomicU64::new(seq),
             committed: AtomicU64::new(seq),
+            epoch,
             in_stock: Mutex::new(HashMap::new()),
             broken: AtomicBool::new(false),
             categories: RwLock::new(HashMap::new()),
@@ -221,6 +234,7 @@ impl Generation {
             &serde_json::to_string(&Payload {
                 seq,
                 schema: SCHEMA,
+                epoch: self.epoch,
             })
             .expect("payload serializes"),
         );
@@ -265,13 +279,16 @@ impl SearchIndex {
     pub fn open(data_dir: &Path, store: &Store) -> Result<Self, IndexError> {
         let root = data_dir.join("index");
         std::fs::create_dir_all(&root)?;
-        let store_seq = store.read()?.last_seq()?;
+        let (store_seq, epoch) = {
+            let tx = store.read()?;
+            (tx.last_seq()?, tx.store_epoch()?)
+        };
         let opened = std::fs::read_to_string(root.join("CURRENT"))
             .ok()
             .map(|name| root.join(name.trim()))
             .filter(|dir| dir.is_dir())
             .ok_or_else(|| NO_INDEX.to_owned())
-            .and_then(|dir| Generation::open(&dir).map_err(|e| e.to_string()));
+            .and_then(|dir| Generation::open(&dir, epoch).map_err(|e| e.to_string()));
         let generation = match opened {
             Ok((generation, seq)) if seq <= store_seq => {
                 tracing::info!(seq, store_seq, "search index opened; catching up");
@@ -319,8 +336,8 @@ impl SearchIndex {
     fn build(root: &Path, store: &Store) -> Result<Generation, IndexError> {
         let name = format!("g{}", jiff::Timestamp::now().as_microsecond());
         let dir = root.join(&name);
-        let generation = Generation::create(&dir)?;
         let tx = store.read()?;
+        let generation = Generation::create(&dir, tx.store_epoch()?)?;
         let seq = tx.last_seq()?;
         let available = tx.available_by_sku()?;
         {

@@ -116,6 +116,11 @@ fn into_postgres(
     }
     tables::every_table!(copy_table);
     let last_seq = from.last_seq()?;
+    // A new history: every node's search index is rebuilt when it starts.
+    let mut epoch = Vec::new();
+    <&str as KeyColumn>::ordered(&tables::STORE_EPOCH_KEY, &mut epoch);
+    let value = <u64 as redb::Value>::as_bytes(&tables::new_epoch());
+    conn.insert("meta", &epoch, &value)?;
     pg::notify(&conn, last_seq)?;
     // The whole check runs inside the transaction: a copy with problems is
     // rolled back and the database left as it was.

@@ -137,7 +137,10 @@ impl Store {
             None => {
                 create_tables(&tx)?;
                 tx.writes += 1;
-                tx.table(META)?.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
+                let mut meta = tx.table(META)?;
+                meta.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
+                meta.insert(super::tables::STORE_EPOCH_KEY, super::tables::new_epoch())?;
+                drop(meta);
                 tx.note(ChangeKind::StoreCreated, "", &Actor::system())?;
                 tx.commit()
             }

@@ -203,7 +203,7 @@ fn describe(config: &postgres::Config) -> String {
 /// its user part.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
+        (Some(scheme), Some(at)) if at > scheme && url[scheme + 3..at].contains(':') => {
             let user = &url[scheme + 3..at];
             let user = user.split(':').next().unwrap_or_default();
             format!("{}{user}:…{}", &url[..scheme + 3], &url[at..])

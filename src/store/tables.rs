@@ -86,6 +86,19 @@ pub const SESSIONS_BY_USER: TableDefinition<(&str, &str), ()> =
 /// The key in [`META`] that holds the schema version.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
+/// The key in [`META`] that names this store's history: a random number
+/// written when the store is created, restored or migrated. A search index
+/// built from another history (a restore while its node was stopped) sees a
+/// different epoch and is rebuilt. Absent in stores from before it: 0.
+pub const STORE_EPOCH_KEY: &str = "store_epoch";
+
+/// A new random store epoch.
+pub fn new_epoch() -> u64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    u64::from_le_bytes(bytes) >> 1
+}
+
 /// The name of every table, in the order a copy writes them.
 pub const ALL: [&str; 21] = [
     "meta",

@@ -214,6 +214,14 @@ macro_rules! point_reads {
                 .map_or(0, |(seq, _)| seq))
         }
 
+        /// The store's epoch (see [`super::tables::STORE_EPOCH_KEY`]).
+        pub fn store_epoch(&self) -> Result<u64, StoreError> {
+            Ok(self
+                .table($crate::store::tables::META)?
+                .get($crate::store::tables::STORE_EPOCH_KEY)?
+                .unwrap_or(0))
+        }
+
         pub fn product(
             &self,
             sku: &$crate::domain::values::Sku,

@@ -172,3 +172,50 @@ fn a_backup_restores_into_postgres_and_is_refused_over_a_store_without_force() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(exports(&on_pg), before);
 }
+
+#[tokio::test]
+async fn a_node_stopped_during_a_restore_rebuilds_its_index_from_the_restored_store() {
+    let mut app = crate::helpers::TestApp::spawn().await;
+    app.create_product(&crate::helpers::sand("QZX-91")).await;
+    let who = crate::helpers::Who::Anonymous;
+    app.eventually("q=qzx-91", who, |s| s == ["QZX-91"]).await;
+    app.stop().await;
+    let current = app.config.data_dir.join("index").join("CURRENT");
+    let built = std::fs::read_to_string(&current).unwrap();
+    // A backup of another shop, with a longer change log than this one.
+    let shop = app.dir.path().join("shop");
+    let file = dir_arg(&app.dir.path().join("shop.qbk"));
+    crate::helpers::off_runtime(|| demo_shop(&shop));
+    let out = quarry(&["--data-dir", &dir_arg(&shop), "backup", &file], &[], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let data = dir_arg(&app.config.data_dir);
+    let mut args = vec!["--data-dir", data.as_str()];
+    let url = app.config.store.url.clone();
+    if !url.is_empty() {
+        // A node's data dir is locked while it serves; restore from beside it.
+        args = vec!["--data-dir", file.as_str(), "--store-url", url.as_str()];
+    }
+    args.extend(["restore", file.as_str(), "--force"]);
+    let out = quarry(&args, &[], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    app.restart().await;
+    // The index follows the restored store, not the history it was built
+    // from: caught up from its own `seq`, it would miss whatever the restored
+    // log did before that `seq`. It was rebuilt, as a new generation.
+    let rebuilt = std::fs::read_to_string(&current).unwrap();
+    assert_ne!(built, rebuilt, "the index was caught up, not rebuilt");
+    let stale = app.search_skus("q=qzx-91", who).await;
+    assert!(!stale.contains(&"QZX-91".to_owned()), "{stale:?}");
+    let products = app.get("/api/v1/products?limit=500", who).await;
+    let skus: Vec<String> = products.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sku"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(skus.len() >= 300, "{}", skus.len());
+    for sku in skus.iter().take(40) {
+        let found = app.search_skus(&format!("q={sku}"), who).await;
+        assert!(found.contains(sku), "{sku} is not in the index: {found:?}");
+    }
+}
