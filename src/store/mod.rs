@@ -70,6 +70,8 @@ pub mod backup;
 mod catalogue;
 pub mod changes;
 mod check;
+#[cfg(test)]
+mod conformance;
 pub mod faults;
 mod kv;
 mod ledger;

@@ -86,6 +86,15 @@ impl Backend {
             location: redact(url),
             detail: format!("not a PostgreSQL URL: {e}"),
         })?;
+        if config.get_ssl_mode() == postgres::config::SslMode::Require {
+            return Err(StoreError::Backend {
+                location: redact(url),
+                detail: "sslmode=require: Quarry does not encrypt its connection to PostgreSQL \
+                         yet; keep the database on a private network or a tunnel, and use \
+                         sslmode=disable or prefer"
+                    .to_owned(),
+            });
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(3));
         }
@@ -619,6 +628,14 @@ fn follow_on(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_asking_for_tls_is_refused_with_the_reason() {
+        let Err(error) = Backend::connect("postgres://q@127.0.0.1:1/db?sslmode=require", 2) else {
+            panic!("an unencrypted connection was opened where TLS was required");
+        };
+        assert!(error.to_string().contains("sslmode=require"), "{error}");
+    }
 
     #[test]
     fn a_url_is_shown_without_its_password() {

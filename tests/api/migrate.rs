@@ -2,7 +2,8 @@
 //! migrate`, and a backup restored into PostgreSQL. On PostgreSQL
 //! (`TEST_STORE=postgres`): the demo shop goes into an empty database and
 //! back into an empty data dir with every export byte-equal and `check`
-//! clean; a database that holds a store is refused. On the embedded store
+//! clean; a database that holds a store is refused; a backup restores from
+//! one engine into the other, both ways. On the embedded store
 //! alone: a database that cannot be reached is refused with the reason, and
 //! the data dir is left as it was.
 
@@ -171,6 +172,15 @@ fn a_backup_restores_into_postgres_and_is_refused_over_a_store_without_force() {
     let out = restore(true);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(exports(&on_pg), before);
+    // A backup taken from PostgreSQL is the same kind of file: it restores
+    // into a data dir.
+    let again = dir_arg(&dir.path().join("from-pg.qbk"));
+    let out = quarry(&[&on_pg[..], &["backup", &again]].concat(), &[], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let home = dir_arg(&dir.path().join("home"));
+    let out = quarry(&["--data-dir", &home, "restore", &again], &[], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(exports(&["--data-dir", &home]), before);
 }
 
 #[tokio::test]
