@@ -59,7 +59,8 @@ URL="postgres://postgres@127.0.0.1:$PGPORT/quarry"
 # --- The shop, moved into PostgreSQL -------------------------------------------
 DATA="$WORK/shop"
 cargo bench --quiet --bench search -- --products "$PRODUCTS" --queries 5000 --keep "$DATA" >/dev/null
-"$BIN" --data-dir "$DATA" export products | tail -n +2 | cut -d, -f1 | head -n "$STOCKED" >"$WORK/skus.txt"
+"$BIN" --data-dir "$DATA" export products --output "$WORK/products.csv"
+awk -F, -v n="$STOCKED" 'NR > 1 && NR <= n + 1 { print $1 }' "$WORK/products.csv" >"$WORK/skus.txt"
 { echo "sku,location,quantity"; sed 's/$/,LOAD,1000/' "$WORK/skus.txt"; } >"$WORK/stock.csv"
 "$BIN" --data-dir "$DATA" import stock "$WORK/stock.csv" >/dev/null 2>&1
 started=$(date +%s.%N)
@@ -77,7 +78,7 @@ start_node() {
   NODES+=($!)
   for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
   curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$WORK/node-$1.log" >&2; exit 1; }
-  echo "http://127.0.0.1:$port"
+  NODE_URL="http://127.0.0.1:$port"
 }
 # wrk against every node at once, `c` connections in all; one output per node.
 drive() { # name script connections urls...
@@ -93,15 +94,23 @@ drive() { # name script connections urls...
   wait "${pids[@]}"
 }
 
-A="$(start_node a)"
+start_node a # not in a subshell: NODES must keep its pid
+A="$NODE_URL"
 echo "1 node" >&2
 drive n1-w1 benches/wrk-movements.lua 1 "$A"
-drive n1-w64 benches/wrk-movements.lua 64 "$A"
-drive n1-s32 benches/wrk-paths.lua 32 "$A"
-B="$(start_node b)"
+# Two load generators in both set-ups (both on A here), so that only the
+# number of nodes differs.
+drive n1-w64 benches/wrk-movements.lua 64 "$A" "$A"
+# Searches are measured warm: each node has answered the query mix once since
+# the last write (a write starts a new generation of the answer cache).
+drive warm-1 benches/wrk-paths.lua 32 "$A" "$A"
+drive n1-s32 benches/wrk-paths.lua 32 "$A" "$A"
+start_node b
+B="$NODE_URL"
 echo "2 nodes" >&2
 drive n2-w2 benches/wrk-movements.lua 2 "$A" "$B"
 drive n2-w64 benches/wrk-movements.lua 64 "$A" "$B"
+drive warm-2 benches/wrk-paths.lua 32 "$A" "$B"
 drive n2-s32 benches/wrk-paths.lua 32 "$A" "$B"
 for pid in "${NODES[@]}"; do kill "$pid"; done
 wait "${NODES[@]}" 2>/dev/null || true
@@ -157,7 +166,9 @@ level updated, one transaction). The shop: {int(products):,} generated products
 dir into PostgreSQL with `quarry migrate --to` ({int(migrate_rows):,} rows in
 {migrate_secs} s, checked). Writes are one-line receipts (`POST
 /api/v1/movements`, acknowledged after PostgreSQL's COMMIT); searches the
-5,000-query mix of `benches/search.rs`. With two nodes each load generator
+5,000-query mix of `benches/search.rs`, measured after one warm-up run of the
+same length (a write starts a new generation of each node's answer cache, and
+a fresh node reads its products from the database). With two nodes each load generator
 drives its own node with half the connections. {secs} s per measure; every
 load generator, both nodes and PostgreSQL share the machine's cores."""))
 print(f"""

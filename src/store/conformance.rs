@@ -12,6 +12,7 @@ use std::ops::Bound;
 use proptest::prelude::*;
 use redb::TableDefinition;
 
+use super::kv::tests::text;
 use super::kv::{Column, KeyColumn};
 use super::tables::{
     MOVEMENTS, MOVEMENTS_BY_SKU, OPEN_QUOTES, PRODUCTS, PRODUCTS_BY_CATEGORY, QUOTES,
@@ -20,24 +21,12 @@ use super::{Options, Store, StoreError};
 
 /// A database of its own on the test server, or `None` on the embedded store.
 fn postgres_url() -> Option<String> {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     if std::env::var("TEST_STORE").as_deref() != Ok("postgres") {
         return None;
     }
     let admin = std::env::var("TEST_STORE_URL")
         .expect("TEST_STORE=postgres needs TEST_STORE_URL (scripts/pg-test-cluster start)");
-    let name = format!(
-        "kv_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let mut client = postgres::Client::connect(&admin, postgres::NoTls)
-        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {admin}: {e}"));
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
-    Some(format!("{base}/{name}"))
+    Some(super::scratch_database(&admin, "kv").unwrap())
 }
 
 /// The stores under test: redb, and PostgreSQL when asked for.
@@ -213,22 +202,6 @@ fn valid_range<K: Ord>(low: &Bound<K>, high: &Bound<K>) -> bool {
         }
         _ => true,
     }
-}
-
-/// Strings that stress the byte form: NUL, 0x01, '/', UTF-8 beyond ASCII.
-fn text() -> impl Strategy<Value = String> + Clone {
-    proptest::collection::vec(
-        prop_oneof![
-            Just('\0'),
-            Just('\u{1}'),
-            Just('/'),
-            Just('a'),
-            Just('b'),
-            Just('é')
-        ],
-        0..4,
-    )
-    .prop_map(|c| c.into_iter().collect())
 }
 
 fn big() -> impl Strategy<Value = u64> + Clone {

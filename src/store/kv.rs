@@ -408,7 +408,7 @@ impl<'t, K: KeyColumn, V: Column> Table<'t, K, V> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -419,8 +419,9 @@ mod tests {
     }
 
     /// Strings with the characters that matter to the byte form: NUL, 0x01,
-    /// 0xFF's neighbours in UTF-8, '/' and plain letters.
-    fn text() -> impl Strategy<Value = String> {
+    /// 0xFF's neighbours in UTF-8, '/' and plain letters (also used by the
+    /// store's conformance test).
+    pub(in crate::store) fn text() -> impl Strategy<Value = String> + Clone {
         proptest::collection::vec(
             prop_oneof![
                 Just('\0'),

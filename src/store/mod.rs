@@ -93,7 +93,7 @@ pub use catalogue::{Page, ProductCursor, ProductQuery};
 pub use changes::{Change, ChangeKind};
 pub use check::{CheckReport, check, check_store, check_with, compact};
 pub use ledger::{LevelQuery, MovementQuery, Remembered};
-pub use pg::redact as redact_url;
+pub use pg::{redact as redact_url, scratch_database};
 pub use quotes::quote_key;
 pub use writer::{GROUP_SIZE_BUCKETS, Session, Writer, WriterStats};
 

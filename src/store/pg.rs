@@ -498,6 +498,32 @@ pub(super) fn create_tables(conn: &Conn, tables: &[&str]) -> Result<(), StoreErr
     conn.run(|c| c.batch_execute(&ddl))
 }
 
+/// Creates a new, empty database on the server of `admin_url` (whose user
+/// may create databases), named `<prefix>_<process>_<n>`, and returns its URL:
+/// for tests and benchmarks that need a store of their own.
+pub fn scratch_database(admin_url: &str, prefix: &str) -> Result<String, StoreError> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut client =
+        postgres::Client::connect(admin_url, NoTls).map_err(|e| StoreError::Unavailable {
+            disk_full: false,
+            detail: format!("PostgreSQL at {} cannot be reached: {e}", redact(admin_url)),
+        })?;
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .map_err(|e| store_error(&e))?;
+    let (base, _) = admin_url
+        .split_once('?')
+        .map_or(admin_url, |(base, _)| base)
+        .rsplit_once('/')
+        .ok_or(StoreError::Bug("a PostgreSQL URL without a database"))?;
+    Ok(format!("{base}/{name}"))
+}
+
 /// Empties every table (inside a restore's transaction).
 pub(super) fn truncate(conn: &Conn, tables: &[&str]) -> Result<(), StoreError> {
     let list: Vec<String> = tables.iter().map(|t| format!("quarry.{t}")).collect();

@@ -132,7 +132,6 @@ pub struct TestApp {
 /// otherwise the embedded file. Asking for PostgreSQL without a server fails
 /// the test: it is never skipped.
 pub fn test_store_url() -> Option<String> {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     match std::env::var("TEST_STORE").as_deref() {
         Ok("postgres") => {}
         Ok("redb") | Err(_) => return None,
@@ -141,18 +140,7 @@ pub fn test_store_url() -> Option<String> {
     let admin = std::env::var("TEST_STORE_URL").expect(
         "TEST_STORE=postgres needs TEST_STORE_URL: eval \"$(scripts/pg-test-cluster start)\"",
     );
-    let name = format!(
-        "q_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let mut client = postgres::Client::connect(&admin, postgres::NoTls)
-        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {admin}: {e}"));
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
-    Some(format!("{base}/{name}"))
+    Some(quarry::store::scratch_database(&admin, "q").unwrap())
 }
 
 /// Whether this test run keeps its stores in PostgreSQL.
