@@ -316,6 +316,18 @@ impl<'t, K: KeyColumn, V: Column> Table<'t, K, V> {
         high: Bound<K::SelfType<'k>>,
         backwards: bool,
     ) -> Result<Rows<'s, K, V>, StoreError> {
+        self.paged(low, high, backwards, 32)
+    }
+
+    /// [`Self::range`], reading `first_page` rows first from PostgreSQL (then
+    /// four times as many each time).
+    fn paged<'s, 'k>(
+        &'s self,
+        low: Bound<K::SelfType<'k>>,
+        high: Bound<K::SelfType<'k>>,
+        backwards: bool,
+        first_page: i64,
+    ) -> Result<Rows<'s, K, V>, StoreError> {
         fn owned<K: KeyColumn, V: Column>(
             entry: Result<(redb::AccessGuard<'_, K>, redb::AccessGuard<'_, V>), redb::StorageError>,
         ) -> Result<Row<K, V>, StoreError> {
@@ -332,7 +344,8 @@ impl<'t, K: KeyColumn, V: Column> Table<'t, K, V> {
                     Bound::Unbounded => Bound::Unbounded,
                 };
                 let name = *name;
-                let pages = pg::Pages::new(conn, name, bytes(low), bytes(high), backwards);
+                let pages =
+                    pg::Pages::new(conn, name, bytes(low), bytes(high), backwards, first_page);
                 return Ok(Box::new(pages.map(move |row| pg_row::<K, V>(name, row?))));
             }
         };
@@ -354,8 +367,18 @@ impl<'t, K: KeyColumn, V: Column> Table<'t, K, V> {
     }
 
     /// The row with the greatest key.
+    /// The first row of a range (in its direction), read alone.
+    pub fn first_of<'k>(
+        &self,
+        low: Bound<K::SelfType<'k>>,
+        high: Bound<K::SelfType<'k>>,
+        backwards: bool,
+    ) -> Result<Option<Row<K, V>>, StoreError> {
+        self.paged(low, high, backwards, 1)?.next().transpose()
+    }
+
     pub fn last(&self) -> Result<Option<Row<K, V>>, StoreError> {
-        self.range(Bound::Unbounded, Bound::Unbounded, true)?
+        self.paged(Bound::Unbounded, Bound::Unbounded, true, 1)?
             .next()
             .transpose()
     }

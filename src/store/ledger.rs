@@ -166,11 +166,12 @@ macro_rules! ledger_reads {
         /// Whether any movement of `sku` was ever booked (one index lookup).
         pub fn has_movements(&self, sku: &Sku) -> Result<bool, StoreError> {
             let index = self.table(MOVEMENTS_BY_SKU)?;
-            let mut range = index.from((sku.as_str(), 0))?;
-            Ok(range
-                .next()
-                .transpose()?
-                .is_some_and(|((s, _), ())| s == sku.as_str()))
+            let first = index.first_of(
+                Included((sku.as_str(), 0)),
+                Included((sku.as_str(), u64::MAX)),
+                false,
+            )?;
+            Ok(first.is_some())
         }
 
         pub fn remembered(&self, key: &str) -> Result<Option<Remembered>, StoreError> {

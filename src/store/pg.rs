@@ -439,6 +439,7 @@ impl<'t> Pages<'t> {
         low: Bound<Vec<u8>>,
         high: Bound<Vec<u8>>,
         backwards: bool,
+        first_page: i64,
     ) -> Self {
         Self {
             conn,
@@ -447,7 +448,7 @@ impl<'t> Pages<'t> {
             high,
             backwards,
             buffer: VecDeque::new(),
-            next_limit: 32,
+            next_limit: first_page,
             done: false,
         }
     }

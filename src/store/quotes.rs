@@ -107,9 +107,7 @@ impl WriteTx {
         let year = i64::from(year);
         let table = self.table(QUOTES)?;
         let last = table
-            .range(Included((year, 0)), Included((year, u64::MAX)), true)?
-            .next()
-            .transpose()?
+            .first_of(Included((year, 0)), Included((year, u64::MAX)), true)?
             .map_or(0, |((_, number), _)| number);
         Ok(QuoteNumber::new(
             i16::try_from(year).unwrap_or(i16::MAX),
