@@ -189,7 +189,7 @@ error_codes! {
     Unavailable = "unavailable", 503;
     /// The server is at one of its limits (event streams, batches being answered): retry after `Retry-After`.
     Busy = "busy", 503;
-    /// The data file could not be read or written; Quarry reopens it as soon as the disk answers.
+    /// The data file could not be read or written, or PostgreSQL could not be reached; Quarry tries again as soon as it answers.
     StorageUnavailable = "storage_unavailable", 503;
     /// The disk holding the data is full: nothing more can be saved until space is freed.
     DiskFull = "disk_full", 503;

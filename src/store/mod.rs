@@ -157,6 +157,10 @@ fn unavailable_message(disk_full: bool, detail: &str) -> String {
             "the disk holding the data file is full ({detail}): nothing more can be saved until \
              space is freed"
         )
+    } else if detail.starts_with("PostgreSQL") {
+        format!(
+            "the store's database could not be used ({detail}); Quarry tries again as soon as it answers"
+        )
     } else {
         format!(
             "the data file could not be read or written ({detail}); Quarry opens it again as soon \

@@ -290,7 +290,7 @@ impl Conn {
         if self.broken.load(Ordering::Relaxed) {
             return Err(StoreError::Unavailable {
                 disk_full: false,
-                detail: "an earlier statement of this transaction failed".to_owned(),
+                detail: "PostgreSQL: an earlier statement of this transaction failed".to_owned(),
             });
         }
         let mut client = self.client.lock().unwrap_or_else(PoisonError::into_inner);
