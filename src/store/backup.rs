@@ -163,13 +163,7 @@ pub(super) fn copy_tables(
     to: &Database,
     progress: &dyn Fn(u64, u64),
 ) -> Result<u64, StoreError> {
-    let mut total = 0;
-    macro_rules! count {
-        ($table:ident) => {
-            total += from.table(tables::$table)?.len()?;
-        };
-    }
-    tables::every_table!(count);
+    let total = from.rows()?;
     let mut counter = Counter {
         copied: 0,
         total,
@@ -190,6 +184,20 @@ pub(super) fn copy_tables(
         .map_or(0, |(seq, _)| seq.value());
     tx.commit()?;
     Ok(last_seq)
+}
+
+impl ReadTx {
+    /// Rows in every table of the snapshot: what a copy of it writes.
+    pub(super) fn rows(&self) -> Result<u64, StoreError> {
+        let mut total = 0;
+        macro_rules! count {
+            ($table:ident) => {
+                total += self.table(tables::$table)?.len()?;
+            };
+        }
+        tables::every_table!(count);
+        Ok(total)
+    }
 }
 
 /// Entries copied so far, told to `progress` every few thousand.

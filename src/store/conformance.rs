@@ -29,18 +29,45 @@ fn postgres_url() -> Option<String> {
     Some(super::scratch_database(&admin, "kv").unwrap())
 }
 
-/// The stores under test: redb, and PostgreSQL when asked for.
-fn stores(dir: &std::path::Path) -> Vec<Store> {
-    let mut stores = vec![Store::open(&dir.join("redb")).unwrap()];
+/// Where the stores under test are opened: redb, and PostgreSQL when asked
+/// for.
+fn places(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Options)> {
+    let mut places = vec![(dir.join("redb"), Options::default())];
     if let Some(url) = postgres_url() {
         let options = Options {
             url: Some(url),
             pool_size: 4,
             ..Options::default()
         };
-        stores.push(Store::open_with(&dir.join("pg"), options).unwrap());
+        places.push((dir.join("pg"), options));
     }
-    stores
+    places
+}
+
+/// The stores under test.
+fn stores(dir: &std::path::Path) -> Vec<Store> {
+    places(dir)
+        .into_iter()
+        .map(|(path, options)| Store::open_with(&path, options).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_store_from_a_newer_quarry_is_refused_on_either_engine() {
+    use super::tables::{META, SCHEMA_VERSION, SCHEMA_VERSION_KEY};
+    let dir = tempfile::tempdir().unwrap();
+    for (path, options) in places(dir.path()) {
+        let store = Store::open_with(&path, options.clone()).unwrap();
+        let tx = store.begin_write().unwrap();
+        tx.table(META)
+            .unwrap()
+            .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION + 1)
+            .unwrap();
+        tx.commit_unlogged();
+        drop(store);
+        let error = Store::open_with(&path, options).unwrap_err();
+        assert!(matches!(error, StoreError::SchemaTooNew { .. }), "{error}");
+    }
 }
 
 #[derive(Debug, Clone)]

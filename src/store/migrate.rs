@@ -97,13 +97,7 @@ fn into_postgres(
         }
         pg::truncate(&conn, &tables::ALL)?;
     }
-    let mut total = 0;
-    macro_rules! count {
-        ($table:ident) => {
-            total += from.table(tables::$table)?.len()?;
-        };
-    }
-    tables::every_table!(count);
+    let total = from.rows()?;
     progress(0, total);
     let mut copied = 0;
     macro_rules! copy_table {
@@ -209,22 +203,11 @@ pub fn from_postgres(
             path: data_dir.to_owned(),
             source,
         })?;
-    let rows = {
+    let rows = snapshot.rows()?;
+    {
         let db = Database::create(staged.path())?;
         super::backup::copy_tables(&snapshot, &db, progress)?;
-        let tx = redb::ReadableDatabase::begin_read(&db)?;
-        let copy = ReadTx {
-            txn: ReadTxn::Redb(tx),
-        };
-        let mut rows = 0;
-        macro_rules! count {
-            ($table:ident) => {
-                rows += copy.table(tables::$table)?.len()?;
-            };
-        }
-        tables::every_table!(count);
-        rows
-    };
+    }
     staged.persist(&path).map_err(|e| StoreError::Io {
         path: path.clone(),
         source: e.error,
