@@ -67,6 +67,7 @@ pub struct Config {
     pub backup: BackupConfig,
     pub metrics: MetricsConfig,
     pub store: StoreConfig,
+    pub webhooks: WebhooksConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,6 +119,78 @@ impl StoreConfig {
     /// The cache size in bytes.
     pub fn cache_bytes(&self) -> usize {
         usize::try_from(u64::from(self.cache_mb) << 20).unwrap_or(usize::MAX)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// Allow plain `http://` endpoints (a receiver on the shop's own network);
+    /// otherwise only `https://`.
+    pub allow_http: bool,
+    /// Allow endpoints whose address is loopback, private or link-local
+    /// (checked when each message is sent, after the name is resolved);
+    /// otherwise such addresses are refused, so an endpoint cannot reach
+    /// the machine's or the network's own services.
+    pub allow_private: bool,
+    /// Seconds a receiver has to answer one message.
+    pub timeout_secs: u32,
+    /// The first retry's delay in milliseconds; each next one doubles, with
+    /// jitter, up to `retry_max_secs`.
+    pub retry_first_ms: u64,
+    /// The longest delay between two retries, in seconds.
+    pub retry_max_secs: u32,
+    /// Hours an event is retried before its endpoint is marked failing and
+    /// delivery stops until the owner resumes it.
+    pub retry_hours: u32,
+    /// Days the delivery log of each endpoint is kept.
+    pub keep_deliveries_days: u32,
+    /// Most endpoints a store may have.
+    pub max_endpoints: u32,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            allow_http: false,
+            allow_private: false,
+            timeout_secs: 10,
+            retry_first_ms: 5_000,
+            retry_max_secs: 3_600,
+            retry_hours: 72,
+            keep_deliveries_days: 14,
+            max_endpoints: 50,
+        }
+    }
+}
+
+impl WebhooksConfig {
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        if !(1..=300).contains(&self.timeout_secs) {
+            return Err(("webhooks.timeout_secs", "must be between 1 and 300".into()));
+        }
+        if !(10..=3_600_000).contains(&self.retry_first_ms) {
+            return Err((
+                "webhooks.retry_first_ms",
+                "must be between 10 and 3600000".into(),
+            ));
+        }
+        if !(1..=86_400).contains(&self.retry_max_secs) {
+            return Err(("webhooks.retry_max_secs", "must be between 1 and 86400".into()));
+        }
+        if !(1..=2_160).contains(&self.retry_hours) {
+            return Err(("webhooks.retry_hours", "must be between 1 and 2160".into()));
+        }
+        if !(1..=3_650).contains(&self.keep_deliveries_days) {
+            return Err((
+                "webhooks.keep_deliveries_days",
+                "must be between 1 and 3650".into(),
+            ));
+        }
+        if !(1..=1_000).contains(&self.max_endpoints) {
+            return Err(("webhooks.max_endpoints", "must be between 1 and 1000".into()));
+        }
+        Ok(())
     }
 }
 
@@ -462,6 +535,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             backup: BackupConfig::default(),
             store: StoreConfig::default(),
+            webhooks: WebhooksConfig::default(),
             metrics: MetricsConfig::default(),
         }
     }
@@ -779,6 +853,7 @@ impl Config {
         }
         self.metrics.validate(self.listen)?;
         self.validate_operations()?;
+        self.webhooks.validate()?;
         if !(1..=3600).contains(&self.limits.request_timeout_secs) {
             return Err((
                 "limits.request_timeout_secs",

@@ -159,6 +159,8 @@ error_codes! {
     NegativeStock = "negative_stock", 409;
     /// The movement has been reversed already (at most once).
     AlreadyReversed = "already_reversed", 409;
+    /// The shop has as many webhook endpoints as it may (`webhooks.max_endpoints`).
+    TooManyWebhooks = "too_many_webhooks", 409;
     /// The quote's validity has run out.
     QuoteExpired = "quote_expired", 409;
     /// The quote's status does not allow this action (accepting a cancelled quote, say).

@@ -364,7 +364,17 @@ fn book_with(
     };
     tx.append_movement(&movement)?;
     let by_sku: BTreeMap<&Sku, &Product> = products.iter().map(|p| (&p.sku, p)).collect();
+    // Which levels were already below their reorder point, so that
+    // `stock.low` is told once, when a level crosses it.
+    let mut was_low = BTreeMap::new();
     for ((sku, location), level) in &levels {
+        if let Some(product) = by_sku.get(sku) {
+            let point = product.reorder_point_at(location).map(Quantity::value);
+            if point.is_some() {
+                let before = tx.level(sku, location)?.available();
+                was_low.insert((sku, location), ledger::is_low(before, point));
+            }
+        }
         tx.put_level(sku, location, *level)?;
     }
     for ((sku, location), level) in &levels {
@@ -389,6 +399,8 @@ fn book_with(
                 reserved: level.reserved,
                 available: level.available(),
                 low: ledger::is_low(level.available(), point),
+                became_low: ledger::is_low(level.available(), point)
+                    && !was_low.get(&(sku, location)).copied().unwrap_or(true),
                 product_available: total,
                 product_availability: Availability::of(
                     total,

@@ -75,6 +75,11 @@ pub enum CacheName {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Attempted {
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Cached {
     cache: &'static str,
 }
@@ -127,6 +132,7 @@ pub struct Metrics {
     cache_hits: Family<Cached, Counter>,
     cache_misses: Family<Cached, Counter>,
     sse_clients: Gauge,
+    webhook_attempts: Family<Attempted, Counter>,
     sampled: Arc<Sampled>,
 }
 
@@ -201,6 +207,15 @@ impl Metrics {
             "Clients following live events (/api/v1/events) now",
             sse_clients.clone(),
         );
+        let webhook_attempts = Family::<Attempted, Counter>::default();
+        registry.register(
+            "quarry_webhook_attempts",
+            "Webhook messages sent, by outcome (delivered: the receiver answered 2xx)",
+            webhook_attempts.clone(),
+        );
+        for outcome in ["delivered", "failed"] {
+            let _ = webhook_attempts.get_or_create(&Attempted { outcome });
+        }
         let sampled = Arc::new(Sampled {
             started: Instant::now(),
             sample: Mutex::default(),
@@ -215,6 +230,7 @@ impl Metrics {
             cache_hits,
             cache_misses,
             sse_clients,
+            webhook_attempts,
             sampled,
         }
     }
@@ -263,6 +279,14 @@ impl Metrics {
         counters.get_or_create(&cache.label()).inc();
     }
 
+    /// Counts one attempt to deliver a webhook message.
+    pub fn webhook_attempt(&self, delivered: bool) {
+        let outcome = if delivered { "delivered" } else { "failed" };
+        self.webhook_attempts
+            .get_or_create(&Attempted { outcome })
+            .inc();
+    }
+
     /// Counts a client following live events until the returned guard is
     /// dropped (when the stream ends or the client goes away).
     pub fn sse_client(&self) -> SseClient {
@@ -307,6 +331,11 @@ pub struct Sample {
     pub group_sizes: [u64; GROUP_SIZE_BUCKETS.len() + 1],
     /// Imports and backups running as jobs.
     pub jobs_running: u64,
+    /// Webhook endpoints whose retries ran out, and those retrying now.
+    pub webhooks_failing: u64,
+    pub webhooks_retrying: u64,
+    /// The most change-log entries any enabled endpoint is behind.
+    pub webhook_backlog: u64,
 }
 
 impl Sample {
@@ -401,6 +430,27 @@ impl Collector for Sampled {
             None,
             sample.jobs_running,
         )?;
+        gauge(
+            e,
+            "quarry_webhooks_failing",
+            "Webhook endpoints whose retries ran out: nothing is sent to them until the owner resumes them.",
+            None,
+            sample.webhooks_failing,
+        )?;
+        gauge(
+            e,
+            "quarry_webhooks_retrying",
+            "Webhook endpoints whose last attempt failed and that are retrying.",
+            None,
+            sample.webhooks_retrying,
+        )?;
+        gauge(
+            e,
+            "quarry_webhook_backlog",
+            "The most change-log entries an enabled webhook endpoint is behind.",
+            None,
+            sample.webhook_backlog,
+        )?;
         counter(
             e,
             "quarry_store_commits",
@@ -459,6 +509,19 @@ impl App {
                 ..Sample::default()
             };
             sample.read_writer(app.writer().stats());
+            // A failing store still gives the other metrics.
+            if let Ok(hooks) = app.inner.store.read().and_then(|tx| tx.webhooks()) {
+                use crate::domain::webhooks::WebhookStatus;
+                for hook in hooks.iter().filter(|h| h.enabled) {
+                    match hook.status() {
+                        WebhookStatus::Failing => sample.webhooks_failing += 1,
+                        WebhookStatus::Retrying => sample.webhooks_retrying += 1,
+                        WebhookStatus::Active | WebhookStatus::Paused => {}
+                    }
+                    let behind = sample.committed_seq.saturating_sub(hook.delivery.cursor);
+                    sample.webhook_backlog = sample.webhook_backlog.max(behind);
+                }
+            }
             app.inner.metrics.render(sample)
         })
         .await

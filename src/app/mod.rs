@@ -21,6 +21,7 @@ pub mod search;
 pub mod slots;
 mod throttle;
 pub mod valuation;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -105,6 +106,8 @@ struct Inner {
     streams: Arc<slots::Slots>,
     /// The exports being streamed, for their limits.
     exports: Arc<slots::Slots>,
+    /// The client webhook messages are sent with, made when first needed.
+    webhook_sender: std::sync::OnceLock<webhooks::send::Sender>,
 }
 
 impl App {
@@ -154,6 +157,7 @@ impl App {
                 jobs: jobs::Jobs::default(),
                 streams,
                 exports,
+                webhook_sender: std::sync::OnceLock::new(),
             }),
         })
     }

@@ -12,5 +12,6 @@ pub mod rules;
 pub mod text;
 pub mod units;
 pub mod values;
+pub mod webhooks;
 
 pub use text::InvalidValue;

@@ -64,7 +64,7 @@ impl WriteTx {
 
     pub fn put_session(&mut self, hash: &str, session: &Session) -> Result<(), StoreError> {
         self.writes += 1;
-        self.session_writes += 2;
+        self.bookkeeping_writes += 2;
         self.table(SESSIONS_BY_USER)?
             .insert((session.user.as_str(), hash), ())?;
         self.put_json(SESSIONS, hash, session)
@@ -76,7 +76,7 @@ impl WriteTx {
             return Ok(false);
         };
         self.writes += 1;
-        self.session_writes += 1;
+        self.bookkeeping_writes += 1;
         self.table(SESSIONS_BY_USER)?
             .remove((session.user.as_str(), hash))?;
         self.table(SESSIONS)?.remove(hash)?;

@@ -40,10 +40,14 @@ pub enum ChangeKind {
     AuthLogout,
     BackupCreated,
     ImportDone,
+    WebhookCreated,
+    WebhookUpdated,
+    WebhookDeleted,
+    WebhookReplayed,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 25] = [
+    pub const ALL: [ChangeKind; 29] = [
         ChangeKind::StoreCreated,
         ChangeKind::StoreMigrated,
         ChangeKind::MovementBooked,
@@ -69,6 +73,10 @@ impl ChangeKind {
         ChangeKind::AuthLogout,
         ChangeKind::BackupCreated,
         ChangeKind::ImportDone,
+        ChangeKind::WebhookCreated,
+        ChangeKind::WebhookUpdated,
+        ChangeKind::WebhookDeleted,
+        ChangeKind::WebhookReplayed,
     ];
 
     /// The kind's name: `family.what`, as stored and as events are named.
@@ -99,6 +107,10 @@ impl ChangeKind {
             ChangeKind::AuthLogout => "auth.logout",
             ChangeKind::BackupCreated => "backup.created",
             ChangeKind::ImportDone => "import.done",
+            ChangeKind::WebhookCreated => "webhook.created",
+            ChangeKind::WebhookUpdated => "webhook.updated",
+            ChangeKind::WebhookDeleted => "webhook.deleted",
+            ChangeKind::WebhookReplayed => "webhook.replayed",
         }
     }
 

@@ -16,6 +16,7 @@ use super::kv::tests::text;
 use super::kv::{Column, KeyColumn};
 use super::tables::{
     MOVEMENTS, MOVEMENTS_BY_SKU, OPEN_QUOTES, PRODUCTS, PRODUCTS_BY_CATEGORY, QUOTES,
+    WEBHOOK_DELIVERIES,
 };
 use super::{Options, Store, StoreError};
 
@@ -261,6 +262,7 @@ proptest! {
         str_nums in ops((text(), big())),
         quotes in ops((signed(), big())),
         open in ops((signed(), signed(), big())),
+        num_pairs in ops((big(), big())),
     ) {
         agree(PRODUCTS, &strs, json, Clone::clone)?;
         agree(MOVEMENTS, &nums, json, Clone::clone)?;
@@ -268,5 +270,6 @@ proptest! {
         agree(MOVEMENTS_BY_SKU, &str_nums, |_| (), |()| Vec::new())?;
         agree(QUOTES, &quotes, json, Clone::clone)?;
         agree(OPEN_QUOTES, &open, |_| (), |()| Vec::new())?;
+        agree(WEBHOOK_DELIVERIES, &num_pairs, json, Clone::clone)?;
     }
 }

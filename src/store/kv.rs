@@ -208,6 +208,27 @@ impl KeyColumn for (i64, u64) {
     }
 }
 
+impl Column for (u64, u64) {
+    type Owned = (u64, u64);
+    fn own(value: (u64, u64)) -> (u64, u64) {
+        value
+    }
+    fn lend(owned: &(u64, u64)) -> (u64, u64) {
+        *owned
+    }
+}
+
+impl KeyColumn for (u64, u64) {
+    fn ordered((a, b): &(u64, u64), out: &mut Vec<u8>) {
+        ordered_u64(*a, out);
+        ordered_u64(*b, out);
+    }
+    fn from_ordered(bytes: &[u8]) -> Option<(u64, u64)> {
+        let (a, rest) = u64_from(bytes)?;
+        Some((a, u64::from_ordered(rest)?))
+    }
+}
+
 impl Column for (i64, i64, u64) {
     type Owned = (i64, i64, u64);
     fn own(value: (i64, i64, u64)) -> (i64, i64, u64) {

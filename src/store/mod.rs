@@ -83,6 +83,7 @@ mod pg;
 mod quotes;
 pub mod tables;
 mod transactions;
+mod webhooks;
 mod writer;
 
 use std::io;
@@ -391,10 +392,12 @@ pub struct WriteTx {
     changes: u64,
     /// Movements appended so far (counted once the transaction commits).
     movements: u64,
-    /// Writes to browser sessions: sign-in state, not business state, so they
-    /// need no change-log entry of their own (sign-ins and sign-outs are
-    /// logged as `auth.*`; a session's last use and its sweeping are not).
-    session_writes: u64,
+    /// Bookkeeping writes: browser sessions (sign-in state, not business
+    /// state: sign-ins and sign-outs are logged as `auth.*`, a session's last
+    /// use and its sweeping are not) and where webhook delivery stands (it
+    /// follows the log; logging it would feed the log to itself). They need
+    /// no change-log entry of their own.
+    bookkeeping_writes: u64,
     /// The id and time of the newest movement, once looked up.
     movement_tail: Option<(u64, jiff::Timestamp)>,
     /// The address of the client whose request is running, for the change log.

@@ -13,7 +13,8 @@ use super::tables::{
     CHANGES, IDEMPOTENCY, LEVELS, LOCATIONS, META, MOVEMENTS, MOVEMENTS_BY_LOCATION,
     MOVEMENTS_BY_REFERENCE, MOVEMENTS_BY_SKU, OPEN_QUOTES, PRODUCTS, PRODUCTS_BY_BARCODE,
     PRODUCTS_BY_CATEGORY, QUOTES, QUOTES_BY_LINK, REVERSALS, SCHEMA_VERSION, SCHEMA_VERSION_KEY,
-    SESSIONS, SESSIONS_BY_USER, TOKENS, TOKENS_BY_HASH, USERS,
+    SESSIONS, SESSIONS_BY_USER, TOKENS, TOKENS_BY_HASH, USERS, WEBHOOK_DELIVERIES, WEBHOOKS,
+    every_table,
 };
 use super::{
     ChangeKind, DB_FILE, NODE_LOCK, Options, Shared, Store, StoreError, WriteTx, faults,
@@ -491,27 +492,12 @@ fn create_tables(tx: &WriteTx) -> Result<(), StoreError> {
     let super::WriteTxn::Redb(txn) = &tx.txn else {
         return Ok(());
     };
-    txn.open_table(META)?;
-    txn.open_table(CHANGES)?;
-    txn.open_table(PRODUCTS)?;
-    txn.open_table(PRODUCTS_BY_BARCODE)?;
-    txn.open_table(PRODUCTS_BY_CATEGORY)?;
-    txn.open_table(LOCATIONS)?;
-    txn.open_table(USERS)?;
-    txn.open_table(TOKENS)?;
-    txn.open_table(TOKENS_BY_HASH)?;
-    txn.open_table(MOVEMENTS)?;
-    txn.open_table(MOVEMENTS_BY_SKU)?;
-    txn.open_table(MOVEMENTS_BY_LOCATION)?;
-    txn.open_table(MOVEMENTS_BY_REFERENCE)?;
-    txn.open_table(REVERSALS)?;
-    txn.open_table(LEVELS)?;
-    txn.open_table(IDEMPOTENCY)?;
-    txn.open_table(QUOTES)?;
-    txn.open_table(QUOTES_BY_LINK)?;
-    txn.open_table(OPEN_QUOTES)?;
-    txn.open_table(SESSIONS)?;
-    txn.open_table(SESSIONS_BY_USER)?;
+    macro_rules! create {
+        ($table:ident) => {
+            txn.open_table($table)?;
+        };
+    }
+    every_table!(create);
     Ok(())
 }
 

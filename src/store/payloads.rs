@@ -74,6 +74,10 @@ pub struct LevelChanged {
     pub available: Decimal,
     /// Below the location's reorder point.
     pub low: bool,
+    /// This change took it below the reorder point (it was not before): the
+    /// `stock.low` webhook event.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub became_low: bool,
     #[serde(with = "rust_decimal::serde::str")]
     pub product_available: Decimal,
     pub product_availability: Availability,
@@ -160,6 +164,26 @@ pub struct BackupCreated {
     pub size: u64,
 }
 payload!(BackupCreated: BackupCreated);
+
+/// `webhook.created`, `webhook.updated`, `webhook.deleted`,
+/// `webhook.replayed` (key: the endpoint's id): where it sends, whether it
+/// is on, and for a replay the `seq` delivery starts again after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookChanged {
+    pub url: String,
+    pub enabled: bool,
+    /// The signing secret was replaced.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rotated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_seq: Option<u64>,
+}
+payload!(
+    WebhookChanged: WebhookCreated,
+    WebhookUpdated,
+    WebhookDeleted,
+    WebhookReplayed
+);
 
 /// `store.migrated`: the schema versions before and after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,8 +7,9 @@ use redb::TableDefinition;
 /// Raised whenever a table is added, removed or changes its key or value shape.
 /// A file with a newer version than this binary knows is refused.
 /// Version 2 added the stock ledger tables, version 3 the quote tables, version
-/// 4 the session tables; opening an older file creates them.
-pub const SCHEMA_VERSION: u64 = 4;
+/// 4 the session tables, version 5 the webhook tables; opening an older file
+/// creates them.
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// `schema_version`, and other single values about the file itself.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -83,6 +84,14 @@ pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("session
 pub const SESSIONS_BY_USER: TableDefinition<(&str, &str), ()> =
     TableDefinition::new("sessions_by_user");
 
+/// Webhook endpoint id → endpoint, with where its delivery stands.
+pub const WEBHOOKS: TableDefinition<u64, &[u8]> = TableDefinition::new("webhooks");
+
+/// (endpoint id, attempt number) → one delivery attempt, kept for
+/// `webhooks.keep_deliveries_days`.
+pub const WEBHOOK_DELIVERIES: TableDefinition<(u64, u64), &[u8]> =
+    TableDefinition::new("webhook_deliveries");
+
 /// The key in [`META`] that holds the schema version.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
@@ -92,6 +101,11 @@ pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 /// different epoch and is rebuilt. Absent in stores from before it: 0.
 pub const STORE_EPOCH_KEY: &str = "store_epoch";
 
+/// The key in [`META`] that holds the last webhook endpoint id given out
+/// (ids are never reused, so a deleted endpoint's deliveries cannot be
+/// mistaken for a new one's).
+pub const WEBHOOK_ID_KEY: &str = "webhook_id";
+
 /// A new random store epoch.
 pub fn new_epoch() -> u64 {
     let mut bytes = [0u8; 8];
@@ -100,7 +114,7 @@ pub fn new_epoch() -> u64 {
 }
 
 /// The name of every table, in the order a copy writes them.
-pub const ALL: [&str; 21] = [
+pub const ALL: [&str; 23] = [
     "meta",
     "changes",
     "products",
@@ -122,6 +136,8 @@ pub const ALL: [&str; 21] = [
     "open_quotes",
     "sessions",
     "sessions_by_user",
+    "webhooks",
+    "webhook_deliveries",
 ];
 
 /// The `'static` name of a table this module declares.
@@ -154,6 +170,8 @@ macro_rules! every_table {
         $callback!(OPEN_QUOTES);
         $callback!(SESSIONS);
         $callback!(SESSIONS_BY_USER);
+        $callback!(WEBHOOKS);
+        $callback!(WEBHOOK_DELIVERIES);
     };
 }
 pub(super) use every_table;

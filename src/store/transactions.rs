@@ -90,7 +90,7 @@ impl Store {
             txn,
             last_seq: 0,
             writes: 0,
-            session_writes: 0,
+            bookkeeping_writes: 0,
             changes: 0,
             movements: 0,
             movement_tail: None,
@@ -154,7 +154,7 @@ impl WriteTx {
 
     /// Commits durably. A transaction that wrote records must have logged them.
     pub(super) fn commit(self) -> Result<(), StoreError> {
-        if self.writes > self.session_writes && self.changes == 0 {
+        if self.writes > self.bookkeeping_writes && self.changes == 0 {
             self.abort();
             return Err(StoreError::Bug(
                 "a write transaction changed records without appending to the change log",
