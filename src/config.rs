@@ -176,7 +176,10 @@ impl WebhooksConfig {
             ));
         }
         if !(1..=86_400).contains(&self.retry_max_secs) {
-            return Err(("webhooks.retry_max_secs", "must be between 1 and 86400".into()));
+            return Err((
+                "webhooks.retry_max_secs",
+                "must be between 1 and 86400".into(),
+            ));
         }
         if !(1..=2_160).contains(&self.retry_hours) {
             return Err(("webhooks.retry_hours", "must be between 1 and 2160".into()));
@@ -188,7 +191,10 @@ impl WebhooksConfig {
             ));
         }
         if !(1..=1_000).contains(&self.max_endpoints) {
-            return Err(("webhooks.max_endpoints", "must be between 1 and 1000".into()));
+            return Err((
+                "webhooks.max_endpoints",
+                "must be between 1 and 1000".into(),
+            ));
         }
         Ok(())
     }

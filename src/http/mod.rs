@@ -17,6 +17,7 @@ mod quotes;
 mod search;
 mod serve;
 mod system;
+mod webhooks;
 
 use error::ErrorCode;
 use std::future::Future;
@@ -74,6 +75,7 @@ use error::ApiError;
         (name = "quotes", description = "Estimates and saved quotes"),
         (name = "accounts", description = "Sign-in, sessions, users, tokens and the audit log"),
         (name = "operations", description = "Backups, import and export"),
+        (name = "webhooks", description = "Signed messages to other systems, from the change log"),
         (name = "system", description = "Health, metrics and this document"),
         (name = "ui", description = "The embedded web UI"),
     ),
@@ -203,6 +205,16 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(operations::get_job))
         .routes(routes!(operations::get_job_bad_rows))
         .routes(routes!(operations::export))
+        .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
+        .routes(routes!(webhooks::event_kinds))
+        .routes(routes!(
+            webhooks::get_webhook,
+            webhooks::update_webhook,
+            webhooks::delete_webhook
+        ))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::replay_webhook))
+        .routes(routes!(webhooks::ping_webhook))
         .routes(routes!(system::shop))
         .merge(imports);
     let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -454,6 +466,7 @@ pub async fn start_with(
     app.follow_changes();
     app.keep_house();
     app.schedule_backups();
+    app.deliver_webhooks();
     if let Err(error) = crate::control::serve(&app) {
         tracing::warn!(%error, "no control socket: `quarry reindex` and `quarry backup` cannot reach this server");
     }

@@ -199,7 +199,7 @@ mod tests {
     use crate::store::Change;
 
     /// Every payload type's kinds, for the checks below.
-    const ALL: [&[ChangeKind]; 13] = [
+    const ALL: [&[ChangeKind]; 14] = [
         Nothing::KINDS,
         MovementBooked::KINDS,
         LevelChanged::KINDS,
@@ -213,6 +213,7 @@ mod tests {
         ImportDone::KINDS,
         BackupCreated::KINDS,
         StoreMigrated::KINDS,
+        WebhookChanged::KINDS,
     ];
 
     #[test]
@@ -243,6 +244,7 @@ mod tests {
             .or_else(|| each::<ImportDone>(change))
             .or_else(|| each::<BackupCreated>(change))
             .or_else(|| each::<StoreMigrated>(change))
+            .or_else(|| each::<WebhookChanged>(change))
             .unwrap_or_else(|| Err(format!("no payload type for {:?}", change.kind)))
     }
 
@@ -250,9 +252,10 @@ mod tests {
     /// one through its payload type; a renamed or retyped field fails here.
     #[test]
     fn change_log_entries_written_by_earlier_versions_still_read() {
-        let fixtures = [include_str!(
-            "../../tests/fixtures/change-log-2026-12.jsonl"
-        )];
+        let fixtures = [
+            include_str!("../../tests/fixtures/change-log-2026-12.jsonl"),
+            include_str!("../../tests/fixtures/change-log-2026-12-webhooks.jsonl"),
+        ];
         let mut kinds = std::collections::BTreeSet::new();
         for (i, line) in fixtures.iter().flat_map(|f| f.lines()).enumerate() {
             let change: Change = serde_json::from_str(line)

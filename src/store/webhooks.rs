@@ -47,9 +47,16 @@ impl ReadTx {
             None => Bound::Included((id, u64::MAX)),
         };
         let mut out = Vec::new();
-        for entry in table.range(Bound::Included((id, 0)), high, true)?.take(limit) {
+        for entry in table
+            .range(Bound::Included((id, 0)), high, true)?
+            .take(limit)
+        {
             let ((_, number), bytes) = entry?;
-            out.push(decode("webhook_deliveries", &format!("{id}/{number}"), &bytes)?);
+            out.push(decode(
+                "webhook_deliveries",
+                &format!("{id}/{number}"),
+                &bytes,
+            )?);
         }
         Ok(out)
     }

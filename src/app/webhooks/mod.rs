@@ -413,7 +413,11 @@ impl App {
             let page = tx.webhook_deliveries(id, before, limit + 1)?;
             let more = page.len() > limit;
             let page: Vec<Delivery> = page.into_iter().take(limit).collect();
-            let next = if more { page.last().map(|d| d.number) } else { None };
+            let next = if more {
+                page.last().map(|d| d.number)
+            } else {
+                None
+            };
             Ok((page, next))
         })
         .await

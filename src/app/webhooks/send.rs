@@ -62,7 +62,7 @@ pub fn check_url(raw: &str, config: &WebhooksConfig) -> Result<Url, String> {
                 "is this machine (localhost); such addresses need webhooks.allow_private".into(),
             );
         }
-    if let Some(why) = ip.and_then(webhooks::refused_address) {
+        if let Some(why) = ip.and_then(webhooks::refused_address) {
             return Err(format!(
                 "is {why}; such addresses need webhooks.allow_private"
             ));
@@ -91,7 +91,9 @@ impl Resolve for Guarded {
             let host = name.as_str().to_owned();
             let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
                 .await
-                .map_err(|e| -> BoxError { Box::new(Refused(format!("{host} does not resolve: {e}"))) })?
+                .map_err(|e| -> BoxError {
+                    Box::new(Refused(format!("{host} does not resolve: {e}")))
+                })?
                 .collect();
             if allow_private {
                 return Ok(Box::new(found.into_iter()) as Addrs);
