@@ -380,6 +380,10 @@ fn counter(
 }
 
 impl Collector for Sampled {
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one call per metric, in the order they are listed"
+    )]
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let sample = self.sample.lock().expect("metrics sample lock").clone();
         #[expect(

@@ -111,6 +111,15 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/imports/stock", Rule::Stock),
     ("POST", "/api/v1/imports/movements", Rule::Stock),
     ("GET", "/api/v1/exports/{kind}", Rule::Viewer),
+    ("GET", "/api/v1/webhooks", Rule::Owner),
+    ("POST", "/api/v1/webhooks", Rule::Owner),
+    ("GET", "/api/v1/webhooks/events", Rule::Owner),
+    ("GET", "/api/v1/webhooks/{id}", Rule::Owner),
+    ("PATCH", "/api/v1/webhooks/{id}", Rule::Owner),
+    ("DELETE", "/api/v1/webhooks/{id}", Rule::Owner),
+    ("GET", "/api/v1/webhooks/{id}/deliveries", Rule::Owner),
+    ("POST", "/api/v1/webhooks/{id}/replay", Rule::Owner),
+    ("POST", "/api/v1/webhooks/{id}/ping", Rule::Owner),
     ("GET", "/api/v1/jobs/{id}", Rule::Job),
     ("GET", "/api/v1/jobs/{id}/bad-rows", Rule::Job),
 ];
@@ -257,7 +266,15 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
     } else {
         "SAND-04"
     };
+    // Webhook endpoint 1 is shared; each caller deletes one of its own
+    // (2 and on, made by the fixtures).
+    let hook = if method == "DELETE" {
+        2 + n % Who::ALL.len()
+    } else {
+        1
+    };
     let path = path
+        .replace("/webhooks/{id}", &format!("/webhooks/{hook}"))
         .replace("/backups/{name}", &format!("/backups/{BACKUP}"))
         .replace("/jobs/{id}", &format!("/jobs/{}", made.job))
         .replace("{sku}", sku)
@@ -294,6 +311,11 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
         ("POST", "/api/v1/quotes") => Some(quote_request()),
         ("POST", "/api/v1/locations") => Some(json!({"code": format!("L{n}"), "name": "Shelf"})),
         ("PATCH", "/api/v1/users/bob") => Some(json!({"role": "viewer"})),
+        ("POST", "/api/v1/webhooks") => Some(paused_webhook(n)),
+        ("PATCH", p) if p.starts_with("/api/v1/webhooks/") => {
+            Some(json!({"description": format!("Endpoint {n}")}))
+        }
+        ("POST", p) if p.ends_with("/replay") => Some(json!({"from_seq": 1})),
         ("PATCH", _) => Some(json!({"name": format!("Yard {n}")})),
         ("POST", "/api/v1/auth/login") => Some(json!({"username": "alice", "password": PASSWORD})),
         ("POST", "/api/v1/auth/password") => Some(json!({
@@ -309,6 +331,12 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
         _ => None,
     };
     (path, body)
+}
+
+/// A paused endpoint on a local port nothing listens on: a ping is refused
+/// at once.
+fn paused_webhook(n: usize) -> Value {
+    json!({"url": format!("http://127.0.0.1:9/hook{n}"), "events": ["*"], "enabled": false})
 }
 
 /// What the table's requests act on: products, a location, a movement and a
@@ -340,6 +368,12 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         app.post("/api/v1/tokens", Who::Owner, &victim).await.status,
         StatusCode::CREATED
     );
+    for n in 0..=Who::ALL.len() {
+        let made = app
+            .post("/api/v1/webhooks", Who::Owner, &paused_webhook(n))
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    }
     let backup = app.config.backup_dir().join(BACKUP);
     let owner = quarry::domain::accounts::Actor::cli();
     let server = app.server.as_ref().unwrap();
@@ -386,7 +420,11 @@ struct Fixtures {
 
 #[tokio::test]
 async fn every_documented_route_has_a_rule_and_every_caller_gets_what_the_rule_says() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| {
+        c.webhooks.allow_http = true;
+        c.webhooks.allow_private = true;
+    })
+    .await;
     let made = fixtures(&app).await;
 
     let document = app.get("/api/v1/openapi.json", Who::Anonymous).await;

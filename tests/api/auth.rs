@@ -538,7 +538,7 @@ async fn bare() -> (tempfile::TempDir, quarry::http::Server, String) {
 #[tokio::test]
 async fn the_setup_link_creates_the_first_owner_once() {
     let (_dir, server, base) = bare().await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client().build().unwrap();
     let secret = server.app().issue_setup_link().await.unwrap().unwrap();
     let setup = |token: &str, password: &str| {
         client
@@ -586,7 +586,7 @@ async fn the_setup_link_creates_the_first_owner_once() {
 #[tokio::test]
 async fn a_setup_link_is_refused_once_used_even_before_an_owner_exists() {
     let (_dir, server, base) = bare().await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client().build().unwrap();
     let first = server.app().issue_setup_link().await.unwrap().unwrap();
     let second = server.app().issue_setup_link().await.unwrap().unwrap();
     let resp =

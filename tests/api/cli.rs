@@ -232,7 +232,7 @@ async fn users_and_tokens_made_on_the_command_line_work_against_the_server() {
     };
     let server = quarry::http::start(config).await.unwrap();
     let base = format!("http://{}", server.local_addr());
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client().build().unwrap();
     let created = client
         .post(format!("{base}/api/v1/products"))
         .bearer_auth(&secret)

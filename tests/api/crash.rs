@@ -603,7 +603,7 @@ async fn killed_at_random_moments_quarry_keeps_every_acknowledged_movement_exact
         .to_owned();
     let listen = free_port();
     let client = Arc::new(Client {
-        http: reqwest::Client::builder()
+        http: crate::helpers::http_client()
             .pool_max_idle_per_host(64)
             .build()
             .unwrap(),

@@ -94,7 +94,7 @@ async fn the_demo_serves_a_realistic_shop_and_removes_its_data_on_exit() {
     let demo = tokio::task::spawn_blocking(|| start_demo(&[]))
         .await
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client().build().unwrap();
     let url = demo.url.clone();
 
     let page = client.get(format!("{url}/")).send().await.unwrap();
@@ -181,7 +181,7 @@ async fn the_demo_keeps_its_data_with_keep_and_carries_on_from_it() {
         .unwrap();
     let first = demo.url.clone();
     let product = |url: String| async move {
-        let client = reqwest::Client::new();
+        let client = crate::helpers::http_client().build().unwrap();
         client
             .get(format!("{url}/api/v1/products/SAND-04"))
             .send()
@@ -227,7 +227,7 @@ async fn a_demo_whose_output_is_closed_keeps_serving_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     drop(child.stdout.take());
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client().build().unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let ready = client.get(format!("{url}/readyz")).send().await;

@@ -299,7 +299,7 @@ impl TestApp {
             base,
             tokens,
             // Redirects are answers to check, not to follow.
-            client: reqwest::Client::builder()
+            client: crate::helpers::http_client()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("a client"),
@@ -784,4 +784,11 @@ pub fn q(text: &str) -> String {
         }
     }
     out
+}
+
+/// A builder of HTTP clients for the tests. reqwest is built with TLS and no
+/// crypto provider of its own (Quarry brings ring): it is installed first.
+pub fn http_client() -> reqwest::ClientBuilder {
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }

@@ -30,3 +30,4 @@ mod search_index;
 mod stock;
 mod system;
 mod tls;
+mod webhooks;

@@ -85,7 +85,7 @@ pub struct WebhookWithSecret {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
-    /// Where messages are POSTed: `https://` (plain `http://` with
+    /// Where messages are sent (`POST`): `https://` (plain `http://` with
     /// `webhooks.allow_http`).
     pub url: String,
     /// The events wanted: `movement.booked`, a family `quote.*`, or `*`.
@@ -375,8 +375,7 @@ impl App {
                         format!("the change log ends at {head}"),
                     ));
                 }
-                (Some(seq), None) => seq,
-                (None, Some(seq)) => seq,
+                (Some(seq), None) | (None, Some(seq)) => seq,
             };
             hook.delivery.cursor = from - 1;
             hook.delivery.rewinds += 1;

@@ -372,7 +372,7 @@ mod tests {
     fn retries_back_off_doubling_with_jitter_up_to_the_most() {
         let config = WebhooksConfig::default();
         for attempts in 1..=40 {
-            let full = Duration::from_millis(5_000)
+            let full = Duration::from_secs(5)
                 .saturating_mul(1 << (attempts - 1).min(30))
                 .min(Duration::from_secs(3_600));
             let delay = backoff(attempts, &config);
