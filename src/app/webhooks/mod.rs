@@ -1,6 +1,6 @@
 //! Outbound webhooks: the owner's endpoints (create, change, pause, rotate
 //! the secret, replay, delete, ping), and their delivery from the change log
-//! ([`worker`]): at least once, in order per endpoint, signed.
+//! (the `worker` module): at least once, in order per endpoint, signed.
 
 pub mod messages;
 pub mod send;

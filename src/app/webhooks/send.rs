@@ -1,6 +1,6 @@
 //! Sending one message: the address checks (scheme, and every address the
 //! name resolves to, when it is sent), the signature, a timeout, no
-//! redirects, and at most [`RESPONSE_READ`] bytes of the answer read.
+//! redirects, and at most `RESPONSE_READ` bytes of the answer read.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
