@@ -9,6 +9,7 @@
 
 mod demo;
 mod operations;
+mod webhook;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
@@ -80,6 +81,12 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Manage webhook endpoints (signed messages to other systems), and
+    /// verify a message as a receiver would.
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
     },
     /// Print configuration.
     Config {
@@ -227,6 +234,72 @@ pub enum TokenCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// List the endpoints and where their delivery stands.
+    List,
+    /// Add an endpoint and print its signing secret, once, alone on the last
+    /// line. It gets the events that happen from now on.
+    Add {
+        /// Where messages are sent: https:// (plain http:// where the
+        /// settings allow it).
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// An event (movement.booked), a family (quote.*) or *; repeat for more.
+        #[arg(long = "event", value_name = "EVENT", required = true)]
+        events: Vec<String>,
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        description: String,
+        /// Send staff-only fields (costs, customers' contact details).
+        #[arg(long)]
+        trusted: bool,
+        /// Add it paused.
+        #[arg(long)]
+        paused: bool,
+    },
+    /// Stop sending to an endpoint (its cursor stays).
+    Pause { id: u64 },
+    /// Send to an endpoint again, from its cursor (a failing one too).
+    Resume { id: u64 },
+    /// Give an endpoint a new secret, printed once; the old one signs too for
+    /// 24 hours.
+    Rotate { id: u64 },
+    /// Send an endpoint's events again from a change-log seq or a time.
+    Replay {
+        id: u64,
+        #[arg(
+            long,
+            value_name = "SEQ",
+            conflicts_with = "from",
+            required_unless_present = "from"
+        )]
+        from_seq: Option<u64>,
+        /// RFC 3339, such as 2026-12-01T00:00:00Z.
+        #[arg(long, value_name = "TIME")]
+        from: Option<Timestamp>,
+    },
+    /// Remove an endpoint and its delivery log.
+    Remove { id: u64 },
+    /// Check a received message's signature as a receiver should (the body
+    /// from FILE, or standard input): exits 0 when it is genuine and fresh.
+    Verify {
+        /// The endpoint's secret (whsec_…).
+        #[arg(long, env = "WEBHOOK_SECRET", hide_env_values = true)]
+        secret: String,
+        /// The webhook-id header.
+        #[arg(long)]
+        id: String,
+        /// The webhook-timestamp header.
+        #[arg(long)]
+        timestamp: i64,
+        /// The webhook-signature header.
+        #[arg(long)]
+        signature: String,
+        /// The body as received [default: standard input]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the documented example configuration (all defaults).
     Default,
@@ -259,6 +332,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .clone()
             .map(|url| config::StoreOverrides { url }),
     };
+    if let Command::Webhook {
+        command: WebhookCommand::Verify { .. },
+    } = &cli.command
+    {
+        let Command::Webhook { command } = cli.command else {
+            unreachable!()
+        };
+        return webhook::verify(command);
+    }
     if let Command::Config {
         command: ConfigCommand::Default,
     } = cli.command
@@ -272,6 +354,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo { keep, .. } => demo::demo(config, keep),
         Command::User { command } => user(&config, command),
         Command::Token { command } => token(&config, command),
+        Command::Webhook { command } => webhook::run(&config, command),
         Command::Config { command } => {
             match command {
                 ConfigCommand::Default => print!("{}", config::EXAMPLE),

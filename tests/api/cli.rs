@@ -55,6 +55,9 @@ fn every_command_has_help() {
         vec!["token", "create", "--help"],
         vec!["token", "list", "--help"],
         vec!["token", "revoke", "--help"],
+        vec!["webhook", "--help"],
+        vec!["webhook", "add", "--help"],
+        vec!["webhook", "verify", "--help"],
         vec!["config", "--help"],
         vec!["config", "default", "--help"],
         vec!["config", "show", "--help"],
@@ -624,4 +627,95 @@ fn every_setting_is_read_from_its_environment_variable() {
     let shown = quarry::config::Config::from_toml(&stdout(&out)).unwrap();
     assert_eq!(shown.store.cache_mb, 64);
     assert_eq!(shown.limits.event_streams, 40);
+}
+
+#[test]
+fn webhooks_are_managed_from_the_command_line_and_receivers_verify_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir_arg(&dir.path().join("data"));
+    let base = ["--data-dir", data.as_str(), "webhook"];
+    let run = |args: &[&str]| quarry(&[&base[..], args].concat(), &[], None);
+
+    let refused = run(&["add", "--url", "http://10.0.0.1/", "--event", "*"]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("url"), "{}", stderr(&refused));
+    let added = run(&[
+        "add",
+        "--url",
+        "https://accounts.example.com/hooks",
+        "--event",
+        "movement.booked",
+        "--event",
+        "quote.*",
+        "--description",
+        "Accounting",
+    ]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let secret = stdout(&added).lines().last().unwrap().trim().to_owned();
+    assert!(secret.starts_with("whsec_"), "{}", stdout(&added));
+    let listed = run(&["list"]);
+    let text = stdout(&listed);
+    assert!(
+        text.contains("https://accounts.example.com/hooks"),
+        "{text}"
+    );
+    assert!(
+        text.contains("active") && text.contains("movement.booked,quote.*"),
+        "{text}"
+    );
+    assert!(!text.contains("whsec_"), "{text}");
+    assert!(stdout(&run(&["pause", "1"])).contains("paused"));
+    assert!(stdout(&run(&["resume", "1"])).contains("active"));
+    let rotated = run(&["rotate", "1"]);
+    let new = stdout(&rotated).lines().last().unwrap().trim().to_owned();
+    assert!(
+        new.starts_with("whsec_") && new != secret,
+        "{}",
+        stdout(&rotated)
+    );
+    let replayed = run(&["replay", "1", "--from-seq", "1"]);
+    assert!(
+        stdout(&replayed).contains("from seq 1"),
+        "{}",
+        stderr(&replayed)
+    );
+    assert!(!run(&["replay", "1"]).status.success());
+    assert!(run(&["remove", "1"]).status.success());
+    assert!(!run(&["remove", "1"]).status.success());
+    assert!(!stdout(&run(&["list"])).contains("accounts.example.com"));
+
+    // A receiver checks a message with `quarry webhook verify`.
+    let body = r#"{"type":"movement.booked","seq":7,"data":{}}"#;
+    let now = jiff::Timestamp::now().as_second();
+    let signature = quarry::domain::webhooks::sign(&secret, "7", now, body.as_bytes()).unwrap();
+    let stamp = now.to_string();
+    let verify = |secret: &str, body: &str| {
+        quarry(
+            &[
+                "webhook",
+                "verify",
+                "--secret",
+                secret,
+                "--id",
+                "7",
+                "--timestamp",
+                &stamp,
+                "--signature",
+                &signature,
+            ],
+            &[],
+            Some(body),
+        )
+    };
+    let genuine = verify(&secret, body);
+    assert!(genuine.status.success(), "{}", stderr(&genuine));
+    assert!(stdout(&genuine).contains("Genuine"));
+    let altered = verify(&secret, &body.replace('7', "8"));
+    assert!(!altered.status.success());
+    assert!(
+        stderr(&altered).contains("Not genuine"),
+        "{}",
+        stderr(&altered)
+    );
+    assert!(!verify(&new, body).status.success());
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{App, AppError, ErrorCode, Principal};
+use crate::config::WebhooksConfig;
 use crate::domain::accounts::Actor;
 use crate::domain::webhooks::{
     self, Delivery, DeliveryState, MAX_DESCRIPTION, MAX_PATTERNS, Webhook, WebhookStatus,
@@ -190,7 +191,7 @@ fn log(tx: &mut WriteTx, kind: ChangeKind, hook: &Webhook, actor: &Actor) -> Res
 
 /// The first change at or after `at` (the log is in time order), or the one
 /// after the last when none is.
-fn first_seq_at(tx: &ReadTx, at: Timestamp) -> Result<u64, AppError> {
+pub fn first_seq_at(tx: &ReadTx, at: Timestamp) -> Result<u64, AppError> {
     let (mut low, mut high) = (1, tx.last_seq()? + 1);
     while low < high {
         let middle = low + (high - low) / 2;
@@ -203,18 +204,174 @@ fn first_seq_at(tx: &ReadTx, at: Timestamp) -> Result<u64, AppError> {
     Ok(low)
 }
 
+/// Every endpoint, by id.
+pub fn list(tx: &ReadTx) -> Result<Vec<WebhookView>, AppError> {
+    let head = tx.last_seq()?;
+    let now = Timestamp::now();
+    Ok(tx
+        .webhooks()?
+        .iter()
+        .map(|hook| WebhookView::of(hook, head, now))
+        .collect())
+}
+
+/// Adds an endpoint; it gets the events after the newest change.
+pub fn create(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    input: WebhookInput,
+    config: &WebhooksConfig,
+) -> Result<WebhookWithSecret, AppError> {
+    check_settings(&input.url, &input.events, &input.description, config)?;
+    if tx.webhooks()?.len() >= config.max_endpoints as usize {
+        return Err(AppError::conflict(
+            ErrorCode::TooManyWebhooks,
+            "url",
+            format!(
+                "the shop has {} webhook endpoints, the most it may have \
+                 (webhooks.max_endpoints)",
+                config.max_endpoints
+            ),
+        ));
+    }
+    let now = Timestamp::now();
+    let head = tx.last_seq()?;
+    let hook = Webhook {
+        id: tx.next_webhook_id()?,
+        url: input.url,
+        description: input.description,
+        events: input.events,
+        enabled: input.enabled,
+        trusted: input.trusted,
+        secret: webhooks::new_secret(),
+        previous_secret: None,
+        previous_until: None,
+        created_at: now,
+        updated_at: now,
+        created_by: actor.clone(),
+        version: 1,
+        delivery: DeliveryState {
+            cursor: head,
+            ..DeliveryState::default()
+        },
+    };
+    tx.put_webhook(&hook)?;
+    log(tx, ChangeKind::WebhookCreated, &hook, actor)?;
+    Ok(WebhookWithSecret {
+        webhook: WebhookView::of(&hook, head, now),
+        secret: Some(hook.secret),
+    })
+}
+
+/// Changes an endpoint's settings; pauses, resumes or rotates its secret.
+pub fn update(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    id: u64,
+    patch: WebhookPatch,
+    config: &WebhooksConfig,
+) -> Result<WebhookWithSecret, AppError> {
+    let mut hook = tx.webhook(id)?.ok_or_else(|| not_found(id))?;
+    let now = Timestamp::now();
+    if let Some(url) = patch.url {
+        hook.url = url;
+    }
+    if let Some(events) = patch.events {
+        hook.events = events;
+    }
+    if let Some(description) = patch.description {
+        hook.description = description;
+    }
+    check_settings(&hook.url, &hook.events, &hook.description, config)?;
+    if let Some(trusted) = patch.trusted {
+        hook.trusted = trusted;
+    }
+    if let Some(enabled) = patch.enabled {
+        if enabled {
+            resume(&mut hook.delivery);
+        }
+        hook.enabled = enabled;
+    }
+    let secret = patch.rotate_secret.then(|| {
+        let fresh = webhooks::new_secret();
+        hook.previous_secret = Some(std::mem::replace(&mut hook.secret, fresh.clone()));
+        hook.previous_until = now.checked_add(ROTATION_GRACE).ok();
+        fresh
+    });
+    hook.updated_at = now;
+    hook.version += 1;
+    tx.put_webhook(&hook)?;
+    tx.record(
+        ChangeKind::WebhookUpdated,
+        &id.to_string(),
+        actor,
+        &payloads::WebhookChanged {
+            url: hook.url.clone(),
+            enabled: hook.enabled,
+            rotated: secret.is_some(),
+            after_seq: None,
+        },
+    )?;
+    Ok(WebhookWithSecret {
+        webhook: WebhookView::of(&hook, tx.last_seq()?, now),
+        secret,
+    })
+}
+
+/// Removes an endpoint and its delivery log.
+pub fn delete(tx: &mut WriteTx, actor: &Actor, id: u64) -> Result<(), AppError> {
+    let hook = tx.webhook(id)?.ok_or_else(|| not_found(id))?;
+    tx.delete_webhook(id)?;
+    log(tx, ChangeKind::WebhookDeleted, &hook, actor)
+}
+
+/// Sends the endpoint's events again from `from_seq`, or from the change
+/// `at_time` names (one of the two): delivery goes back to just before it.
+pub fn replay(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    id: u64,
+    from_seq: Option<u64>,
+    at_time: Option<u64>,
+) -> Result<WebhookView, AppError> {
+    let mut hook = tx.webhook(id)?.ok_or_else(|| not_found(id))?;
+    let head = tx.last_seq()?;
+    let from = match (from_seq, at_time) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(AppError::invalid("from_seq", "give from_seq or from"));
+        }
+        (Some(0), None) => return Err(AppError::invalid("from_seq", "must be at least 1")),
+        (Some(seq), None) if seq > head + 1 => {
+            return Err(AppError::invalid(
+                "from_seq",
+                format!("the change log ends at {head}"),
+            ));
+        }
+        (Some(seq), None) | (None, Some(seq)) => seq,
+    };
+    hook.delivery.cursor = from - 1;
+    hook.delivery.rewinds += 1;
+    resume(&mut hook.delivery);
+    hook.updated_at = Timestamp::now();
+    hook.version += 1;
+    tx.put_webhook(&hook)?;
+    tx.record(
+        ChangeKind::WebhookReplayed,
+        &id.to_string(),
+        actor,
+        &payloads::WebhookChanged {
+            url: hook.url.clone(),
+            enabled: hook.enabled,
+            rotated: false,
+            after_seq: Some(from - 1),
+        },
+    )?;
+    Ok(WebhookView::of(&hook, tx.last_seq()?, Timestamp::now()))
+}
+
 impl App {
     pub async fn webhooks(&self) -> Result<Vec<WebhookView>, AppError> {
-        self.read(|tx| {
-            let head = tx.last_seq()?;
-            let now = Timestamp::now();
-            Ok(tx
-                .webhooks()?
-                .iter()
-                .map(|hook| WebhookView::of(hook, head, now))
-                .collect())
-        })
-        .await
+        self.read(list).await
     }
 
     pub async fn webhook(&self, id: u64) -> Result<WebhookView, AppError> {
@@ -234,47 +391,8 @@ impl App {
         let config = self.config().webhooks.clone();
         check_settings(&input.url, &input.events, &input.description, &config)?;
         let actor = caller.actor.clone();
-        self.write(move |tx| {
-            if tx.webhooks()?.len() >= config.max_endpoints as usize {
-                return Err(AppError::conflict(
-                    ErrorCode::TooManyWebhooks,
-                    "url",
-                    format!(
-                        "the shop has {} webhook endpoints, the most it may have \
-                         (webhooks.max_endpoints)",
-                        config.max_endpoints
-                    ),
-                ));
-            }
-            let now = Timestamp::now();
-            let head = tx.last_seq()?;
-            let hook = Webhook {
-                id: tx.next_webhook_id()?,
-                url: input.url,
-                description: input.description,
-                events: input.events,
-                enabled: input.enabled,
-                trusted: input.trusted,
-                secret: webhooks::new_secret(),
-                previous_secret: None,
-                previous_until: None,
-                created_at: now,
-                updated_at: now,
-                created_by: actor.clone(),
-                version: 1,
-                delivery: DeliveryState {
-                    cursor: head,
-                    ..DeliveryState::default()
-                },
-            };
-            tx.put_webhook(&hook)?;
-            log(tx, ChangeKind::WebhookCreated, &hook, &actor)?;
-            Ok(WebhookWithSecret {
-                webhook: WebhookView::of(&hook, head, now),
-                secret: Some(hook.secret),
-            })
-        })
-        .await
+        self.write(move |tx| create(tx, &actor, input, &config))
+            .await
     }
 
     pub async fn update_webhook(
@@ -285,64 +403,13 @@ impl App {
     ) -> Result<WebhookWithSecret, AppError> {
         let config = self.config().webhooks.clone();
         let actor = caller.actor.clone();
-        self.write(move |tx| {
-            let mut hook = tx.webhook(id)?.ok_or_else(|| not_found(id))?;
-            let now = Timestamp::now();
-            if let Some(url) = patch.url {
-                hook.url = url;
-            }
-            if let Some(events) = patch.events {
-                hook.events = events;
-            }
-            if let Some(description) = patch.description {
-                hook.description = description;
-            }
-            check_settings(&hook.url, &hook.events, &hook.description, &config)?;
-            if let Some(trusted) = patch.trusted {
-                hook.trusted = trusted;
-            }
-            if let Some(enabled) = patch.enabled {
-                if enabled {
-                    resume(&mut hook.delivery);
-                }
-                hook.enabled = enabled;
-            }
-            let secret = patch.rotate_secret.then(|| {
-                let fresh = webhooks::new_secret();
-                hook.previous_secret = Some(std::mem::replace(&mut hook.secret, fresh.clone()));
-                hook.previous_until = now.checked_add(ROTATION_GRACE).ok();
-                fresh
-            });
-            hook.updated_at = now;
-            hook.version += 1;
-            tx.put_webhook(&hook)?;
-            tx.record(
-                ChangeKind::WebhookUpdated,
-                &id.to_string(),
-                &actor,
-                &payloads::WebhookChanged {
-                    url: hook.url.clone(),
-                    enabled: hook.enabled,
-                    rotated: secret.is_some(),
-                    after_seq: None,
-                },
-            )?;
-            Ok(WebhookWithSecret {
-                webhook: WebhookView::of(&hook, tx.last_seq()?, now),
-                secret,
-            })
-        })
-        .await
+        self.write(move |tx| update(tx, &actor, id, patch, &config))
+            .await
     }
 
     pub async fn delete_webhook(&self, caller: &Principal, id: u64) -> Result<(), AppError> {
         let actor = caller.actor.clone();
-        self.write(move |tx| {
-            let hook = tx.webhook(id)?.ok_or_else(|| not_found(id))?;
-            tx.delete_webhook(id)?;
-            log(tx, ChangeKind::WebhookDeleted, &hook, &actor)
-        })
-        .await
+        self.write(move |tx| delete(tx, &actor, id)).await
     }
 
     /// Sends the endpoint's events again from a `seq` or a time: delivery
@@ -361,42 +428,8 @@ impl App {
             (None, Some(at)) => Some(self.read(move |tx| first_seq_at(tx, at)).await?),
             _ => None,
         };
-        self.write(move |tx| {
-            let mut hook = tx.webhook(id)?.ok_or_else(|| not_found(id))?;
-            let head = tx.last_seq()?;
-            let from = match (request.from_seq, at_time) {
-                (Some(_), Some(_)) | (None, None) => {
-                    return Err(AppError::invalid("from_seq", "give from_seq or from"));
-                }
-                (Some(0), None) => return Err(AppError::invalid("from_seq", "must be at least 1")),
-                (Some(seq), None) if seq > head + 1 => {
-                    return Err(AppError::invalid(
-                        "from_seq",
-                        format!("the change log ends at {head}"),
-                    ));
-                }
-                (Some(seq), None) | (None, Some(seq)) => seq,
-            };
-            hook.delivery.cursor = from - 1;
-            hook.delivery.rewinds += 1;
-            resume(&mut hook.delivery);
-            hook.updated_at = Timestamp::now();
-            hook.version += 1;
-            tx.put_webhook(&hook)?;
-            tx.record(
-                ChangeKind::WebhookReplayed,
-                &id.to_string(),
-                &actor,
-                &payloads::WebhookChanged {
-                    url: hook.url.clone(),
-                    enabled: hook.enabled,
-                    rotated: false,
-                    after_seq: Some(from - 1),
-                },
-            )?;
-            Ok(WebhookView::of(&hook, tx.last_seq()?, Timestamp::now()))
-        })
-        .await
+        self.write(move |tx| replay(tx, &actor, id, request.from_seq, at_time))
+            .await
     }
 
     /// The endpoint's delivery log, newest first, below attempt `before`.
