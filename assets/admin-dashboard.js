@@ -19,7 +19,23 @@ function feedItem(movement, fresh) {
     h("div", { class: "muted" }, `${when(movement.at)} · ${movement.actor}${movement.reference ? ` · ${movement.reference}` : ""} · #${movement.id}`));
 }
 
-export async function render(main) {
+/** Tells owners of webhook endpoints that are failing or retrying. */
+async function webhookTrouble(main) {
+  try {
+    const hooks = (await api("/webhooks")).items.filter((w) => w.status === "failing" || w.status === "retrying");
+    if (hooks.length === 0) return;
+    const failing = hooks.filter((w) => w.status === "failing").length;
+    main.querySelector("h1").after(h("p", { class: "message error", role: "alert", id: "webhook-trouble" },
+      failing
+        ? `${failing} webhook endpoint${failing > 1 ? "s are" : " is"} failing: nothing is sent to ${failing > 1 ? "them" : "it"} until resumed. `
+        : `${hooks.length} webhook endpoint${hooks.length > 1 ? "s are" : " is"} retrying after failed deliveries. `,
+      h("a", { href: "/admin/webhooks" }, "See webhooks")));
+  } catch {
+    // Not shown: the rest of the dashboard matters more.
+  }
+}
+
+export async function render(main, { owner } = {}) {
   const value = h("p", { class: "dash-figure", id: "stock-value" }, "…");
   const valueNote = h("p", { class: "muted" });
   const low = h("div", {}, h("p", { class: "muted" }, "Loading…"));
@@ -85,7 +101,7 @@ export async function render(main) {
     }
   }
 
-  await Promise.all([loadValue(), loadLow(), loadQuotes(), loadFeed()]);
+  await Promise.all([loadValue(), loadLow(), loadQuotes(), loadFeed(), owner ? webhookTrouble(main) : null]);
   const refresh = debounce(() => {
     loadValue();
     loadLow();

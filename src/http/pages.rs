@@ -23,6 +23,7 @@ pub const ADMIN_SECTIONS: &[&str] = &[
     "quote",
     "users",
     "audit",
+    "webhooks",
     "data",
 ];
 
