@@ -147,6 +147,10 @@ pub struct WebhooksConfig {
     pub keep_deliveries_days: u32,
     /// Most endpoints a store may have.
     pub max_endpoints: u32,
+    /// Most messages sent per second over all endpoints; 0: no limit. Keeps
+    /// delivery (one HTTP exchange per message and endpoint) from taking
+    /// the CPU bookings need on a small machine; a backlog drains at this rate.
+    pub max_messages_per_sec: u32,
 }
 
 impl Default for WebhooksConfig {
@@ -160,6 +164,7 @@ impl Default for WebhooksConfig {
             retry_hours: 72,
             keep_deliveries_days: 14,
             max_endpoints: 50,
+            max_messages_per_sec: 1_000,
         }
     }
 }
@@ -188,6 +193,12 @@ impl WebhooksConfig {
             return Err((
                 "webhooks.keep_deliveries_days",
                 "must be between 1 and 3650".into(),
+            ));
+        }
+        if self.max_messages_per_sec > 1_000_000 {
+            return Err((
+                "webhooks.max_messages_per_sec",
+                "must be between 0 (no limit) and 1000000".into(),
             ));
         }
         if !(1..=1_000).contains(&self.max_endpoints) {

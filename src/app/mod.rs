@@ -108,6 +108,8 @@ struct Inner {
     exports: Arc<slots::Slots>,
     /// The client webhook messages are sent with, made when first needed.
     webhook_sender: std::sync::OnceLock<webhooks::send::Sender>,
+    /// Paces webhook messages (`webhooks.max_messages_per_sec`).
+    webhook_pace: Option<governor::DefaultDirectRateLimiter>,
 }
 
 impl App {
@@ -142,6 +144,8 @@ impl App {
             config.limits.event_streams as usize,
         );
         let exports = slots::Slots::new("exports", exports::EXPORTS_PER_CLIENT, exports::EXPORTS);
+        let webhook_pace = std::num::NonZeroU32::new(config.webhooks.max_messages_per_sec)
+            .map(|rate| governor::RateLimiter::direct(governor::Quota::per_second(rate)));
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -158,6 +162,7 @@ impl App {
                 streams,
                 exports,
                 webhook_sender: std::sync::OnceLock::new(),
+                webhook_pace,
             }),
         })
     }

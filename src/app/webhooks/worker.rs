@@ -276,6 +276,12 @@ async fn deliver(
     let mut attempts = Vec::new();
     let mut all_sent = true;
     for message in batch {
+        if let Some(pace) = &app.inner.webhook_pace {
+            tokio::select! {
+                () = pace.until_ready() => {}
+                () = stop.cancelled() => return None,
+            }
+        }
         let at = Timestamp::now();
         let outcome = tokio::select! {
             outcome = sender.send(hook, &message.id, message.body) => outcome,
