@@ -993,3 +993,65 @@ async fn killed_mid_delivery_quarry_loses_and_reorders_nothing() {
     }
     drop(server);
 }
+
+/// With several nodes on PostgreSQL only the leading one delivers: each
+/// message goes once while both run, and when the leader stops the other
+/// goes on from the shared cursor. (On the embedded store, one node: it
+/// restarts instead.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_two_nodes_each_message_goes_once_and_the_other_node_takes_over() {
+    let mut a = TestApp::spawn_with(lan).await;
+    a.stock_setup().await;
+    let receiver = Receiver::start().await;
+    add(&a, &receiver.url, json!(["movement.booked"])).await;
+    let mut b = if crate::helpers::on_postgres() {
+        Some(a.second_node().await)
+    } else {
+        None
+    };
+    let mut seqs = Vec::new();
+    for i in 0..10 {
+        let node = match &b {
+            Some(b) if i % 2 == 1 => b,
+            _ => &a,
+        };
+        let resp = node
+            .book(&movement("receive", "YARD", "SAND-04", "1"))
+            .await;
+        seqs.push(resp.body["seq"].as_u64().unwrap());
+    }
+    let got = receiver
+        .until("ten movements", |got| booked_seqs(got).len() >= 10)
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        booked_seqs(&receiver.accepted().await),
+        seqs,
+        "each once, in order: {got:#?}"
+    );
+    // The deliverer goes away; the other node (or the restarted one) goes on.
+    a.stop().await;
+    let survivor = match &mut b {
+        Some(b) => b,
+        None => {
+            a.restart().await;
+            &mut a
+        }
+    };
+    for _ in 0..5 {
+        let resp = survivor
+            .book(&movement("receive", "YARD", "SAND-04", "1"))
+            .await;
+        seqs.push(resp.body["seq"].as_u64().unwrap());
+    }
+    let got = receiver
+        .until("fifteen movements", |got| {
+            let mut seen = booked_seqs(got);
+            seen.dedup();
+            seen.len() >= 15
+        })
+        .await;
+    let mut seen = booked_seqs(&got);
+    seen.dedup();
+    assert_eq!(seen, seqs, "nothing lost, nothing out of order");
+}
