@@ -75,6 +75,12 @@ fn public_event(tx: &ReadTx, change: &Change, mode: PublicAvailability) -> Resul
     if !tx.product(&level.sku)?.is_some_and(|p| p.active) {
         return Ok(None);
     }
+    Ok(Some((AVAILABILITY_CHANGED, availability(&level, mode))))
+}
+
+/// What customers may know of a level change: the product's availability,
+/// and with `exact` its quantity (never below zero).
+pub fn availability(level: &payloads::LevelChanged, mode: PublicAvailability) -> Value {
     let mut out = json!({
         "sku": level.sku,
         "availability": level.product_availability,
@@ -83,7 +89,7 @@ fn public_event(tx: &ReadTx, change: &Change, mode: PublicAvailability) -> Resul
         let available = level.product_available.max(Decimal::ZERO);
         out["available"] = json!(available.to_string());
     }
-    Ok(Some((AVAILABILITY_CHANGED, out)))
+    out
 }
 
 impl App {

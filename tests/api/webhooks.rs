@@ -177,6 +177,16 @@ async fn add(app: &TestApp, url: &str, events: Value) -> (u64, String) {
     (resp.body["webhook"]["id"].as_u64().unwrap(), secret)
 }
 
+/// Sends endpoint `id` a ping as the owner.
+async fn send_ping(app: &TestApp, id: u64) -> crate::helpers::Resp {
+    app.post(
+        &format!("/api/v1/webhooks/{id}/ping"),
+        Who::Owner,
+        &json!({}),
+    )
+    .await
+}
+
 /// The `seq` of each `movement.booked` among `got`, in the order they came.
 fn booked_seqs(got: &[Received]) -> Vec<u64> {
     got.iter()
@@ -216,13 +226,7 @@ async fn an_owner_adds_an_endpoint_pings_it_and_gets_every_booking_signed_and_in
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
 
     // A signed ping.
-    let ping = app
-        .post(
-            &format!("/api/v1/webhooks/{id}/ping"),
-            Who::Owner,
-            &json!({}),
-        )
-        .await;
+    let ping = send_ping(&app, id).await;
     assert_eq!(ping.status, StatusCode::OK, "{}", ping.text);
     assert_eq!(ping.body["ok"], true, "{}", ping.text);
     assert_eq!(ping.body["status"], 200);
@@ -664,13 +668,7 @@ async fn endpoints_are_checked_and_limited_and_their_secret_rotates() {
     let new = rotated.body["secret"].as_str().unwrap().to_owned();
     assert_ne!(new, old);
     assert!(rotated.body["webhook"]["previous_secret_until"].is_string());
-    let ping = app
-        .post(
-            &format!("/api/v1/webhooks/{id}/ping"),
-            Who::Owner,
-            &json!({}),
-        )
-        .await;
+    let ping = send_ping(&app, id).await;
     assert_eq!(ping.body["ok"], true, "{}", ping.text);
     // Signed with both during the grace period.
     let got = receiver.accepted().await;
@@ -767,13 +765,7 @@ async fn addresses_that_reach_the_machine_or_its_network_are_refused() {
     let port = receiver.url.split(':').nth(2).unwrap().to_owned();
     let disguised = format!("http://{}:{port}", name_of_this_machine());
     let (id, _) = add(&app, &disguised, json!(["*"])).await;
-    let ping = app
-        .post(
-            &format!("/api/v1/webhooks/{id}/ping"),
-            Who::Owner,
-            &json!({}),
-        )
-        .await;
+    let ping = send_ping(&app, id).await;
     assert_eq!(ping.status, StatusCode::OK, "{}", ping.text);
     assert_eq!(ping.body["ok"], false, "{}", ping.text);
     assert!(
@@ -794,13 +786,7 @@ async fn addresses_that_reach_the_machine_or_its_network_are_refused() {
     let redirecting = Receiver::start().await;
     redirecting.redirect.store(true, Ordering::Relaxed);
     let (id, _) = add(&lan, &redirecting.url, json!(["*"])).await;
-    let ping = lan
-        .post(
-            &format!("/api/v1/webhooks/{id}/ping"),
-            Who::Owner,
-            &json!({}),
-        )
-        .await;
+    let ping = send_ping(&lan, id).await;
     assert_eq!(ping.body["ok"], false, "{}", ping.text);
     assert_eq!(ping.body["status"], 302);
     assert!(
@@ -1031,12 +1017,11 @@ async fn with_two_nodes_each_message_goes_once_and_the_other_node_takes_over() {
     );
     // The deliverer goes away; the other node (or the restarted one) goes on.
     a.stop().await;
-    let survivor = match &mut b {
-        Some(b) => b,
-        None => {
-            a.restart().await;
-            &mut a
-        }
+    let survivor = if let Some(b) = &mut b {
+        b
+    } else {
+        a.restart().await;
+        &mut a
     };
     for _ in 0..5 {
         let resp = survivor

@@ -2,7 +2,6 @@
 //! change makes, and each event's body (the resource as the API shows it to
 //! staff; to endpoints not marked trusted, without staff-only fields).
 
-use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::app::AppError;
@@ -95,15 +94,7 @@ fn data_of(
                 {
                     return Ok(None);
                 }
-                let mut out = json!({
-                    "sku": level.sku,
-                    "availability": level.product_availability,
-                });
-                if mode == PublicAvailability::Exact {
-                    let available = level.product_available.max(Decimal::ZERO);
-                    out["available"] = json!(available.to_string());
-                }
-                out
+                crate::app::events::availability(&level, mode)
             } else {
                 let mut out = serde_json::to_value(&level).expect("serializes");
                 strip(&mut out, &["became_low"]);
