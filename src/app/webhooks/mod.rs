@@ -82,16 +82,81 @@ pub struct WebhookWithSecret {
     pub secret: Option<String>,
 }
 
+/// An event pattern an endpoint may list: an event, a family (`quote.*`) or
+/// `*` (for the API's schema; the settings are checked by
+/// [`webhooks::check_pattern`]).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub enum EventPattern {
+    #[serde(rename = "*")]
+    All,
+    #[serde(rename = "movement.*")]
+    MovementAny,
+    #[serde(rename = "movement.booked")]
+    MovementBooked,
+    #[serde(rename = "level.*")]
+    LevelAny,
+    #[serde(rename = "level.changed")]
+    LevelChanged,
+    #[serde(rename = "stock.*")]
+    StockAny,
+    #[serde(rename = "stock.low")]
+    StockLow,
+    #[serde(rename = "availability.*")]
+    AvailabilityAny,
+    #[serde(rename = "availability.changed")]
+    AvailabilityChanged,
+    #[serde(rename = "product.*")]
+    ProductAny,
+    #[serde(rename = "product.created")]
+    ProductCreated,
+    #[serde(rename = "product.updated")]
+    ProductUpdated,
+    #[serde(rename = "product.archived")]
+    ProductArchived,
+    #[serde(rename = "location.*")]
+    LocationAny,
+    #[serde(rename = "location.created")]
+    LocationCreated,
+    #[serde(rename = "location.updated")]
+    LocationUpdated,
+    #[serde(rename = "quote.*")]
+    QuoteAny,
+    #[serde(rename = "quote.created")]
+    QuoteCreated,
+    #[serde(rename = "quote.accepted")]
+    QuoteAccepted,
+    #[serde(rename = "quote.fulfilled")]
+    QuoteFulfilled,
+    #[serde(rename = "quote.cancelled")]
+    QuoteCancelled,
+    #[serde(rename = "quote.expired")]
+    QuoteExpired,
+    #[serde(rename = "backup.*")]
+    BackupAny,
+    #[serde(rename = "backup.created")]
+    BackupCreated,
+    #[serde(rename = "import.*")]
+    ImportAny,
+    #[serde(rename = "import.done")]
+    ImportDone,
+}
+
 /// `POST /webhooks`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
     /// Where messages are sent (`POST`): `https://` (plain `http://` with
-    /// `webhooks.allow_http`).
+    /// `webhooks.allow_http`; the pattern states the default, for names).
+    #[schema(
+        pattern = r"^https://[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}(:[1-9][0-9]{1,3})?(/[A-Za-z0-9._~/-]*)?$",
+        max_length = 2048
+    )]
     pub url: String,
     /// The events wanted: `movement.booked`, a family `quote.*`, or `*`.
+    #[schema(value_type = Vec<EventPattern>, min_items = 1, max_items = 32)]
     pub events: Vec<String>,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub description: String,
     /// Send staff-only fields (costs, customers' contact details, who booked
     /// a movement). Default false.
@@ -110,8 +175,14 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookPatch {
+    #[schema(
+        pattern = r"^https://[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}(:[1-9][0-9]{1,3})?(/[A-Za-z0-9._~/-]*)?$",
+        max_length = 2048
+    )]
     pub url: Option<String>,
+    #[schema(value_type = Option<Vec<EventPattern>>, min_items = 1, max_items = 32)]
     pub events: Option<Vec<String>>,
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     pub trusted: Option<bool>,
     /// false pauses delivery; true resumes it (a failing endpoint starts
