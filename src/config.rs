@@ -82,6 +82,13 @@ pub struct StoreConfig {
     pub url: String,
     /// With PostgreSQL: the most connections this node opens.
     pub pool_size: u32,
+    /// The embedded store acknowledges a write once its journal entry is
+    /// synced; the data file takes the journal's writes at a checkpoint at
+    /// most this many seconds after the first of them (0: after every
+    /// commit, as if there were no journal).
+    pub checkpoint_secs: u32,
+    /// ... or once the journal holds this many MiB.
+    pub checkpoint_mb: u32,
 }
 
 impl Default for StoreConfig {
@@ -90,6 +97,8 @@ impl Default for StoreConfig {
             cache_mb: 1024,
             url: String::new(),
             pool_size: 16,
+            checkpoint_secs: 10,
+            checkpoint_mb: 16,
         }
     }
 }
@@ -103,6 +112,10 @@ impl StoreConfig {
             url: (!self.url.is_empty()).then(|| self.url.clone()),
             pool_size: self.pool_size,
             lock_node: false,
+            checkpoints: crate::store::journal::Checkpoints {
+                every: std::time::Duration::from_secs(self.checkpoint_secs.into()),
+                bytes: u64::from(self.checkpoint_mb) << 20,
+            },
         }
     }
 
@@ -746,6 +759,12 @@ impl Config {
         }
         if !(2..=1000).contains(&self.store.pool_size) {
             return Err(("store.pool_size", "must be between 2 and 1000".into()));
+        }
+        if self.store.checkpoint_secs > 3600 {
+            return Err(("store.checkpoint_secs", "must be between 0 and 3600".into()));
+        }
+        if !(1..=1024).contains(&self.store.checkpoint_mb) {
+            return Err(("store.checkpoint_mb", "must be between 1 and 1024".into()));
         }
         if self.backup.keep == 0 {
             return Err(("backup.keep", "must be at least 1".into()));

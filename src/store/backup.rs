@@ -178,6 +178,10 @@ pub(super) fn copy_tables(
         };
     }
     tables::every_table!(copy_table);
+    // No journal follows a copy: a generation of its own, so that the
+    // journal of the store it was copied from is never replayed into it.
+    tx.open_table(tables::META)?
+        .insert(super::journal::JOURNAL_GEN_KEY, tables::new_epoch())?;
     let last_seq = tx
         .open_table(tables::CHANGES)?
         .last()?
@@ -363,6 +367,13 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<BackupHeader, BackupErr
     }
     staged.as_file().sync_all().map_err(io_error(data_dir))?;
     staged.as_file_mut().rewind().map_err(io_error(data_dir))?;
+    // The journal of the store being replaced holds nothing of the backup.
+    let journal = data_dir.join(super::journal::JOURNAL_FILE);
+    match std::fs::remove_file(&journal) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error(&journal)(e)),
+    }
     let target = data_dir.join(DB_FILE);
     staged.persist(&target).map_err(|e| BackupError::Io {
         path: target.clone(),

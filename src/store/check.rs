@@ -24,7 +24,7 @@ pub fn compact(data_dir: &Path) -> Result<(u64, u64), StoreError> {
         });
     }
     let before = size(&path);
-    let mut db = open_database(data_dir, &path, &Options::default())?;
+    let mut db = open_database(data_dir, &path, &Options::default(), None)?;
     compact_database(&mut db)?;
     drop(db);
     Ok((before, size(&path)))
@@ -64,7 +64,7 @@ pub fn check(data_dir: &Path) -> Result<CheckReport, StoreError> {
             source: io::Error::new(io::ErrorKind::NotFound, "no Quarry data file here"),
         });
     }
-    let mut db = open_database(data_dir, &path, &Options::default())?;
+    let mut db = open_database(data_dir, &path, &Options::default(), None)?;
     let mut report = CheckReport::default();
     match db.check_integrity() {
         Ok(true) => {}

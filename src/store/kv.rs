@@ -265,7 +265,12 @@ pub struct Table<'t, K: KeyColumn, V: Column> {
 
 enum Inner<'t, K: KeyColumn, V: Column> {
     Read(redb::ReadOnlyTable<K, V>),
-    Write(redb::Table<'t, K, V>),
+    /// A redb table being written, with the journal's record of the
+    /// transaction's writes and the table's name when it has one.
+    Write(
+        redb::Table<'t, K, V>,
+        Option<(&'t std::cell::RefCell<super::journal::Ops>, &'static str)>,
+    ),
     /// A table in PostgreSQL, read and written through the transaction's
     /// connection; `writable` in a write transaction.
     Pg {
@@ -301,9 +306,12 @@ impl<'t, K: KeyColumn, V: Column> Table<'t, K, V> {
         }
     }
 
-    pub(super) fn redb_write(table: redb::Table<'t, K, V>) -> Self {
+    pub(super) fn redb_write(
+        table: redb::Table<'t, K, V>,
+        journal: Option<(&'t std::cell::RefCell<super::journal::Ops>, &'static str)>,
+    ) -> Self {
         Self {
-            inner: Inner::Write(table),
+            inner: Inner::Write(table, journal),
         }
     }
 
@@ -321,7 +329,7 @@ impl<'t, K: KeyColumn, V: Column> Table<'t, K, V> {
     pub fn get(&self, key: K::SelfType<'_>) -> Result<Option<V::Owned>, StoreError> {
         let found = match &self.inner {
             Inner::Read(table) => table.get(key)?.map(|v| V::own(v.value())),
-            Inner::Write(table) => table.get(key)?.map(|v| V::own(v.value())),
+            Inner::Write(table, _) => table.get(key)?.map(|v| V::own(v.value())),
             Inner::Pg { conn, name, .. } => conn
                 .get(name, &key_bytes::<K>(&key))?
                 .map(|v| V::own(V::from_bytes(&v))),
@@ -357,7 +365,7 @@ impl<'t, K: KeyColumn, V: Column> Table<'t, K, V> {
         }
         let range = match &self.inner {
             Inner::Read(table) => table.range((low, high))?,
-            Inner::Write(table) => table.range((low, high))?,
+            Inner::Write(table, _) => table.range((low, high))?,
             Inner::Pg { conn, name, .. } => {
                 let bytes = |bound: Bound<K::SelfType<'_>>| match bound {
                     Bound::Included(key) => Bound::Included(key_bytes::<K>(&key)),
@@ -407,7 +415,7 @@ impl<'t, K: KeyColumn, V: Column> Table<'t, K, V> {
     pub fn len(&self) -> Result<u64, StoreError> {
         Ok(match &self.inner {
             Inner::Read(table) => table.len()?,
-            Inner::Write(table) => table.len()?,
+            Inner::Write(table, _) => table.len()?,
             Inner::Pg { conn, name, .. } => conn.len(name)?,
         })
     }
@@ -418,7 +426,14 @@ impl<'t, K: KeyColumn, V: Column> Table<'t, K, V> {
         value: V::SelfType<'_>,
     ) -> Result<(), StoreError> {
         match &mut self.inner {
-            Inner::Write(table) => {
+            Inner::Write(table, journal) => {
+                if let Some((ops, name)) = journal {
+                    ops.borrow_mut().insert(
+                        name,
+                        K::as_bytes(&key).as_ref(),
+                        V::as_bytes(&value).as_ref(),
+                    );
+                }
                 table.insert(key, value)?;
             }
             Inner::Pg {
@@ -437,7 +452,12 @@ impl<'t, K: KeyColumn, V: Column> Table<'t, K, V> {
     /// Removes a row; whether it was there.
     pub fn remove(&mut self, key: K::SelfType<'_>) -> Result<bool, StoreError> {
         Ok(match &mut self.inner {
-            Inner::Write(table) => table.remove(key)?.is_some(),
+            Inner::Write(table, journal) => {
+                if let Some((ops, name)) = journal {
+                    ops.borrow_mut().remove(name, K::as_bytes(&key).as_ref());
+                }
+                table.remove(key)?.is_some()
+            }
             Inner::Pg {
                 conn,
                 name,

@@ -73,6 +73,7 @@ mod check;
 #[cfg(test)]
 mod conformance;
 pub mod faults;
+pub mod journal;
 mod kv;
 mod ledger;
 pub mod migrate;
@@ -88,7 +89,7 @@ mod writer;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 pub use catalogue::{Page, ProductCursor, ProductQuery};
 pub use changes::{Change, ChangeKind};
@@ -245,6 +246,9 @@ struct Shared {
     trouble: Mutex<Option<Trouble>>,
     /// The PostgreSQL database holding the store, instead of the file.
     pg: Option<Arc<pg::Backend>>,
+    /// The embedded store's journal (none with PostgreSQL, or while the
+    /// file is open read-only).
+    journal: Option<Arc<Mutex<journal::Journal>>>,
     /// With PostgreSQL: the lock on `node.lock` that keeps a second process
     /// off this node's data dir (its search index) while this one runs.
     #[expect(dead_code, reason = "held for its lock, released when the store goes")]
@@ -267,6 +271,32 @@ pub struct Options {
     /// a rebuild of its search index) needs; commands that only use the
     /// database run beside a server.
     pub lock_node: bool,
+    /// When the embedded store's journal is checkpointed into the data file.
+    pub checkpoints: journal::Checkpoints,
+}
+
+impl Drop for Shared {
+    /// A command that wrote through the journal leaves the data file
+    /// checkpointed (a server does so when its writer stops).
+    fn drop(&mut self) {
+        let Some(journal) = &self.journal else {
+            return;
+        };
+        let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
+        if !journal.holds_entries() {
+            return;
+        }
+        let Handle::Writable(db) = &*self.db.read().unwrap_or_else(PoisonError::into_inner) else {
+            return;
+        };
+        let done = db
+            .begin_write()
+            .map_err(StoreError::from)
+            .and_then(|txn| open::checkpoint_into(txn, &mut journal));
+        if let Err(error) = done {
+            tracing::warn!(%error, "the journal could not be checkpointed on closing; it is replayed on the next start");
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -314,6 +344,11 @@ impl Store {
             .pg
             .as_ref()
             .is_none_or(|pg| pg.leader.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Whether writes go through the journal (the embedded store).
+    pub fn has_journal(&self) -> bool {
+        self.shared.journal.is_some()
     }
 
     /// Whether the store lives in PostgreSQL.
@@ -402,6 +437,12 @@ pub struct WriteTx {
     movement_tail: Option<(u64, jiff::Timestamp)>,
     /// The address of the client whose request is running, for the change log.
     ip: Option<String>,
+    /// With the journal: the inserts and removes made so far, and the
+    /// journal they go to at commit.
+    ops: Option<(
+        std::cell::RefCell<journal::Ops>,
+        Arc<Mutex<journal::Journal>>,
+    )>,
 }
 
 /// Records for the store's unit tests.

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use redb::Database;
+use redb::{Database, ReadableTable as _};
 
+use super::journal::{self, Journal};
 use super::tables::{
     CHANGES, IDEMPOTENCY, LEVELS, LOCATIONS, META, MOVEMENTS, MOVEMENTS_BY_LOCATION,
     MOVEMENTS_BY_REFERENCE, MOVEMENTS_BY_SKU, OPEN_QUOTES, PRODUCTS, PRODUCTS_BY_BARCODE,
@@ -56,7 +57,8 @@ impl Store {
             return Self::open_postgres(data_dir, &url, options);
         }
         let path = data_dir.join(DB_FILE);
-        let db = open_database(data_dir, &path, &options)?;
+        let db = open_database(data_dir, &path, &options, None)?;
+        let journal = Journal::open(data_dir, &db, options.checkpoints, options.faults.clone())?;
         let store = Self {
             shared: Arc::new(Shared {
                 path,
@@ -65,10 +67,13 @@ impl Store {
                 options,
                 trouble: Mutex::new(None),
                 pg: None,
+                journal: Some(Arc::new(Mutex::new(journal))),
                 node_lock: None,
             }),
         };
         store.initialise()?;
+        // A new or migrated file is durable before anything else happens.
+        store.checkpoint()?;
         Ok(store)
     }
 
@@ -96,6 +101,7 @@ impl Store {
                 options,
                 trouble: Mutex::new(None),
                 pg: Some(Arc::new(backend)),
+                journal: None,
                 node_lock,
             }),
         };
@@ -268,13 +274,17 @@ impl Store {
             Handle::Closed,
         );
         drop(old);
+        // The journal's entries up to here were acknowledged; any after it
+        // were answered with an error and are not replayed.
+        let limit = self.shared.journal.as_ref().map(|j| lock(j).end());
         let deadline = Instant::now() + Duration::from_secs(2);
         let opened = loop {
             let options = &self.shared.options;
+            let data_dir = &self.shared.data_dir;
             let attempt = if writable {
-                open_database(&self.shared.data_dir, &self.shared.path, options)
+                open_database(data_dir, &self.shared.path, options, limit)
             } else {
-                open_read_only(&self.shared.path, options)
+                open_read_only(data_dir, &self.shared.path, options, limit)
             };
             match attempt {
                 Err(StoreError::InUse { .. }) if Instant::now() < deadline => {
@@ -296,6 +306,18 @@ impl Store {
                 return Err(self.unavailable());
             }
         };
+        if writable && let Some(journal) = &self.shared.journal {
+            // The replay moved the file to the journal's next generation.
+            // A journal that cannot start under the file's generation must
+            // not take entries: the store stays closed until a later try.
+            let started = lock(journal).begin(&db);
+            if let Err(error) = started
+                && !lock(journal).restarting()
+            {
+                tracing::warn!(%error, "the journal cannot start afresh yet");
+                return Err(self.unavailable());
+            }
+        }
         let db = Arc::new(db);
         *self
             .shared
@@ -347,6 +369,40 @@ impl Store {
                     trouble.detail.clone_from(detail);
                 }
                 Err(error)
+            }
+        }
+    }
+
+    /// Writes everything the journal holds into the data file with one
+    /// durable commit, and starts the journal afresh. Only the writer (or a
+    /// command holding the store) calls this, never inside a transaction.
+    pub(crate) fn checkpoint(&self) -> Result<(), StoreError> {
+        let Some(journal) = &self.shared.journal else {
+            return Ok(());
+        };
+        if !lock(journal).holds_entries() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let txn = self.begin_redb_write()?;
+        let mut journal = lock(journal);
+        checkpoint_into(txn, &mut journal)?;
+        tracing::debug!(
+            took_ms = started.elapsed().as_secs_f64() * 1e3,
+            "journal checkpointed"
+        );
+        Ok(())
+    }
+
+    /// [`Self::checkpoint`] when one is due (see [`journal::Checkpoints`]);
+    /// a failure is noted (the store recovers) and logged, not returned:
+    /// what the journal holds is safe.
+    pub(crate) fn checkpoint_if_due(&self) {
+        let due = self.shared.journal.as_ref().is_some_and(|j| lock(j).due());
+        if due && let Err(error) = self.checkpoint() {
+            tracing::warn!(%error, "checkpointing the journal failed; it is tried again later");
+            if self.note_trouble(&error) {
+                self.heal();
             }
         }
     }
@@ -422,7 +478,58 @@ pub(super) fn create_data_dir(data_dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+fn lock(journal: &Mutex<Journal>) -> std::sync::MutexGuard<'_, Journal> {
+    journal.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The durable commit of a checkpoint, in `txn`: moves `meta` to the
+/// journal's next generation, then starts the journal under it.
+pub(super) fn checkpoint_into(
+    mut txn: redb::WriteTransaction,
+    journal: &mut Journal,
+) -> Result<(), StoreError> {
+    let generation = journal.generation() + 1;
+    txn.set_durability(redb::Durability::Immediate)
+        .map_err(redb::Error::from)?;
+    let epoch = {
+        let mut meta = txn.open_table(META)?;
+        meta.insert(journal::JOURNAL_GEN_KEY, generation)?;
+        meta.get(super::tables::STORE_EPOCH_KEY)?
+            .map_or(0, |v| v.value())
+    };
+    txn.commit()?;
+    journal.set_epoch(epoch);
+    journal.restart(generation)
+}
+
+/// Opens the data file for writing and replays the journal into it (up to
+/// `limit` bytes, see [`journal::replay`]).
 pub(super) fn open_database(
+    data_dir: &Path,
+    path: &Path,
+    options: &Options,
+    limit: Option<u64>,
+) -> Result<Database, StoreError> {
+    let db = open_database_file(data_dir, path, options)?;
+    let replayed = journal::replay(data_dir, &db, limit, true)?;
+    log_replay(&replayed);
+    Ok(db)
+}
+
+fn log_replay(replayed: &journal::Replayed) {
+    if replayed.entries > 0 {
+        tracing::info!(
+            entries = replayed.entries,
+            writes = replayed.ops,
+            "replayed the journal of a server that stopped before its checkpoint"
+        );
+    }
+    if replayed.stale {
+        tracing::debug!("the journal holds nothing the data file lacks");
+    }
+}
+
+fn open_database_file(
     data_dir: &Path,
     path: &Path,
     options: &Options,
@@ -461,7 +568,18 @@ fn builder(options: &Options) -> redb::Builder {
 
 /// Opens the data file so that nothing is written to it: see
 /// [`overlay::OverlayBackend`].
-fn open_read_only(path: &Path, options: &Options) -> Result<Database, StoreError> {
+fn open_read_only(
+    data_dir: &Path,
+    path: &Path,
+    options: &Options,
+    limit: Option<u64>,
+) -> Result<Database, StoreError> {
+    let db = open_read_only_file(path, options)?;
+    log_replay(&journal::replay(data_dir, &db, limit, false)?);
+    Ok(db)
+}
+
+fn open_read_only_file(path: &Path, options: &Options) -> Result<Database, StoreError> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)

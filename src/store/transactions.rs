@@ -6,6 +6,10 @@ use redb::{ReadableDatabase, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::journal::{Journal, Ops};
 use super::kv::{Column, KeyColumn, Table};
 use super::{ReadTx, ReadTxn, Store, StoreError, WriteTx, WriteTxn};
 
@@ -41,6 +45,7 @@ impl Store {
         match f(&mut tx) {
             Ok(value) => {
                 tx.commit()?;
+                self.checkpoint_if_due();
                 Ok(value)
             }
             Err(error) => {
@@ -80,12 +85,21 @@ impl Store {
 
     /// Begins a write transaction (see [`Self::begin_redb_write`]).
     pub(super) fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        let txn = match &self.shared.pg {
-            Some(pg) => WriteTxn::Pg(Box::new(pg.begin_write().inspect_err(|e| {
+        let txn = if let Some(pg) = &self.shared.pg {
+            WriteTxn::Pg(Box::new(pg.begin_write().inspect_err(|e| {
                 self.note_trouble(e);
-            })?)),
-            None => WriteTxn::Redb(Box::new(self.begin_redb_write()?)),
+            })?))
+        } else {
+            let mut txn = self.begin_redb_write()?;
+            if self.shared.journal.is_some() {
+                // Made durable by the journal; the file catches up at the
+                // next checkpoint.
+                txn.set_durability(redb::Durability::None)
+                    .map_err(redb::Error::from)?;
+            }
+            WriteTxn::Redb(Box::new(txn))
         };
+        let txn_kind = matches!(txn, WriteTxn::Redb(_));
         let mut tx = WriteTx {
             txn,
             last_seq: 0,
@@ -95,6 +109,10 @@ impl Store {
             movements: 0,
             movement_tail: None,
             ip: None,
+            ops: match (&self.shared.journal, &txn_kind) {
+                (Some(journal), true) => Some((RefCell::default(), Arc::clone(journal))),
+                _ => None,
+            },
         };
         // Under the write lock, the newest entry is the last one committed.
         tx.last_seq = tx.last_seq()?;
@@ -120,7 +138,13 @@ impl WriteTx {
         definition: TableDefinition<K, V>,
     ) -> Result<Table<'_, K, V>, StoreError> {
         Ok(match &self.txn {
-            WriteTxn::Redb(txn) => Table::redb_write(txn.open_table(definition)?),
+            WriteTxn::Redb(txn) => {
+                let journal = match &self.ops {
+                    Some((ops, _)) => Some((ops, pg_name(&definition)?)),
+                    None => None,
+                };
+                Table::redb_write(txn.open_table(definition)?, journal)
+            }
             WriteTxn::Pg(conn) => Table::pg(conn, pg_name(&definition)?, true),
         })
     }
@@ -161,7 +185,10 @@ impl WriteTx {
             ));
         }
         match self.txn {
-            WriteTxn::Redb(txn) => txn.commit()?,
+            WriteTxn::Redb(txn) => match self.ops {
+                None => txn.commit()?,
+                Some((ops, journal)) => commit_journaled(*txn, &ops.into_inner(), &journal)?,
+            },
             WriteTxn::Pg(conn) => {
                 if self.changes > 0 {
                     super::pg::notify(&conn, self.last_seq)?;
@@ -310,6 +337,45 @@ impl WriteTx {
 }
 
 /// The name of a table in PostgreSQL: one of [`super::tables::ALL`].
+/// Commits a transaction of the embedded store through its journal: the
+/// entry is appended and synced first, then redb commits without a sync. A
+/// transaction too large for the journal commits durably and starts the
+/// journal's next generation.
+fn commit_journaled(
+    txn: redb::WriteTransaction,
+    ops: &Ops,
+    journal: &Mutex<Journal>,
+) -> Result<(), StoreError> {
+    let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
+    if ops.overflowed() {
+        if let Err(error) = super::open::checkpoint_into(txn, &mut journal) {
+            if matches!(error, StoreError::Unavailable { .. }) && journal.restarting() {
+                // The commit is durable; the next append starts the
+                // journal's generation.
+                tracing::warn!(%error, "starting the journal afresh failed");
+                return Ok(());
+            }
+            return Err(error);
+        }
+        return Ok(());
+    }
+    if ops.is_empty() {
+        // Nothing a crash could lose.
+        txn.commit()?;
+        return Ok(());
+    }
+    let end = journal.end();
+    if let Err(error) = journal.append(ops) {
+        let _ = txn.abort();
+        return Err(error);
+    }
+    if let Err(error) = txn.commit() {
+        journal.forget_last(end);
+        return Err(error.into());
+    }
+    Ok(())
+}
+
 fn pg_name<K: KeyColumn, V: Column>(
     definition: &TableDefinition<K, V>,
 ) -> Result<&'static str, StoreError> {

@@ -77,6 +77,8 @@ enum Message {
     /// Check that the store still works after an I/O error, and reopen it
     /// when the disk does again.
     Heal,
+    /// Checkpoint the journal if one is due (sent every second).
+    Checkpoint,
     /// Finish what is queued before this, then stop.
     Stop,
 }
@@ -245,6 +247,7 @@ impl Writer {
                 path: "change-log follower thread".into(),
                 source,
             })?;
+        let ticks = store.has_journal().then(|| queue.downgrade());
         let thread = std::thread::Builder::new()
             .name("quarry-writer".into())
             .spawn(move || run(&store, jobs, &seq_tx, &thread_stats))
@@ -252,6 +255,29 @@ impl Writer {
                 path: "writer thread".into(),
                 source,
             })?;
+        if let Some(ticks) = ticks {
+            // Asks for the journal's timed checkpoints; ends with the writer.
+            std::thread::Builder::new()
+                .name("quarry-checkpoints".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(std::time::Duration::from_secs(1));
+                        let Some(queue) = ticks.upgrade() else {
+                            return;
+                        };
+                        if matches!(
+                            queue.try_send(Message::Checkpoint),
+                            Err(mpsc::error::TrySendError::Closed(_))
+                        ) {
+                            return;
+                        }
+                    }
+                })
+                .map_err(|source| StoreError::Io {
+                    path: "checkpoint thread".into(),
+                    source,
+                })?;
+        }
         Ok(Self {
             queue,
             stats,
@@ -398,6 +424,7 @@ fn run(
             Some(Message::Write(job)) => group.push(job),
             Some(Message::Session(start)) => {
                 run_session(store, start, committed, stats);
+                store.checkpoint_if_due();
                 continue;
             }
             Some(Message::Alone(mut job)) => {
@@ -411,10 +438,15 @@ fn run(
                     record(store, &outcome, done, 1, committed, stats);
                 }
                 job.answer(outcome.as_ref().copied());
+                store.checkpoint_if_due();
                 continue;
             }
             Some(Message::Heal) => {
                 store.heal();
+                continue;
+            }
+            Some(Message::Checkpoint) => {
+                store.checkpoint_if_due();
                 continue;
             }
             Some(Message::Stop) | None => break,
@@ -423,6 +455,7 @@ fn run(
         while group.len() < MAX_GROUP {
             match jobs.try_recv() {
                 Ok(Message::Write(job)) => group.push(job),
+                Ok(Message::Checkpoint) => {}
                 Ok(Message::Stop) => {
                     stopping = true;
                     break;
@@ -441,9 +474,14 @@ fn run(
         for job in group.drain(..) {
             job.answer(outcome.as_ref().copied());
         }
+        store.checkpoint_if_due();
         if stopping {
             break;
         }
+    }
+    // Stopping: the data file takes everything the journal holds.
+    if let Err(error) = store.checkpoint() {
+        tracing::warn!(%error, "the journal could not be checkpointed on stopping; it is replayed on the next start");
     }
 }
 
