@@ -331,6 +331,10 @@ impl Journal {
         self.entries > 0 || self.pending.is_some()
     }
 
+    pub(super) fn checkpoints_each_commit(&self) -> bool {
+        self.checkpoints.every.is_zero()
+    }
+
     /// Whether a checkpoint is due: the journal is large, or its oldest
     /// entry is older than the checkpoint interval.
     pub(super) fn due(&self) -> bool {

@@ -407,6 +407,17 @@ impl Store {
         }
     }
 
+    /// Whether every commit is checkpointed before it is answered
+    /// (`store.checkpoint_secs = 0`): the data file always holds what was
+    /// acknowledged, as without a journal. Otherwise checkpoints run after
+    /// the answers, off the requests' path.
+    pub(crate) fn checkpoints_each_commit(&self) -> bool {
+        self.shared
+            .journal
+            .as_ref()
+            .is_some_and(|j| lock(j).checkpoints_each_commit())
+    }
+
     /// Whether the disk takes a small durable write in the data dir.
     fn probe(&self) -> io::Result<()> {
         use std::io::Write as _;

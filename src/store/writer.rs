@@ -424,7 +424,6 @@ fn run(
             Some(Message::Write(job)) => group.push(job),
             Some(Message::Session(start)) => {
                 run_session(store, start, committed, stats);
-                store.checkpoint_if_due();
                 continue;
             }
             Some(Message::Alone(mut job)) => {
@@ -437,8 +436,7 @@ fn run(
                 } else {
                     record(store, &outcome, done, 1, committed, stats);
                 }
-                job.answer(outcome.as_ref().copied());
-                store.checkpoint_if_due();
+                answer_then_checkpoint(store, || job.answer(outcome.as_ref().copied()));
                 continue;
             }
             Some(Message::Heal) => {
@@ -471,10 +469,11 @@ fn run(
         let (outcome, done) = commit_group(store, &mut group);
         stats.requests.fetch_add(size as u64, Ordering::Relaxed);
         record(store, &outcome, done, size, committed, stats);
-        for job in group.drain(..) {
-            job.answer(outcome.as_ref().copied());
-        }
-        store.checkpoint_if_due();
+        answer_then_checkpoint(store, || {
+            for job in group.drain(..) {
+                job.answer(outcome.as_ref().copied());
+            }
+        });
         if stopping {
             break;
         }
@@ -585,7 +584,22 @@ fn run_session(
             }
         }
     };
-    let _ = start.done.send(outcome);
+    answer_then_checkpoint(store, || {
+        let _ = start.done.send(outcome);
+    });
+}
+
+/// Answers a commit's requests, and checkpoints the journal when one is
+/// due: after the answers, or before them when every commit is to be in the
+/// data file before it is acknowledged.
+fn answer_then_checkpoint(store: &Store, answer: impl FnOnce()) {
+    if store.checkpoints_each_commit() {
+        store.checkpoint_if_due();
+        answer();
+    } else {
+        answer();
+        store.checkpoint_if_due();
+    }
 }
 
 /// Runs every request of the group in one transaction and commits it; returns

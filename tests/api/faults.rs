@@ -216,8 +216,20 @@ async fn run(app: &TestApp, faults: &Faults, scenario: Scenario, max_k: u64) -> 
     panic!("{scenario:?}: every booking up to k={max_k} reached the fault");
 }
 
+/// Bookings reach the journal: its append and sync fail.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_io_fault_gets_a_clear_503_loses_nothing_and_passes() {
+    every_io_fault(10).await;
+}
+
+/// With a checkpoint after every commit, bookings also reach the data file:
+/// its page writes and sync fail too, and the journal replays after them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_io_fault_of_a_checkpoint_gets_a_clear_503_loses_nothing_and_passes() {
+    every_io_fault(0).await;
+}
+
+async fn every_io_fault(checkpoint_secs: u32) {
     let max_k: u64 = std::env::var("FAULT_MAX_K")
         .ok()
         .and_then(|k| k.parse().ok())
@@ -225,7 +237,14 @@ async fn every_io_fault_gets_a_clear_503_loses_nothing_and_passes() {
     let faults = Faults::default();
     // No page cache: every read reaches the (faulty) file, and reads during
     // a fault are answered by the file, not by memory.
-    let app = TestApp::spawn_faulty(|c| c.store.cache_mb = 0, Some(faults.clone())).await;
+    let app = TestApp::spawn_faulty(
+        |c| {
+            c.store.cache_mb = 0;
+            c.store.checkpoint_secs = checkpoint_secs;
+        },
+        Some(faults.clone()),
+    )
+    .await;
     for sku in PRODUCTS {
         app.create_product(&sand(sku)).await;
     }
