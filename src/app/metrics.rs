@@ -22,7 +22,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::{App, AppError};
-use crate::store::{GROUP_SIZE_BUCKETS, WriterStats};
+use crate::store::{CHECKPOINT_BUCKETS, GROUP_SIZE_BUCKETS, WriterStats};
 
 /// The `Content-Type` of [`Metrics::render`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -329,6 +329,12 @@ pub struct Sample {
     /// [`WriterStats::group_sizes`]).
     pub committed_requests: u64,
     pub group_sizes: [u64; GROUP_SIZE_BUCKETS.len() + 1],
+    /// Checkpoints of the journal: how many, their total time in
+    /// microseconds and their count by duration (see
+    /// [`WriterStats::checkpoint_times`]).
+    pub checkpoints: u64,
+    pub checkpoint_micros: u64,
+    pub checkpoint_times: [u64; CHECKPOINT_BUCKETS.len() + 1],
     /// Imports and backups running as jobs.
     pub jobs_running: u64,
     /// Webhook endpoints whose retries ran out, and those retrying now.
@@ -346,6 +352,15 @@ impl Sample {
         self.movements = load(&stats.movements);
         self.committed_requests = load(&stats.committed_requests);
         for (into, from) in self.group_sizes.iter_mut().zip(&stats.group_sizes) {
+            *into = load(from);
+        }
+        self.checkpoints = load(&stats.checkpoints);
+        self.checkpoint_micros = load(&stats.checkpoint_micros);
+        for (into, from) in self
+            .checkpoint_times
+            .iter_mut()
+            .zip(&stats.checkpoint_times)
+        {
             *into = load(from);
         }
     }
@@ -458,7 +473,7 @@ impl Collector for Sampled {
         counter(
             e,
             "quarry_store_commits",
-            "Durable commits of the store by the writer (one fsync'd transaction each).",
+            "Commits of the store by the writer (each durable before its requests are answered: one journal append and sync, or one transaction in PostgreSQL).",
             sample.commits,
         )?;
         counter(
@@ -489,6 +504,24 @@ impl Collector for Sampled {
         metric.encode_histogram::<NoLabelSet>(
             exact(sample.committed_requests),
             count,
+            &buckets,
+            None,
+        )?;
+        let buckets: Vec<(f64, u64)> = CHECKPOINT_BUCKETS
+            .iter()
+            .copied()
+            .chain([f64::INFINITY])
+            .zip(sample.checkpoint_times)
+            .collect();
+        let mut metric = e.encode_descriptor(
+            "quarry_store_checkpoint",
+            "Checkpoints of the journal into the data file (one durable commit each), by how long they took.",
+            Some(&Unit::Seconds),
+            MetricType::Histogram,
+        )?;
+        metric.encode_histogram::<NoLabelSet>(
+            exact(sample.checkpoint_micros) / 1e6,
+            sample.checkpoints,
             &buckets,
             None,
         )
@@ -589,6 +622,9 @@ mod tests {
             committed_requests: 53,
             group_sizes,
             jobs_running: 2,
+            checkpoints: 2,
+            checkpoint_micros: 30_000,
+            checkpoint_times: [0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0],
             ..Sample::default()
         });
         assert_well_formed(&text);
@@ -603,6 +639,11 @@ mod tests {
             r#"quarry_store_requests_per_commit_bucket{le="32.0"} 3"#,
             r#"quarry_store_requests_per_commit_bucket{le="64.0"} 4"#,
             r#"quarry_store_requests_per_commit_bucket{le="+Inf"} 4"#,
+            "quarry_store_checkpoint_seconds_sum 0.03",
+            "quarry_store_checkpoint_seconds_count 2",
+            r#"quarry_store_checkpoint_seconds_bucket{le="0.005"} 0"#,
+            r#"quarry_store_checkpoint_seconds_bucket{le="0.01"} 1"#,
+            r#"quarry_store_checkpoint_seconds_bucket{le="0.05"} 2"#,
         ] {
             assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
         }

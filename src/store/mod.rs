@@ -97,7 +97,7 @@ pub use check::{CheckReport, check, check_store, check_with, compact};
 pub use ledger::{LevelQuery, MovementQuery, Remembered};
 pub use pg::{redact as redact_url, scratch_database};
 pub use quotes::quote_key;
-pub use writer::{GROUP_SIZE_BUCKETS, Session, Writer, WriterStats};
+pub use writer::{CHECKPOINT_BUCKETS, GROUP_SIZE_BUCKETS, Session, Writer, WriterStats};
 
 use check::compact_database;
 use open::{Handle, Trouble};

@@ -376,33 +376,39 @@ impl Store {
     /// Writes everything the journal holds into the data file with one
     /// durable commit, and starts the journal afresh. Only the writer (or a
     /// command holding the store) calls this, never inside a transaction.
-    pub(crate) fn checkpoint(&self) -> Result<(), StoreError> {
+    /// Returns how long it took, if there was anything to write.
+    pub(crate) fn checkpoint(&self) -> Result<Option<Duration>, StoreError> {
         let Some(journal) = &self.shared.journal else {
-            return Ok(());
+            return Ok(None);
         };
         if !lock(journal).holds_entries() {
-            return Ok(());
+            return Ok(None);
         }
         let started = Instant::now();
         let txn = self.begin_redb_write()?;
         let mut journal = lock(journal);
         checkpoint_into(txn, &mut journal)?;
-        tracing::debug!(
-            took_ms = started.elapsed().as_secs_f64() * 1e3,
-            "journal checkpointed"
-        );
-        Ok(())
+        let took = started.elapsed();
+        tracing::debug!(took_ms = took.as_secs_f64() * 1e3, "journal checkpointed");
+        Ok(Some(took))
     }
 
     /// [`Self::checkpoint`] when one is due (see [`journal::Checkpoints`]);
     /// a failure is noted (the store recovers) and logged, not returned:
     /// what the journal holds is safe.
-    pub(crate) fn checkpoint_if_due(&self) {
+    pub(crate) fn checkpoint_if_due(&self) -> Option<Duration> {
         let due = self.shared.journal.as_ref().is_some_and(|j| lock(j).due());
-        if due && let Err(error) = self.checkpoint() {
-            tracing::warn!(%error, "checkpointing the journal failed; it is tried again later");
-            if self.note_trouble(&error) {
-                self.heal();
+        if !due {
+            return None;
+        }
+        match self.checkpoint() {
+            Ok(took) => took,
+            Err(error) => {
+                tracing::warn!(%error, "checkpointing the journal failed; it is tried again later");
+                if self.note_trouble(&error) {
+                    self.heal();
+                }
+                None
             }
         }
     }

@@ -178,6 +178,11 @@ impl Drop for Session {
 /// number of requests; one more bucket counts larger groups.
 pub const GROUP_SIZE_BUCKETS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
+/// Upper bounds, in seconds, of the buckets checkpoints are counted in by
+/// how long they took.
+pub const CHECKPOINT_BUCKETS: [f64; 10] =
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+
 /// Counters for metrics and tests.
 #[derive(Debug, Default)]
 pub struct WriterStats {
@@ -193,9 +198,30 @@ pub struct WriterStats {
     /// `GROUP_SIZE_BUCKETS[i]` requests (and more than the bucket before); the
     /// last entry the groups larger than every bucket.
     pub group_sizes: [AtomicU64; GROUP_SIZE_BUCKETS.len() + 1],
+    /// Checkpoints of the journal (durable commits of the data file), their
+    /// total time in microseconds, and their count by duration: entry `i`
+    /// those of at most `CHECKPOINT_BUCKETS[i]` seconds, the last the rest.
+    pub checkpoints: AtomicU64,
+    pub checkpoint_micros: AtomicU64,
+    pub checkpoint_times: [AtomicU64; CHECKPOINT_BUCKETS.len() + 1],
 }
 
 impl WriterStats {
+    /// Counts a checkpoint that took `took`.
+    fn checkpointed(&self, took: std::time::Duration) {
+        let secs = took.as_secs_f64();
+        let bucket = CHECKPOINT_BUCKETS
+            .iter()
+            .position(|&bound| secs <= bound)
+            .unwrap_or(CHECKPOINT_BUCKETS.len());
+        self.checkpoints.fetch_add(1, Ordering::Relaxed);
+        self.checkpoint_micros.fetch_add(
+            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        self.checkpoint_times[bucket].fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Counts a committed group of `size` requests that booked `movements`.
     fn committed(&self, size: usize, movements: u64) {
         let size = size as u64;
@@ -436,7 +462,9 @@ fn run(
                 } else {
                     record(store, &outcome, done, 1, committed, stats);
                 }
-                answer_then_checkpoint(store, || job.answer(outcome.as_ref().copied()));
+                answer_then_checkpoint(store, stats, || {
+                    job.answer(outcome.as_ref().copied());
+                });
                 continue;
             }
             Some(Message::Heal) => {
@@ -444,7 +472,7 @@ fn run(
                 continue;
             }
             Some(Message::Checkpoint) => {
-                store.checkpoint_if_due();
+                checkpoint(store, stats);
                 continue;
             }
             Some(Message::Stop) | None => break,
@@ -469,7 +497,7 @@ fn run(
         let (outcome, done) = commit_group(store, &mut group);
         stats.requests.fetch_add(size as u64, Ordering::Relaxed);
         record(store, &outcome, done, size, committed, stats);
-        answer_then_checkpoint(store, || {
+        answer_then_checkpoint(store, stats, || {
             for job in group.drain(..) {
                 job.answer(outcome.as_ref().copied());
             }
@@ -584,7 +612,7 @@ fn run_session(
             }
         }
     };
-    answer_then_checkpoint(store, || {
+    answer_then_checkpoint(store, stats, || {
         let _ = start.done.send(outcome);
     });
 }
@@ -592,13 +620,20 @@ fn run_session(
 /// Answers a commit's requests, and checkpoints the journal when one is
 /// due: after the answers, or before them when every commit is to be in the
 /// data file before it is acknowledged.
-fn answer_then_checkpoint(store: &Store, answer: impl FnOnce()) {
+fn answer_then_checkpoint(store: &Store, stats: &WriterStats, answer: impl FnOnce()) {
     if store.checkpoints_each_commit() {
-        store.checkpoint_if_due();
+        checkpoint(store, stats);
         answer();
     } else {
         answer();
-        store.checkpoint_if_due();
+        checkpoint(store, stats);
+    }
+}
+
+/// Checkpoints the journal if one is due, and counts it.
+fn checkpoint(store: &Store, stats: &WriterStats) {
+    if let Some(took) = store.checkpoint_if_due() {
+        stats.checkpointed(took);
     }
 }
 

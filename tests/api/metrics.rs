@@ -332,3 +332,29 @@ async fn a_search_repeated_after_a_movement_reuses_the_engine_matches_with_live_
         "the second search used the cached matches: {before} → {after}"
     );
 }
+
+#[tokio::test]
+async fn checkpoints_of_the_journal_are_counted_with_their_duration() {
+    // A checkpoint after every commit: each booking makes one.
+    let app = TestApp::spawn_embedded(|c| c.store.checkpoint_secs = 0).await;
+    app.stock_setup().await;
+    let before = scrape(&app).await;
+    for _ in 0..3 {
+        app.book(&movement("receive", "YARD", "SAND-04", "5")).await;
+    }
+    let after = scrape(&app).await;
+    let grew = |series: &str| value(&after, series) - value(&before, series);
+    assert!(
+        grew("quarry_store_checkpoint_seconds_count") >= 3.0,
+        "{after}"
+    );
+    assert!(grew("quarry_store_checkpoint_seconds_sum") > 0.0, "{after}");
+    let all = value(
+        &after,
+        r#"quarry_store_checkpoint_seconds_bucket{le="+Inf"}"#,
+    );
+    assert!(
+        all >= 3.0 && (all - value(&after, "quarry_store_checkpoint_seconds_count")).abs() < 0.5,
+        "{after}"
+    );
+}
