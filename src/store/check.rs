@@ -54,8 +54,10 @@ pub struct CheckReport {
     pub movements: u64,
 }
 
-/// Verifies the store in `data_dir` without changing it: redb's own integrity
-/// check, the schema version, a gap-free change log and consistent indexes.
+/// Verifies the store in `data_dir`: redb's own integrity check, the schema
+/// version, a gap-free change log and consistent indexes. The only change it
+/// makes is the one any opening makes: a journal left by a server that
+/// stopped before its checkpoint is replayed into the file first.
 pub fn check(data_dir: &Path) -> Result<CheckReport, StoreError> {
     let path = data_dir.join(DB_FILE);
     if !path.exists() {
