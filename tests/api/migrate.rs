@@ -9,6 +9,7 @@
 
 use quarry::config::ShopConfig;
 use quarry::store::Store;
+use serde_json::json;
 
 use crate::cli::{dir_arg, quarry, stderr, stdout};
 use crate::helpers::{on_postgres, test_store_url};
@@ -228,4 +229,87 @@ async fn a_node_stopped_during_a_restore_rebuilds_its_index_from_the_restored_st
         let found = app.search_skus(&format!("q={sku}"), who).await;
         assert!(found.contains(sku), "{sku} is not in the index: {found:?}");
     }
+}
+
+/// A data file as Quarry writes it today (schema 5, with the journal's
+/// generation in `meta`), kept so that every later format is checked to open
+/// it with everything in it. Written again (only when a test should start
+/// from a newer file) with `WRITE_STORE_FIXTURE=1 cargo test --test api
+/// a_data_file_kept_from`.
+const STORE_FIXTURE: &str = "tests/fixtures/store-schema-5.redb";
+
+/// What the fixture holds: a sand product stocked in two locations, a quote.
+async fn write_store_fixture(path: &std::path::Path) {
+    use crate::helpers::{TestApp, Who, movement};
+    let mut app = TestApp::spawn_embedded(|_| {}).await;
+    app.stock_setup().await;
+    app.book(&movement("receive", "YARD", "SAND-04", "12"))
+        .await;
+    app.book(&json!({
+        "kind": "transfer", "from": "YARD", "to": "WH1", "reference": "DN-1",
+        "lines": [{"sku": "SAND-04", "quantity": "2.5"}],
+    }))
+    .await;
+    let quote = app
+        .post(
+            "/api/v1/quotes",
+            Who::Staff,
+            &json!({"lines": [{"sku": "SAND-04", "quantity": "3"}],
+                    "contact": {"name": "Sam", "email": "sam@example.com"}}),
+        )
+        .await;
+    assert_eq!(quote.status, reqwest::StatusCode::CREATED, "{}", quote.text);
+    app.stop().await;
+    let data = app.config.data_dir.clone();
+    let path = path.to_owned();
+    crate::helpers::off_runtime(move || {
+        quarry::store::compact(&data).unwrap();
+        std::fs::copy(data.join(quarry::store::DB_FILE), path).unwrap();
+    });
+}
+
+#[tokio::test]
+async fn a_data_file_kept_from_schema_5_opens_with_everything_in_it() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(STORE_FIXTURE);
+    if std::env::var_os("WRITE_STORE_FIXTURE").is_some() {
+        write_store_fixture(&fixture).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&fixture, dir.path().join(quarry::store::DB_FILE)).unwrap();
+    let data = dir.path().to_owned();
+    crate::helpers::off_runtime(move || {
+        let store = Store::open(&data).unwrap();
+        let tx = store.read().unwrap();
+        let sku = quarry::domain::values::Sku::parse("SAND-04").unwrap();
+        let product = tx.product(&sku).unwrap().expect("the product");
+        assert_eq!(product.name.as_str(), "Washed sand 0-4 mm");
+        let on_hand = |code: &str| {
+            let code = quarry::domain::locations::LocationCode::parse(code).unwrap();
+            tx.level(&sku, &code).unwrap().on_hand.to_string()
+        };
+        assert_eq!(on_hand("YARD"), "9.5");
+        assert_eq!(on_hand("WH1"), "2.5");
+        let moved = tx
+            .movements_page(&quarry::store::MovementQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(moved.items.len(), 2);
+        let mut quotes = Vec::new();
+        tx.for_each_quote(|q| -> Result<(), quarry::store::StoreError> {
+            quotes.push(q.lines.len());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(quotes, [1], "one quote of one line");
+        let last_seq = tx.last_seq().unwrap();
+        assert!(last_seq >= 10, "{last_seq}");
+        drop(tx);
+        drop(store);
+        let report = quarry::store::check(&data).unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert_eq!(report.products, 1);
+        assert_eq!(report.movements, 2);
+    });
 }
