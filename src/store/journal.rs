@@ -369,7 +369,7 @@ pub(super) fn durable_position(db: &Database) -> Result<(u64, u64), StoreError> 
     Ok((get(STORE_EPOCH_KEY)?, get(JOURNAL_GEN_KEY)?))
 }
 
-/// What [`replay`] did.
+/// What replaying the journal did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Replayed {
     pub entries: u64,
