@@ -71,7 +71,9 @@ struct Ledger {
     quotes: BTreeMap<String, Result<String, Value>>,
 }
 
-struct Server {
+/// `quarry serve` as a child process on a data dir, for killing (also the
+/// webhook delivery kill test's).
+pub struct Server {
     child: Child,
     /// Where its stderr goes (appended across starts), shown when it fails.
     log: PathBuf,
@@ -79,6 +81,11 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, listen: &str) -> Self {
+        Self::start_with(dir, listen, &[])
+    }
+
+    /// [`Server::start`] with settings given as environment variables.
+    pub fn start_with(dir: &Path, listen: &str, envs: &[(&str, &str)]) -> Self {
         let log = dir.with_extension("log");
         let stderr = std::fs::OpenOptions::new()
             .create(true)
@@ -95,6 +102,7 @@ impl Server {
             ])
             .env_remove("QUARRY_CONFIG")
             .env("QUARRY_LOG_LEVEL", "warn")
+            .envs(envs.iter().copied())
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
@@ -104,14 +112,10 @@ impl Server {
 
     /// Waits for `/readyz`; fails with the server's log if it exits or
     /// takes longer than a minute (the whole test suite shares two cores).
-    async fn ready(&mut self, client: &Client) {
+    pub async fn ready(&mut self, http: &reqwest::Client, base: &str) {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         while std::time::Instant::now() < deadline {
-            if let Ok(r) = client
-                .http
-                .get(format!("{}/readyz", client.base))
-                .send()
-                .await
+            if let Ok(r) = http.get(format!("{base}/readyz")).send().await
                 && r.status() == StatusCode::OK
             {
                 return;
@@ -152,7 +156,7 @@ fn quarry(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn free_port() -> String {
+pub fn free_port() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().to_string()
 }
@@ -613,7 +617,7 @@ async fn killed_at_random_moments_quarry_keeps_every_acknowledged_movement_exact
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let mut rng = Rng(seed);
     let mut server = Server::start(&data_dir, &listen);
-    server.ready(&client).await;
+    server.ready(&client.http, &client.base).await;
     seed_catalogue(&client).await;
     let mut since = 0;
 
@@ -635,7 +639,7 @@ async fn killed_at_random_moments_quarry_keeps_every_acknowledged_movement_exact
             starting.kill();
         }
         server = Server::start(&data_dir, &listen);
-        server.ready(&client).await;
+        server.ready(&client.http, &client.base).await;
         let mut ledger = ledger.lock().await;
         retry_unanswered(&client, &mut ledger).await;
         since = verify(&client, &ledger, cycle, seed, since).await;

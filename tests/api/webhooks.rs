@@ -13,6 +13,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+use crate::crash::{Server, free_port};
 use crate::helpers::{TestApp, Who, movement, sand};
 use quarry::config::Config;
 use quarry::domain::webhooks;
@@ -818,53 +819,19 @@ async fn addresses_that_reach_the_machine_or_its_network_are_refused() {
     assert_eq!(redirecting.all().await.len(), 1);
 }
 
-/// `quarry serve` as a child process, for killing.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(data: &std::path::Path, listen: &str) -> Child {
-    Child(
-        std::process::Command::new(env!("CARGO_BIN_EXE_quarry"))
-            .args([
-                "serve",
-                "--data-dir",
-                data.to_str().unwrap(),
-                "--listen",
-                listen,
-            ])
-            .env_remove("QUARRY_CONFIG")
-            .env("QUARRY_LOG_LEVEL", "warn")
-            .env("QUARRY_WEBHOOKS_ALLOW_HTTP", "true")
-            .env("QUARRY_WEBHOOKS_ALLOW_PRIVATE", "true")
-            .env("QUARRY_WEBHOOKS_RETRY_FIRST_MS", "50")
-            .env("QUARRY_WEBHOOKS_RETRY_MAX_SECS", "1")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("quarry serve starts"),
+/// `quarry serve` on `data`, sending to loopback receivers and retrying
+/// soon.
+fn serve(data: &std::path::Path, listen: &str) -> Server {
+    Server::start_with(
+        data,
+        listen,
+        &[
+            ("QUARRY_WEBHOOKS_ALLOW_HTTP", "true"),
+            ("QUARRY_WEBHOOKS_ALLOW_PRIVATE", "true"),
+            ("QUARRY_WEBHOOKS_RETRY_FIRST_MS", "50"),
+            ("QUARRY_WEBHOOKS_RETRY_MAX_SECS", "1"),
+        ],
     )
-}
-
-async fn ready(client: &reqwest::Client, base: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
-            && r.status() == StatusCode::OK
-        {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "quarry serve not ready"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -872,8 +839,8 @@ async fn ready(client: &reqwest::Client, base: &str) {
 async fn killed_mid_delivery_quarry_loses_and_reorders_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let made = std::process::Command::new(env!("CARGO_BIN_EXE_quarry"))
-        .args([
+    let made = crate::cli::quarry(
+        &[
             "--data-dir",
             data.to_str().unwrap(),
             "token",
@@ -882,25 +849,18 @@ async fn killed_mid_delivery_quarry_loses_and_reorders_nothing() {
             "hooks",
             "--role",
             "owner",
-        ])
-        .env_remove("QUARRY_CONFIG")
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
+        ],
+        &[],
+        None,
     );
-    let token = String::from_utf8_lossy(&made.stdout)
+    assert!(made.status.success(), "{}", crate::cli::stderr(&made));
+    let token = crate::cli::stdout(&made)
         .lines()
         .last()
         .unwrap()
         .trim()
         .to_owned();
-    let listen = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().to_string()
-    };
+    let listen = free_port();
     let base = format!("http://{listen}");
     let client = crate::helpers::http_client().build().unwrap();
     let call = |method: reqwest::Method, path: &str, body: Value| {
@@ -911,7 +871,7 @@ async fn killed_mid_delivery_quarry_loses_and_reorders_nothing() {
             .send()
     };
     let mut server = serve(&data, &listen);
-    ready(&client, &base).await;
+    server.ready(&client, &base).await;
     call(
         reqwest::Method::POST,
         "/api/v1/locations",
@@ -963,7 +923,7 @@ async fn killed_mid_delivery_quarry_loses_and_reorders_nothing() {
         drop(server); // SIGKILL
         assert!(booked_seqs(&receiver.accepted().await).len() < seqs.len());
         server = serve(&data, &listen);
-        ready(&client, &base).await;
+        server.ready(&client, &base).await;
     }
     receiver.delay_ms.store(0, Ordering::Relaxed);
     let got = receiver
