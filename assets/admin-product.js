@@ -81,6 +81,7 @@ export async function render(main, { shop, staff }) {
     h("fieldset", { class: "form-grid" }, h("legend", {}, "Product"),
       input("SKU", "sku", product.sku, { required: true, maxlength: "64", readonly: Boolean(sku) }),
       input("Name", "name", product.name, { required: true, maxlength: "200" }),
+      input("Brand", "brand", product.brand, { maxlength: "80" }),
       input("Category", "category", product.category, { required: true, maxlength: "300", placeholder: "Aggregates/Sand" }),
       input("Tags (comma-separated)", "tags", (product.tags ?? []).join(", "), { maxlength: "700" }),
       text("Description", "description", product.description),
@@ -117,6 +118,7 @@ export async function render(main, { shop, staff }) {
     const body = {
       sku: value("sku"),
       name: value("name"),
+      brand: optional("brand"),
       category: value("category"),
       description: form.elements.description.value,
       tags: value("tags").split(",").map((t) => t.trim()).filter(Boolean),

@@ -64,6 +64,7 @@ function render(p, stock) {
   if (status) badge.replaceChildren(availabilityBadge(p.sku, { status, available: stock.available ?? stock.totals?.available }));
   const facts = document.getElementById("facts");
   facts.replaceChildren();
+  fact(facts, "Brand", p.brand);
   for (const [key, value] of Object.entries(p.attributes ?? {})) fact(facts, key.replaceAll("_", " "), String(value));
   fact(facts, "Sold by", p.unit);
   fact(facts, "Density", p.density_kg_m3 && `${p.density_kg_m3} kg/m³`);

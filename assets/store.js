@@ -14,11 +14,13 @@ const status = document.getElementById("status");
 const more = document.getElementById("more");
 const categoryList = document.getElementById("facet-category");
 const tagList = document.getElementById("facet-tags");
+const brandList = document.getElementById("facet-brand");
+const relaxedNote = document.getElementById("relaxed");
 const filters = document.getElementById("filters");
 const filtersOn = document.getElementById("filters-on");
 
 const TAGS_SHOWN = 15;
-const state = { category: "", tags: new Set(), cursor: null };
+const state = { category: "", tags: new Set(), brand: "", cursor: null };
 let currency = "EUR";
 let asked = 0;
 let inFlight = null;
@@ -30,6 +32,7 @@ function readAddress() {
   inStock.checked = params.get("in_stock") === "true";
   state.category = params.get("category") ?? "";
   state.tags = new Set((params.get("tags") ?? "").split(",").filter(Boolean));
+  state.brand = params.get("brand") ?? "";
 }
 
 function query() {
@@ -39,6 +42,7 @@ function query() {
     in_stock: inStock.checked ? "true" : "",
     category: state.category,
     tags: [...state.tags].join(","),
+    brand: state.brand,
     in_stock_first: "true",
   };
 }
@@ -60,7 +64,8 @@ function hit(item) {
   const desc = h("p", { class: "desc" });
   if (item.highlight?.description) desc.innerHTML = item.highlight.description;
   return h("li", { class: "hit", dataset: { sku: item.sku } },
-    h("div", {}, name, h("div", { class: "meta" }, `${item.category} · ${item.sku}`)),
+    h("div", {}, name,
+      h("div", { class: "meta" }, [item.brand, item.category, item.sku].filter(Boolean).join(" · "))),
     h("div", { class: "price" },
       h("div", {}, `${money(item.price, currency)} / ${item.unit}`),
       item.availability ? availabilityBadge(item.sku, item.availability) : null),
@@ -108,11 +113,51 @@ function renderFacets(facets) {
       search();
     }));
   }
-  const chosen = (state.category ? 1 : 0) + state.tags.size + (inStock.checked ? 1 : 0);
+  brandList.replaceChildren();
+  const brands = Object.entries(facets?.brand ?? {}).sort((a, b) => b[1] - a[1]);
+  if (state.brand && !brands.some(([b]) => b === state.brand)) brands.unshift([state.brand, null]);
+  for (const [name, count] of brands.slice(0, TAGS_SHOWN)) {
+    brandList.append(facetButton(`brand:${name}`, name, count, state.brand === name, () => {
+      state.brand = state.brand === name ? "" : name;
+      search();
+    }));
+  }
+  brandList.previousElementSibling.hidden = brands.length === 0;
+  const chosen = (state.category ? 1 : 0) + (state.brand ? 1 : 0) + state.tags.size + (inStock.checked ? 1 : 0);
   filtersOn.textContent = chosen ? `(${chosen} on)` : "";
   if (focused && !document.activeElement?.dataset?.facet) {
     const again = [...document.querySelectorAll("[data-facet]")].find((el) => el.dataset.facet === focused);
     (again ?? focusedList?.querySelector("input"))?.focus();
+  }
+}
+
+/**
+ * Says when the answer does not match every word (and which words it
+ * matches), or offers the corrected query when nothing matched.
+ */
+function explain(answer) {
+  relaxedNote.replaceChildren();
+  relaxedNote.hidden = true;
+  if (answer.relaxed && answer.total > 0) {
+    const { matched, ignored } = answer.relaxed;
+    relaxedNote.append(
+      "No product matches every word; showing products that match ",
+      h("em", {}, matched.join(" ")),
+      ignored.length ? ` (left out: ${ignored.join(", ")})` : "",
+      ".");
+    relaxedNote.hidden = false;
+  } else if (answer.did_you_mean) {
+    const fix = answer.did_you_mean;
+    relaxedNote.append("Did you mean ",
+      h("a", {
+        href: `?q=${encodeURIComponent(fix)}`,
+        onclick: (event) => {
+          event.preventDefault();
+          q.value = fix;
+          search();
+        },
+      }, fix), "?");
+    relaxedNote.hidden = false;
   }
 }
 
@@ -138,6 +183,7 @@ async function search({ append = false } = {}) {
     status.textContent = answer.total === 0
       ? `Nothing matches “${q.value.trim()}”. Check the spelling or remove a filter.`
       : `${answer.total} product${answer.total === 1 ? "" : "s"}${shown < answer.total ? `, showing ${shown}` : ""}`;
+    if (!append) explain(answer);
     if (!append) renderFacets(answer.facets);
   } catch (error) {
     if (error.name === "AbortError" || mine !== asked) return;

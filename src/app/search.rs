@@ -36,6 +36,7 @@ pub struct SearchParams {
     pub q: String,
     pub category: Option<String>,
     pub tags: Vec<String>,
+    pub brand: Option<String>,
     pub in_stock: Option<bool>,
     pub in_stock_first: bool,
     pub price_min: Option<String>,
@@ -84,6 +85,12 @@ impl SearchParams {
                 .map(|c| c.trim().trim_matches('/').to_lowercase())
                 .filter(|c| !c.is_empty()),
             tags,
+            brand: self
+                .brand
+                .as_deref()
+                .map(str::trim)
+                .filter(|b| !b.is_empty())
+                .map(str::to_owned),
             in_stock: self.in_stock,
             price_min: money_bound("price_min", self.price_min.as_deref())?,
             price_max: money_bound("price_max", self.price_max.as_deref())?,
@@ -118,6 +125,8 @@ pub struct Highlight {
 pub struct SearchHit {
     pub sku: Sku,
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
     pub category: String,
     pub price: Money,
     pub unit: Unit,
@@ -139,6 +148,19 @@ pub struct SearchFacets {
     /// how many matching products each has.
     pub category: BTreeMap<String, u64>,
     pub tags: BTreeMap<String, u64>,
+    /// Brands, with how many matching products each has.
+    pub brand: BTreeMap<String, u64>,
+}
+
+/// Set when no product matches every word of the query (or the query has
+/// more words than are matched one by one): the products shown match the
+/// most words any product matches, those matching more first.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Relaxed {
+    /// The words of the query left out, as typed.
+    pub ignored: Vec<String>,
+    /// The words the best hits match.
+    pub matched: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -146,6 +168,13 @@ pub struct SearchResponse {
     pub hits: Vec<SearchHit>,
     pub total: usize,
     pub facets: SearchFacets,
+    /// Present when the answer does not match every word of the query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relaxed: Option<Relaxed>,
+    /// When nothing matches: the query with its unknown words replaced by the
+    /// closest words of the catalogue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<String>,
     /// Server time spent, in milliseconds.
     pub took_ms: f64,
     pub next_cursor: Option<String>,
@@ -190,6 +219,7 @@ fn weight_of(response: &SearchResponse) -> u32 {
         .iter()
         .map(|h| {
             160 + text(&h.name)
+                + h.brand.as_deref().map_or(0, text)
                 + text(&h.category)
                 + h.highlight.name.as_deref().map_or(0, text)
                 + h.highlight.description.as_deref().map_or(0, text)
@@ -200,9 +230,19 @@ fn weight_of(response: &SearchResponse) -> u32 {
         .category
         .keys()
         .chain(response.facets.tags.keys())
+        .chain(response.facets.brand.keys())
         .map(|k| text(k) + 48)
         .sum();
-    u32::try_from(256 + hits + facets).unwrap_or(u32::MAX)
+    let relaxed: usize = response.relaxed.as_ref().map_or(0, |r| {
+        r.ignored
+            .iter()
+            .chain(&r.matched)
+            .map(|w| text(w))
+            .sum::<usize>()
+            + 48
+    });
+    let extra = relaxed + response.did_you_mean.as_deref().map_or(0, text);
+    u32::try_from(256 + hits + facets + extra).unwrap_or(u32::MAX)
 }
 
 /// The engine's matches for `request`, from the cache while the index is at
@@ -236,9 +276,19 @@ fn weight_of_matches(result: &SearchResult) -> u32 {
         .category
         .iter()
         .chain(&result.facets.tags)
+        .chain(&result.facets.brand)
         .map(|(k, _)| k.len() + 72)
         .sum();
-    u32::try_from(128 + result.hits.len() * 48 + facets).unwrap_or(u32::MAX)
+    let relaxed: usize = result.relaxed.as_ref().map_or(0, |r| {
+        r.ignored
+            .iter()
+            .chain(&r.matched)
+            .map(|w| w.len() + 24)
+            .sum::<usize>()
+            + 48
+    });
+    let extra = relaxed + result.did_you_mean.as_ref().map_or(0, |d| d.len() + 24);
+    u32::try_from(128 + result.hits.len() * 48 + facets + extra).unwrap_or(u32::MAX)
 }
 
 impl Cache {
@@ -334,6 +384,7 @@ fn hydrate(
         };
         hits.push(SearchHit {
             name: product.name.to_string(),
+            brand: product.brand.as_ref().map(ToString::to_string),
             category: product.category.to_string(),
             price: product.price,
             unit: product.unit,
@@ -392,7 +443,13 @@ impl App {
                     facets: SearchFacets {
                         category: result.facets.category.iter().cloned().collect(),
                         tags: result.facets.tags.iter().cloned().collect(),
+                        brand: result.facets.brand.iter().cloned().collect(),
                     },
+                    relaxed: result.relaxed.as_ref().map(|r| Relaxed {
+                        ignored: r.ignored.clone(),
+                        matched: r.matched.clone(),
+                    }),
+                    did_you_mean: result.did_you_mean.clone(),
                     took_ms: 0.0,
                     next_cursor: (next < result.total).then(|| cursor::encode(&next)),
                 })

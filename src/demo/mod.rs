@@ -5,6 +5,7 @@
 
 mod catalogue;
 pub mod families;
+pub mod hardware;
 mod queries;
 pub mod shop;
 

@@ -30,7 +30,7 @@ fn words_of(name: &str) -> Vec<String> {
 }
 
 /// One edit (drop, swap or change a letter) in a word of at least five letters.
-fn typo(word: &str, rng: &mut Rng) -> String {
+pub(super) fn typo(word: &str, rng: &mut Rng) -> String {
     let mut chars: Vec<char> = word.chars().collect();
     let i = 1 + rng.below(chars.len() - 2);
     match rng.below(3) {

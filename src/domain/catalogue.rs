@@ -29,6 +29,18 @@ string_type!(
 );
 
 string_type!(
+    /// A brand or maker, 1–80 characters on one line.
+    Brand,
+    "Acme Pro",
+    Rule::Text {
+        what: "brand",
+        min: 1,
+        max: 80,
+        multiline: false
+    }
+);
+
+string_type!(
     /// Free text of up to 10,000 characters (descriptions, notes).
     LongText,
     "",
@@ -448,6 +460,11 @@ macro_rules! public_product {
 
 product_fields! {
     public name: ProductName;
+    /// The brand or maker, searched between the name and the category and
+    /// counted as a facet.
+    public brand: Option<Brand>,
+        stored #[serde(default)],
+        patch #[serde(default, deserialize_with = "present")] #[schema(value_type = Option<Brand>)];
     public description: LongText, stored #[serde(default)];
     public category: CategoryPath;
     public tags: Tags, stored #[serde(default)];

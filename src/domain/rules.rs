@@ -402,7 +402,7 @@ pub(crate) mod tests {
     fn every_value_types_pattern_says_what_its_parser_accepts() {
         use crate::domain::accounts::{Password, TokenName, Username};
         use crate::domain::catalogue::{
-            Attributes, Barcode, CategoryPath, Density, LongText, ProductName, Tags,
+            Attributes, Barcode, Brand, CategoryPath, Density, LongText, ProductName, Tags,
         };
         use crate::domain::ledger::{Reference, Remark};
         use crate::domain::locations::{LocationCode, LocationName};
@@ -413,7 +413,7 @@ pub(crate) mod tests {
         const CODE: &str = r"[ \ta-zA-Z0-9._\-/é@]{0,70}";
         const TEXT: &str = r"[ \t\n\ra-zé/\x00\x0b\x1f\x7f\x85\u{a0}\u{2028}]{0,12}";
         const DECIMAL: &str = r"[ \-+]{0,2}(?:[0.]{0,10}|[0-9.]{0,16})[ ,e0]{0,2}";
-        let rules: [(&str, Rule, &str); 19] = [
+        let rules: [(&str, Rule, &str); 20] = [
             ("Sku", Sku::RULE, CODE),
             ("LocationCode", LocationCode::RULE, CODE),
             ("TaxClass", TaxClass::RULE, CODE),
@@ -422,6 +422,7 @@ pub(crate) mod tests {
             ("Barcode", Barcode::RULE, r"[ \t!-~é]{0,70}"),
             ("QuoteNumber", QuoteNumber::RULE, r"[ qQ\-0-9a]{0,16}"),
             ("ProductName", ProductName::RULE, TEXT),
+            ("Brand", Brand::RULE, TEXT),
             ("LongText", LongText::RULE, TEXT),
             ("LocationName", LocationName::RULE, TEXT),
             ("ContactName", ContactName::RULE, TEXT),

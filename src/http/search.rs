@@ -13,14 +13,16 @@ use crate::app::search::{SearchParams, SearchResponse, Suggestions};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
-    /// What the user typed (up to 200 characters, 12 words). Empty lists the
-    /// catalogue.
+    /// What the user typed (up to 200 characters, any number of words).
+    /// Empty lists the catalogue.
     #[serde(default)]
     q: String,
     /// A category and everything under it (case-insensitive).
     category: Option<String>,
     /// Comma-separated tags; products must carry all of them.
     tags: Option<String>,
+    /// Products of this brand (as the `brand` facet writes it).
+    brand: Option<String>,
     /// Only products with stock available (`true`) or without (`false`).
     in_stock: Option<bool>,
     /// Among equally relevant products, list those in stock first.
@@ -56,6 +58,7 @@ pub async fn search(
         q: q.q,
         category: q.category,
         tags: q.tags.into_iter().collect(),
+        brand: q.brand,
         in_stock: q.in_stock,
         in_stock_first: q.in_stock_first,
         price_min: q.price_min,

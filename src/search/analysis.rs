@@ -1,11 +1,14 @@
 //! How text becomes search terms, the same way for products and for queries:
 //! lower-cased, accents folded, numbers kept whole (`42.5`, `2,5` = `2.5`) and
 //! split from the units written against them (`12mm` = `12 mm`), then English
-//! stemming. Pure functions plus the tantivy tokenizer that wraps them.
+//! stemming. Model numbers and other codes (`XR2040`, `B500B`) are split into
+//! their parts like any word, and the index also keeps them whole, so a code
+//! typed whole ranks the product that has it above one that has its parts
+//! apart. Pure functions plus the tantivy tokenizer that wraps them.
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token,
-    TokenStream, Tokenizer,
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, Stemmer,
+    TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 
 /// The name the analyzer is registered under in the index.
@@ -68,6 +71,93 @@ pub fn split(text: &str) -> Vec<(usize, usize, String)> {
     out
 }
 
+/// The codes of `text` with their byte offsets: runs of letters and digits
+/// written together that are model numbers rather than a number and its unit
+/// (`xr2040`, `b500b`, `a142`, `2x4`; not `12mm` or `18v`), lower-cased. Only
+/// ASCII codes: that is how model numbers are written.
+pub fn codes(text: &str) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let bytes = text.as_bytes();
+    for i in 0..=bytes.len() {
+        let alnum = bytes.get(i).is_some_and(u8::is_ascii_alphanumeric);
+        match (alnum, start) {
+            (true, None) => start = Some(i),
+            (false, Some(from)) => {
+                start = None;
+                // A code stands alone: not part of a longer non-ASCII word.
+                let glued = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+                if glued(text[..from].chars().next_back()) || glued(text[i..].chars().next()) {
+                    continue;
+                }
+                let word = &text[from..i];
+                let runs = 1 + word
+                    .as_bytes()
+                    .windows(2)
+                    .filter(|w| w[0].is_ascii_digit() != w[1].is_ascii_digit())
+                    .count();
+                let letter_first = word.as_bytes()[0].is_ascii_alphabetic();
+                if runs >= 3 || (runs == 2 && letter_first) {
+                    out.push((from, i, word.to_ascii_lowercase()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Units and the "x" of dimensions, as analysed.
+pub const UNIT_WORDS: &[&str] = &[
+    "mm", "cm", "m", "km", "g", "kg", "t", "l", "ml", "in", "ft", "yd", "oz", "lb", "x", "v", "w",
+    "ah", "n", "pc",
+];
+
+/// The numbers of the first size written in a product name: a number, or
+/// numbers joined by `-`, `/` or `x`, followed by a unit (`12` of "Rebar
+/// B500B 12 mm x 6 m", `0`, `4` of "Washed sand 0-4 mm"). Numbers written
+/// against letters (`B500B`, `C24`) are parts of codes, not sizes.
+pub fn dimension(name: &str) -> Vec<String> {
+    let tokens = split(name);
+    let glued = |from: usize, to: usize| {
+        name[..from]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphabetic)
+            || (name[to..].chars().next().is_some_and(char::is_alphabetic)
+                && !tokens
+                    .iter()
+                    .any(|(f, _, w)| *f == to && UNIT_WORDS.contains(&w.to_lowercase().as_str())))
+    };
+    let mut group: Vec<String> = Vec::new();
+    for (from, to, word) in &tokens {
+        let lower = word.to_lowercase();
+        if is_number(&lower) && !glued(*from, *to) {
+            group.push(lower);
+        } else if lower == "x" && !group.is_empty() {
+            // "47 x 100 mm": the size goes on.
+        } else if UNIT_WORDS.contains(&lower.as_str()) && !group.is_empty() {
+            return group;
+        } else {
+            group.clear();
+        }
+    }
+    Vec::new()
+}
+
+/// The stem of one word, as the index holds it.
+pub fn stem(word: &str) -> String {
+    let mut analyzer = TextAnalyzer::builder(RawTokenizer::default())
+        .filter(Stemmer::new(Language::English))
+        .build();
+    let mut stream = analyzer.token_stream(word);
+    if stream.advance() {
+        stream.token().text.clone()
+    } else {
+        word.to_owned()
+    }
+}
+
 /// Superscripts and other numeric forms become plain digits (`m³` → `m3`).
 fn normalize_digit(c: char) -> char {
     match c {
@@ -84,10 +174,12 @@ pub fn is_number(token: &str) -> bool {
     token.chars().next().is_some_and(|c| c.is_ascii_digit())
 }
 
-/// The tokenizer behind [`analyzer`].
+/// The tokenizer behind [`analyzer`]: words and numbers, and (for the
+/// index) each code whole at the position of its first part.
 #[derive(Clone, Default)]
 pub struct QuarryTokenizer {
     tokens: Vec<Token>,
+    codes: bool,
 }
 
 pub struct QuarryTokenStream<'a> {
@@ -100,6 +192,11 @@ impl Tokenizer for QuarryTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> QuarryTokenStream<'a> {
         self.tokens.clear();
+        let mut codes = if self.codes {
+            codes(text).into_iter().peekable()
+        } else {
+            Vec::new().into_iter().peekable()
+        };
         for (position, (from, to, word)) in split(text).into_iter().enumerate() {
             self.tokens.push(Token {
                 offset_from: from,
@@ -108,6 +205,15 @@ impl Tokenizer for QuarryTokenizer {
                 text: word,
                 position_length: 1,
             });
+            while let Some((code_from, code_to, code)) = codes.next_if(|(f, _, _)| *f <= from) {
+                self.tokens.push(Token {
+                    offset_from: code_from,
+                    offset_to: code_to,
+                    position,
+                    text: code,
+                    position_length: 1,
+                });
+            }
         }
         QuarryTokenStream {
             tokens: &mut self.tokens,
@@ -131,25 +237,96 @@ impl TokenStream for QuarryTokenStream<'_> {
     }
 }
 
-/// The analyzer for every text field and for queries.
+/// The analyzer of every text field of the index: words, numbers and codes.
 pub fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(QuarryTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::English))
-        .build()
+    TextAnalyzer::builder(QuarryTokenizer {
+        codes: true,
+        ..QuarryTokenizer::default()
+    })
+    .filter(RemoveLongFilter::limit(40))
+    .filter(LowerCaser)
+    .filter(AsciiFoldingFilter)
+    .filter(Stemmer::new(Language::English))
+    .build()
 }
 
-/// The terms `text` gives under [`analyzer`], in order.
-pub fn terms(text: &str) -> Vec<String> {
-    let mut analyzer = analyzer();
+/// Words and numbers as the index has them, codes left as their parts: how
+/// queries (and the text being highlighted) are read.
+fn query_analyzer(stem: bool) -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(QuarryTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter);
+    if stem {
+        builder.filter(Stemmer::new(Language::English)).build()
+    } else {
+        builder.build()
+    }
+}
+
+fn run(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while stream.advance() {
-        out.push(stream.token().text.clone());
+        out.push(stream.token().clone());
     }
     out
+}
+
+/// The terms of `text` as a query has them, in order.
+pub fn terms(text: &str) -> Vec<String> {
+    run(&mut query_analyzer(true), text)
+        .into_iter()
+        .map(|t| t.text)
+        .collect()
+}
+
+/// A word of a text: its term (stemmed, as the index holds it), the word
+/// itself folded but not stemmed (what a prefix is matched against: "washed"
+/// is a complete word and must not prefix "washer"), and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub term: String,
+    pub folded: String,
+    pub from: usize,
+    pub to: usize,
+}
+
+/// Reads `text` into words with analyzers of its own; see [`Words`] to
+/// reuse them.
+pub fn words(text: &str) -> Vec<Word> {
+    Words::default().of(text)
+}
+
+/// The analyzers behind [`words`], kept for reuse.
+pub struct Words {
+    stemmed: TextAnalyzer,
+    folded: TextAnalyzer,
+}
+
+impl Default for Words {
+    fn default() -> Self {
+        Self {
+            stemmed: query_analyzer(true),
+            folded: query_analyzer(false),
+        }
+    }
+}
+
+impl Words {
+    pub fn of(&mut self, text: &str) -> Vec<Word> {
+        // The stemmer changes tokens but never drops one: both runs line up.
+        run(&mut self.stemmed, text)
+            .into_iter()
+            .zip(run(&mut self.folded, text))
+            .map(|(term, folded)| Word {
+                term: term.text,
+                folded: folded.text,
+                from: term.offset_from,
+                to: term.offset_to,
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -172,6 +349,53 @@ mod tests {
         assert_eq!(terms("Washed"), terms("wash"));
         assert_eq!(terms("Béton"), ["beton"]);
         assert_eq!(terms("Bricks"), terms("brick"));
+    }
+
+    #[test]
+    fn codes_are_kept_whole_beside_their_parts_in_the_index_only() {
+        let found: Vec<String> = codes("Drill XR2040, bar B500B 12mm 18V a142 2x4 ½in Ü2b")
+            .into_iter()
+            .map(|(_, _, c)| c)
+            .collect();
+        assert_eq!(found, ["xr2040", "b500b", "a142", "2x4"]);
+        assert_eq!(terms("XR2040"), ["xr", "2040"]);
+        assert_eq!(terms("xr 2040"), terms("XR2040"));
+        let mut index = analyzer();
+        let indexed: Vec<(String, usize)> = run(&mut index, "Acme XR2040 drill")
+            .into_iter()
+            .map(|t| (t.text, t.position))
+            .collect();
+        assert_eq!(
+            indexed,
+            [
+                ("acm".to_owned(), 0),
+                ("xr".to_owned(), 1),
+                ("xr2040".to_owned(), 1),
+                ("2040".to_owned(), 2),
+                ("drill".to_owned(), 3)
+            ]
+        );
+    }
+
+    #[test]
+    fn words_keep_the_unstemmed_form_for_prefixes() {
+        let w = words("Washed sand");
+        assert_eq!(w[0].term, "wash");
+        assert_eq!(w[0].folded, "washed");
+        assert_eq!((w[1].from, w[1].to), (7, 11));
+        assert_eq!(terms("18k"), terms("18 k"));
+        assert_eq!(terms("2,5 t"), terms("2.5 t"));
+        assert_eq!(terms("3m"), terms("3 m"));
+    }
+
+    #[test]
+    fn the_first_size_of_a_name_is_its_dimension() {
+        assert_eq!(dimension("Rebar B500B 16 mm x 12 m"), ["16"]);
+        assert_eq!(dimension("Rebar B500B 12mm x 6m"), ["12"]);
+        assert_eq!(dimension("Washed sand 0-4 mm"), ["0", "4"]);
+        assert_eq!(dimension("Sawn C24 47 x 100 mm x 4.8 m"), ["47", "100"]);
+        assert_eq!(dimension("Portland cement CEM I 42,5 R 25 kg"), ["25"]);
+        assert!(dimension("Mesh A142").is_empty());
     }
 
     #[test]

@@ -3,28 +3,17 @@
 
 use std::cell::RefCell;
 
-use tantivy::tokenizer::{TextAnalyzer, TokenStream};
-
-use super::analysis::analyzer;
+use super::analysis::{Word, Words};
 use super::query::{Parsed, Slot};
 use crate::domain::text::escape_html_into;
 
 thread_local! {
-    static ANALYZER: RefCell<TextAnalyzer> = RefCell::new(analyzer());
+    static WORDS: RefCell<Words> = RefCell::new(Words::default());
 }
 
-/// The terms of `text` with their byte offsets, analysed as the index does.
-fn analysed(text: &str) -> Vec<(usize, usize, String)> {
-    ANALYZER.with(|analyzer| {
-        let mut analyzer = analyzer.borrow_mut();
-        let mut stream = analyzer.token_stream(text);
-        let mut out = Vec::new();
-        while stream.advance() {
-            let token = stream.token();
-            out.push((token.offset_from, token.offset_to, token.text.clone()));
-        }
-        out
-    })
+/// The words of `text` with their byte offsets, analysed as a query is.
+fn analysed(text: &str) -> Vec<Word> {
+    WORDS.with(|words| words.borrow_mut().of(text))
 }
 
 /// Levenshtein distance, stopping early above `max`.
@@ -51,15 +40,17 @@ pub fn within(a: &str, b: &str, max: u8) -> bool {
     previous[b.len()] <= max
 }
 
-fn matches(term: &str, parsed: &Parsed) -> bool {
+fn matches(found: &Word, parsed: &Parsed) -> bool {
+    let term = found.term.as_str();
     parsed.slots.iter().any(|slot| match slot {
         Slot::Term {
             text,
+            word,
             distance,
             prefix,
         } => {
             term == *text
-                || (*prefix && term.starts_with(text.as_str()))
+                || (*prefix && found.folded.starts_with(word.as_str()))
                 || within(term, text, *distance)
         }
         Slot::Synonyms(groups) => groups.iter().flatten().any(|t| t == term),
@@ -71,8 +62,8 @@ fn matches(term: &str, parsed: &Parsed) -> bool {
 pub fn highlight(text: &str, parsed: &Parsed, max_chars: usize) -> Option<String> {
     let hits: Vec<(usize, usize)> = analysed(text)
         .into_iter()
-        .filter(|(_, _, term)| matches(term, parsed))
-        .map(|(from, to, _)| (from, to))
+        .filter(|word| matches(word, parsed))
+        .map(|word| (word.from, word.to))
         .collect();
     let first = hits.first()?.0;
     // A window of at most `max_chars` starting a little before the first match.

@@ -5,17 +5,21 @@
 use std::collections::HashMap;
 use std::ops::Bound;
 
+use std::borrow::Cow;
+
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
-    RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, FuzzyTermQuery, Occur,
+    PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, Order, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Order, TantivyDocument, Term};
 
 use super::IndexError;
+use super::analysis::{UNIT_WORDS, stem, words};
 use super::generations::SearchIndex;
-use super::query::{Parsed, Slot};
+use super::highlight::within;
+use super::query::{MAX_TERMS, Parsed, Slot};
 use super::schema::Fields;
 use crate::domain::values::Sku;
 
@@ -57,6 +61,8 @@ pub struct SearchRequest {
     pub category: Option<String>,
     /// Products carrying every one of these tags.
     pub tags: Vec<String>,
+    /// Products of this brand, as written.
+    pub brand: Option<String>,
     pub in_stock: Option<bool>,
     pub price_min: Option<u64>,
     pub price_max: Option<u64>,
@@ -79,6 +85,16 @@ pub struct Hit {
 pub struct Facets {
     pub category: Vec<(String, u64)>,
     pub tags: Vec<(String, u64)>,
+    pub brand: Vec<(String, u64)>,
+}
+
+/// An answer that does not match every word of the query.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Relaxed {
+    /// The words left out, as typed.
+    pub ignored: Vec<String>,
+    /// The words the products shown match (the best of them matches all).
+    pub matched: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -86,17 +102,39 @@ pub struct SearchResult {
     pub hits: Vec<Hit>,
     pub total: usize,
     pub facets: Facets,
+    /// Set when no product matches every word of the query, or the query had
+    /// more words than the engine matches one by one.
+    pub relaxed: Option<Relaxed>,
+    /// When nothing matches at all: the query with its words replaced by the
+    /// closest words of the catalogue.
+    pub did_you_mean: Option<String>,
 }
 
-/// Field boosts: name strongest, description weakest.
-fn text_fields(f: &Fields) -> [(Field, f32, bool); 3] {
-    // (field, boost, typo-tolerant and prefix-matched)
+/// Field boosts: name strongest, then brand, then category words, tags and
+/// attributes; description weakest.
+fn text_fields(f: &Fields) -> [(Field, f32, bool); 4] {
+    // (field, boost, matched as a prefix while typing)
     [
         (f.name, 5.0, true),
+        (f.brand, 3.5, true),
         (f.keywords, 2.0, true),
         (f.description, 0.5, false),
     ]
 }
+
+/// How the words of a query must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Every word (a unit word next to others only adds to the score).
+    Strict,
+    /// At least this many of the words; products that match more rank first.
+    AtLeast(usize),
+}
+
+/// What each matched word adds to the score of a relaxed query: more than the
+/// relevance of any match, so products rank by how many words they match,
+/// then by relevance.
+const PER_WORD: f32 = 1000.0;
 
 fn boost(query: Box<dyn Query>, by: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(query, by))
@@ -119,27 +157,30 @@ fn slot_query(
     match slot {
         Slot::Term {
             text,
+            word,
             distance,
             prefix,
         } => {
+            // A typo is looked for in every field (descriptions too: a
+            // typo must not lose matches the right word has).
             let known = *distance > 0
-                && fields
-                    .iter()
-                    .filter(|(_, _, fuzzy)| *fuzzy)
-                    .any(|(field, _, _)| {
-                        searcher
-                            .doc_freq(&Term::from_field_text(*field, text))
-                            .is_ok_and(|n| n > 0)
-                    });
-            for (field, weight, fuzzy) in fields {
+                && fields.iter().any(|(field, _, _)| {
+                    searcher
+                        .doc_freq(&Term::from_field_text(*field, text))
+                        .is_ok_and(|n| n > 0)
+                });
+            for (field, weight, prefixed) in fields {
                 let term = Term::from_field_text(*field, text);
                 should.push((Occur::Should, boost(term_query(term.clone()), weight * 2.0)));
-                // One letter would expand to half the dictionary.
-                if *fuzzy && *prefix && text.chars().count() >= 2 {
-                    let q = FuzzyTermQuery::new_prefix(term.clone(), 0, true);
+                // One letter would expand to half the dictionary. The
+                // prefix is the word as typed: "washed" is complete and
+                // must not grow into "washer" through its stem "wash".
+                if *prefixed && *prefix && word.chars().count() >= 2 {
+                    let q =
+                        FuzzyTermQuery::new_prefix(Term::from_field_text(*field, word), 0, true);
                     should.push((Occur::Should, boost(Box::new(q), weight * 1.2)));
                 }
-                if *fuzzy && *distance > 0 && !known {
+                if *distance > 0 && !known {
                     let q = FuzzyTermQuery::new(term, *distance, true);
                     should.push((Occur::Should, boost(Box::new(q), *weight)));
                 }
@@ -156,6 +197,7 @@ fn slot_query(
                     .map(|t| {
                         let exact = Slot::Term {
                             text: t.clone(),
+                            word: t.clone(),
                             distance: 0,
                             prefix: false,
                         };
@@ -169,39 +211,54 @@ fn slot_query(
     Box::new(BooleanQuery::new(should))
 }
 
-/// The text part of a search: every slot must match (or, as a fallback, any);
-/// a SKU or barcode typed whole or as a prefix, and the words as a phrase in
-/// the name, count extra.
+/// The text part of a search: every slot must match (or, relaxed, at least
+/// some), with [`bonuses`] for how they match; a SKU or barcode typed whole
+/// or as a prefix matches too, and counts extra.
 fn text_query(
     f: &Fields,
     searcher: &tantivy::Searcher,
     parsed: &Parsed,
-    any_word: bool,
+    mode: Mode,
     fields: &[(Field, f32, bool)],
 ) -> Box<dyn Query> {
     if parsed.is_empty() {
         return Box::new(AllQuery);
     }
-    // In the fallback, words become optional, but numbers never do: "cement
-    // 45.5" must not answer with 42.5.
     // A unit word ("mm", "kg") next to other words narrows nothing on its own:
     // it only adds to the score (and costs no scan of every product in mm).
     let meaningful = parsed.slots.iter().filter(|slot| !is_unit(slot)).count();
-    let words: Vec<(Occur, Box<dyn Query>)> = parsed
-        .slots
-        .iter()
-        .map(|slot| {
-            let number =
-                matches!(slot, Slot::Term { text, .. } if super::analysis::is_number(text));
-            let optional = (any_word && !number) || (meaningful > 0 && is_unit(slot));
-            let occur = if optional { Occur::Should } else { Occur::Must };
-            (occur, slot_query(f, searcher, slot, fields))
-        })
-        .collect();
-    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    if !words.is_empty() {
-        should.push((Occur::Should, Box::new(BooleanQuery::new(words))));
+    let mut counted: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut units: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for slot in &parsed.slots {
+        let query = slot_query(f, searcher, slot, fields);
+        if meaningful > 0 && is_unit(slot) {
+            units.push((Occur::Should, query));
+            continue;
+        }
+        counted.push(match mode {
+            Mode::Strict => (Occur::Must, query),
+            Mode::AtLeast(_) => (
+                Occur::Should,
+                Box::new(BooleanQuery::new(vec![
+                    (
+                        Occur::Must,
+                        Box::new(ConstScoreQuery::new(query.box_clone(), PER_WORD)),
+                    ),
+                    (Occur::Should, query),
+                ])),
+            ),
+        });
     }
+    let mut words = BooleanQuery::new(counted);
+    if let Mode::AtLeast(m) = mode {
+        words.set_minimum_number_should_match(m);
+    }
+    // What matches the words may score more for how it matches them.
+    let mut scored: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(words))];
+    scored.append(&mut units);
+    scored.extend(bonuses(f, parsed, fields));
+    let mut should: Vec<(Occur, Box<dyn Query>)> =
+        vec![(Occur::Should, Box::new(BooleanQuery::new(scored)))];
     let raw = parsed.raw.as_str();
     if !raw.is_empty() && !raw.contains(char::is_whitespace) && fields.len() > 1 {
         let sku = Term::from_field_text(f.sku_key, raw);
@@ -223,42 +280,219 @@ fn text_query(
             boost(Box::new(FuzzyTermQuery::new_prefix(barcode, 0, true)), 8.0),
         ));
     }
+    Box::new(BooleanQuery::new(should))
+}
+
+/// What adds to the score of a product that matches the words: the words
+/// as a phrase in the name, codes typed whole, a bare number naming the
+/// product's defining dimension.
+fn bonuses(
+    f: &Fields,
+    parsed: &Parsed,
+    fields: &[(Field, f32, bool)],
+) -> Vec<(Occur, Box<dyn Query>)> {
+    let mut bonus: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if parsed.terms.len() >= 2 {
         let terms: Vec<Term> = parsed
             .terms
             .iter()
             .map(|t| Term::from_field_text(f.name, t))
             .collect();
-        should.push((
+        bonus.push((
             Occur::Should,
             boost(Box::new(PhraseQuery::new(terms.clone())), 6.0),
         ));
         // Words that follow each other in the query and in the name ("12 mm",
         // "pea gravel") say more than the same words apart.
         if terms.len() > 2 {
-            for pair in terms.windows(2) {
-                should.push((
+            let mut pairs: Vec<&[Term]> = terms.windows(2).collect();
+            pairs.sort();
+            pairs.dedup();
+            for pair in pairs {
+                bonus.push((
                     Occur::Should,
                     boost(Box::new(PhraseQuery::new(pair.to_vec())), 3.0),
                 ));
             }
         }
     }
-    Box::new(BooleanQuery::new(should))
+    // A model number typed whole matches the product that has it whole
+    // above one that has its parts apart.
+    for code in &parsed.codes {
+        for (field, weight, _) in fields.iter().take(3) {
+            let term = Term::from_field_text(*field, code);
+            bonus.push((Occur::Should, boost(term_query(term), weight * 1.5)));
+        }
+    }
+    // A bare number ("rebar 12") means the product's defining dimension (the
+    // first size in its name: 12 mm for "Rebar 12 mm x 6 m", not the 12 m of
+    // "Rebar 16 mm x 12 m"); a number with its unit is matched as written.
+    if fields.len() > 1 {
+        for (i, slot) in parsed.slots.iter().enumerate() {
+            let Slot::Term { text, .. } = slot else {
+                continue;
+            };
+            let unit_follows = parsed.slots.get(i + 1).is_some_and(is_unit);
+            if slot.is_number() && !unit_follows {
+                let term = Term::from_field_text(f.dimension, text);
+                bonus.push((Occur::Should, boost(term_query(term), 4.0)));
+            }
+        }
+    }
+    bonus
 }
-
-/// Units and the "x" of dimensions, as analysed.
-const UNIT_WORDS: &[&str] = &[
-    "mm", "cm", "m", "km", "g", "kg", "t", "l", "ml", "in", "ft", "yd", "oz", "lb", "x", "v", "w",
-    "ah", "n", "pc",
-];
 
 fn is_unit(slot: &Slot) -> bool {
     matches!(slot, Slot::Term { text, prefix: false, .. } if UNIT_WORDS.contains(&text.as_str()))
 }
 
+/// Whether the document at `address` matches `query`.
+fn matches_doc(
+    searcher: &tantivy::Searcher,
+    query: &dyn Query,
+    address: DocAddress,
+) -> Result<bool, IndexError> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut scorer = weight.scorer(searcher.segment_reader(address.segment_ord), 1.0)?;
+    let target = address.doc_id;
+    Ok(scorer.doc() == target || (scorer.doc() < target && scorer.seek(target) == target))
+}
+
+/// A query of more than [`MAX_TERMS`] words, cut to the words that
+/// discriminate most (the rarest in the catalogue first; words it does not
+/// have and unit words last; among equals, the first typed), and the words
+/// left out, as typed.
+fn focus<'a>(
+    searcher: &tantivy::Searcher,
+    fields: &[(Field, f32, bool)],
+    parsed: &'a Parsed,
+) -> (Cow<'a, Parsed>, Vec<String>) {
+    if parsed.slots.len() <= MAX_TERMS {
+        return (Cow::Borrowed(parsed), Vec::new());
+    }
+    let frequency = |slot: &Slot| -> u64 {
+        match slot {
+            Slot::Term { text, .. } => fields
+                .iter()
+                .map(|(field, _, _)| {
+                    searcher
+                        .doc_freq(&Term::from_field_text(*field, text))
+                        .unwrap_or(0)
+                })
+                .sum(),
+            Slot::Synonyms(_) => 1,
+        }
+    };
+    let mut order: Vec<(bool, bool, u64, usize)> = parsed
+        .slots
+        .iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            let n = frequency(slot);
+            (is_unit(slot), n == 0, n, i)
+        })
+        .collect();
+    order.sort_unstable();
+    let mut keep = vec![false; parsed.slots.len()];
+    for &(_, _, _, i) in order.iter().take(MAX_TERMS) {
+        keep[i] = true;
+    }
+    let mut focused = Parsed {
+        raw: parsed.raw.clone(),
+        terms: parsed.terms.clone(),
+        codes: parsed.codes.clone(),
+        ..Parsed::default()
+    };
+    let mut left_out = Vec::new();
+    for ((slot, shown), kept) in parsed.slots.iter().zip(&parsed.shown).zip(keep) {
+        if kept {
+            focused.slots.push(slot.clone());
+            focused.shown.push(shown.clone());
+        } else if !is_unit(slot) {
+            left_out.push(shown.clone());
+        }
+    }
+    (Cow::Owned(focused), left_out)
+}
+
+/// Filters a facet pass leaves out, so the facet's other values stay visible.
+#[derive(Debug, Clone, Copy)]
+struct Skip {
+    category: bool,
+    tags: bool,
+    brand: bool,
+}
+
+impl Skip {
+    const NONE: Self = Self {
+        category: false,
+        tags: false,
+        brand: false,
+    };
+}
+
 fn filter(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::Must, Box::new(ConstScoreQuery::new(query, 0.0)))
+}
+
+/// The counts of the children of `parent` in `field` among what `query`
+/// matches, most first.
+fn facet_pass(
+    searcher: &tantivy::Searcher,
+    query: &dyn Query,
+    field: &str,
+    parent: &Facet,
+    k: usize,
+) -> Result<Vec<(String, u64)>, IndexError> {
+    let mut collector = FacetCollector::for_field(field);
+    collector.add_facet(parent.clone());
+    let counts = searcher.search(query, &collector)?;
+    Ok(facet_counts(&counts, parent, k))
+}
+
+/// The filters of a request, but those `skip` leaves out.
+fn filters(
+    f: &Fields,
+    request: &SearchRequest,
+    category: Option<&String>,
+    skip: Skip,
+) -> Vec<(Occur, Box<dyn Query>)> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if !request.include_inactive {
+        clauses.push(filter(term_query(Term::from_field_u64(f.active, 1))));
+    }
+    if let (Some(c), false) = (category, skip.category) {
+        let facet = Facet::from_path(c.split('/'));
+        clauses.push(filter(term_query(Term::from_facet(f.category, &facet))));
+    }
+    if !skip.tags {
+        for tag in &request.tags {
+            let facet = Facet::from_path([tag.as_str()]);
+            clauses.push(filter(term_query(Term::from_facet(f.tags, &facet))));
+        }
+    }
+    if let (Some(brand), false) = (&request.brand, skip.brand) {
+        let facet = Facet::from_path([brand.as_str()]);
+        clauses.push(filter(term_query(Term::from_facet(f.brand_facet, &facet))));
+    }
+    if let Some(in_stock) = request.in_stock {
+        clauses.push(filter(term_query(Term::from_field_u64(
+            f.in_stock,
+            u64::from(in_stock),
+        ))));
+    }
+    if request.price_min.is_some() || request.price_max.is_some() {
+        let bound = |p: Option<u64>| {
+            p.map_or(Bound::Unbounded, |p| {
+                Bound::Included(Term::from_field_u64(f.price, p))
+            })
+        };
+        clauses.push(filter(Box::new(RangeQuery::new(
+            bound(request.price_min),
+            bound(request.price_max),
+        ))));
+    }
+    clauses
 }
 
 impl SearchIndex {
@@ -279,70 +513,73 @@ impl SearchIndex {
                 .cloned()
                 .unwrap_or_else(|| c.clone())
         });
-        let filters = |skip_category: bool, skip_tags: bool| {
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            if !request.include_inactive {
-                clauses.push(filter(term_query(Term::from_field_u64(f.active, 1))));
-            }
-            if let (Some(c), false) = (&category, skip_category) {
-                let facet = Facet::from_path(c.split('/'));
-                clauses.push(filter(term_query(Term::from_facet(f.category, &facet))));
-            }
-            if !skip_tags {
-                for tag in &request.tags {
-                    let facet = Facet::from_path([tag.as_str()]);
-                    clauses.push(filter(term_query(Term::from_facet(f.tags, &facet))));
-                }
-            }
-            if let Some(in_stock) = request.in_stock {
-                clauses.push(filter(term_query(Term::from_field_u64(
-                    f.in_stock,
-                    u64::from(in_stock),
-                ))));
-            }
-            if request.price_min.is_some() || request.price_max.is_some() {
-                let bound = |p: Option<u64>| {
-                    p.map_or(Bound::Unbounded, |p| {
-                        Bound::Included(Term::from_field_u64(f.price, p))
-                    })
-                };
-                clauses.push(filter(Box::new(RangeQuery::new(
-                    bound(request.price_min),
-                    bound(request.price_max),
-                ))));
-            }
-            clauses
-        };
-        let build = |any_word: bool, skip_category: bool, skip_tags: bool| -> Box<dyn Query> {
+        let (query, left_out) = focus(&searcher, &fields, &request.query);
+        let build = |mode: Mode, skip: Skip| -> Box<dyn Query> {
             let mut clauses = vec![(
                 Occur::Must,
-                text_query(&f, &searcher, &request.query, any_word, &fields),
+                text_query(&f, &searcher, &query, mode, &fields),
             )];
-            clauses.extend(filters(skip_category, skip_tags));
+            clauses.extend(filters(&f, request, category.as_ref(), skip));
             Box::new(BooleanQuery::new(clauses))
         };
         let parent = category
             .as_deref()
             .map_or_else(Facet::root, |c| Facet::from_path(c.split('/')));
-        let mut pass = Self::collect(&searcher, &*build(false, false, false), request, &parent)?;
-        let mut any_word = false;
-        if pass.total == 0 && request.query.slots.len() > 1 {
-            // Nothing has every word: rank what has most of them.
-            any_word = true;
-            pass = Self::collect(&searcher, &*build(true, false, false), request, &parent)?;
+        let mut mode = Mode::Strict;
+        let mut pass = Self::collect(&searcher, &*build(mode, Skip::NONE), request, &parent)?;
+        let counted: Vec<usize> = (0..query.slots.len())
+            .filter(|&i| !is_unit(&query.slots[i]))
+            .collect();
+        let mut relaxed = None;
+        if pass.total == 0 && counted.len() > 1 {
+            // Nothing has every word: find the most words one product has
+            // (the best match of a search that needs only one), then show
+            // every product that has that many, those with more first.
+            let probe = build(Mode::AtLeast(1), Skip::NONE);
+            let best = searcher.search(&*probe, &TopDocs::with_limit(1).order_by_score())?;
+            if let Some(&(_, address)) = best.first() {
+                let mut matched = Vec::new();
+                let mut ignored = left_out.clone();
+                for &i in &counted {
+                    let slot = slot_query(&f, &searcher, &query.slots[i], &fields);
+                    if matches_doc(&searcher, &*slot, address)? {
+                        matched.push(query.shown[i].clone());
+                    } else {
+                        ignored.push(query.shown[i].clone());
+                    }
+                }
+                mode = Mode::AtLeast(matched.len().max(1));
+                pass = Self::collect(&searcher, &*build(mode, Skip::NONE), request, &parent)?;
+                relaxed = Some(Relaxed { ignored, matched });
+            }
+        } else if !left_out.is_empty() {
+            relaxed = Some(Relaxed {
+                ignored: left_out,
+                matched: counted.iter().map(|&i| query.shown[i].clone()).collect(),
+            });
         }
         let mut facets = pass.facets;
         if category.is_some() {
-            let mut by_category = FacetCollector::for_field("category");
-            by_category.add_facet(parent.clone());
-            let counts = searcher.search(&*build(any_word, true, false), &by_category)?;
-            facets.category = facet_counts(&counts, &parent, 100);
+            let skip = Skip {
+                category: true,
+                ..Skip::NONE
+            };
+            facets.category = facet_pass(&searcher, &*build(mode, skip), "category", &parent, 100)?;
         }
         if !request.tags.is_empty() {
-            let mut by_tag = FacetCollector::for_field("tags");
-            by_tag.add_facet(Facet::root());
-            let counts = searcher.search(&*build(any_word, false, true), &by_tag)?;
-            facets.tags = facet_counts(&counts, &Facet::root(), 30);
+            let skip = Skip {
+                tags: true,
+                ..Skip::NONE
+            };
+            facets.tags = facet_pass(&searcher, &*build(mode, skip), "tags", &Facet::root(), 30)?;
+        }
+        if request.brand.is_some() {
+            let skip = Skip {
+                brand: true,
+                ..Skip::NONE
+            };
+            let query = build(mode, skip);
+            facets.brand = facet_pass(&searcher, &*query, "brand_facet", &Facet::root(), 30)?;
         }
         if facets.category.is_empty()
             && let Some(c) = &category
@@ -352,11 +589,87 @@ impl SearchIndex {
             facets.category.push((c.clone(), pass.total as u64));
         }
         let hits = Self::skus(&searcher, &pass.page)?;
+        let did_you_mean = if pass.total == 0 {
+            Self::correction(&searcher, &f, &query)?
+        } else {
+            None
+        };
         Ok(SearchResult {
             hits,
             total: pass.total,
             facets,
+            relaxed,
+            did_you_mean,
         })
+    }
+
+    /// The query with each word that the catalogue does not have replaced by
+    /// the closest word of a product name (two edits at most, the nearer and
+    /// then the more common first); `None` when no word could be replaced.
+    fn correction(
+        searcher: &tantivy::Searcher,
+        f: &Fields,
+        parsed: &Parsed,
+    ) -> Result<Option<String>, IndexError> {
+        let mut changed = false;
+        let mut out = Vec::with_capacity(parsed.slots.len());
+        for (slot, shown) in parsed.slots.iter().zip(&parsed.shown) {
+            let replacement = match slot {
+                Slot::Term { text, word, .. } if !slot.is_number() && word.chars().count() >= 3 => {
+                    let known = searcher
+                        .doc_freq(&Term::from_field_text(f.name, text))
+                        .is_ok_and(|n| n > 0);
+                    if known {
+                        None
+                    } else {
+                        Self::closest_word(searcher, f, word)?
+                    }
+                }
+                _ => None,
+            };
+            match replacement {
+                Some(word) => {
+                    changed = true;
+                    out.push(word);
+                }
+                None => out.push(shown.to_lowercase()),
+            }
+        }
+        Ok(changed.then(|| out.join(" ")))
+    }
+
+    /// The word of a product name closest to `word` (folded), if one is
+    /// within two edits.
+    fn closest_word(
+        searcher: &tantivy::Searcher,
+        f: &Fields,
+        word: &str,
+    ) -> Result<Option<String>, IndexError> {
+        let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.name, &stem(word)), 2, true);
+        let top = searcher.search(&fuzzy, &TopDocs::with_limit(20).order_by_score())?;
+        let mut best: Option<(u8, usize, String)> = None;
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for (_, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let Some(name) = doc.get_first(f.name).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            for found in words(name) {
+                if found.folded.chars().count() < 3 || super::analysis::is_number(&found.folded) {
+                    continue;
+                }
+                let Some(distance) = (1..=2).find(|&d| within(&found.folded, word, d)) else {
+                    continue;
+                };
+                let seen = counts.entry(found.folded.clone()).or_default();
+                *seen += 1;
+                let candidate = (distance, usize::MAX - *seen, found.folded);
+                if best.as_ref().is_none_or(|b| candidate < *b) {
+                    best = Some(candidate);
+                }
+            }
+        }
+        Ok(best.map(|(_, _, word)| word))
     }
 
     /// The page (in the requested order), the total and both facets, in one
@@ -372,7 +685,10 @@ impl SearchIndex {
         by_category.add_facet(category.clone());
         let mut by_tag = FacetCollector::for_field("tags");
         by_tag.add_facet(Facet::root());
-        let (total, page, categories, tags) = match request.sort {
+        let mut by_brand = FacetCollector::for_field("brand_facet");
+        by_brand.add_facet(Facet::root());
+        let facets = (by_category, by_tag, by_brand);
+        let (total, page, (categories, tags, brands)) = match request.sort {
             Sort::Relevance => {
                 let stocked_first = request.in_stock_first;
                 let ranked = page.tweak_score(move |segment: &tantivy::SegmentReader| {
@@ -400,9 +716,8 @@ impl SearchIndex {
                         score + bonus
                     }
                 });
-                let (n, top, c, t) =
-                    searcher.search(query, &(Count, ranked, by_category, by_tag))?;
-                (n, top.into_iter().map(|(_, a)| a).collect(), c, t)
+                let (n, top, f) = searcher.search(query, &(Count, ranked, facets))?;
+                (n, top.into_iter().map(|(_, a)| a).collect(), f)
             }
             Sort::PriceAscending | Sort::PriceDescending => {
                 let order = if request.sort == Sort::PriceAscending {
@@ -411,15 +726,13 @@ impl SearchIndex {
                     Order::Desc
                 };
                 let by_price = page.order_by_fast_field::<u64>("price", order);
-                let (n, top, c, t) =
-                    searcher.search(query, &(Count, by_price, by_category, by_tag))?;
-                (n, top.into_iter().map(|(_, a)| a).collect(), c, t)
+                let (n, top, f) = searcher.search(query, &(Count, by_price, facets))?;
+                (n, top.into_iter().map(|(_, a)| a).collect(), f)
             }
             Sort::Name => {
                 let by_name = page.order_by_string_fast_field("name_sort", Order::Asc);
-                let (n, top, c, t) =
-                    searcher.search(query, &(Count, by_name, by_category, by_tag))?;
-                (n, top.into_iter().map(|(_, a)| a).collect(), c, t)
+                let (n, top, f) = searcher.search(query, &(Count, by_name, facets))?;
+                (n, top.into_iter().map(|(_, a)| a).collect(), f)
             }
         };
         Ok(Pass {
@@ -428,6 +741,7 @@ impl SearchIndex {
             facets: Facets {
                 category: facet_counts(&categories, category, 100),
                 tags: facet_counts(&tags, &Facet::root(), 30),
+                brand: facet_counts(&brands, &Facet::root(), 30),
             },
         })
     }
@@ -474,7 +788,7 @@ impl SearchIndex {
         let query = BooleanQuery::new(vec![
             (
                 Occur::Must,
-                text_query(&f, &searcher, parsed, false, &name_only),
+                text_query(&f, &searcher, parsed, Mode::Strict, &name_only),
             ),
             filter(term_query(Term::from_field_u64(f.active, 1))),
         ]);

@@ -2,19 +2,26 @@
 //! synonyms recognised, the last word read as a prefix while typing, and the
 //! typo tolerance each term allows. Pure, so it is tested on its own.
 
-use super::analysis::{is_number, terms};
+use super::analysis::{codes, is_number, stem, terms, words};
 
-/// Longest query accepted, in characters.
+/// Longest query accepted, in characters. A query is never refused for its
+/// number of words: a pasted product name of any length is searched.
 pub const MAX_QUERY_CHARS: usize = 200;
-/// Most terms a query may have after analysis.
+/// Most words the engine matches one by one; past it, the search keeps the
+/// words that discriminate most and says which it left out.
 pub const MAX_TERMS: usize = 12;
+/// Most terms kept in order for the phrase match on names.
+const MAX_PHRASE: usize = 48;
 
 /// One place in a query.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Slot {
     /// A term, with the edits it tolerates and whether it may be a prefix.
+    /// `word` is the word as typed, folded but not stemmed: what a prefix
+    /// extends (a complete "washed" does not prefix "washer").
     Term {
         text: String,
+        word: String,
         distance: u8,
         prefix: bool,
     },
@@ -22,14 +29,25 @@ pub enum Slot {
     Synonyms(Vec<Vec<String>>),
 }
 
+impl Slot {
+    /// A number (never typo-tolerant).
+    pub fn is_number(&self) -> bool {
+        matches!(self, Slot::Term { text, .. } if is_number(text))
+    }
+}
+
 /// A parsed query: its slots, and the raw text for code-like matches.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Parsed {
     pub slots: Vec<Slot>,
+    /// Each slot as the user wrote it (the words an answer says it left out).
+    pub shown: Vec<String>,
     /// The whole query, trimmed and lower-cased (SKU and barcode matching).
     pub raw: String,
-    /// The analysed terms, in order (phrase matching).
+    /// The analysed terms, in order (phrase matching), repeated ones too.
     pub terms: Vec<String>,
+    /// Model numbers and codes written whole (`xr2040`), lower-cased.
+    pub codes: Vec<String>,
 }
 
 impl Parsed {
@@ -109,32 +127,43 @@ pub fn parse(text: &str, synonyms: &Synonyms) -> Result<Parsed, QueryError> {
         )));
     }
     let typing = !text.ends_with(char::is_whitespace);
-    let all = terms(text);
-    if all.len() > MAX_TERMS {
-        return Err(QueryError(format!(
-            "the query has more than {MAX_TERMS} words"
-        )));
-    }
+    let read = words(text);
+    let all: Vec<String> = read.iter().map(|w| w.term.clone()).collect();
     let mut slots = Vec::new();
+    let mut shown = Vec::new();
     let mut i = 0;
     while i < all.len() {
-        if let Some((group, len)) = synonyms.longest_at(&all, i) {
-            slots.push(Slot::Synonyms(group.clone()));
-            i += len;
-            continue;
-        }
-        let last = i + 1 == all.len();
-        slots.push(Slot::Term {
-            distance: distance(&all[i]),
-            prefix: last && typing,
-            text: all[i].clone(),
+        let (slot, len) = if let Some((group, len)) = synonyms.longest_at(&all, i) {
+            (Slot::Synonyms(group.clone()), len)
+        } else {
+            let last = i + 1 == all.len();
+            let slot = Slot::Term {
+                distance: distance(&all[i]),
+                prefix: last && typing,
+                text: all[i].clone(),
+                word: read[i].folded.clone(),
+            };
+            (slot, 1)
+        };
+        // A word repeated ("pro … pro") narrows nothing more.
+        let repeated = slots.iter().any(|s: &Slot| match (s, &slot) {
+            (Slot::Term { text: a, .. }, Slot::Term { text: b, .. }) => a == b,
+            (a, b) => a == b,
         });
-        i += 1;
+        if !repeated {
+            slots.push(slot);
+            shown.push(text[read[i].from..read[i + len - 1].to].to_owned());
+        }
+        i += len;
     }
+    let mut phrase = all;
+    phrase.truncate(MAX_PHRASE);
     Ok(Parsed {
         slots,
+        shown,
         raw: text.trim().to_lowercase(),
-        terms: all,
+        terms: phrase,
+        codes: codes(text).into_iter().map(|(_, _, c)| stem(&c)).collect(),
     })
 }
 
@@ -142,9 +171,10 @@ pub fn parse(text: &str, synonyms: &Synonyms) -> Result<Parsed, QueryError> {
 mod tests {
     use super::*;
 
-    fn term(text: &str, distance: u8, prefix: bool) -> Slot {
+    fn term(text: &str, word: &str, distance: u8, prefix: bool) -> Slot {
         Slot::Term {
             text: text.into(),
+            word: word.into(),
             distance,
             prefix,
         }
@@ -162,9 +192,13 @@ mod tests {
     #[test]
     fn the_last_word_is_a_prefix_while_typing() {
         let p = parse("washed sa", &Synonyms::default()).unwrap();
-        assert_eq!(p.slots, [term("wash", 0, false), term("sa", 0, true)]);
+        assert_eq!(
+            p.slots,
+            [term("wash", "washed", 0, false), term("sa", "sa", 0, true)]
+        );
+        assert_eq!(p.shown, ["washed", "sa"]);
         let p = parse("washed sand ", &Synonyms::default()).unwrap();
-        assert_eq!(p.slots[1], term("sand", 0, false));
+        assert_eq!(p.slots[1], term("sand", "sand", 0, false));
     }
 
     #[test]
@@ -183,9 +217,27 @@ mod tests {
     }
 
     #[test]
-    fn long_queries_are_refused() {
+    fn long_queries_are_read_whole_and_only_overlong_text_is_refused() {
         assert!(parse(&"a".repeat(201), &Synonyms::default()).is_err());
-        assert!(parse("a b c d e f g h i j k l m", &Synonyms::default()).is_err());
+        let words: Vec<String> = (0u8..40)
+            .map(|i| {
+                format!(
+                    "q{}{}",
+                    char::from(b'a' + i / 26),
+                    char::from(b'a' + i % 26)
+                )
+            })
+            .collect();
+        let p = parse(&words.join(" "), &Synonyms::default()).unwrap();
+        assert_eq!(p.slots.len(), 40);
         assert!(parse("", &Synonyms::default()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn repeated_words_count_once_and_codes_are_kept_whole() {
+        let p = parse("Pro drill PRO XR2040 case", &Synonyms::default()).unwrap();
+        assert_eq!(p.shown, ["Pro", "drill", "XR", "2040", "case"]);
+        assert_eq!(p.codes, ["xr2040"]);
+        assert_eq!(p.terms.len(), 6);
     }
 }

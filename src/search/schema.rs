@@ -12,11 +12,11 @@ use tantivy::tokenizer::{LowerCaser, NgramTokenizer, TextAnalyzer};
 use tantivy::{Index, TantivyDocument};
 
 use super::IndexError;
-use super::analysis::{ANALYZER, analyzer};
+use super::analysis::{ANALYZER, analyzer, dimension};
 use crate::domain::catalogue::Product;
 
 /// Raised whenever the schema or the analysis changes: older indexes rebuild.
-pub(super) const SCHEMA: u32 = 3;
+pub(super) const SCHEMA: u32 = 4;
 const SKU_NGRAM: &str = "sku_ngram";
 /// The index's fields.
 #[derive(Clone, Copy)]
@@ -25,6 +25,12 @@ pub(super) struct Fields {
     pub(super) sku_ngram: Field,
     pub(super) barcode: Field,
     pub(super) name: Field,
+    pub(super) brand: Field,
+    /// The brand as written, for its facet.
+    pub(super) brand_facet: Field,
+    /// The numbers of the first size in the name (see
+    /// [`dimension`](super::analysis::dimension)).
+    pub(super) dimension: Field,
     /// Category words, tags and attribute values.
     pub(super) keywords: Field,
     pub(super) description: Field,
@@ -63,6 +69,9 @@ pub(super) fn schema() -> (Schema, Fields) {
         sku_ngram: b.add_text_field("sku_ngram", ngram),
         barcode: b.add_text_field("barcode", STRING),
         name: b.add_text_field("name", text(true, true)),
+        brand: b.add_text_field("brand", text(false, false)),
+        brand_facet: b.add_facet_field("brand_facet", FacetOptions::default()),
+        dimension: b.add_text_field("dimension", STRING),
         keywords: b.add_text_field("keywords", text(false, false)),
         description: b.add_text_field("description", text(false, false)),
         category: b.add_facet_field("category", FacetOptions::default()),
@@ -104,6 +113,13 @@ impl Fields {
             doc.add_text(f.barcode, barcode.as_str().to_lowercase());
         }
         doc.add_text(f.name, p.name.as_str());
+        if let Some(brand) = &p.brand {
+            doc.add_text(f.brand, brand.as_str());
+            doc.add_facet(f.brand_facet, Facet::from_path([brand.as_str()]));
+        }
+        for number in dimension(p.name.as_str()) {
+            doc.add_text(f.dimension, number);
+        }
         doc.add_text(f.keywords, p.category.as_str());
         for tag in p.tags.iter() {
             doc.add_text(f.keywords, tag);

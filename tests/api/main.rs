@@ -27,6 +27,7 @@ mod quotes;
 mod relevance;
 mod search;
 mod search_index;
+mod search_real;
 mod stock;
 mod system;
 mod tls;

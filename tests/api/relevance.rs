@@ -125,3 +125,64 @@ async fn the_expected_product_is_in_the_top_three_for_every_query_of_the_relevan
         misses.join("\n")
     );
 }
+
+/// The second set: a hardware merchant's catalogue of another kind (long,
+/// brand-led names with model numbers, many near-duplicates), with exact,
+/// pasted, typo, half-typed, brand+type, model-number and one-word-too-many
+/// queries (`quarry::demo::hardware`). Prints the top-3 share and the MRR of
+/// each kind; fails when an expected product leaves the top three.
+#[tokio::test]
+async fn the_hardware_set_finds_the_expected_product_in_the_top_three_for_every_kind() {
+    let products = quarry::demo::hardware::hardware(1, 1_000);
+    let set = quarry::demo::hardware::relevance_set(1, &products, 25);
+    let app = TestApp::spawn().await;
+    for product in &products {
+        app.create_product(product).await;
+    }
+    let last = products.last().unwrap()["sku"].as_str().unwrap().to_owned();
+    app.eventually(&format!("q={last}"), Who::Anonymous, |s| s.contains(&last))
+        .await;
+    let mut kinds: Vec<(&str, usize, usize, f64)> = Vec::new();
+    let mut misses = Vec::new();
+    for query in &set {
+        let skus = app
+            .search_skus(&format!("q={}&limit=10", q(&query.text)), Who::Anonymous)
+            .await;
+        let rank = skus.iter().position(|s| query.expected.contains(s));
+        let i = if let Some(i) = kinds.iter().position(|k| k.0 == query.kind) {
+            i
+        } else {
+            kinds.push((query.kind, 0, 0, 0.0));
+            kinds.len() - 1
+        };
+        kinds[i].1 += 1;
+        if let Some(rank) = rank {
+            kinds[i].3 += 1.0 / f64::from(u32::try_from(rank).unwrap() + 1);
+        }
+        if rank.is_some_and(|r| r < 3) {
+            kinds[i].2 += 1;
+        } else {
+            misses.push(format!(
+                "{} {:?}: {:?} at {rank:?} in {skus:?}",
+                query.kind,
+                query.text,
+                &query.expected[..query.expected.len().min(3)]
+            ));
+        }
+    }
+    println!("hardware relevance set: {} queries", set.len());
+    println!("| kind | queries | top 3 | MRR |");
+    for (kind, n, top3, rr) in &kinds {
+        let n_f = f64::from(u32::try_from(*n).unwrap());
+        println!(
+            "| {kind} | {n} | {:.2} | {:.3} |",
+            f64::from(u32::try_from(*top3).unwrap()) / n_f,
+            rr / n_f
+        );
+    }
+    assert!(
+        misses.is_empty(),
+        "out of the top 3:\n{}",
+        misses.join("\n")
+    );
+}
