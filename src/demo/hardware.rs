@@ -11,6 +11,7 @@
 use serde_json::{Value, json};
 
 use super::Rng;
+use super::relevance::RelevanceQuery;
 
 /// The brands, with the letters their model numbers start with.
 const BRANDS: &[(&str, &str)] = &[
@@ -444,17 +445,6 @@ pub fn hardware(seed: u64, count: usize) -> Vec<Value> {
         }));
     }
     out
-}
-
-/// A query of the second relevance set, with the products it should find.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RelevanceQuery {
-    /// `exact`, `pasted`, `typo`, `half-typed`, `brand+type`, `model` or
-    /// `one-too-many`.
-    pub kind: &'static str,
-    pub text: String,
-    /// Any of these in the top three is a success.
-    pub expected: Vec<String>,
 }
 
 /// One edit in the longest word of at least six letters (dropped, swapped or

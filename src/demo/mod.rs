@@ -7,6 +7,7 @@ mod catalogue;
 pub mod families;
 pub mod hardware;
 mod queries;
+pub mod relevance;
 pub mod shop;
 
 pub use catalogue::{BASE, Base, generate, product_json};
