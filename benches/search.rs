@@ -339,11 +339,13 @@ fn main() {
     let mut engine = Vec::with_capacity(count);
     let mut by_kind: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
     let mut found: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut slowest: Vec<(Duration, &str, bool)> = Vec::new();
     for (q, r) in mix.iter().zip(&requests) {
         let t = Instant::now();
         let result = index.search(r).expect("search");
         engine.push(t.elapsed());
         by_kind.entry(q.kind).or_default().push(t.elapsed());
+        slowest.push((t.elapsed(), q.text.as_str(), result.relaxed.is_some()));
         let top3 = result
             .hits
             .iter()
@@ -352,6 +354,12 @@ fn main() {
         let entry = found.entry(q.kind).or_default();
         entry.0 += usize::from(top3);
         entry.1 += 1;
+    }
+    slowest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    println!("the slowest queries (where a p99 comes from):");
+    for (took, text, relaxed) in slowest.iter().take(12) {
+        let how = if *relaxed { ", relaxed" } else { "" };
+        println!("  {:.2} ms{how}: {text:?}", took.as_secs_f64() * 1e3);
     }
     let relaxed = relaxed_pass(&index, &mix, &synonyms);
     let suggest: Vec<Duration> = requests

@@ -147,15 +147,7 @@ pub fn dimension(name: &str) -> Vec<String> {
 
 /// The stem of one word, as the index holds it.
 pub fn stem(word: &str) -> String {
-    let mut analyzer = TextAnalyzer::builder(RawTokenizer::default())
-        .filter(Stemmer::new(Language::English))
-        .build();
-    let mut stream = analyzer.token_stream(word);
-    if stream.advance() {
-        stream.token().text.clone()
-    } else {
-        word.to_owned()
-    }
+    stem_with(&mut Words::default().stemmer, word)
 }
 
 /// Superscripts and other numeric forms become plain digits (`m³` → `m3`).
@@ -298,34 +290,47 @@ pub fn words(text: &str) -> Vec<Word> {
     Words::default().of(text)
 }
 
-/// The analyzers behind [`words`], kept for reuse.
+/// The analyzers behind [`words`], kept for reuse: the text is read once,
+/// and each word stemmed on its own.
 pub struct Words {
-    stemmed: TextAnalyzer,
     folded: TextAnalyzer,
+    stemmer: TextAnalyzer,
 }
 
 impl Default for Words {
     fn default() -> Self {
         Self {
-            stemmed: query_analyzer(true),
             folded: query_analyzer(false),
+            stemmer: TextAnalyzer::builder(RawTokenizer::default())
+                .filter(Stemmer::new(Language::English))
+                .build(),
         }
     }
 }
 
 impl Words {
     pub fn of(&mut self, text: &str) -> Vec<Word> {
-        // The stemmer changes tokens but never drops one: both runs line up.
-        run(&mut self.stemmed, text)
+        run(&mut self.folded, text)
             .into_iter()
-            .zip(run(&mut self.folded, text))
-            .map(|(term, folded)| Word {
-                term: term.text,
-                folded: folded.text,
-                from: term.offset_from,
-                to: term.offset_to,
+            .map(|folded| {
+                let term = stem_with(&mut self.stemmer, &folded.text);
+                Word {
+                    term,
+                    folded: folded.text,
+                    from: folded.offset_from,
+                    to: folded.offset_to,
+                }
             })
             .collect()
+    }
+}
+
+fn stem_with(stemmer: &mut TextAnalyzer, word: &str) -> String {
+    let mut stream = stemmer.token_stream(word);
+    if stream.advance() {
+        stream.token().text.clone()
+    } else {
+        word.to_owned()
     }
 }
 

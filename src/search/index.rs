@@ -181,7 +181,11 @@ fn slot_query(
                     should.push((Occur::Should, boost(Box::new(q), weight * 1.2)));
                 }
                 if *distance > 0 && !known {
-                    let q = FuzzyTermQuery::new(term, *distance, true);
+                    // Descriptions hold the most words: one edit there (a
+                    // two-edit automaton over their dictionary costs more
+                    // than the rest of the query).
+                    let distance = if *prefixed { *distance } else { 1 };
+                    let q = FuzzyTermQuery::new(term, distance, true);
                     should.push((Occur::Should, boost(Box::new(q), *weight)));
                 }
             }
