@@ -253,6 +253,31 @@ fn keep_files(dir: &Path, mix: &[GeneratedQuery]) {
     std::fs::write(dir.join("paths.txt"), paths).expect("paths written");
 }
 
+/// A store holding `catalogue` and its index, with the time each took.
+fn stored_and_indexed(
+    data_dir: &Path,
+    catalogue: &[Value],
+) -> (Store, SearchIndex, Duration, Duration) {
+    let started = Instant::now();
+    let store = Store::open(data_dir).expect("store");
+    load(&store, catalogue);
+    let load = started.elapsed();
+    let started = Instant::now();
+    let index = SearchIndex::open(data_dir, &store).expect("index built");
+    (store, index, load, started.elapsed())
+}
+
+/// The twelve slowest queries, whether each was relaxed: where a p99 comes
+/// from.
+fn print_slowest(mut slowest: Vec<(Duration, &str, bool)>) {
+    slowest.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
+    println!("the slowest queries (where a p99 comes from):");
+    for (took, text, relaxed) in slowest.iter().take(12) {
+        let how = if *relaxed { ", relaxed" } else { "" };
+        println!("  {:.2} ms{how}: {text:?}", took.as_secs_f64() * 1e3);
+    }
+}
+
 fn print_found(found: &BTreeMap<&str, (usize, usize)>) {
     println!("| query kind | intended product in top 3 |");
     println!("|---|---:|");
@@ -298,10 +323,11 @@ fn relaxed_pass(index: &SearchIndex, mix: &[GeneratedQuery], synonyms: &Synonyms
 }
 
 fn main() {
-    let products: usize = arg("--products").unwrap_or(100_000);
-    let count: usize = arg("--queries").unwrap_or(2_000);
-    let keep: Option<PathBuf> = arg("--keep");
-    let summary: Option<PathBuf> = arg("--summary");
+    let (products, count): (usize, usize) = (
+        arg("--products").unwrap_or(100_000),
+        arg("--queries").unwrap_or(2_000),
+    );
+    let (keep, summary): (Option<PathBuf>, Option<PathBuf>) = (arg("--keep"), arg("--summary"));
     let kind: String = arg("--catalogue").unwrap_or_else(|| "yard".to_owned());
     let catalogue = catalogue_of(&kind, products);
     let mix = queries(7, &catalogue, count);
@@ -312,14 +338,7 @@ fn main() {
     let temp = tempfile::tempdir_in(std::env::current_dir().expect("cwd")).expect("temp dir");
     let data_dir = keep.clone().unwrap_or_else(|| temp.path().to_owned());
 
-    let started = Instant::now();
-    let store = Store::open(&data_dir).expect("store");
-    load(&store, &catalogue);
-    let load = started.elapsed();
-
-    let started = Instant::now();
-    let index = SearchIndex::open(&data_dir, &store).expect("index built");
-    let build = started.elapsed();
+    let (store, index, load, build) = stored_and_indexed(&data_dir, &catalogue);
     println!("search: {products} products ({kind}), {count} queries");
     let (index_bytes, store_bytes) = (index.size_bytes(), store.file_size());
     println!(
@@ -355,12 +374,7 @@ fn main() {
         entry.0 += usize::from(top3);
         entry.1 += 1;
     }
-    slowest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
-    println!("the slowest queries (where a p99 comes from):");
-    for (took, text, relaxed) in slowest.iter().take(12) {
-        let how = if *relaxed { ", relaxed" } else { "" };
-        println!("  {:.2} ms{how}: {text:?}", took.as_secs_f64() * 1e3);
-    }
+    print_slowest(slowest);
     let relaxed = relaxed_pass(&index, &mix, &synonyms);
     let suggest: Vec<Duration> = requests
         .iter()

@@ -7,8 +7,8 @@
 //! apart. Pure functions plus the tantivy tokenizer that wraps them.
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, Stemmer,
-    TextAnalyzer, Token, TokenStream, Tokenizer,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token,
+    TokenStream, Tokenizer,
 };
 
 /// The name the analyzer is registered under in the index.
@@ -147,7 +147,9 @@ pub fn dimension(name: &str) -> Vec<String> {
 
 /// The stem of one word, as the index holds it.
 pub fn stem(word: &str) -> String {
-    stem_with(&mut Words::default().stemmer, word)
+    frostem::Stemmer::new(frostem::Algorithm::English)
+        .stem(word)
+        .into_owned()
 }
 
 /// Superscripts and other numeric forms become plain digits (`m³` → `m3`).
@@ -290,20 +292,19 @@ pub fn words(text: &str) -> Vec<Word> {
     Words::default().of(text)
 }
 
-/// The analyzers behind [`words`], kept for reuse: the text is read once,
-/// and each word stemmed on its own.
+/// The analyzer and stemmer behind [`words`], kept for reuse: the text is
+/// read once, and each word stemmed on its own (by the stemmer of tantivy's
+/// English filter, so the terms are the index's).
 pub struct Words {
     folded: TextAnalyzer,
-    stemmer: TextAnalyzer,
+    stemmer: frostem::Stemmer,
 }
 
 impl Default for Words {
     fn default() -> Self {
         Self {
             folded: query_analyzer(false),
-            stemmer: TextAnalyzer::builder(RawTokenizer::default())
-                .filter(Stemmer::new(Language::English))
-                .build(),
+            stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
         }
     }
 }
@@ -312,25 +313,13 @@ impl Words {
     pub fn of(&mut self, text: &str) -> Vec<Word> {
         run(&mut self.folded, text)
             .into_iter()
-            .map(|folded| {
-                let term = stem_with(&mut self.stemmer, &folded.text);
-                Word {
-                    term,
-                    folded: folded.text,
-                    from: folded.offset_from,
-                    to: folded.offset_to,
-                }
+            .map(|folded| Word {
+                term: self.stemmer.stem(&folded.text).into_owned(),
+                folded: folded.text,
+                from: folded.offset_from,
+                to: folded.offset_to,
             })
             .collect()
-    }
-}
-
-fn stem_with(stemmer: &mut TextAnalyzer, word: &str) -> String {
-    let mut stream = stemmer.token_stream(word);
-    if stream.advance() {
-        stream.token().text.clone()
-    } else {
-        word.to_owned()
     }
 }
 
@@ -380,6 +369,23 @@ mod tests {
                 ("drill".to_owned(), 3)
             ]
         );
+    }
+
+    #[test]
+    fn single_words_stem_as_the_index_stems_them() {
+        for word in [
+            "washed",
+            "insulation",
+            "reducer",
+            "bricks",
+            "gravelly",
+            "acme",
+        ] {
+            assert_eq!(vec![stem(word)], terms(word), "{word}");
+        }
+        let text = "Washed insulation reducers for bricks";
+        let from_words: Vec<String> = words(text).into_iter().map(|w| w.term).collect();
+        assert_eq!(from_words, terms(text));
     }
 
     #[test]

@@ -187,6 +187,15 @@ fn slot_query(
                     let distance = if *prefixed { *distance } else { 1 };
                     let q = FuzzyTermQuery::new(term, distance, true);
                     should.push((Occur::Should, boost(Box::new(q), *weight)));
+                    // A misspelt word does not stem like the right one
+                    // ("redcuer" stays whole, "reducer" is `reduc`): its
+                    // leading letters, within the same edits, start the
+                    // right word's stem.
+                    if *prefixed && let Some(lead) = leading(word) {
+                        let lead = Term::from_field_text(*field, &lead);
+                        let q = FuzzyTermQuery::new_prefix(lead, 1, true);
+                        should.push((Occur::Should, boost(Box::new(q), weight * 0.8)));
+                    }
                 }
             }
             if text.len() >= 2 && fields.len() > 1 {
@@ -346,8 +355,71 @@ fn bonuses(
     bonus
 }
 
+/// The leading letters of a misspelt word of six letters or more that a
+/// stem of the right word starts with, give or take one edit: three in five
+/// of them, at least five (stems keep about that much: `insul` of
+/// "insulation", `reduc` of "reducer").
+fn leading(word: &str) -> Option<String> {
+    let n = word.chars().count();
+    (n >= 6 && word.chars().all(char::is_alphabetic))
+        .then(|| word.chars().take((n * 3).div_ceil(5).max(5)).collect())
+}
+
 fn is_unit(slot: &Slot) -> bool {
     matches!(slot, Slot::Term { text, prefix: false, .. } if UNIT_WORDS.contains(&text.as_str()))
+}
+
+/// The slots of a query that count as words (all but unit words).
+fn counted(parsed: &Parsed) -> Vec<usize> {
+    (0..parsed.slots.len())
+        .filter(|&i| !is_unit(&parsed.slots[i]))
+        .collect()
+}
+
+/// The query without its words that no product has in any field (exact
+/// words only: a typo-tolerant or half-typed word may still match), and those
+/// words as typed. Costs a dictionary lookup per word and field.
+fn without_dead_words(
+    searcher: &tantivy::Searcher,
+    f: &Fields,
+    fields: &[(Field, f32, bool)],
+    parsed: &Parsed,
+) -> (Parsed, Vec<String>) {
+    let dead = |slot: &Slot| {
+        let Slot::Term {
+            text,
+            distance: 0,
+            prefix: false,
+            ..
+        } = slot
+        else {
+            return false;
+        };
+        let absent = |field: Field| {
+            searcher
+                .doc_freq(&Term::from_field_text(field, text))
+                .is_ok_and(|n| n == 0)
+        };
+        !is_unit(slot)
+            && fields.iter().all(|(field, _, _)| absent(*field))
+            && (text.len() < 2 || absent(f.sku_ngram))
+    };
+    let mut alive = Parsed {
+        raw: parsed.raw.clone(),
+        terms: parsed.terms.clone(),
+        codes: parsed.codes.clone(),
+        ..Parsed::default()
+    };
+    let mut gone = Vec::new();
+    for (slot, shown) in parsed.slots.iter().zip(&parsed.shown) {
+        if dead(slot) {
+            gone.push(shown.clone());
+        } else {
+            alive.slots.push(slot.clone());
+            alive.shown.push(shown.clone());
+        }
+    }
+    (alive, gone)
 }
 
 /// Whether the document at `address` matches `query`.
@@ -499,15 +571,156 @@ fn filters(
     clauses
 }
 
+/// One search under way: what every pass of it shares.
+struct Searching<'a> {
+    f: Fields,
+    searcher: &'a tantivy::Searcher,
+    fields: [(Field, f32, bool); 4],
+    request: &'a SearchRequest,
+    /// The category filter, as the index spells it.
+    category: Option<String>,
+    /// The facet whose children the category facet counts.
+    parent: Facet,
+}
+
+/// What a relaxed search settled on: the query, how its words must match, the
+/// pass, and what the answer says about it.
+type Settled<'q> = (Cow<'q, Parsed>, Mode, Pass, Option<Relaxed>);
+
+impl Searching<'_> {
+    /// The whole query: the words as `mode` says, and the filters but those
+    /// `skip` leaves out.
+    fn build(&self, query: &Parsed, mode: Mode, skip: Skip) -> Box<dyn Query> {
+        let f = &self.f;
+        let mut clauses = vec![(
+            Occur::Must,
+            text_query(f, self.searcher, query, mode, &self.fields),
+        )];
+        clauses.extend(filters(f, self.request, self.category.as_ref(), skip));
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn pass(&self, query: &Parsed, mode: Mode) -> Result<Pass, IndexError> {
+        SearchIndex::collect(
+            self.searcher,
+            &*self.build(query, mode, Skip::NONE),
+            self.request,
+            &self.parent,
+        )
+    }
+
+    /// No product has every word of `focused`. Words no product has at all
+    /// go first: the others, searched strictly, may be the answer (one more
+    /// pass). Failing that, a probe that needs any one word finds the best
+    /// product; the words it matches say how many the answer needs; every
+    /// product with that many is shown, those with more first.
+    fn relax<'q>(
+        &self,
+        focused: &'q Parsed,
+        mut left_out: Vec<String>,
+    ) -> Result<Settled<'q>, IndexError> {
+        let mut query = Cow::Borrowed(focused);
+        let (alive, dead) = without_dead_words(self.searcher, &self.f, &self.fields, focused);
+        if !dead.is_empty() && !counted(&alive).is_empty() {
+            left_out.extend(dead);
+            query = Cow::Owned(alive);
+            let pass = self.pass(&query, Mode::Strict)?;
+            if pass.total > 0 || counted(&query).len() < 2 {
+                let relaxed = Relaxed {
+                    ignored: left_out,
+                    matched: shown(&query),
+                };
+                return Ok((query, Mode::Strict, pass, Some(relaxed)));
+            }
+        }
+        let probe = self.build(&query, Mode::AtLeast(1), Skip::NONE);
+        let best = self
+            .searcher
+            .search(&*probe, &TopDocs::with_limit(1).order_by_score())?;
+        let Some(&(_, address)) = best.first() else {
+            let pass = self.pass(&query, Mode::AtLeast(1))?;
+            return Ok((query, Mode::Strict, pass, None));
+        };
+        let mut matched = Vec::new();
+        for i in counted(&query) {
+            let slot = slot_query(&self.f, self.searcher, &query.slots[i], &self.fields);
+            if matches_doc(self.searcher, &*slot, address)? {
+                matched.push(query.shown[i].clone());
+            } else {
+                left_out.push(query.shown[i].clone());
+            }
+        }
+        let mode = Mode::AtLeast(matched.len().max(1));
+        let pass = self.pass(&query, mode)?;
+        let relaxed = Relaxed {
+            ignored: left_out,
+            matched,
+        };
+        Ok((query, mode, pass, Some(relaxed)))
+    }
+
+    /// The facets of the answer: those of its pass, and for each facet the
+    /// request filters on, a pass of its own without that filter.
+    fn facets(
+        &self,
+        query: &Parsed,
+        mode: Mode,
+        mut facets: Facets,
+        total: usize,
+    ) -> Result<Facets, IndexError> {
+        let searcher = self.searcher;
+        if self.category.is_some() {
+            let skip = Skip {
+                category: true,
+                ..Skip::NONE
+            };
+            let q = self.build(query, mode, skip);
+            facets.category = facet_pass(searcher, &*q, "category", &self.parent, 100)?;
+        }
+        if !self.request.tags.is_empty() {
+            let skip = Skip {
+                tags: true,
+                ..Skip::NONE
+            };
+            let q = self.build(query, mode, skip);
+            facets.tags = facet_pass(searcher, &*q, "tags", &Facet::root(), 30)?;
+        }
+        if self.request.brand.is_some() {
+            let skip = Skip {
+                brand: true,
+                ..Skip::NONE
+            };
+            let q = self.build(query, mode, skip);
+            facets.brand = facet_pass(searcher, &*q, "brand_facet", &Facet::root(), 30)?;
+        }
+        if facets.category.is_empty()
+            && let Some(c) = &self.category
+            && total > 0
+        {
+            // A leaf category: its own count.
+            facets.category.push((c.clone(), total as u64));
+        }
+        Ok(facets)
+    }
+}
+
+/// The words of a query that count, as typed.
+fn shown(parsed: &Parsed) -> Vec<String> {
+    counted(parsed)
+        .into_iter()
+        .map(|i| parsed.shown[i].clone())
+        .collect()
+}
+
 impl SearchIndex {
     /// Runs a search: one pass over the index collects the page, the total and
     /// the facets (a facet the request filters on is counted in a pass of its
-    /// own, without that filter, so its other values stay visible).
+    /// own, without that filter, so its other values stay visible). When no
+    /// product has every word, the search is relaxed (see [`Searching::relax`]).
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResult, IndexError> {
         let generation = self.generation();
         let f = generation.f;
         let searcher = generation.reader.searcher();
-        let fields = text_fields(&f);
         let category = request.category.as_ref().map(|c| {
             generation
                 .categories
@@ -517,84 +730,32 @@ impl SearchIndex {
                 .cloned()
                 .unwrap_or_else(|| c.clone())
         });
-        let (query, left_out) = focus(&searcher, &fields, &request.query);
-        let build = |mode: Mode, skip: Skip| -> Box<dyn Query> {
-            let mut clauses = vec![(
-                Occur::Must,
-                text_query(&f, &searcher, &query, mode, &fields),
-            )];
-            clauses.extend(filters(&f, request, category.as_ref(), skip));
-            Box::new(BooleanQuery::new(clauses))
-        };
         let parent = category
             .as_deref()
             .map_or_else(Facet::root, |c| Facet::from_path(c.split('/')));
-        let mut mode = Mode::Strict;
-        let mut pass = Self::collect(&searcher, &*build(mode, Skip::NONE), request, &parent)?;
-        let counted: Vec<usize> = (0..query.slots.len())
-            .filter(|&i| !is_unit(&query.slots[i]))
-            .collect();
-        let mut relaxed = None;
-        if pass.total == 0 && counted.len() > 1 {
-            // Nothing has every word: find the most words one product has
-            // (the best match of a search that needs only one), then show
-            // every product that has that many, those with more first.
-            let probe = build(Mode::AtLeast(1), Skip::NONE);
-            let best = searcher.search(&*probe, &TopDocs::with_limit(1).order_by_score())?;
-            if let Some(&(_, address)) = best.first() {
-                let mut matched = Vec::new();
-                let mut ignored = left_out.clone();
-                for &i in &counted {
-                    let slot = slot_query(&f, &searcher, &query.slots[i], &fields);
-                    if matches_doc(&searcher, &*slot, address)? {
-                        matched.push(query.shown[i].clone());
-                    } else {
-                        ignored.push(query.shown[i].clone());
-                    }
-                }
-                mode = Mode::AtLeast(matched.len().max(1));
-                pass = Self::collect(&searcher, &*build(mode, Skip::NONE), request, &parent)?;
-                relaxed = Some(Relaxed { ignored, matched });
-            }
-        } else if !left_out.is_empty() {
-            relaxed = Some(Relaxed {
+        let s = Searching {
+            f,
+            searcher: &searcher,
+            fields: text_fields(&f),
+            request,
+            category,
+            parent,
+        };
+        let (focused, left_out) = focus(&searcher, &s.fields, &request.query);
+        let strict = s.pass(&focused, Mode::Strict)?;
+        let (query, mode, pass, relaxed) = if strict.total == 0 && counted(&focused).len() > 1 {
+            s.relax(&focused, left_out)?
+        } else {
+            let relaxed = (!left_out.is_empty()).then(|| Relaxed {
                 ignored: left_out,
-                matched: counted.iter().map(|&i| query.shown[i].clone()).collect(),
+                matched: shown(&focused),
             });
-        }
-        let mut facets = pass.facets;
-        if category.is_some() {
-            let skip = Skip {
-                category: true,
-                ..Skip::NONE
-            };
-            facets.category = facet_pass(&searcher, &*build(mode, skip), "category", &parent, 100)?;
-        }
-        if !request.tags.is_empty() {
-            let skip = Skip {
-                tags: true,
-                ..Skip::NONE
-            };
-            facets.tags = facet_pass(&searcher, &*build(mode, skip), "tags", &Facet::root(), 30)?;
-        }
-        if request.brand.is_some() {
-            let skip = Skip {
-                brand: true,
-                ..Skip::NONE
-            };
-            let query = build(mode, skip);
-            facets.brand = facet_pass(&searcher, &*query, "brand_facet", &Facet::root(), 30)?;
-        }
-        if facets.category.is_empty()
-            && let Some(c) = &category
-            && pass.total > 0
-        {
-            // A leaf category: its own count.
-            facets.category.push((c.clone(), pass.total as u64));
-        }
+            (Cow::Borrowed(&*focused), Mode::Strict, strict, relaxed)
+        };
+        let facets = s.facets(&query, mode, pass.facets, pass.total)?;
         let hits = Self::skus(&searcher, &pass.page)?;
         let did_you_mean = if pass.total == 0 {
-            Self::correction(&searcher, &f, &query)?
+            Self::correction(&searcher, &f, &focused)?
         } else {
             None
         };

@@ -224,6 +224,13 @@ async fn stems_do_not_join_different_words_and_typos_lose_nothing() {
     let right = app.search("q=washed%20sand", Who::Anonymous).await;
     let typo = app.search("q=washd%20sand", Who::Anonymous).await;
     assert_eq!(right.body["total"], typo.body["total"], "{}", typo.text);
+    // A misspelt word that does not stem like the right one ("insualtion"
+    // is `insualt`, "insulation" is `insul`) still matches it: no relaxation.
+    let resp = app
+        .search("q=insualtion%20board%20150", Who::Anonymous)
+        .await;
+    assert_eq!(resp.body["hits"][0]["sku"], "INS-PIR150", "{}", resp.text);
+    assert!(resp.body.get("relaxed").is_none(), "{}", resp.text);
     // A bare number is the product's defining dimension: 12 mm rebar, not
     // the 12 m length of a 20 mm bar.
     let skus = app.search_skus("q=rebar%2012", Who::Anonymous).await;
