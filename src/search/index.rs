@@ -716,7 +716,7 @@ impl SearchIndex {
     /// Runs a search: one pass over the index collects the page, the total and
     /// the facets (a facet the request filters on is counted in a pass of its
     /// own, without that filter, so its other values stay visible). When no
-    /// product has every word, the search is relaxed (see [`Searching::relax`]).
+    /// product has every word, the search is relaxed (`Searching::relax`).
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResult, IndexError> {
         let generation = self.generation();
         let f = generation.f;
