@@ -131,6 +131,9 @@ enum Mode {
     AtLeast(usize),
 }
 
+/// Most words of one query looked up for "did you mean".
+const MAX_CORRECTIONS: usize = 6;
+
 /// What each matched word adds to the score of a relaxed query: more than the
 /// relevance of any match, so products rank by how many words they match,
 /// then by relevance.
@@ -778,15 +781,23 @@ impl SearchIndex {
     ) -> Result<Option<String>, IndexError> {
         let mut changed = false;
         let mut out = Vec::with_capacity(parsed.slots.len());
+        // Each lookup is a two-edit search and reads up to 20 names: a bound
+        // on what one query that matches nothing may cost.
+        let mut lookups = 0;
         for (slot, shown) in parsed.slots.iter().zip(&parsed.shown) {
             let replacement = match slot {
-                Slot::Term { text, word, .. } if !slot.is_number() && word.chars().count() >= 3 => {
+                Slot::Term { text, word, .. }
+                    if !slot.is_number()
+                        && word.chars().count() >= 3
+                        && lookups < MAX_CORRECTIONS =>
+                {
                     let known = searcher
                         .doc_freq(&Term::from_field_text(f.name, text))
                         .is_ok_and(|n| n > 0);
                     if known {
                         None
                     } else {
+                        lookups += 1;
                         Self::closest_word(searcher, f, word)?
                     }
                 }
