@@ -2,10 +2,9 @@
 //! the total and the facets; suggestions. The index itself (its generations,
 //! following the change log) is in `generations.rs`, its fields in `schema.rs`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Bound;
-
-use std::borrow::Cow;
 
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
@@ -139,6 +138,23 @@ const MAX_CORRECTIONS: usize = 6;
 /// then by relevance.
 const PER_WORD: f32 = 1000.0;
 
+/// How many products have `text` in these fields, counted once per field.
+fn frequency(searcher: &tantivy::Searcher, fields: &[Field], text: &str) -> u64 {
+    fields
+        .iter()
+        .map(|field| {
+            searcher
+                .doc_freq(&Term::from_field_text(*field, text))
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+/// The fields of `fields`, without their weights.
+fn names(fields: &[(Field, f32, bool)]) -> Vec<Field> {
+    fields.iter().map(|(field, _, _)| *field).collect()
+}
+
 fn boost(query: Box<dyn Query>, by: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(query, by))
 }
@@ -166,12 +182,7 @@ fn slot_query(
         } => {
             // A typo is looked for in every field (descriptions too: a
             // typo must not lose matches the right word has).
-            let known = *distance > 0
-                && fields.iter().any(|(field, _, _)| {
-                    searcher
-                        .doc_freq(&Term::from_field_text(*field, text))
-                        .is_ok_and(|n| n > 0)
-                });
+            let known = *distance > 0 && frequency(searcher, &names(fields), text) > 0;
             for (field, weight, prefixed) in fields {
                 let term = Term::from_field_text(*field, text);
                 should.push((Occur::Should, boost(term_query(term.clone()), weight * 2.0)));
@@ -388,41 +399,22 @@ fn without_dead_words(
     fields: &[(Field, f32, bool)],
     parsed: &Parsed,
 ) -> (Parsed, Vec<String>) {
-    let dead = |slot: &Slot| {
-        let Slot::Term {
+    let mut anywhere = names(fields);
+    anywhere.push(f.sku_ngram);
+    let (alive, dead) = parsed.keeping(|_, slot| match slot {
+        Slot::Term {
             text,
             distance: 0,
             prefix: false,
             ..
-        } = slot
-        else {
-            return false;
-        };
-        let absent = |field: Field| {
-            searcher
-                .doc_freq(&Term::from_field_text(field, text))
-                .is_ok_and(|n| n == 0)
-        };
-        !is_unit(slot)
-            && fields.iter().all(|(field, _, _)| absent(*field))
-            && (text.len() < 2 || absent(f.sku_ngram))
-    };
-    let mut alive = Parsed {
-        raw: parsed.raw.clone(),
-        terms: parsed.terms.clone(),
-        codes: parsed.codes.clone(),
-        ..Parsed::default()
-    };
-    let mut gone = Vec::new();
-    for (slot, shown) in parsed.slots.iter().zip(&parsed.shown) {
-        if dead(slot) {
-            gone.push(shown.clone());
-        } else {
-            alive.slots.push(slot.clone());
-            alive.shown.push(shown.clone());
-        }
-    }
-    (alive, gone)
+        } => is_unit(slot) || frequency(searcher, &anywhere, text) > 0,
+        _ => true,
+    });
+    let dead = dead
+        .into_iter()
+        .map(|(_, shown)| shown.to_owned())
+        .collect();
+    (alive, dead)
 }
 
 /// Whether the document at `address` matches `query`.
@@ -449,25 +441,16 @@ fn focus<'a>(
     if parsed.slots.len() <= MAX_TERMS {
         return (Cow::Borrowed(parsed), Vec::new());
     }
-    let frequency = |slot: &Slot| -> u64 {
-        match slot {
-            Slot::Term { text, .. } => fields
-                .iter()
-                .map(|(field, _, _)| {
-                    searcher
-                        .doc_freq(&Term::from_field_text(*field, text))
-                        .unwrap_or(0)
-                })
-                .sum(),
-            Slot::Synonyms(_) => 1,
-        }
-    };
+    let scope = names(fields);
     let mut order: Vec<(bool, bool, u64, usize)> = parsed
         .slots
         .iter()
         .enumerate()
         .map(|(i, slot)| {
-            let n = frequency(slot);
+            let n = match slot {
+                Slot::Term { text, .. } => frequency(searcher, &scope, text),
+                Slot::Synonyms(_) => 1,
+            };
             (is_unit(slot), n == 0, n, i)
         })
         .collect();
@@ -476,21 +459,12 @@ fn focus<'a>(
     for &(_, _, _, i) in order.iter().take(MAX_TERMS) {
         keep[i] = true;
     }
-    let mut focused = Parsed {
-        raw: parsed.raw.clone(),
-        terms: parsed.terms.clone(),
-        codes: parsed.codes.clone(),
-        ..Parsed::default()
-    };
-    let mut left_out = Vec::new();
-    for ((slot, shown), kept) in parsed.slots.iter().zip(&parsed.shown).zip(keep) {
-        if kept {
-            focused.slots.push(slot.clone());
-            focused.shown.push(shown.clone());
-        } else if !is_unit(slot) {
-            left_out.push(shown.clone());
-        }
-    }
+    let (focused, dropped) = parsed.keeping(|i, _| keep[i]);
+    let left_out = dropped
+        .into_iter()
+        .filter(|(slot, _)| !is_unit(slot))
+        .map(|(_, shown)| shown.to_owned())
+        .collect();
     (Cow::Owned(focused), left_out)
 }
 
@@ -641,8 +615,13 @@ impl Searching<'_> {
             .searcher
             .search(&*probe, &TopDocs::with_limit(1).order_by_score())?;
         let Some(&(_, address)) = best.first() else {
-            let pass = self.pass(&query, Mode::AtLeast(1))?;
-            return Ok((query, Mode::Strict, pass, None));
+            // Not one word matches: nothing to relax to.
+            let nothing = Pass {
+                total: 0,
+                page: Vec::new(),
+                facets: Facets::default(),
+            };
+            return Ok((query, Mode::Strict, nothing, None));
         };
         let mut matched = Vec::new();
         for i in counted(&query) {
@@ -671,30 +650,43 @@ impl Searching<'_> {
         mut facets: Facets,
         total: usize,
     ) -> Result<Facets, IndexError> {
-        let searcher = self.searcher;
-        if self.category.is_some() {
-            let skip = Skip {
-                category: true,
-                ..Skip::NONE
-            };
-            let q = self.build(query, mode, skip);
-            facets.category = facet_pass(searcher, &*q, "category", &self.parent, 100)?;
-        }
-        if !self.request.tags.is_empty() {
-            let skip = Skip {
-                tags: true,
-                ..Skip::NONE
-            };
-            let q = self.build(query, mode, skip);
-            facets.tags = facet_pass(searcher, &*q, "tags", &Facet::root(), 30)?;
-        }
-        if self.request.brand.is_some() {
-            let skip = Skip {
-                brand: true,
-                ..Skip::NONE
-            };
-            let q = self.build(query, mode, skip);
-            facets.brand = facet_pass(searcher, &*q, "brand_facet", &Facet::root(), 30)?;
+        let root = Facet::root();
+        let only = |category, tags, brand| Skip {
+            category,
+            tags,
+            brand,
+        };
+        let passes = [
+            (
+                self.category.is_some(),
+                only(true, false, false),
+                "category",
+                &self.parent,
+                100,
+                &mut facets.category,
+            ),
+            (
+                !self.request.tags.is_empty(),
+                only(false, true, false),
+                "tags",
+                &root,
+                30,
+                &mut facets.tags,
+            ),
+            (
+                self.request.brand.is_some(),
+                only(false, false, true),
+                "brand_facet",
+                &root,
+                30,
+                &mut facets.brand,
+            ),
+        ];
+        for (filtered, skip, field, parent, k, counts) in passes {
+            if filtered {
+                let query = self.build(query, mode, skip);
+                *counts = facet_pass(self.searcher, &*query, field, parent, k)?;
+            }
         }
         if facets.category.is_empty()
             && let Some(c) = &self.category

@@ -54,6 +54,31 @@ impl Parsed {
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty() && self.raw.is_empty()
     }
+
+    /// This query with only the slots `keep` accepts (by index), and the
+    /// slots it left out with how each was typed. The raw text, phrase terms
+    /// and codes stay whole.
+    pub fn keeping(
+        &self,
+        mut keep: impl FnMut(usize, &Slot) -> bool,
+    ) -> (Parsed, Vec<(&Slot, &str)>) {
+        let mut kept = Parsed {
+            raw: self.raw.clone(),
+            terms: self.terms.clone(),
+            codes: self.codes.clone(),
+            ..Parsed::default()
+        };
+        let mut dropped = Vec::new();
+        for (i, (slot, shown)) in self.slots.iter().zip(&self.shown).enumerate() {
+            if keep(i, slot) {
+                kept.slots.push(slot.clone());
+                kept.shown.push(shown.clone());
+            } else {
+                dropped.push((slot, shown.as_str()));
+            }
+        }
+        (kept, dropped)
+    }
 }
 
 /// Groups of equivalent phrases, analysed.
@@ -231,6 +256,16 @@ mod tests {
         let p = parse(&words.join(" "), &Synonyms::default()).unwrap();
         assert_eq!(p.slots.len(), 40);
         assert!(parse("", &Synonyms::default()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn keeping_some_slots_keeps_their_order_and_names_the_others_as_typed() {
+        let p = parse("Washed SAND organiser ", &Synonyms::default()).unwrap();
+        let (kept, dropped) = p.keeping(|i, _| i != 2);
+        assert_eq!(kept.shown, ["Washed", "SAND"]);
+        assert_eq!(kept.slots, p.slots[..2]);
+        assert_eq!((kept.raw.as_str(), kept.terms.len()), (p.raw.as_str(), 3));
+        assert_eq!(dropped, [(&p.slots[2], "organiser")]);
     }
 
     #[test]
