@@ -119,24 +119,28 @@ pub const UNIT_WORDS: &[&str] = &[
 /// against letters (`B500B`, `C24`) are parts of codes, not sizes.
 pub fn dimension(name: &str) -> Vec<String> {
     let tokens = split(name);
-    let glued = |from: usize, to: usize| {
-        name[..from]
+    let lower: Vec<String> = tokens.iter().map(|(_, _, w)| w.to_lowercase()).collect();
+    let unit = |i: usize| {
+        lower
+            .get(i)
+            .is_some_and(|w| UNIT_WORDS.contains(&w.as_str()))
+    };
+    let mut group: Vec<String> = Vec::new();
+    for (i, (from, to, _)) in tokens.iter().enumerate() {
+        let word = &lower[i];
+        // Written against a letter before it, or after it unless that is a
+        // unit ("12mm"): part of a code.
+        let glued = name[..*from]
             .chars()
             .next_back()
             .is_some_and(char::is_alphabetic)
-            || (name[to..].chars().next().is_some_and(char::is_alphabetic)
-                && !tokens
-                    .iter()
-                    .any(|(f, _, w)| *f == to && UNIT_WORDS.contains(&w.to_lowercase().as_str())))
-    };
-    let mut group: Vec<String> = Vec::new();
-    for (from, to, word) in &tokens {
-        let lower = word.to_lowercase();
-        if is_number(&lower) && !glued(*from, *to) {
-            group.push(lower);
-        } else if lower == "x" && !group.is_empty() {
+            || (name[*to..].chars().next().is_some_and(char::is_alphabetic)
+                && !(unit(i + 1) && tokens[i + 1].0 == *to));
+        if is_number(word) && !glued {
+            group.push(word.clone());
+        } else if word == "x" && !group.is_empty() {
             // "47 x 100 mm": the size goes on.
-        } else if UNIT_WORDS.contains(&lower.as_str()) && !group.is_empty() {
+        } else if unit(i) && !group.is_empty() {
             return group;
         } else {
             group.clear();
@@ -244,18 +248,14 @@ pub fn analyzer() -> TextAnalyzer {
     .build()
 }
 
-/// Words and numbers as the index has them, codes left as their parts: how
-/// queries (and the text being highlighted) are read.
-fn query_analyzer(stem: bool) -> TextAnalyzer {
-    let builder = TextAnalyzer::builder(QuarryTokenizer::default())
+/// Words and numbers folded as the index has them (not stemmed), codes left
+/// as their parts: how queries (and the text being highlighted) are read.
+fn query_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(QuarryTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
-        .filter(AsciiFoldingFilter);
-    if stem {
-        builder.filter(Stemmer::new(Language::English)).build()
-    } else {
-        builder.build()
-    }
+        .filter(AsciiFoldingFilter)
+        .build()
 }
 
 fn run(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
@@ -269,10 +269,7 @@ fn run(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
 
 /// The terms of `text` as a query has them, in order.
 pub fn terms(text: &str) -> Vec<String> {
-    run(&mut query_analyzer(true), text)
-        .into_iter()
-        .map(|t| t.text)
-        .collect()
+    words(text).into_iter().map(|w| w.term).collect()
 }
 
 /// A word of a text: its term (stemmed, as the index holds it), the word
@@ -303,7 +300,7 @@ pub struct Words {
 impl Default for Words {
     fn default() -> Self {
         Self {
-            folded: query_analyzer(false),
+            folded: query_analyzer(),
             stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
         }
     }
@@ -381,11 +378,18 @@ mod tests {
             "gravelly",
             "acme",
         ] {
-            assert_eq!(vec![stem(word)], terms(word), "{word}");
+            let indexed: Vec<String> = run(&mut analyzer(), word)
+                .into_iter()
+                .map(|t| t.text)
+                .collect();
+            assert_eq!(vec![stem(word)], indexed, "{word}");
         }
         let text = "Washed insulation reducers for bricks";
-        let from_words: Vec<String> = words(text).into_iter().map(|w| w.term).collect();
-        assert_eq!(from_words, terms(text));
+        let indexed: Vec<String> = run(&mut analyzer(), text)
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        assert_eq!(terms(text), indexed);
     }
 
     #[test]
