@@ -2,7 +2,7 @@
 // of session, and the section of the page, each a module `admin-{section}.js`
 // exporting `render(main, context)`.
 import { api, me, setCsrf, shop } from "/assets/api.js";
-import { brand, h } from "/assets/ui.js";
+import { brand, h, stackTables } from "/assets/ui.js";
 
 const main = document.getElementById("main");
 const section = location.pathname.split("/")[2] ?? "";
@@ -46,6 +46,23 @@ addEventListener("focus", () => {
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible" && !ended.hidden) resume({ quiet: true });
 });
+
+// On a phone the menu folds behind a button (quarry.css); Escape folds it again.
+const topbar = document.getElementById("topbar");
+const menuButton = document.getElementById("menu-button");
+function showMenu(open) {
+  topbar.classList.toggle("open", open);
+  menuButton.setAttribute("aria-expanded", String(open));
+}
+menuButton.addEventListener("click", () => showMenu(!topbar.classList.contains("open")));
+topbar.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !topbar.classList.contains("open")) return;
+  showMenu(false);
+  menuButton.focus();
+});
+
+// Tables fold into labelled cards on a phone.
+stackTables(main);
 
 document.getElementById("logout").addEventListener("click", async () => {
   try {

@@ -1,7 +1,7 @@
 // The quote list: the lines the customer collected, priced live by the
 // server, and the request that saves them as a quote.
 import { api, idempotencyKey, money, shop } from "/assets/api.js";
-import { brand, busy, clearErrors, debounce, h, say, showError } from "/assets/ui.js";
+import { brand, busy, clearErrors, debounce, h, say, showError, stackTables } from "/assets/ui.js";
 import * as basket from "/assets/quote-basket.js";
 
 const tbody = document.querySelector("#lines tbody");
@@ -106,5 +106,7 @@ form.addEventListener("submit", async (event) => {
 });
 
 basket.showCount(document.getElementById("basket-count"));
+// On a phone each line is a card, its cells labelled with their column.
+stackTables(document.getElementById("lines"));
 shop().then(brand);
 draw();

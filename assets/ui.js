@@ -157,3 +157,51 @@ export function brand(shop) {
   for (const el of document.querySelectorAll(".contact")) el.textContent = shop.contact;
   document.title = document.title.replace("Quarry", shop.name);
 }
+
+/** A table's column names, from the last row of its head; "" for a column
+ *  whose header is only for screen readers or spans several columns. */
+function columnNames(table) {
+  const row = table.tHead?.rows[table.tHead.rows.length - 1];
+  if (!row) return [];
+  const names = [];
+  for (const th of row.cells) {
+    const shown = th.cloneNode(true);
+    for (const hidden of shown.querySelectorAll(".visually-hidden")) hidden.remove();
+    const name = th.colSpan === 1 ? shown.textContent.trim() : "";
+    for (let i = 0; i < th.colSpan; i += 1) names.push(name);
+  }
+  return names;
+}
+
+/** Gives each cell of `table` its column's name (`data-label`) and marks the
+ *  table `cards`, when it has a head of three columns or more. */
+function labelTable(table) {
+  const names = columnNames(table);
+  if (names.length < 3) return;
+  table.classList.add("cards");
+  for (const section of [...table.tBodies, table.tFoot]) {
+    for (const tr of section?.rows ?? []) {
+      let column = 0;
+      for (const cell of tr.cells) {
+        const name = cell.colSpan === 1 ? names[column] ?? "" : "";
+        if (name && cell.dataset.label !== name) cell.dataset.label = name;
+        else if (!name && cell.hasAttribute("data-label")) cell.removeAttribute("data-label");
+        column += cell.colSpan;
+      }
+    }
+  }
+}
+
+/**
+ * On a phone, tables fold into stacked cards (quarry.css, quote.css): one card
+ * a row, each cell labelled with its column's name. This labels the tables
+ * under `root`, now and whenever rows are drawn later.
+ */
+export function stackTables(root = document.body) {
+  const label = () => {
+    for (const table of root.matches("table") ? [root] : root.querySelectorAll("table")) labelTable(table);
+  };
+  label();
+  // Labels are attributes: setting them does not wake the observer again.
+  new MutationObserver(label).observe(root, { childList: true, subtree: true });
+}
