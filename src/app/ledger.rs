@@ -16,7 +16,7 @@ use super::idempotency::{Answer, Idempotency, once};
 use super::{App, AppError, Principal, cursor};
 use crate::config::PublicAvailability;
 use crate::domain::accounts::Actor;
-use crate::domain::catalogue::Product;
+use crate::domain::catalogue::{Product, ProductName};
 use crate::domain::ledger::{
     self, Availability, Draft, Level, Line, MAX_LINES, Movement, MovementInput, MovementKind,
     Place, StockError,
@@ -416,6 +416,12 @@ fn book_with(
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct StockRow {
     pub sku: Sku,
+    /// The product's name (absent only if its record is missing).
+    #[schema(value_type = Option<String>)]
+    pub name: Option<ProductName>,
+    /// The stock unit the quantities are in.
+    #[schema(value_type = Option<String>)]
+    pub unit: Option<crate::domain::units::Unit>,
     pub location: LocationCode,
     #[schema(value_type = String)]
     pub on_hand: Decimal,
@@ -425,6 +431,20 @@ pub struct StockRow {
     pub available: Decimal,
     /// Available is below the reorder point.
     pub low: bool,
+    /// On hand in the pack the product is counted in (`8 bag`), for
+    /// products with packs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packs: Option<InPacks>,
+}
+
+/// A quantity in one of the product's packs.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct InPacks {
+    #[schema(value_type = String)]
+    pub pack: crate::domain::units::UnitName,
+    /// How many (two decimals at most).
+    #[schema(value_type = String)]
+    pub count: Decimal,
 }
 
 /// Totals of one product over all locations.
@@ -483,12 +503,93 @@ fn row(sku: &Sku, location: &LocationCode, level: Level, product: Option<&Produc
         .map(Quantity::value);
     StockRow {
         sku: sku.clone(),
+        name: product.map(|p| p.name.clone()),
+        unit: product.map(|p| p.unit),
         location: location.clone(),
         on_hand: level.on_hand,
         reserved: level.reserved,
         available: level.available(),
         low: ledger::is_low(level.available(), point),
+        packs: product
+            .and_then(|p| p.in_packs(level.on_hand))
+            .map(|(pack, count)| InPacks { pack, count }),
     }
+}
+
+/// A movement as the API shows it: with the movement that reversed it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MovementView {
+    #[serde(flatten)]
+    pub movement: Movement,
+    /// The movement that reversed this one (`reverses` links the other way).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversed_by: Option<u64>,
+}
+
+/// The name and stock unit of a product, for pages that list SKUs.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ProductBrief {
+    #[schema(value_type = String)]
+    pub name: ProductName,
+    #[schema(value_type = String)]
+    pub unit: crate::domain::units::Unit,
+}
+
+/// A page of movements, with the products their lines name.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MovementListing {
+    pub items: Vec<MovementView>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// Name and unit of every SKU on this page's lines.
+    #[schema(value_type = std::collections::BTreeMap<String, ProductBrief>)]
+    pub products: BTreeMap<Sku, ProductBrief>,
+}
+
+/// The reversal links and product briefs of some movements, read in two
+/// statements whatever their number.
+fn viewed(
+    tx: &ReadTx,
+    movements: Vec<Movement>,
+) -> Result<(Vec<MovementView>, BTreeMap<Sku, ProductBrief>), AppError> {
+    let reversals: BTreeMap<u64, u64> = match (
+        movements.iter().map(|m| m.id).min(),
+        movements.iter().map(|m| m.id).max(),
+    ) {
+        (Some(low), Some(high)) => tx.reversals_between(low, high)?.into_iter().collect(),
+        _ => BTreeMap::new(),
+    };
+    let skus: Vec<Sku> = movements
+        .iter()
+        .flat_map(|m| m.lines.iter().map(|l| l.sku.clone()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let products = tx.products_many(&skus)?;
+    let briefs = skus
+        .into_iter()
+        .zip(products)
+        .filter_map(|(sku, p)| {
+            p.map(|p| {
+                (
+                    sku,
+                    ProductBrief {
+                        name: p.name,
+                        unit: p.unit,
+                    },
+                )
+            })
+        })
+        .collect();
+    let views = movements
+        .into_iter()
+        .map(|movement| MovementView {
+            reversed_by: reversals.get(&movement.id).copied(),
+            movement,
+        })
+        .collect();
+    Ok((views, briefs))
 }
 
 /// The filters of `GET /stock`.
@@ -516,6 +617,41 @@ pub struct MovementFilter {
     pub oldest_first: bool,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
+}
+
+/// The first `limit` rows `keep` accepts, their products read a chunk of rows
+/// at a time (each distinct SKU once, one statement per chunk on PostgreSQL);
+/// with the key of the last row looked at when rows remain after it.
+#[allow(clippy::type_complexity)]
+fn with_products(
+    tx: &ReadTx,
+    rows: &[(Sku, LocationCode, Level)],
+    limit: usize,
+    keep: impl Fn(&Sku, &LocationCode, &Level, Option<&Product>) -> Option<StockRow>,
+) -> Result<(Vec<StockRow>, Option<(String, String)>), AppError> {
+    let mut products: BTreeMap<Sku, Option<Product>> = BTreeMap::new();
+    let mut items = Vec::new();
+    for (i, (s, l, level)) in rows.iter().enumerate() {
+        if !products.contains_key(s) {
+            let chunk: std::collections::BTreeSet<&Sku> = rows[i..]
+                .iter()
+                .map(|(s, _, _)| s)
+                .filter(|s| !products.contains_key(*s))
+                .take(limit.max(50))
+                .collect();
+            let chunk: Vec<Sku> = chunk.into_iter().cloned().collect();
+            let found = tx.products_many(&chunk)?;
+            products.extend(chunk.into_iter().zip(found));
+        }
+        if let Some(r) = keep(s, l, level, products.get(s).and_then(Option::as_ref)) {
+            items.push(r);
+            if items.len() == limit {
+                let more = i + 1 < rows.len();
+                return Ok((items, more.then(|| (s.to_string(), l.to_string()))));
+            }
+        }
+    }
+    Ok((items, None))
 }
 
 /// Levels computed from the ledger as it stood at `at`.
@@ -597,20 +733,28 @@ impl App {
         .await
     }
 
-    pub async fn get_movement(&self, id: u64) -> Result<Movement, AppError> {
-        self.read(move |tx| Ok(tx.movement(id)?))
-            .await?
-            .ok_or_else(|| AppError::NotFound {
-                what: "movement",
-                key: id.to_string(),
-            })
+    pub async fn get_movement(&self, id: u64) -> Result<MovementView, AppError> {
+        self.read(move |tx| {
+            let Some(movement) = tx.movement(id)? else {
+                return Ok(None);
+            };
+            Ok(Some(MovementView {
+                reversed_by: tx.reversed_by(id)?,
+                movement,
+            }))
+        })
+        .await?
+        .ok_or_else(|| AppError::NotFound {
+            what: "movement",
+            key: id.to_string(),
+        })
     }
 
     /// Movement history, newest first (or oldest first).
     pub async fn list_movements(
         &self,
         filter: MovementFilter,
-    ) -> Result<Listing<Movement>, AppError> {
+    ) -> Result<MovementListing, AppError> {
         let parse_sku =
             |s: &str| Sku::parse(s).map_err(|e| AppError::bad_request(Some("sku"), e.to_string()));
         let parse_loc = |s: &str| {
@@ -633,10 +777,17 @@ impl App {
                 .transpose()?,
             limit: cursor::limit(filter.limit, 50, 500)?,
         };
-        let page = self.read(move |tx| Ok(tx.movements_page(&query)?)).await?;
-        Ok(Listing {
-            items: page.items,
-            next_cursor: page.next.as_ref().map(cursor::encode),
+        let (items, products, next) = self
+            .read(move |tx| {
+                let page = tx.movements_page(&query)?;
+                let (items, products) = viewed(tx, page.items)?;
+                Ok((items, products, page.next))
+            })
+            .await?;
+        Ok(MovementListing {
+            items,
+            next_cursor: next.as_ref().map(cursor::encode),
+            products,
         })
     }
 
@@ -669,29 +820,22 @@ impl App {
         let (low, as_of) = (filter.low, filter.as_of);
         let page = self
             .read(move |tx| {
-                let mut products: BTreeMap<Sku, Option<Product>> = BTreeMap::new();
-                let mut keep = |s: &Sku,
-                                l: &LocationCode,
-                                level: &Level|
-                 -> Result<Option<StockRow>, AppError> {
+                let keep = |s: &Sku,
+                            l: &LocationCode,
+                            level: &Level,
+                            product: Option<&Product>|
+                 -> Option<StockRow> {
                     if location.as_ref().is_some_and(|want| want != l) {
-                        return Ok(None);
+                        return None;
                     }
-                    if !products.contains_key(s) {
-                        products.insert(s.clone(), tx.product(s)?);
-                    }
-                    let product = products.get(s).and_then(Option::as_ref);
                     if let Some(prefix) = &category {
                         let key = product.map(|p| p.category.match_key()).unwrap_or_default();
                         if !(key == *prefix || key.starts_with(&format!("{prefix}/"))) {
-                            return Ok(None);
+                            return None;
                         }
                     }
                     let r = row(s, l, *level, product);
-                    if low.is_some_and(|want| r.low != want) {
-                        return Ok(None);
-                    }
-                    Ok(Some(r))
+                    low.is_none_or(|want| r.low == want).then_some(r)
                 };
                 let (rows, source_more): (Vec<(Sku, LocationCode, Level)>, bool) =
                     if let Some(at) = as_of {
@@ -715,20 +859,14 @@ impl App {
                         let more = page.next.is_some();
                         (page.items, more)
                     };
-                let mut items = Vec::new();
-                let mut next = None;
-                let mut rows = rows.into_iter();
-                for (s, l, level) in rows.by_ref() {
-                    next = Some((s.to_string(), l.to_string()));
-                    if let Some(r) = keep(&s, &l, &level)? {
-                        items.push(r);
-                        if items.len() == limit {
-                            break;
-                        }
-                    }
-                }
-                let more = source_more || rows.next().is_some();
-                Ok((items, if more { next } else { None }))
+                let (items, next) = with_products(tx, &rows, limit, keep)?;
+                // Past the rows read, the source has more: go on after the last.
+                let next = next.or_else(|| {
+                    rows.last()
+                        .filter(|_| source_more)
+                        .map(|(s, l, _)| (s.to_string(), l.to_string()))
+                });
+                Ok((items, next))
             })
             .await?;
         Ok(Listing {

@@ -643,6 +643,24 @@ impl Product {
             .join(" or ")
     }
 
+    /// `quantity` (in the stock unit) in the pack people count this product
+    /// in: the pack it is sold whole in, else the pack it is priced per, else
+    /// its first pack; `None` without packs. Rounded to two decimals.
+    pub fn in_packs(&self, quantity: Decimal) -> Option<(UnitName, Decimal)> {
+        let is_pack = |name: &&UnitName| self.packs.iter().any(|p| p.name == **name);
+        let pack = self
+            .sell_in_whole
+            .as_ref()
+            .filter(is_pack)
+            .or(self.pricing_unit.as_ref().filter(is_pack))
+            .or(self.packs.first().map(|p| &p.name))?;
+        let converted = self
+            .measures()
+            .convert(quantity, &UnitName::from(self.unit), pack)
+            .ok()?;
+        Some((pack.clone(), converted.value.round_dp(2).normalize()))
+    }
+
     /// The product's units, packs and conversion factors.
     pub fn measures(&self) -> Measures<'_> {
         Measures {

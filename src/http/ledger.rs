@@ -20,7 +20,9 @@ use crate::app::cursor::Listing;
 use crate::app::events::LiveEvent;
 use crate::app::idempotency::IdempotencyKeyValue;
 use crate::app::idempotency::{Answer, Idempotency};
-use crate::app::ledger::{MovementFilter, StockFilter, StockRow, StockView};
+use crate::app::ledger::{
+    MovementFilter, MovementListing, MovementView, StockFilter, StockRow, StockView,
+};
 use crate::app::slots::Slot;
 use crate::app::{App, AppError, Principal};
 use crate::domain::ledger::{Movement, MovementInput, MovementKind};
@@ -123,7 +125,7 @@ pub async fn reverse_movement(
     get, path = "/movements/{id}", tag = "stock",
     params(("id" = u64, Path, description = "The movement's id")),
     responses(
-        (status = 200, body = Movement),
+        (status = 200, body = MovementView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     ),
     security(("bearer" = [])),
@@ -132,7 +134,7 @@ pub async fn get_movement(
     State(app): State<App>,
     _viewer: Viewer,
     Path(id): Path<String>,
-) -> Result<axum::Json<Movement>, ApiError> {
+) -> Result<axum::Json<MovementView>, ApiError> {
     let id: u64 = id
         .parse()
         .map_err(|_| ApiError::not_found(format!("movement {id} does not exist")))?;
@@ -183,7 +185,7 @@ pub struct MovementListQuery {
     get, path = "/movements", tag = "stock",
     params(MovementListQuery),
     responses(
-        (status = 200, body = Listing<Movement>),
+        (status = 200, body = MovementListing),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     ),
     security(("bearer" = [])),
@@ -192,7 +194,7 @@ pub async fn list_movements(
     State(app): State<App>,
     _viewer: Viewer,
     Query(q): Query<MovementListQuery>,
-) -> Result<axum::Json<Listing<Movement>>, ApiError> {
+) -> Result<axum::Json<MovementListing>, ApiError> {
     let filter = MovementFilter {
         sku: q.sku,
         location: q.location,

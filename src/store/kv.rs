@@ -337,6 +337,24 @@ impl<'t, K: KeyColumn, V: Column> Table<'t, K, V> {
         Ok(found)
     }
 
+    /// The values of several keys, in the order of `keys` (one statement on
+    /// PostgreSQL, point lookups in redb).
+    pub fn get_many(&self, keys: &[K::Owned]) -> Result<Vec<Option<V::Owned>>, StoreError> {
+        match &self.inner {
+            Inner::Pg { conn, name, .. } => {
+                let bytes: Vec<Vec<u8>> =
+                    keys.iter().map(|k| key_bytes::<K>(&K::lend(k))).collect();
+                let mut found: std::collections::HashMap<Vec<u8>, Vec<u8>> =
+                    conn.get_many(name, &bytes)?.into_iter().collect();
+                Ok(bytes
+                    .iter()
+                    .map(|k| found.remove(k).map(|v| V::own(V::from_bytes(&v))))
+                    .collect())
+            }
+            _ => keys.iter().map(|k| self.get(K::lend(k))).collect(),
+        }
+    }
+
     /// The rows with keys between `low` and `high`, in key order, or in
     /// reverse with `backwards`.
     pub fn range<'s, 'k>(

@@ -134,6 +134,21 @@ macro_rules! ledger_reads {
             self.table(REVERSALS)?.get(id)
         }
 
+        /// The reversals of the movements `low..=high`: (reversed, by).
+        pub fn reversals_between(
+            &self,
+            low: u64,
+            high: u64,
+        ) -> Result<Vec<(u64, u64)>, StoreError> {
+            self.table(REVERSALS)?
+                .range(
+                    std::ops::Bound::Included(low),
+                    std::ops::Bound::Included(high),
+                    false,
+                )?
+                .collect()
+        }
+
         pub fn level(&self, sku: &Sku, location: &LocationCode) -> Result<Level, StoreError> {
             let table = self.table(LEVELS)?;
             let key = level_key(sku, location);

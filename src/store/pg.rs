@@ -321,6 +321,20 @@ impl Conn {
         Ok(row.map(|row| row.get(0)))
     }
 
+    /// The values of `keys` (in no particular order) in one statement.
+    pub(super) fn get_many(
+        &self,
+        table: &str,
+        keys: &[Vec<u8>],
+    ) -> Result<Vec<RawRow>, StoreError> {
+        let sql = format!("SELECT k, v FROM quarry.{table} WHERE k = ANY($1)");
+        let rows = self.run(|c| c.query_typed(&sql, &[(&keys, Type::BYTEA_ARRAY)]))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect())
+    }
+
     pub(super) fn insert(&self, table: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO quarry.{table} (k, v) VALUES ($1, $2) \

@@ -260,6 +260,26 @@ macro_rules! point_reads {
             )
         }
 
+        /// Several products at once (one statement on PostgreSQL), in the
+        /// order of `skus`.
+        pub fn products_many(
+            &self,
+            skus: &[$crate::domain::values::Sku],
+        ) -> Result<Vec<Option<$crate::domain::catalogue::Product>>, StoreError> {
+            let keys: Vec<String> = skus.iter().map(ToString::to_string).collect();
+            let table = self.table($crate::store::tables::PRODUCTS)?;
+            table
+                .get_many(&keys)?
+                .into_iter()
+                .zip(&keys)
+                .map(|(bytes, key)| {
+                    bytes
+                        .map(|b| $crate::store::transactions::decode("products", key, &b))
+                        .transpose()
+                })
+                .collect()
+        }
+
         /// The SKU a barcode belongs to.
         pub fn sku_by_barcode(
             &self,

@@ -707,11 +707,77 @@ async fn a_reversal_books_the_opposite_once_and_links_to_the_original() {
         .post("/api/v1/movements/9999/reverse", Who::Staff, &json!(null))
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    // The original stays as it was: the ledger is append-only.
-    let original = app
+    // The original stays as it was (the ledger is append-only), and says
+    // which movement reversed it.
+    let reversal = reversed.body["id"].as_u64().unwrap();
+    let mut original = app
         .get(&format!("/api/v1/movements/{id}"), Who::Viewer)
+        .await
+        .body;
+    assert_eq!(original["reversed_by"], reversal);
+    original.as_object_mut().unwrap().remove("reversed_by");
+    assert_eq!(original, transfer.body);
+    // The history links both ways, on every page.
+    let page = app
+        .get("/api/v1/movements?limit=500", Who::Viewer)
+        .await
+        .body;
+    let by_id = |want: u64| {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == want)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_id(id)["reversed_by"], reversal);
+    assert_eq!(by_id(reversal)["reverses"], id);
+    assert!(by_id(reversal).get("reversed_by").is_none());
+    assert!(by_id(rid).get("reversed_by").is_none());
+    assert_eq!(page["products"]["SAND-04"]["name"], "Washed sand 0-4 mm");
+    assert_eq!(page["products"]["SAND-04"]["unit"], "t");
+}
+
+#[tokio::test]
+async fn stock_rows_name_the_product_its_unit_and_its_packs() {
+    let app = TestApp::spawn().await;
+    app.stock_setup().await;
+    let mut cement = sand("CEM-25");
+    cement["name"] = json!("Portland cement CEM II 25 kg");
+    cement["unit"] = json!("kg");
+    cement["packs"] = json!([
+        {"name": "bag", "quantity": "25", "unit": "kg"},
+        {"name": "pallet", "quantity": "40", "unit": "bag"}
+    ]);
+    cement["sell_in_whole"] = json!("bag");
+    app.create_product(&cement).await;
+    app.book(&movement("receive", "YARD", "CEM-25", "210"))
         .await;
-    assert_eq!(original.body, transfer.body);
+    app.book(&movement("receive", "YARD", "SAND-04", "3.5"))
+        .await;
+    let rows = app.get("/api/v1/stock", Who::Viewer).await.body;
+    let rows = rows["items"].as_array().unwrap();
+    let cement = rows.iter().find(|r| r["sku"] == "CEM-25").unwrap();
+    assert_eq!(cement["name"], "Portland cement CEM II 25 kg");
+    assert_eq!(cement["unit"], "kg");
+    assert_eq!(cement["on_hand"], "210");
+    // Counted in the pack it is sold whole in, to two decimals.
+    assert_eq!(cement["packs"], json!({"pack": "bag", "count": "8.4"}));
+    let sand = rows.iter().find(|r| r["sku"] == "SAND-04").unwrap();
+    assert_eq!(sand["name"], "Washed sand 0-4 mm");
+    assert_eq!(sand["unit"], "t");
+    assert!(sand.get("packs").is_none(), "{sand}");
+    // The same on the low-stock filter and past levels.
+    let past = app
+        .get(
+            &format!("/api/v1/stock?sku=CEM-25&as_of={}", jiff::Timestamp::now()),
+            Who::Viewer,
+        )
+        .await
+        .body;
+    assert_eq!(past["items"][0]["name"], "Portland cement CEM II 25 kg");
+    assert_eq!(past["items"][0]["packs"]["count"], "8.4");
 }
 
 #[tokio::test]
