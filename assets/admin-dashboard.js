@@ -2,12 +2,15 @@
 // movements as they are booked (from the live event stream).
 import { api, live, me, money } from "/assets/api.js";
 import { day, debounce, h, when } from "/assets/ui.js";
-import { card, table } from "/assets/admin-kit.js";
+import { card, productCell, stockQuantity, table } from "/assets/admin-kit.js";
 
 const FEED_LENGTH = 30;
 
+/** Product names by SKU, from the movement listings seen so far. */
+const names = new Map();
+
 function describe(movement) {
-  const lines = movement.lines.map((l) => `${l.quantity} ${l.unit} ${l.sku}`).join(", ");
+  const lines = movement.lines.map((l) => `${names.get(l.sku) ?? l.sku} — ${l.quantity} ${l.unit}`).join(", ");
   const place = movement.location ?? `${movement.from} → ${movement.to}`;
   return `${movement.kind} at ${place}: ${lines}`;
 }
@@ -69,9 +72,9 @@ export async function render(main, { owner } = {}) {
     try {
       const rows = (await api("/stock", { query: { low: true, limit: 10 } })).items;
       low.replaceChildren(table([
-        ["SKU", (r) => h("a", { href: `/admin/product?sku=${encodeURIComponent(r.sku)}` }, r.sku)],
+        ["Product", (r) => productCell(r.sku, r.name)],
         ["Location", (r) => r.location],
-        ["Available", (r) => r.available, { num: true }],
+        ["Available", (r) => stockQuantity(r.available, r.unit), { num: true }],
       ], rows, { empty: "Nothing is below its reorder point." }));
     } catch (error) {
       low.replaceChildren(h("p", { class: "message error" }, error.message));
@@ -94,7 +97,9 @@ export async function render(main, { owner } = {}) {
 
   async function loadFeed() {
     try {
-      const items = (await api("/movements", { query: { limit: 10 } })).items;
+      const answer = await api("/movements", { query: { limit: 10 } });
+      for (const [sku, p] of Object.entries(answer.products ?? {})) names.set(sku, p.name);
+      const items = answer.items;
       feed.replaceChildren(...items.map((m) => feedItem(m, false)));
     } catch (error) {
       feed.replaceChildren(h("li", { class: "message error" }, error.message));
@@ -107,7 +112,10 @@ export async function render(main, { owner } = {}) {
     loadLow();
   }, 1000);
   live({
-    "movement.booked": (movement) => {
+    "movement.booked": async (movement) => {
+      const unknown = [...new Set(movement.lines.map((l) => l.sku))].filter((sku) => !names.has(sku));
+      await Promise.all(unknown.map((sku) => api(`/products/${encodeURIComponent(sku)}`)
+        .then((p) => names.set(sku, p.name), () => names.set(sku, sku))));
       feed.prepend(feedItem(movement, true));
       while (feed.children.length > FEED_LENGTH) feed.lastChild.remove();
       refresh();

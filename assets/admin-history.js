@@ -6,9 +6,13 @@ import { card, paged, table } from "/assets/admin-kit.js";
 
 const KINDS = ["", "receive", "ship", "transfer", "adjust", "reserve", "release"];
 
+/** Product names and units by SKU, from the listings' `products`. */
+const products = new Map();
+
 function lines(movement) {
   return h("ul", { class: "stack" }, movement.lines.map((l) =>
-    h("li", {}, `${l.quantity} ${l.unit} `, h("a", { href: `/admin/product?sku=${encodeURIComponent(l.sku)}` }, l.sku),
+    h("li", {}, h("a", { href: `/admin/product?sku=${encodeURIComponent(l.sku)}` }, products.get(l.sku)?.name ?? l.sku),
+      ` — ${l.quantity} ${l.unit} `, products.has(l.sku) ? h("span", { class: "muted" }, l.sku) : null,
       l.entered ? h("span", { class: "muted" }, ` (entered ${l.entered.quantity} ${l.entered.unit})`) : null,
       l.counted ? h("span", { class: "muted" }, ` (counted ${l.counted})`) : null,
       l.reason ? h("span", { class: "muted" }, ` — ${l.reason}`) : null)));
@@ -50,7 +54,9 @@ export async function render(main, { staff }) {
     }
   }
 
-  const rows = (items) => table([
+  const rows = (items, answer) => {
+    for (const [sku, p] of Object.entries(answer?.products ?? {})) products.set(sku, p);
+    return table([
     ["#", (m) => String(m.id)],
     ["When", (m) => when(m.at)],
     ["Kind", (m) => h("span", {}, m.kind, m.reverses ? h("div", { class: "muted" }, `reverses #${m.reverses}`) : null, m.reversed_by ? h("div", { class: "muted" }, `reversed by #${m.reversed_by}`) : null)],
@@ -65,6 +71,7 @@ export async function render(main, { staff }) {
       return button;
     }],
   ], items, { empty: "No movements match." });
+  };
   const pages = paged(list, "/movements", query, rows);
   filters.addEventListener("submit", (event) => {
     event.preventDefault();

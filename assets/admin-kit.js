@@ -8,6 +8,24 @@ export function card(title, ...children) {
   return h("section", { class: "card" }, h("h2", {}, title), ...children);
 }
 
+/** `count word`, with an English plural: "1 bag", "8 bags", "2 boxes". */
+export function counted(count, word) {
+  if (Number(count) === 1 || !/[a-z]$/i.test(word)) return `${count} ${word}`;
+  return `${count} ${word}${/(s|x|z|ch|sh)$/i.test(word) ? "es" : "s"}`;
+}
+
+/** A stock quantity in the product's unit, and in packs when it has them: "8 bags (200 kg)". */
+export function stockQuantity(value, unit, packs) {
+  const plain = unit ? `${value} ${unit}` : String(value);
+  return packs ? `${counted(packs.count, packs.pack)} (${plain})` : plain;
+}
+
+/** A product named for people, its SKU underneath, linking to its page. */
+export function productCell(sku, name) {
+  const link = h("a", { href: `/admin/product?sku=${encodeURIComponent(sku)}` }, name ?? sku);
+  return name ? h("span", {}, link, h("div", { class: "muted" }, sku)) : link;
+}
+
 /** A table: `columns` are `[header, (row) => cell, { num }]`. */
 export function table(columns, rows, { empty = "Nothing here yet.", caption } = {}) {
   if (rows.length === 0) return h("p", { class: "muted" }, empty);
@@ -23,7 +41,7 @@ export function table(columns, rows, { empty = "Nothing here yet.", caption } = 
 
 /**
  * A paginated list of an API path: shows `render(items)` in `into`, with
- * Previous/Next buttons that follow the cursors. `query()` gives the current
+ * Previous/Next buttons that follow the cursors (`render` also gets the whole answer). `query()` gives the current
  * filters; call `reload()` after they change. `items` names the answer's
  * list (`hits` for search) and `total(answer)` may describe its size.
  */
@@ -46,7 +64,7 @@ export function paged(into, path, query, render, { limit = 50, items = "items", 
     try {
       const answer = await api(path, { query: { ...query(), limit, cursor: cursors[page] ?? "" } });
       nextCursor = answer.next_cursor;
-      body.replaceChildren(render(answer[items]));
+      body.replaceChildren(render(answer[items], answer));
       say(message, "");
       where.textContent = `Page ${page + 1}${total ? ` · ${total(answer)}` : ""}`;
     } catch (error) {

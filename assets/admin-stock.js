@@ -4,7 +4,7 @@
 // Below, the levels per product and location.
 import { api, idempotencyKey } from "/assets/api.js";
 import { busy, clearErrors, h, say, showError } from "/assets/ui.js";
-import { card, paged, table } from "/assets/admin-kit.js";
+import { card, paged, productCell, stockQuantity, table } from "/assets/admin-kit.js";
 
 const KINDS = [
   ["receive", "Receive (goods in)"],
@@ -253,11 +253,11 @@ function levels(locations) {
   const box = card("Stock levels", filters, list);
   const pages = paged(list, "/stock", () => ({ sku: sku.value.trim().toUpperCase(), location: where.value, low: low.checked ? "true" : "" }),
     (rows) => table([
-      ["SKU", (r) => h("a", { href: `/admin/product?sku=${encodeURIComponent(r.sku)}` }, r.sku)],
+      ["Product", (r) => productCell(r.sku, r.name)],
       ["Location", (r) => r.location],
-      ["On hand", (r) => r.on_hand, { num: true }],
-      ["Reserved", (r) => r.reserved, { num: true }],
-      ["Available", (r) => r.available, { num: true }],
+      ["On hand", (r) => stockQuantity(r.on_hand, r.unit, r.packs), { num: true }],
+      ["Reserved", (r) => stockQuantity(r.reserved, r.unit), { num: true }],
+      ["Available", (r) => stockQuantity(r.available, r.unit), { num: true }],
       ["", (r) => (r.low ? h("span", { class: "badge", dataset: { status: "low" } }, "Low") : "")],
     ], rows, { empty: "No stock matches." }), { limit: 25 });
   filters.addEventListener("submit", (event) => {
