@@ -90,6 +90,9 @@ function clearOutputs() {
 
 let asked = 0;
 let inFlight = null;
+/** The quantity and unit on show, and those last added to the quote list. */
+const shownFor = () => `${quantity.value.trim()} ${unit.value}`;
+let addedFor = null;
 
 async function estimate() {
   const mine = ++asked;
@@ -121,7 +124,8 @@ async function estimate() {
       partial: "We do not have all of this in stock at the moment; ask us about delivery.",
       backorder: "Part of this is on back order; we will tell you when it arrives.",
     }[line.availability?.status];
-    say(calcMessage, short ?? "", "info");
+    // A late answer for what was just added leaves the "Added" message alone.
+    if (short || shownFor() !== addedFor) say(calcMessage, short ?? "", "info");
     return line;
   } catch (error) {
     if (error.name === "AbortError" || mine !== asked) return null;
@@ -139,8 +143,14 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const line = await estimate();
   if (!line) return;
-  basket.add({ sku, name: product.name, quantity: quantity.value.trim().replace(",", "."), unit: unit.value });
-  say(calcMessage, `Added ${quantity.value.trim()} ${unit.value} to your quote list.`, "ok");
+  addedFor = shownFor();
+  const added = basket.add({ sku, name: product.name, quantity: quantity.value.trim().replace(",", "."), unit: unit.value });
+  const now = `${added.line.quantity} ${added.line.unit}`;
+  say(calcMessage, {
+    added: `Added ${now} to your quote list.`,
+    increased: `Added ${quantity.value.trim()} ${unit.value}: your quote list now has ${now} of this.`,
+    changed: `Your quote list had ${added.before?.quantity} ${added.before?.unit} of this; changed to ${now}.`,
+  }[added.outcome], "ok");
 });
 
 async function start() {

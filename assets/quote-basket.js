@@ -19,11 +19,41 @@ function save(list) {
   dispatchEvent(new CustomEvent("quarry:basket"));
 }
 
-/** Adds a line; the same product in the same unit is replaced. */
+/** The sum of two decimal numbers written with a dot ("2.5" + "0.75" = "3.25"),
+ *  exact however many digits; null when either is not such a number. */
+export function addDecimals(a, b) {
+  const parts = [String(a).trim(), String(b).trim()].map((x) => /^(\d+)(?:\.(\d+))?$/.exec(x));
+  if (parts.some((p) => !p)) return null;
+  const places = Math.max(...parts.map((p) => (p[2] ?? "").length));
+  const sum = parts.reduce((total, p) => total + BigInt(p[1] + (p[2] ?? "").padEnd(places, "0")), 0n);
+  const digits = sum.toString().padStart(places + 1, "0");
+  const whole = digits.slice(0, digits.length - places);
+  const fraction = digits.slice(digits.length - places).replace(/0+$/, "");
+  return fraction ? `${whole}.${fraction}` : whole;
+}
+
+/**
+ * Adds a line. A product already in the list in the same unit gets the
+ * quantity added to it; in another unit, its line is replaced. Answers what
+ * happened: `{ outcome: "added" | "increased" | "changed", line, before }`,
+ * `line` as the list now holds it and `before` the line it replaced.
+ */
 export function add(line) {
-  const list = lines().filter((l) => !(l.sku === line.sku && l.unit === line.unit));
-  list.push(line);
-  save(list);
+  const list = lines();
+  const index = list.findIndex((l) => l.sku === line.sku);
+  if (index < 0) {
+    list.push(line);
+    save(list);
+    return { outcome: "added", line, before: null };
+  }
+  const before = list[index];
+  const sum = before.unit === line.unit ? addDecimals(before.quantity, line.quantity) : null;
+  const now = sum === null ? line : { ...line, quantity: sum };
+  // One line per product: any other line of it (kept by older versions) goes.
+  const rest = list.filter((l, i) => i === index || l.sku !== line.sku);
+  rest[rest.indexOf(before)] = now;
+  save(rest);
+  return { outcome: sum === null ? "changed" : "increased", line: now, before };
 }
 
 /** Replaces the line at `index`. */

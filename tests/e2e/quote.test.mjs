@@ -47,7 +47,12 @@ test("a quote asked for from the product page is saved and shown printable", asy
 
   await page.waitForURL(/\/q\/[^/]+$/);
   assert.match(await page.locator("h2").first().textContent(), /^\s*Quote Q-\d{4}-\d{4}/);
-  assert.match(await page.locator("body").innerText(), /Valid until:\s*\d{4}-\d{2}-\d{2}/);
+  const text = await page.locator("body").innerText();
+  // The customer reads the status in words, and amounts as the shop writes them.
+  assert.match(text, /Open — valid until \S*\d/);
+  assert.doesNotMatch(text, /Status: open/);
+  assert.match(text, /€218\.88/);
+  assert.doesNotMatch(text, /\d EUR\b/);
   await screenshot(page, "quote-page");
 });
 
@@ -76,4 +81,40 @@ test("in a browser signed in to the back office, the quote list still prices and
   await form.locator("[type=submit]").click();
   await page.waitForURL(/\/q\/[^/]+$/);
   assert.match(await page.locator("h2").first().textContent(), /^\s*Quote Q-\d{4}-\d{4}/);
+});
+
+test("adding a product already in the quote list adds to its quantity, and another unit changes it, saying so", async (t) => {
+  const page = await openPage(t);
+  await page.goto("/p/SAND-04");
+  await waitForText(page.locator("h1#name"), "Washed sand 0-4 mm");
+  const message = page.locator("#calc-message");
+  const add = async (quantity, unit) => {
+    await page.locator("#calc-unit").selectOption(unit);
+    await page.locator("#calc-quantity").fill(quantity);
+    await page.locator("#add-to-quote").click();
+  };
+  const stored = () => page.evaluate(() => JSON.parse(localStorage.getItem("quarry.quote-list") ?? "[]")
+    .map((l) => `${l.sku} ${l.quantity} ${l.unit}`));
+
+  await add("2", "t");
+  await waitForText(message, "Added 2 t to your quote list.");
+  await add("0.1", "t");
+  await waitForText(message, "Added 0.1 t: your quote list now has 2.1 t of this.");
+  assert.deepEqual(await stored(), ["SAND-04 2.1 t"]);
+  await waitForText(page.locator("#basket-count"), "1");
+  await add("3", "m3");
+  await waitForText(message, "Your quote list had 2.1 t of this; changed to 3 m3.");
+  assert.deepEqual(await stored(), ["SAND-04 3 m3"]);
+
+  // Sums are exact, however many decimals.
+  const sums = await page.evaluate(async () => {
+    const { addDecimals } = await import("/assets/quote-basket.js");
+    return [addDecimals("0.1", "0.2"), addDecimals("2", "0.750"), addDecimals("999.99", "0.01"), addDecimals("1e3", "1")];
+  });
+  assert.deepEqual(sums, ["0.3", "2.75", "1000", null]);
+
+  await page.goto("/quote");
+  await waitForText(page.locator("#lines tr.line"), "Washed sand");
+  assert.equal(await page.locator("#lines tr.line").count(), 1);
+  assert.equal(await page.locator("#lines tr.line input[name=quantity]").inputValue(), "3");
 });
