@@ -1,6 +1,8 @@
 // The storefront: search as you type, facets, sort, and availability badges
 // that follow the live event stream. The search lives in the address bar, so
-// back, forward and shared links work.
+// shared links work, and each choice of filters is a step in the history:
+// Back undoes the last one, and coming back to the shop (from a product, or a
+// reload) shows as many results as were loaded, scrolled where they were.
 import { api, live, money, shop } from "/assets/api.js";
 import { availabilityBadge, brand, debounce, h, setAvailability } from "/assets/ui.js";
 import { showCount } from "/assets/quote-basket.js";
@@ -20,7 +22,8 @@ const filters = document.getElementById("filters");
 const filtersOn = document.getElementById("filters-on");
 
 const TAGS_SHOWN = 15;
-const state = { category: "", tags: new Set(), brand: "", cursor: null };
+const state = { category: "", tags: new Set(), brand: "", cursor: null, pages: 0 };
+const PAGE = 20;
 let currency = "EUR";
 let asked = 0;
 let inFlight = null;
@@ -47,13 +50,26 @@ function query() {
   };
 }
 
-function writeAddress() {
+/**
+ * Puts the search in the address: `push` makes it a new step of the history
+ * (unless nothing changed), `replace` rewrites the current one. Each step
+ * remembers how many pages of results were shown and where the page was
+ * scrolled (`pages`, `scroll`), and whether it is being typed (`typing`).
+ */
+function writeAddress(how, { typing = false } = {}) {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query())) {
     if (value && key !== "in_stock_first") params.set(key, value);
   }
-  const search = params.toString();
-  history.replaceState(null, "", search ? `?${search}` : location.pathname);
+  const search = params.toString() ? `?${params}` : "";
+  const entry = { pages: 1, scroll: 0, typing };
+  if (how === "push" && search !== location.search) history.pushState(entry, "", search || location.pathname);
+  else history.replaceState(entry, "", search || location.pathname);
+}
+
+/** Notes in the current step of the history what it shows now. */
+function remember(change) {
+  history.replaceState({ ...history.state, ...change }, "");
 }
 
 function hit(item) {
@@ -91,14 +107,14 @@ function renderFacets(facets) {
     const parts = state.category.split("/");
     categoryList.append(facetButton(`category:${state.category.toLowerCase()}`, parts.at(-1), null, true, () => {
       state.category = parts.slice(0, -1).join("/");
-      search();
+      search({ history: "push" });
     }));
   }
   for (const [path, count] of Object.entries(facets?.category ?? {})) {
     if (path.toLowerCase() === state.category.toLowerCase()) continue;
     categoryList.append(facetButton(`category:${path.toLowerCase()}`, path.split("/").at(-1), count, false, () => {
       state.category = path;
-      search();
+      search({ history: "push" });
     }));
   }
   tagList.replaceChildren();
@@ -110,7 +126,7 @@ function renderFacets(facets) {
     tagList.append(facetButton(`tag:${tag}`, tag, count, state.tags.has(tag), () => {
       if (state.tags.has(tag)) state.tags.delete(tag);
       else state.tags.add(tag);
-      search();
+      search({ history: "push" });
     }));
   }
   brandList.replaceChildren();
@@ -119,7 +135,7 @@ function renderFacets(facets) {
   for (const [name, count] of brands.slice(0, TAGS_SHOWN)) {
     brandList.append(facetButton(`brand:${name}`, name, count, state.brand === name, () => {
       state.brand = state.brand === name ? "" : name;
-      search();
+      search({ history: "push" });
     }));
   }
   brandList.previousElementSibling.hidden = brands.length === 0;
@@ -154,30 +170,63 @@ function explain(answer) {
         onclick: (event) => {
           event.preventDefault();
           q.value = fix;
-          search();
+          search({ history: "push" });
         },
       }, fix), "?");
     relaxedNote.hidden = false;
   }
 }
 
-/** Runs the search; `append` adds the next page instead of replacing. */
-async function search({ append = false } = {}) {
+/** What went wrong with a search, in a customer's words. */
+function trouble(error) {
+  if (error.status === 0) return "We could not reach the shop. Check your internet connection, then try again.";
+  if (error.field === "q" && q.value.trim().length > q.maxLength) {
+    return `That search is too long: shorten it to ${q.maxLength} characters or fewer and try again.`;
+  }
+  if (error.status === 429) return "Too many searches at once. Wait a few seconds, then try again.";
+  if (error.status >= 400 && error.status < 500) return "We could not search for that. Try other words, or remove a filter.";
+  return "Searching is not working at the moment. Please try again in a minute; if it keeps failing, call or e-mail us.";
+}
+
+/** Pages of results from the first, until `pages` pages are in (or there are no more). */
+async function fetchPages(pages, signal) {
+  const first = await api("/search", { query: { ...query(), limit: PAGE }, signal });
+  const hits = [...first.hits];
+  let cursor = first.next_cursor;
+  while (cursor && hits.length < pages * PAGE) {
+    const next = await api("/search", { query: { ...query(), limit: Math.min(100, pages * PAGE - hits.length), cursor }, signal });
+    hits.push(...next.hits);
+    cursor = next.next_cursor;
+  }
+  return { ...first, hits, next_cursor: cursor };
+}
+
+/**
+ * Runs the search. `append` adds the next page instead of replacing;
+ * `history` says what happens to the address: "push" (a new step), "replace"
+ * or "keep" (it already says this search: Back, Forward, a reload), and
+ * `typing` marks a step made by typing, which further typing rewrites.
+ * `restore` ({pages, scroll}) loads as many pages and scrolls back.
+ */
+async function search({ append = false, history: how = "replace", typing = false, restore = null } = {}) {
   const mine = ++asked;
   inFlight?.abort();
   inFlight = new AbortController();
-  if (!append) writeAddress();
+  if (!append && how !== "keep") writeAddress(how, { typing });
   results.setAttribute("aria-busy", "true");
   try {
-    const answer = await api("/search", {
-      query: { ...query(), limit: 20, cursor: append ? state.cursor : "" },
-      signal: inFlight.signal,
-    });
+    const pages = append ? 1 : Math.max(1, Math.min(Number(restore?.pages) || 1, 25));
+    const answer = append
+      ? await api("/search", { query: { ...query(), limit: PAGE, cursor: state.cursor }, signal: inFlight.signal })
+      : await fetchPages(pages, inFlight.signal);
     if (mine !== asked) return;
+    status.classList.remove("trouble");
     const items = answer.hits.map(hit);
     if (append) results.append(...items);
     else results.replaceChildren(...items);
     state.cursor = answer.next_cursor;
+    state.pages = append ? state.pages + 1 : pages;
+    remember({ pages: state.pages });
     more.hidden = !answer.next_cursor;
     const shown = results.children.length;
     status.textContent = answer.total === 0
@@ -185,27 +234,41 @@ async function search({ append = false } = {}) {
       : `${answer.total} product${answer.total === 1 ? "" : "s"}${shown < answer.total ? `, showing ${shown}` : ""}`;
     if (!append) explain(answer);
     if (!append) renderFacets(answer.facets);
+    if (restore?.scroll) scrollTo(0, Number(restore.scroll));
   } catch (error) {
     if (error.name === "AbortError" || mine !== asked) return;
-    status.textContent = error.message;
+    // Results of an earlier search would look like the answer to this one.
+    results.replaceChildren();
+    more.hidden = true;
+    state.cursor = null;
+    relaxedNote.replaceChildren();
+    relaxedNote.hidden = true;
+    status.classList.add("trouble");
+    status.textContent = trouble(error);
   } finally {
     if (mine === asked) results.removeAttribute("aria-busy");
   }
 }
 
-const typed = debounce(() => search(), 120);
+// Typing makes one step of the history, rewritten as the words change.
+const typed = debounce(() => search({ history: history.state?.typing ? "replace" : "push", typing: true }), 120);
 q.addEventListener("input", typed);
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  search();
+  search({ history: "push" });
 });
-sort.addEventListener("change", () => search());
-inStock.addEventListener("change", () => search());
+sort.addEventListener("change", () => search({ history: "push" }));
+inStock.addEventListener("change", () => search({ history: "push" }));
 more.addEventListener("click", () => search({ append: true }));
-addEventListener("popstate", () => {
+addEventListener("popstate", (event) => {
   readAddress();
-  search();
+  search({ history: "keep", restore: event.state });
 });
+// The page scrolls itself back once the results are in.
+history.scrollRestoration = "manual";
+const scrolled = debounce(() => remember({ scroll: Math.round(scrollY) }), 150);
+addEventListener("scroll", scrolled, { passive: true });
+addEventListener("pagehide", () => remember({ scroll: Math.round(scrollY) }));
 
 function availabilityChanged(sku, availability) {
   for (const badge of results.querySelectorAll(".badge[data-sku]")) {
@@ -239,7 +302,9 @@ showCount(document.getElementById("basket-count"));
 shop().then((info) => {
   currency = info.currency;
   brand(info);
-  search();
+  // A reload, or coming back to the shop: the step remembers what it showed.
+  search({ history: "keep", restore: history.state });
 }).catch((error) => {
-  status.textContent = error.message;
+  status.classList.add("trouble");
+  status.textContent = trouble(error);
 });
