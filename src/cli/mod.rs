@@ -395,8 +395,13 @@ pub(crate) fn init_logging(config: &Config) {
     // Logs go to standard error, what the server tells its operator (the
     // demo's logins, the setup link) to standard output; a closed stream
     // loses lines, never stops the server.
+    // Colour codes only on a terminal: a file, a pipe or the journal gets
+    // plain text (and `NO_COLOR` turns them off on a terminal too).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .log_internal_errors(false);
     let _ = match config.log.format {

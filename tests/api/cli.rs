@@ -719,3 +719,32 @@ fn webhooks_are_managed_from_the_command_line_and_receivers_verify_with_it() {
     );
     assert!(!verify(&new, body).status.success());
 }
+
+#[test]
+fn logs_written_to_a_file_carry_no_terminal_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = crate::crash::Server::start_with(
+        &data,
+        "127.0.0.1:0",
+        &[("QUARRY_LOG_LEVEL", "info"), ("NO_COLOR", "")],
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let log = loop {
+        let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+        if log.contains("Quarry is serving") {
+            break log;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not start in 60 s:\n{log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    drop(server);
+    assert!(log.contains("INFO"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a log file:\n{log:?}"
+    );
+}

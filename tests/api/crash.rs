@@ -76,7 +76,7 @@ struct Ledger {
 pub struct Server {
     child: Child,
     /// Where its stderr goes (appended across starts), shown when it fails.
-    log: PathBuf,
+    pub log: PathBuf,
 }
 
 impl Server {
