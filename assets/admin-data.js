@@ -24,9 +24,17 @@ function bytes(size) {
 /** What an import did or would do: counts, then its bad rows by row and
  *  column, and where to download all of them (`badRows`, from its job). */
 function report(r, badRows) {
+  // A check writes nothing, and neither does an import refused for bad rows:
+  // their counts say what the good rows would do, not what was done.
+  const mode = r.dry_run ? "check" : r.written ? "done" : "refused";
+  const word = (done, check, refused) => ({ done, check, refused })[mode];
   const counts = [
-    ["Rows read", r.rows], ["Created", r.created], ["Updated", r.updated], ["Unchanged", r.unchanged],
-    [r.dry_run ? "Movements to book" : "Movements booked", r.movements], ["Rows refused", r.rejected],
+    ["Rows read", r.rows],
+    [word("Created", "Would create", "Would have created (nothing created)"), r.created],
+    [word("Updated", "Would update", "Would have updated (nothing updated)"), r.updated],
+    [word("Unchanged", "Would stay unchanged", "Unchanged"), r.unchanged],
+    [word("Movements booked", "Movements to book", "Movements to book (nothing booked)"), r.movements],
+    ["Rows refused", r.rejected],
   ].filter(([label, n]) => n > 0 || label === "Rows read" || label === "Rows refused");
   const verdict = r.dry_run
     ? (r.rejected ? "Checked: fix the rows below, or import with “write the good rows”." : "Checked: every row is good. Nothing was written yet.")
@@ -35,7 +43,10 @@ function report(r, badRows) {
     h("p", { class: `message ${r.rejected ? (r.written ? "info" : "error") : "ok"}` }, verdict),
     table([["", ([label]) => label], ["Count", ([, n]) => String(n), { num: true }]], counts, { caption: "Counts" }),
     r.locations_created.length
-      ? h("p", {}, `New locations made (rename them on the Locations page): ${r.locations_created.join(", ")}.`) : null,
+      ? h("p", {}, word(
+        `New locations made (rename them on the Locations page): ${r.locations_created.join(", ")}.`,
+        `New locations the import would make: ${r.locations_created.join(", ")}.`,
+        `New locations it would have made (none made): ${r.locations_created.join(", ")}.`)) : null,
     r.errors.length ? h("h3", {}, r.errors.length < r.rejected ? `The first ${r.errors.length} bad rows` : "Bad rows") : null,
     badRows ? h("p", {}, h("a", { href: badRows, download: "" }, `Download all ${r.rejected} bad rows (CSV)`)) : null,
     r.errors.length ? table([

@@ -266,3 +266,28 @@ test("checking a file with bad rows lists them and offers every one of them to d
   assert.equal(lines.length, 1201, "a header and every bad row");
   assert.equal(lines[0], "row,column,reason");
 });
+
+test("an import that writes nothing says what it would have created, never \"Created\"", async (t) => {
+  const page = await openPage(t);
+  await signIn(page, STAFF, "/admin/data");
+  const sku = `E2E-NW-${Date.now()}`;
+  const choose = (rows) => page.locator("input[name=file]").setInputFiles({
+    name: "some.csv", mimeType: "text/csv", buffer: Buffer.from(["sku,name,category,unit,price", ...rows].join("\n") + "\n"),
+  });
+  const counts = () => page.locator("table:has(caption:text('Counts')) tbody tr").evaluateAll((rows) =>
+    rows.map((tr) => [...tr.cells].map((td) => td.textContent.trim()).join(": ")));
+  await page.locator("select[name=kind]").selectOption("products");
+
+  // One good row and one bad, without "write the good rows": nothing is written.
+  await choose([`${sku},Good bracket,Tools,pc,1.25`, `${sku}-BAD,Bad bracket,Tools,pc,cheap`]);
+  await page.getByRole("button", { name: "Import", exact: true }).click();
+  await waitForText(page.locator("main .message"), "Nothing was written");
+  assert.deepEqual(await counts(), ["Rows read: 2", "Would have created (nothing created): 1", "Rows refused: 1"]);
+  assert.equal((await page.context().request.get(`/api/v1/products/${sku}`)).status(), 404, "the good row was written");
+
+  // A check of a good file: it would create, and says so.
+  await choose([`${sku},Good bracket,Tools,pc,1.25`]);
+  await page.getByRole("button", { name: "Check file" }).click();
+  await waitForText(page.locator("main .message"), "Checked: every row is good");
+  assert.deepEqual(await counts(), ["Rows read: 1", "Would create: 1", "Rows refused: 0"]);
+});
