@@ -41,7 +41,8 @@ export function table(columns, rows, { empty = "Nothing here yet.", caption } = 
 
 /**
  * A paginated list of an API path: shows `render(items)` in `into`, with
- * Previous/Next buttons that follow the cursors (`render` also gets the whole answer). `query()` gives the current
+ * Previous/Next buttons that follow the cursors, shown when there is more than
+ * one page (`render` also gets the whole answer). `query()` gives the current
  * filters; call `reload()` after they change. `items` names the answer's
  * list (`hits` for search) and `total(answer)` may describe its size.
  */
@@ -66,7 +67,12 @@ export function paged(into, path, query, render, { limit = 50, items = "items", 
       nextCursor = answer.next_cursor;
       body.replaceChildren(render(answer[items], answer));
       say(message, "");
-      where.textContent = `Page ${page + 1}${total ? ` · ${total(answer)}` : ""}`;
+      // One page only: no page number, and no Previous/Next to press.
+      const only = page === 0 && !nextCursor;
+      where.textContent = [only ? null : `Page ${page + 1}`, total ? total(answer) : null].filter(Boolean).join(" · ");
+      previous.hidden = only;
+      next.hidden = only;
+      pager.hidden = only && !where.textContent;
     } catch (error) {
       say(message, error.message, "error");
     } finally {

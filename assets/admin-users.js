@@ -128,6 +128,9 @@ function tokens(main) {
       h("div", { class: "row" }, SCOPES.map(([value, text]) =>
         h("label", { class: "inline" }, h("input", { type: "checkbox", name: "scopes", value }), text)))),
   ], "Make token", "Making…", createMessage, async (data, el) => {
+    // The last token's secret box goes: an error for this one must not stand
+    // beside a success that is not its own.
+    secret.replaceChildren();
     const body = { name: data.get("name").trim(), role: data.get("role"), scopes: data.getAll("scopes") };
     if (data.get("user").trim()) body.user = data.get("user").trim();
     if (data.get("expires_in_days")) body.expires_in_days = Number(data.get("expires_in_days"));

@@ -291,3 +291,34 @@ test("an import that writes nothing says what it would have created, never \"Cre
   await waitForText(page.locator("main .message"), "Checked: every row is good");
   assert.deepEqual(await counts(), ["Rows read: 1", "Would create: 1", "Rows refused: 0"]);
 });
+
+test("a token name used twice is refused alone, without the first token's success beside it, and lists of one page offer no pager", async (t) => {
+  const page = await openPage(t);
+  await signIn(page, OWNER, "/admin/users");
+  const name = `e2e-twice-${Date.now()}`;
+  const form = page.locator("form", { has: page.locator("input[name=expires_in_days]") });
+  await form.locator("input[name=name]").fill(name);
+  await form.getByRole("button", { name: "Make token" }).click();
+  await waitForText(page.locator(".message.ok strong"), `Token ${name} made`);
+  await form.locator("input[name=name]").fill(name);
+  await form.getByRole("button", { name: "Make token" }).click();
+  await page.locator(".message.error").filter({ hasText: /\S/ }).waitFor();
+  assert.equal(await page.locator(".secret").count(), 0, "the first token's secret is still shown beside the error");
+  assert.equal(await page.locator(".message.ok").count(), 0, "a success is still shown beside the error");
+
+  // The demo has two users: one page, so no Previous or Next.
+  const users = page.locator("section.card", { has: page.locator("h2", { hasText: /^Users$/ }) });
+  await users.locator("table").waitFor();
+  const buttons = users.locator(".pager button");
+  assert.deepEqual(await buttons.allTextContents(), ["Previous", "Next"]);
+  assert.ok(await buttons.nth(0).isHidden(), "Previous is shown for a single page");
+  assert.ok(await buttons.nth(1).isHidden(), "Next is shown for a single page");
+  // A long list still pages.
+  await page.goto("/admin/history");
+  await page.locator("#history table").waitFor();
+  const next = page.locator("#main").getByRole("button", { name: "Next" });
+  assert.ok(await next.isVisible(), "the history's Next is hidden");
+  await next.click();
+  await waitForText(page.locator(".pager"), "Page 2");
+  assert.ok(await page.locator("#main").getByRole("button", { name: "Previous" }).isEnabled());
+});
