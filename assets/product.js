@@ -66,13 +66,12 @@ function render(p, stock) {
   facts.replaceChildren();
   fact(facts, "Brand", p.brand);
   for (const [key, value] of Object.entries(p.attributes ?? {})) fact(facts, key.replaceAll("_", " "), String(value));
-  fact(facts, "Sold by", p.unit);
+  fact(facts, "Sold by", UNIT_NAMES[p.unit] ?? p.unit);
   fact(facts, "Density", p.density_kg_m3 && `${p.density_kg_m3} kg/m³`);
   fact(facts, "Mass per metre", p.mass_per_m_kg && `${p.mass_per_m_kg} kg/m`);
   fact(facts, "Mass per m²", p.mass_per_m2_kg && `${p.mass_per_m2_kg} kg/m²`);
   for (const pack of p.packs ?? []) fact(facts, `Pack: ${pack.name}`, `${pack.quantity} ${pack.unit}`);
   fact(facts, "Minimum order", p.min_order && `${p.min_order.quantity} ${p.min_order.unit}`);
-  fact(facts, "Tax", p.tax_class);
   const tiers = p.price_breaks ?? [];
   document.getElementById("tiers-box").hidden = tiers.length === 0;
   document.querySelector("#tiers tbody").replaceChildren(
@@ -86,6 +85,13 @@ function render(p, stock) {
 
 function clearOutputs() {
   for (const el of Object.values(out)) el.textContent = "—";
+  showHow(true);
+}
+
+/** Shows or hides the "How" line of the calculator (its term and its value). */
+function showHow(shown) {
+  out.explanation.hidden = !shown;
+  out.explanation.previousElementSibling.hidden = !shown;
 }
 
 let asked = 0;
@@ -114,10 +120,13 @@ async function estimate() {
     const sold = `${line.stock.quantity} ${line.stock.unit}`;
     out.converted.textContent = line.pricing.unit === line.stock.unit ? sold : `${sold} (${line.pricing.quantity} ${line.pricing.unit})`;
     out.explanation.textContent = line.explanation + (line.pack_rounding ? ` — ${line.pack_rounding}` : "");
+    // "How: 1 t" for 1 t says nothing: shown only when something was worked out.
+    const wanted = line.requested ?? line.sold;
+    showHow(line.pack_rounding || line.explanation.trim() !== `${wanted.quantity} ${wanted.unit}`);
     out.tier.textContent = `${money(line.unit_price, answer.currency)} / ${line.pricing.unit}` +
       (line.tier ? ` (from ${line.tier.min_quantity} ${line.pricing.unit})` : "");
     out.net.textContent = money(line.net, answer.currency);
-    out.tax.textContent = `${money(line.tax, answer.currency)} (${line.tax_rate}% ${line.tax_class})`;
+    out.tax.textContent = `${money(line.tax, answer.currency)} (${line.tax_rate} %)`;
     out.total.textContent = money(answer.totals.gross, answer.currency);
     quantity.removeAttribute("aria-invalid");
     const short = {

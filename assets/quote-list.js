@@ -60,7 +60,10 @@ async function price() {
     estimate.lines.forEach((line, i) => {
       const tr = tbody.children[i];
       if (!tr) return;
-      tr.querySelector(".explain").textContent = line.explanation + (line.pack_rounding ? ` — ${line.pack_rounding}` : "");
+      // "500 pc" for 500 pc says nothing: only what was worked out is shown.
+      const wanted = line.requested ?? line.sold;
+      const plain = !line.pack_rounding && line.explanation.trim() === `${wanted.quantity} ${wanted.unit}`;
+      tr.querySelector(".explain").textContent = plain ? "" : line.explanation + (line.pack_rounding ? ` — ${line.pack_rounding}` : "");
       tr.querySelector(".net").textContent = money(line.net, estimate.currency);
       tr.querySelector(".gross").textContent = money(line.gross, estimate.currency);
     });

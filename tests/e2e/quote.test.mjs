@@ -118,3 +118,27 @@ test("adding a product already in the quote list adds to its quantity, and anoth
   assert.equal(await page.locator("#lines tr.line").count(), 1);
   assert.equal(await page.locator("#lines tr.line input[name=quantity]").inputValue(), "3");
 });
+
+test("the product page speaks in unit names, not codes, and the calculator's How shows only what was worked out", async (t) => {
+  const page = await openPage(t);
+  await page.goto("/p/SAND-04");
+  await waitForText(page.locator("h1#name"), "Washed sand 0-4 mm");
+  const facts = await page.locator("#facts").evaluate((dl) =>
+    Object.fromEntries([...dl.querySelectorAll("dt")].map((dt) => [dt.textContent, dt.nextElementSibling.textContent])));
+  assert.equal(facts["Sold by"], "tonnes (t)");
+  assert.ok(!("Tax" in facts), `the tax class code is shown: ${facts.Tax}`);
+
+  await page.locator("#calc-unit").selectOption("t");
+  await page.locator("#calc-quantity").fill("1");
+  await waitForText(page.locator("#calc-total"), "45.60");
+  assert.ok(await page.locator("#calc-explanation").isHidden(), "How repeats the quantity: 1 t");
+  assert.ok(await page.locator("dt", { hasText: "How" }).isHidden());
+  const tax = await page.locator("#calc-tax").textContent();
+  assert.match(tax, /\(20 %\)$/);
+  assert.doesNotMatch(tax, /standard/);
+
+  await page.locator("#calc-unit").selectOption("m3");
+  await page.locator("#calc-quantity").fill("3");
+  await waitForText(page.locator("#calc-explanation"), "3 m3 × 1600 kg/m3");
+  assert.ok(await page.locator("dt", { hasText: "How" }).isVisible());
+});
