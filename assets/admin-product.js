@@ -2,7 +2,7 @@
 // packs, density, prices and tiers, reorder points, and archiving. The API's
 // validation errors show next to the field they name; nothing typed is lost.
 import { api, request } from "/assets/api.js";
-import { busy, clearErrors, h, say, showError } from "/assets/ui.js";
+import { busy, clearErrors, h, markMissing, say, showError } from "/assets/ui.js";
 import { card } from "/assets/admin-kit.js";
 
 function input(label, name, value, attrs = {}) {
@@ -51,6 +51,40 @@ function repeater(legend, key, fields, values, addLabel) {
   return fieldset;
 }
 
+/**
+ * Fills `list` (a datalist) with the categories products have, from the
+ * search's category counts: the top level and the level under it at once,
+ * deeper levels as a path is typed (`grow(typed)`).
+ */
+function categoryList(list) {
+  const asked = new Map();
+  const add = (paths) => {
+    const have = new Set([...list.options].map((o) => o.value));
+    for (const path of paths) if (!have.has(path)) list.append(h("option", { value: path }));
+  };
+  const under = (category) => {
+    if (!asked.has(category)) {
+      asked.set(category, api("/search", { query: { category, limit: 1 } })
+        .then((answer) => Object.keys(answer.facets?.category ?? {}))
+        .catch(() => []));
+    }
+    return asked.get(category);
+  };
+  under("").then(async (top) => {
+    add(top);
+    for (const children of await Promise.all(top.map(under))) add(children);
+  });
+  return {
+    /** Offers the categories under the one typed (or its parent, while a level is typed). */
+    grow(typed) {
+      const path = typed.trim().replace(/\/+$/, "");
+      if (!path.includes("/") && !typed.endsWith("/")) return;
+      const known = [...list.options].find((o) => o.value.toLowerCase() === path.toLowerCase());
+      if (known) under(known.value).then(add);
+    },
+  };
+}
+
 export async function render(main, { shop, staff }) {
   const sku = new URLSearchParams(location.search).get("sku");
   let product = {};
@@ -67,6 +101,9 @@ export async function render(main, { shop, staff }) {
   }
   const locations = (await api("/locations", { query: { limit: 100 } }).catch(() => ({ items: [] }))).items;
   const message = h("p", { id: "product-message", class: "message", role: "alert" });
+  // Where the page says what became of the product, in view at the top.
+  const notice = h("p", { id: "product-notice", class: "message", role: "status", tabindex: "-1" });
+  const categories = h("datalist", { id: "category-list" });
   const packs = repeater("Packs", "packs", [["Name", "name", { maxlength: "32", placeholder: "bag" }], ["Holds", "quantity", { inputmode: "decimal" }], ["Unit", "unit", { maxlength: "32", placeholder: "kg" }]], product.packs, "Add a pack");
   const breaks = repeater("Quantity prices", "price_breaks", [["From quantity", "min_quantity", { inputmode: "decimal" }], ["Price", "price", { inputmode: "decimal" }]], product.price_breaks, "Add a quantity price");
   const attributes = repeater("Attributes", "attributes", [["Name", "key", { maxlength: "64" }], ["Value", "value", { maxlength: "256" }]],
@@ -82,7 +119,8 @@ export async function render(main, { shop, staff }) {
       input("SKU", "sku", product.sku, { required: true, maxlength: "64", readonly: Boolean(sku) }),
       input("Name", "name", product.name, { required: true, maxlength: "200" }),
       input("Brand", "brand", product.brand, { maxlength: "80" }),
-      input("Category", "category", product.category, { required: true, maxlength: "300", placeholder: "Aggregates/Sand" }),
+      input("Category", "category", product.category, { required: true, maxlength: "300", placeholder: "Aggregates/Sand", list: "category-list" }),
+      categories,
       input("Tags (comma-separated)", "tags", (product.tags ?? []).join(", "), { maxlength: "700" }),
       text("Description", "description", product.description),
       check("Active (shown in the storefront)", "active", product.active ?? true)),
@@ -109,12 +147,17 @@ export async function render(main, { shop, staff }) {
     message,
     staff ? h("div", { class: "actions" }, save) : null);
   if (!staff) for (const el of form.elements) el.disabled = true;
+  const offered = categoryList(categories);
+  form.elements.category.addEventListener("input", (event) => offered.grow(event.target.value));
 
   const value = (name) => form.elements[name]?.value.trim() ?? "";
   const optional = (name) => value(name) || null;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(form);
+    say(notice, "");
+    // Every required field left empty is marked at once, before asking the server.
+    if (markMissing(form, message)) return;
     const body = {
       sku: value("sku"),
       name: value("name"),
@@ -166,8 +209,15 @@ export async function render(main, { shop, staff }) {
     h("p", {}, h("a", { href: "/admin/products" }, "← Products")),
     h("h1", {}, sku ? `${product.name}` : "New product"),
     sku ? h("p", { class: "muted" }, `${sku} · version ${product.version} · `, h("a", { href: `/p/${encodeURIComponent(sku)}`, target: "_blank", rel: "noopener" }, "see it in the storefront")) : null,
+    notice,
     form].filter(Boolean));
-  if (new URLSearchParams(location.search).has("created")) say(message, "Created.", "ok");
+  if (new URLSearchParams(location.search).has("created")) {
+    say(notice, `Created ${sku}. Change anything below and save, or add the next one from Products.`, "ok");
+    notice.focus();
+    notice.scrollIntoView({ block: "nearest" });
+    // Said once: a reload does not say it again.
+    history.replaceState(history.state, "", `?${new URLSearchParams({ sku })}`);
+  }
   if (sku && staff && product.active) main.append(archiveCard(sku, () => etag));
 }
 

@@ -96,6 +96,30 @@ export function showError(form, message, error) {
   say(message, error?.message ?? String(error), "error");
 }
 
+/**
+ * Marks every required field of `form` left empty (not the read-only ones),
+ * each with its own note, and says which in `message`. Answers whether any
+ * was: the form is sent only when none is.
+ */
+export function markMissing(form, message) {
+  clearErrors(form);
+  const missing = [...form.querySelectorAll("[required]")].filter((el) => !el.readOnly && !el.disabled && !el.value.trim());
+  for (const input of missing) {
+    const id = `${input.name.replace(/[^a-z0-9]/gi, "-")}-error`;
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", id);
+    const holder = input.closest("label, td, .field");
+    const note = h("span", { class: "field-error", id }, "Fill this in.");
+    if (holder) holder.append(note);
+    else input.after(note);
+  }
+  if (missing.length === 0) return false;
+  const names = missing.map((el) => (el.closest("label")?.firstChild?.textContent ?? el.name).trim());
+  say(message, `Fill in ${names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`}: ${names.length === 1 ? "it is" : "they are"} required.`, "error");
+  missing[0].focus();
+  return true;
+}
+
 /** Disables `button` while `work` runs, with a progress label. */
 export async function busy(button, label, work) {
   const before = button.textContent;

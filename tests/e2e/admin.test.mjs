@@ -322,3 +322,43 @@ test("a token name used twice is refused alone, without the first token's succes
   await waitForText(page.locator(".pager"), "Page 2");
   assert.ok(await page.locator("#main").getByRole("button", { name: "Previous" }).isEnabled());
 });
+
+test("the product form marks every required field left empty, offers the existing categories, and says Created where it is seen", async (t) => {
+  const page = await openPage(t);
+  await signIn(page, STAFF, "/admin/product");
+  const form = page.locator("#product-form");
+  await form.waitFor();
+  let posted = 0;
+  page.on("request", (r) => {
+    if (r.method() === "POST" && new URL(r.url()).pathname === "/api/v1/products") posted += 1;
+  });
+
+  await form.locator("[type=submit]").click();
+  await waitForText(page.locator("#product-message"), "required");
+  const marked = await form.locator("[aria-invalid=true]").evaluateAll((fields) => fields.map((f) => f.name));
+  assert.deepEqual(marked, ["sku", "name", "category", "price"]);
+  assert.equal(await form.locator(".field-error").count(), 4, "one note per empty field");
+  assert.equal(await page.evaluate(() => document.activeElement?.name), "sku", "the first empty field has the focus");
+  assert.equal(posted, 0, "a form with empty required fields was sent");
+
+  // Categories come from the catalogue, one level and the next.
+  await form.locator("[name=category]").evaluate((input) => input.list?.id).then((id) => assert.equal(id, "category-list"));
+  await page.waitForFunction(() => [...document.querySelectorAll("#category-list option")].some((o) => o.value === "Aggregates/Sand"));
+  const offered = await page.locator("#category-list option").evaluateAll((options) => options.map((o) => o.value));
+  assert.ok(offered.includes("Aggregates") && offered.includes("Timber"), `categories offered: ${offered}`);
+
+  const sku = `E2E-FORM-${Date.now()}`;
+  for (const [name, value] of Object.entries({ sku, name: "Form bracket", category: "Tools", price: "3.50" })) {
+    await setField(form.locator(`[name=${name}]`), value);
+  }
+  // Filled in now: the marks go with the next try.
+  await form.locator("[type=submit]").click();
+  await page.waitForURL((url) => url.searchParams.get("sku") === sku && !url.searchParams.has("created"));
+  const notice = page.locator("#product-notice");
+  await waitForText(notice, `Created ${sku}`);
+  const box = await notice.boundingBox();
+  const height = page.viewportSize().height;
+  assert.ok(box.y >= 0 && box.y + box.height <= height, `"Created" is out of view, at ${box.y} px of ${height}`);
+  const formTop = (await form.boundingBox()).y;
+  assert.ok(box.y < formTop, "\"Created\" is below the form");
+});
