@@ -278,7 +278,7 @@ pub fn router(app: App) -> Router {
     routes
         .layer(axum::Extension(sub_requests))
         .layer(axum::Extension(batch::AnswerBudget::default()))
-        .fallback(|| async { ApiError::not_found("no such route") })
+        .fallback(pages::fallback)
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 ErrorCode::MethodNotAllowed,

@@ -3,14 +3,93 @@
 //! office's pages are only sent to signed-in callers, others are sent to its
 //! sign-in page.
 
-use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use super::extract::{Caller, Path};
 use super::system::asset;
+use crate::app::App;
+use crate::domain::text::escape_html;
 use crate::domain::values::Sku;
+
+/// Whether the request is a browser's asking for a page (its `Accept` names
+/// HTML), so a miss gets a page rather than a JSON error.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// A styled page saying what was not found, with a 404 status and the ways
+/// on: back to the shop, or a search for `search` when given.
+pub fn not_found_page(app: &App, title: &str, message: &str, search: Option<&str>) -> Response {
+    let shop = escape_html(&app.config().shop.name);
+    let search_link = search
+        .filter(|q| !q.trim().is_empty())
+        .map(|q| {
+            let query = serde_urlencoded::to_string([("q", q)]).unwrap_or_default();
+            format!(
+                "<a class=\"button\" href=\"/?{}\">Search the catalogue for “{}”</a> ",
+                escape_html(&query),
+                escape_html(q)
+            )
+        })
+        .unwrap_or_default();
+    let page = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>{title} · {shop}</title><link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\">\
+<link rel=\"stylesheet\" href=\"/assets/quarry.css\"></head><body>\
+<header class=\"topbar\"><a class=\"shop-name\" href=\"/\">{shop}</a></header>\
+<main class=\"page\"><section class=\"card not-found\"><h1>{title}</h1><p>{message}</p>\
+<p class=\"row\">{search_link}<a href=\"/\">Go to the shop</a></p></section></main></body></html>",
+        title = escape_html(title),
+        message = escape_html(message),
+    );
+    (
+        StatusCode::NOT_FOUND,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        page,
+    )
+        .into_response()
+}
+
+/// What answers a path no route has: for a browser, `/admin/` and other
+/// paths with a trailing slash go to the path without it, and anything else
+/// gets a page saying so; API clients get the JSON error.
+pub async fn fallback(
+    State(app): State<App>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let path = uri.path();
+    let api = path == "/api" || path.starts_with("/api/");
+    if api || !wants_html(&headers) {
+        return ApiError::not_found("no such route").into_response();
+    }
+    let trimmed = path.trim_end_matches('/');
+    if (method == Method::GET || method == Method::HEAD) && !trimmed.is_empty() && trimmed != path {
+        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        let mut response = StatusCode::PERMANENT_REDIRECT.into_response();
+        if let Ok(value) = HeaderValue::from_str(&format!("{trimmed}{query}")) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        return response;
+    }
+    not_found_page(
+        &app,
+        "Page not found",
+        "There is no page at this address. It may have moved, or the link may be mistyped.",
+        None,
+    )
+}
 
 /// The back office's sections: `/admin/{section}`.
 pub const ADMIN_SECTIONS: &[&str] = &[
@@ -39,14 +118,29 @@ pub async fn index(headers: HeaderMap) -> Response {
     params(("sku" = Sku, Path, description = "The product's SKU")),
     responses(
         (status = 200, description = "The product page", content_type = "text/html"),
-        (status = 404, description = "What cannot be a SKU"),
+        (status = 404, description = "No such product (a page saying so)", content_type = "text/html"),
     ))]
-pub async fn product_page(Path(sku): Path<String>, headers: HeaderMap) -> Response {
-    // No page for what cannot be a SKU (the page would only say so later).
-    if Sku::parse(&sku).is_err() {
-        return StatusCode::NOT_FOUND.into_response();
+pub async fn product_page(
+    State(app): State<App>,
+    caller: Caller,
+    Path(sku): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    // No page for a product the caller cannot see: a 404 that says so and
+    // offers a search for what was asked.
+    match app.get_product(caller.0.as_ref(), &sku).await {
+        Ok(_) => asset("product.html", &headers),
+        Err(crate::app::AppError::NotFound { .. }) => not_found_page(
+            &app,
+            "Product not found",
+            &format!(
+                "The shop has no product {}: it may have been withdrawn, or the link may be mistyped.",
+                sku.trim()
+            ),
+            Some(&sku.replace(['-', '_'], " ")),
+        ),
+        Err(error) => ApiError::from(error).into_response(),
     }
-    asset("product.html", &headers)
 }
 
 /// The customer's quote list, and the request for a saved quote.
@@ -96,12 +190,21 @@ pub async fn admin_page(caller: Caller, uri: Uri, headers: HeaderMap) -> Respons
         (status = 404),
     ))]
 pub async fn admin_section_page(
+    State(app): State<App>,
     caller: Caller,
     Path(section): Path<String>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     if !ADMIN_SECTIONS.contains(&section.as_str()) {
+        if wants_html(&headers) {
+            return not_found_page(
+                &app,
+                "Page not found",
+                "The back office has no such page.",
+                None,
+            );
+        }
         return ApiError::not_found(format!("the back office has no page {section}"))
             .into_response();
     }

@@ -316,12 +316,13 @@ pub async fn quote_page(
     Path(link): Path<String>,
 ) -> Result<Response, ApiError> {
     let Some(quote) = app.quote_by_link(&link).await? else {
-        return Ok((
-            StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            "<!doctype html><title>Not found</title><p>No quote has this link.</p>",
-        )
-            .into_response());
+        return Ok(super::pages::not_found_page(
+            &app,
+            "Quote not found",
+            "No quote has this link. Check that the whole link was copied, or ask the shop \
+             for the quote.",
+            None,
+        ));
     };
     let shop = &app.config().shop;
     let money = |a: &crate::domain::pricing::Amount| format!("{} {}", a.0, quote.currency);

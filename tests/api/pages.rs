@@ -43,9 +43,79 @@ async fn an_unknown_back_office_section_is_not_found() {
     assert_eq!(page.status, StatusCode::NOT_FOUND);
 }
 
+/// A browser asks for pages with `Accept: text/html`.
+const HTML: &[(&str, &str)] = &[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")];
+
+#[tokio::test]
+async fn browsers_get_pages_for_what_is_not_there_and_api_clients_get_json() {
+    let app = TestApp::spawn().await;
+    app.create_product(&sand("SAND-04")).await;
+    let mut hidden = sand("OLD-01");
+    hidden["active"] = json!(false);
+    app.create_product(&hidden).await;
+    let html = |path: &'static str, who| {
+        let app = &app;
+        async move { app.send(reqwest::Method::GET, path, who, None, HTML).await }
+    };
+    // A trailing slash leads to the page without it, query kept.
+    for (path, to) in [
+        ("/admin/", "/admin"),
+        ("/p/SAND-04/", "/p/SAND-04"),
+        ("/quote/?x=1", "/quote?x=1"),
+    ] {
+        let moved = html(path, Who::Anonymous).await;
+        assert_eq!(moved.status, StatusCode::PERMANENT_REDIRECT, "{path}");
+        assert_eq!(moved.header("location"), Some(to), "{path}");
+    }
+    // What is not there is a styled page with a 404 and a way on.
+    for (path, who, says) in [
+        ("/nowhere", Who::Anonymous, "Page not found"),
+        ("/admin/nowhere", Who::StaffSession, "Page not found"),
+        ("/p/NOPE-999", Who::Anonymous, "no product NOPE-999"),
+        ("/p/not%20a%20sku", Who::Anonymous, "Product not found"),
+        ("/p/OLD-01", Who::Anonymous, "no product OLD-01"),
+        ("/q/not-a-link", Who::Anonymous, "No quote has this link"),
+    ] {
+        let page = html(path, who).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            page.header("content-type")
+                .is_some_and(|t| t.starts_with("text/html")),
+            "{path}"
+        );
+        assert!(page.text.contains(says), "{path}: {}", page.text);
+        assert!(
+            page.text.contains("href=\"/\""),
+            "{path}: a link to the shop"
+        );
+        assert!(page.text.contains("/assets/quarry.css"), "{path}: styled");
+        assert!(!page.text.contains("{\"error\""), "{path}");
+    }
+    let missing = html("/p/NOPE-999", Who::Anonymous).await;
+    assert!(
+        missing.text.contains("href=\"/?q=NOPE+999\""),
+        "{}",
+        missing.text
+    );
+    // Staff see a withdrawn product's page; the API still answers JSON.
+    assert_eq!(
+        html("/p/OLD-01", Who::StaffSession).await.status,
+        StatusCode::OK
+    );
+    for path in ["/api/v1/nowhere", "/api/v1/products/"] {
+        let answer = html(path, Who::Anonymous).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(answer.error().0, "not_found", "{path}");
+    }
+    let answer = app.get("/nowhere", Who::Anonymous).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(answer.error().0, "not_found");
+}
+
 #[tokio::test]
 async fn storefront_pages_are_served_to_everyone_with_the_strict_policy() {
     let app = TestApp::spawn().await;
+    app.create_product(&sand("SAND-04")).await;
     for (path, marker) in [
         ("/", "id=\"q\""),
         ("/p/SAND-04", "id=\"calc\""),
