@@ -100,7 +100,17 @@ let inFlight = null;
 const shownFor = () => `${quantity.value.trim()} ${unit.value}`;
 let addedFor = null;
 
-async function estimate() {
+/** The newest estimate asked for: what an estimate overtaken by it answers. */
+let latest = null;
+
+/** Asks for an estimate of what is typed; answers its line, or null. An
+ *  estimate overtaken by a newer one (the customer typed on) answers the newer one's. */
+function estimate() {
+  latest = estimateNow();
+  return latest;
+}
+
+async function estimateNow() {
   const mine = ++asked;
   inFlight?.abort();
   const amount = quantity.value.trim().replace(",", ".");
@@ -115,7 +125,7 @@ async function estimate() {
       query: { sku, quantity: amount, unit: unit.value },
       signal: inFlight.signal,
     });
-    if (mine !== asked) return null;
+    if (mine !== asked) return latest;
     const line = answer.lines[0];
     const sold = `${line.stock.quantity} ${line.stock.unit}`;
     out.converted.textContent = line.pricing.unit === line.stock.unit ? sold : `${sold} (${line.pricing.quantity} ${line.pricing.unit})`;
@@ -137,7 +147,8 @@ async function estimate() {
     if (short || shownFor() !== addedFor) say(calcMessage, short ?? "", "info");
     return line;
   } catch (error) {
-    if (error.name === "AbortError" || mine !== asked) return null;
+    if (mine !== asked) return latest;
+    if (error.name === "AbortError") return null;
     clearOutputs();
     quantity.setAttribute("aria-invalid", String(error.field === "quantity" || error.field?.endsWith("quantity")));
     say(calcMessage, error.message, "error");
