@@ -39,7 +39,7 @@ const BACK_OFFICE = [
   ["admin-quote", null, "main h1 .badge"],
   ["admin-users", "/admin/users", "main table"],
   ["admin-audit", "/admin/audit", "main table"],
-  ["admin-webhooks", "/admin/webhooks", "main h1"],
+  ["admin-webhooks", "/admin/webhooks", "main tr:has-text('Layout check')"],
   ["admin-data", "/admin/data", "main table"],
 ];
 
@@ -108,6 +108,22 @@ async function storefront(t, viewport, shots) {
 
 async function backOffice(t, viewport, shots) {
   await saveQuote(t);
+  // An endpoint, so the webhooks page has a row of its widest table (removed after).
+  const owner = await apiAs(t, OWNER);
+  const { webhook } = await owner("POST", "/api/v1/webhooks", {
+    url: `http://127.0.0.1:9/layout-${viewport.width}`, events: ["quote.created"], description: "Layout check",
+  });
+  try {
+    await walkBackOffice(t, viewport, shots);
+  } finally {
+    // The answer is empty (204): only a failing status counts.
+    await owner("DELETE", `/api/v1/webhooks/${webhook.id}`).catch((error) => {
+      if (!(error instanceof SyntaxError)) throw error;
+    });
+  }
+}
+
+async function walkBackOffice(t, viewport, shots) {
   const page = await openPage(t, { viewport });
   await signIn(page, OWNER);
   await walk(page, BACK_OFFICE, viewport, { pathOf: adminPath, shots });
