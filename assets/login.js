@@ -31,6 +31,10 @@ form.addEventListener("submit", async (event) => {
 });
 
 shop().then(brand);
+// The setup hint only while the shop has no owner yet.
+api("/setup").then((setup) => {
+  document.getElementById("first-time").hidden = !setup.needed;
+}).catch(() => {});
 // Already signed in: straight on.
 me().then((who) => {
   if (who) location.replace(next);

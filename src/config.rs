@@ -329,8 +329,9 @@ pub struct AuthConfig {
     /// Mark cookies `Secure` with the `__Host-` prefix. Needed behind a TLS
     /// proxy; always on when Quarry serves TLS itself.
     pub secure_cookies: bool,
-    /// Failed logins per minute (per account, and per address) before further
-    /// attempts are refused for a while, longer each time.
+    /// Failed logins per minute for one account before further attempts are
+    /// refused for a while, longer each time; an address may fail four times
+    /// as often (several people behind one office router).
     pub login_failures_per_minute: u32,
 }
 

@@ -1,7 +1,9 @@
 //! Failed sign-ins, counted per key (an account, a client address): after
 //! `limit` failures within a minute the key is locked out for a minute, and
 //! each further lock-out doubles that, up to an hour. A key quiet for an hour
-//! is forgotten, and with it its back-off.
+//! is forgotten, and with it its back-off. An address (`ip:` keys) may fail
+//! [`ADDRESS_FACTOR`] times as often as an account: one person mistyping
+//! their password must not lock out everyone behind the same office router.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -9,6 +11,8 @@ use std::time::{Duration, Instant};
 const WINDOW: Duration = Duration::from_secs(60);
 const FIRST_LOCK: Duration = Duration::from_secs(60);
 const LONGEST_LOCK: Duration = Duration::from_secs(3600);
+/// How many more failures an address may have than an account.
+pub const ADDRESS_FACTOR: u32 = 4;
 
 #[derive(Debug)]
 struct Entry {
@@ -68,7 +72,12 @@ impl Throttle {
             entry.failures = 0;
         }
         entry.failures += 1;
-        if entry.failures >= self.limit {
+        let limit = if key.starts_with("ip:") {
+            self.limit.saturating_mul(ADDRESS_FACTOR)
+        } else {
+            self.limit
+        };
+        if entry.failures >= limit {
             let lock = FIRST_LOCK
                 .saturating_mul(1 << entry.lockouts.min(6))
                 .min(LONGEST_LOCK);
@@ -127,6 +136,22 @@ mod tests {
             throttle.locked_at("user:sam", t1 + Duration::from_secs(5)),
             None
         );
+    }
+
+    #[test]
+    fn an_address_may_fail_more_often_than_one_account() {
+        let throttle = Throttle::new(5);
+        let t0 = Instant::now();
+        for i in 0..5 {
+            throttle.failed_at("user:sam", t0 + Duration::from_millis(i));
+            throttle.failed_at("ip:192.0.2.1", t0 + Duration::from_millis(i));
+        }
+        assert!(throttle.locked_at("user:sam", t0).is_some());
+        assert_eq!(throttle.locked_at("ip:192.0.2.1", t0), None);
+        for i in 5..20 {
+            throttle.failed_at("ip:192.0.2.1", t0 + Duration::from_millis(i));
+        }
+        assert!(throttle.locked_at("ip:192.0.2.1", t0).is_some());
     }
 
     #[test]

@@ -176,6 +176,26 @@ pub async fn setup(
     Ok(signed_in(&app, StatusCode::CREATED, session))
 }
 
+/// Whether the shop still waits for its first owner (the sign-in page then
+/// points to the setup link).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SetupState {
+    /// No enabled owner account exists yet.
+    pub needed: bool,
+}
+
+/// Whether the first-run setup is still to be done.
+#[utoipa::path(
+    get, path = "/setup", tag = "accounts",
+    responses((status = 200, body = SetupState)),
+    security(()),
+)]
+pub async fn setup_state(State(app): State<App>) -> Result<axum::Json<SetupState>, ApiError> {
+    Ok(axum::Json(SetupState {
+        needed: !app.has_owner().await?,
+    }))
+}
+
 /// Users, by name.
 #[utoipa::path(
     get, path = "/users", tag = "accounts",

@@ -194,7 +194,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::logout))
         .routes(routes!(accounts::me))
         .routes(routes!(accounts::change_password))
-        .routes(routes!(accounts::setup))
+        .routes(routes!(accounts::setup, accounts::setup_state))
         .routes(routes!(accounts::list_users, accounts::create_user))
         .routes(routes!(accounts::update_user))
         .routes(routes!(accounts::list_tokens, accounts::create_token))

@@ -122,13 +122,15 @@ pub async fn index(headers: HeaderMap) -> Response {
     ))]
 pub async fn product_page(
     State(app): State<App>,
-    caller: Caller,
+    caller: Result<Caller, ApiError>,
     Path(sku): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     // No page for a product the caller cannot see: a 404 that says so and
-    // offers a search for what was asked.
-    match app.get_product(caller.0.as_ref(), &sku).await {
+    // offers a search for what was asked. Bad credentials make an anonymous
+    // visitor here (the page is public), not an error.
+    let caller = caller.ok().and_then(|c| c.0);
+    match app.get_product(caller.as_ref(), &sku).await {
         Ok(_) => asset("product.html", &headers),
         Err(crate::app::AppError::NotFound { .. }) => not_found_page(
             &app,

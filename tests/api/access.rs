@@ -97,6 +97,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/auth/me", Rule::SignedIn),
     ("POST", "/api/v1/auth/password", Rule::OwnPassword),
     ("POST", "/api/v1/setup", Rule::SetupDone),
+    ("GET", "/api/v1/setup", Rule::Open),
     ("GET", "/api/v1/users", Rule::Owner),
     ("POST", "/api/v1/users", Rule::Owner),
     ("PATCH", "/api/v1/users/{username}", Rule::Owner),

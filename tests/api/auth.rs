@@ -476,6 +476,23 @@ async fn failed_logins_are_throttled_per_account_with_retry_after() {
     assert_eq!(locked.error().0, "rate_limited");
     let wait: u64 = locked.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
+    // The answer says for what and for how long, in words.
+    let message = locked.body["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("for this account") && message.contains(" s"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("try again in {wait} s"))
+            || message.contains(&format!("try again in {} s", wait - 1)),
+        "{message} (retry-after {wait})"
+    );
+    // Someone else signing in from the same address is not locked out.
+    assert_eq!(
+        app.login("owner", PASSWORD).await.status,
+        StatusCode::OK,
+        "one account's failures lock that account only"
+    );
     let entries = app.audit("kind=auth.login_failed&key=alice").await;
     assert_eq!(entries.len(), 5, "each failure is audited");
     assert_eq!(entries[0]["ip"], "127.0.0.1");
@@ -484,15 +501,19 @@ async fn failed_logins_are_throttled_per_account_with_retry_after() {
 #[tokio::test]
 async fn failed_logins_are_throttled_per_address_across_accounts() {
     let app = TestApp::spawn().await;
-    for name in ["a1", "a2", "a3", "a4", "a5"] {
+    // An address may fail four times as often as one account: twenty
+    // failures over twenty accounts lock the address.
+    for i in 1..=20 {
         assert_eq!(
-            app.login(name, "guess").await.status,
-            StatusCode::UNAUTHORIZED
+            app.login(&format!("a{i}"), "guess").await.status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {i}"
         );
     }
     let resp = app.login("owner", PASSWORD).await;
     assert_eq!(resp.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(resp.header("retry-after").is_some());
+    assert!(resp.text.contains("from this address"), "{}", resp.text);
 }
 
 #[tokio::test]
@@ -548,6 +569,8 @@ async fn the_setup_link_creates_the_first_owner_once() {
     let page = respond(client.get(format!("{base}/setup"))).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.contains("/assets/setup.js"));
+    let state = || respond(client.get(format!("{base}/api/v1/setup")));
+    assert_eq!(state().await.body, json!({"needed": true}));
 
     let wrong = respond(setup("not-the-secret", "a good long passphrase")).await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
@@ -576,6 +599,11 @@ async fn the_setup_link_creates_the_first_owner_once() {
     .await;
     assert_eq!(me.body["role"], "owner");
 
+    assert_eq!(
+        state().await.body,
+        json!({"needed": false}),
+        "the sign-in page stops pointing to the setup link"
+    );
     let again = respond(setup(&secret, "a good long passphrase")).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.error().0, "setup_done");

@@ -132,6 +132,21 @@ fn opens_session(
     })
 }
 
+/// "49 s", "90 s", "3 min", "1 h 5 min": a wait for people.
+fn wait_words(seconds: u64) -> String {
+    match seconds {
+        0..120 => format!("{seconds} s"),
+        60..3600 => format!("{} min", seconds.div_ceil(60)),
+        _ => {
+            let minutes = seconds.div_ceil(60);
+            match minutes % 60 {
+                0 => format!("{} h", minutes / 60),
+                m => format!("{} h {m} min", minutes / 60),
+            }
+        }
+    }
+}
+
 impl App {
     /// Whether an enabled owner account exists.
     pub async fn has_owner(&self) -> Result<bool, AppError> {
@@ -148,13 +163,25 @@ impl App {
     pub(super) fn throttled(&self, keys: &[&str]) -> Result<(), AppError> {
         let wait = keys
             .iter()
-            .filter_map(|key| self.inner.accounts.throttle.locked(key))
+            .filter_map(|key| Some((self.inner.accounts.throttle.locked(key)?, *key)))
             .max();
         match wait {
-            Some(retry_after) => Err(AppError::TooManyRequests {
-                message: "too many failed sign-ins; wait before trying again".into(),
-                retry_after,
-            }),
+            Some((retry_after, key)) => {
+                let whose = if key.starts_with("ip:") {
+                    "from this address"
+                } else {
+                    "for this account"
+                };
+                // Whole seconds, rounded up: "try again in 0 s" would be wrong.
+                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                Err(AppError::TooManyRequests {
+                    message: format!(
+                        "too many failed sign-ins {whose}; try again in {}",
+                        wait_words(seconds)
+                    ),
+                    retry_after,
+                })
+            }
             None => Ok(()),
         }
     }
