@@ -136,7 +136,7 @@ fn opens_session(
 fn wait_words(seconds: u64) -> String {
     match seconds {
         0..120 => format!("{seconds} s"),
-        60..3600 => format!("{} min", seconds.div_ceil(60)),
+        120..3600 => format!("{} min", seconds.div_ceil(60)),
         _ => {
             let minutes = seconds.div_ceil(60);
             match minutes % 60 {
