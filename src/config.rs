@@ -317,6 +317,10 @@ pub struct ShopConfig {
     pub prices_include_tax: bool,
     /// Tax classes and their rates in percent; products name one.
     pub tax_classes: BTreeMap<String, String>,
+    /// How the UI and CSV files write numbers and dates, and the storefront's
+    /// language: `en-GB`, `de-DE`, `fr-FR`… (English and German pages; other
+    /// languages get English words with their own number format).
+    pub locale: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -440,6 +444,13 @@ const CURRENCIES: &[(&str, u32)] = &[
 ];
 
 impl ShopConfig {
+    /// The shop's locale (checked when the configuration is read).
+    pub fn locale(&self) -> crate::domain::locale::Locale {
+        crate::domain::locale::Locale::parse(&self.locale).unwrap_or_else(|_| {
+            crate::domain::locale::Locale::parse("en-GB").expect("a valid locale")
+        })
+    }
+
     /// Digits after the decimal point of the shop's currency.
     pub fn minor_units(&self) -> u32 {
         CURRENCIES
@@ -583,6 +594,7 @@ impl Default for ShopConfig {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
+            locale: "en-GB".into(),
         }
     }
 }
@@ -820,6 +832,9 @@ impl Config {
                     "{currency:?} is not an ISO 4217 code Quarry knows, such as EUR, USD or GBP"
                 ),
             ));
+        }
+        if let Err(error) = crate::domain::locale::Locale::parse(&self.shop.locale) {
+            return Err(("shop.locale", error.to_string()));
         }
         if self.shop.tax_classes.is_empty() {
             return Err(("shop.tax_classes", "define at least one tax class".into()));
@@ -1063,6 +1078,8 @@ mod tests {
 
     #[test]
     fn a_bad_value_is_an_error_naming_the_key() {
+        let err = Config::from_toml("[shop]\nlocale = \"german\"\n").unwrap_err();
+        assert!(err.to_string().contains("shop.locale"), "{err}");
         let err = Config::from_toml("[shop]\ncurrency = \"euro\"\n").unwrap_err();
         assert!(err.to_string().contains("shop.currency"), "{err}");
         let err = Config::from_toml("listen = \"nowhere\"\n").unwrap_err();

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod catalogue;
 pub mod ledger;
+pub mod locale;
 pub mod locations;
 pub mod pricing;
 pub mod quotes;

@@ -44,6 +44,12 @@ pub struct ShopInfo {
     /// Every standard unit, for forms and the quote calculator (a product
     /// also sells in its packs).
     units: Vec<UnitInfo>,
+    /// The shop's locale (`de-DE`): how pages write numbers and dates.
+    locale: String,
+    /// The message catalogue the storefront speaks: `en` or `de`.
+    language: &'static str,
+    /// `,` or `.`: how people here write decimals (the API always takes a dot).
+    decimal_separator: String,
 }
 
 /// A standard unit: its code in the API, its name for people, and what it
@@ -75,6 +81,9 @@ pub async fn shop(State(app): State<App>) -> axum::Json<ShopInfo> {
                 dimension: u.dimension().to_string(),
             })
             .collect(),
+        locale: shop.locale().to_string(),
+        language: shop.locale().catalogue(),
+        decimal_separator: shop.locale().decimal_separator().to_string(),
     })
 }
 

@@ -139,10 +139,14 @@ async fn the_shop_settings_come_from_the_configuration() {
         config.shop.name = "Harbour Aggregates".into();
         config.shop.currency = "GBP".into();
         config.shop.contact = "01632 960000".into();
+        config.shop.locale = "de_at".into();
     })
     .await;
     let shop = app.get("/api/v1/shop", Who::Anonymous).await;
     assert_eq!(shop.status, StatusCode::OK);
+    assert_eq!(shop.body["locale"], "de-AT");
+    assert_eq!(shop.body["language"], "de");
+    assert_eq!(shop.body["decimal_separator"], ",");
     assert_eq!(shop.body["name"], "Harbour Aggregates");
     assert_eq!(shop.body["currency"], "GBP");
     assert_eq!(shop.body["contact"], "01632 960000");
