@@ -2,22 +2,31 @@
 // the API's cursor lists.
 import { api } from "/assets/api.js";
 import { h, say } from "/assets/ui.js";
+import { currentLanguage, decimal, t } from "/assets/i18n.js";
 
 /** A card with a heading. */
 export function card(title, ...children) {
   return h("section", { class: "card" }, h("h2", {}, title), ...children);
 }
 
-/** `count word`, with an English plural: "1 bag", "8 bags", "2 boxes". */
+/** `count word`, the count as the shop's locale writes it, with an English
+ *  plural on English pages: "1 bag", "8 bags", "2 boxes". A pack's name is the
+ *  shop's own word, in whatever language it wrote it: other languages leave it as it is. */
 export function counted(count, word) {
-  if (Number(count) === 1 || !/[a-z]$/i.test(word)) return `${count} ${word}`;
-  return `${count} ${word}${/(s|x|z|ch|sh)$/i.test(word) ? "es" : "s"}`;
+  const shown = decimal(count);
+  if (currentLanguage() !== "en" || Number(count) === 1 || !/[a-z]$/i.test(word)) return `${shown} ${word}`;
+  return `${shown} ${word}${/(s|x|z|ch|sh)$/i.test(word) ? "es" : "s"}`;
 }
 
 /** A stock quantity in the product's unit, and in packs when it has them: "8 bags (200 kg)". */
 export function stockQuantity(value, unit, packs) {
-  const plain = unit ? `${value} ${unit}` : String(value);
+  const plain = unit ? `${decimal(value)} ${unit}` : decimal(value);
   return packs ? `${counted(packs.count, packs.pack)} (${plain})` : plain;
+}
+
+/** A role in words. */
+export function roleName(role) {
+  return { owner: t("role.owner"), staff: t("role.staff"), viewer: t("role.viewer") }[role] ?? role;
 }
 
 /** A product named for people, its SKU underneath, linking to its page. */
@@ -27,8 +36,8 @@ export function productCell(sku, name) {
 }
 
 /** A table: `columns` are `[header, (row) => cell, { num }]`. */
-export function table(columns, rows, { empty = "Nothing here yet.", caption } = {}) {
-  if (rows.length === 0) return h("p", { class: "muted" }, empty);
+export function table(columns, rows, { empty, caption } = {}) {
+  if (rows.length === 0) return h("p", { class: "muted" }, empty ?? t("common.nothingYet"));
   return h("div", { class: "table-wrap" },
     h("table", {},
       caption ? h("caption", { class: "visually-hidden" }, caption) : null,
@@ -48,8 +57,8 @@ export function table(columns, rows, { empty = "Nothing here yet.", caption } = 
  */
 export function paged(into, path, query, render, { limit = 50, items = "items", total } = {}) {
   const message = h("p", { class: "message", role: "alert" });
-  const previous = h("button", { type: "button", class: "secondary" }, "Previous");
-  const next = h("button", { type: "button", class: "secondary" }, "Next");
+  const previous = h("button", { type: "button", class: "secondary" }, t("pager.previous"));
+  const next = h("button", { type: "button", class: "secondary" }, t("pager.next"));
   const where = h("span", { class: "muted" });
   const pager = h("div", { class: "pager" }, previous, next, where);
   const body = h("div", { "aria-live": "polite" });
@@ -69,7 +78,7 @@ export function paged(into, path, query, render, { limit = 50, items = "items", 
       say(message, "");
       // One page only: no page number, and no Previous/Next to press.
       const only = page === 0 && !nextCursor;
-      where.textContent = [only ? null : `Page ${page + 1}`, total ? total(answer) : null].filter(Boolean).join(" · ");
+      where.textContent = [only ? null : t("pager.page", { page: page + 1 }), total ? total(answer) : null].filter(Boolean).join(" · ");
       previous.hidden = only;
       next.hidden = only;
       pager.hidden = only && !where.textContent;

@@ -3,6 +3,8 @@
 // exporting `render(main, context)`.
 import { api, me, setCsrf, shop } from "/assets/api.js";
 import { brand, h, stackTables } from "/assets/ui.js";
+import { roleName } from "/assets/admin-kit.js";
+import { LANGUAGES, chooseLanguage, currentLanguage, localize, t } from "/assets/i18n.js";
 
 const main = document.getElementById("main");
 const section = location.pathname.split("/")[2] ?? "";
@@ -29,7 +31,7 @@ async function resume({ quiet = false } = {}) {
   const who = await me().catch(() => null);
   const status = document.getElementById("session-status");
   if (!who) {
-    if (!quiet) status.textContent = "Still signed out: sign in in the other tab first.";
+    if (!quiet) status.textContent = t("admin.stillSignedOut");
     return;
   }
   status.textContent = "";
@@ -74,15 +76,29 @@ document.getElementById("logout").addEventListener("click", async () => {
   toLogin("signed-out");
 });
 
+/** The back office's language picker: the choice is kept in this browser. */
+function languagePicker() {
+  const picker = document.getElementById("language");
+  picker.replaceChildren(...Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, lang: code }, name)));
+  picker.value = currentLanguage();
+  picker.addEventListener("change", () => {
+    chooseLanguage(picker.value);
+    // Every word on the page was written in the language before: draw it again.
+    location.reload();
+  });
+}
+
 async function start() {
   const [who, info] = await Promise.all([me(), shop()]);
   if (!who) {
     toLogin("ended");
     return;
   }
+  await localize(info, { scope: "admin" });
+  languagePicker();
   started = true;
   brand(info);
-  document.getElementById("who").textContent = `${who.username ?? who.actor} (${who.role})`;
+  document.getElementById("who").textContent = `${who.username ?? who.actor} (${roleName(who.role)})`;
   for (const link of document.querySelectorAll("#nav a")) {
     if (link.dataset.role === "owner" && who.role !== "owner") link.remove();
     else if (link.dataset.section.split(" ").includes(section)) link.setAttribute("aria-current", "page");
@@ -98,7 +114,7 @@ async function start() {
     main.replaceChildren();
     await page.render(main, context);
   } catch (error) {
-    main.replaceChildren(h("p", { class: "message error", role: "alert" }, `This page could not be shown: ${error.message}`));
+    main.replaceChildren(h("p", { class: "message error", role: "alert" }, t("admin.pageFailed", { error: error.message })));
   }
 }
 

@@ -1,5 +1,11 @@
 // The one module that talks to Quarry's JSON API: requests, errors in one
 // shape, the session's CSRF token, and the live event stream.
+import { has, money as moneyInLocale, t } from "/assets/i18n.js";
+
+/** A message of the page's language; in English before the catalogue is in. */
+function said(key, english, params) {
+  return has(key) ? t(key, params) : english;
+}
 
 /** An error answer from the API (or no answer at all: status 0). */
 export class ApiError extends Error {
@@ -73,7 +79,7 @@ export async function request(path, options = {}) {
     response = onUpload ? await sendTracked(url(path, query), init, onUpload) : await fetch(url(path, query), init);
   } catch (error) {
     if (error.name === "AbortError") throw error;
-    throw new ApiError(0, "unreachable", "Quarry could not be reached. Check the connection and try again.");
+    throw new ApiError(0, "unreachable", said("api.unreachable", "Quarry could not be reached. Check the connection and try again."));
   }
   const type = response.headers.get("content-type") ?? "";
   const data = type.includes("json") ? await response.json().catch(() => null) : null;
@@ -82,7 +88,7 @@ export async function request(path, options = {}) {
     const error = new ApiError(
       response.status,
       e?.code ?? "http_" + response.status,
-      e?.message ?? `The request failed (${response.status}).`,
+      e?.message ?? said("api.failed", `The request failed (${response.status}).`, { status: String(response.status) }),
       e?.field ?? null,
     );
     error.body = data;
@@ -95,7 +101,7 @@ export async function request(path, options = {}) {
       if ((await me().catch(() => null)) && csrfToken !== before) return request(path, { ...options, retried: true });
     }
     if (response.status === 401 && path !== "/auth/login") {
-      error.message = "Your session has ended. Sign in again, then try once more.";
+      error.message = said("api.sessionEnded", "Your session has ended. Sign in again, then try once more.");
       dispatchEvent(new CustomEvent("quarry:unauthenticated", { detail: error }));
     }
     throw error;
@@ -138,7 +144,8 @@ export async function work(path, options = {}, onProgress = () => {}) {
   onProgress(job);
   if (job.status >= 200 && job.status < 300) return job.result;
   const e = job.result?.error;
-  const error = new ApiError(job.status, e?.code ?? `http_${job.status}`, e?.message ?? `The work failed (${job.status}).`, e?.field ?? null);
+  const error = new ApiError(job.status, e?.code ?? `http_${job.status}`,
+    e?.message ?? said("api.workFailed", `The work failed (${job.status}).`, { status: String(job.status) }), e?.field ?? null);
   error.body = job.result;
   throw error;
 }
@@ -162,26 +169,15 @@ export async function me() {
 
 let shopInfo = null;
 
-/** The shop's name, currency and contact (fetched once per page). */
+/** The shop's name, currency, contact, units and locale (fetched once per page). */
 export async function shop() {
   shopInfo ??= api("/shop");
   return shopInfo;
 }
 
-/** Formats a decimal string of money in the shop's currency. */
+/** Formats a decimal string of money in the shop's currency, as the shop's locale writes it. */
 export function money(amount, currency) {
-  if (amount === null || amount === undefined) return "—";
-  try {
-    const digits = (String(amount).split(".")[1] ?? "").length;
-    return new Intl.NumberFormat(undefined, {
-      style: "currency",
-      currency,
-      minimumFractionDigits: digits,
-      maximumFractionDigits: digits,
-    }).format(Number(amount));
-  } catch {
-    return `${amount} ${currency}`;
-  }
+  return moneyInLocale(amount, currency);
 }
 
 /**

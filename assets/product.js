@@ -3,6 +3,7 @@
 import { api, live, money, shop } from "/assets/api.js";
 import { availabilityBadge, brand, debounce, h, say, setAvailability } from "/assets/ui.js";
 import * as basket from "/assets/quote-basket.js";
+import { decimal, localNumbers, localize, percent, quantity as measure, readNumber, splitQuantity, t, unitName } from "/assets/i18n.js";
 
 const sku = decodeURIComponent(location.pathname.split("/").pop());
 const form = document.getElementById("calc");
@@ -13,10 +14,11 @@ const out = Object.fromEntries(
   ["converted", "explanation", "tier", "net", "tax", "total"].map((k) => [k, document.getElementById(`calc-${k}`)]),
 );
 
-/** Unit code → what it measures, and → its name for people: from the shop's
- *  units (`/api/v1/shop`), the one list Quarry keeps. */
+/** Unit code → what it measures, → its name for people, and → the server's
+ *  name for it: from the shop's units (`/api/v1/shop`), the one list Quarry keeps. */
 const DIMENSION = {};
 const UNIT_NAMES = {};
+const UNIT_LABELS = {};
 
 let currency = "EUR";
 let product = null;
@@ -57,26 +59,29 @@ function render(p, stock) {
   document.getElementById("sku").textContent = p.sku;
   document.getElementById("description").textContent = p.description ?? "";
   const per = p.pricing_unit ?? p.unit;
-  document.getElementById("price").textContent = `${money(p.price, currency)} / ${per}`;
+  document.getElementById("price").textContent = t("format.perUnit", { price: money(p.price, currency), unit: per });
   const badge = document.getElementById("availability");
   // Anonymous callers get the shop's availability; staff get levels and totals.
   const status = stock?.availability ?? (stock?.totals && (Number(stock.totals.available) <= 0 ? "out" : stock.totals.low ? "low" : "in_stock"));
   if (status) badge.replaceChildren(availabilityBadge(p.sku, { status, available: stock.available ?? stock.totals?.available }));
   const facts = document.getElementById("facts");
   facts.replaceChildren();
-  fact(facts, "Brand", p.brand);
-  for (const [key, value] of Object.entries(p.attributes ?? {})) fact(facts, key.replaceAll("_", " "), String(value));
-  fact(facts, "Sold by", UNIT_NAMES[p.unit] ?? p.unit);
-  fact(facts, "Density", p.density_kg_m3 && `${p.density_kg_m3} kg/m³`);
-  fact(facts, "Mass per metre", p.mass_per_m_kg && `${p.mass_per_m_kg} kg/m`);
-  fact(facts, "Mass per m²", p.mass_per_m2_kg && `${p.mass_per_m2_kg} kg/m²`);
-  for (const pack of p.packs ?? []) fact(facts, `Pack: ${pack.name}`, `${pack.quantity} ${pack.unit}`);
-  fact(facts, "Minimum order", p.min_order && `${p.min_order.quantity} ${p.min_order.unit}`);
+  fact(facts, t("product.brand"), p.brand);
+  for (const [key, value] of Object.entries(p.attributes ?? {})) fact(facts, key.replaceAll("_", " "), localNumbers(String(value)));
+  fact(facts, t("product.soldBy"), UNIT_NAMES[p.unit] ?? p.unit);
+  fact(facts, t("product.density"), p.density_kg_m3 && measure(p.density_kg_m3, "kg/m³"));
+  fact(facts, t("product.massPerMetre"), p.mass_per_m_kg && measure(p.mass_per_m_kg, "kg/m"));
+  fact(facts, t("product.massPerArea"), p.mass_per_m2_kg && measure(p.mass_per_m2_kg, "kg/m²"));
+  for (const pack of p.packs ?? []) fact(facts, t("product.pack", { name: pack.name }), measure(pack.quantity, pack.unit));
+  // The minimum order is a quantity in the pricing unit.
+  fact(facts, t("product.minOrder"), p.min_order && measure(p.min_order, per));
   const tiers = p.price_breaks ?? [];
   document.getElementById("tiers-box").hidden = tiers.length === 0;
   document.querySelector("#tiers tbody").replaceChildren(
-    h("tr", {}, h("td", {}, tiers.length ? `below ${tiers[0].min_quantity} ${per}` : "any quantity"), h("td", { class: "num" }, `${money(p.price, currency)} / ${per}`)),
-    ...tiers.map((t) => h("tr", {}, h("td", {}, `${t.min_quantity} ${per}`), h("td", { class: "num" }, `${money(t.price, currency)} / ${per}`))),
+    h("tr", {}, h("td", {}, tiers.length ? t("product.below", { quantity: measure(tiers[0].min_quantity, per) }) : t("product.anyQuantity")),
+      h("td", { class: "num" }, t("format.perUnit", { price: money(p.price, currency), unit: per }))),
+    ...tiers.map((tier) => h("tr", {}, h("td", {}, measure(tier.min_quantity, per)),
+      h("td", { class: "num" }, t("format.perUnit", { price: money(tier.price, currency), unit: per })))),
   );
   unit.replaceChildren(...sellableUnits(p).map((u) => h("option", { value: u }, UNIT_NAMES[u] ?? u)));
   unit.value = per;
@@ -92,6 +97,59 @@ function clearOutputs() {
 function showHow(shown) {
   out.explanation.hidden = !shown;
   out.explanation.previousElementSibling.hidden = !shown;
+}
+
+/** What is typed as a unit ("Tonnes", "m³", "bulk bags") as it is compared. */
+function unitWords(text) {
+  const word = String(text ?? "").normalize("NFKC").toLowerCase().replace(/\.$/, "").replace(/\s+/g, " ").trim();
+  const words = new Set([word]);
+  // Plurals: "tonnes", "bulk bags", "Tonnen", "Säcke" also name "tonne", "bulk bag"…
+  if (word.length >= 4) for (const end of ["es", "s", "en", "n", "e"]) if (word.endsWith(end)) words.add(word.slice(0, -end.length));
+  return words;
+}
+
+/** Every name a unit the calculator offers goes by: its code, its names (and
+ *  their parts: "tonnes" and "t" of "tonnes (t)"), and a pack's name. */
+function namesOf(code) {
+  const names = new Set([code]);
+  for (const label of [UNIT_LABELS[code], UNIT_NAMES[code]]) {
+    if (!label) continue;
+    names.add(label);
+    const parts = /^(.*?)\s*\((.+)\)$/.exec(label);
+    if (parts) {
+      names.add(parts[1]);
+      names.add(parts[2]);
+    }
+  }
+  const words = new Set();
+  for (const name of names) for (const word of unitWords(name)) words.add(word);
+  return words;
+}
+
+/** The unit offered whose name was typed (`"tonnes"` → "t"), or null. */
+function findUnit(typed) {
+  const wanted = unitWords(typed);
+  const codes = [...unit.options].map((o) => o.value);
+  // The code or name exactly first ("m" is metres, even if "m3" starts with it).
+  return codes.find((code) => namesOf(code).has([...wanted][0]))
+    ?? codes.find((code) => [...wanted].some((w) => namesOf(code).has(w)))
+    ?? null;
+}
+
+/**
+ * Reads the quantity box: its number the shop's way, and a unit typed with it
+ * ("2,5 t", "3 m3", "2 tonnes"), which is then picked in the unit list.
+ * Answers `{ amount, unit }` (the amount in the API's form) or `{ error }`.
+ */
+function typedQuantity() {
+  const { number, unit: written } = splitQuantity(quantity.value);
+  if (written) {
+    const found = findUnit(written);
+    if (!found) return { error: t("calc.unknownUnit", { unit: written }) };
+    if (unit.value !== found) unit.value = found;
+  }
+  const read = readNumber(number);
+  return read.error ? { error: read.error } : { amount: read.value, unit: unit.value };
 }
 
 let asked = 0;
@@ -113,35 +171,41 @@ function estimate() {
 async function estimateNow() {
   const mine = ++asked;
   inFlight?.abort();
-  const amount = quantity.value.trim().replace(",", ".");
-  if (!amount) {
+  if (!quantity.value.trim()) {
     clearOutputs();
     say(calcMessage, "");
+    return null;
+  }
+  const typed = typedQuantity();
+  if (typed.error) {
+    clearOutputs();
+    quantity.setAttribute("aria-invalid", "true");
+    say(calcMessage, typed.error, "error");
     return null;
   }
   inFlight = new AbortController();
   try {
     const answer = await api("/quote/estimate", {
-      query: { sku, quantity: amount, unit: unit.value },
+      query: { sku, quantity: typed.amount, unit: typed.unit },
       signal: inFlight.signal,
     });
     if (mine !== asked) return latest;
     const line = answer.lines[0];
-    const sold = `${line.stock.quantity} ${line.stock.unit}`;
-    out.converted.textContent = line.pricing.unit === line.stock.unit ? sold : `${sold} (${line.pricing.quantity} ${line.pricing.unit})`;
-    out.explanation.textContent = line.explanation + (line.pack_rounding ? ` — ${line.pack_rounding}` : "");
+    const sold = measure(line.stock.quantity, line.stock.unit);
+    out.converted.textContent = line.pricing.unit === line.stock.unit ? sold : `${sold} (${measure(line.pricing.quantity, line.pricing.unit)})`;
+    out.explanation.textContent = localNumbers(line.explanation + (line.pack_rounding ? ` — ${line.pack_rounding}` : ""));
     // "How: 1 t" for 1 t says nothing: shown only when something was worked out.
     const wanted = line.requested ?? line.sold;
     showHow(line.pack_rounding || line.explanation.trim() !== `${wanted.quantity} ${wanted.unit}`);
-    out.tier.textContent = `${money(line.unit_price, answer.currency)} / ${line.pricing.unit}` +
-      (line.tier ? ` (from ${line.tier.min_quantity} ${line.pricing.unit})` : "");
+    const price = t("format.perUnit", { price: money(line.unit_price, answer.currency), unit: line.pricing.unit });
+    out.tier.textContent = line.tier ? t("calc.tierFrom", { price, quantity: measure(line.tier.min_quantity, line.pricing.unit) }) : price;
     out.net.textContent = money(line.net, answer.currency);
-    out.tax.textContent = `${money(line.tax, answer.currency)} (${line.tax_rate} %)`;
+    out.tax.textContent = `${money(line.tax, answer.currency)} (${percent(line.tax_rate)})`;
     out.total.textContent = money(answer.totals.gross, answer.currency);
     quantity.removeAttribute("aria-invalid");
     const short = {
-      partial: "We do not have all of this in stock at the moment; ask us about delivery.",
-      backorder: "Part of this is on back order; we will tell you when it arrives.",
+      partial: t("calc.partial"),
+      backorder: t("calc.backorder"),
     }[line.availability?.status];
     // A late answer for what was just added leaves the "Added" message alone.
     if (short || shownFor() !== addedFor) say(calcMessage, short ?? "", "info");
@@ -158,28 +222,37 @@ async function estimateNow() {
 
 const changed = debounce(estimate, 150);
 quantity.addEventListener("input", changed);
-unit.addEventListener("change", estimate);
+unit.addEventListener("change", () => {
+  // A unit typed in the box gives way to the one chosen from the list.
+  const { number, unit: written } = splitQuantity(quantity.value);
+  if (written) quantity.value = number;
+  estimate();
+});
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const line = await estimate();
   if (!line) return;
   addedFor = shownFor();
-  const added = basket.add({ sku, name: product.name, quantity: quantity.value.trim().replace(",", "."), unit: unit.value });
-  const now = `${added.line.quantity} ${added.line.unit}`;
+  const typed = typedQuantity();
+  if (typed.error) return;
+  const added = basket.add({ sku, name: product.name, quantity: typed.amount, unit: typed.unit });
+  const now = measure(added.line.quantity, added.line.unit);
   say(calcMessage, {
-    added: `Added ${now} to your quote list.`,
-    increased: `Added ${quantity.value.trim()} ${unit.value}: your quote list now has ${now} of this.`,
-    changed: `Your quote list had ${added.before?.quantity} ${added.before?.unit} of this; changed to ${now}.`,
-  }[added.outcome], "ok");
+    added: () => t("calc.added", { now }),
+    increased: () => t("calc.increased", { added: measure(typed.amount, typed.unit), now }),
+    changed: () => t("calc.changed", { before: measure(added.before?.quantity, added.before?.unit), now }),
+  }[added.outcome](), "ok");
 });
 
 async function start() {
   basket.showCount(document.getElementById("basket-count"));
   const info = await shop();
+  await localize(info);
   currency = info.currency;
   for (const u of info.units) {
     DIMENSION[u.code] = u.dimension;
-    UNIT_NAMES[u.code] = u.label;
+    UNIT_NAMES[u.code] = unitName(u.code, u.label);
+    UNIT_LABELS[u.code] = u.label;
   }
   brand(info);
   try {
@@ -192,7 +265,7 @@ async function start() {
     estimate();
   } catch (error) {
     say(document.getElementById("load-message"),
-      error.status === 404 ? `There is no product ${sku}. Search the catalogue instead.` : error.message, "error");
+      error.status === 404 ? t("product.missing", { sku }) : error.message, "error");
     return;
   }
   live({

@@ -3,6 +3,7 @@
 import { api, idempotencyKey, money, shop } from "/assets/api.js";
 import { brand, busy, clearErrors, debounce, h, say, showError, stackTables } from "/assets/ui.js";
 import * as basket from "/assets/quote-basket.js";
+import { localNumbers, localize, readNumber, t, toInput } from "/assets/i18n.js";
 
 const tbody = document.querySelector("#lines tbody");
 const linesMessage = document.getElementById("lines-message");
@@ -14,15 +15,22 @@ let key = idempotencyKey();
 
 function row(line, index) {
   const quantity = h("input", {
-    name: "quantity", class: "qty", value: line.quantity, inputmode: "decimal", maxlength: "24",
-    "aria-label": `Quantity of ${line.name ?? line.sku}`,
+    name: "quantity", class: "qty", value: toInput(line.quantity), inputmode: "decimal", maxlength: "24",
+    "aria-label": t("quoteList.quantityOf", { name: line.name ?? line.sku }),
   });
   quantity.addEventListener("input", debounce(() => {
-    basket.update(index, { quantity: quantity.value.trim() });
+    // Read the shop's way ("2,5" in de-DE); kept in the list as the API writes it.
+    const read = readNumber(quantity.value);
+    if (read.error) {
+      quantity.setAttribute("aria-invalid", "true");
+      say(linesMessage, read.error, "error");
+      return;
+    }
+    basket.update(index, { quantity: read.value });
     key = idempotencyKey();
     price();
   }, 300));
-  const remove = h("button", { type: "button", class: "secondary", "aria-label": `Remove ${line.name ?? line.sku}` }, "Remove");
+  const remove = h("button", { type: "button", class: "secondary", "aria-label": t("quoteList.removeOne", { name: line.name ?? line.sku }) }, t("quoteList.remove"));
   remove.addEventListener("click", () => {
     basket.remove(index);
     key = idempotencyKey();
@@ -63,7 +71,7 @@ async function price() {
       // "500 pc" for 500 pc says nothing: only what was worked out is shown.
       const wanted = line.requested ?? line.sold;
       const plain = !line.pack_rounding && line.explanation.trim() === `${wanted.quantity} ${wanted.unit}`;
-      tr.querySelector(".explain").textContent = plain ? "" : line.explanation + (line.pack_rounding ? ` — ${line.pack_rounding}` : "");
+      tr.querySelector(".explain").textContent = plain ? "" : localNumbers(line.explanation + (line.pack_rounding ? ` — ${line.pack_rounding}` : ""));
       tr.querySelector(".net").textContent = money(line.net, estimate.currency);
       tr.querySelector(".gross").textContent = money(line.gross, estimate.currency);
     });
@@ -96,9 +104,9 @@ form.addEventListener("submit", async (event) => {
     contact: { name: text("name") ?? "", email: text("email"), phone: text("phone") },
     note: text("note"),
   };
-  say(requestMessage, "Saving your quote…", "info");
+  say(requestMessage, t("quoteList.saving"), "info");
   try {
-    const quote = await busy(send, "Saving…", () =>
+    const quote = await busy(send, t("common.saving"), () =>
       api("/quotes", { method: "POST", body, headers: { "idempotency-key": key } }));
     basket.clear();
     location.assign(quote.link);
@@ -109,7 +117,9 @@ form.addEventListener("submit", async (event) => {
 });
 
 basket.showCount(document.getElementById("basket-count"));
+const info = await shop().catch(() => null);
+await localize(info);
+if (info) brand(info);
 // On a phone each line is a card, its cells labelled with their column.
 stackTables(document.getElementById("lines"));
-shop().then(brand);
 draw();

@@ -1,9 +1,12 @@
-// The customer's quote page (drawn by the server): its print link (no inline
-// handlers: the CSP forbids them), amounts in the shop's currency style as the
-// storefront writes them ("€182.40", not "182.40 EUR"), the status in a
-// customer's words, and on a phone the lines as labelled cards, so the page
-// never scrolls sideways.
-import { money } from "/assets/api.js";
+// The customer's quote page (drawn by the server, in English, with the API's
+// numbers): its words in the shop's language, amounts in the shop's currency
+// style as the storefront writes them ("€182.40", "182,40 €", not "182.40
+// EUR"), quantities and dates as the shop's locale writes them, the status in
+// a customer's words, its print link (no inline handlers: the CSP forbids
+// them), and on a phone the lines as labelled cards, so the page never
+// scrolls sideways.
+import { shop } from "/assets/api.js";
+import { date, decimal, localNumbers, localize, money, percent, t } from "/assets/i18n.js";
 import { stackTables } from "/assets/ui.js";
 
 for (const link of document.querySelectorAll("[data-print]")) {
@@ -13,61 +16,110 @@ for (const link of document.querySelectorAll("[data-print]")) {
   });
 }
 
-// "182.40 EUR" → "€182.40"; unit prices ("38.00 / t") take the same currency.
-const AMOUNT = /^(-?\d+(?:\.\d+)?) ([A-Z]{3})$/;
-const UNIT_PRICE = /^(-?\d+(?:\.\d+)?) \/ (.+)$/;
-const cells = [...document.querySelectorAll(".quote td.num")];
-const currency = cells.map((td) => AMOUNT.exec(td.textContent.trim())?.[2]).find(Boolean);
-if (currency) {
-  for (const td of cells) {
-    const text = td.textContent.trim();
-    const amount = AMOUNT.exec(text);
-    const price = UNIT_PRICE.exec(text);
-    if (amount) td.textContent = money(amount[1], amount[2]);
-    else if (price) td.textContent = `${money(price[1], currency)} / ${price[2]}`;
-  }
-}
+const info = await shop().catch(() => null);
+await localize(info);
 
-// "How" repeats the quantity when nothing was converted ("500 pc"): left out.
-for (const tr of document.querySelectorAll(".quote tbody tr")) {
-  const how = tr.querySelector(".how");
-  const quantity = tr.querySelector("td.num")?.textContent.trim();
-  if (how && quantity && how.textContent.trim() === quantity) how.remove();
-}
+const page = document.querySelector("main.quote");
+const text = (el) => el?.textContent.trim() ?? "";
+const DAY = /\d{4}-\d{2}-\d{2}/;
+
+// The heading and the page's title: "Quote Q-2026-0001".
+const heading = page?.querySelector(".meta h2");
+const number = /(\S+)$/.exec(text(heading))?.[1] ?? "";
+if (heading && number) heading.textContent = t("quotePage.heading", { number });
+const shopName = page?.querySelector("header h1");
+if (number) document.title = t("quotePage.pageTitle", { number, shop: text(shopName) });
 
 /** What each status means to the customer; `{valid}` is the validity date. */
-const STATUS = {
-  open: "Open — valid until {valid}",
-  accepted: "Accepted — we are preparing your order",
-  fulfilled: "Completed — delivered or collected",
-  expired: "Expired — ask us for a new quote",
-  cancelled: "Cancelled",
-};
-const status = document.querySelector(".quote .meta strong[class^='status-']");
-const words = status && STATUS[status.className.slice("status-".length)];
-if (words) {
-  // The lines before it read "Date: …", "Valid until: …", "Status: ".
-  const nodes = [...status.parentElement.childNodes];
-  const label = status.previousSibling;
-  const validLine = nodes.find((n) => n.nodeType === Node.TEXT_NODE && /^\s*Valid until:/.test(n.textContent));
-  const valid = validLine?.textContent.replace(/^\s*Valid until:\s*/, "").trim() ?? "";
-  if (label?.nodeType === Node.TEXT_NODE && /Status:\s*$/.test(label.textContent)) {
-    label.textContent = label.textContent.replace(/Status:\s*$/, "");
-  }
-  if (words.includes("{valid}") && validLine && valid) {
-    // Said in the status line: the separate line (and its line break) goes.
-    if (validLine.nextSibling?.nodeName === "BR") validLine.nextSibling.remove();
-    validLine.remove();
-    status.textContent = words.replace("{valid}", valid);
-  } else {
-    status.textContent = words.replace(" — valid until {valid}", "");
-  }
+function statusWords(status, valid) {
+  return {
+    open: () => (valid ? t("quotePage.status.open", { valid }) : t("quotePage.status.openUndated")),
+    accepted: () => t("quotePage.status.accepted"),
+    fulfilled: () => t("quotePage.status.fulfilled"),
+    expired: () => t("quotePage.status.expired"),
+    cancelled: () => t("quotePage.status.cancelled"),
+  }[status]?.() ?? status;
 }
 
-for (const table of document.querySelectorAll(".quote table")) {
+// "Date: …", "Valid until: …", "Status: open": the date, and the status in
+// words (an open quote's saying until when it is valid).
+const meta = page?.querySelector(".meta p");
+let valid = "";
+if (meta) {
+  const lines = [...meta.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent);
+  const made = DAY.exec(lines.find((l) => /^\s*Date:/.test(l)) ?? "")?.[0];
+  valid = DAY.exec(lines.find((l) => /^\s*Valid until:/.test(l)) ?? "")?.[0] ?? "";
+  const strong = meta.querySelector("strong[class^='status-']");
+  const status = strong?.className.slice("status-".length) ?? "";
+  const parts = [];
+  if (made) parts.push(t("quotePage.date", { date: date(made) }), document.createElement("br"));
+  if (valid && status !== "open") parts.push(t("quotePage.validUntil", { date: date(valid) }), document.createElement("br"));
+  if (strong) {
+    strong.textContent = statusWords(status, valid && date(valid));
+    parts.push(strong);
+  }
+  if (parts.length) meta.replaceChildren(...parts);
+}
+
+const to = page?.querySelector(".to h3");
+if (to) to.textContent = t("quotePage.for");
+
+const table = page?.querySelector("table");
+const heads = [t("quotePage.product"), t("quotePage.quantity"), t("quotePage.price"), t("quotePage.net"), t("quotePage.tax"), t("quotePage.total")];
+table?.querySelectorAll("thead th").forEach((th, i) => {
+  if (heads[i]) th.textContent = heads[i];
+});
+
+// "182.40 EUR" → "€182.40"; unit prices ("38.00 / t") take the same currency;
+// quantities ("4.8 t") and rates ("20%") as the locale writes them.
+const AMOUNT = /^(-?\d+(?:\.\d+)?) ([A-Z]{3})$/;
+const UNIT_PRICE = /^(-?\d+(?:\.\d+)?) \/ (.+)$/;
+const MEASURE = /^(-?\d+(?:\.\d+)?) (\S+)$/;
+const RATE = /^(-?\d+(?:\.\d+)?)%$/;
+const cells = [...(table?.querySelectorAll("td.num") ?? [])];
+const currency = cells.map((td) => AMOUNT.exec(text(td))?.[2]).find(Boolean);
+
+for (const tr of table?.querySelectorAll("tbody tr") ?? []) {
+  const [, quantityCell, priceCell, , rateCell] = tr.cells;
+  // "How" repeats the quantity when nothing was converted ("500 pc"): left out.
+  const how = tr.querySelector(".how");
+  if (how && text(how) === text(quantityCell)) how.remove();
+  else if (how) how.textContent = localNumbers(how.textContent);
+  const measure = MEASURE.exec(text(quantityCell));
+  if (measure && !AMOUNT.test(text(quantityCell))) quantityCell.textContent = `${decimal(measure[1])} ${measure[2]}`;
+  const price = UNIT_PRICE.exec(text(priceCell));
+  if (price && currency) priceCell.textContent = t("format.perUnit", { price: money(price[1], currency), unit: price[2] });
+  const rate = RATE.exec(text(rateCell));
+  if (rate) rateCell.textContent = percent(rate[1]);
+}
+for (const td of cells) {
+  const amount = AMOUNT.exec(text(td));
+  if (amount) td.textContent = money(amount[1], amount[2]);
+}
+const totalLabel = table?.querySelector("tfoot td");
+if (totalLabel) totalLabel.textContent = t("quotePage.total");
+
+// "Prices are net; tax is added per line. This quote is valid until …"
+const note = page?.querySelector("p.note");
+if (note) {
+  const gross = /Prices include tax/.test(text(note));
+  const until = DAY.exec(text(note))?.[0] ?? valid;
+  note.textContent = [
+    gross ? t("quotePage.pricesGross") : t("quotePage.pricesNet"),
+    until ? t("quotePage.validNote", { date: date(until) }) : "",
+  ].filter(Boolean).join(" ");
+}
+
+const links = page?.querySelectorAll(".print a") ?? [];
+for (const link of links) {
+  if (link.hasAttribute("data-print")) link.textContent = t("quotePage.print");
+  else if (link.getAttribute("href") === "/") link.textContent = t("quotePage.back");
+}
+
+for (const each of document.querySelectorAll(".quote table")) {
   const wrap = document.createElement("div");
   wrap.className = "table-wrap";
-  table.before(wrap);
-  wrap.append(table);
-  stackTables(table);
+  each.before(wrap);
+  wrap.append(each);
+  stackTables(each);
 }

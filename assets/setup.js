@@ -1,28 +1,28 @@
 // First run: creates the owner with the secret after `#` in the setup link.
 // The secret never reaches the server's logs: fragments are not sent in URLs.
-import { api } from "/assets/api.js";
+import { api, shop } from "/assets/api.js";
 import { busy, say } from "/assets/ui.js";
+import { localize, t } from "/assets/i18n.js";
 
 const form = document.getElementById("setup");
 const message = document.getElementById("message");
 const token = decodeURIComponent(location.hash.slice(1));
 history.replaceState(null, "", location.pathname);
 
-if (!token) {
-  say(message, "This page needs the link `quarry serve` printed (it ends with #…).", "error");
-}
+const ready = shop().catch(() => null).then((info) => localize(info, { scope: "admin" }));
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const data = new FormData(form);
+  await ready;
   if (data.get("password") !== data.get("again")) {
-    say(message, "The passwords do not match.", "error");
+    say(message, t("setup.mismatch"), "error");
     form.elements.again.focus();
     return;
   }
   say(message, "");
   try {
-    await busy(form.querySelector("button"), "Creating…", () => api("/setup", {
+    await busy(form.querySelector("button"), t("setup.creating"), () => api("/setup", {
       method: "POST",
       body: { token, username: data.get("username"), password: data.get("password") },
     }));
@@ -33,3 +33,8 @@ form.addEventListener("submit", async (event) => {
     say(message, error.message, "error");
   }
 });
+
+await ready;
+if (!token) {
+  say(message, t("setup.noToken"), "error");
+}

@@ -5,6 +5,7 @@
 // reload) shows as many results as were loaded, scrolled where they were.
 import { api, live, money, shop } from "/assets/api.js";
 import { availabilityBadge, brand, debounce, h, setAvailability } from "/assets/ui.js";
+import { localize, t, tx } from "/assets/i18n.js";
 import { showCount } from "/assets/quote-basket.js";
 
 const form = document.getElementById("search");
@@ -27,6 +28,12 @@ const PAGE = 20;
 let currency = "EUR";
 let asked = 0;
 let inFlight = null;
+/** The shop's settings and words: what searching waits for. */
+const ready = shop().then(async (info) => {
+  await localize(info);
+  currency = info.currency;
+  brand(info);
+});
 
 function readAddress() {
   const params = new URLSearchParams(location.search);
@@ -140,7 +147,7 @@ function renderFacets(facets) {
   }
   brandList.previousElementSibling.hidden = brands.length === 0;
   const chosen = (state.category ? 1 : 0) + (state.brand ? 1 : 0) + state.tags.size + (inStock.checked ? 1 : 0);
-  filtersOn.textContent = chosen ? `(${chosen} on)` : "";
+  filtersOn.textContent = chosen ? t("store.filtersOn", { count: chosen }) : "";
   if (focused && !document.activeElement?.dataset?.facet) {
     const again = [...document.querySelectorAll("[data-facet]")].find((el) => el.dataset.facet === focused);
     (again ?? focusedList?.querySelector("input"))?.focus();
@@ -156,36 +163,33 @@ function explain(answer) {
   relaxedNote.hidden = true;
   if (answer.relaxed && answer.total > 0) {
     const { matched, ignored } = answer.relaxed;
-    relaxedNote.append(
-      "No product matches every word; showing products that match ",
-      h("em", {}, matched.join(" ")),
-      ignored.length ? ` (left out: ${ignored.join(", ")})` : "",
-      ".");
+    relaxedNote.append(...(ignored.length
+      ? tx("store.relaxedLeftOut", { words: h("em", {}, matched.join(" ")), left: ignored.join(", ") })
+      : tx("store.relaxed", { words: h("em", {}, matched.join(" ")) })));
     relaxedNote.hidden = false;
   } else if (answer.did_you_mean) {
     const fix = answer.did_you_mean;
-    relaxedNote.append("Did you mean ",
-      h("a", {
+    relaxedNote.append(...tx("store.didYouMean", { fix: h("a", {
         href: `?q=${encodeURIComponent(fix)}`,
         onclick: (event) => {
           event.preventDefault();
           q.value = fix;
           search({ history: "push" });
         },
-      }, fix), "?");
+      }, fix) }));
     relaxedNote.hidden = false;
   }
 }
 
 /** What went wrong with a search, in a customer's words. */
 function trouble(error) {
-  if (error.status === 0) return "We could not reach the shop. Check your internet connection, then try again.";
+  if (error.status === 0) return t("store.unreachable");
   if (error.field === "q" && q.value.trim().length > q.maxLength) {
-    return `That search is too long: shorten it to ${q.maxLength} characters or fewer and try again.`;
+    return t("store.tooLong", { max: q.maxLength });
   }
-  if (error.status === 429) return "Too many searches at once. Wait a few seconds, then try again.";
-  if (error.status >= 400 && error.status < 500) return "We could not search for that. Try other words, or remove a filter.";
-  return "Searching is not working at the moment. Please try again in a minute; if it keeps failing, call or e-mail us.";
+  if (error.status === 429) return t("store.tooMany");
+  if (error.status >= 400 && error.status < 500) return t("store.refused");
+  return t("store.broken");
 }
 
 /** Pages of results from the first, until `pages` pages are in (or there are no more). */
@@ -215,6 +219,7 @@ async function search({ append = false, history: how = "replace", typing = false
   if (!append && how !== "keep") writeAddress(how, { typing });
   results.setAttribute("aria-busy", "true");
   try {
+    await ready;
     const pages = append ? 1 : Math.max(1, Math.min(Number(restore?.pages) || 1, 25));
     const answer = append
       ? await api("/search", { query: { ...query(), limit: PAGE, cursor: state.cursor }, signal: inFlight.signal })
@@ -230,8 +235,10 @@ async function search({ append = false, history: how = "replace", typing = false
     more.hidden = !answer.next_cursor;
     const shown = results.children.length;
     status.textContent = answer.total === 0
-      ? `Nothing matches “${q.value.trim()}”. Check the spelling or remove a filter.`
-      : `${answer.total} product${answer.total === 1 ? "" : "s"}${shown < answer.total ? `, showing ${shown}` : ""}`;
+      ? t("store.nothing", { q: q.value.trim() })
+      : shown < answer.total
+        ? t("store.countShowing", { count: answer.total, shown })
+        : t("store.count", { count: answer.total });
     if (!append) explain(answer);
     if (!append) renderFacets(answer.facets);
     if (restore?.scroll) scrollTo(0, Number(restore.scroll));
@@ -299,12 +306,11 @@ narrow.addEventListener("change", () => {
 
 readAddress();
 showCount(document.getElementById("basket-count"));
-shop().then((info) => {
-  currency = info.currency;
-  brand(info);
+ready.then(() => {
   // A reload, or coming back to the shop: the step remembers what it showed.
   search({ history: "keep", restore: history.state });
-}).catch((error) => {
+}, async (error) => {
+  await localize(null);
   status.classList.add("trouble");
   status.textContent = trouble(error);
 });

@@ -1,5 +1,6 @@
 // Small DOM helpers shared by every page: building elements, showing API
 // errors next to the fields they name, busy buttons, and labels for statuses.
+import { date, dateTime, decimal, readNumber, t } from "/assets/i18n.js";
 
 /** Makes an element: `h("a", { href: "/" }, "Home")`. Text is never parsed as HTML. */
 export function h(tag, attrs = {}, ...children) {
@@ -35,8 +36,6 @@ export function say(el, text, kind = "info") {
   el.className = `message ${kind}`;
 }
 
-const AVAILABILITY = { in_stock: "In stock", low: "Low stock", out: "Out of stock" };
-
 /** The availability badge of a product. */
 export function availabilityBadge(sku, availability) {
   const status = availability?.status ?? availability ?? "unknown";
@@ -50,9 +49,9 @@ export function setAvailability(badge, availability) {
   const status = availability?.status ?? availability ?? "unknown";
   const changed = badge.dataset.status !== status;
   badge.dataset.status = status;
-  let text = AVAILABILITY[status] ?? "Ask us";
+  let text = { in_stock: t("availability.inStock"), low: t("availability.low"), out: t("availability.out") }[status] ?? t("availability.ask");
   if (availability?.available !== undefined && availability?.available !== null && status !== "out") {
-    text += ` (${availability.available})`;
+    text = t("availability.withCount", { status: text, count: decimal(availability.available) });
   }
   badge.textContent = text;
   return changed;
@@ -109,15 +108,60 @@ export function markMissing(form, message) {
     input.setAttribute("aria-invalid", "true");
     input.setAttribute("aria-describedby", id);
     const holder = input.closest("label, td, .field");
-    const note = h("span", { class: "field-error", id }, "Fill this in.");
+    const note = h("span", { class: "field-error", id }, t("form.fillIn"));
     if (holder) holder.append(note);
     else input.after(note);
   }
   if (missing.length === 0) return false;
   const names = missing.map((el) => (el.closest("label")?.firstChild?.textContent ?? el.name).trim());
-  say(message, `Fill in ${names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`}: ${names.length === 1 ? "it is" : "they are"} required.`, "error");
+  const list = names.length === 1 ? names[0] : t("form.list", { items: names.slice(0, -1).join(", "), last: names.at(-1) });
+  say(message, t("form.required", { count: names.length, fields: list }), "error");
   missing[0].focus();
   return true;
+}
+
+/** Puts `text` next to `input` as its error, marking it invalid. */
+function noteOn(input, text) {
+  const id = `${input.name.replace(/[^a-z0-9]/gi, "-")}-error`;
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", id);
+  const note = h("span", { class: "field-error", id }, text);
+  const holder = input.closest("label, td, .field");
+  if (holder) holder.append(note);
+  else input.after(note);
+}
+
+/**
+ * Reads the number boxes of `form` the shop's way, with `readNumber`:
+ * `fields` maps each box's name to what was typed in it. Answers the numbers
+ * in the API's form by name (an empty box: null); or, when any box cannot be
+ * read, marks each such box with what is wrong, says it in `message`, and
+ * answers null. Earlier marks of the form are cleared first.
+ */
+export function readNumbers(form, message, fields) {
+  clearErrors(form);
+  const values = {};
+  const bad = [];
+  for (const [name, typed] of Object.entries(fields)) {
+    if (!String(typed ?? "").trim()) {
+      values[name] = null;
+      continue;
+    }
+    const read = readNumber(typed);
+    if (read.error) bad.push([name, read.error]);
+    else values[name] = read.value;
+  }
+  if (bad.length === 0) return values;
+  let first = null;
+  for (const [name, text] of bad) {
+    const input = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (!input) continue;
+    noteOn(input, text);
+    first ??= input;
+  }
+  say(message, bad[0][1], "error");
+  first?.focus();
+  return null;
 }
 
 /** Disables `button` while `work` runs, with a progress label. */
@@ -163,16 +207,14 @@ export function meter() {
   };
 }
 
-/** A date-time for people, in their own time zone. */
+/** A date-time for people, in their own time zone, as the shop's locale writes it. */
 export function when(timestamp) {
-  if (!timestamp) return "—";
-  const date = new Date(timestamp);
-  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return dateTime(timestamp);
 }
 
 /** A date for people, without the time. */
 export function day(timestamp) {
-  return timestamp ? new Date(timestamp).toLocaleDateString(undefined, { dateStyle: "medium" }) : "—";
+  return date(timestamp);
 }
 
 /** Fills the top bar's shop name and the contact line from the shop's settings. */

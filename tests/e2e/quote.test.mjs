@@ -46,6 +46,8 @@ test("a quote asked for from the product page is saved and shown printable", asy
   await form.locator("[type=submit]").click();
 
   await page.waitForURL(/\/q\/[^/]+$/);
+  // The page is put in the shop's words and formats once the shop's settings are in.
+  await waitForText(page.locator(".quote .meta"), "Open — valid until");
   assert.match(await page.locator("h2").first().textContent(), /^\s*Quote Q-\d{4}-\d{4}/);
   const text = await page.locator("body").innerText();
   // The customer reads the status in words, and amounts as the shop writes them.
