@@ -2,23 +2,25 @@
 // movements as they are booked (from the live event stream).
 import { api, live, me, money } from "/assets/api.js";
 import { day, debounce, h, when } from "/assets/ui.js";
-import { card, productCell, stockQuantity, table } from "/assets/admin-kit.js";
+import { card, kindName, productCell, stockQuantity, table } from "/assets/admin-kit.js";
+import { quantity, t } from "/assets/i18n.js";
 
 const FEED_LENGTH = 30;
 
 /** Product names by SKU, from the movement listings seen so far. */
 const names = new Map();
 
+/** Where a movement was booked and its lines: "at YARD: Washed sand — 2 t". */
 function describe(movement) {
-  const lines = movement.lines.map((l) => `${names.get(l.sku) ?? l.sku} — ${l.quantity} ${l.unit}`).join(", ");
+  const lines = movement.lines.map((l) => `${names.get(l.sku) ?? l.sku} — ${quantity(l.quantity, l.unit)}`).join(", ");
   const place = movement.location ?? `${movement.from} → ${movement.to}`;
-  return `${movement.kind} at ${place}: ${lines}`;
+  return t("dashboard.feedLine", { place, lines });
 }
 
 function feedItem(movement, fresh) {
   return h("li", { class: fresh ? "new" : null },
-    h("strong", {}, movement.kind), " ",
-    h("span", {}, describe(movement).replace(/^\S+ /, "")),
+    h("strong", {}, kindName(movement.kind)), " ",
+    h("span", {}, describe(movement)),
     h("div", { class: "muted" }, `${when(movement.at)} · ${movement.actor}${movement.reference ? ` · ${movement.reference}` : ""} · #${movement.id}`));
 }
 
@@ -30,9 +32,10 @@ async function webhookTrouble(main) {
     const failing = hooks.filter((w) => w.status === "failing").length;
     main.querySelector("h1").after(h("p", { class: "message error", role: "alert", id: "webhook-trouble" },
       failing
-        ? `${failing} webhook endpoint${failing > 1 ? "s are" : " is"} failing: nothing is sent to ${failing > 1 ? "them" : "it"} until resumed. `
-        : `${hooks.length} webhook endpoint${hooks.length > 1 ? "s are" : " is"} retrying after failed deliveries. `,
-      h("a", { href: "/admin/webhooks" }, "See webhooks")));
+        ? t("dashboard.hooksFailing", { count: failing })
+        : t("dashboard.hooksRetrying", { count: hooks.length }),
+      " ",
+      h("a", { href: "/admin/webhooks" }, t("dashboard.seeHooks"))));
   } catch {
     // Not shown: the rest of the dashboard matters more.
   }
@@ -41,27 +44,28 @@ async function webhookTrouble(main) {
 export async function render(main, { owner } = {}) {
   const value = h("p", { class: "dash-figure", id: "stock-value" }, "…");
   const valueNote = h("p", { class: "muted" });
-  const low = h("div", {}, h("p", { class: "muted" }, "Loading…"));
-  const quotes = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  const low = h("div", {}, h("p", { class: "muted" }, t("common.loading")));
+  const quotes = h("div", {}, h("p", { class: "muted" }, t("common.loading")));
   const feed = h("ul", { class: "feed", id: "feed", "aria-live": "polite" });
   const feedState = h("span", { class: "muted" });
   main.append(
-    h("h1", {}, "Dashboard"),
+    h("h1", {}, t("dashboard.title")),
     h("div", { class: "grid" },
-      card("Stock value at cost", value, valueNote),
-      card("Open quotes", quotes, h("p", {}, h("a", { href: "/admin/quotes?status=open" }, "All open quotes")))),
+      card(t("dashboard.value"), value, valueNote),
+      card(t("dashboard.openQuotes"), quotes, h("p", {}, h("a", { href: "/admin/quotes?status=open" }, t("dashboard.allOpenQuotes"))))),
     h("div", { class: "grid" },
-      card("Low stock", low, h("p", {}, h("a", { href: "/admin/stock?low=true" }, "All low stock"))),
-      card("Movements", feedState, feed, h("p", {}, h("a", { href: "/admin/history" }, "Full history")))),
+      card(t("dashboard.lowStock"), low, h("p", {}, h("a", { href: "/admin/stock?low=true" }, t("dashboard.allLowStock")))),
+      card(t("dashboard.movements"), feedState, feed, h("p", {}, h("a", { href: "/admin/history" }, t("dashboard.fullHistory"))))),
   );
 
   async function loadValue() {
     try {
       const v = await api("/stock/value");
       value.textContent = money(v.value, v.currency);
-      valueNote.textContent = `${v.products_in_stock} products in stock` +
-        (v.products_without_cost ? `, ${v.products_without_cost} without a cost (not counted)` : "") +
-        ` · ${v.low_levels} low`;
+      valueNote.textContent = [
+        t("dashboard.inStock", { count: v.products_in_stock }),
+        v.products_without_cost ? t("dashboard.withoutCost", { count: v.products_without_cost }) : null,
+      ].filter(Boolean).join(", ") + ` · ${t("dashboard.lowLevels", { count: v.low_levels })}`;
     } catch (error) {
       value.textContent = "—";
       valueNote.textContent = error.message;
@@ -72,10 +76,10 @@ export async function render(main, { owner } = {}) {
     try {
       const rows = (await api("/stock", { query: { low: true, limit: 10 } })).items;
       low.replaceChildren(table([
-        ["Product", (r) => productCell(r.sku, r.name)],
-        ["Location", (r) => r.location],
-        ["Available", (r) => stockQuantity(r.available, r.unit), { num: true }],
-      ], rows, { empty: "Nothing is below its reorder point." }));
+        [t("dashboard.product"), (r) => productCell(r.sku, r.name)],
+        [t("dashboard.location"), (r) => r.location],
+        [t("dashboard.available"), (r) => stockQuantity(r.available, r.unit), { num: true }],
+      ], rows, { empty: t("dashboard.noLowStock") }));
     } catch (error) {
       low.replaceChildren(h("p", { class: "message error" }, error.message));
     }
@@ -85,11 +89,11 @@ export async function render(main, { owner } = {}) {
     try {
       const items = (await api("/quotes", { query: { status: "open", limit: 10 } })).items;
       quotes.replaceChildren(table([
-        ["Quote", (q) => h("a", { href: `/admin/quote?number=${encodeURIComponent(q.number)}` }, q.number)],
-        ["For", (q) => q.contact.name],
-        ["Total", (q) => money(q.totals.gross, q.currency), { num: true }],
-        ["Valid until", (q) => day(q.valid_until)],
-      ], items, { empty: "No open quotes." }));
+        [t("dashboard.quote"), (q) => h("a", { href: `/admin/quote?number=${encodeURIComponent(q.number)}` }, q.number)],
+        [t("dashboard.for"), (q) => q.contact.name],
+        [t("dashboard.total"), (q) => money(q.totals.gross, q.currency), { num: true }],
+        [t("dashboard.validUntil"), (q) => day(q.valid_until)],
+      ], items, { empty: t("dashboard.noOpenQuotes") }));
     } catch (error) {
       quotes.replaceChildren(h("p", { class: "message error" }, error.message));
     }
@@ -123,7 +127,7 @@ export async function render(main, { owner } = {}) {
     "product.updated": refresh,
   }, {
     onState: async (state) => {
-      feedState.textContent = { live: "Live", reconnecting: "Reconnecting…", closed: "Not live: reload the page" }[state];
+      feedState.textContent = { live: t("live.live"), reconnecting: t("live.reconnecting"), closed: t("live.closed") }[state];
       // A stream that reconnects without a session carries only public events:
       // say the session ended rather than go quiet.
       if (state === "reconnecting" && !(await me().catch(() => true))) {

@@ -24,6 +24,29 @@ export function stockQuantity(value, unit, packs) {
   return packs ? `${counted(packs.count, packs.pack)} (${plain})` : plain;
 }
 
+/** A movement's kind in words ("receive", "Wareneingang"). */
+export function kindName(kind) {
+  return {
+    receive: t("kind.receive"),
+    ship: t("kind.ship"),
+    transfer: t("kind.transfer"),
+    adjust: t("kind.adjust"),
+    reserve: t("kind.reserve"),
+    release: t("kind.release"),
+  }[kind] ?? kind;
+}
+
+/** A quote's status in words ("open", "offen"). */
+export function quoteStatusName(status) {
+  return {
+    open: t("quoteStatus.open"),
+    accepted: t("quoteStatus.accepted"),
+    fulfilled: t("quoteStatus.fulfilled"),
+    expired: t("quoteStatus.expired"),
+    cancelled: t("quoteStatus.cancelled"),
+  }[status] ?? status;
+}
+
 /** A role in words. */
 export function roleName(role) {
   return { owner: t("role.owner"), staff: t("role.staff"), viewer: t("role.viewer") }[role] ?? role;
