@@ -2,12 +2,17 @@
 // packs, density, prices and tiers, reorder points, and archiving. The API's
 // validation errors show next to the field they name; nothing typed is lost.
 import { api, request } from "/assets/api.js";
-import { busy, clearErrors, h, markMissing, say, showError } from "/assets/ui.js";
+import { busy, clearErrors, h, markMissing, readNumbers, say, showError } from "/assets/ui.js";
 import { card } from "/assets/admin-kit.js";
+import { t, time, toInput, unitName } from "/assets/i18n.js";
+
+/** A number box: typed the shop's way ("41,50" in de-DE), read by `readNumbers` on saving. */
+const NUMBER = { inputmode: "decimal" };
 
 function input(label, name, value, attrs = {}) {
+  const shown = attrs.inputmode === "decimal" ? toInput(value) : value ?? "";
   return h("label", { class: attrs.wide ? "wide" : null }, label,
-    h("input", { name, value: value ?? "", autocomplete: "off", ...attrs, wide: null }));
+    h("input", { name, value: shown, autocomplete: "off", ...attrs, wide: null }));
 }
 
 function text(label, name, value, attrs = {}) {
@@ -21,14 +26,14 @@ function repeater(legend, key, fields, values, addLabel) {
   const renumber = () => {
     [...rows.children].forEach((row, i) => {
       for (const el of row.querySelectorAll("[data-field]")) el.name = `${key}[${i}].${el.dataset.field}`;
-      row.querySelector(".remove").setAttribute("aria-label", `Remove row ${i + 1} of ${legend}`);
+      row.querySelector(".remove").setAttribute("aria-label", t("productForm.removeRow", { row: i + 1, list: legend }));
     });
   };
   const add = (value = {}) => {
     const row = h("div", { class: "row" },
       fields.map(([label, field, attrs]) => h("label", {}, label,
-        h("input", { dataset: { field }, value: value[field] ?? "", autocomplete: "off", ...attrs }))));
-    const remove = h("button", { type: "button", class: "secondary remove" }, "Remove");
+        h("input", { dataset: { field }, value: attrs?.inputmode === "decimal" ? toInput(value[field]) : value[field] ?? "", autocomplete: "off", ...attrs }))));
+    const remove = h("button", { type: "button", class: "secondary remove" }, t("productForm.remove"));
     remove.addEventListener("click", () => {
       row.remove();
       renumber();
@@ -45,8 +50,10 @@ function repeater(legend, key, fields, values, addLabel) {
   });
   fieldset.append(more);
   for (const value of values ?? []) add(value);
-  fieldset.read = () => [...rows.children].map((row) =>
-    Object.fromEntries([...row.querySelectorAll("[data-field]")].map((el) => [el.dataset.field, el.value.trim()])))
+  // Number boxes give what `readNumbers` read from them (`numbers`, by name).
+  fieldset.read = (numbers = {}) => [...rows.children].map((row) =>
+    Object.fromEntries([...row.querySelectorAll("[data-field]")].map((el) =>
+      [el.dataset.field, el.inputMode === "decimal" ? numbers[el.name] ?? "" : el.value.trim()])))
     .filter((row) => Object.values(row).some(Boolean));
   return fieldset;
 }
@@ -104,46 +111,46 @@ export async function render(main, { shop, staff }) {
   // Where the page says what became of the product, in view at the top.
   const notice = h("p", { id: "product-notice", class: "message", role: "status", tabindex: "-1" });
   const categories = h("datalist", { id: "category-list" });
-  const packs = repeater("Packs", "packs", [["Name", "name", { maxlength: "32", placeholder: "bag" }], ["Holds", "quantity", { inputmode: "decimal" }], ["Unit", "unit", { maxlength: "32", placeholder: "kg" }]], product.packs, "Add a pack");
-  const breaks = repeater("Quantity prices", "price_breaks", [["From quantity", "min_quantity", { inputmode: "decimal" }], ["Price", "price", { inputmode: "decimal" }]], product.price_breaks, "Add a quantity price");
-  const attributes = repeater("Attributes", "attributes", [["Name", "key", { maxlength: "64" }], ["Value", "value", { maxlength: "256" }]],
-    Object.entries(product.attributes ?? {}).map(([key, value]) => ({ key, value })), "Add an attribute");
-  const unit = h("select", { name: "unit" }, shop.units.map((u) => h("option", { value: u.code }, u.label)));
+  const packs = repeater(t("productForm.packs"), "packs", [[t("productForm.packName"), "name", { maxlength: "32", placeholder: t("productForm.packNameExample") }], [t("productForm.packHolds"), "quantity", NUMBER], [t("productForm.packUnit"), "unit", { maxlength: "32", placeholder: "kg" }]], product.packs, t("productForm.addPack"));
+  const breaks = repeater(t("productForm.tiers"), "price_breaks", [[t("productForm.tierFrom"), "min_quantity", NUMBER], [t("productForm.tierPrice"), "price", NUMBER]], product.price_breaks, t("productForm.addTier"));
+  const attributes = repeater(t("productForm.attributes"), "attributes", [[t("productForm.attributeName"), "key", { maxlength: "64" }], [t("productForm.attributeValue"), "value", { maxlength: "256" }]],
+    Object.entries(product.attributes ?? {}).map(([key, value]) => ({ key, value })), t("productForm.addAttribute"));
+  const unit = h("select", { name: "unit" }, shop.units.map((u) => h("option", { value: u.code }, unitName(u.code, u.label))));
   unit.value = product.unit ?? "kg";
   const tax = h("select", { name: "tax_class" }, shop.tax_classes.map((t) => h("option", { value: t }, t)));
   tax.value = product.tax_class ?? (shop.tax_classes.includes("standard") ? "standard" : shop.tax_classes[0]);
   const check = (label, name, checked) => h("label", { class: "inline" }, h("input", { type: "checkbox", name, checked }), label);
-  const save = h("button", { type: "submit", id: "save-product" }, sku ? "Save changes" : "Create product");
+  const save = h("button", { type: "submit", id: "save-product" }, sku ? t("productForm.save") : t("productForm.create"));
   const form = h("form", { id: "product-form", class: "stack", novalidate: true },
-    h("fieldset", { class: "form-grid" }, h("legend", {}, "Product"),
-      input("SKU", "sku", product.sku, { required: true, maxlength: "64", readonly: Boolean(sku) }),
-      input("Name", "name", product.name, { required: true, maxlength: "200" }),
-      input("Brand", "brand", product.brand, { maxlength: "80" }),
-      input("Category", "category", product.category, { required: true, maxlength: "300", placeholder: "Aggregates/Sand", list: "category-list" }),
+    h("fieldset", { class: "form-grid" }, h("legend", {}, t("productForm.product")),
+      input(t("productForm.sku"), "sku", product.sku, { required: true, maxlength: "64", readonly: Boolean(sku) }),
+      input(t("productForm.name"), "name", product.name, { required: true, maxlength: "200" }),
+      input(t("productForm.brand"), "brand", product.brand, { maxlength: "80" }),
+      input(t("productForm.category"), "category", product.category, { required: true, maxlength: "300", placeholder: t("productForm.categoryExample"), list: "category-list" }),
       categories,
-      input("Tags (comma-separated)", "tags", (product.tags ?? []).join(", "), { maxlength: "700" }),
-      text("Description", "description", product.description),
-      check("Active (shown in the storefront)", "active", product.active ?? true)),
-    h("fieldset", { class: "form-grid" }, h("legend", {}, "Units and prices"),
-      h("label", {}, "Stock unit", unit),
-      input("Price", "price", product.price, { required: true, inputmode: "decimal" }),
-      input("Price is per (unit or pack; blank: stock unit)", "pricing_unit", product.pricing_unit, { maxlength: "32" }),
-      input("Cost (per stock unit, staff only)", "cost", product.cost, { inputmode: "decimal" }),
-      h("label", {}, "Tax class", tax),
-      input("Minimum order (in the pricing unit)", "min_order", product.min_order, { inputmode: "decimal" }),
-      input("Only sold in whole (pack name)", "sell_in_whole", product.sell_in_whole, { maxlength: "32" }),
-      check("Allow back orders", "allow_backorder", product.allow_backorder),
-      check("Takes fractions of a piece (stock unit pc)", "fractional_count", product.fractional_count)),
-    h("fieldset", { class: "form-grid" }, h("legend", {}, "Measures"),
-      input("Density (kg/m³)", "density_kg_m3", product.density_kg_m3, { inputmode: "decimal" }),
-      input("Mass per metre (kg/m)", "mass_per_m_kg", product.mass_per_m_kg, { inputmode: "decimal" }),
-      input("Mass per m² (kg/m²)", "mass_per_m2_kg", product.mass_per_m2_kg, { inputmode: "decimal" }),
-      input("Barcode", "barcode", product.barcode, { maxlength: "64" })),
+      input(t("productForm.tags"), "tags", (product.tags ?? []).join(", "), { maxlength: "700" }),
+      text(t("productForm.description"), "description", product.description),
+      check(t("productForm.active"), "active", product.active ?? true)),
+    h("fieldset", { class: "form-grid" }, h("legend", {}, t("productForm.unitsAndPrices")),
+      h("label", {}, t("productForm.stockUnit"), unit),
+      input(t("productForm.price"), "price", product.price, { required: true, ...NUMBER }),
+      input(t("productForm.pricingUnit"), "pricing_unit", product.pricing_unit, { maxlength: "32" }),
+      input(t("productForm.cost"), "cost", product.cost, NUMBER),
+      h("label", {}, t("productForm.taxClass"), tax),
+      input(t("productForm.minOrder"), "min_order", product.min_order, NUMBER),
+      input(t("productForm.sellInWhole"), "sell_in_whole", product.sell_in_whole, { maxlength: "32" }),
+      check(t("productForm.backorder"), "allow_backorder", product.allow_backorder),
+      check(t("productForm.fractional"), "fractional_count", product.fractional_count)),
+    h("fieldset", { class: "form-grid" }, h("legend", {}, t("productForm.measures")),
+      input(t("productForm.density"), "density_kg_m3", product.density_kg_m3, NUMBER),
+      input(t("productForm.massPerMetre"), "mass_per_m_kg", product.mass_per_m_kg, NUMBER),
+      input(t("productForm.massPerArea"), "mass_per_m2_kg", product.mass_per_m2_kg, NUMBER),
+      input(t("productForm.barcode"), "barcode", product.barcode, { maxlength: "64" })),
     packs, breaks, attributes,
-    h("fieldset", { class: "form-grid" }, h("legend", {}, "Reorder points (in the stock unit)"),
-      input("Every location", "reorder_point", product.reorder_point, { inputmode: "decimal" }),
-      locations.map((l) => input(`At ${l.code}`, `reorder_points.${l.code}`, product.reorder_points?.[l.code], { inputmode: "decimal" }))),
-    text("Internal notes (staff only)", "notes", product.notes),
+    h("fieldset", { class: "form-grid" }, h("legend", {}, t("productForm.reorderPoints")),
+      input(t("productForm.everyLocation"), "reorder_point", product.reorder_point, NUMBER),
+      locations.map((l) => input(t("productForm.at", { location: l.code }), `reorder_points.${l.code}`, product.reorder_points?.[l.code], NUMBER))),
+    text(t("productForm.notes"), "notes", product.notes),
     message,
     staff ? h("div", { class: "actions" }, save) : null);
   if (!staff) for (const el of form.elements) el.disabled = true;
@@ -158,6 +165,11 @@ export async function render(main, { shop, staff }) {
     say(notice, "");
     // Every required field left empty is marked at once, before asking the server.
     if (markMissing(form, message)) return;
+    // Every number box, read the shop's way ("41,50" in de-DE) into the API's "41.50".
+    const numbers = readNumbers(form, message, Object.fromEntries(
+      [...form.querySelectorAll("input[inputmode=decimal]")].map((el) => [el.name, el.value])));
+    if (!numbers) return;
+    const number = (name) => numbers[name] ?? null;
     const body = {
       sku: value("sku"),
       name: value("name"),
@@ -167,28 +179,28 @@ export async function render(main, { shop, staff }) {
       tags: value("tags").split(",").map((t) => t.trim()).filter(Boolean),
       attributes: Object.fromEntries(attributes.read().map((a) => [a.key, a.value])),
       unit: unit.value,
-      price: value("price"),
+      price: number("price") ?? "",
       pricing_unit: optional("pricing_unit"),
-      cost: optional("cost"),
+      cost: number("cost"),
       tax_class: tax.value,
-      min_order: optional("min_order"),
+      min_order: number("min_order"),
       sell_in_whole: optional("sell_in_whole"),
       allow_backorder: form.elements.allow_backorder.checked,
       fractional_count: form.elements.fractional_count.checked,
       active: form.elements.active.checked,
-      density_kg_m3: optional("density_kg_m3"),
-      mass_per_m_kg: optional("mass_per_m_kg"),
-      mass_per_m2_kg: optional("mass_per_m2_kg"),
+      density_kg_m3: number("density_kg_m3"),
+      mass_per_m_kg: number("mass_per_m_kg"),
+      mass_per_m2_kg: number("mass_per_m2_kg"),
       barcode: optional("barcode"),
-      packs: packs.read(),
-      price_breaks: breaks.read(),
-      reorder_point: optional("reorder_point"),
-      reorder_points: Object.fromEntries(locations.map((l) => [l.code, value(`reorder_points.${l.code}`)]).filter(([, v]) => v)),
+      packs: packs.read(numbers),
+      price_breaks: breaks.read(numbers),
+      reorder_point: number("reorder_point"),
+      reorder_points: Object.fromEntries(locations.map((l) => [l.code, number(`reorder_points.${l.code}`)]).filter(([, v]) => v)),
       notes: form.elements.notes.value,
     };
-    say(message, "Saving…", "info");
+    say(message, t("common.saving"), "info");
     try {
-      const answer = await busy(save, "Saving…", () => sku
+      const answer = await busy(save, t("common.saving"), () => sku
         ? request(`/products/${encodeURIComponent(sku)}`, { method: "PUT", body, headers: { "if-match": etag ?? "*" } })
         : request("/products", { method: "POST", body }));
       etag = answer.response.headers.get("etag");
@@ -196,23 +208,24 @@ export async function render(main, { shop, staff }) {
         location.assign(`/admin/product?sku=${encodeURIComponent(answer.body.sku)}&created=1`);
         return;
       }
-      say(message, `Saved at ${new Date().toLocaleTimeString()}.`, "ok");
+      say(message, t("productForm.saved", { time: time() }), "ok");
     } catch (error) {
       if (error.status === 412) {
-        error.message = "Someone changed this product since you opened it. Copy what you typed, then reload the page to see their change.";
+        error.message = t("productForm.conflict");
       }
       showError(form, message, error);
     }
   });
 
   main.append(...[
-    h("p", {}, h("a", { href: "/admin/products" }, "← Products")),
-    h("h1", {}, sku ? `${product.name}` : "New product"),
-    sku ? h("p", { class: "muted" }, `${sku} · version ${product.version} · `, h("a", { href: `/p/${encodeURIComponent(sku)}`, target: "_blank", rel: "noopener" }, "see it in the storefront")) : null,
+    h("p", {}, h("a", { href: "/admin/products" }, t("productForm.back"))),
+    h("h1", {}, sku ? `${product.name}` : t("productForm.new")),
+    sku ? h("p", { class: "muted" }, t("productForm.version", { sku, version: String(product.version) }), " · ",
+      h("a", { href: `/p/${encodeURIComponent(sku)}`, target: "_blank", rel: "noopener" }, t("productForm.inStorefront"))) : null,
     notice,
     form].filter(Boolean));
   if (new URLSearchParams(location.search).has("created")) {
-    say(notice, `Created ${sku}. Change anything below and save, or add the next one from Products.`, "ok");
+    say(notice, t("productForm.created", { sku }), "ok");
     notice.focus();
     notice.scrollIntoView({ block: "nearest" });
     // Said once: a reload does not say it again.
@@ -223,15 +236,15 @@ export async function render(main, { shop, staff }) {
 
 function archiveCard(sku, etag) {
   const message = h("p", { class: "message", role: "alert" });
-  const button = h("button", { type: "button", class: "danger", id: "archive-product" }, "Archive product");
+  const button = h("button", { type: "button", class: "danger", id: "archive-product" }, t("productForm.archive"));
   button.addEventListener("click", async () => {
-    if (!confirm(`Archive ${sku}? It leaves the storefront; its history stays.`)) return;
+    if (!confirm(t("productForm.archiveConfirm", { sku }))) return;
     try {
-      await busy(button, "Archiving…", () => request(`/products/${encodeURIComponent(sku)}`, { method: "DELETE", headers: { "if-match": etag() ?? "*" } }));
+      await busy(button, t("productForm.archiving"), () => request(`/products/${encodeURIComponent(sku)}`, { method: "DELETE", headers: { "if-match": etag() ?? "*" } }));
       location.assign(`/admin/product?sku=${encodeURIComponent(sku)}`);
     } catch (error) {
       say(message, error.message, "error");
     }
   });
-  return card("Archive", h("p", { class: "muted" }, "Archived products are hidden from customers and search, and can be made active again above."), button, message);
+  return card(t("productForm.archiveTitle"), h("p", { class: "muted" }, t("productForm.archiveNote")), button, message);
 }

@@ -3,37 +3,38 @@
 import { money } from "/assets/api.js";
 import { availabilityBadge, debounce, h } from "/assets/ui.js";
 import { card, paged, table } from "/assets/admin-kit.js";
+import { t } from "/assets/i18n.js";
 
 export async function render(main, { shop, staff }) {
   const params = new URLSearchParams(location.search);
   const q = h("input", { type: "search", name: "q", id: "product-search", value: params.get("q") ?? "", maxlength: "200", autocomplete: "off" });
   const sort = h("select", { name: "sort" },
-    h("option", { value: "" }, "Best match"),
-    h("option", { value: "name" }, "Name"),
-    h("option", { value: "price" }, "Price, low to high"),
-    h("option", { value: "-price" }, "Price, high to low"));
+    h("option", { value: "" }, t("sort.best")),
+    h("option", { value: "name" }, t("sort.name")),
+    h("option", { value: "price" }, t("sort.priceUp")),
+    h("option", { value: "-price" }, t("sort.priceDown")));
   sort.value = params.get("sort") ?? "name";
   const category = h("input", { name: "category", value: params.get("category") ?? "", maxlength: "200" });
   const filters = h("form", { class: "toolbar", role: "search" },
-    h("label", {}, "Search", q),
-    h("label", {}, "Category", category),
-    h("label", {}, "Sort", sort),
-    staff ? h("a", { class: "button", href: "/admin/product", id: "new-product" }, "New product") : null);
+    h("label", {}, t("products.search"), q),
+    h("label", {}, t("products.category"), category),
+    h("label", {}, t("products.sort"), sort),
+    staff ? h("a", { class: "button", href: "/admin/product", id: "new-product" }, t("products.new")) : null);
   filters.addEventListener("submit", (event) => event.preventDefault());
   const list = h("div", { id: "products" });
-  main.append(h("h1", {}, "Products"), card("Catalogue", filters, list));
+  main.append(h("h1", {}, t("products.title")), card(t("products.catalogue"), filters, list));
 
   const query = () => ({ q: q.value.trim(), sort: sort.value, category: category.value.trim() });
   const rows = (hits) => table([
-    ["SKU", (p) => h("a", { href: `/admin/product?sku=${encodeURIComponent(p.sku)}` }, p.sku)],
-    ["Name", (p) => p.name],
-    ["Category", (p) => p.category],
-    ["Price", (p) => `${money(p.price, shop.currency)} / ${p.unit}`, { num: true }],
-    ["Stock", (p) => (p.availability ? availabilityBadge(p.sku, p.availability) : "")],
-  ], hits, { empty: "No product matches. Change the search, or create the product." });
+    [t("products.sku"), (p) => h("a", { href: `/admin/product?sku=${encodeURIComponent(p.sku)}` }, p.sku)],
+    [t("products.name"), (p) => p.name],
+    [t("products.category"), (p) => p.category],
+    [t("products.price"), (p) => t("format.perUnit", { price: money(p.price, shop.currency), unit: p.unit }), { num: true }],
+    [t("products.stock"), (p) => (p.availability ? availabilityBadge(p.sku, p.availability) : "")],
+  ], hits, { empty: t("products.none") });
   const pages = paged(list, "/search", query, rows, {
     items: "hits",
-    total: (answer) => `${answer.total} products`,
+    total: (answer) => t("store.count", { count: answer.total }),
   });
   const changed = debounce(() => {
     const address = new URLSearchParams(Object.entries(query()).filter(([, v]) => v));
