@@ -2,11 +2,13 @@
 // sign-in with who, when and from where — filtered by actor, kind, key and time.
 import { busy, h, when } from "/assets/ui.js";
 import { card, paged, table } from "/assets/admin-kit.js";
+import { t } from "/assets/i18n.js";
 
-const TEXT_FILTERS = [
-  ["actor", "Actor", "user:owner, token:ci, cli…"],
-  ["kind", "Kind", "auth, product.created…"],
-  ["key", "Key", "a SKU, username, quote…"],
+/** The filters typed in: name, label, example. */
+const TEXT_FILTERS = () => [
+  ["actor", t("audit.actor"), "user:owner, token:ci, cli…"],
+  ["kind", t("audit.kind"), "auth, product.created…"],
+  ["key", t("audit.key"), t("audit.keyExample")],
 ];
 
 /** A `datetime-local` value as RFC 3339 in UTC, or "" when empty or unreadable. */
@@ -33,21 +35,21 @@ function data(value) {
 }
 
 export async function render(main, { owner }) {
-  main.append(h("h1", {}, "Audit log"));
+  main.append(h("h1", {}, t("audit.title")));
   if (!owner) {
-    main.append(h("p", { class: "message info", role: "status" }, "Only owners can read the audit log."));
+    main.append(h("p", { class: "message info", role: "status" }, t("audit.ownersOnly")));
     return;
   }
   const params = new URLSearchParams(location.search);
   const fields = [
-    ...TEXT_FILTERS.map(([name, label, placeholder]) =>
+    ...TEXT_FILTERS().map(([name, label, placeholder]) =>
       h("label", {}, label, h("input", { name, value: params.get(name) ?? "", placeholder, autocomplete: "off" }))),
-    h("label", {}, "From", h("input", { name: "from", type: "datetime-local", value: local(params.get("from")) })),
-    h("label", {}, "Until", h("input", { name: "until", type: "datetime-local", value: local(params.get("until")) })),
+    h("label", {}, t("audit.from"), h("input", { name: "from", type: "datetime-local", value: local(params.get("from")) })),
+    h("label", {}, t("audit.until"), h("input", { name: "until", type: "datetime-local", value: local(params.get("until")) })),
   ];
-  const apply = h("button", { type: "submit" }, "Filter");
-  const clear = h("button", { type: "button", class: "secondary" }, "Clear");
-  const filters = h("form", { class: "form-grid", role: "search", "aria-label": "Filter the audit log" },
+  const apply = h("button", { type: "submit" }, t("audit.filter"));
+  const clear = h("button", { type: "button", class: "secondary" }, t("audit.clear"));
+  const filters = h("form", { class: "form-grid", role: "search", "aria-label": t("audit.filterLabel") },
     fields, h("div", { class: "actions wide" }, apply, clear));
 
   // The filters in force: what was last applied, not what is being typed.
@@ -65,26 +67,26 @@ export async function render(main, { owner }) {
     history.replaceState(null, "", location.pathname + (search ? `?${search}` : ""));
   };
 
-  const list = card("Entries");
-  main.append(card("Filter", filters), list);
+  const list = card(t("audit.entries"));
+  main.append(card(t("audit.filter"), filters), list);
   const pager = paged(list, "/audit", () => applied, (items) => table([
-    ["Time", (e) => h("time", { datetime: e.at, title: e.at }, when(e.at))],
-    ["Kind", (e) => h("span", { class: "mono" }, e.kind)],
-    ["Key", (e) => e.key],
-    ["Actor", (e) => e.actor],
-    ["Address", (e) => (e.ip ? h("span", { class: "mono" }, e.ip) : "—")],
-    ["Data", (e) => data(e.data)],
-  ], items, { empty: "No entries match these filters.", caption: "Audit log" }));
+    [t("audit.time"), (e) => h("time", { datetime: e.at, title: e.at }, when(e.at))],
+    [t("audit.kind"), (e) => h("span", { class: "mono" }, e.kind)],
+    [t("audit.key"), (e) => e.key],
+    [t("audit.actor"), (e) => e.actor],
+    [t("audit.address"), (e) => (e.ip ? h("span", { class: "mono" }, e.ip) : "—")],
+    [t("audit.data"), (e) => data(e.data)],
+  ], items, { empty: t("audit.none"), caption: t("audit.title") }));
 
   filters.addEventListener("submit", (event) => {
     event.preventDefault();
     read();
-    busy(apply, "Filtering…", () => pager.reload());
+    busy(apply, t("audit.filtering"), () => pager.reload());
   });
   clear.addEventListener("click", () => {
     for (const input of filters.querySelectorAll("input")) input.value = "";
     read();
-    busy(clear, "Clearing…", () => pager.reload());
+    busy(clear, t("audit.clearing"), () => pager.reload());
   });
   read();
   await pager.reload();

@@ -3,16 +3,19 @@
 // Enter) and, where the browser has BarcodeDetector, with the camera.
 // Below, the levels per product and location.
 import { api, idempotencyKey } from "/assets/api.js";
-import { busy, clearErrors, h, say, showError } from "/assets/ui.js";
-import { card, paged, productCell, stockQuantity, table } from "/assets/admin-kit.js";
+import { busy, clearErrors, h, readNumbers, say, showError } from "/assets/ui.js";
+import { card, kindName, paged, productCell, stockQuantity, table } from "/assets/admin-kit.js";
+import { decimal, readNumber, t, toInput } from "/assets/i18n.js";
+import { addDecimals } from "/assets/quote-basket.js";
 
-const KINDS = [
-  ["receive", "Receive (goods in)"],
-  ["ship", "Ship (goods out)"],
-  ["transfer", "Transfer between locations"],
-  ["adjust", "Adjust or count"],
-  ["reserve", "Reserve"],
-  ["release", "Release a reservation"],
+/** The kinds of movement, each with what it does. */
+const KINDS = () => [
+  ["receive", t("stock.kind.receive")],
+  ["ship", t("stock.kind.ship")],
+  ["transfer", t("stock.kind.transfer")],
+  ["adjust", t("stock.kind.adjust")],
+  ["reserve", t("stock.kind.reserve")],
+  ["release", t("stock.kind.release")],
 ];
 
 /** Finds a product by SKU, then by barcode. */
@@ -28,36 +31,36 @@ async function lookup(code) {
 
 function movementForm(locations, staff) {
   const options = () => locations.map((l) => h("option", { value: l.code }, `${l.code} — ${l.name}`));
-  const kind = h("select", { name: "kind" }, KINDS.map(([v, label]) => h("option", { value: v }, label)));
+  const kind = h("select", { name: "kind" }, KINDS().map(([v, label]) => h("option", { value: v }, label)));
   const location = h("select", { name: "location" }, options());
   const to = h("select", { name: "to" }, options());
-  const toLabel = h("label", { hidden: true }, "To", to);
-  const locationLabel = h("label", {}, h("span", {}, "Location"), location);
-  const scan = h("input", { id: "scan", name: "scan", autocomplete: "off", maxlength: "64", placeholder: "Scan or type, then Enter", enterkeyhint: "enter" });
-  const add = h("button", { type: "button", class: "secondary" }, "Add line");
-  const camera = h("button", { type: "button", class: "secondary", hidden: !("BarcodeDetector" in window) }, "Scan with camera");
+  const toLabel = h("label", { hidden: true }, t("stock.to"), to);
+  const locationLabel = h("label", {}, h("span", {}, t("stock.location")), location);
+  const scan = h("input", { id: "scan", name: "scan", autocomplete: "off", maxlength: "64", placeholder: t("stock.scanPlaceholder"), enterkeyhint: "enter" });
+  const add = h("button", { type: "button", class: "secondary" }, t("stock.addLine"));
+  const camera = h("button", { type: "button", class: "secondary", hidden: !("BarcodeDetector" in window) }, t("stock.camera"));
   const video = h("video", { class: "scanner", hidden: true, muted: true, playsinline: true });
   const tbody = h("tbody");
   const lines = h("table", { id: "movement-lines" },
-    h("thead", {}, h("tr", {}, h("th", {}, "Product"), h("th", {}, "Quantity"), h("th", {}, "Unit"), h("th", { class: "adjust-only" }, "Reason"), h("th", {}, h("span", { class: "visually-hidden" }, "Remove")))),
+    h("thead", {}, h("tr", {}, h("th", {}, t("stock.product")), h("th", {}, t("stock.quantity")), h("th", {}, t("stock.unit")), h("th", { class: "adjust-only" }, t("stock.reason")), h("th", {}, h("span", { class: "visually-hidden" }, t("stock.remove"))))),
     tbody);
-  const empty = h("p", { class: "muted" }, "No lines yet: scan or type a SKU or barcode above, then Enter.");
+  const empty = h("p", { class: "muted" }, t("stock.noLines"));
   const message = h("p", { id: "movement-message", class: "message", role: "alert" });
-  const book = h("button", { type: "submit", id: "book" }, "Book");
+  const book = h("button", { type: "submit", id: "book" }, t("stock.book"));
   const form = h("form", { id: "movement", class: "stack", novalidate: true },
     h("div", { class: "form-grid" },
-      h("label", {}, "Movement", kind),
+      h("label", {}, t("stock.movement"), kind),
       locationLabel, toLabel,
-      h("label", {}, "Reference", h("input", { name: "reference", maxlength: "255", placeholder: "delivery note, order…" })),
-      h("label", {}, "Note", h("input", { name: "note", maxlength: "2000" }))),
-    h("div", { class: "row" }, h("label", {}, "SKU or barcode", scan), add, camera),
+      h("label", {}, t("stock.reference"), h("input", { name: "reference", maxlength: "255", placeholder: t("stock.referenceExample") })),
+      h("label", {}, t("stock.note"), h("input", { name: "note", maxlength: "2000" }))),
+    h("div", { class: "row" }, h("label", {}, t("stock.scan"), scan), add, camera),
     video,
     h("div", { class: "table-wrap" }, lines),
     empty,
     message,
     h("div", { class: "actions" }, book));
   if (!staff) {
-    form.replaceChildren(h("p", { class: "muted" }, "Viewers can see stock but not book movements."));
+    form.replaceChildren(h("p", { class: "muted" }, t("stock.viewersOnly")));
     return form;
   }
   let key = idempotencyKey();
@@ -73,7 +76,7 @@ function movementForm(locations, staff) {
   function showKind() {
     const transfer = kind.value === "transfer";
     toLabel.hidden = !transfer;
-    locationLabel.firstChild.textContent = transfer ? "From" : "Location";
+    locationLabel.firstChild.textContent = transfer ? t("stock.from") : t("stock.location");
     for (const el of form.querySelectorAll(".adjust-only")) el.hidden = !adjusting();
   }
   kind.addEventListener("change", () => {
@@ -90,7 +93,7 @@ function movementForm(locations, staff) {
   async function addLine(raw) {
     const code = raw.trim();
     if (!code) return;
-    say(message, `Looking up ${code}…`, "info");
+    say(message, t("stock.lookingUp", { code }), "info");
     let product;
     try {
       product = await lookup(code);
@@ -99,26 +102,29 @@ function movementForm(locations, staff) {
       return;
     }
     if (!product) {
-      say(message, `No product has the SKU or barcode “${code}”.`, "error");
+      say(message, t("stock.unknownCode", { code }), "error");
       return;
     }
     const existing = [...tbody.children].find((tr) => tr.dataset.sku === product.sku);
     if (existing) {
       const quantity = existing.querySelector('[data-field="quantity"]');
-      quantity.value = String((Number(quantity.value) || 0) + 1);
-      say(message, `${product.sku}: one more (${quantity.value}).`, "ok");
+      // Counted the shop's way: "2,5" and one more is "3,5".
+      const read = readNumber(quantity.value);
+      const more = read.error ? "1" : addDecimals(read.value, "1") ?? String(Number(read.value) + 1);
+      quantity.value = toInput(more);
+      say(message, t("stock.oneMore", { sku: product.sku, quantity: decimal(more) }), "ok");
       return;
     }
     const units = [product.unit, ...(product.packs ?? []).map((p) => p.name)];
-    const remove = h("button", { type: "button", class: "secondary", "aria-label": `Remove ${product.sku}` }, "Remove");
+    const remove = h("button", { type: "button", class: "secondary", "aria-label": t("stock.removeOne", { sku: product.sku }) }, t("stock.remove"));
     const tr = h("tr", { dataset: { sku: product.sku } },
       h("td", {}, h("strong", {}, product.sku), h("div", { class: "muted" }, product.name)),
       h("td", {}, h("div", { class: "row nowrap" },
-        h("select", { dataset: { field: "mode" }, class: "adjust-only", "aria-label": "Change or counted level", hidden: !adjusting() },
-          h("option", { value: "quantity" }, "change by"), h("option", { value: "counted" }, "counted")),
-        h("input", { class: "qty", dataset: { field: "quantity" }, value: "1", inputmode: "decimal", maxlength: "24", "aria-label": `Quantity of ${product.sku}` }))),
-      h("td", {}, h("select", { dataset: { field: "unit" }, "aria-label": `Unit for ${product.sku}` }, units.map((u) => h("option", { value: u }, u)))),
-      h("td", { class: "adjust-only", hidden: !adjusting() }, h("input", { dataset: { field: "reason" }, maxlength: "2000", "aria-label": `Reason for ${product.sku}`, placeholder: "damaged, stock count…" })),
+        h("select", { dataset: { field: "mode" }, class: "adjust-only", "aria-label": t("stock.mode"), hidden: !adjusting() },
+          h("option", { value: "quantity" }, t("stock.changeBy")), h("option", { value: "counted" }, t("stock.counted"))),
+        h("input", { class: "qty", dataset: { field: "quantity" }, value: "1", inputmode: "decimal", maxlength: "24", "aria-label": t("stock.quantityOf", { sku: product.sku }) }))),
+      h("td", {}, h("select", { dataset: { field: "unit" }, "aria-label": t("stock.unitFor", { sku: product.sku }) }, units.map((u) => h("option", { value: u }, u)))),
+      h("td", { class: "adjust-only", hidden: !adjusting() }, h("input", { dataset: { field: "reason" }, maxlength: "2000", "aria-label": t("stock.reasonFor", { sku: product.sku }), placeholder: t("stock.reasonExample") })),
       h("td", {}, remove));
     remove.addEventListener("click", () => {
       tr.remove();
@@ -128,7 +134,7 @@ function movementForm(locations, staff) {
     });
     tbody.append(tr);
     renumber();
-    say(message, `Added ${product.sku} — ${product.name}.`, "ok");
+    say(message, t("stock.added", { sku: product.sku, name: product.name }), "ok");
   }
 
   // A USB scanner types the code and presses Enter: add the line, stay here.
@@ -159,6 +165,10 @@ function movementForm(locations, staff) {
     clearErrors(form);
     const data = new FormData(form);
     const text = (name) => String(data.get(name) ?? "").trim() || null;
+    // The lines' quantities, read the shop's way ("2,5" in de-DE).
+    const quantities = readNumbers(form, message, Object.fromEntries(
+      [...tbody.querySelectorAll('[data-field="quantity"]')].map((el) => [el.name, el.value])));
+    if (!quantities) return;
     const body = {
       kind: kind.value,
       reference: text("reference"),
@@ -168,7 +178,7 @@ function movementForm(locations, staff) {
         const counted = adjusting() && field("mode") === "counted";
         return {
           sku: tr.dataset.sku,
-          [counted ? "counted" : "quantity"]: field("quantity"),
+          [counted ? "counted" : "quantity"]: quantities[tr.querySelector('[data-field="quantity"]').name] ?? field("quantity"),
           unit: field("unit"),
           reason: adjusting() ? field("reason") : null,
         };
@@ -177,18 +187,18 @@ function movementForm(locations, staff) {
     if (kind.value === "transfer") Object.assign(body, { from: location.value, to: to.value });
     else body.location = location.value;
     if (body.lines.length === 0) {
-      say(message, "Add at least one line: scan or type a SKU, then Enter.", "error");
+      say(message, t("stock.noLinesToBook"), "error");
       scan.focus();
       return;
     }
     try {
-      const movement = await busy(book, "Booking…", () =>
+      const movement = await busy(book, t("stock.booking"), () =>
         api("/movements", { method: "POST", body, headers: { "idempotency-key": key } }));
       key = idempotencyKey();
       tbody.replaceChildren();
       form.elements.reference.value = "";
       form.elements.note.value = "";
-      say(message, `Booked movement #${movement.id}: ${movement.kind} of ${movement.lines.length} line${movement.lines.length === 1 ? "" : "s"}.`, "ok");
+      say(message, t("stock.booked", { id: String(movement.id), kind: kindName(movement.kind), count: movement.lines.length }), "ok");
       form.dispatchEvent(new CustomEvent("booked", { detail: movement }));
       scan.focus();
     } catch (error) {
@@ -208,7 +218,7 @@ async function scanWithCamera(video, button, found, message) {
     for (const track of stream.getTracks()) track.stop();
     stream = null;
     video.hidden = true;
-    button.textContent = "Scan with camera";
+    button.textContent = t("stock.camera");
     return;
   }
   try {
@@ -217,7 +227,7 @@ async function scanWithCamera(video, button, found, message) {
     video.srcObject = stream;
     video.hidden = false;
     await video.play();
-    button.textContent = "Stop camera";
+    button.textContent = t("stock.stopCamera");
     let last = "";
     let lastAt = 0;
     const tick = async () => {
@@ -236,30 +246,30 @@ async function scanWithCamera(video, button, found, message) {
   } catch (error) {
     stream = null;
     video.hidden = true;
-    say(message, `The camera could not be used: ${error.message}`, "error");
+    say(message, t("stock.cameraFailed", { error: error.message }), "error");
   }
 }
 
 function levels(locations) {
   const params = new URLSearchParams(location.search);
   const sku = h("input", { name: "sku", value: params.get("sku") ?? "", maxlength: "64" });
-  const where = h("select", { name: "location" }, h("option", { value: "" }, "All"), locations.map((l) => h("option", { value: l.code }, l.code)));
+  const where = h("select", { name: "location" }, h("option", { value: "" }, t("stock.all")), locations.map((l) => h("option", { value: l.code }, l.code)));
   const low = h("input", { type: "checkbox", name: "low", checked: params.get("low") === "true" });
   const filters = h("form", { class: "toolbar" },
-    h("label", {}, "SKU", sku), h("label", {}, "Location", where),
-    h("label", { class: "inline" }, low, "Low only"),
-    h("button", { type: "submit", class: "secondary" }, "Show"));
+    h("label", {}, t("stock.sku"), sku), h("label", {}, t("stock.location"), where),
+    h("label", { class: "inline" }, low, t("stock.lowOnly")),
+    h("button", { type: "submit", class: "secondary" }, t("stock.show")));
   const list = h("div", { id: "levels" });
-  const box = card("Stock levels", filters, list);
+  const box = card(t("stock.levels"), filters, list);
   const pages = paged(list, "/stock", () => ({ sku: sku.value.trim().toUpperCase(), location: where.value, low: low.checked ? "true" : "" }),
     (rows) => table([
-      ["Product", (r) => productCell(r.sku, r.name)],
-      ["Location", (r) => r.location],
-      ["On hand", (r) => stockQuantity(r.on_hand, r.unit, r.packs), { num: true }],
-      ["Reserved", (r) => stockQuantity(r.reserved, r.unit), { num: true }],
-      ["Available", (r) => stockQuantity(r.available, r.unit), { num: true }],
-      ["", (r) => (r.low ? h("span", { class: "badge", dataset: { status: "low" } }, "Low") : "")],
-    ], rows, { empty: "No stock matches." }), { limit: 25 });
+      [t("stock.product"), (r) => productCell(r.sku, r.name)],
+      [t("stock.location"), (r) => r.location],
+      [t("stock.onHand"), (r) => stockQuantity(r.on_hand, r.unit, r.packs), { num: true }],
+      [t("stock.reserved"), (r) => stockQuantity(r.reserved, r.unit), { num: true }],
+      [t("stock.available"), (r) => stockQuantity(r.available, r.unit), { num: true }],
+      ["", (r) => (r.low ? h("span", { class: "badge", dataset: { status: "low" } }, t("stock.low")) : "")],
+    ], rows, { empty: t("stock.noMatch") }), { limit: 25 });
   filters.addEventListener("submit", (event) => {
     event.preventDefault();
     pages.reload();
@@ -275,6 +285,6 @@ export async function render(main, { staff }) {
   const form = movementForm(locations, staff);
   const stock = levels(locations);
   form.addEventListener("booked", stock.refresh);
-  main.append(h("h1", {}, "Stock"), card("Book a movement", form), stock.box);
+  main.append(h("h1", {}, t("stock.title")), card(t("stock.bookTitle"), form), stock.box);
   form.querySelector("#scan")?.focus();
 }
