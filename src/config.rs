@@ -444,6 +444,47 @@ const CURRENCIES: &[(&str, u32)] = &[
 ];
 
 impl ShopConfig {
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.name.trim().is_empty() || self.name.chars().count() > 100 {
+            return Err(("shop.name", "must be 1 to 100 characters".into()));
+        }
+        let currency = &self.currency;
+        if !CURRENCIES.iter().any(|(code, _)| code == currency) {
+            return Err((
+                "shop.currency",
+                format!(
+                    "{currency:?} is not an ISO 4217 code Quarry knows, such as EUR, USD or GBP"
+                ),
+            ));
+        }
+        if let Err(error) = crate::domain::locale::Locale::parse(&self.locale) {
+            return Err(("shop.locale", error.to_string()));
+        }
+        if self.tax_classes.is_empty() {
+            return Err(("shop.tax_classes", "define at least one tax class".into()));
+        }
+        for (class, rate) in &self.tax_classes {
+            if crate::domain::values::TaxClass::parse(class).is_err() {
+                return Err((
+                    "shop.tax_classes",
+                    format!("{class:?} is not a valid class name"),
+                ));
+            }
+            let ok = crate::domain::text::parse_decimal(rate, "rate", 4).is_ok_and(|r| {
+                r >= rust_decimal::Decimal::ZERO && r <= rust_decimal::Decimal::from(100)
+            });
+            if !ok {
+                return Err((
+                    "shop.tax_classes",
+                    format!(
+                        "the rate of {class} ({rate:?}) must be a percentage from 0 to 100, like \"20\""
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The shop's locale (checked when the configuration is read).
     pub fn locale(&self) -> crate::domain::locale::Locale {
         crate::domain::locale::Locale::parse(&self.locale).unwrap_or_else(|_| {
@@ -821,43 +862,7 @@ impl Config {
                 ));
             }
         }
-        if self.shop.name.trim().is_empty() || self.shop.name.chars().count() > 100 {
-            return Err(("shop.name", "must be 1 to 100 characters".into()));
-        }
-        let currency = &self.shop.currency;
-        if !CURRENCIES.iter().any(|(code, _)| code == currency) {
-            return Err((
-                "shop.currency",
-                format!(
-                    "{currency:?} is not an ISO 4217 code Quarry knows, such as EUR, USD or GBP"
-                ),
-            ));
-        }
-        if let Err(error) = crate::domain::locale::Locale::parse(&self.shop.locale) {
-            return Err(("shop.locale", error.to_string()));
-        }
-        if self.shop.tax_classes.is_empty() {
-            return Err(("shop.tax_classes", "define at least one tax class".into()));
-        }
-        for (class, rate) in &self.shop.tax_classes {
-            if crate::domain::values::TaxClass::parse(class).is_err() {
-                return Err((
-                    "shop.tax_classes",
-                    format!("{class:?} is not a valid class name"),
-                ));
-            }
-            let ok = crate::domain::text::parse_decimal(rate, "rate", 4).is_ok_and(|r| {
-                r >= rust_decimal::Decimal::ZERO && r <= rust_decimal::Decimal::from(100)
-            });
-            if !ok {
-                return Err((
-                    "shop.tax_classes",
-                    format!(
-                        "the rate of {class} ({rate:?}) must be a percentage from 0 to 100, like \"20\""
-                    ),
-                ));
-            }
-        }
+        self.shop.validate()?;
         for proxy in &self.trusted_proxies {
             if IpRange::parse(proxy).is_none() {
                 return Err((

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod metrics;
 pub mod quotes;
+pub mod reports;
 pub mod search;
 pub mod slots;
 mod throttle;

@@ -14,6 +14,7 @@ pub mod net;
 mod operations;
 mod pages;
 mod quotes;
+mod reports;
 mod search;
 mod serve;
 mod system;
@@ -73,6 +74,7 @@ use error::ApiError;
         (name = "stock", description = "The stock ledger, levels and live events"),
         (name = "search", description = "Catalogue search"),
         (name = "quotes", description = "Estimates and saved quotes"),
+        (name = "reports", description = "The figures behind the dashboard's charts"),
         (name = "accounts", description = "Sign-in, sessions, users, tokens and the audit log"),
         (name = "operations", description = "Backups, import and export"),
         (name = "webhooks", description = "Signed messages to other systems, from the change log"),
@@ -178,6 +180,10 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(ledger::reverse_movement))
         .routes(routes!(ledger::list_stock))
         .routes(routes!(ledger::stock_value))
+        .routes(routes!(reports::stock_value))
+        .routes(routes!(reports::movements))
+        .routes(routes!(reports::top_products))
+        .routes(routes!(reports::quotes))
         .routes(routes!(ledger::product_stock))
         .routes(routes!(ledger::events))
         .routes(routes!(batch::batch))

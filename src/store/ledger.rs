@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::ops::Bound::{Excluded, Included};
+use std::ops::Bound::{Excluded, Included, Unbounded};
 
 use super::kv::Table;
 use super::tables::{
@@ -396,6 +396,23 @@ impl ReadTx {
             let location = LocationCode::parse(&location).map_err(|e| corrupt(e.to_string()))?;
             let level = decode_level(&format!("{sku}@{location}"), &bytes)?;
             f((sku, location, level))?;
+        }
+        Ok(())
+    }
+
+    /// Every movement booked at or after `from`, oldest first, handed to `f`
+    /// one by one (the first found by bisection: the ledger before `from` is
+    /// not read).
+    pub fn for_each_movement_since(
+        &self,
+        from: Timestamp,
+        mut f: impl FnMut(&Movement),
+    ) -> Result<(), StoreError> {
+        let movements = self.table(MOVEMENTS)?;
+        let first = Self::first_movement_after(&movements, None, Some(from))?;
+        for entry in movements.range(Included(first), Unbounded, false)? {
+            let (id, bytes) = entry?;
+            f(&decode::<Movement>("movements", &id.to_string(), &bytes)?);
         }
         Ok(())
     }

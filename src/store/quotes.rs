@@ -83,6 +83,25 @@ impl ReadTx {
 }
 
 impl ReadTx {
+    /// Every quote made at or after `from`, newest first (numbers follow
+    /// time, so the walk stops at the first older one).
+    pub fn for_each_quote_since<E: From<StoreError>>(
+        &self,
+        from: Timestamp,
+        mut f: impl FnMut(&Quote) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let table = self.table(QUOTES)?;
+        for entry in table.range(Unbounded, Unbounded, true)? {
+            let (key, bytes) = entry?;
+            let quote: Quote = decode("quotes", &format!("{key:?}"), &bytes)?;
+            if quote.created_at < from {
+                break;
+            }
+            f(&quote)?;
+        }
+        Ok(())
+    }
+
     /// Every quote, oldest first, handed to `f` one by one.
     pub fn for_each_quote<E: From<StoreError>>(
         &self,

@@ -25,6 +25,7 @@ mod pg_faults;
 mod queries;
 mod quotes;
 mod relevance;
+mod reports;
 mod search;
 mod search_index;
 mod search_real;
