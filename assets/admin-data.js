@@ -3,12 +3,22 @@
 import { url, work } from "/assets/api.js";
 import { busy, clearErrors, h, meter, say, showError, when } from "/assets/ui.js";
 import { card, paged, table } from "/assets/admin-kit.js";
+import { number, t, tx } from "/assets/i18n.js";
 
-const KINDS = {
-  products: "Products, created or replaced by SKU: the columns of a product export.",
-  stock: "Counted stock: sku, location, quantity (booked as adjustments to the counted level).",
-  movements: "Movements: one row per line; consecutive rows with the same movement cell are one movement.",
-};
+/** What each kind of import file holds: its name and a hint. */
+const KINDS = () => ({
+  products: [t("data.kind.products"), t("data.hint.products")],
+  stock: [t("data.kind.stock"), t("data.hint.stock")],
+  movements: [t("data.kind.movements"), t("data.hint.movements")],
+});
+
+/** What each export holds. */
+const EXPORTS = () => ({
+  products: t("data.kind.products"),
+  stock: t("data.kind.stock"),
+  movements: t("data.kind.movements"),
+  quotes: t("data.kind.quotes"),
+});
 
 function bytes(size) {
   const units = ["B", "kB", "MB", "GB"];
@@ -18,7 +28,7 @@ function bytes(size) {
     value /= 1000;
     unit += 1;
   }
-  return `${value.toLocaleString(undefined, { maximumFractionDigits: unit ? 1 : 0 })} ${units[unit]}`;
+  return `${number(value, { maximumFractionDigits: unit ? 1 : 0 })} ${units[unit]}`;
 }
 
 /** What an import did or would do: counts, then its bad rows by row and
@@ -28,59 +38,61 @@ function report(r, badRows) {
   // their counts say what the good rows would do, not what was done.
   const mode = r.dry_run ? "check" : r.written ? "done" : "refused";
   const word = (done, check, refused) => ({ done, check, refused })[mode];
+  // Rows read and refused are always said; the other counts when there are any.
   const counts = [
-    ["Rows read", r.rows],
-    [word("Created", "Would create", "Would have created (nothing created)"), r.created],
-    [word("Updated", "Would update", "Would have updated (nothing updated)"), r.updated],
-    [word("Unchanged", "Would stay unchanged", "Unchanged"), r.unchanged],
-    [word("Movements booked", "Movements to book", "Movements to book (nothing booked)"), r.movements],
-    ["Rows refused", r.rejected],
-  ].filter(([label, n]) => n > 0 || label === "Rows read" || label === "Rows refused");
+    [t("data.rowsRead"), r.rows, true],
+    [word(t("data.created"), t("data.wouldCreate"), t("data.wouldHaveCreated")), r.created],
+    [word(t("data.updated"), t("data.wouldUpdate"), t("data.wouldHaveUpdated")), r.updated],
+    [word(t("data.unchanged"), t("data.wouldStay"), t("data.unchanged")), r.unchanged],
+    [word(t("data.booked"), t("data.toBook"), t("data.toBookNothing")), r.movements],
+    [t("data.rowsRefused"), r.rejected, true],
+  ].filter(([, n, always]) => n > 0 || always);
   const verdict = r.dry_run
-    ? (r.rejected ? "Checked: fix the rows below, or import with “write the good rows”." : "Checked: every row is good. Nothing was written yet.")
-    : (r.written ? (r.rejected ? "Imported the good rows; the rows below were refused." : "Imported.") : "Nothing was written: the rows below are bad.");
+    ? (r.rejected ? t("data.checkedBad") : t("data.checkedGood"))
+    : (r.written ? (r.rejected ? t("data.importedSome") : t("data.imported")) : t("data.nothingWritten"));
   return h("div", { class: "stack" },
     h("p", { class: `message ${r.rejected ? (r.written ? "info" : "error") : "ok"}` }, verdict),
-    table([["", ([label]) => label], ["Count", ([, n]) => String(n), { num: true }]], counts, { caption: "Counts" }),
+    table([["", ([label]) => label], [t("data.count"), ([, n]) => number(n), { num: true }]], counts, { caption: t("data.counts") }),
     r.locations_created.length
       ? h("p", {}, word(
-        `New locations made (rename them on the Locations page): ${r.locations_created.join(", ")}.`,
-        `New locations the import would make: ${r.locations_created.join(", ")}.`,
-        `New locations it would have made (none made): ${r.locations_created.join(", ")}.`)) : null,
-    r.errors.length ? h("h3", {}, r.errors.length < r.rejected ? `The first ${r.errors.length} bad rows` : "Bad rows") : null,
-    badRows ? h("p", {}, h("a", { href: badRows, download: "" }, `Download all ${r.rejected} bad rows (CSV)`)) : null,
+        t("data.locationsMade", { codes: r.locations_created.join(", ") }),
+        t("data.locationsWouldMake", { codes: r.locations_created.join(", ") }),
+        t("data.locationsWouldHaveMade", { codes: r.locations_created.join(", ") }))) : null,
+    r.errors.length ? h("h3", {}, r.errors.length < r.rejected ? t("data.firstBadRows", { count: r.errors.length }) : t("data.badRows")) : null,
+    badRows ? h("p", {}, h("a", { href: badRows, download: "" }, t("data.downloadBad", { count: r.rejected }))) : null,
     r.errors.length ? table([
-      ["Row", (e) => String(e.row), { num: true }],
-      ["Column", (e) => (e.column ? h("span", { class: "mono" }, e.column) : "—")],
-      ["Reason", (e) => e.reason],
-    ], r.errors, { caption: "Bad rows" }) : null);
+      [t("data.row"), (e) => String(e.row), { num: true }],
+      [t("data.column"), (e) => (e.column ? h("span", { class: "mono" }, e.column) : "—")],
+      [t("data.reason"), (e) => e.reason],
+    ], r.errors, { caption: t("data.badRows") }) : null);
 }
 
 function importer() {
   const message = h("p", { class: "message", role: "status" });
   const progress = meter();
   const out = h("div", { "aria-live": "polite" });
-  const kind = h("select", { name: "kind", "aria-describedby": "import-hint" }, Object.keys(KINDS).map((k) => h("option", { value: k }, k[0].toUpperCase() + k.slice(1))));
-  const hint = h("span", { class: "muted", id: "import-hint" }, KINDS.products);
-  const reference = h("label", { hidden: true }, "Reference for the counts", h("input", { name: "reference", placeholder: "import", maxlength: "100" }));
+  const kinds = KINDS();
+  const kind = h("select", { name: "kind", "aria-describedby": "import-hint" }, Object.entries(kinds).map(([k, [name]]) => h("option", { value: k }, name)));
+  const hint = h("span", { class: "muted", id: "import-hint" }, kinds.products[1]);
+  const reference = h("label", { hidden: true }, t("data.reference"), h("input", { name: "reference", placeholder: "import", maxlength: "100" }));
   kind.addEventListener("change", () => {
-    hint.textContent = KINDS[kind.value];
+    hint.textContent = kinds[kind.value][1];
     reference.hidden = kind.value !== "stock";
   });
-  const check = h("button", { type: "submit", value: "check", class: "secondary" }, "Check file");
-  const write = h("button", { type: "submit", value: "import" }, "Import");
+  const check = h("button", { type: "submit", value: "check", class: "secondary" }, t("data.check"));
+  const write = h("button", { type: "submit", value: "import" }, t("data.import"));
   const form = h("form", { class: "stack", novalidate: true },
-    h("label", {}, "What the file holds", h("span", { class: "row" }, kind, hint)),
-    h("label", {}, "CSV file", h("input", { name: "file", type: "file", accept: ".csv,text/csv", required: true })),
+    h("label", {}, t("data.holds"), h("span", { class: "row" }, kind, hint)),
+    h("label", {}, t("data.file"), h("input", { name: "file", type: "file", accept: ".csv,text/csv", required: true })),
     reference,
-    h("label", { class: "inline" }, h("input", { type: "checkbox", name: "skip_invalid" }), "Write the good rows even when some are bad"),
+    h("label", { class: "inline" }, h("input", { type: "checkbox", name: "skip_invalid" }), t("data.skipInvalid")),
     h("div", { class: "actions" }, check, write));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const dryRun = event.submitter === check;
     const file = form.elements.file.files[0];
     if (!file) {
-      showError(form, message, { field: "file", message: "Choose a CSV file first." });
+      showError(form, message, { field: "file", message: t("data.chooseFile") });
       return;
     }
     const body = new FormData();
@@ -93,16 +105,16 @@ function importer() {
     clearErrors(form);
     say(message, "");
     out.replaceChildren();
-    const phase = dryRun ? "Checking rows…" : "Importing…";
+    const phase = dryRun ? t("data.checkingRows") : t("data.importing");
     let last = null;
     const other = event.submitter === check ? write : check;
     other.disabled = true;
-    busy(event.submitter ?? write, dryRun ? "Checking…" : "Importing…", async () => {
+    busy(event.submitter ?? write, dryRun ? t("data.checking") : t("data.importing"), async () => {
       try {
-        const onUpload = (sent, total) => progress.show("Uploading…", sent, total);
+        const onUpload = (sent, total) => progress.show(t("data.uploading"), sent, total);
         const answer = await work(`/imports/${kind.value}`, { method: "POST", body, query, onUpload }, (job) => {
           last = job;
-          progress.show(job.state === "running" ? phase : "Done.", job.progress.done, job.progress.total);
+          progress.show(job.state === "running" ? phase : t("data.done"), job.progress.done, job.progress.total);
         });
         out.replaceChildren(report(answer, last?.bad_rows));
         if (answer.written) form.elements.file.value = "";
@@ -116,44 +128,44 @@ function importer() {
       }
     });
   });
-  return card("Import", form, progress.el, message, out);
+  return card(t("data.importTitle"), form, progress.el, message, out);
 }
 
 function exporter() {
+  const names = EXPORTS();
   const link = (kind, format) => h("a", { class: "button secondary", href: url(`/exports/${kind}`, { format }), download: "" },
-    format.toUpperCase(), h("span", { class: "visually-hidden" }, ` of ${kind}`));
-  return card("Export",
-    h("p", { class: "muted" }, "Each file is one consistent snapshot, taken when you click."),
+    format.toUpperCase(), h("span", { class: "visually-hidden" }, ` ${t("data.of", { what: names[kind] })}`));
+  return card(t("data.exportTitle"),
+    h("p", { class: "muted" }, t("data.exportNote")),
     table([
-      ["What", (kind) => kind[0].toUpperCase() + kind.slice(1)],
-      ["Download", (kind) => h("div", { class: "actions" }, link(kind, "csv"), link(kind, "json"))],
-    ], ["products", "stock", "movements", "quotes"], { caption: "Exports" }));
+      [t("data.what"), (kind) => names[kind]],
+      [t("data.download"), (kind) => h("div", { class: "actions" }, link(kind, "csv"), link(kind, "json"))],
+    ], Object.keys(names), { caption: t("data.exports") }));
 }
 
 function backups(main, owner) {
   if (!owner) {
-    main.append(card("Backups", h("p", { class: "muted" }, "Only owners can take and download backups.")));
+    main.append(card(t("data.backups"), h("p", { class: "muted" }, t("data.backupsOwnersOnly"))));
     return null;
   }
   const message = h("p", { class: "message", role: "status" });
   const progress = meter();
-  const now = h("button", { type: "button" }, "Back up now");
-  const section = card("Backups",
-    h("p", { class: "muted" }, "A backup is a consistent copy of everything, taken while work goes on. Restore one with ",
-      h("code", {}, "quarry restore FILE"), "."),
+  const now = h("button", { type: "button" }, t("data.backUpNow"));
+  const section = card(t("data.backups"),
+    h("p", { class: "muted" }, ...tx("data.backupNote", { command: h("code", {}, "quarry restore FILE") })),
     h("div", { class: "toolbar" }, now), progress.el, message);
   const pager = paged(section, "/backups", () => ({}), (items) => table([
-    ["File", (b) => h("a", { href: url(`/backups/${encodeURIComponent(b.name)}`), download: "", class: "mono" }, b.name)],
-    ["Taken", (b) => when(b.created_at)],
-    ["Size", (b) => bytes(b.size), { num: true }],
-    ["Last change", (b) => String(b.last_seq), { num: true }],
-    ["Made by", (b) => (b.scheduled ? "schedule" : "hand")],
+    [t("data.fileName"), (b) => h("a", { href: url(`/backups/${encodeURIComponent(b.name)}`), download: "", class: "mono" }, b.name)],
+    [t("data.taken"), (b) => when(b.created_at)],
+    [t("data.size"), (b) => bytes(b.size), { num: true }],
+    [t("data.lastChange"), (b) => String(b.last_seq), { num: true }],
+    [t("data.madeBy"), (b) => (b.scheduled ? t("data.bySchedule") : t("data.byHand"))],
     ["SHA-256", (b) => h("span", { class: "mono", title: b.sha256 }, `${b.sha256.slice(0, 12)}…`)],
-  ], items, { empty: "No backups yet.", caption: "Backups" }));
-  now.addEventListener("click", () => busy(now, "Backing up…", async () => {
+  ], items, { empty: t("data.noBackups"), caption: t("data.backups") }));
+  now.addEventListener("click", () => busy(now, t("data.backingUp"), async () => {
     try {
-      const made = await work("/backups", { method: "POST" }, (job) => progress.show("Copying…", job.progress.done, job.progress.total));
-      say(message, `Backup ${made.name} taken (${bytes(made.size)}).`, "ok");
+      const made = await work("/backups", { method: "POST" }, (job) => progress.show(t("data.copying"), job.progress.done, job.progress.total));
+      say(message, t("data.backupTaken", { name: made.name, size: bytes(made.size) }), "ok");
       await pager.reload();
     } catch (error) {
       say(message, error.message, "error");
@@ -166,9 +178,9 @@ function backups(main, owner) {
 }
 
 export async function render(main, { owner, staff }) {
-  main.append(h("h1", {}, "Data"));
+  main.append(h("h1", {}, t("data.title")));
   if (staff) main.append(importer());
-  else main.append(card("Import", h("p", { class: "muted" }, "Only staff and owners can import files.")));
+  else main.append(card(t("data.importTitle"), h("p", { class: "muted" }, t("data.importStaffOnly"))));
   main.append(exporter());
   await backups(main, owner);
 }

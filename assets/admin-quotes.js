@@ -2,13 +2,14 @@
 // own page (`/admin/quote?number=…`).
 import { money } from "/assets/api.js";
 import { h, when } from "/assets/ui.js";
-import { card, paged, table } from "/assets/admin-kit.js";
+import { card, paged, quoteStatusName, table } from "/assets/admin-kit.js";
+import { t } from "/assets/i18n.js";
 
 const STATUSES = ["open", "accepted", "fulfilled", "expired", "cancelled"];
 
 /** A quote's status as a coloured badge. */
 export function statusBadge(status) {
-  return h("span", { class: "badge", dataset: { status } }, status);
+  return h("span", { class: "badge", dataset: { status } }, quoteStatusName(status));
 }
 
 /** The customer's name with email and phone under it. */
@@ -22,25 +23,25 @@ export function contactCell(contact) {
 export async function render(main) {
   const initial = new URLSearchParams(location.search).get("status") ?? "";
   const status = h("select", { name: "status" },
-    h("option", { value: "" }, "All"),
-    STATUSES.map((s) => h("option", { value: s, selected: s === initial }, s[0].toUpperCase() + s.slice(1))));
-  const filters = h("form", { class: "toolbar", role: "search" }, h("label", {}, "Status", status));
+    h("option", { value: "" }, t("quotes.all")),
+    STATUSES.map((s) => h("option", { value: s, selected: s === initial }, quoteStatusName(s))));
+  const filters = h("form", { class: "toolbar", role: "search" }, h("label", {}, t("quotes.status"), status));
   filters.addEventListener("submit", (event) => event.preventDefault());
 
   const columns = [
-    ["Number", (q) => h("a", { href: `/admin/quote?${new URLSearchParams({ number: q.number })}`, class: "mono" }, q.number)],
-    ["Status", (q) => statusBadge(q.status)],
-    ["Customer", (q) => contactCell(q.contact)],
-    ["Total", (q) => money(q.totals.gross, q.currency), { num: true }],
-    ["Created", (q) => when(q.created_at)],
-    ["Valid until", (q) => when(q.valid_until)],
+    [t("quotes.number"), (q) => h("a", { href: `/admin/quote?${new URLSearchParams({ number: q.number })}`, class: "mono" }, q.number)],
+    [t("quotes.status"), (q) => statusBadge(q.status)],
+    [t("quotes.customer"), (q) => contactCell(q.contact)],
+    [t("quotes.total"), (q) => money(q.totals.gross, q.currency), { num: true }],
+    [t("quotes.created"), (q) => when(q.created_at)],
+    [t("quotes.validUntil"), (q) => when(q.valid_until)],
   ];
-  const list = card("Quotes", filters);
-  main.append(h("h1", {}, "Quotes"), list);
+  const list = card(t("quotes.title"), filters);
+  main.append(h("h1", {}, t("quotes.title")), list);
   const pager = paged(list, "/quotes", () => ({ status: status.value }),
     (items) => table(columns, items, {
-      empty: status.value ? `No ${status.value} quotes.` : "No quotes yet: they appear here when customers or staff save one.",
-      caption: "Quotes",
+      empty: status.value ? t("quotes.noneWith", { status: quoteStatusName(status.value) }) : t("quotes.none"),
+      caption: t("quotes.title"),
     }));
   status.addEventListener("change", () => {
     // Keep the filter in the address, so Back from a quote returns to it.

@@ -172,14 +172,16 @@ function formatter(kind, options) {
 
 const DECIMAL = /^([-+]?)(\d+)(?:\.(\d+))?$/;
 
-/** A number for people: `number(1234.5)` is "1.234,5" in de-DE. */
+/** A number for people: `number(12345.5)` is "12.345,5" in de-DE. Thousands
+ *  are grouped from five digits on ("1600 kg", "3000 rows", "12,500 kg"). */
 export function number(value, options = {}) {
-  return formatter("number", { maximumFractionDigits: 20, ...options }).format(value);
+  return formatter("number", { maximumFractionDigits: 20, useGrouping: "min2", ...options }).format(value);
 }
 
 /**
  * An API decimal ("4.8", "38.00") as the locale writes it ("4,8", "38,00"),
- * keeping its digits exactly; thousands grouped unless `group` is false.
+ * keeping its digits exactly; thousands grouped from five digits on, unless
+ * `group` is false.
  * Anything else is answered as it is ("—" for nothing).
  */
 export function decimal(value, { group = true } = {}) {
@@ -189,7 +191,7 @@ export function decimal(value, { group = true } = {}) {
   if (!parts) return text;
   const places = Math.min((parts[3] ?? "").length, 100);
   // A string is formatted exactly, however many digits it has.
-  return formatter("number", { minimumFractionDigits: places, maximumFractionDigits: places, useGrouping: group }).format(text);
+  return formatter("number", { minimumFractionDigits: places, maximumFractionDigits: places, useGrouping: group ? "min2" : false }).format(text);
 }
 
 /** `decimal` with its unit: "4,8 t". */
