@@ -4,6 +4,7 @@ import { api, live, me, money } from "/assets/api.js";
 import { day, debounce, h, when } from "/assets/ui.js";
 import { card, kindName, productCell, stockQuantity, table } from "/assets/admin-kit.js";
 import { quantity, t } from "/assets/i18n.js";
+import { charts } from "/assets/admin-charts.js";
 
 const FEED_LENGTH = 30;
 
@@ -57,6 +58,8 @@ export async function render(main, { owner } = {}) {
       card(t("dashboard.lowStock"), low, h("p", {}, h("a", { href: "/admin/stock?low=true" }, t("dashboard.allLowStock")))),
       card(t("dashboard.movements"), feedState, feed, h("p", {}, h("a", { href: "/admin/history" }, t("dashboard.fullHistory"))))),
   );
+  const trends = charts();
+  main.append(trends.section);
 
   async function loadValue() {
     try {
@@ -110,7 +113,7 @@ export async function render(main, { owner } = {}) {
     }
   }
 
-  await Promise.all([loadValue(), loadLow(), loadQuotes(), loadFeed(), owner ? webhookTrouble(main) : null]);
+  await Promise.all([loadValue(), loadLow(), loadQuotes(), loadFeed(), trends.load(), owner ? webhookTrouble(main) : null]);
   const refresh = debounce(() => {
     loadValue();
     loadLow();
