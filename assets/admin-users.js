@@ -2,18 +2,20 @@
 // and the API tokens programs use (made with a secret shown once, revoked).
 import { api } from "/assets/api.js";
 import { busy, clearErrors, h, say, showError, when } from "/assets/ui.js";
-import { card, paged, table } from "/assets/admin-kit.js";
+import { card, paged, roleName, table } from "/assets/admin-kit.js";
+import { t } from "/assets/i18n.js";
 
 const ROLES = ["viewer", "staff", "owner"];
-const SCOPES = [
-  ["read", "Read everything"],
-  ["catalogue:write", "Change the catalogue and locations"],
-  ["stock:write", "Book stock movements"],
-  ["quotes:write", "Accept, fulfil and cancel quotes"],
+/** What a token may be limited to, each in words. */
+const SCOPES = () => [
+  ["read", t("users.scope.read")],
+  ["catalogue:write", t("users.scope.catalogue")],
+  ["stock:write", t("users.scope.stock")],
+  ["quotes:write", t("users.scope.quotes")],
 ];
 
 const roleSelect = (value = "staff") =>
-  h("select", { name: "role" }, ROLES.map((r) => h("option", { value: r, selected: r === value }, r)));
+  h("select", { name: "role" }, ROLES.map((r) => h("option", { value: r, selected: r === value }, roleName(r))));
 
 /** A form that runs `send(formData)`, shows progress and errors, and keeps what was typed. */
 function form(fields, label, progress, message, send, layout = "form-grid") {
@@ -41,18 +43,19 @@ function userActions(user, message, reload) {
     say(message, done, "ok");
     await reload();
   };
-  const role = form(h("label", {}, h("span", { class: "visually-hidden" }, `Role of ${user.username}`), roleSelect(user.role)),
-    "Change role", "Saving…", message,
-    (data) => patch({ role: data.get("role") }, `${user.username} is now ${data.get("role")}.`), "row");
-  const password = form(h("label", {}, `New password for ${user.username}`,
+  const role = form(h("label", {}, h("span", { class: "visually-hidden" }, t("users.roleOf", { user: user.username })), roleSelect(user.role)),
+    t("users.changeRole"), t("common.saving"), message,
+    (data) => patch({ role: data.get("role") }, t("users.roleChanged", { user: user.username, role: roleName(data.get("role")) })), "row");
+  const password = form(h("label", {}, t("users.newPasswordFor", { user: user.username }),
     h("input", { name: "password", type: "password", autocomplete: "new-password", minlength: "8", maxlength: "128" })),
-  "Set password", "Saving…", message,
-  (data) => patch({ password: data.get("password") }, `New password set for ${user.username}; their sessions and tokens have ended.`), "row");
-  const reset = h("details", {}, h("summary", {}, "Reset password"), password);
-  const toggle = h("button", { type: "button", class: user.disabled ? "secondary" : "danger" }, user.disabled ? "Enable" : "Disable");
+  t("users.setPassword"), t("common.saving"), message,
+  (data) => patch({ password: data.get("password") }, t("users.passwordSet", { user: user.username })), "row");
+  const reset = h("details", {}, h("summary", {}, t("users.resetPassword")), password);
+  const toggle = h("button", { type: "button", class: user.disabled ? "secondary" : "danger" }, user.disabled ? t("users.enable") : t("users.disable"));
   toggle.addEventListener("click", () => {
-    if (!user.disabled && !confirm(`Disable ${user.username}? They are signed out and their tokens stop working.`)) return;
-    busy(toggle, "Saving…", () => patch({ disabled: !user.disabled }, `${user.username} is ${user.disabled ? "enabled" : "disabled"}.`)
+    if (!user.disabled && !confirm(t("users.disableConfirm", { user: user.username }))) return;
+    busy(toggle, t("common.saving"), () => patch({ disabled: !user.disabled },
+      user.disabled ? t("users.enabled", { user: user.username }) : t("users.disabled", { user: user.username }))
       .catch((error) => say(message, error.message, "error")));
   });
   return h("div", { class: "stack" }, role, reset, h("div", { class: "actions" }, toggle));
@@ -60,44 +63,49 @@ function userActions(user, message, reload) {
 
 function users(main, me) {
   const message = h("p", { class: "message", role: "status" });
-  const list = card("Users", message);
+  const list = card(t("users.users"), message);
   let pager;
   const reload = () => pager.refresh();
   pager = paged(list, "/users", () => ({}), (items) => table([
-    ["Username", (u) => h("strong", {}, u.username)],
-    ["Role", (u) => u.role],
-    ["Status", (u) => h("span", { class: "badge", dataset: { status: u.disabled ? "disabled" : "active" } }, u.disabled ? "Disabled" : "Active")],
-    ["Since", (u) => when(u.created_at)],
+    [t("users.username"), (u) => h("strong", {}, u.username)],
+    [t("users.role"), (u) => roleName(u.role)],
+    [t("users.status"), (u) => h("span", { class: "badge", dataset: { status: u.disabled ? "disabled" : "active" } }, u.disabled ? t("users.statusDisabled") : t("users.statusActive"))],
+    [t("users.since"), (u) => when(u.created_at)],
     // Not on yourself: one click could lock you out of this page.
-    ["Change", (u) => (u.username === me.username ? h("span", { class: "muted" }, "This is you.") : userActions(u, message, reload))],
-  ], items, { caption: "Users" }));
+    [t("users.change"), (u) => (u.username === me.username ? h("span", { class: "muted" }, t("users.you")) : userActions(u, message, reload))],
+  ], items, { caption: t("users.users") }));
   const createMessage = h("p", { class: "message", role: "status" });
   const create = form([
-    h("label", {}, "Username", h("input", { name: "username", autocomplete: "off", required: true })),
-    h("label", {}, "Password", h("input", { name: "password", type: "password", autocomplete: "new-password", minlength: "8", maxlength: "128", required: true })),
-    h("label", {}, "Role", roleSelect()),
-  ], "Add user", "Adding…", createMessage, async (data, el) => {
+    h("label", {}, t("users.username"), h("input", { name: "username", autocomplete: "off", required: true })),
+    h("label", {}, t("users.password"), h("input", { name: "password", type: "password", autocomplete: "new-password", minlength: "8", maxlength: "128", required: true })),
+    h("label", {}, t("users.role"), roleSelect()),
+  ], t("users.add"), t("common.adding"), createMessage, async (data, el) => {
     const user = await api("/users", { method: "POST", body: Object.fromEntries(data) });
     el.reset();
-    say(createMessage, `${user.username} can now sign in as ${user.role}.`, "ok");
+    say(createMessage, t("users.added", { user: user.username, role: roleName(user.role) }), "ok");
     await pager.reload();
   });
-  main.append(list, card("Add a user", h("p", { class: "muted" }, "Passwords have 8 to 128 characters and are not common ones."), create, createMessage));
+  main.append(list, card(t("users.addTitle"), h("p", { class: "muted" }, t("users.passwordRule")), create, createMessage));
   return pager.reload();
+}
+
+/** A token's status in words. */
+function tokenStatus(status) {
+  return { active: t("users.tokenActive"), revoked: t("users.tokenRevoked"), expired: t("users.tokenExpired") }[status] ?? status;
 }
 
 function tokens(main) {
   const message = h("p", { class: "message", role: "status" });
-  const list = card("API tokens", message);
+  const list = card(t("users.tokens"), message);
   let pager;
   const revoke = (token) => {
-    const button = h("button", { type: "button", class: "danger" }, "Revoke");
+    const button = h("button", { type: "button", class: "danger" }, t("users.revoke"));
     button.addEventListener("click", () => {
-      if (!confirm(`Revoke the token ${token.name}? Programs using it stop working at once.`)) return;
-      busy(button, "Revoking…", async () => {
+      if (!confirm(t("users.revokeConfirm", { name: token.name }))) return;
+      busy(button, t("users.revoking"), async () => {
         try {
           await api(`/tokens/${encodeURIComponent(token.name)}`, { method: "DELETE" });
-          say(message, `Token ${token.name} revoked.`, "ok");
+          say(message, t("users.revoked", { name: token.name }), "ok");
           await pager.refresh();
         } catch (error) {
           say(message, error.message, "error");
@@ -107,27 +115,27 @@ function tokens(main) {
     return button;
   };
   pager = paged(list, "/tokens", () => ({}), (items) => table([
-    ["Name", (t) => h("span", { class: "mono" }, t.name)],
-    ["Role", (t) => (t.user ? `${t.role} for ${t.user}` : t.role)],
-    ["Scopes", (t) => (t.scopes.length ? t.scopes.join(", ") : "all the role allows")],
-    ["Status", (t) => h("span", { class: "badge", dataset: { status: t.status } }, t.status)],
-    ["Made", (t) => when(t.created_at)],
-    ["Expires", (t) => (t.expires_at ? when(t.expires_at) : "never")],
-    ["Last used", (t) => when(t.last_used_at)],
-    ["", (t) => (t.status === "active" ? revoke(t) : null)],
-  ], items, { empty: "No tokens yet.", caption: "API tokens" }));
+    [t("users.tokenName"), (k) => h("span", { class: "mono" }, k.name)],
+    [t("users.role"), (k) => (k.user ? t("users.roleFor", { role: roleName(k.role), user: k.user }) : roleName(k.role))],
+    [t("users.scopes"), (k) => (k.scopes.length ? k.scopes.join(", ") : t("users.allScopes"))],
+    [t("users.status"), (k) => h("span", { class: "badge", dataset: { status: k.status } }, tokenStatus(k.status))],
+    [t("users.made"), (k) => when(k.created_at)],
+    [t("users.expires"), (k) => (k.expires_at ? when(k.expires_at) : t("users.never"))],
+    [t("users.lastUsed"), (k) => when(k.last_used_at)],
+    ["", (k) => (k.status === "active" ? revoke(k) : null)],
+  ], items, { empty: t("users.noTokens"), caption: t("users.tokens") }));
 
   const createMessage = h("p", { class: "message", role: "status" });
   const secret = h("div", { role: "status" });
   const create = form([
-    h("label", {}, "Name", h("input", { name: "name", autocomplete: "off", required: true, placeholder: "nightly-sync" })),
-    h("label", {}, "Role", roleSelect("viewer")),
-    h("label", {}, "Acts for user (optional)", h("input", { name: "user", autocomplete: "off" })),
-    h("label", {}, "Expires in days (optional)", h("input", { name: "expires_in_days", type: "number", min: "1", max: "3650", inputmode: "numeric" })),
-    h("fieldset", { class: "wide" }, h("legend", {}, "Scopes (none ticked: all the role allows)"),
-      h("div", { class: "row" }, SCOPES.map(([value, text]) =>
+    h("label", {}, t("users.tokenName"), h("input", { name: "name", autocomplete: "off", required: true, placeholder: "nightly-sync" })),
+    h("label", {}, t("users.role"), roleSelect("viewer")),
+    h("label", {}, t("users.actsFor"), h("input", { name: "user", autocomplete: "off" })),
+    h("label", {}, t("users.expiresIn"), h("input", { name: "expires_in_days", type: "number", min: "1", max: "3650", inputmode: "numeric" })),
+    h("fieldset", { class: "wide" }, h("legend", {}, t("users.scopesLegend")),
+      h("div", { class: "row" }, SCOPES().map(([value, text]) =>
         h("label", { class: "inline" }, h("input", { type: "checkbox", name: "scopes", value }), text)))),
-  ], "Make token", "Making…", createMessage, async (data, el) => {
+  ], t("users.makeToken"), t("users.making"), createMessage, async (data, el) => {
     // The last token's secret box goes: an error for this one must not stand
     // beside a success that is not its own.
     secret.replaceChildren();
@@ -137,31 +145,31 @@ function tokens(main) {
     const made = await api("/tokens", { method: "POST", body });
     el.reset();
     say(createMessage, "");
-    const copy = h("button", { type: "button", class: "secondary" }, "Copy");
+    const copy = h("button", { type: "button", class: "secondary" }, t("common.copy"));
     const box = h("div", { class: "secret", tabindex: "0" }, made.secret);
     copy.addEventListener("click", async () => {
       try {
         await navigator.clipboard.writeText(made.secret);
-        copy.textContent = "Copied";
+        copy.textContent = t("common.copied");
       } catch {
         // No clipboard (plain http, or refused): select the text to copy by hand.
         getSelection().selectAllChildren(box);
       }
     });
     secret.replaceChildren(h("div", { class: "message ok stack" },
-      h("strong", {}, `Token ${made.token.name} made. Copy its secret now: it cannot be shown again.`),
+      h("strong", {}, t("users.tokenMade", { name: made.token.name })),
       box,
       h("div", { class: "actions" }, copy)));
     await pager.reload();
   });
-  main.append(list, card("Make a token", create, createMessage, secret));
+  main.append(list, card(t("users.makeTitle"), create, createMessage, secret));
   return pager.reload();
 }
 
 export async function render(main, { owner, me }) {
-  main.append(h("h1", {}, "Users and tokens"));
+  main.append(h("h1", {}, t("users.title")));
   if (!owner) {
-    main.append(h("p", { class: "message info", role: "status" }, "Only owners manage users and API tokens. Ask an owner if you need an account or a token."));
+    main.append(h("p", { class: "message info", role: "status" }, t("users.ownersOnly")));
     return;
   }
   await Promise.all([users(main, me), tokens(main)]);
