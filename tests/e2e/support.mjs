@@ -23,15 +23,16 @@ let browser;
 after(() => browser?.close());
 
 /**
- * A page of its own (new context: no cookies, no storage) at `viewport`. Closed when
- * the test ends, failing the test if the page logged a CSP violation or threw.
+ * A page of its own (new context: no cookies, no storage) at `viewport`, on the
+ * demo shop (or the shop at `base`). Closed when the test ends, failing the
+ * test if the page logged a CSP violation or threw.
  */
-export async function openPage(t, { viewport = DESKTOP } = {}) {
+export async function openPage(t, { viewport = DESKTOP, base = BASE } = {}) {
   browser ??= await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: ["--no-sandbox"],
   });
-  const context = await browser.newContext({ baseURL: BASE, viewport });
+  const context = await browser.newContext({ baseURL: base, viewport });
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
   const problems = [];
@@ -59,12 +60,12 @@ export async function signIn(page, { username, password }, next) {
 }
 
 /**
- * An API client signed in as `user` with a browser session: `call(method, path, body)`
- * sends the CSRF token and the shop's own origin, and returns the parsed JSON,
- * failing on any error status.
+ * An API client signed in as `user` with a browser session (on the demo shop,
+ * or the shop at `base`): `call(method, path, body)` sends the CSRF token and
+ * the shop's own origin, and returns the parsed JSON, failing on any error status.
  */
-export async function apiAs(t, { username, password }) {
-  const api = await request.newContext({ baseURL: BASE, extraHTTPHeaders: { origin: BASE } });
+export async function apiAs(t, { username, password }, { base = BASE } = {}) {
+  const api = await request.newContext({ baseURL: base, extraHTTPHeaders: { origin: base } });
   t.after(() => api.dispose());
   const login = await api.post("/api/v1/auth/login", { data: { username, password } });
   assert.equal(login.status(), 200, `signing in as ${username}: ${await login.text()}`);
