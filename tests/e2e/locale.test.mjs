@@ -267,7 +267,7 @@ test("the German shop's back office speaks German by default and reads typed num
   assert.equal((await api("GET", "/api/v1/movements?limit=1")).items[0]?.id, before, "a quantity the shop cannot read was booked");
   await quantity.fill("2,5");
   await page.locator("#book").click();
-  await waitForText(page.locator("#movement-message"), "gebucht");
+  await waitForText(page.locator("#movement-message"), /^Bewegung #\d+ gebucht/);
   const [booked] = (await api("GET", "/api/v1/movements?limit=1")).items;
   assert.notEqual(booked.id, before);
   assert.deepEqual(booked.lines.map((l) => `${l.sku} ${l.quantity} ${l.unit}`), ["SAND-04 2.5 t"]);
@@ -283,7 +283,8 @@ test("the German shop's back office speaks German by default and reads typed num
   assert.equal((await api("GET", "/api/v1/products/SAND-04")).price, "38.00", "a price the shop cannot read was saved");
   await price.fill("38,50");
   await form.locator("[type=submit]").click();
-  await waitForText(page.locator("#product-message"), "Gespeichert");
+  // Not "Wird gespeichert…" (the text matches without case): saved.
+  await waitForText(page.locator("#product-message"), /^Gespeichert um /);
   assert.equal((await api("GET", "/api/v1/products/SAND-04")).price, "38.50");
   await screenshot(page, "admin-product-de");
   await page.reload();
