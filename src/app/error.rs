@@ -161,6 +161,8 @@ error_codes! {
     AlreadyReversed = "already_reversed", 409;
     /// The shop has as many webhook endpoints as it may (`webhooks.max_endpoints`).
     TooManyWebhooks = "too_many_webhooks", 409;
+    /// The product has as many photos as it may (12): delete one first.
+    TooManyImages = "too_many_images", 409;
     /// The quote's validity has run out.
     QuoteExpired = "quote_expired", 409;
     /// The quote's status does not allow this action (accepting a cancelled quote, say).
@@ -175,6 +177,8 @@ error_codes! {
     UriTooLong = "uri_too_long", 414;
     /// The body is not of a type the route takes (JSON in UTF-8, or a multipart upload).
     UnsupportedMediaType = "unsupported_media_type", 415;
+    /// The uploaded file is not a JPEG, PNG or WebP image (judged by its content, not its name).
+    UnsupportedImage = "unsupported_image", 415;
     /// A value breaks a rule; `field` names it and the message says the rule.
     ValidationFailed = "validation_failed", 422;
     /// An import found bad rows, so nothing was written; the report lists them.

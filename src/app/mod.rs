@@ -12,6 +12,7 @@ mod error;
 pub mod events;
 pub mod exports;
 pub mod idempotency;
+pub mod images;
 pub mod imports;
 pub mod jobs;
 pub mod ledger;

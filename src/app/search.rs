@@ -134,12 +134,22 @@ pub struct SearchHit {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub availability: Option<HitAvailability>,
     pub highlight: Highlight,
+    /// The product's main photo, as a thumbnail (absent without photos).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<HitImage>,
     /// Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<Money>,
     /// Staff only (the public sees active products only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
+}
+
+/// A hit's main photo.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HitImage {
+    pub thumb_url: String,
+    pub alt: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -393,6 +403,10 @@ fn hydrate(
                 name: highlight(product.name.as_str(), query, 200),
                 description: highlight(product.description.as_str(), query, 160),
             },
+            image: product.images.first().map(|i| HitImage {
+                thumb_url: i.thumb_url.clone(),
+                alt: i.alt.clone(),
+            }),
             cost: if staff { product.cost } else { None },
             active: staff.then_some(product.active),
             sku: hit.sku,

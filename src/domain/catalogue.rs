@@ -360,6 +360,10 @@ macro_rules! product_fields {
             pub updated_at: Timestamp,
             /// Increases by one with every change; the `ETag` of the product.
             pub version: u64,
+            /// Photos, the main one first (`/products/{sku}/images`).
+            #[serde(default)]
+            #[schema(required = true)]
+            pub images: Vec<crate::domain::images::ProductImage>,
         }
 
         /// The body of `POST /products` and `PUT /products/{sku}`: every
@@ -402,6 +406,7 @@ macro_rules! product_fields {
                     created_at: now,
                     updated_at: now,
                     version: 1,
+                    images: Vec::new(),
                 }
             }
 
@@ -441,6 +446,8 @@ macro_rules! public_product {
             #[schema(value_type = String, format = DateTime)]
             pub updated_at: Timestamp,
             pub version: u64,
+            /// Photos, the main one first.
+            pub images: Vec<crate::domain::images::ProductImage>,
         }
 
         impl From<&Product> for PublicProduct {
@@ -452,6 +459,7 @@ macro_rules! public_product {
                     created_at: p.created_at,
                     updated_at: p.updated_at,
                     version: p.version,
+                    images: p.images.clone(),
                 }
             }
         }
@@ -769,6 +777,8 @@ impl Product {
         let mut next = Self::create(self.sku.clone(), input, self.created_at);
         next.version = self.version;
         next.updated_at = self.updated_at;
+        // Photos are not among the editable fields: they stay.
+        next.images.clone_from(&self.images);
         self.bumped(next, now)
     }
 

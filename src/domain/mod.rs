@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod catalogue;
+pub mod images;
 pub mod ledger;
 pub mod locale;
 pub mod locations;

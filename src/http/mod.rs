@@ -8,6 +8,7 @@ mod browser;
 mod catalogue;
 pub mod error;
 pub mod extract;
+mod images;
 mod ledger;
 mod metrics;
 pub mod net;
@@ -162,7 +163,12 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(operations::import_stock))
         .routes(routes!(operations::import_movements))
         .layer(DefaultBodyLimit::disable());
+    // Photos have their own limit, checked as they arrive.
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(images::add_image, images::list_images))
+        .layer(DefaultBodyLimit::max(images::MAX_UPLOAD + 64 * 1024));
     let api = OpenApiRouter::new()
+        .routes(routes!(images::change_image, images::delete_image))
         .routes(routes!(catalogue::list_products, catalogue::create_product))
         .routes(routes!(
             catalogue::get_product,
@@ -222,7 +228,8 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(webhooks::replay_webhook))
         .routes(routes!(webhooks::ping_webhook))
         .routes(routes!(system::shop))
-        .merge(imports);
+        .merge(imports)
+        .merge(uploads);
     let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(system::openapi))
@@ -230,6 +237,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(system::readyz))
         .routes(routes!(metrics::metrics))
         .routes(routes!(system::asset_file))
+        .routes(routes!(images::media_file))
         .routes(routes!(pages::index))
         .routes(routes!(pages::product_page))
         .routes(routes!(pages::quote_list_page))

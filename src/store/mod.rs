@@ -73,6 +73,7 @@ mod check;
 #[cfg(test)]
 mod conformance;
 pub mod faults;
+mod images;
 pub mod journal;
 mod kv;
 mod ledger;

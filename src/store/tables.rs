@@ -7,9 +7,9 @@ use redb::TableDefinition;
 /// Raised whenever a table is added, removed or changes its key or value shape.
 /// A file with a newer version than this binary knows is refused.
 /// Version 2 added the stock ledger tables, version 3 the quote tables, version
-/// 4 the session tables, version 5 the webhook tables; opening an older file
-/// creates them.
-pub const SCHEMA_VERSION: u64 = 5;
+/// 4 the session tables, version 5 the webhook tables, version 6 the files of
+/// product photos; opening an older file creates them.
+pub const SCHEMA_VERSION: u64 = 6;
 
 /// `schema_version`, and other single values about the file itself.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -92,6 +92,9 @@ pub const WEBHOOKS: TableDefinition<u64, &[u8]> = TableDefinition::new("webhooks
 pub const WEBHOOK_DELIVERIES: TableDefinition<(u64, u64), &[u8]> =
     TableDefinition::new("webhook_deliveries");
 
+/// `{id}` or `{id}-thumb` → the JPEG file of a product photo.
+pub const IMAGE_FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("image_files");
+
 /// The key in [`META`] that holds the schema version.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
@@ -114,7 +117,7 @@ pub fn new_epoch() -> u64 {
 }
 
 /// The name of every table, in the order a copy writes them.
-pub const ALL: [&str; 23] = [
+pub const ALL: [&str; 24] = [
     "meta",
     "changes",
     "products",
@@ -138,6 +141,7 @@ pub const ALL: [&str; 23] = [
     "sessions_by_user",
     "webhooks",
     "webhook_deliveries",
+    "image_files",
 ];
 
 /// The `'static` name of a table this module declares.
@@ -172,6 +176,7 @@ macro_rules! every_table {
         $callback!(SESSIONS_BY_USER);
         $callback!(WEBHOOKS);
         $callback!(WEBHOOK_DELIVERIES);
+        $callback!(IMAGE_FILES);
     };
 }
 pub(super) use every_table;

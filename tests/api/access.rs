@@ -71,6 +71,19 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/products/{sku}", Rule::Public),
     ("PUT", "/api/v1/products/{sku}", Rule::Catalogue),
     ("PATCH", "/api/v1/products/{sku}", Rule::Catalogue),
+    ("GET", "/api/v1/products/{sku}/images", Rule::Public),
+    ("POST", "/api/v1/products/{sku}/images", Rule::Catalogue),
+    (
+        "PATCH",
+        "/api/v1/products/{sku}/images/{id}",
+        Rule::Catalogue,
+    ),
+    (
+        "DELETE",
+        "/api/v1/products/{sku}/images/{id}",
+        Rule::Catalogue,
+    ),
+    ("GET", "/media/{file}", Rule::Open),
     ("DELETE", "/api/v1/products/{sku}", Rule::Catalogue),
     ("GET", "/api/v1/locations", Rule::Viewer),
     ("POST", "/api/v1/locations", Rule::Catalogue),
@@ -278,7 +291,16 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
     } else {
         1
     };
+    // Photo 0 of SAND-04 is changed by everyone; each caller deletes its own
+    // of OLD-1's twelve.
+    let photo = if method == "DELETE" {
+        &made.old_photos[n % made.old_photos.len()]
+    } else {
+        &made.photo
+    };
     let path = path
+        .replace("/images/{id}", &format!("/images/{photo}"))
+        .replace("{file}", &format!("{}-thumb.jpg", made.photo))
         .replace("/webhooks/{id}", &format!("/webhooks/{hook}"))
         .replace("/backups/{name}", &format!("/backups/{BACKUP}"))
         .replace("/jobs/{id}", &format!("/jobs/{}", made.job))
@@ -304,6 +326,7 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
         })),
         ("POST", "/api/v1/products") => Some(sand(&format!("NEW-{n}"))),
         ("PUT", _) => Some(sand("SAND-04")),
+        ("PATCH", p) if p.contains("/images/") => Some(json!({"alt": format!("Sand heap {n}")})),
         ("PATCH", p) if p.starts_with("/api/v1/products") => {
             Some(json!({"name": format!("Sand {n}")}))
         }
@@ -405,7 +428,26 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     while app.get(&path, Who::Staff).await.body["state"] == "running" {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+    let photo_of = async |sku: &str, seed: u8| {
+        let made = app
+            .upload_file(
+                &format!("/api/v1/products/{sku}/images"),
+                Who::Staff,
+                ("photo.png", "image/png", crate::helpers::png(seed, 40, 30)),
+                None,
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+        made.body["id"].as_str().unwrap().to_owned()
+    };
+    let photo = photo_of("SAND-04", 200).await;
+    let mut old_photos = Vec::new();
+    for seed in 0..12 {
+        old_photos.push(photo_of("OLD-1", seed).await);
+    }
     Fixtures {
+        photo,
+        old_photos,
         link: linked.body["link"]
             .as_str()
             .unwrap()
@@ -421,6 +463,10 @@ async fn fixtures(app: &TestApp) -> Fixtures {
 struct Fixtures {
     link: String,
     job: String,
+    /// A photo of SAND-04.
+    photo: String,
+    /// Twelve photos of OLD-1, one for each caller to delete.
+    old_photos: Vec<String>,
 }
 
 #[tokio::test]
@@ -480,6 +526,9 @@ async fn every_documented_route_has_a_rule_and_every_caller_gets_what_the_rule_s
             }
             let resp = if path.starts_with("/api/v1/imports/") {
                 app.upload(&url, who, upload_for(path)).await
+            } else if method == Method::POST && path.ends_with("/images") {
+                let photo = ("photo.png", "image/png", crate::helpers::png(7, 20, 20));
+                app.upload_file(&url, who, photo, None).await
             } else {
                 app.send(method.clone(), &url, who, body.as_ref(), &[])
                     .await

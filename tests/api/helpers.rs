@@ -418,7 +418,7 @@ impl TestApp {
 
     /// Adds `who`'s credentials: a bearer token, or a session cookie with its
     /// CSRF token.
-    async fn authorize(
+    pub async fn authorize(
         &self,
         mut request: reqwest::RequestBuilder,
         who: Who,
@@ -450,6 +450,27 @@ impl TestApp {
     ) -> reqwest::RequestBuilder {
         let request = self.client.request(method, format!("{}{path}", self.base));
         self.authorize(request, who).await
+    }
+
+    /// Uploads `bytes` as the `file` part (named `file_name`, of type `mime`)
+    /// of a multipart form, with an `alt` part when given.
+    pub async fn upload_file(
+        &self,
+        path: &str,
+        who: Who,
+        (file_name, mime, bytes): (&str, &str, Vec<u8>),
+        alt: Option<&str>,
+    ) -> Resp {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name.to_owned())
+            .mime_str(mime)
+            .unwrap();
+        let mut form = reqwest::multipart::Form::new().part("file", part);
+        if let Some(alt) = alt {
+            form = form.text("alt", alt.to_owned());
+        }
+        let request = self.client.post(format!("{}{path}", self.base));
+        respond(self.authorize(request, who).await.multipart(form)).await
     }
 
     /// [`TestApp::upload`] with extra headers.
@@ -538,6 +559,18 @@ pub fn session_cookie(resp: &Resp) -> Option<String> {
         .find(|v| v.contains("quarry_session="))
         .and_then(|v| v.split(';').next())
         .map(str::to_owned)
+}
+
+/// A PNG photo of `width` × `height` whose pixels depend on `seed` (so two
+/// seeds make two different photos).
+pub fn png(seed: u8, width: u32, height: u32) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        #[allow(clippy::cast_possible_truncation)]
+        image::Rgb([seed, (x % 256) as u8, (y % 256) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
 }
 
 pub fn sand(sku: &str) -> Value {

@@ -12,6 +12,7 @@ mod events;
 mod faults;
 mod fuzz;
 mod helpers;
+mod images;
 mod imports;
 mod jobs;
 mod ledger_model;
