@@ -6,6 +6,7 @@
 mod catalogue;
 pub mod families;
 pub mod hardware;
+mod photos;
 mod queries;
 pub mod relevance;
 pub mod shop;

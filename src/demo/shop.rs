@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
+use sha2::Digest as _;
 
 use super::Rng;
 use crate::app::AppError;
@@ -71,12 +72,36 @@ pub fn seed(
             create_location_in(tx, &actor, input)?;
         }
         let mut stock = Vec::with_capacity(products.len());
+        // One drawing per category, made once; each product keeps its own
+        // copy (files belong to one product, so removing one leaves the rest).
+        let mut drawings: BTreeMap<String, crate::domain::images::Prepared> = BTreeMap::new();
         for product in &products {
             let input: ProductInput = serde_json::from_value(product.clone())
                 .map_err(|e| AppError::Internal(format!("demo product {product}: {e}")))?;
             let sku = input.sku.clone().expect("demo products have SKUs");
             let unit = product["unit"].as_str().unwrap_or("pc").to_owned();
+            let category = input.category.to_string();
+            let name = input.name.to_string();
             create_in(tx, &actor, shop, sku.clone(), input)?;
+            if !drawings.contains_key(&category) {
+                let drawn =
+                    crate::domain::images::from_picture(&super::photos::picture(&category), "demo")
+                        .map_err(|e| AppError::Internal(e.to_string()))?;
+                drawings.insert(category.clone(), drawn);
+            }
+            let drawn = &drawings[&category];
+            let id = crate::auth::hex(&sha2::Sha256::digest(format!("{sku}\0{category}")))[..16]
+                .to_owned();
+            tx.put_image_file(&crate::domain::images::file_key(&id, false), &drawn.display)?;
+            tx.put_image_file(&crate::domain::images::file_key(&id, true), &drawn.thumb)?;
+            let mut made = tx.product(&sku)?.expect("just created");
+            made.images = vec![crate::domain::images::ProductImage::new(
+                id,
+                name,
+                drawn.width,
+                drawn.height,
+            )];
+            tx.put_product(&made)?;
             stock.push((sku.as_str().to_owned(), unit));
         }
         let history = History::new(&stock, seed);

@@ -74,8 +74,13 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared, ImageError> {
     let orientation = decoder.orientation().map_err(unreadable)?;
     let mut picture = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
     picture.apply_orientation(orientation);
-    let rgb = flatten(&picture);
-    let display = fit(&rgb, DISPLAY_SIDE);
+    from_picture(&flatten(&picture), source)
+}
+
+/// The display size and thumbnail of a picture already in hand (the demo
+/// draws its own); `source` names where it came from.
+pub fn from_picture(rgb: &RgbImage, source: &'static str) -> Result<Prepared, ImageError> {
+    let display = fit(rgb, DISPLAY_SIDE);
     let thumb = fit(&display, THUMB_SIDE);
     Ok(Prepared {
         width: display.width(),

@@ -163,6 +163,33 @@ async fn the_demo_serves_a_realistic_shop_and_removes_its_data_on_exit() {
         .filter_map(|p| p["category"].as_str()?.split('/').next())
         .collect();
     assert!(categories.len() >= 8, "{categories:?}");
+    // Every product has a photo, drawn by the demo, served as a JPEG.
+    let items = products["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|p| p["images"].as_array().is_some_and(|i| i.len() == 1))
+    );
+    let thumbs: std::collections::BTreeSet<&str> = items
+        .iter()
+        .map(|p| p["images"][0]["thumb_url"].as_str().unwrap())
+        .collect();
+    assert_eq!(thumbs.len(), items.len(), "each product has its own files");
+    let photo = client
+        .get(format!(
+            "{url}{}",
+            items[0]["images"][0]["url"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(photo.status(), StatusCode::OK);
+    assert_eq!(photo.headers()["content-type"], "image/jpeg");
+    let photo = image::load_from_memory(&photo.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        u64::from(photo.width()),
+        items[0]["images"][0]["width"].as_u64().unwrap()
+    );
 
     let data = demo.data.clone();
     assert!(std::path::Path::new(&data).exists());
