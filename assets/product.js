@@ -52,12 +52,38 @@ function fact(list, term, value) {
   list.append(h("dt", {}, term), h("dd", {}, value));
 }
 
+/** The product's photos: the main one large, and all of them as buttons that
+ *  show one there (when there are several). Hidden when it has none. */
+function showPhotos(images) {
+  const gallery = document.getElementById("gallery");
+  const main = document.getElementById("photo");
+  const choices = document.getElementById("photo-choices");
+  gallery.hidden = images.length === 0;
+  const buttons = images.map((image, i) => h("button", {
+    type: "button", class: "gallery-choice", "aria-pressed": "false",
+    "aria-label": t("product.showPhoto", { n: i + 1, count: images.length, alt: image.alt }),
+    onclick: () => show(i),
+  }, h("img", { loading: "lazy", alt: image.alt, src: image.thumb_url })));
+  function show(i) {
+    const image = images[i];
+    main.src = image.url;
+    main.alt = image.alt;
+    main.width = image.width;
+    main.height = image.height;
+    buttons.forEach((button, j) => button.setAttribute("aria-pressed", String(i === j)));
+  }
+  choices.replaceChildren(...(images.length > 1 ? buttons : []));
+  choices.hidden = images.length < 2;
+  if (images.length) show(0);
+}
+
 function render(p, stock) {
   document.title = `${p.name} · ${document.title.split(" · ").pop()}`;
   document.getElementById("category").textContent = p.category.split("/").join(" › ");
   document.getElementById("name").textContent = p.name;
   document.getElementById("sku").textContent = p.sku;
   document.getElementById("description").textContent = p.description ?? "";
+  showPhotos(p.images ?? []);
   const per = p.pricing_unit ?? p.unit;
   document.getElementById("price").textContent = t("format.perUnit", { price: money(p.price, currency), unit: per });
   const badge = document.getElementById("availability");
@@ -235,7 +261,10 @@ form.addEventListener("submit", async (event) => {
   addedFor = shownFor();
   const typed = typedQuantity();
   if (typed.error) return;
-  const added = basket.add({ sku, name: product.name, quantity: typed.amount, unit: typed.unit });
+  // The main photo's thumbnail goes with the line, for the quote list to show (null: none).
+  const [photo] = product.images ?? [];
+  const image = photo ? { thumb_url: photo.thumb_url, alt: photo.alt } : null;
+  const added = basket.add({ sku, name: product.name, quantity: typed.amount, unit: typed.unit, image });
   const now = measure(added.line.quantity, added.line.unit);
   say(calcMessage, {
     added: () => t("calc.added", { now }),

@@ -1,10 +1,13 @@
 // The customer's quote list, kept in this browser until the quote is
-// requested: lines of SKU, quantity and unit.
+// requested: lines of SKU, quantity and unit, with the product's name and the
+// thumbnail of its main photo as they were when it was added.
 
 const KEY = "quarry.quote-list";
 const MAX_LINES = 100;
 
-/** The lines in the list: `[{ sku, name, quantity, unit }]`. */
+/** The lines in the list: `[{ sku, name, quantity, unit, image }]`; `image` is
+ *  `{ thumb_url, alt }`, null for a product without photos, and missing in
+ *  lines added before photos were kept. */
 export function lines() {
   try {
     const stored = JSON.parse(localStorage.getItem(KEY) ?? "[]");

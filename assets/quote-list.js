@@ -1,7 +1,7 @@
 // The quote list: the lines the customer collected, priced live by the
 // server, and the request that saves them as a quote.
 import { api, idempotencyKey, money, shop } from "/assets/api.js";
-import { brand, busy, clearErrors, debounce, h, say, showError, stackTables } from "/assets/ui.js";
+import { brand, busy, clearErrors, debounce, h, say, showError, stackTables, thumbnail } from "/assets/ui.js";
 import * as basket from "/assets/quote-basket.js";
 import { localNumbers, localize, readNumber, t, toInput } from "/assets/i18n.js";
 
@@ -41,7 +41,10 @@ function row(line, index) {
     (buttons[index] ?? buttons[index - 1] ?? document.querySelector("#empty a"))?.focus();
   });
   return h("tr", { class: "line", dataset: { index: String(index) } },
-    h("td", {}, h("a", { href: `/p/${encodeURIComponent(line.sku)}` }, line.name ?? line.sku), h("div", { class: "muted mono" }, line.sku)),
+    h("td", {}, h("div", { class: "line-product" },
+      // Lines added before the list kept photos have none to show.
+      "image" in line ? thumbnail(line.image, "line-photo") : null,
+      h("div", {}, h("a", { href: `/p/${encodeURIComponent(line.sku)}` }, line.name ?? line.sku), h("div", { class: "muted mono" }, line.sku)))),
     h("td", {}, h("div", { class: "row nowrap" }, quantity, h("span", {}, line.unit))),
     h("td", { class: "explain" }),
     h("td", { class: "num net" }),

@@ -4,7 +4,7 @@
 // Back undoes the last one, and coming back to the shop (from a product, or a
 // reload) shows as many results as were loaded, scrolled where they were.
 import { api, live, money, shop } from "/assets/api.js";
-import { availabilityBadge, brand, debounce, h, setAvailability } from "/assets/ui.js";
+import { availabilityBadge, brand, debounce, h, setAvailability, thumbnail } from "/assets/ui.js";
 import { localize, t, tx } from "/assets/i18n.js";
 import { showCount } from "/assets/quote-basket.js";
 
@@ -80,13 +80,20 @@ function remember(change) {
 }
 
 function hit(item) {
-  const name = h("a", { class: "hit-name", href: `/p/${encodeURIComponent(item.sku)}` });
+  const href = `/p/${encodeURIComponent(item.sku)}`;
+  const name = h("a", { class: "hit-name", href });
   // Highlights come from the server HTML-escaped, with only <mark> added.
   if (item.highlight?.name) name.innerHTML = item.highlight.name;
   else name.textContent = item.name;
   const desc = h("p", { class: "desc" });
   if (item.highlight?.description) desc.innerHTML = item.highlight.description;
+  // A photo leads to the product too, for a tap (the keyboard has the name's
+  // link); the placeholder of a product without one is only a picture.
+  const photo = item.image?.thumb_url
+    ? h("a", { class: "hit-photo", href, tabindex: "-1" }, thumbnail(item.image))
+    : h("div", { class: "hit-photo" }, thumbnail(null));
   return h("li", { class: "hit", dataset: { sku: item.sku } },
+    photo,
     h("div", {}, name,
       h("div", { class: "meta" }, [item.brand, item.category, item.sku].filter(Boolean).join(" · "))),
     h("div", { class: "price" },

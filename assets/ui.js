@@ -57,6 +57,50 @@ export function setAvailability(badge, availability) {
   return changed;
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A neutral picture for a product without a photo: a framed hill and sun,
+ *  drawn in the text's colour, hidden from screen readers. */
+function noPhoto() {
+  const svg = document.createElementNS(SVG, "svg");
+  for (const [name, value] of Object.entries({ viewBox: "0 0 24 24", "aria-hidden": "true", focusable: "false", class: "no-photo" })) {
+    svg.setAttribute(name, value);
+  }
+  for (const [tag, attrs] of [
+    ["rect", { x: "3", y: "5", width: "18", height: "14", rx: "2" }],
+    ["circle", { cx: "9", cy: "10", r: "1.6" }],
+    ["path", { d: "M4 17l5-5 3 3 3-4 5 6" }],
+  ]) {
+    const part = document.createElementNS(SVG, tag);
+    for (const [name, value] of Object.entries(attrs)) part.setAttribute(name, value);
+    svg.append(part);
+  }
+  return svg;
+}
+
+/**
+ * A product's thumbnail in a box of a fixed shape (quarry.css), so nothing
+ * moves while it loads: `image` is `{ thumb_url, alt }`, or null for a neutral
+ * placeholder, which also stands in for a photo that no longer loads.
+ * Loaded when it comes near the screen.
+ */
+export function thumbnail(image, className) {
+  const box = h("span", { class: `photo-box ${className ?? ""}`.trim() });
+  const empty = () => {
+    box.classList.add("empty");
+    box.replaceChildren(noPhoto());
+  };
+  if (!image?.thumb_url) {
+    empty();
+    return box;
+  }
+  // `loading` before `src`: the browser must know it may wait before it starts.
+  const img = h("img", { loading: "lazy", decoding: "async", alt: image.alt ?? "", src: image.thumb_url });
+  img.addEventListener("error", empty, { once: true });
+  box.append(img);
+  return box;
+}
+
 /** Clears the inline errors of a form. */
 export function clearErrors(form) {
   for (const el of form.querySelectorAll(".field-error")) el.remove();
