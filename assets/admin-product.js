@@ -4,6 +4,7 @@
 import { api, request } from "/assets/api.js";
 import { busy, clearErrors, h, markMissing, readNumbers, say, showError } from "/assets/ui.js";
 import { card } from "/assets/admin-kit.js";
+import { photosCard } from "/assets/admin-photos.js";
 import { t, time, toInput, unitName } from "/assets/i18n.js";
 
 /** A number box: typed the shop's way ("41,50" in de-DE), read by `readNumbers` on saving. */
@@ -106,6 +107,36 @@ export async function render(main, { shop, staff }) {
       return;
     }
   }
+  let ours = 0;
+  const versionNote = h("span");
+  const showVersion = (version) => {
+    product.version = version;
+    ours = 0;
+    versionNote.textContent = t("productForm.version", { sku, version: String(version) });
+  };
+  // A change of the photos is a new version of the product: the form's next
+  // save would be refused as made on an old one. After each, the product is
+  // read again, and its new ETag taken when nothing but these changes came
+  // between (`ours` of them since the version the form knows); a change
+  // someone else made meanwhile is still caught on saving. One reading after
+  // another (`reading`), which saving waits for.
+  let reading = Promise.resolve();
+  const readAgain = async () => {
+    try {
+      const answer = await request(`/products/${encodeURIComponent(sku)}`);
+      if (answer.body.version !== product.version + ours) return;
+      etag = answer.response.headers.get("etag");
+      showVersion(answer.body.version);
+    } catch {
+      // Not read again: saving may be refused as a conflict, which says what to do.
+    }
+  };
+  const photosChanged = () => {
+    ours += 1;
+    reading = reading.then(readAgain);
+  };
+
+  if (sku) showVersion(product.version);
   const locations = (await api("/locations", { query: { limit: 100 } }).catch(() => ({ items: [] }))).items;
   const message = h("p", { id: "product-message", class: "message", role: "alert" });
   // Where the page says what became of the product, in view at the top.
@@ -200,10 +231,12 @@ export async function render(main, { shop, staff }) {
     };
     say(message, t("common.saving"), "info");
     try {
+      await reading;
       const answer = await busy(save, t("common.saving"), () => sku
         ? request(`/products/${encodeURIComponent(sku)}`, { method: "PUT", body, headers: { "if-match": etag ?? "*" } })
         : request("/products", { method: "POST", body }));
       etag = answer.response.headers.get("etag");
+      if (sku) showVersion(answer.body.version);
       if (!sku) {
         location.assign(`/admin/product?sku=${encodeURIComponent(answer.body.sku)}&created=1`);
         return;
@@ -220,10 +253,12 @@ export async function render(main, { shop, staff }) {
   main.append(...[
     h("p", {}, h("a", { href: "/admin/products" }, t("productForm.back"))),
     h("h1", {}, sku ? `${product.name}` : t("productForm.new")),
-    sku ? h("p", { class: "muted" }, t("productForm.version", { sku, version: String(product.version) }), " · ",
+    sku ? h("p", { class: "muted" }, versionNote, " · ",
       h("a", { href: `/p/${encodeURIComponent(sku)}`, target: "_blank", rel: "noopener" }, t("productForm.inStorefront"))) : null,
     notice,
-    form].filter(Boolean));
+    form,
+    sku ? photosCard(sku, product.images, { staff, changed: photosChanged })
+      : card(t("photos.title"), h("p", { class: "muted" }, t("photos.afterCreating")))].filter(Boolean));
   if (new URLSearchParams(location.search).has("created")) {
     say(notice, t("productForm.created", { sku }), "ok");
     notice.focus();
