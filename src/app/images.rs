@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{App, AppError, ErrorCode, Principal};
 use crate::domain::catalogue::Product;
-use crate::domain::images::{MAX_PER_PRODUCT, Prepared, ProductImage, file_key};
+use crate::domain::images::{MAX_PER_PRODUCT, Prepared, ProductImage, SHARED_PREFIX, file_key};
 use crate::domain::values::Sku;
 use crate::store::{ChangeKind, WriteTx, payloads};
 
@@ -118,8 +118,12 @@ impl App {
             if next.images.len() == product.images.len() {
                 return Err(not_found("photo", &id));
             }
-            tx.remove_image_file(&file_key(&id, false))?;
-            tx.remove_image_file(&file_key(&id, true))?;
+            // A shared photo's files stay while another product shows it (a
+            // rare case, so the catalogue is looked through only then).
+            if !(id.starts_with(SHARED_PREFIX) && tx.image_shown_elsewhere(&id, &sku)?) {
+                tx.remove_image_file(&file_key(&id, false))?;
+                tx.remove_image_file(&file_key(&id, true))?;
+            }
             save(tx, &caller, &product, next)
         })
         .await

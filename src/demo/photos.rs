@@ -196,6 +196,15 @@ fn stacked(canvas: &mut RgbImage, style: Style, colour: Rgb<u8>, noise: &mut Noi
     }
 }
 
+/// `picture` at two thirds of its size (320 × 240), nearest pixel: small
+/// enough that one JPEG serves as display size and thumbnail, so the demo's
+/// shop is made in seconds even by a debug build.
+pub fn small(picture: &RgbImage) -> RgbImage {
+    RgbImage::from_fn(WIDTH * 2 / 3, HEIGHT * 2 / 3, |x, y| {
+        *picture.get_pixel(x * 3 / 2, y * 3 / 2)
+    })
+}
+
 /// A picture for `category`, the same every time.
 #[allow(clippy::cast_possible_wrap)]
 pub fn picture(category: &str) -> RgbImage {

@@ -18,6 +18,7 @@ use crate::app::ledger::book_input;
 use crate::config::ShopConfig;
 use crate::domain::accounts::{Actor, Password, Role, Username};
 use crate::domain::catalogue::ProductInput;
+use crate::domain::images;
 use crate::domain::ledger::MovementInput;
 use crate::domain::locations::LocationInput;
 use crate::store::Store;
@@ -72,35 +73,35 @@ pub fn seed(
             create_location_in(tx, &actor, input)?;
         }
         let mut stock = Vec::with_capacity(products.len());
-        // One drawing per category, made once; each product keeps its own
-        // copy (files belong to one product, so removing one leaves the rest).
-        let mut drawings: BTreeMap<String, crate::domain::images::Prepared> = BTreeMap::new();
+        // One drawing per category, made and stored once, shared by the
+        // category's products (a shared id: removing it from one product
+        // leaves the others theirs).
+        let mut drawings: BTreeMap<String, crate::domain::images::ProductImage> = BTreeMap::new();
         for product in &products {
             let input: ProductInput = serde_json::from_value(product.clone())
                 .map_err(|e| AppError::Internal(format!("demo product {product}: {e}")))?;
             let sku = input.sku.clone().expect("demo products have SKUs");
             let unit = product["unit"].as_str().unwrap_or("pc").to_owned();
+            // One drawing per top-level category ("Aggregates").
             let category = input.category.to_string();
+            let category = category.split('/').next().unwrap_or_default().to_owned();
             let name = input.name.to_string();
             create_in(tx, &actor, shop, sku.clone(), input)?;
             if !drawings.contains_key(&category) {
-                let drawn =
-                    crate::domain::images::from_picture(&super::photos::picture(&category), "demo")
-                        .map_err(|e| AppError::Internal(e.to_string()))?;
-                drawings.insert(category.clone(), drawn);
+                let drawing = super::photos::small(&super::photos::picture(&category));
+                let drawn = images::from_picture(&drawing, "demo")
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                let hash = crate::auth::hex(&sha2::Sha256::digest(category.as_bytes()));
+                let id = format!("{}{}", images::SHARED_PREFIX, &hash[..12]);
+                tx.put_image_file(&images::file_key(&id, false), &drawn.display)?;
+                tx.put_image_file(&images::file_key(&id, true), &drawn.thumb)?;
+                let image = images::ProductImage::new(id, String::new(), drawn.width, drawn.height);
+                drawings.insert(category.clone(), image);
             }
-            let drawn = &drawings[&category];
-            let id = crate::auth::hex(&sha2::Sha256::digest(format!("{sku}\0{category}")))[..16]
-                .to_owned();
-            tx.put_image_file(&crate::domain::images::file_key(&id, false), &drawn.display)?;
-            tx.put_image_file(&crate::domain::images::file_key(&id, true), &drawn.thumb)?;
             let mut made = tx.product(&sku)?.expect("just created");
-            made.images = vec![crate::domain::images::ProductImage::new(
-                id,
-                name,
-                drawn.width,
-                drawn.height,
-            )];
+            let mut image = drawings[&category].clone();
+            image.alt = name;
+            made.images = vec![image];
             tx.put_product(&made)?;
             stock.push((sku.as_str().to_owned(), unit));
         }

@@ -146,7 +146,8 @@ fn parse_name(raw: &str, what: &str) -> Result<String, InvalidValue> {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     {
         return Err(InvalidValue(format!(
-            "{what} may contain only letters, digits, '.', '_' and '-'"
+            "{what} may contain only the letters a to z (no accents: ö or é cannot be told \
+             apart from look-alikes), digits, '.', '_' and '-'"
         )));
     }
     Ok(name)

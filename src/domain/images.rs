@@ -78,15 +78,22 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared, ImageError> {
 }
 
 /// The display size and thumbnail of a picture already in hand (the demo
-/// draws its own); `source` names where it came from.
+/// draws its own); `source` names where it came from. A picture that fits
+/// the thumbnail's size is encoded once, for both.
 pub fn from_picture(rgb: &RgbImage, source: &'static str) -> Result<Prepared, ImageError> {
     let display = fit(rgb, DISPLAY_SIDE);
-    let thumb = fit(&display, THUMB_SIDE);
+    let (width, height) = display.dimensions();
+    let encoded = jpeg(&display, 85)?;
+    let thumb = if width <= THUMB_SIDE && height <= THUMB_SIDE {
+        encoded.clone()
+    } else {
+        jpeg(&fit(&display, THUMB_SIDE), 78)?
+    };
     Ok(Prepared {
-        width: display.width(),
-        height: display.height(),
-        display: jpeg(&display, 85)?,
-        thumb: jpeg(&thumb, 78)?,
+        width,
+        height,
+        display: encoded,
+        thumb,
         source,
     })
 }
@@ -174,6 +181,11 @@ pub fn alt_text(text: &str) -> Result<String, InvalidValue> {
     }
     Ok(text.to_owned())
 }
+
+/// Photos whose id starts with this are shared by several products (the
+/// demo's drawings, one per category): their files stay while any product
+/// still shows them.
+pub const SHARED_PREFIX: &str = "0000";
 
 /// What names a stored file: `{id}` (display) or `{id}-thumb`.
 pub fn file_key(id: &str, thumb: bool) -> String {

@@ -2,8 +2,10 @@
 //! like every other table so a backup, a migration and every node have them.
 //! Which photos a product has, in which order, is part of the product.
 
-use super::tables::IMAGE_FILES;
-use super::{ReadTx, StoreError, WriteTx};
+use super::tables::{IMAGE_FILES, PRODUCTS};
+use super::{ReadTx, StoreError, WriteTx, decode};
+use crate::domain::catalogue::Product;
+use crate::domain::values::Sku;
 
 macro_rules! image_reads {
     () => {
@@ -25,6 +27,22 @@ impl WriteTx {
         self.writes += 1;
         self.table(IMAGE_FILES)?.insert(key, bytes)?;
         Ok(())
+    }
+
+    /// Whether a product other than `sku` shows photo `id`: a walk through
+    /// the catalogue, for the rare shared photo.
+    pub fn image_shown_elsewhere(&self, id: &str, sku: &Sku) -> Result<bool, StoreError> {
+        for entry in self.table(PRODUCTS)?.all()? {
+            let (key, bytes) = entry?;
+            if key == sku.as_str() {
+                continue;
+            }
+            let product: Product = decode("products", &key, &bytes)?;
+            if product.images.iter().any(|i| i.id == id) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     pub fn remove_image_file(&mut self, key: &str) -> Result<(), StoreError> {

@@ -174,7 +174,7 @@ async fn the_demo_serves_a_realistic_shop_and_removes_its_data_on_exit() {
         .iter()
         .map(|p| p["images"][0]["thumb_url"].as_str().unwrap())
         .collect();
-    assert_eq!(thumbs.len(), items.len(), "each product has its own files");
+    assert!(thumbs.len() >= 8, "a drawing per category: {thumbs:?}");
     let photo = client
         .get(format!(
             "{url}{}",
