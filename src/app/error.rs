@@ -178,7 +178,7 @@ error_codes! {
     /// The body is not of a type the route takes (JSON in UTF-8, or a multipart upload).
     UnsupportedMediaType = "unsupported_media_type", 415;
     /// The uploaded file is not a JPEG, PNG or WebP image (judged by its content, not its name).
-    UnsupportedImage = "unsupported_image", 415;
+    UnsupportedImage = "unsupported_image", 422;
     /// A value breaks a rule; `field` names it and the message says the rule.
     ValidationFailed = "validation_failed", 422;
     /// An import found bad rows, so nothing was written; the report lists them.

@@ -97,8 +97,8 @@ async fn receive(mut form: Multipart) -> Result<(Vec<u8>, Option<String>), ApiEr
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`too_many_images`", body = ErrorBody),
         (status = 413, body = ErrorBody),
-        (status = 415, description = "`unsupported_image`: not a JPEG, PNG or WebP", body = ErrorBody),
-        (status = 422, description = "The image cannot be read, or a bad alt text", body = ErrorBody),
+        (status = 415, description = "Not a multipart form", body = ErrorBody),
+        (status = 422, description = "`unsupported_image` (not a JPEG, PNG or WebP), an image that cannot be read, or a bad alt text", body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]

@@ -120,6 +120,28 @@ def _csv(path):
     return f"kind,location,sku,quantity\nreceive,{location},{sku},{RNG.randrange(1, 20)}\n"
 
 
+def _png():
+    """A small PNG of random colour: generated files are never images."""
+    import struct
+    import zlib
+
+    width, height = 8, 6
+    colour = bytes(RNG.randrange(256) for _ in range(3))
+    raw = b"".join(b"\x00" + colour * width for _ in range(height))
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
 @schemathesis.hook
 def map_case(context, case):
     _refresh()
@@ -145,6 +167,12 @@ def map_case(context, case):
         if path.endswith("/quote/estimate"):
             case.query["quantity"] = str(RNG.randrange(1, 40))
             case.query.pop("unit", None)
+    if method == "post" and path.endswith("/images") and isinstance(case.body, dict):
+        # A generated file is bytes that are never an image.
+        case.body["file"] = _png()
+        if not isinstance(case.body.get("alt"), str) or len(case.body["alt"]) > 200:
+            case.body.pop("alt", None)
+        return case
     if "/imports/" in path:
         # A generated file is bytes that are never CSV.
         if isinstance(case.body, dict):

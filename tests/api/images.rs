@@ -193,7 +193,7 @@ async fn what_is_not_a_photo_is_refused_with_a_reason_and_nothing_changes() {
     .await;
     assert_eq!(
         gif.status,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "{}",
         gif.text
     );

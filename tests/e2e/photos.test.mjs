@@ -211,7 +211,7 @@ test("a file that is not a photo is refused with the server's reason, in English
   const { sku, send, images, before } = await gravel(t);
   // What the server says of it.
   const refused = await send("POST", `/api/v1/products/${encodeURIComponent(sku)}/images`, { multipart: { file: NOT_A_PHOTO } });
-  assert.equal(refused.status(), 415);
+  assert.equal(refused.status(), 422);
   const { error } = await refused.json();
   assert.equal(error.code, "unsupported_image");
 
