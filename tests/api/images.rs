@@ -191,12 +191,7 @@ async fn what_is_not_a_photo_is_refused_with_a_reason_and_nothing_changes() {
         b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(),
     )
     .await;
-    assert_eq!(
-        gif.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        gif.text
-    );
+    assert_eq!(gif.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", gif.text);
     assert_eq!(
         gif.error(),
         ("unsupported_image".into(), Some("file".into()))
