@@ -29,6 +29,7 @@ pub struct ImageUpload {
     file: Vec<u8>,
     /// What the photo shows, for people who cannot see it (default: the
     /// product's name); at most 200 characters.
+    #[schema(max_length = 200)]
     alt: Option<String>,
 }
 
@@ -163,8 +164,10 @@ pub async fn list_images(
 #[serde(deny_unknown_fields)]
 pub struct ImagePatch {
     /// What the photo shows (at most 200 characters).
+    #[schema(max_length = 200)]
     alt: Option<String>,
     /// Its new place among the product's photos, from 0 (the main photo).
+    #[schema(maximum = 11)]
     position: Option<usize>,
 }
 

@@ -167,11 +167,13 @@ def map_case(context, case):
         if path.endswith("/quote/estimate"):
             case.query["quantity"] = str(RNG.randrange(1, 40))
             case.query.pop("unit", None)
-    if method == "post" and path.endswith("/images") and isinstance(case.body, dict):
+    if method == "post" and path.endswith("/images"):
         # A generated file is bytes that are never an image.
-        case.body["file"] = _png()
-        if not isinstance(case.body.get("alt"), str) or len(case.body["alt"]) > 200:
-            case.body.pop("alt", None)
+        body = case.body if isinstance(case.body, dict) else {}
+        alt = body.get("alt")
+        case.body = {"file": _png()}
+        if isinstance(alt, str) and 0 < len(alt.strip()) <= 200 and alt.isprintable():
+            case.body["alt"] = alt
         return case
     if "/imports/" in path:
         # A generated file is bytes that are never CSV.
