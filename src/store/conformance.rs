@@ -76,6 +76,8 @@ enum Op<K> {
     Insert(K, u8),
     Remove(K),
     Get(K),
+    /// Several keys at once (repeats and absent keys included).
+    GetMany(Vec<K>),
     Range(Bound<K>, Bound<K>, bool),
     Last,
     Len,
@@ -98,6 +100,7 @@ fn ops<K: Clone + std::fmt::Debug + 'static>(
         4 => (key.clone(), any::<u8>()).prop_map(|(k, v)| Op::Insert(k, v)),
         1 => key.clone().prop_map(Op::Remove),
         1 => key.clone().prop_map(Op::Get),
+        1 => proptest::collection::vec(key.clone(), 0..6).prop_map(Op::GetMany),
         2 => (bound(key.clone()), bound(key), any::<bool>()).prop_map(|(l, h, b)| Op::Range(l, h, b)),
         1 => Just(Op::Last),
         1 => Just(Op::Len),
@@ -111,6 +114,7 @@ enum Answer<K> {
     Done,
     Removed(bool),
     Value(Option<Vec<u8>>),
+    Values(Vec<Option<Vec<u8>>>),
     Rows(Vec<(K, Vec<u8>)>),
     Last(Option<K>),
     Len(u64),
@@ -145,6 +149,14 @@ where
                     }
                     Op::Remove(k) => Answer::Removed(table.remove(K::lend(k)).unwrap()),
                     Op::Get(k) => Answer::Value(table.get(K::lend(k)).unwrap().map(|v| bytes(&v))),
+                    Op::GetMany(keys) => Answer::Values(
+                        table
+                            .get_many(keys)
+                            .unwrap()
+                            .iter()
+                            .map(|v| v.as_ref().map(&bytes))
+                            .collect(),
+                    ),
                     Op::Range(low, high, backwards) => {
                         fn lend<K: KeyColumn>(b: &Bound<K::Owned>) -> Bound<K::SelfType<'_>> {
                             match b {
@@ -199,6 +211,9 @@ fn model<K: Ord + Clone, V>(
             }
             Op::Remove(k) => Answer::Removed(model.remove(k).is_some()),
             Op::Get(k) => Answer::Value(model.get(k).cloned()),
+            Op::GetMany(keys) => {
+                Answer::Values(keys.iter().map(|k| model.get(k).cloned()).collect())
+            }
             Op::Range(low, high, backwards) => {
                 let valid = valid_range(low, high);
                 let mut rows: Vec<(K, Vec<u8>)> = if valid {
