@@ -120,9 +120,12 @@ fn fit(picture: &RgbImage, side: u32) -> RgbImage {
     if w <= side && h <= side {
         return picture.clone();
     }
-    let scale = f64::from(side) / f64::from(w.max(h));
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let scaled = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
+    // v × side / longest, rounded half up, in whole numbers (at least 1).
+    let longest = u64::from(w.max(h));
+    let scaled = |v: u32| {
+        let exact = (u64::from(v) * u64::from(side) * 2 + longest) / (longest * 2);
+        u32::try_from(exact).unwrap_or(side).max(1)
+    };
     image::imageops::resize(
         picture,
         scaled(w),
