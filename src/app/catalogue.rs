@@ -52,6 +52,14 @@ impl ProductView {
             ProductView::Public(p) => p.version,
         }
     }
+
+    /// The product's photos, the main one first.
+    pub fn into_images(self) -> Vec<crate::domain::images::ProductImage> {
+        match self {
+            ProductView::Staff(p) => p.images,
+            ProductView::Public(p) => p.images,
+        }
+    }
 }
 
 impl Precondition {
@@ -520,7 +528,8 @@ fn check_barcode_owner(
     }
 }
 
-fn save_product(
+/// Saves a product and logs the change.
+pub(super) fn save_product(
     tx: &mut WriteTx,
     actor: &Actor,
     product: &Product,

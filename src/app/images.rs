@@ -11,13 +11,18 @@ use super::{App, AppError, ErrorCode, Principal};
 use crate::domain::catalogue::Product;
 use crate::domain::images::{MAX_PER_PRODUCT, Prepared, ProductImage, SHARED_PREFIX, file_key};
 use crate::domain::values::Sku;
-use crate::store::{ChangeKind, WriteTx, payloads};
+use crate::store::{ChangeKind, WriteTx};
 
 fn not_found(what: &'static str, key: &str) -> AppError {
     AppError::NotFound {
         what,
         key: key.to_owned(),
     }
+}
+
+fn product_of(tx: &WriteTx, sku: &Sku) -> Result<Product, AppError> {
+    tx.product(sku)?
+        .ok_or_else(|| not_found("product", sku.as_str()))
 }
 
 /// Saves `next`, a change of `current`'s photos, one version on.
@@ -29,17 +34,7 @@ fn save(
 ) -> Result<(), AppError> {
     next.version = current.version + 1;
     next.updated_at = Timestamp::now().max(current.updated_at);
-    tx.put_product(&next)?;
-    tx.record(
-        ChangeKind::ProductUpdated,
-        next.sku.as_str(),
-        &caller.actor,
-        &payloads::ProductChanged {
-            version: next.version,
-            active: next.active,
-        },
-    )?;
-    Ok(())
+    super::catalogue::save_product(tx, &caller.actor, &next, ChangeKind::ProductUpdated)
 }
 
 /// What a change to one photo asks for.
@@ -64,9 +59,7 @@ impl App {
         let sku = Sku::parse(sku).map_err(|_| not_found("product", sku))?;
         let caller = caller.clone();
         self.write(move |tx| {
-            let product = tx
-                .product(&sku)?
-                .ok_or_else(|| not_found("product", sku.as_str()))?;
+            let product = product_of(tx, &sku)?;
             let mut hash = Sha256::new();
             hash.update(sku.as_str().as_bytes());
             hash.update([0]);
@@ -110,9 +103,7 @@ impl App {
         let sku = Sku::parse(sku).map_err(|_| not_found("product", sku))?;
         let (caller, id) = (caller.clone(), id.to_owned());
         self.write(move |tx| {
-            let product = tx
-                .product(&sku)?
-                .ok_or_else(|| not_found("product", sku.as_str()))?;
+            let product = product_of(tx, &sku)?;
             let mut next = product.clone();
             next.images.retain(|i| i.id != id);
             if next.images.len() == product.images.len() {
@@ -141,9 +132,7 @@ impl App {
         let sku = Sku::parse(sku).map_err(|_| not_found("product", sku))?;
         let (caller, id) = (caller.clone(), id.to_owned());
         self.write(move |tx| {
-            let product = tx
-                .product(&sku)?
-                .ok_or_else(|| not_found("product", sku.as_str()))?;
+            let product = product_of(tx, &sku)?;
             let mut next = product.clone();
             let at = next
                 .images

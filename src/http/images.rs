@@ -152,11 +152,8 @@ pub async fn list_images(
     Caller(caller): Caller,
     Path(sku): Path<String>,
 ) -> Result<axum::Json<Vec<ProductImage>>, ApiError> {
-    let images = match app.get_product(caller.as_ref(), &sku).await? {
-        crate::app::catalogue::ProductView::Staff(p) => p.images,
-        crate::app::catalogue::ProductView::Public(p) => p.images,
-    };
-    Ok(axum::Json(images))
+    let product = app.get_product(caller.as_ref(), &sku).await?;
+    Ok(axum::Json(product.into_images()))
 }
 
 /// What `PATCH /products/{sku}/images/{id}` changes.
