@@ -185,6 +185,18 @@ pub fn alt_text(text: &str) -> Result<String, InvalidValue> {
     Ok(text.to_owned())
 }
 
+/// A photo's place among a product's photos: from 0 (the main photo) to
+/// one less than [`MAX_PER_PRODUCT`].
+pub fn position(position: usize) -> Result<usize, InvalidValue> {
+    if position >= MAX_PER_PRODUCT {
+        return Err(InvalidValue(format!(
+            "a place from 0 to {}",
+            MAX_PER_PRODUCT - 1
+        )));
+    }
+    Ok(position)
+}
+
 /// Photos whose id starts with this are shared by several products (the
 /// demo's drawings, one per category): their files stay while any product
 /// still shows them.

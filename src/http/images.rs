@@ -196,10 +196,12 @@ pub async fn change_image(
         .map(images::alt_text)
         .transpose()
         .map_err(AppError::field("alt"))?;
-    let change = ImageChange {
-        alt,
-        position: patch.position,
-    };
+    let position = patch
+        .position
+        .map(images::position)
+        .transpose()
+        .map_err(AppError::field("position"))?;
+    let change = ImageChange { alt, position };
     Ok(axum::Json(
         app.change_image(&caller, &sku, &id, change).await?,
     ))

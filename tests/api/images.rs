@@ -295,6 +295,16 @@ async fn photos_are_ordered_described_removed_and_at_most_twelve() {
         )
         .await;
     assert_eq!(bad.status.as_u16() / 100, 4);
+    // A place past the last photo a product can have is refused, not clamped.
+    let far = app
+        .patch(
+            &format!("/api/v1/products/SAND-04/images/{}", ids[0]),
+            Who::Staff,
+            &json!({"position": 12}),
+        )
+        .await;
+    assert_eq!(far.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", far.text);
+    assert_eq!(far.error().1.as_deref(), Some("position"));
 
     // Removing one removes its files too.
     let gone = app
