@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod images;
 pub mod imports;
 pub mod jobs;
+pub mod labels;
 pub mod ledger;
 pub mod metrics;
 pub mod quotes;

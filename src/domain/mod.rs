@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod catalogue;
 pub mod images;
+pub mod labels;
 pub mod ledger;
 pub mod locale;
 pub mod locations;

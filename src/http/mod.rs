@@ -9,6 +9,7 @@ mod catalogue;
 pub mod error;
 pub mod extract;
 mod images;
+mod labels;
 mod ledger;
 mod metrics;
 pub mod net;
@@ -186,6 +187,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(ledger::reverse_movement))
         .routes(routes!(ledger::list_stock))
         .routes(routes!(ledger::stock_value))
+        .routes(routes!(labels::labels))
         .routes(routes!(reports::stock_value))
         .routes(routes!(reports::movements))
         .routes(routes!(reports::top_products))

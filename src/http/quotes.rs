@@ -154,7 +154,7 @@ pub async fn create_quote(
 /// Where the caller reached Quarry (`http://host:port`, from the `Host`
 /// header), for the customer's link when `public_base_url` is not set. Only a
 /// plain host name or address with a port is taken.
-fn reached_at(app: &App, headers: &axum::http::HeaderMap) -> Option<String> {
+pub(super) fn reached_at(app: &App, headers: &axum::http::HeaderMap) -> Option<String> {
     let host = headers.get(header::HOST)?.to_str().ok()?;
     let plain = !host.is_empty()
         && host.len() <= 255

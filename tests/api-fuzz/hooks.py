@@ -142,10 +142,49 @@ def _png():
     )
 
 
+def _negative(meta, location):
+    """Whether the case's part at `location` ("body", "query"…) is made invalid
+    on purpose (no generation data: the examples phase, which is valid)."""
+    if meta is None:
+        return False
+    return any(key == location and component.mode.is_negative for key, component in meta.components.items())
+
+
+def _photo(case):
+    """A real PNG in an upload whose body is meant valid, whatever the rest
+    of the case: a generated file is bytes that are never an image, and the
+    schema's own example (the examples phase) is no image either."""
+    body = case.body if isinstance(case.body, dict) else {}
+    alt = body.get("alt")
+    case.body = {"file": _png()}
+    if isinstance(alt, str) and 0 < len(alt.strip()) <= 200 and alt.isprintable():
+        case.body["alt"] = alt
+
+
+def _labels(case):
+    """Labels for products the shop offers or for one of its locations: one
+    of the two (a rule between fields the schema does not state)."""
+    body = case.body if isinstance(case.body, dict) else {}
+    if "skus" in body or "location" not in body:
+        count = min(max(len(body.get("skus") or []), 1), 30, len(_live["skus"]) or 1)
+        case.body = {"skus": RNG.sample(_live["skus"], count) if _live["skus"] else ["SAND-04"]}
+    else:
+        case.body = {"location": RNG.choice(_active_locations())}
+
+
+@schemathesis.hook
+def before_call(context, case, **kwargs):
+    # Every phase's uploads (the examples phase's cases pass no map_case).
+    if case.operation.method.lower() == "post" and case.operation.path.endswith("/images") and not _negative(case.meta, "body"):
+        _photo(case)
+
+
 @schemathesis.hook
 def map_case(context, case):
     _refresh()
     meta = case.meta
+    if case.operation.method.lower() == "post" and case.operation.path.endswith("/labels") and not _negative(meta, "body"):
+        _labels(case)
     if (
         meta is None
         or meta.generation.mode != GenerationMode.POSITIVE
@@ -168,12 +207,6 @@ def map_case(context, case):
             case.query["quantity"] = str(RNG.randrange(1, 40))
             case.query.pop("unit", None)
     if method == "post" and path.endswith("/images"):
-        # A generated file is bytes that are never an image.
-        body = case.body if isinstance(case.body, dict) else {}
-        alt = body.get("alt")
-        case.body = {"file": _png()}
-        if isinstance(alt, str) and 0 < len(alt.strip()) <= 200 and alt.isprintable():
-            case.body["alt"] = alt
         return case
     if "/imports/" in path:
         # A generated file is bytes that are never CSV.

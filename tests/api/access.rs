@@ -61,6 +61,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/admin/{section}", Rule::BackOffice),
     ("GET", "/api/v1/shop", Rule::Open),
     ("GET", "/api/v1/stock/value", Rule::Viewer),
+    ("POST", "/api/v1/labels", Rule::Viewer),
     ("GET", "/api/v1/reports/stock-value", Rule::Viewer),
     ("GET", "/api/v1/reports/movements", Rule::Viewer),
     ("GET", "/api/v1/reports/top-products", Rule::Viewer),
@@ -337,6 +338,7 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
             Some(json!({"lines": [{"sku": "SAND-04", "quantity": "1"}]}))
         }
         ("POST", "/api/v1/quotes") => Some(quote_request()),
+        ("POST", "/api/v1/labels") => Some(json!({"skus": ["SAND-04"]})),
         ("POST", "/api/v1/locations") => Some(json!({"code": format!("L{n}"), "name": "Shelf"})),
         ("PATCH", "/api/v1/users/bob") => Some(json!({"role": "viewer"})),
         ("POST", "/api/v1/webhooks") => Some(paused_webhook(n)),

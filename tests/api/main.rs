@@ -15,6 +15,7 @@ mod helpers;
 mod images;
 mod imports;
 mod jobs;
+mod labels;
 mod ledger_model;
 mod locations;
 mod metrics;
