@@ -186,7 +186,14 @@ fn write_catalogue(dir: &Path, catalogue: &[Value]) {
     load(&store, catalogue);
     let csv = BufWriter::new(File::create(dir.join("products.csv")).expect("csv"));
     let tx = store.read().expect("snapshot");
-    let rows = export(&tx, ExportKind::Products, Format::Csv, csv).expect("exported");
+    let rows = export(
+        &tx,
+        ExportKind::Products,
+        Format::Csv,
+        quarry::domain::locale::DecimalMark::Dot,
+        csv,
+    )
+    .expect("exported");
     assert_eq!(rows, catalogue.len() as u64, "every product exported");
 }
 

@@ -16,10 +16,33 @@ use std::borrow::Cow;
 /// The first characters a spreadsheet treats as the start of a formula.
 const TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// Whether `text` is a plain decimal number such as `-2.5` or `+3`.
+/// The columns whose cells are decimal numbers, written with the file's
+/// decimal mark (`2,5` in a file with a decimal comma), in every kind of
+/// file Quarry reads or writes; and the numbers inside `price_breaks`,
+/// `packs` and `reorder_points` cells.
+pub const DECIMAL_COLUMNS: &[&str] = &[
+    "price",
+    "cost",
+    "density_kg_m3",
+    "min_order",
+    "mass_per_m_kg",
+    "mass_per_m2_kg",
+    "reorder_point",
+    "quantity",
+    "counted",
+    "on_hand",
+    "reserved",
+    "available",
+    "net",
+    "tax",
+    "gross",
+    "quote_gross",
+];
+
+/// Whether `text` is a plain decimal number such as `-2.5`, `-2,5` or `+3`.
 fn is_number(text: &str) -> bool {
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let (whole, fraction) = digits.split_once(['.', ',']).unwrap_or((digits, ""));
     !whole.is_empty()
         && whole.bytes().all(|b| b.is_ascii_digit())
         && fraction.bytes().all(|b| b.is_ascii_digit())
@@ -66,6 +89,7 @@ mod tests {
             ("'=already", true),
             ("''=twice", true),
             ("-2.5", false),
+            ("-2,5", false),
             ("+3", false),
             ("42", false),
             ("Washed sand", false),

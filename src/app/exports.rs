@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::cells::DECIMAL_COLUMNS;
 use super::imports::PRODUCT_COLUMNS;
 use super::quotes::QuoteView;
 use super::slots::{Holder, Slot};
 use super::{App, AppError, Principal};
+use crate::domain::locale::DecimalMark;
 use crate::domain::values::Sku;
 use crate::store::ReadTx;
 
@@ -124,9 +126,11 @@ const QUOTE_COLUMNS: [&str; 16] = [
     "currency",
 ];
 
-/// A JSON value as one CSV cell: lists `a; b`, pairs `key=value; …`.
-fn cell(column: &str, value: &Value) -> String {
+/// A JSON value as one CSV cell: lists `a; b`, pairs `key=value; …`; the
+/// decimals inside price breaks, packs and reorder points with `decimal`.
+fn cell(column: &str, value: &Value, decimal: DecimalMark) -> String {
     let join = |items: Vec<String>| items.join("; ");
+    let number = |value: &Value| decimal.write(&text(value));
     match (column, value) {
         (_, Value::Null) => String::new(),
         (_, Value::String(s)) => s.clone(),
@@ -135,7 +139,7 @@ fn cell(column: &str, value: &Value) -> String {
         ("price_breaks", Value::Array(items)) => join(
             items
                 .iter()
-                .map(|b| format!("{}={}", text(&b["min_quantity"]), text(&b["price"])))
+                .map(|b| format!("{}={}", number(&b["min_quantity"]), number(&b["price"])))
                 .collect(),
         ),
         ("packs", Value::Array(items)) => join(
@@ -145,13 +149,18 @@ fn cell(column: &str, value: &Value) -> String {
                     format!(
                         "{}={} {}",
                         text(&p["name"]),
-                        text(&p["quantity"]),
+                        number(&p["quantity"]),
                         text(&p["unit"])
                     )
                 })
                 .collect(),
         ),
         (_, Value::Array(items)) => join(items.iter().map(text).collect()),
+        ("reorder_points", Value::Object(map)) => join(
+            map.iter()
+                .map(|(k, v)| format!("{k}={}", number(v)))
+                .collect(),
+        ),
         (_, Value::Object(map)) => {
             // Pairs read back only when no key or value holds a separator.
             let plain = map.iter().all(|(k, v)| {
@@ -182,6 +191,9 @@ fn text(value: &Value) -> String {
 /// Writes items as CSV rows or a JSON array.
 struct Sink<W: Write> {
     format: Format,
+    /// The CSV file's columns and how it writes decimals.
+    columns: &'static [&'static str],
+    decimal: DecimalMark,
     csv: Option<csv::Writer<W>>,
     json: Option<W>,
     rows: u64,
@@ -192,13 +204,22 @@ fn io(error: impl std::fmt::Display) -> AppError {
 }
 
 impl<W: Write> Sink<W> {
-    fn new(format: Format, out: W, columns: &[&str]) -> Result<Self, AppError> {
+    fn new(
+        format: Format,
+        decimal: DecimalMark,
+        out: W,
+        columns: &'static [&'static str],
+    ) -> Result<Self, AppError> {
         match format {
             Format::Csv => {
-                let mut csv = csv::Writer::from_writer(out);
+                let mut csv = csv::WriterBuilder::new()
+                    .delimiter(decimal.delimiter())
+                    .from_writer(out);
                 csv.write_record(columns).map_err(io)?;
                 Ok(Self {
                     format,
+                    columns,
+                    decimal,
                     csv: Some(csv),
                     json: None,
                     rows: 0,
@@ -209,6 +230,8 @@ impl<W: Write> Sink<W> {
                 out.write_all(b"[").map_err(io)?;
                 Ok(Self {
                     format,
+                    columns,
+                    decimal,
                     csv: None,
                     json: Some(out),
                     rows: 0,
@@ -231,10 +254,13 @@ impl<W: Write> Sink<W> {
         self.csv
             .as_mut()
             .expect("a CSV sink")
-            .write_record(
-                row.iter()
-                    .map(|cell| super::cells::guard(cell).into_owned()),
-            )
+            .write_record(row.iter().zip(self.columns).map(|(cell, column)| {
+                if DECIMAL_COLUMNS.contains(column) {
+                    super::cells::guard(&self.decimal.write(cell)).into_owned()
+                } else {
+                    super::cells::guard(cell).into_owned()
+                }
+            }))
             .map_err(io)?;
         self.rows += 1;
         Ok(())
@@ -258,11 +284,12 @@ pub fn export(
     tx: &ReadTx,
     kind: ExportKind,
     format: Format,
+    decimal: DecimalMark,
     out: impl Write,
 ) -> Result<u64, AppError> {
     match kind {
         ExportKind::Products => {
-            let mut sink = Sink::new(format, out, PRODUCT_COLUMNS)?;
+            let mut sink = Sink::new(format, decimal, out, PRODUCT_COLUMNS)?;
             tx.for_each_product(|product| {
                 if sink.format == Format::Json {
                     return sink.json(product);
@@ -270,15 +297,15 @@ pub fn export(
                 let value = serde_json::to_value(product).map_err(io)?;
                 let row: Vec<String> = PRODUCT_COLUMNS
                     .iter()
-                    .map(|c| cell(c, &value[*c]))
+                    .map(|c| cell(c, &value[*c], decimal))
                     .collect();
                 sink.row(&row)
             })?;
             sink.finish()
         }
-        ExportKind::Stock => export_stock(tx, format, out),
+        ExportKind::Stock => export_stock(tx, format, decimal, out),
         ExportKind::Movements => {
-            let mut sink = Sink::new(format, out, &MOVEMENT_COLUMNS)?;
+            let mut sink = Sink::new(format, decimal, out, &MOVEMENT_COLUMNS)?;
             let mut failed = None;
             tx.for_each_movement_until(None, |movement| {
                 if failed.is_some() {
@@ -299,7 +326,7 @@ pub fn export(
             sink.finish()
         }
         ExportKind::Quotes => {
-            let mut sink = Sink::new(format, out, &QUOTE_COLUMNS)?;
+            let mut sink = Sink::new(format, decimal, out, &QUOTE_COLUMNS)?;
             tx.for_each_quote(|quote| {
                 let view = QuoteView::of(quote, true);
                 if sink.format == Format::Json {
@@ -335,8 +362,13 @@ pub fn export(
 }
 
 /// Stock levels, with each product's stock unit.
-fn export_stock(tx: &ReadTx, format: Format, out: impl Write) -> Result<u64, AppError> {
-    let mut sink = Sink::new(format, out, &STOCK_COLUMNS)?;
+fn export_stock(
+    tx: &ReadTx,
+    format: Format,
+    decimal: DecimalMark,
+    out: impl Write,
+) -> Result<u64, AppError> {
+    let mut sink = Sink::new(format, decimal, out, &STOCK_COLUMNS)?;
     // Levels come in SKU order: one product read per SKU.
     let mut unit: Option<(Sku, String)> = None;
     tx.for_each_level(|(sku, location, level)| {
@@ -411,9 +443,13 @@ impl App {
         &self,
         kind: ExportKind,
         format: Format,
+        decimal: Option<DecimalMark>,
         out: W,
     ) -> Result<u64, AppError> {
-        self.read(move |tx| export(tx, kind, format, out)).await
+        // Without a choice, as the shop's locale writes decimals.
+        let decimal = decimal.unwrap_or_else(|| DecimalMark::of(&self.config().shop.locale()));
+        self.read(move |tx| export(tx, kind, format, decimal, out))
+            .await
     }
 }
 
@@ -427,27 +463,46 @@ mod tests {
         assert_eq!(
             cell(
                 "packs",
-                &json!([{"name": "bag", "quantity": "25", "unit": "kg"}])
+                &json!([{"name": "bag", "quantity": "25", "unit": "kg"}]),
+                DecimalMark::Dot
             ),
             "bag=25 kg"
         );
         assert_eq!(
             cell(
                 "price_breaks",
-                &json!([{"min_quantity": "10", "price": "36.1"}])
+                &json!([{"min_quantity": "10", "price": "36.1"}]),
+                DecimalMark::Dot
             ),
             "10=36.1"
         );
-        assert_eq!(cell("tags", &json!(["a", "b"])), "a; b");
+        assert_eq!(cell("tags", &json!(["a", "b"]), DecimalMark::Dot), "a; b");
         assert_eq!(
-            cell("attributes", &json!({"size": "0-4 mm"})),
+            cell("attributes", &json!({"size": "0-4 mm"}), DecimalMark::Dot),
             "size=0-4 mm"
         );
         // A value with a separator keeps its JSON form.
         assert_eq!(
-            cell("attributes", &json!({"mix": "1:3; wet"})),
+            cell("attributes", &json!({"mix": "1:3; wet"}), DecimalMark::Dot),
             r#"{"mix":"1:3; wet"}"#
         );
-        assert_eq!(cell("cost", &Value::Null), "");
+        assert_eq!(cell("cost", &Value::Null, DecimalMark::Dot), "");
+        // With a decimal comma, the numbers inside cells too.
+        assert_eq!(
+            cell(
+                "price_breaks",
+                &json!([{"min_quantity": "10", "price": "36.1"}]),
+                DecimalMark::Comma
+            ),
+            "10=36,1"
+        );
+        assert_eq!(
+            cell(
+                "reorder_points",
+                &json!({"YARD": "2.5"}),
+                DecimalMark::Comma
+            ),
+            "YARD=2,5"
+        );
     }
 }

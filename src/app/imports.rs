@@ -9,7 +9,7 @@
 //! `a; b` and pairs `key=value; key=value` (see `cell_value`).
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::catalogue::{Upserted, create_location_in, upsert_in};
+use super::cells::DECIMAL_COLUMNS;
 use super::jobs::Progress;
 use super::ledger::book_input;
 use super::{App, AppError};
@@ -25,6 +26,7 @@ use crate::config::ShopConfig;
 use crate::domain::accounts::Actor;
 use crate::domain::catalogue::{Product, ProductInput};
 use crate::domain::ledger::{LineInput, MAX_LINES, MovementInput, Reference};
+use crate::domain::locale::DecimalMark;
 use crate::domain::locations::{LocationCode, LocationInput, LocationName};
 use crate::domain::values::Sku;
 use crate::store::{ChangeKind, Store, StoreError, WriteTx};
@@ -156,6 +158,10 @@ pub struct ImportOptions {
     /// The reference stock counts are booked with (default: `import`),
     /// checked for every kind of import, even those that book nothing.
     pub reference: Option<Reference>,
+    /// How the file writes decimals (default: as the shop's locale does).
+    /// Cells are separated by whichever of `,` and `;` the header row uses
+    /// more.
+    pub decimal: Option<DecimalMark>,
 }
 
 /// Errors listed in a report; past this, bad rows are only counted.
@@ -222,6 +228,9 @@ fn run(
             .map_or("import", Reference::as_str)
             .to_owned(),
         pending: Vec::new(),
+        decimal: options
+            .decimal
+            .unwrap_or_else(|| DecimalMark::of(&shop.locale())),
         bad_row: &mut *listeners.bad_row,
         seen: HashMap::new(),
     };
@@ -481,6 +490,7 @@ struct Import<'a> {
     shop: &'a ShopConfig,
     reference: String,
     pending: Vec<Pending>,
+    decimal: DecimalMark,
     /// Told of every bad row as it is found (the report lists only the
     /// first [`MAX_LISTED`]).
     bad_row: &'a mut dyn FnMut(&RowError),
@@ -488,6 +498,22 @@ struct Import<'a> {
     /// was first read at: a file that names one twice is ambiguous, so the
     /// later row is refused rather than silently winning.
     seen: HashMap<String, u64>,
+}
+
+/// The cell delimiter of a file: `;` when its header row (the start of
+/// `head`) has more semicolons than commas outside quotes, else `,`.
+fn delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let (mut quoted, mut commas, mut semicolons) = (false, 0, 0);
+    for byte in line {
+        match byte {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => commas += 1,
+            b';' if !quoted => semicolons += 1,
+            _ => {}
+        }
+    }
+    if semicolons > commas { b';' } else { b',' }
 }
 
 /// `Column Name` → `column_name`.
@@ -512,8 +538,10 @@ fn column_of(field: &str) -> String {
     field.split(['[', '.']).next().unwrap_or(field).to_owned()
 }
 
-/// A cell as the JSON the API takes for that field.
-fn cell_value(column: &str, cell: &str) -> Result<Value, String> {
+/// A cell as the JSON the API takes for that field; decimals written with
+/// `decimal`.
+fn cell_value(column: &str, cell: &str, decimal: DecimalMark) -> Result<Value, String> {
+    let number = |text: &str| decimal.read(text.trim()).map_err(|e| e.to_string());
     let list = || {
         cell.split(';')
             .map(str::trim)
@@ -540,17 +568,26 @@ fn cell_value(column: &str, cell: &str) -> Result<Value, String> {
         "attributes" if cell.starts_with('{') => {
             serde_json::from_str(cell).map_err(|e| format!("not a JSON object: {e}"))?
         }
-        "attributes" | "reorder_points" => Value::Object(
+        "attributes" => Value::Object(
             pairs("name=value")?
                 .into_iter()
                 .map(|(k, v)| (k, Value::String(v)))
                 .collect(),
         ),
+        "reorder_points" => Value::Object(
+            pairs("location=quantity")?
+                .into_iter()
+                .map(|(k, v)| Ok((k, Value::String(number(&v)?))))
+                .collect::<Result<_, String>>()?,
+        ),
+        c if DECIMAL_COLUMNS.contains(&c) => Value::String(number(cell)?),
         "price_breaks" => Value::Array(
             pairs("quantity=price")?
                 .into_iter()
-                .map(|(q, p)| serde_json::json!({"min_quantity": q, "price": p}))
-                .collect(),
+                .map(|(q, p)| {
+                    Ok(serde_json::json!({"min_quantity": number(&q)?, "price": number(&p)?}))
+                })
+                .collect::<Result<_, String>>()?,
         ),
         "packs" => Value::Array(
             pairs("name=quantity unit, like bag=25 kg")?
@@ -560,7 +597,7 @@ fn cell_value(column: &str, cell: &str) -> Result<Value, String> {
                         .split_once(char::is_whitespace)
                         .ok_or_else(|| format!("{size:?} needs a quantity and a unit"))?;
                     Ok(serde_json::json!({
-                        "name": name, "quantity": quantity.trim(), "unit": unit.trim(),
+                        "name": name, "quantity": number(quantity)?, "unit": unit.trim(),
                     }))
                 })
                 .collect::<Result<_, String>>()?,
@@ -633,7 +670,14 @@ impl Import<'_> {
         input: impl Read,
         progress: &mut dyn FnMut(u64) -> Result<(), AppError>,
     ) -> Result<(), Rollback> {
+        let mut input = BufReader::with_capacity(64 * 1024, input);
+        let delimiter = delimiter(
+            input
+                .fill_buf()
+                .map_err(|e| Rollback::Error(AppError::Internal(e.to_string())))?,
+        );
         let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
             .trim(csv::Trim::All)
             .flexible(true)
             .from_reader(input);
@@ -684,7 +728,7 @@ impl Import<'_> {
                 if cell.is_empty() {
                     continue;
                 }
-                match cell_value(column, cell) {
+                match cell_value(column, cell, self.decimal) {
                     Ok(value) => {
                         cells.insert(column.to_owned(), value);
                     }
@@ -1067,21 +1111,24 @@ mod tests {
     #[test]
     fn cells_become_the_api_shapes() {
         assert_eq!(
-            cell_value("packs", "bag=25 kg; pallet=40 bag").unwrap(),
+            cell_value("packs", "bag=25 kg; pallet=40 bag", DecimalMark::Dot).unwrap(),
             serde_json::json!([
                 {"name": "bag", "quantity": "25", "unit": "kg"},
                 {"name": "pallet", "quantity": "40", "unit": "bag"},
             ])
         );
         assert_eq!(
-            cell_value("price_breaks", "10=36.10").unwrap(),
+            cell_value("price_breaks", "10=36.10", DecimalMark::Dot).unwrap(),
             serde_json::json!([{"min_quantity": "10", "price": "36.10"}])
         );
-        assert_eq!(cell_value("active", "No").unwrap(), Value::Bool(false));
-        assert!(cell_value("active", "maybe").is_err());
-        assert!(cell_value("packs", "bag").is_err());
         assert_eq!(
-            cell_value("attributes", r#"{"a": "x;y"}"#).unwrap(),
+            cell_value("active", "No", DecimalMark::Dot).unwrap(),
+            Value::Bool(false)
+        );
+        assert!(cell_value("active", "maybe", DecimalMark::Dot).is_err());
+        assert!(cell_value("packs", "bag", DecimalMark::Dot).is_err());
+        assert_eq!(
+            cell_value("attributes", r#"{"a": "x;y"}"#, DecimalMark::Dot).unwrap(),
             serde_json::json!({"a": "x;y"})
         );
     }

@@ -155,6 +155,10 @@ pub enum Command {
         /// The reference stock counts are booked with [default: import]
         #[arg(long, value_name = "TEXT", value_parser = crate::domain::ledger::Reference::parse)]
         reference: Option<crate::domain::ledger::Reference>,
+        /// How the file writes decimals: dot (2.5) or comma (2,5) [default:
+        /// as the shop's locale does]. Cells may be separated by `,` or `;`.
+        #[arg(long, value_name = "MARK")]
+        decimal: Option<crate::domain::locale::DecimalMark>,
     },
     /// Export products, stock, movements or quotes from one consistent
     /// snapshot. Product, stock and movement CSV files import back as they are.
@@ -168,6 +172,11 @@ pub enum Command {
         /// Write to FILE instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// How a CSV file writes decimals: dot (2.5, cells separated by
+        /// commas) or comma (2,5, cells separated by semicolons) [default: as
+        /// the shop's locale does].
+        #[arg(long, value_name = "MARK")]
+        decimal: Option<crate::domain::locale::DecimalMark>,
     },
 }
 
@@ -374,11 +383,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dry_run,
             skip_invalid,
             reference,
+            decimal,
         } => {
             let options = crate::app::imports::ImportOptions {
                 dry_run,
                 skip_invalid,
                 reference,
+                decimal,
             };
             operations::import(&config, &kind, &file, &options)
         }
@@ -386,7 +397,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             kind,
             format,
             output,
-        } => operations::export(&config, &kind, &format, output.as_deref()),
+            decimal,
+        } => operations::export(&config, &kind, &format, decimal, output.as_deref()),
     }
 }
 

@@ -260,9 +260,12 @@ pub fn export(
     config: &Config,
     kind: &str,
     format: &str,
+    decimal: Option<crate::domain::locale::DecimalMark>,
     output: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     use crate::app::exports::{ExportKind, Format, export};
+    let decimal =
+        decimal.unwrap_or_else(|| crate::domain::locale::DecimalMark::of(&config.shop.locale()));
     let kind: ExportKind = kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let format: Format = format
         .parse()
@@ -280,11 +283,11 @@ pub fn export(
     if let Some(path) = output {
         let file = std::fs::File::create(path)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        let rows = export(&tx, kind, format, std::io::BufWriter::new(file))?;
+        let rows = export(&tx, kind, format, decimal, std::io::BufWriter::new(file))?;
         eprintln!("exported {rows} rows to {}", path.display());
     } else {
         let stdout = std::io::BufWriter::new(std::io::stdout().lock());
-        export(&tx, kind, format, stdout)?;
+        export(&tx, kind, format, decimal, stdout)?;
     }
     Ok(ExitCode::SUCCESS)
 }

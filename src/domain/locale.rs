@@ -99,6 +99,68 @@ impl fmt::Display for Locale {
     }
 }
 
+/// How a CSV file writes decimals: `dot` (`2.5`, cells separated by commas)
+/// or `comma` (`2,5`, cells separated by semicolons, as spreadsheets in
+/// those locales write them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DecimalMark {
+    Dot,
+    Comma,
+}
+
+impl DecimalMark {
+    /// The shop's own: what its locale writes.
+    pub fn of(locale: &Locale) -> Self {
+        if locale.decimal_comma() {
+            Self::Comma
+        } else {
+            Self::Dot
+        }
+    }
+
+    pub fn separator(self) -> char {
+        match self {
+            Self::Dot => '.',
+            Self::Comma => ',',
+        }
+    }
+
+    /// The cell delimiter a file with this decimal mark is written with.
+    pub fn delimiter(self) -> u8 {
+        match self {
+            Self::Dot => b',',
+            Self::Comma => b';',
+        }
+    }
+
+    /// A decimal from a file into the API's form (`"2.5"`).
+    pub fn read(self, text: &str) -> Result<String, InvalidValue> {
+        match self {
+            // The API's own form, checked where the value is used.
+            Self::Dot => Ok(text.to_owned()),
+            Self::Comma => read_decimal(text, ','),
+        }
+    }
+
+    /// An API decimal as a file writes it.
+    pub fn write(self, text: &str) -> String {
+        write_decimal(text, self.separator())
+    }
+}
+
+impl std::str::FromStr for DecimalMark {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "dot" | "." => Ok(Self::Dot),
+            "comma" | "," => Ok(Self::Comma),
+            _ => Err(format!("{text:?} is not a decimal mark: use dot or comma")),
+        }
+    }
+}
+
 /// Reads a decimal number as people write it in a locale with separator
 /// `separator`, into the API's form (`"1234.5"`): `2,5` with a comma,
 /// `2.5` with a dot. With a comma, dots may group thousands only in a number

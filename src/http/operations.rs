@@ -23,6 +23,7 @@ use crate::app::imports::{ImportKind, ImportOptions, ImportReport};
 use crate::app::jobs::{Answer, Job, JobView, ProgressUnit};
 use crate::app::{App, AppError, Principal};
 use crate::domain::ledger::Reference;
+use crate::domain::locale::DecimalMark;
 
 /// Whether the request asks not to wait for long work (`Prefer:
 /// respond-async`, RFC 7240).
@@ -254,6 +255,10 @@ pub struct ImportQuery {
     pub skip_invalid: bool,
     /// The reference stock counts are booked with (default `import`).
     pub reference: Option<Reference>,
+    /// How the file writes decimals: `dot` (`2.5`) or `comma` (`2,5`);
+    /// default: as the shop's locale does. Cells may be separated by `,` or
+    /// `;` (whichever the header row uses).
+    pub decimal: Option<DecimalMark>,
 }
 
 /// The form of an import: the CSV file in a part named `file`.
@@ -352,6 +357,7 @@ async fn import(
         dry_run: q.dry_run,
         skip_invalid: q.skip_invalid,
         reference: q.reference,
+        decimal: q.decimal,
     };
     let importer = app.clone();
     let actor = caller.actor.clone();
@@ -501,6 +507,10 @@ pub async fn import_movements(
 pub struct ExportQuery {
     /// `csv` (default) or `json`.
     pub format: Option<String>,
+    /// How a CSV file writes decimals: `dot` (`2.5`, cells separated by
+    /// commas) or `comma` (`2,5`, cells separated by semicolons); default:
+    /// as the shop's locale does.
+    pub decimal: Option<DecimalMark>,
 }
 
 /// A `Write` that hands 64 KiB chunks to a response body.
@@ -575,7 +585,7 @@ pub async fn export(
     tokio::spawn(async move {
         // The place is held until the export has been written or its client left.
         let _slot = slot;
-        if let Err(error) = exporter.export_to(kind, format, writer).await {
+        if let Err(error) = exporter.export_to(kind, format, q.decimal, writer).await {
             tracing::warn!(%error, "an export stopped before its end");
             let _ = chunks
                 .send(Err(std::io::Error::other(error.to_string())))

@@ -152,6 +152,7 @@ fn import(
         dry_run,
         skip_invalid: false,
         reference: None,
+        decimal: None,
     };
     quarry::app::imports::import_into_store(
         store,

@@ -701,3 +701,80 @@ sand-04,yard,7
     let (on_hand, _, _) = app.level("SAND-04", "YARD").await;
     assert_eq!(on_hand, "0");
 }
+
+#[tokio::test]
+async fn a_shop_that_writes_decimal_commas_imports_and_exports_them_with_semicolons() {
+    let app = TestApp::spawn_with(|c| c.shop.locale = "de-DE".into()).await;
+    // As a German spreadsheet saves it: semicolons between cells, commas in
+    // numbers, thousands grouped with dots.
+    let file = "\
+sku;name;category;unit;price;cost;packs;price_breaks
+KIES-8;Kies 8/16;Zuschlag/Kies;t;42,50;1.234,5;Big Bag=0,85 t;\"10=40,00; 25=38,5\"
+";
+    let imported = app
+        .upload("/api/v1/imports/products", Who::Staff, file)
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text);
+    assert_eq!(imported.body["created"], 1, "{}", imported.text);
+    let product = app.get("/api/v1/products/KIES-8", Who::Staff).await;
+    assert_eq!(product.body["price"], "42.50");
+    assert_eq!(product.body["cost"], "1234.50");
+    assert_eq!(product.body["packs"][0]["quantity"], "0.85");
+    assert_eq!(product.body["price_breaks"][1]["price"], "38.50");
+
+    // A lone dot is ambiguous here (1.5 or 1500?): refused with the way to
+    // write it, naming row and column; nothing is written.
+    let ambiguous = "sku;name;category;unit;price\nKIES-9;Kies;Zuschlag/Kies;t;1.500\n";
+    let refused = app
+        .upload("/api/v1/imports/products", Who::Staff, ambiguous)
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let error = &refused.body["report"]["errors"][0];
+    assert_eq!(error["row"], 2, "{}", refused.text);
+    assert_eq!(error["column"], "price", "{}", refused.text);
+    assert!(
+        error["reason"].as_str().unwrap().contains("2,5"),
+        "{}",
+        refused.text
+    );
+    // The same file said to be written with dots is read as such.
+    let dotted = app
+        .upload(
+            "/api/v1/imports/products?decimal=dot",
+            Who::Staff,
+            &ambiguous.replace(';', ","),
+        )
+        .await;
+    assert_eq!(dotted.status, StatusCode::OK, "{}", dotted.text);
+    let product = app.get("/api/v1/products/KIES-9", Who::Staff).await;
+    assert_eq!(product.body["price"], "1.500");
+
+    // The export writes as the shop does, and reads back unchanged.
+    let csv = download(&app, "products", "csv").await;
+    let header = csv.lines().next().unwrap();
+    assert!(header.starts_with("sku;name;"), "{header}");
+    let kies = csv.lines().find(|l| l.starts_with("KIES-8;")).unwrap();
+    assert!(kies.contains(";42,50;"), "{kies}");
+    assert!(kies.contains("10=40,00; 25=38,50"), "{kies}");
+    let again = app
+        .upload("/api/v1/imports/products", Who::Staff, &csv)
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(again.body["unchanged"], 2, "{}", again.text);
+    // Asked for, the dot form: commas between cells.
+    let csv = app
+        .get("/api/v1/exports/products?decimal=dot", Who::Staff)
+        .await
+        .text;
+    assert!(csv.starts_with("sku,name,"), "{csv}");
+    assert!(csv.contains(",42.50,"), "{csv}");
+    let bad = app
+        .get("/api/v1/exports/products?decimal=point", Who::Staff)
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+}
