@@ -15,7 +15,7 @@ use super::metrics::{CacheName, Metrics, SearchKind};
 use super::{App, AppError, Principal, cursor};
 use crate::config::PublicAvailability;
 use crate::domain::ledger::Availability;
-use crate::domain::units::{Quantity, Unit};
+use crate::domain::units::{Quantity, Unit, UnitName};
 use crate::domain::values::{Money, Sku};
 use crate::search::highlight::highlight;
 use crate::search::query::{self, Synonyms};
@@ -103,6 +103,16 @@ impl SearchParams {
     }
 }
 
+/// A price per base unit: `{"amount": "0.034", "per": "kg"}` for €34 per
+/// tonne.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct UnitPrice {
+    /// Rounded to four decimal places, for comparison.
+    #[schema(value_type = String)]
+    pub amount: Decimal,
+    pub per: Unit,
+}
+
 /// A hit's availability, as the caller may see it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct HitAvailability {
@@ -128,8 +138,17 @@ pub struct SearchHit {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
     pub category: String,
+    /// The price per `per`.
     pub price: Money,
+    /// The stock unit.
     pub unit: Unit,
+    /// The unit the price is per: the stock unit, another unit or a pack.
+    #[schema(value_type = String)]
+    pub per: UnitName,
+    /// The price per base unit of the product's dimension (kg, m³, m, m² or
+    /// pc), which `sort=price` compares.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<UnitPrice>,
     /// Absent when the shop hides stock from the public.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub availability: Option<HitAvailability>,
@@ -398,6 +417,11 @@ fn hydrate(
             category: product.category.to_string(),
             price: product.price,
             unit: product.unit,
+            per: product.pricing_unit(),
+            unit_price: product.unit_price().map(|(amount, per)| UnitPrice {
+                amount: amount.round_dp(4).normalize(),
+                per,
+            }),
             availability,
             highlight: Highlight {
                 name: highlight(product.name.as_str(), query, 200),

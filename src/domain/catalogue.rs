@@ -669,6 +669,23 @@ impl Product {
         Some((pack.clone(), converted.value.round_dp(2).normalize()))
     }
 
+    /// The price per base unit of the product's dimension (kg, m³, m, m² or
+    /// piece): what lets a price per tonne be compared with one per kilogram
+    /// or per 25 kg bag. `None` if the pricing unit does not convert (a
+    /// product whose packs are broken).
+    pub fn unit_price(&self) -> Option<(Decimal, Unit)> {
+        let base = self.unit.dimension().base();
+        let per = self
+            .measures()
+            .convert(Decimal::ONE, &self.pricing_unit(), &UnitName::from(base))
+            .ok()?
+            .value;
+        if per.is_zero() {
+            return None;
+        }
+        Some((self.price.value().checked_div(per)?, base))
+    }
+
     /// The product's units, packs and conversion factors.
     pub fn measures(&self) -> Measures<'_> {
         Measures {

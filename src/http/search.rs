@@ -30,7 +30,9 @@ pub struct SearchQuery {
     in_stock_first: bool,
     price_min: Option<String>,
     price_max: Option<String>,
-    /// `relevance` (default), `price`, `-price` or `name`.
+    /// `relevance` (default), `price`, `-price` or `name`. By price compares
+    /// the price per base unit (`unit_price`: per kg, m³, m, m² or piece),
+    /// products by weight first, then by volume, length, area and pieces.
     sort: Option<String>,
     /// Page size, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]

@@ -888,12 +888,13 @@ impl SearchIndex {
                 (n, top.into_iter().map(|(_, a)| a).collect(), f)
             }
             Sort::PriceAscending | Sort::PriceDescending => {
-                let order = if request.sort == Sort::PriceAscending {
-                    Order::Asc
+                // By price per base unit, each dimension's products together.
+                let key = if request.sort == Sort::PriceAscending {
+                    "unit_price_up"
                 } else {
-                    Order::Desc
+                    "unit_price_down"
                 };
-                let by_price = page.order_by_fast_field::<u64>("price", order);
+                let by_price = page.order_by_fast_field::<u64>(key, Order::Asc);
                 let (n, top, f) = searcher.search(query, &(Count, by_price, facets))?;
                 (n, top.into_iter().map(|(_, a)| a).collect(), f)
             }

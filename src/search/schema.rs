@@ -14,6 +14,7 @@ use tantivy::{Index, TantivyDocument};
 use super::IndexError;
 use super::analysis::{ANALYZER, analyzer, dimension};
 use crate::domain::catalogue::Product;
+use crate::domain::units::Dimension;
 
 /// Raised whenever the schema or the analysis changes: older indexes rebuild.
 pub(super) const SCHEMA: u32 = 4;
@@ -37,6 +38,11 @@ pub(super) struct Fields {
     pub(super) category: Field,
     pub(super) tags: Field,
     pub(super) price: Field,
+    /// Sort keys for "by price": the price per base unit of the product's
+    /// dimension, grouped by dimension (see [`unit_price_keys`]); one for
+    /// each direction, both read in ascending order.
+    pub(super) unit_price_up: Field,
+    pub(super) unit_price_down: Field,
     pub(super) name_sort: Field,
     pub(super) active: Field,
     pub(super) in_stock: Field,
@@ -77,6 +83,8 @@ pub(super) fn schema() -> (Schema, Fields) {
         category: b.add_facet_field("category", FacetOptions::default()),
         tags: b.add_facet_field("tags", FacetOptions::default()),
         price: b.add_u64_field("price", FAST | INDEXED),
+        unit_price_up: b.add_u64_field("unit_price_up", FAST),
+        unit_price_down: b.add_u64_field("unit_price_down", FAST),
         name_sort: b.add_text_field("name_sort", STRING | FAST),
         active: b.add_u64_field("active", FAST | INDEXED),
         in_stock: b.add_u64_field("in_stock", FAST | INDEXED),
@@ -99,6 +107,38 @@ pub fn price_micros(price: Decimal) -> u64 {
         .trunc()
         .to_u64()
         .unwrap_or(u64::MAX)
+}
+
+/// The bits of a unit-price sort key below the dimension's rank.
+const PRICE_BITS: u32 = 58;
+
+/// The sort keys of a product's price per base unit (kg, m³, m, m², piece),
+/// for cheapest first and dearest first: products of one dimension together
+/// (by weight, then volume, length, area, pieces; whatever could not be
+/// converted last), compared within it in billionths of the base unit's
+/// price. Prices in different dimensions cannot be compared, so each
+/// direction keeps that order of the groups.
+pub fn unit_price_keys(product: &Product) -> (u64, u64) {
+    let mask = (1u64 << PRICE_BITS) - 1;
+    let Some((price, unit)) = product.unit_price() else {
+        return (5 << PRICE_BITS, 5 << PRICE_BITS);
+    };
+    let rank: u64 = match unit.dimension() {
+        Dimension::Mass => 0,
+        Dimension::Volume => 1,
+        Dimension::Length => 2,
+        Dimension::Area => 3,
+        Dimension::Count => 4,
+    };
+    let nanos = price
+        .checked_mul(Decimal::from(1_000_000_000))
+        .and_then(|n| n.trunc().to_u64())
+        .unwrap_or(mask)
+        .min(mask);
+    (
+        rank << PRICE_BITS | nanos,
+        rank << PRICE_BITS | (mask - nanos),
+    )
 }
 
 impl Fields {
@@ -131,6 +171,9 @@ impl Fields {
         doc.add_text(f.description, p.description.as_str());
         doc.add_facet(f.category, Facet::from_path(p.category.as_str().split('/')));
         doc.add_u64(f.price, price_micros(p.price.value()));
+        let (up, down) = unit_price_keys(p);
+        doc.add_u64(f.unit_price_up, up);
+        doc.add_u64(f.unit_price_down, down);
         doc.add_text(f.name_sort, p.name.as_str().to_lowercase());
         doc.add_u64(f.active, u64::from(p.active));
         doc.add_u64(f.in_stock, u64::from(in_stock));

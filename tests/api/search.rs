@@ -112,17 +112,16 @@ async fn filters_and_facets_narrow_and_count_together() {
     let cheap = app
         .search("q=&price_min=1&price_max=3&sort=price", Who::Anonymous)
         .await;
-    let prices: Vec<f64> = cheap.body["hits"]
-        .as_array()
-        .unwrap()
+    let hits = cheap.body["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    let prices: Vec<f64> = hits
         .iter()
         .map(|h| h["price"].as_str().unwrap().parse().unwrap())
         .collect();
-    assert!(!prices.is_empty());
-    assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
     assert!(prices.iter().all(|p| (1.0..=3.0).contains(p)), "{prices:?}");
-    let dear = app.search("q=&sort=-price&limit=1", Who::Anonymous).await;
-    assert_eq!(dear.body["hits"][0]["sku"], "TOOL-MIX140");
+    sorted_by_unit_price(hits, true);
+    let dear = app.search("q=&sort=-price&limit=100", Who::Anonymous).await;
+    sorted_by_unit_price(dear.body["hits"].as_array().unwrap(), false);
     let by_name = app.search("q=gravel&sort=name", Who::Anonymous).await;
     let names: Vec<String> = by_name.body["hits"]
         .as_array()
@@ -334,4 +333,80 @@ async fn equally_relevant_products_in_stock_come_first_when_asked() {
         "{ranked:?}"
     );
     assert_eq!(ranked.len(), 3);
+}
+
+/// Hits sorted by price per base unit: each dimension's products together
+/// (kg, then m³, m, m², pc), cheapest (or dearest) first within it.
+fn sorted_by_unit_price(hits: &[serde_json::Value], ascending: bool) {
+    let order = ["kg", "m3", "m", "m2", "pc"];
+    let keys: Vec<(usize, f64)> = hits
+        .iter()
+        .map(|h| {
+            let per = h["unit_price"]["per"].as_str().unwrap();
+            let rank = order.iter().position(|u| *u == per).unwrap();
+            (
+                rank,
+                h["unit_price"]["amount"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        keys.windows(2).all(|w| w[0].0 < w[1].0
+            || (w[0].0 == w[1].0
+                && (if ascending {
+                    w[0].1 <= w[1].1
+                } else {
+                    w[0].1 >= w[1].1
+                }))),
+        "{keys:?}"
+    );
+}
+
+#[tokio::test]
+async fn prices_per_tonne_per_kilogram_and_per_bag_sort_by_their_price_per_kilogram() {
+    let app = TestApp::spawn().await;
+    let product = |sku: &str, unit: &str, price: &str| {
+        json!({"sku": sku, "name": format!("Zzcompare {sku}"), "category": "Test",
+            "unit": unit, "price": price})
+    };
+    // €34 per tonne is €0.034 per kg: cheaper than €0.32 per kg, although
+    // 34 > 0.32; a 25 kg bag at €8.50 is €0.34 per kg.
+    app.create_product(&product("PER-T", "t", "34.00")).await;
+    app.create_product(&product("PER-KG", "kg", "0.32")).await;
+    let mut bag = product("PER-BAG", "kg", "8.50");
+    bag["packs"] = json!([{"name": "bag", "quantity": "25", "unit": "kg"}]);
+    bag["pricing_unit"] = json!("bag");
+    app.create_product(&bag).await;
+    app.create_product(&product("PER-M3", "m3", "0.10")).await;
+    app.create_product(&product("PER-PC", "pc", "0.01")).await;
+    app.eventually("q=zzcompare", Who::Anonymous, |s| s.len() == 5)
+        .await;
+    let skus = |resp: &crate::helpers::Resp| -> Vec<String> {
+        resp.body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["sku"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let cheap = app.search("q=zzcompare&sort=price", Who::Anonymous).await;
+    assert_eq!(
+        skus(&cheap),
+        ["PER-T", "PER-KG", "PER-BAG", "PER-M3", "PER-PC"]
+    );
+    let dear = app.search("q=zzcompare&sort=-price", Who::Anonymous).await;
+    assert_eq!(
+        skus(&dear),
+        ["PER-BAG", "PER-KG", "PER-T", "PER-M3", "PER-PC"]
+    );
+    // Each hit says what its price is per, and per base unit.
+    let bag = &cheap.body["hits"][2];
+    assert_eq!(bag["price"], "8.50");
+    assert_eq!(bag["per"], "bag");
+    assert_eq!(bag["unit"], "kg");
+    assert_eq!(bag["unit_price"], json!({"amount": "0.34", "per": "kg"}));
+    assert_eq!(
+        cheap.body["hits"][0]["unit_price"],
+        json!({"amount": "0.034", "per": "kg"})
+    );
 }
