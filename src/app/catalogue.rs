@@ -259,7 +259,13 @@ impl App {
             precondition.check(current.version)?;
             match current.archived(Timestamp::now()) {
                 Some(next) => {
-                    save_product(tx, &actor, &next, ChangeKind::ProductArchived)?;
+                    save_product(
+                        tx,
+                        &actor,
+                        Some(&current),
+                        &next,
+                        ChangeKind::ProductArchived,
+                    )?;
                     Ok(next)
                 }
                 None => Ok(current),
@@ -326,7 +332,13 @@ impl App {
             precondition.check(current.version)?;
             match current.patched(patch, Timestamp::now()) {
                 Some(next) => {
-                    save_location(tx, &actor, &next, ChangeKind::LocationUpdated)?;
+                    save_location(
+                        tx,
+                        &actor,
+                        Some(&current),
+                        &next,
+                        ChangeKind::LocationUpdated,
+                    )?;
                     Ok(next)
                 }
                 None => Ok(current),
@@ -354,7 +366,7 @@ pub fn create_in(
     check_barcode_free(tx, &input, &sku)?;
     let product = Product::create(sku, input, Timestamp::now());
     check_product(&product, shop)?;
-    save_product(tx, actor, &product, ChangeKind::ProductCreated)?;
+    save_product(tx, actor, None, &product, ChangeKind::ProductCreated)?;
     Ok(product)
 }
 
@@ -406,7 +418,7 @@ pub fn create_location_in(
         ));
     }
     let location = Location::create(input, Timestamp::now());
-    save_location(tx, actor, &location, ChangeKind::LocationCreated)?;
+    save_location(tx, actor, None, &location, ChangeKind::LocationCreated)?;
     Ok(location)
 }
 
@@ -457,7 +469,7 @@ fn save_update(
 ) -> Result<(), AppError> {
     check_product(next, shop)?;
     check_unit_kept(tx, current, next)?;
-    save_product(tx, actor, next, change_kind(current, next))
+    save_product(tx, actor, Some(current), next, change_kind(current, next))
 }
 
 /// A product's stock unit is what its ledger's quantities mean: once a
@@ -528,10 +540,15 @@ fn check_barcode_owner(
     }
 }
 
-/// Saves a product and logs the change.
+/// What every change moves, left out of the fields a change lists.
+const BOOKKEEPING: &[&str] = &["version", "created_at", "updated_at"];
+
+/// Saves a product and logs the change: with what it changed when there was
+/// a `before`.
 pub(super) fn save_product(
     tx: &mut WriteTx,
     actor: &Actor,
+    before: Option<&Product>,
     product: &Product,
     kind: ChangeKind,
 ) -> Result<(), AppError> {
@@ -543,6 +560,9 @@ pub(super) fn save_product(
         &payloads::ProductChanged {
             version: product.version,
             active: product.active,
+            changes: before.map_or_else(Vec::new, |before| {
+                payloads::FieldChange::between(before, product, BOOKKEEPING)
+            }),
         },
     )?;
     Ok(())
@@ -551,6 +571,7 @@ pub(super) fn save_product(
 fn save_location(
     tx: &mut WriteTx,
     actor: &Actor,
+    before: Option<&Location>,
     location: &Location,
     kind: ChangeKind,
 ) -> Result<(), AppError> {
@@ -561,6 +582,9 @@ fn save_location(
         actor,
         &payloads::LocationChanged {
             version: location.version,
+            changes: before.map_or_else(Vec::new, |before| {
+                payloads::FieldChange::between(before, location, BOOKKEEPING)
+            }),
         },
     )?;
     Ok(())

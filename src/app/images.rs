@@ -34,7 +34,13 @@ fn save(
 ) -> Result<(), AppError> {
     next.version = current.version + 1;
     next.updated_at = Timestamp::now().max(current.updated_at);
-    super::catalogue::save_product(tx, &caller.actor, &next, ChangeKind::ProductUpdated)
+    super::catalogue::save_product(
+        tx,
+        &caller.actor,
+        Some(current),
+        &next,
+        ChangeKind::ProductUpdated,
+    )
 }
 
 /// What a change to one photo asks for.

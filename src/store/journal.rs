@@ -601,6 +601,7 @@ mod tests {
             &crate::store::payloads::ProductChanged {
                 version: p.version,
                 active: p.active,
+                changes: Vec::new(),
             },
         )
     }

@@ -473,6 +473,7 @@ mod test_records {
                     &payloads::ProductChanged {
                         version: p.version,
                         active: p.active,
+                        changes: Vec::new(),
                     },
                 )?;
                 Ok(())

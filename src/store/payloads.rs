@@ -84,18 +84,78 @@ pub struct LevelChanged {
 }
 payload!(LevelChanged: LevelChanged);
 
+/// One field a change changed, with its value before and after as the API
+/// writes it (`null` for a field unset), for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+}
+
+impl FieldChange {
+    /// The top-level fields whose values differ between `before` and
+    /// `after` (two records of one type), leaving out `skip` (versions and
+    /// times, which every change moves). Lists of objects with an `id` (a
+    /// product's photos) are compared and kept as their ids.
+    pub fn between<T: Serialize>(before: &T, after: &T, skip: &[&str]) -> Vec<FieldChange> {
+        let as_map = |record: &T| match serde_json::to_value(record) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        let (before, after) = (as_map(before), as_map(after));
+        let null = serde_json::Value::Null;
+        let mut fields: Vec<&String> = before.keys().chain(after.keys()).collect();
+        fields.sort();
+        fields.dedup();
+        fields
+            .into_iter()
+            .filter(|field| !skip.contains(&field.as_str()))
+            .filter_map(|field| {
+                let shown = |map: &serde_json::Map<String, serde_json::Value>| {
+                    ids(map.get(field).unwrap_or(&null))
+                };
+                let (was, now) = (shown(&before), shown(&after));
+                (was != now).then(|| FieldChange {
+                    field: field.clone(),
+                    before: was,
+                    after: now,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A list of objects with ids as the list of ids; anything else as it is.
+fn ids(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Array(items)
+            if !items.is_empty() && items.iter().all(|i| i.get("id").is_some()) =>
+        {
+            serde_json::Value::Array(items.iter().map(|i| i["id"].clone()).collect())
+        }
+        other => other.clone(),
+    }
+}
+
 /// `product.created`, `product.updated`, `product.archived` (key: the SKU).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductChanged {
     pub version: u64,
     pub active: bool,
+    /// What an update or an archiving changed (empty when created).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
 }
 payload!(ProductChanged: ProductCreated, ProductUpdated, ProductArchived);
 
 /// `location.created`, `location.updated` (key: the code).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocationChanged {
     pub version: u64,
+    /// What an update changed (empty when created).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
 }
 payload!(LocationChanged: LocationCreated, LocationUpdated);
 

@@ -725,7 +725,10 @@ mod tests {
             ChangeKind::LocationCreated,
             code,
             &Actor::system(),
-            &crate::store::payloads::LocationChanged { version: 1 },
+            &crate::store::payloads::LocationChanged {
+                version: 1,
+                changes: Vec::new(),
+            },
         )?;
         Ok(())
     }

@@ -1271,3 +1271,51 @@ async fn a_password_built_from_the_username_or_the_shops_name_is_refused() {
         .await;
     assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.text);
 }
+
+#[tokio::test]
+async fn the_audit_log_says_what_a_change_changed_before_and_after() {
+    let app = TestApp::spawn().await;
+    app.create_product(&sand("SAND-04")).await;
+    let patched = app
+        .patch(
+            "/api/v1/products/SAND-04",
+            Who::Staff,
+            &json!({"price": "41.50", "notes": "", "barcode": "4006381333931"}),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+    app.create_location("YARD", "Main yard").await;
+    let renamed = app
+        .patch(
+            "/api/v1/locations/YARD",
+            Who::Staff,
+            &json!({"name": "Front yard"}),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+
+    let entries = app.audit("kind=product.updated&key=SAND-04").await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let changes = entries[0]["data"]["changes"].as_array().unwrap();
+    let fields: Vec<&str> = changes
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    // Exactly the fields changed, in name order; not the version or times.
+    assert_eq!(fields, ["barcode", "notes", "price"], "{changes:?}");
+    assert_eq!(changes[0]["before"], Value::Null);
+    assert_eq!(changes[0]["after"], "4006381333931");
+    assert_eq!(changes[1]["before"], "Supplier: Pit 3, call before noon");
+    assert_eq!(changes[1]["after"], "");
+    assert_eq!(changes[2]["before"], "38.00");
+    assert_eq!(changes[2]["after"], "41.50");
+    // A creation lists nothing (everything is new).
+    let created = app.audit("kind=product.created&key=SAND-04").await;
+    assert!(created[0]["data"].get("changes").is_none(), "{created:?}");
+
+    let location = app.audit("kind=location.updated&key=YARD").await;
+    assert_eq!(
+        location[0]["data"]["changes"],
+        json!([{"field": "name", "before": "Main yard", "after": "Front yard"}])
+    );
+}

@@ -709,6 +709,7 @@ async fn a_products_unit_cannot_change_once_it_has_movements() {
                 &quarry::store::payloads::ProductChanged {
                     version: product.version,
                     active: product.active,
+                    changes: Vec::new(),
                 },
             )?;
             Ok::<_, quarry::store::StoreError>(())

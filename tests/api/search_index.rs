@@ -33,6 +33,7 @@ fn write_behind(config: &quarry::config::Config, sku: &str, name: &str) {
                 &quarry::store::payloads::ProductChanged {
                     version: product.version,
                     active: product.active,
+                    changes: Vec::new(),
                 },
             )?;
             Ok(())

@@ -35,6 +35,7 @@ const BACK_OFFICE = [
   ["admin-stock", "/admin/stock", "#levels table"],
   ["admin-history", "/admin/history", "#history table"],
   ["admin-locations", "/admin/locations", "main table"],
+  ["admin-labels", "/admin/labels?skus=SAND-04,BRK-ENGB,ADH-C2TE", ".label-sheet .label[data-sku]"],
   ["admin-quotes", "/admin/quotes", "main table"],
   ["admin-quote", null, "main h1 .badge"],
   ["admin-users", "/admin/users", "main table"],

@@ -24,15 +24,16 @@ after(() => browser?.close());
 
 /**
  * A page of its own (new context: no cookies, no storage) at `viewport`, on the
- * demo shop (or the shop at `base`). Closed when the test ends, failing the
- * test if the page logged a CSP violation or threw.
+ * demo shop (or the shop at `base`), drawn at `scale` device pixels a CSS pixel.
+ * Closed when the test ends, failing the test if the page logged a CSP
+ * violation or threw.
  */
-export async function openPage(t, { viewport = DESKTOP, base = BASE } = {}) {
+export async function openPage(t, { viewport = DESKTOP, base = BASE, scale = 1 } = {}) {
   browser ??= await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: ["--no-sandbox"],
   });
-  const context = await browser.newContext({ baseURL: base, viewport });
+  const context = await browser.newContext({ baseURL: base, viewport, deviceScaleFactor: scale });
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
   const problems = [];
