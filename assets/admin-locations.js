@@ -110,6 +110,8 @@ export async function render(main, { staff }) {
     [t("locations.name"), (l) => nameCell(l, { staff, message, reload })],
     [t("locations.status"), (l) => h("span", { class: "badge", dataset: { status: l.active ? "active" : "inactive" } }, l.active ? t("locations.active") : t("locations.inactive"))],
     [t("locations.changed"), (l) => when(l.updated_at)],
+    // Shelf labels for what the location holds (admin-labels.js).
+    ["", (l) => (l.active ? h("a", { href: `/admin/labels?${new URLSearchParams({ location: l.code })}`, class: "location-labels" }, t("locations.labels")) : "")],
   ];
   if (staff) columns.push(["", (l) => toggle(l, { message, reload })]);
   pager = paged(list, "/locations", () => ({}), (items) => table(columns, items, { empty: t("locations.none"), caption: t("locations.title") }));

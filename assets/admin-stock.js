@@ -255,10 +255,18 @@ function levels(locations) {
   const sku = h("input", { name: "sku", value: params.get("sku") ?? "", maxlength: "64" });
   const where = h("select", { name: "location" }, h("option", { value: "" }, t("stock.all")), locations.map((l) => h("option", { value: l.code }, l.code)));
   const low = h("input", { type: "checkbox", name: "low", checked: params.get("low") === "true" });
+  // Shelf labels for everything the chosen location holds (admin-labels.js).
+  const labels = h("a", { class: "button secondary", id: "location-labels", hidden: true });
   const filters = h("form", { class: "toolbar" },
     h("label", {}, t("stock.sku"), sku), h("label", {}, t("stock.location"), where),
     h("label", { class: "inline" }, low, t("stock.lowOnly")),
-    h("button", { type: "submit", class: "secondary" }, t("stock.show")));
+    h("button", { type: "submit", class: "secondary" }, t("stock.show")),
+    labels);
+  const showLabels = () => {
+    labels.hidden = !where.value;
+    labels.href = `/admin/labels?${new URLSearchParams({ location: where.value })}`;
+    labels.textContent = t("stock.locationLabels", { location: where.value });
+  };
   const list = h("div", { id: "levels" });
   const box = card(t("stock.levels"), filters, list);
   const pages = paged(list, "/stock", () => ({ sku: sku.value.trim().toUpperCase(), location: where.value, low: low.checked ? "true" : "" }),
@@ -275,7 +283,11 @@ function levels(locations) {
     pages.reload();
   });
   low.addEventListener("change", () => pages.reload());
-  where.addEventListener("change", () => pages.reload());
+  where.addEventListener("change", () => {
+    showLabels();
+    pages.reload();
+  });
+  showLabels();
   pages.reload();
   return { box, refresh: () => pages.refresh() };
 }
