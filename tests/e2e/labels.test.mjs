@@ -83,6 +83,20 @@ async function productWithoutBarcode(t) {
   return { sku, call };
 }
 
+test("the back office has a labels page: without signing in, /admin/labels leads to the sign-in page and back", async (t) => {
+  const page = await openPage(t);
+  const response = await page.goto("/admin/labels?skus=SAND-04");
+  assert.notEqual(response.status(), 404, "the server has no back-office page /admin/labels (its list of admin sections lacks \"labels\")");
+  await page.waitForURL((url) => url.pathname === "/admin/login");
+  assert.equal(new URL(page.url()).searchParams.get("next"), "/admin/labels?skus=SAND-04");
+  const form = page.locator("#login");
+  await form.locator("[name=username]").fill(STAFF.username);
+  await form.locator("[name=password]").fill(STAFF.password);
+  await form.locator("[type=submit]").click();
+  await page.waitForURL((url) => url.pathname === "/admin/labels");
+  await labelsOn(page).first().waitFor();
+});
+
 test("products ticked in the Products list get one label each per copy, on sheets of 24", async (t) => {
   const page = await openPage(t);
   await signIn(page, STAFF, "/admin/products");
