@@ -10,7 +10,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { request } from "playwright-core";
-import { BASE, DESKTOP, OUT, STAFF, apiAs, openPage, screenshot, signIn, waitForText } from "./support.mjs";
+import { BASE, OUT, STAFF, apiAs, openPage, screenshot, signIn, waitForText } from "./support.mjs";
 
 /** A demo product with a valid EAN-13, and two more to fill sheets with. */
 const SAND = { sku: "SAND-04", ean: "2000000000015" };
