@@ -24,9 +24,42 @@ function local(rfc) {
   return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
 }
 
-/** An entry's data: short JSON inline, longer JSON folded away. */
+/** A value before or after a change, as short text. */
+function shown(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 78)}…` : text;
+}
+
+/** What a change changed: one "field: before → after" line each. */
+function changes(list) {
+  return h("ul", { class: "changes" }, list.map((c) => h("li", {},
+    h("span", { class: "mono" }, c.field), ": ",
+    h("del", {}, shown(c.before)), " → ", h("ins", {}, shown(c.after)))));
+}
+
+/** Where the record an entry's key names is shown, if the back office has a page for it. */
+function keyLink(entry) {
+  const key = entry.key ?? "";
+  const kind = entry.kind ?? "";
+  const href =
+    kind.startsWith("product.") ? `/admin/product?${new URLSearchParams({ sku: key })}` :
+    kind.startsWith("quote.") ? `/admin/quote?${new URLSearchParams({ number: key })}` :
+    kind.startsWith("location.") ? "/admin/locations" :
+    kind.startsWith("user.") ? "/admin/users" :
+    kind.startsWith("webhook.") ? "/admin/webhooks" :
+    kind === "level.changed" ? `/admin/product?${new URLSearchParams({ sku: key.split("@")[0] })}` :
+    null;
+  return href && key ? h("a", { href }, key) : key;
+}
+
+/** An entry's data: what changed as lines, other short JSON inline, longer JSON folded away. */
 function data(value) {
   if (value === null || value === undefined) return "";
+  if (Array.isArray(value.changes) && value.changes.length) {
+    const { changes: list, ...rest } = value;
+    return h("div", {}, changes(list), Object.keys(rest).length ? data(rest) : null);
+  }
   const compact = JSON.stringify(value);
   if (compact.length <= 60) return h("code", {}, compact);
   return h("details", {},
@@ -72,7 +105,7 @@ export async function render(main, { owner }) {
   const pager = paged(list, "/audit", () => applied, (items) => table([
     [t("audit.time"), (e) => h("time", { datetime: e.at, title: e.at }, when(e.at))],
     [t("audit.kind"), (e) => h("span", { class: "mono" }, e.kind)],
-    [t("audit.key"), (e) => e.key],
+    [t("audit.key"), (e) => keyLink(e)],
     [t("audit.actor"), (e) => e.actor],
     [t("audit.address"), (e) => (e.ip ? h("span", { class: "mono" }, e.ip) : "—")],
     [t("audit.data"), (e) => data(e.data)],

@@ -79,6 +79,14 @@ function remember(change) {
   history.replaceState({ ...history.state, ...change }, "");
 }
 
+/** The price per base unit (what sorting by price compares), shown when the
+ *  price is per something else: "€0.034 / kg" beside "€34.00 / t". */
+function unitPrice(item) {
+  const base = item.unit_price;
+  if (!base || base.per === (item.per ?? item.unit)) return null;
+  return h("div", { class: "unit-price muted" }, `${money(base.amount, currency)} / ${base.per}`);
+}
+
 function hit(item) {
   const href = `/p/${encodeURIComponent(item.sku)}`;
   const name = h("a", { class: "hit-name", href });
@@ -97,7 +105,8 @@ function hit(item) {
     h("div", {}, name,
       h("div", { class: "meta" }, [item.brand, item.category, item.sku].filter(Boolean).join(" · "))),
     h("div", { class: "price" },
-      h("div", {}, `${money(item.price, currency)} / ${item.unit}`),
+      h("div", {}, `${money(item.price, currency)} / ${item.per ?? item.unit}`),
+      unitPrice(item),
       item.availability ? availabilityBadge(item.sku, item.availability) : null),
     desc.innerHTML ? desc : null);
 }
@@ -246,6 +255,9 @@ async function search({ append = false, history: how = "replace", typing = false
       : shown < answer.total
         ? t("store.countShowing", { count: answer.total, shown })
         : t("store.count", { count: answer.total });
+    // Prices per tonne, per kg and per bag are compared per kg (and so on):
+    // say so, since the order is not that of the prices shown.
+    if (answer.total > 0 && sort.value.endsWith("price")) status.textContent += ` ${t("store.sortedPerUnit")}`;
     if (!append) explain(answer);
     if (!append) renderFacets(answer.facets);
     if (restore?.scroll) scrollTo(0, Number(restore.scroll));

@@ -98,6 +98,7 @@ pub const ADMIN_SECTIONS: &[&str] = &[
     "stock",
     "history",
     "locations",
+    "labels",
     "quotes",
     "quote",
     "users",
@@ -185,7 +186,7 @@ pub async fn admin_page(caller: Caller, uri: Uri, headers: HeaderMap) -> Respons
 
 /// A section of the back office (signed-in callers; others are sent to sign in).
 #[utoipa::path(get, path = "/admin/{section}", tag = "ui",
-    params(("section" = String, Path, description = "products, product, stock, history, locations, quotes, quote, users, audit or data")),
+    params(("section" = String, Path, description = "products, product, stock, history, locations, labels, quotes, quote, users, audit, webhooks or data")),
     responses(
         (status = 200, description = "The back office", content_type = "text/html"),
         (status = 303, description = "Not signed in: to the sign-in page"),
