@@ -58,7 +58,7 @@ fn label(product: &Product, base: &str) -> Label {
         sku: product.sku.clone(),
         name: product.name.clone(),
         brand: product.brand.clone(),
-        price: product.price.clone(),
+        price: product.price,
         pack: product.packs.iter().find(|p| p.name == per).cloned(),
         per,
         barcode: labels::barcode(product),
