@@ -25,7 +25,7 @@ let product = null;
 
 /** Every unit the product can be sold in: its own, its packs, and the units
  *  its density or mass per length or area reach. The server has the last word. */
-function sellableUnits(p) {
+function sellableUnits(p, every = false) {
   const dims = new Set([DIMENSION[p.unit] ?? "count"]);
   const bridges = [
     [p.density_kg_m3, "volume"],
@@ -42,10 +42,20 @@ function sellableUnits(p) {
       }
     }
   }
+  const own = [p.unit, ...(p.packs ?? []).map((pack) => pack.name), ...(p.packs ?? []).map((pack) => pack.unit)];
   const units = [p.unit, ...(p.packs ?? []).map((pack) => pack.name)];
-  for (const [code, dim] of Object.entries(DIMENSION)) if (dims.has(dim)) units.push(code);
+  const fits = (code) => every || own.includes(code) || !(FINE.has(code) || (BULK.has(p.unit) && NOT_FOR_BULK.has(code)));
+  for (const [code, dim] of Object.entries(DIMENSION)) if (dims.has(dim) && fits(code)) units.push(code);
   return [...new Set(units)];
 }
+
+/** Units too small to buy most goods in (grams, ounces, millilitres,
+ *  millimetres, inches), offered only for a product stocked or packed in
+ *  them; and those no one buys a bulk product (stocked in t, m³ or yd³) in.
+ *  A unit typed with the quantity ("500 l") is still read. */
+const FINE = new Set(["g", "oz", "ml", "mm", "in"]);
+const BULK = new Set(["t", "m3", "yd3"]);
+const NOT_FOR_BULK = new Set(["l", "gal", "lb", "cm"]);
 
 function fact(list, term, value) {
   if (value === null || value === undefined || value === "") return;
@@ -155,11 +165,14 @@ function namesOf(code) {
 /** The unit offered whose name was typed (`"tonnes"` → "t"), or null. */
 function findUnit(typed) {
   const wanted = unitWords(typed);
-  const codes = [...unit.options].map((o) => o.value);
+  const offered = [...unit.options].map((o) => o.value);
   // The code or name exactly first ("m" is metres, even if "m3" starts with it).
-  return codes.find((code) => namesOf(code).has([...wanted][0]))
-    ?? codes.find((code) => [...wanted].some((w) => namesOf(code).has(w)))
-    ?? null;
+  const among = (codes) => codes.find((code) => namesOf(code).has([...wanted][0]))
+    ?? codes.find((code) => [...wanted].some((w) => namesOf(code).has(w)));
+  const found = among(offered) ?? (product ? among(sellableUnits(product, true)) : null) ?? null;
+  // A unit the list leaves out (litres of sand) is still sold: offer it now.
+  if (found && !offered.includes(found)) unit.append(h("option", { value: found }, UNIT_NAMES[found] ?? found));
+  return found;
 }
 
 /**

@@ -19,13 +19,21 @@ test("the calculator converts 3 m3 of sand to 4.8 t and prices it with tax", asy
   await waitForText(page.locator("#calc-net"), "182.40");
   await waitForText(page.locator("#calc-total"), "218.88");
   await waitForText(page.locator("#calc-explanation"), "3 m3 × 1600 kg/m3 = 4800 kg = 4.8 t");
-  // Sand has a density, so every unit of mass and volume is offered, its bags too.
+  // Sand has a density, so the trade's units of mass and volume are offered,
+  // its bags too; not grams, ounces, millilitres or gallons of sand.
   const offered = await page.locator("#calc-unit option").evaluateAll((options) => options.map((o) => o.value));
-  for (const unit of ["t", "kg", "g", "lb", "oz", "m3", "l", "ml", "yd3", "ft3", "gal"]) {
+  for (const unit of ["t", "kg", "m3", "yd3", "ft3"]) {
     assert.ok(offered.includes(unit), `the calculator does not offer ${unit}: ${offered}`);
+  }
+  for (const unit of ["g", "oz", "ml", "l", "gal", "lb"]) {
+    assert.ok(!offered.includes(unit), `the calculator offers ${unit} of sand: ${offered}`);
   }
   assert.ok(!offered.includes("m"), `sand is not sold by the metre: ${offered}`);
   await screenshot(page, "product");
+  // A unit left out of the list is still read when typed: 800 l = 1.28 t.
+  await page.locator("#calc-quantity").fill("800 l");
+  await waitForText(page.locator("#calc-net"), "48.64");
+  assert.equal(await page.locator("#calc-unit").inputValue(), "l");
 });
 
 test("a quote asked for from the product page is saved and shown printable", async (t) => {
