@@ -381,25 +381,18 @@ async fn prices_per_tonne_per_kilogram_and_per_bag_sort_by_their_price_per_kilog
     app.create_product(&product("PER-PC", "pc", "0.01")).await;
     app.eventually("q=zzcompare", Who::Anonymous, |s| s.len() == 5)
         .await;
-    let skus = |resp: &crate::helpers::Resp| -> Vec<String> {
-        resp.body["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["sku"].as_str().unwrap().to_owned())
-            .collect()
-    };
-    let cheap = app.search("q=zzcompare&sort=price", Who::Anonymous).await;
     assert_eq!(
-        skus(&cheap),
+        app.search_skus("q=zzcompare&sort=price", Who::Anonymous)
+            .await,
         ["PER-T", "PER-KG", "PER-BAG", "PER-M3", "PER-PC"]
     );
-    let dear = app.search("q=zzcompare&sort=-price", Who::Anonymous).await;
     assert_eq!(
-        skus(&dear),
+        app.search_skus("q=zzcompare&sort=-price", Who::Anonymous)
+            .await,
         ["PER-BAG", "PER-KG", "PER-T", "PER-M3", "PER-PC"]
     );
     // Each hit says what its price is per, and per base unit.
+    let cheap = app.search("q=zzcompare&sort=price", Who::Anonymous).await;
     let bag = &cheap.body["hits"][2];
     assert_eq!(bag["price"], "8.50");
     assert_eq!(bag["per"], "bag");
