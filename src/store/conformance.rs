@@ -15,7 +15,7 @@ use redb::TableDefinition;
 use super::kv::tests::text;
 use super::kv::{Column, KeyColumn};
 use super::tables::{
-    MOVEMENTS, MOVEMENTS_BY_SKU, OPEN_QUOTES, PRODUCTS, PRODUCTS_BY_CATEGORY, QUOTES,
+    IMAGE_FILES, MOVEMENTS, MOVEMENTS_BY_SKU, OPEN_QUOTES, PRODUCTS, PRODUCTS_BY_CATEGORY, QUOTES,
     WEBHOOK_DELIVERIES,
 };
 use super::{Options, Store, StoreError};
@@ -280,6 +280,7 @@ proptest! {
         num_pairs in ops((big(), big())),
     ) {
         agree(PRODUCTS, &strs, json, Clone::clone)?;
+        agree(IMAGE_FILES, &strs, json, Clone::clone)?;
         agree(MOVEMENTS, &nums, json, Clone::clone)?;
         agree(PRODUCTS_BY_CATEGORY, &pairs, |_| (), |()| Vec::new())?;
         agree(MOVEMENTS_BY_SKU, &str_nums, |_| (), |()| Vec::new())?;
