@@ -66,6 +66,7 @@ use error::ApiError;
         crate::domain::units::Quantity,
         crate::domain::units::PositiveQuantity,
         crate::domain::units::UnitName,
+        crate::domain::locale::DecimalMark,
         crate::app::idempotency::IdempotencyKeyValue,
         ledger::LastEventId,
         catalogue::NewProduct,

@@ -287,6 +287,11 @@ def _cross_field(path, body):
         contact = body["contact"]
         if not contact.get("email") and not contact.get("phone"):
             contact["email"] = "sam@example.com"
+    if path.endswith("/replay") and RNG.random() < SHARE:
+        # `from_seq` or `from`, not both; a seq the change log has reached.
+        if "from_seq" in body or "from" not in body:
+            body.pop("from", None)
+            body["from_seq"] = RNG.randrange(1, 40)
     if path.endswith("/tokens") and RNG.random() < SHARE:
         # `expires_at` or `expires_in_days`, not both; a time in the future.
         body.pop("expires_at", None)
