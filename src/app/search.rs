@@ -181,6 +181,28 @@ pub struct SearchFacets {
     pub brand: BTreeMap<String, u64>,
 }
 
+/// A category products are filed under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Category {
+    /// The whole path, as products spell it (`Aggregates/Sand`): what
+    /// `category` filters by.
+    #[schema(example = "Aggregates/Sand")]
+    pub path: String,
+    /// Its last part (`Sand`).
+    pub name: String,
+    /// 1 for a top-level category, 2 for one inside it, and so on.
+    #[schema(minimum = 1)]
+    pub depth: u32,
+    /// How many products it holds, with those of the categories inside it.
+    pub products: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CategoryList {
+    /// Every category, each followed by those inside it, in path order.
+    pub items: Vec<Category>,
+}
+
 /// Set when no product matches every word of the query (or the query has
 /// more words than are matched one by one): the products shown match the
 /// most words any product matches, those matching more first.
@@ -500,6 +522,31 @@ impl App {
         self.metrics()
             .searched(SearchKind::Search, started.elapsed());
         Ok(answer)
+    }
+
+    /// Every category of the catalogue with its product count: active
+    /// products for the public, archived ones too for staff.
+    pub async fn categories(&self, caller: Option<&Principal>) -> Result<CategoryList, AppError> {
+        let staff = caller.is_some_and(Principal::reads);
+        let index = self.inner.search.clone();
+        let counted = tokio::task::spawn_blocking(move || index.categories(staff))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let items = counted
+            .into_iter()
+            .map(|(path, products)| {
+                let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
+                let depth = u32::try_from(path.split('/').count()).unwrap_or(u32::MAX);
+                Category {
+                    path,
+                    name,
+                    depth,
+                    products,
+                }
+            })
+            .collect();
+        Ok(CategoryList { items })
     }
 
     /// Up to 8 product names completing what was typed.

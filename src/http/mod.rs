@@ -198,6 +198,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(batch::batch))
         .routes(routes!(search::search))
         .routes(routes!(search::suggest))
+        .routes(routes!(search::categories))
         .routes(routes!(quotes::estimate, quotes::estimate_one))
         .routes(routes!(quotes::list_quotes, quotes::create_quote))
         .routes(routes!(quotes::get_quote))

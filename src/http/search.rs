@@ -1,4 +1,4 @@
-//! `/search` and `/search/suggest`.
+//! `/search`, `/search/suggest` and `/categories`.
 
 use axum::extract::State;
 use serde::Deserialize;
@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{PublicCaller, Query};
 use crate::app::App;
-use crate::app::search::{SearchParams, SearchResponse, Suggestions};
+use crate::app::search::{CategoryList, SearchParams, SearchResponse, Suggestions};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -97,4 +97,21 @@ pub async fn suggest(
     Query(q): Query<SuggestQuery>,
 ) -> Result<axum::Json<Suggestions>, ApiError> {
     Ok(axum::Json(app.suggest(&q.q).await?))
+}
+
+/// Every category of the catalogue, at every level, with how many products
+/// each holds: active products for anyone, archived ones too for staff.
+#[utoipa::path(
+    get, path = "/categories", tag = "search",
+    responses(
+        (status = 200, body = CategoryList),
+        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
+    ),
+    security((), ("bearer" = [])),
+)]
+pub async fn categories(
+    State(app): State<App>,
+    PublicCaller(caller): PublicCaller,
+) -> Result<axum::Json<CategoryList>, ApiError> {
+    Ok(axum::Json(app.categories(caller.as_ref()).await?))
 }

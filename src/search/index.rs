@@ -707,7 +707,80 @@ fn shown(parsed: &Parsed) -> Vec<String> {
         .collect()
 }
 
+/// The category path `wanted` (lower-cased) names, as products spell it: the
+/// path itself, or else the one path that ends with it (`sand` is
+/// `Aggregates/Sand` when no other category ends in `sand`).
+fn spelled_category(known: &HashMap<String, String>, wanted: &str) -> String {
+    if let Some(path) = known.get(wanted) {
+        return path.clone();
+    }
+    let tail = format!("/{wanted}");
+    let mut ending = known
+        .iter()
+        .filter(|(lower, _)| lower.ends_with(&tail))
+        .map(|(_, path)| path);
+    match (ending.next(), ending.next()) {
+        (Some(only), None) => only.clone(),
+        _ => wanted.to_owned(),
+    }
+}
+
 impl SearchIndex {
+    /// Every category products are filed under, at every level, with how
+    /// many products it holds with everything under it (archived ones only
+    /// when `include_inactive`), in path order. One pass over the index: a
+    /// facet counter per depth (a counter takes no facet inside another).
+    pub fn categories(&self, include_inactive: bool) -> Result<Vec<(String, u64)>, IndexError> {
+        let generation = self.generation();
+        let searcher = generation.reader.searcher();
+        let paths: Vec<String> = generation
+            .categories
+            .read()
+            .expect("lock")
+            .values()
+            .cloned()
+            .collect();
+        let mut by_depth: Vec<FacetCollector> = Vec::new();
+        for parent in std::iter::once(Facet::root())
+            .chain(paths.iter().map(|p| Facet::from_path(p.split('/'))))
+        {
+            let depth = if parent.is_root() {
+                0
+            } else {
+                parent.to_path().len()
+            };
+            while by_depth.len() <= depth {
+                by_depth.push(FacetCollector::for_field("category"));
+            }
+            by_depth[depth].add_facet(parent);
+        }
+        let mut multi = tantivy::collector::MultiCollector::new();
+        let handles: Vec<_> = by_depth
+            .into_iter()
+            .map(|c| multi.add_collector(c))
+            .collect();
+        let query: Box<dyn Query> = if include_inactive {
+            Box::new(AllQuery)
+        } else {
+            term_query(Term::from_field_u64(generation.f.active, 1))
+        };
+        let mut fruits = searcher.search(&*query, &multi)?;
+        let mut counted: Vec<(String, u64)> = Vec::new();
+        for handle in handles {
+            let counts = handle.extract(&mut fruits);
+            counted.extend(
+                counts
+                    .get(Facet::root())
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(facet, n)| {
+                        (facet.to_path_string().trim_start_matches('/').to_owned(), n)
+                    }),
+            );
+        }
+        counted.sort_by_cached_key(|(path, _)| path.to_lowercase());
+        Ok(counted)
+    }
+
     /// Runs a search: one pass over the index collects the page, the total and
     /// the facets (a facet the request filters on is counted in a pass of its
     /// own, without that filter, so its other values stay visible). When no
@@ -716,15 +789,10 @@ impl SearchIndex {
         let generation = self.generation();
         let f = generation.f;
         let searcher = generation.reader.searcher();
-        let category = request.category.as_ref().map(|c| {
-            generation
-                .categories
-                .read()
-                .expect("lock")
-                .get(c)
-                .cloned()
-                .unwrap_or_else(|| c.clone())
-        });
+        let category = request
+            .category
+            .as_ref()
+            .map(|c| spelled_category(&generation.categories.read().expect("lock"), c));
         let parent = category
             .as_deref()
             .map_or_else(Facet::root, |c| Facet::from_path(c.split('/')));

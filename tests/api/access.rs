@@ -100,6 +100,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/batch", Rule::Public),
     ("GET", "/api/v1/search", Rule::Public),
     ("GET", "/api/v1/search/suggest", Rule::Public),
+    ("GET", "/api/v1/categories", Rule::Public),
     ("POST", "/api/v1/quote/estimate", Rule::Public),
     ("GET", "/api/v1/quote/estimate", Rule::Public),
     ("POST", "/api/v1/quotes", Rule::Public),

@@ -403,3 +403,84 @@ async fn prices_per_tonne_per_kilogram_and_per_bag_sort_by_their_price_per_kilog
         json!({"amount": "0.034", "per": "kg"})
     );
 }
+
+/// Every prefix of every product's category with how many products it holds,
+/// counted here from the products themselves.
+fn expected_categories(categories: &[String]) -> Vec<(String, u64)> {
+    let mut counts = std::collections::BTreeMap::<String, (String, u64)>::new();
+    for category in categories {
+        let parts: Vec<&str> = category.split('/').collect();
+        for depth in 1..=parts.len() {
+            let path = parts[..depth].join("/");
+            counts.entry(path.to_lowercase()).or_insert((path, 0)).1 += 1;
+        }
+    }
+    counts.into_values().collect()
+}
+
+fn listed(resp: &crate::helpers::Resp) -> Vec<(String, u64)> {
+    resp.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let path = c["path"].as_str().unwrap().to_owned();
+            assert_eq!(c["name"], path.rsplit('/').next().unwrap(), "{c}");
+            assert_eq!(c["depth"], path.split('/').count(), "{c}");
+            (path, c["products"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_category_list_counts_every_level_and_hides_archived_products_from_the_public() {
+    let app = catalogue().await;
+    let categories: Vec<String> = quarry::demo::BASE
+        .iter()
+        .map(|base| {
+            quarry::demo::product_json(base)["category"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let all = expected_categories(&categories);
+    assert!(all.iter().any(|(path, _)| path.contains('/')), "{all:?}");
+    let public = app.get("/api/v1/categories", Who::Anonymous).await;
+    assert_eq!(public.status, StatusCode::OK, "{}", public.text);
+    assert_eq!(listed(&public), all);
+
+    // Archived: the public no longer counts it, staff do.
+    let sharp = app.get("/api/v1/products/SAND-SHARP", Who::Staff).await;
+    let sharp_category = sharp.body["category"].as_str().unwrap().to_owned();
+    app.delete("/api/v1/products/SAND-SHARP", Who::Staff).await;
+    let mut active = categories.clone();
+    let at = active.iter().position(|c| *c == sharp_category).unwrap();
+    active.remove(at);
+    // The index follows the store a moment after the commit.
+    let mut public = Vec::new();
+    for _ in 0..50 {
+        public = listed(&app.get("/api/v1/categories", Who::Anonymous).await);
+        if public != all {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(public, expected_categories(&active));
+    let staff = app.get("/api/v1/categories", Who::Staff).await;
+    assert_eq!(listed(&staff), all);
+}
+
+#[tokio::test]
+async fn a_category_filter_names_a_whole_path_or_the_one_category_ending_with_it() {
+    let app = catalogue().await;
+    let whole = app
+        .search_skus("category=Aggregates/Sand&limit=100", Who::Staff)
+        .await;
+    assert!(whole.contains(&"SAND-04".to_owned()), "{whole:?}");
+    // The admin filter was typed as "sand" and found nothing.
+    let last_part = app.search_skus("category=sand&limit=100", Who::Staff).await;
+    assert_eq!(last_part, whole);
+    let nothing = app.search_skus("category=and&limit=100", Who::Staff).await;
+    assert!(nothing.is_empty(), "{nothing:?}");
+}
