@@ -59,38 +59,13 @@ function repeater(legend, key, fields, values, addLabel) {
   return fieldset;
 }
 
-/**
- * Fills `list` (a datalist) with the categories products have, from the
- * search's category counts: the top level and the level under it at once,
- * deeper levels as a path is typed (`grow(typed)`).
- */
+/** Fills `list` (a datalist) with every category products are filed under. */
 function categoryList(list) {
-  const asked = new Map();
-  const add = (paths) => {
-    const have = new Set([...list.options].map((o) => o.value));
-    for (const path of paths) if (!have.has(path)) list.append(h("option", { value: path }));
-  };
-  const under = (category) => {
-    if (!asked.has(category)) {
-      asked.set(category, api("/search", { query: { category, limit: 1 } })
-        .then((answer) => Object.keys(answer.facets?.category ?? {}))
-        .catch(() => []));
-    }
-    return asked.get(category);
-  };
-  under("").then(async (top) => {
-    add(top);
-    for (const children of await Promise.all(top.map(under))) add(children);
-  });
-  return {
-    /** Offers the categories under the one typed (or its parent, while a level is typed). */
-    grow(typed) {
-      const path = typed.trim().replace(/\/+$/, "");
-      if (!path.includes("/") && !typed.endsWith("/")) return;
-      const known = [...list.options].find((o) => o.value.toLowerCase() === path.toLowerCase());
-      if (known) under(known.value).then(add);
-    },
-  };
+  api("/categories")
+    .then((answer) => list.append(...answer.items.map((c) => h("option", { value: c.path }))))
+    .catch(() => {
+      // No list: the category is typed in full, as before.
+    });
 }
 
 export async function render(main, { shop, staff }) {
@@ -185,8 +160,7 @@ export async function render(main, { shop, staff }) {
     message,
     staff ? h("div", { class: "actions" }, save) : null);
   if (!staff) for (const el of form.elements) el.disabled = true;
-  const offered = categoryList(categories);
-  form.elements.category.addEventListener("input", (event) => offered.grow(event.target.value));
+  categoryList(categories);
 
   const value = (name) => form.elements[name]?.value.trim() ?? "";
   const optional = (name) => value(name) || null;

@@ -1,7 +1,7 @@
 // Products: the catalogue searched as you type (archived ones too), sorted
 // by relevance, name or price, with links to edit each one; products ticked
 // (across pages and searches) get their shelf labels printed (admin-labels.js).
-import { money } from "/assets/api.js";
+import { api, money } from "/assets/api.js";
 import { availabilityBadge, debounce, h } from "/assets/ui.js";
 import { card, paged, table } from "/assets/admin-kit.js";
 import { t } from "/assets/i18n.js";
@@ -15,7 +15,21 @@ export async function render(main, { shop, staff }) {
     h("option", { value: "price" }, t("sort.priceUp")),
     h("option", { value: "-price" }, t("sort.priceDown")));
   sort.value = params.get("sort") ?? "name";
-  const category = h("input", { name: "category", value: params.get("category") ?? "", maxlength: "200" });
+  // Every category, each under its parent, with its count (archived products too).
+  const category = h("select", { name: "category" }, h("option", { value: "" }, t("products.allCategories")));
+  const wanted = params.get("category") ?? "";
+  if (wanted) category.append(h("option", { value: wanted }, wanted));
+  category.value = wanted;
+  api("/categories").then((answer) => {
+    category.replaceChildren(h("option", { value: "" }, t("products.allCategories")),
+      ...answer.items.map((c) => h("option", { value: c.path },
+        `${"\u2003".repeat(c.depth - 1)}${c.name} (${c.products})`)));
+    // A category from an older address that the list does not spell so still filters.
+    if (wanted && !answer.items.some((c) => c.path === wanted)) category.append(h("option", { value: wanted }, wanted));
+    category.value = wanted;
+  }).catch(() => {
+    // The filter keeps the category from the address.
+  });
   const filters = h("form", { class: "toolbar", role: "search" },
     h("label", {}, t("products.search"), q),
     h("label", {}, t("products.category"), category),
@@ -45,7 +59,7 @@ export async function render(main, { shop, staff }) {
     pages.reload();
   }, 200);
   q.addEventListener("input", changed);
-  category.addEventListener("input", changed);
+  category.addEventListener("change", changed);
   sort.addEventListener("change", changed);
   await pages.reload();
 }
