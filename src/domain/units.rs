@@ -514,6 +514,30 @@ fn show(value: Decimal) -> String {
     value.normalize().to_string()
 }
 
+/// An amount worked out on the way, as a step shows it: `= 4800` when exact
+/// to three decimals, else rounded (`≈ 2.294`; a small one keeps three
+/// significant digits, `≈ 0.000457`). The result itself is always exact.
+fn step(value: Decimal) -> String {
+    let mut places = 3;
+    while places < 20
+        && !value.is_zero()
+        && value
+            .round_dp_with_strategy(places, RoundingStrategy::ToZero)
+            .is_zero()
+    {
+        places += 1;
+    }
+    if places > 3 {
+        places += 2;
+    }
+    let rounded = value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    if rounded == value {
+        format!("= {}", show(value))
+    } else {
+        format!("≈ {}", show(rounded))
+    }
+}
+
 impl<'a> Measures<'a> {
     /// `a × b`, or an error when the result leaves what a decimal holds
     /// (nested packs of huge sizes can get there).
@@ -622,25 +646,25 @@ impl<'a> Measures<'a> {
         if from_dim != to_dim {
             let base_unit = from_dim.base();
             if unit.standard() != Some(base_unit) {
-                steps.push(format!("= {} {base_unit}", show(base)));
+                steps.push(format!("{} {base_unit}", step(base)));
             }
             let into_mass = self.mass_factor(from_dim, from, to)?;
             let out_of_mass = self.mass_factor(to_dim, from, to)?;
             if from_dim != Dimension::Mass {
                 base = self.times(base, into_mass)?;
                 steps.push(format!(
-                    "× {} kg/{base_unit} = {} kg",
+                    "× {} kg/{base_unit} {} kg",
                     show(into_mass),
-                    show(base)
+                    step(base)
                 ));
             }
             if to_dim != Dimension::Mass {
                 base = self.divided(base, out_of_mass)?;
                 let target = to_dim.base();
                 steps.push(format!(
-                    "÷ {} kg/{target} = {} {target}",
+                    "÷ {} kg/{target} {} {target}",
                     show(out_of_mass),
-                    show(round_quantity(base))
+                    step(base)
                 ));
             }
         }
@@ -949,6 +973,47 @@ mod tests {
         assert_eq!(same.explanation, "2 t");
         let scale = m.convert(q("2500"), &name("kg"), &name("t")).unwrap();
         assert_eq!(scale.explanation, "2500 kg = 2.5 t");
+    }
+
+    #[test]
+    fn steps_on_the_way_are_rounded_and_the_result_is_exact() {
+        let m = Measures {
+            what: "SAND-04",
+            stock: Unit::Tonne,
+            density_kg_m3: Some(q("1600")),
+            mass_per_m_kg: None,
+            mass_per_m2_kg: None,
+            packs: &[],
+        };
+        let c = m.convert(q("3"), &name("yd3"), &name("t")).unwrap();
+        assert_eq!(c.value, q("3.669863"));
+        assert_eq!(
+            c.explanation,
+            "3 yd3 ≈ 2.294 m3 × 1600 kg/m3 ≈ 3669.863 kg = 3.669863 t"
+        );
+        let back = m.convert(q("1"), &name("t"), &name("yd3")).unwrap();
+        assert_eq!(back.value, q("0.817469"));
+        assert_eq!(
+            back.explanation,
+            "1 t = 1000 kg ÷ 1600 kg/m3 = 0.625 m3 = 0.817469 yd3"
+        );
+        let small = m.convert(q("1"), &name("g"), &name("ml")).unwrap();
+        assert_eq!(
+            small.explanation,
+            "1 g = 0.001 kg ÷ 1600 kg/m3 = 0.000000625 m3 = 0.625 ml"
+        );
+        let third = m.convert(q("1"), &name("g"), &name("l")).unwrap();
+        assert_eq!(third.value, q("0.000625"));
+        let tiny = Measures {
+            density_kg_m3: Some(q("3000")),
+            ..m
+        };
+        assert_eq!(
+            tiny.convert(q("1"), &name("g"), &name("l"))
+                .unwrap()
+                .explanation,
+            "1 g = 0.001 kg ÷ 3000 kg/m3 ≈ 0.000000333 m3 = 0.000333 l"
+        );
     }
 
     #[test]
