@@ -1,7 +1,7 @@
 // Back office: one quote (`/admin/quote?number=Q-…`): its customer, priced
 // lines, totals and held stock, and for staff the steps open → accepted → fulfilled.
 import { api, money } from "/assets/api.js";
-import { busy, h, say, when } from "/assets/ui.js";
+import { busy, h, say, thumbnail, when } from "/assets/ui.js";
 import { card, table } from "/assets/admin-kit.js";
 import { contactCell, statusBadge } from "/assets/admin-quotes.js";
 import { localNumbers, percent, quantity, t } from "/assets/i18n.js";
@@ -20,7 +20,9 @@ const ACTIONS = () => [
 function lines(quote) {
   const m = (amount) => money(amount, quote.currency);
   return table([
-    [t("quote.product"), (l) => h("div", {}, h("a", { href: `/admin/product?${new URLSearchParams({ sku: l.sku })}` }, l.name), h("div", { class: "muted mono" }, l.sku))],
+    [t("quote.product"), (l) => h("div", { class: "line-product" },
+      thumbnail(quote.photos?.[l.sku], "line-photo"),
+      h("div", {}, h("a", { href: `/admin/product?${new URLSearchParams({ sku: l.sku })}` }, l.name), h("div", { class: "muted mono" }, l.sku)))],
     [t("quote.requested"), (l) => measured(l.requested), { num: true }],
     [t("quote.sold"), (l) => h("div", {}, measured(l.sold), l.pack_rounding ? h("div", { class: "muted" }, localNumbers(l.pack_rounding)) : null), { num: true }],
     [t("quote.how"), (l) => h("span", { class: "explain" }, localNumbers(l.explanation))],

@@ -122,6 +122,10 @@ pub struct QuoteView {
     /// The customer's link to the quote's page; only in the answer that made it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// The main photo of each line's product that has one, by SKU; in the
+    /// answers about one quote (not in lists).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub photos: BTreeMap<String, super::search::HitImage>,
 }
 
 impl QuoteView {
@@ -144,7 +148,27 @@ impl QuoteView {
             created_by: staff.then(|| quote.created_by.to_string()),
             version: quote.version,
             link: None,
+            photos: BTreeMap::new(),
         }
+    }
+
+    /// The view with its lines' photos, read in one lookup.
+    fn with_photos(mut self, tx: &ReadTx) -> Result<Self, AppError> {
+        let mut skus: Vec<Sku> = self.lines.iter().map(|l| l.sku.clone()).collect();
+        skus.sort();
+        skus.dedup();
+        for product in tx.products_many(&skus)?.into_iter().flatten() {
+            if let Some(image) = product.images.first() {
+                self.photos.insert(
+                    product.sku.to_string(),
+                    super::search::HitImage {
+                        thumb_url: image.thumb_url.clone(),
+                        alt: image.alt.clone(),
+                    },
+                );
+            }
+        }
+        Ok(self)
     }
 }
 
@@ -734,11 +758,13 @@ impl App {
 
     pub async fn get_quote(&self, number: &str) -> Result<QuoteView, AppError> {
         let parsed = QuoteNumber::parse(number).map_err(|_| not_found(number))?;
-        let quote = self
-            .read(move |tx| Ok(tx.quote(&parsed)?))
-            .await?
-            .ok_or_else(|| not_found(number))?;
-        Ok(QuoteView::of(&quote, true))
+        self.read(move |tx| {
+            tx.quote(&parsed)?
+                .map(|quote| QuoteView::of(&quote, true).with_photos(tx))
+                .transpose()
+        })
+        .await?
+        .ok_or_else(|| not_found(number))
     }
 
     /// The quote a customer link opens (`None` for a link that opens nothing).
@@ -752,8 +778,12 @@ impl App {
             return Ok(None);
         }
         let hash = crate::auth::token_hash(secret);
-        let quote = self.read(move |tx| Ok(tx.quote_by_link(&hash)?)).await?;
-        Ok(quote.map(|q| QuoteView::of(&q, false)))
+        self.read(move |tx| {
+            tx.quote_by_link(&hash)?
+                .map(|quote| QuoteView::of(&quote, false).with_photos(tx))
+                .transpose()
+        })
+        .await
     }
 
     pub async fn list_quotes(&self, filter: QuoteFilter) -> Result<Listing<QuoteView>, AppError> {

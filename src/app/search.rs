@@ -165,7 +165,7 @@ pub struct SearchHit {
 }
 
 /// A hit's main photo.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct HitImage {
     pub thumb_url: String,
     pub alt: String,

@@ -331,7 +331,15 @@ pub async fn quote_page(
         use std::fmt::Write as _;
         let _ = write!(
             rows,
-            "<tr><td>{}<div class=\"sku\">{}</div><div class=\"how\">{}{}</div></td><td class=\"num\">{} {}</td><td class=\"num\">{} / {}</td><td class=\"num\">{}</td><td class=\"num\">{}%</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}{}<div class=\"sku\">{}</div><div class=\"how\">{}{}</div></td><td class=\"num\">{} {}</td><td class=\"num\">{} / {}</td><td class=\"num\">{}</td><td class=\"num\">{}%</td><td class=\"num\">{}</td></tr>",
+            quote
+                .photos
+                .get(line.sku.as_str())
+                .map_or_else(String::new, |photo| format!(
+                    "<img class=\"thumb\" src=\"{}\" alt=\"{}\" width=\"56\" height=\"56\">",
+                    escape_html(&photo.thumb_url),
+                    escape_html(&photo.alt)
+                )),
             escape_html(&line.name),
             escape_html(line.sku.as_str()),
             escape_html(&line.explanation),

@@ -341,3 +341,65 @@ async fn photos_are_ordered_described_removed_and_at_most_twelve() {
     );
     app.stop_and_check().await;
 }
+
+#[tokio::test]
+async fn a_quote_shows_the_photo_of_each_line_that_has_one() {
+    let app = TestApp::spawn().await;
+    app.create_product(&sand("SAND-04")).await;
+    app.create_product(&sand("SAND-08")).await;
+    let added = app
+        .upload_file(
+            "/api/v1/products/SAND-04/images",
+            Who::Staff,
+            ("heap.png", "image/png", png(3, 640, 480)),
+            Some("A heap of washed sand"),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.text);
+    let thumb = added.body["thumb_url"].as_str().unwrap().to_owned();
+    let body = json!({
+        "lines": [{"sku": "SAND-04", "quantity": "2"}, {"sku": "SAND-08", "quantity": "1"}],
+        "contact": {"name": "Sam Builder", "email": "sam@example.com"},
+    });
+    let made = app.post("/api/v1/quotes", Who::Anonymous, &body).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let number = made.body["number"].as_str().unwrap().to_owned();
+    let link = made.body["link"].as_str().unwrap().to_owned();
+    let secret = link.rsplit('/').next().unwrap().to_owned();
+    let expected = json!({"SAND-04": {"thumb_url": thumb, "alt": "A heap of washed sand"}});
+
+    // Staff's view and the customer's both carry it; a line without one has none.
+    let staff = app
+        .get(&format!("/api/v1/quotes/{number}"), Who::Staff)
+        .await;
+    assert_eq!(staff.body["photos"], expected, "{}", staff.text);
+    let customer = app
+        .get(&format!("/api/v1/quotes/link/{secret}"), Who::Anonymous)
+        .await;
+    assert_eq!(customer.body["photos"], expected, "{}", customer.text);
+    // Lists stay lean.
+    let listed = app.get("/api/v1/quotes", Who::Staff).await;
+    assert!(
+        listed.body["items"][0].get("photos").is_none(),
+        "{}",
+        listed.text
+    );
+
+    // The customer's page shows it beside its line, and the picture loads.
+    let page = fetch(&app, &format!("/q/{secret}"), &[]).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert_eq!(html.matches("<img class=\"thumb\"").count(), 1, "{html}");
+    assert!(
+        html.contains(&format!(
+            "<img class=\"thumb\" src=\"{thumb}\" alt=\"A heap of washed sand\""
+        )),
+        "{html}"
+    );
+    let picture = fetch(&app, &thumb, &[]).await;
+    assert_eq!(picture.status(), StatusCode::OK);
+    assert!(
+        image::load_from_memory(&picture.bytes().await.unwrap()).is_ok(),
+        "the thumbnail is a picture"
+    );
+}

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { crc32, deflateSync } from "node:zlib";
 import { request } from "playwright-core";
-import { BASE, DESKTOP, PHONE, STAFF, TIMEOUT, openPage, screenshot, signIn, waitForText } from "./support.mjs";
+import { BASE, DESKTOP, PHONE, STAFF, TIMEOUT, apiAs, openPage, screenshot, signIn, waitForText } from "./support.mjs";
 
 /** A PNG of `width`×`height` pixels: a gradient from `from` to `to` (RGB),
  *  so photos of different colours are different files. */
@@ -285,3 +285,31 @@ for (const viewport of [DESKTOP, PHONE]) {
     await screenshot(page, "storefront-photos");
   });
 }
+
+test("a quote shows each line's photo: on the customer's page and on its back-office page", async (t) => {
+  const api = await apiAs(t, STAFF);
+  const made = await api("POST", "/api/v1/quotes", {
+    lines: [{ sku: "SAND-04", quantity: "2", unit: "t" }, { sku: "CEM-425", quantity: "4", unit: "bag" }],
+    contact: { name: "E2E Photo", email: "photo@example.com" },
+  });
+  const { photos } = await api("GET", `/api/v1/quotes/${made.number}`);
+  assert.ok(photos?.["SAND-04"]?.thumb_url, `the demo's sand has a photo: ${JSON.stringify(photos)}`);
+  const loaded = (selector) => (page) => page.waitForFunction((css) => {
+    const images = [...document.querySelectorAll(css)];
+    return images.length > 0 && images.every((img) => img.complete && img.naturalWidth > 0);
+  }, selector, { timeout: TIMEOUT });
+
+  const customer = await openPage(t);
+  await customer.goto(new URL(made.link).pathname);
+  await loaded("main.quote img.thumb")(customer);
+  const shown = await customer.locator("main.quote img.thumb").evaluateAll((images) => images.map((img) => img.getAttribute("src")));
+  assert.equal(shown.length, Object.keys(photos).length, `one photo per line that has one: ${shown}`);
+  assert.ok(shown.includes(photos["SAND-04"].thumb_url), `photos on the page: ${shown}`);
+  await screenshot(customer, "quote-page-photos");
+
+  const staff = await openPage(t);
+  await signIn(staff, STAFF, `/admin/quote?number=${made.number}`);
+  await loaded("main .line-photo img")(staff);
+  const inOffice = await staff.locator("main .line-photo img").evaluateAll((images) => images.map((img) => img.getAttribute("src")));
+  assert.ok(inOffice.includes(photos["SAND-04"].thumb_url), `photos in the back office: ${inOffice}`);
+});
