@@ -81,6 +81,44 @@ function actions(quote, message, redraw) {
   }));
 }
 
+/** A customer link, shown once: to open, and to copy for a message to the customer. */
+function shownLink(url) {
+  const field = h("input", { id: "customer-link", readonly: "", value: url, "aria-label": t("quote.linkLabel") });
+  const copied = h("span", { class: "muted", "aria-live": "polite" });
+  const copy = h("button", { type: "button", class: "secondary", id: "copy-link" }, t("quote.copyLink"));
+  copy.addEventListener("click", async () => {
+    field.select();
+    try {
+      await navigator.clipboard.writeText(url);
+      copied.textContent = t("quote.copied");
+    } catch {
+      // No clipboard (a page not served over HTTPS): the link is selected to copy by hand.
+      copied.textContent = t("quote.copyByHand");
+    }
+  });
+  return h("div", { class: "stack" },
+    h("label", { for: "customer-link" }, t("quote.linkLabel")),
+    h("div", { class: "toolbar" }, field, copy, copied),
+    h("p", {}, h("a", { href: url, target: "_blank", rel: "noopener" }, t("quote.customerPage"))));
+}
+
+/** Staff issue a new customer link (the old one stops working). */
+function newLink(quote, message, redraw) {
+  const button = h("button", { type: "button", class: "secondary", id: "new-link" }, t("quote.newLink"));
+  button.addEventListener("click", () => {
+    if (!confirm(t("quote.newLinkConfirm", { number: quote.number }))) return;
+    busy(button, t("quote.newLinkMaking"), async () => {
+      try {
+        const next = await api(`/quotes/${encodeURIComponent(quote.number)}/link`, { method: "POST" });
+        redraw(next, t("quote.newLinkDone"));
+      } catch (error) {
+        say(message, error.message, "error");
+      }
+    });
+  });
+  return button;
+}
+
 function draw(main, quote, { staff, notice }) {
   const message = h("p", { class: "message", role: "status" });
   const redraw = (next, text) => draw(main, next, { staff, notice: text });
@@ -90,9 +128,7 @@ function draw(main, quote, { staff, notice }) {
     fact(t("quote.created"), when(quote.created_at), quote.created_by ? ` ${t("quote.by", { who: quote.created_by })}` : ""),
     fact(t("quote.validUntil"), when(quote.valid_until)),
     fact(t("quote.lastChange"), when(quote.updated_at)))));
-  const link = quote.link
-    ? h("p", {}, h("a", { href: quote.link, target: "_blank", rel: "noopener" }, t("quote.customerPage")))
-    : h("p", { class: "muted" }, t("quote.linkNotKept"));
+  const link = quote.link ? shownLink(quote.link) : h("p", { class: "muted" }, t("quote.linkNotKept"));
   const print = h("button", { type: "button", class: "secondary no-print" }, t("quote.print"));
   print.addEventListener("click", () => window.print());
   main.replaceChildren(...[
@@ -100,7 +136,8 @@ function draw(main, quote, { staff, notice }) {
     h("h1", {}, `${t("quote.heading", { number: quote.number })} `, statusBadge(quote.status)),
     message,
     staff ? actions(quote, message, redraw) : null,
-    card(t("quote.details"), facts, link, h("div", { class: "actions" }, print)),
+    card(t("quote.details"), facts, link,
+      h("div", { class: "actions" }, print, staff ? newLink(quote, message, redraw) : null)),
     card(t("quote.lines"), lines(quote)),
     card(t("quote.totals"), totals(quote)),
     card(t("quote.held"), holds(quote)),

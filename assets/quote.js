@@ -110,6 +110,9 @@ if (note) {
   ].filter(Boolean).join(" ");
 }
 
+const keep = page?.querySelector("p.keep");
+if (keep) keep.textContent = t("quotePage.keep");
+
 const links = page?.querySelectorAll(".print a") ?? [];
 for (const link of links) {
   if (link.hasAttribute("data-print")) link.textContent = t("quotePage.print");

@@ -63,6 +63,11 @@ pub struct QuoteRequest {
     /// Staff only: hold (reserve) the stock while the quote is open. Anonymous
     /// requests follow the shop's setting.
     pub hold_stock: Option<bool>,
+    /// Staff only: hold the stock at this location alone (the yard the
+    /// customer collects from), as much as is available there, instead of
+    /// spreading it over the locations with the most available. Implies
+    /// `hold_stock`.
+    pub hold_location: Option<LocationCode>,
     pub note: Option<Remark>,
 }
 
@@ -170,6 +175,43 @@ impl QuoteView {
         }
         Ok(self)
     }
+}
+
+/// Whether a new quote holds its stock: staff choose (a hold location
+/// implies it), anyone else gets the shop's setting.
+fn holds_stock(staff: bool, request: &QuoteRequest, shop_default: bool) -> Result<bool, AppError> {
+    Ok(match (staff, request.hold_stock, &request.hold_location) {
+        (false, Some(_), _) | (false, _, Some(_)) => {
+            return Err(AppError::Forbidden(
+                "only staff choose whether and where a quote holds stock".into(),
+            ));
+        }
+        (true, Some(false), Some(_)) => {
+            return Err(AppError::invalid(
+                "hold_location",
+                "a quote that holds no stock has no location to hold it at: leave \
+                 hold_location out, or hold the stock",
+            ));
+        }
+        (true, Some(hold), _) => hold,
+        (true, None, Some(_)) => true,
+        (_, None, None) => shop_default,
+    })
+}
+
+/// Where customer links point: the configured address, else the one the
+/// caller used, else the listening address.
+fn link_base(config: &Config, reached_at: Option<String>) -> String {
+    config
+        .public_base_url
+        .clone()
+        .or(reached_at)
+        .unwrap_or_else(|| format!("http://{}", config.listen))
+}
+
+/// The customer's link to a quote's page.
+fn link(base: &str, secret: &str) -> String {
+    format!("{}/q/{secret}", base.trim_end_matches('/'))
 }
 
 /// An estimate's lines and totals, as cached.
@@ -374,10 +416,12 @@ fn allocate(
     sku: &Sku,
     needed: Decimal,
     taken: &mut BTreeMap<(Sku, LocationCode), Decimal>,
+    only: Option<&LocationCode>,
 ) -> Result<(Vec<(LocationCode, Decimal)>, Decimal), AppError> {
     let mut places: Vec<(LocationCode, Decimal)> = tx
         .levels_of(sku)?
         .into_iter()
+        .filter(|(l, _)| only.is_none_or(|only| only == l))
         .map(|(l, level)| {
             let already = taken
                 .get(&(sku.clone(), l.clone()))
@@ -403,18 +447,19 @@ fn allocate(
 }
 
 /// What a new quote holds, spread over the locations with stock (most
-/// available first), and the reserve movements that hold it.
+/// available first) or at `only`, and the reserve movements that hold it.
 fn hold_plan(
     tx: &WriteTx,
     priced: &[PricedLine],
     products: &[Product],
     number: &QuoteNumber,
+    only: Option<&LocationCode>,
 ) -> Result<(Vec<Hold>, Vec<Draft>), AppError> {
     let mut taken = BTreeMap::new();
     let mut holds = Vec::new();
     let mut parts = Vec::new();
     for line in priced {
-        let (places, _) = allocate(tx, &line.sku, line.stock.quantity.value(), &mut taken)?;
+        let (places, _) = allocate(tx, &line.sku, line.stock.quantity.value(), &mut taken, only)?;
         for (location, quantity) in places {
             holds.push(Hold {
                 sku: line.sku.clone(),
@@ -488,7 +533,7 @@ fn shipments(
             }
         }
         if needed > Decimal::ZERO {
-            let (parts, missing) = allocate(tx, &line.sku, needed, &mut taken)?;
+            let (parts, missing) = allocate(tx, &line.sku, needed, &mut taken, None)?;
             let backorder = products.get(&line.sku).is_some_and(|p| p.allow_backorder);
             if missing > Decimal::ZERO && !backorder {
                 return Err(AppError::Conflict {
@@ -666,22 +711,9 @@ impl App {
             .map_err(|(f, r)| AppError::invalid(f, r))?;
         let staff = caller.is_some_and(|p| p.role >= Role::Staff && p.can(Scope::QuotesWrite));
         let config = self.config().clone();
-        let hold = match (staff, request.hold_stock) {
-            (true, Some(hold)) => hold,
-            (false, Some(_)) => {
-                return Err(AppError::Forbidden(
-                    "only staff choose whether a quote holds stock".into(),
-                ));
-            }
-            (_, None) => config.quotes.hold_stock,
-        };
+        let hold = holds_stock(staff, &request, config.quotes.hold_stock)?;
         let actor = caller.map_or_else(Actor::public, |p| p.actor.clone());
-        // The configured address, else the one the customer used.
-        let base = config
-            .public_base_url
-            .clone()
-            .or(reached_at)
-            .unwrap_or_else(|| format!("http://{}", config.listen));
+        let base = link_base(&config, reached_at);
         self.write(move |tx| {
             super::idempotency::once(tx, idempotency.as_ref(), |tx| {
                 let shop = shop(&config);
@@ -693,8 +725,31 @@ impl App {
                 let year = now.to_zoned(jiff::tz::TimeZone::UTC).year();
                 let number = tx.next_quote_number(year)?;
                 let secret = crate::auth::new_secret();
+                if let Some(code) = &request.hold_location {
+                    match tx.location(code)? {
+                        Some(location) if location.active => {}
+                        Some(_) => {
+                            return Err(AppError::invalid(
+                                "hold_location",
+                                format!("{code} is archived: choose a location in use"),
+                            ));
+                        }
+                        None => {
+                            return Err(AppError::invalid(
+                                "hold_location",
+                                format!("no location has the code {code}"),
+                            ));
+                        }
+                    }
+                }
                 let (holds, movements) = if hold {
-                    hold_plan(tx, &priced, &products, &number)?
+                    hold_plan(
+                        tx,
+                        &priced,
+                        &products,
+                        &number,
+                        request.hold_location.as_ref(),
+                    )?
                 } else {
                     (Vec::new(), Vec::new())
                 };
@@ -735,9 +790,45 @@ impl App {
                     },
                 )?;
                 let mut view = QuoteView::of(&quote, staff);
-                view.link = Some(format!("{}/q/{secret}", base.trim_end_matches('/')));
+                view.link = Some(link(&base, &secret));
                 Ok(view)
             })
+        })
+        .await
+    }
+
+    /// Issues a new customer link for a quote (one lost, or sent to the
+    /// wrong person): the old link opens nothing from now on. The answer
+    /// carries the new link, once.
+    pub async fn relink_quote(
+        &self,
+        caller: &Principal,
+        number: &str,
+        reached_at: Option<String>,
+    ) -> Result<QuoteView, AppError> {
+        let parsed = QuoteNumber::parse(number).map_err(|_| not_found(number))?;
+        let actor = caller.actor.clone();
+        let base = link_base(self.config(), reached_at);
+        self.write(move |tx| {
+            let mut quote = tx
+                .quote(&parsed)?
+                .ok_or_else(|| not_found(parsed.as_str()))?;
+            let secret = crate::auth::new_secret();
+            quote.link_hash = crate::auth::token_hash(&secret);
+            quote.updated_at = Timestamp::now();
+            quote.version += 1;
+            tx.put_quote(&quote)?;
+            tx.record(
+                ChangeKind::QuoteRelinked,
+                parsed.as_str(),
+                &actor,
+                &crate::store::payloads::QuoteChanged {
+                    status: quote.status,
+                },
+            )?;
+            let mut view = QuoteView::of(&quote, true);
+            view.link = Some(link(&base, &secret));
+            Ok(view)
         })
         .await
     }

@@ -205,6 +205,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(quotes::accept_quote))
         .routes(routes!(quotes::fulfil_quote))
         .routes(routes!(quotes::cancel_quote))
+        .routes(routes!(quotes::relink_quote))
         .routes(routes!(quotes::quote_by_link))
         .routes(routes!(accounts::login))
         .routes(routes!(accounts::logout))

@@ -230,6 +230,31 @@ async fn act(
     Ok(axum::Json(app.quote_action(caller, number, action).await?))
 }
 
+/// Issue a new customer link for a quote, for a customer who lost theirs:
+/// the old link opens nothing from now on. The answer carries the new
+/// `link`, once.
+#[utoipa::path(
+    post, path = "/quotes/{number}/link", tag = "quotes",
+    params(("number" = QuoteNumber, Path, description = "The quote's number")),
+    responses(
+        (status = 200, body = QuoteView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn relink_quote(
+    State(app): State<App>,
+    QuoteStaff(caller): QuoteStaff,
+    headers: axum::http::HeaderMap,
+    Path(number): Path<String>,
+) -> Result<axum::Json<QuoteView>, ApiError> {
+    let reached = reached_at(&app, &headers);
+    Ok(axum::Json(
+        app.relink_quote(&caller, &number, reached).await?,
+    ))
+}
+
 /// Accept a quote: it becomes an order and keeps what it holds.
 #[utoipa::path(
     post, path = "/quotes/{number}/accept", tag = "quotes",
@@ -382,6 +407,7 @@ pub async fn quote_page(
 <table><thead><tr><th>Product</th><th class=\"num\">Quantity</th><th class=\"num\">Price</th><th class=\"num\">Net</th><th class=\"num\">Tax</th><th class=\"num\">Total</th></tr></thead>\
 <tbody>{rows}</tbody><tfoot><tr><td colspan=\"3\">Total</td><td class=\"num\">{net}</td><td class=\"num\">{tax}</td><td class=\"num\">{gross}</td></tr></tfoot></table>\
 <p class=\"note\">Prices {taxnote}. This quote is valid until {valid}.</p>\
+<p class=\"keep\">Keep this page's address, or print the quote: the address is how you come back to it.</p>\
 <p class=\"print\"><a href=\"#\" data-print>Print this quote</a> · <a href=\"/\">Back to the shop</a></p></main><script type=\"module\" src=\"/assets/quote.js\"></script></body></html>",
         number = escape_html(quote.number.as_str()),
         shop = escape_html(&shop.name),

@@ -34,6 +34,7 @@ pub enum ChangeKind {
     QuoteFulfilled,
     QuoteCancelled,
     QuoteExpired,
+    QuoteRelinked,
     AuthSetup,
     AuthLogin,
     AuthLoginFailed,
@@ -47,7 +48,7 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 29] = [
+    pub const ALL: [ChangeKind; 30] = [
         ChangeKind::StoreCreated,
         ChangeKind::StoreMigrated,
         ChangeKind::MovementBooked,
@@ -67,6 +68,7 @@ impl ChangeKind {
         ChangeKind::QuoteFulfilled,
         ChangeKind::QuoteCancelled,
         ChangeKind::QuoteExpired,
+        ChangeKind::QuoteRelinked,
         ChangeKind::AuthSetup,
         ChangeKind::AuthLogin,
         ChangeKind::AuthLoginFailed,
@@ -101,6 +103,7 @@ impl ChangeKind {
             ChangeKind::QuoteFulfilled => "quote.fulfilled",
             ChangeKind::QuoteCancelled => "quote.cancelled",
             ChangeKind::QuoteExpired => "quote.expired",
+            ChangeKind::QuoteRelinked => "quote.relinked",
             ChangeKind::AuthSetup => "auth.setup",
             ChangeKind::AuthLogin => "auth.login",
             ChangeKind::AuthLoginFailed => "auth.login_failed",

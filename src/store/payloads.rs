@@ -159,7 +159,8 @@ pub struct LocationChanged {
 }
 payload!(LocationChanged: LocationCreated, LocationUpdated);
 
-/// `quote.*` (key: the quote's number): the status it moved to.
+/// `quote.*` (key: the quote's number): the status it moved to (its status
+/// when `quote.relinked`: staff issued a new customer link).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuoteChanged {
     pub status: QuoteStatus,
@@ -169,7 +170,8 @@ payload!(
     QuoteAccepted,
     QuoteFulfilled,
     QuoteCancelled,
-    QuoteExpired
+    QuoteExpired,
+    QuoteRelinked
 );
 
 /// `user.created` (key: the username).
@@ -315,6 +317,7 @@ mod tests {
         let fixtures = [
             include_str!("../../tests/fixtures/change-log-2026-12.jsonl"),
             include_str!("../../tests/fixtures/change-log-2026-12-webhooks.jsonl"),
+            include_str!("../../tests/fixtures/change-log-2026-12-quotes.jsonl"),
         ];
         let mut kinds = std::collections::BTreeSet::new();
         for (i, line) in fixtures.iter().flat_map(|f| f.lines()).enumerate() {

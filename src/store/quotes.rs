@@ -134,7 +134,8 @@ impl WriteTx {
         ))
     }
 
-    /// Stores a quote, keeping the link and expiry indexes in step.
+    /// Stores a quote, keeping the link (a changed link replaces the old one)
+    /// and expiry indexes in step.
     pub fn put_quote(&mut self, quote: &Quote) -> Result<(), StoreError> {
         let previous = self.quote(&quote.number)?;
         self.writes += 1;
@@ -150,9 +151,16 @@ impl WriteTx {
                 open.insert((micros(quote.valid_until), key.0, key.1), ())?;
             }
         }
-        if previous.is_none() && !quote.link_hash.is_empty() {
-            self.table(QUOTES_BY_LINK)?
-                .insert(quote.link_hash.as_str(), key)?;
+        let old_link = previous.as_ref().map(|p| p.link_hash.as_str());
+        if old_link != Some(quote.link_hash.as_str()) {
+            // A new link: the old one opens nothing from now on.
+            let mut links = self.table(QUOTES_BY_LINK)?;
+            if let Some(old) = old_link.filter(|h| !h.is_empty()) {
+                links.remove(old)?;
+            }
+            if !quote.link_hash.is_empty() {
+                links.insert(quote.link_hash.as_str(), key)?;
+            }
         }
         let bytes = serde_json::to_vec(quote).expect("quotes serialize");
         self.table(QUOTES)?.insert(key, bytes.as_slice())?;

@@ -109,6 +109,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/quotes/{number}/accept", Rule::Quotes),
     ("POST", "/api/v1/quotes/{number}/fulfil", Rule::Quotes),
     ("POST", "/api/v1/quotes/{number}/cancel", Rule::Quotes),
+    ("POST", "/api/v1/quotes/{number}/link", Rule::Quotes),
     ("GET", "/api/v1/quotes/link/{link}", Rule::Open),
     ("GET", "/q/{link}", Rule::Open),
     ("POST", "/api/v1/auth/login", Rule::Open),

@@ -761,3 +761,158 @@ async fn product_pricing_fields_are_checked() {
         .await;
     assert_eq!(booked.body["lines"][0]["quantity"], "2000");
 }
+
+#[tokio::test]
+async fn staff_hold_a_quote_at_the_location_they_choose() {
+    let app = yard().await;
+    let body = |bags: &str, hold: Value| {
+        let mut body = json!({
+            "lines": [{"sku": "CEM-425", "quantity": bags, "unit": "bag"}],
+            "contact": {"name": "Sam", "phone": "+44 1234 567890"},
+        });
+        for (key, value) in hold.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        body
+    };
+    // 250 kg: left to itself the hold takes the warehouse (600 kg, the most).
+    let chosen = app
+        .post(
+            "/api/v1/quotes",
+            Who::Staff,
+            &body("10", json!({"hold_location": "YARD"})),
+        )
+        .await;
+    assert_eq!(chosen.status, StatusCode::CREATED, "{}", chosen.text);
+    assert_eq!(chosen.body["hold_stock"], true, "a hold location holds");
+    assert_eq!(
+        chosen.body["holds"],
+        json!([{"sku": "CEM-425", "location": "YARD", "quantity": "250"}])
+    );
+    assert_eq!(app.level("CEM-425", "YARD").await.1, "250");
+    assert_eq!(app.level("CEM-425", "WH1").await.1, "0");
+    // 750 kg more: the yard has 150 left, and that is what is held.
+    let partly = app
+        .post(
+            "/api/v1/quotes",
+            Who::Staff,
+            &body("30", json!({"hold_stock": true, "hold_location": "YARD"})),
+        )
+        .await;
+    assert_eq!(partly.status, StatusCode::CREATED, "{}", partly.text);
+    assert_eq!(
+        partly.body["holds"],
+        json!([{"sku": "CEM-425", "location": "YARD", "quantity": "150"}])
+    );
+    assert_eq!(app.level("CEM-425", "YARD").await.1, "400");
+    assert_eq!(app.level("CEM-425", "WH1").await.1, "0");
+
+    // Refused, taking no number and holding nothing.
+    let anonymous = app
+        .post(
+            "/api/v1/quotes",
+            Who::Anonymous,
+            &body("1", json!({"hold_location": "YARD"})),
+        )
+        .await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        anonymous.text
+    );
+    for (hold, why) in [
+        (json!({"hold_location": "NOPE"}), "NOPE"),
+        (
+            json!({"hold_stock": false, "hold_location": "YARD"}),
+            "holds no stock",
+        ),
+    ] {
+        let refused = app
+            .post("/api/v1/quotes", Who::Staff, &body("1", hold))
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.text
+        );
+        assert_eq!(refused.error().1.as_deref(), Some("hold_location"));
+        assert!(refused.text.contains(why), "{}", refused.text);
+    }
+    let listed = app.get("/api/v1/quotes", Who::Viewer).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(app.level("CEM-425", "YARD").await.1, "400");
+    app.stop_and_check().await;
+}
+
+#[tokio::test]
+async fn a_lost_quote_link_is_replaced_and_the_old_one_opens_nothing() {
+    let app = yard().await;
+    let mut body = lines();
+    body["contact"] = json!({"name": "Sam Builder", "email": "sam@example.com"});
+    let made = app.post("/api/v1/quotes", Who::Anonymous, &body).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let number = made.body["number"].as_str().unwrap().to_owned();
+    let old = made.body["link"].as_str().unwrap().to_owned();
+    let secret = |link: &str| link.rsplit('/').next().unwrap().to_owned();
+    let opens = |link: String| {
+        let app = &app;
+        async move {
+            app.get(
+                &format!("/api/v1/quotes/link/{}", secret(&link)),
+                Who::Anonymous,
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(opens(old.clone()).await, StatusCode::OK);
+
+    let path = format!("/api/v1/quotes/{number}/link");
+    assert_eq!(
+        app.post(&path, Who::Anonymous, &json!(null)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.post(&path, Who::Viewer, &json!(null)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        opens(old.clone()).await,
+        StatusCode::OK,
+        "a refused call changed the link"
+    );
+    let relinked = app.post(&path, Who::Staff, &json!(null)).await;
+    assert_eq!(relinked.status, StatusCode::OK, "{}", relinked.text);
+    let new = relinked.body["link"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert!(new.starts_with(&format!("{}/q/", app.base)), "{new}");
+    assert_eq!(relinked.body["number"], number);
+    assert_eq!(
+        relinked.body["version"],
+        made.body["version"].as_u64().unwrap() + 1
+    );
+
+    assert_eq!(opens(old.clone()).await, StatusCode::NOT_FOUND);
+    assert_eq!(opens(new.clone()).await, StatusCode::OK);
+    let old_page = app
+        .client
+        .get(format!("{}/q/{}", app.base, secret(&old)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_page.status(), StatusCode::NOT_FOUND);
+    // Reading the quote never shows a link again.
+    let read = app
+        .get(&format!("/api/v1/quotes/{number}"), Who::Staff)
+        .await;
+    assert!(read.body.get("link").is_none(), "{}", read.text);
+    assert_eq!(
+        app.post("/api/v1/quotes/Q-2020-0099/link", Who::Staff, &json!(null))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    app.stop_and_check().await;
+}

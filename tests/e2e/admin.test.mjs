@@ -255,6 +255,29 @@ test("staff accept a saved quote, then fulfil it, from its back-office page", as
   assert.ok(items.some((m) => m.kind === "ship"), `no shipment booked for ${quote.number}: ${JSON.stringify(items.map((m) => m.kind))}`);
 });
 
+test("staff give a customer who lost their link a new one: it opens the quote and the old one no longer does", async (t) => {
+  const api = await apiAs(t, STAFF);
+  const quote = await api("POST", "/api/v1/quotes", {
+    lines: [{ sku: "SAND-04", quantity: "1", unit: "t" }],
+    contact: { name: "E2E Lost Link", phone: "+44 1234 567890" },
+  });
+  const page = await openPage(t);
+  page.on("dialog", (dialog) => dialog.accept());
+  await signIn(page, STAFF, `/admin/quote?number=${quote.number}`);
+  await waitForText(page.locator("main"), "not kept");
+  await page.locator("#new-link").click();
+  await waitForText(page.locator("main .message[role=status]"), "new link");
+  const link = await page.locator("#customer-link").inputValue();
+  assert.notEqual(link, quote.link);
+  assert.ok(link.startsWith(`${BASE}/q/`), link);
+  assert.equal((await page.request.get(quote.link)).status(), 404, "the old link still opens the quote");
+
+  const customer = await openPage(t);
+  await customer.goto(new URL(link).pathname);
+  await waitForText(customer.locator("main.quote h2"), quote.number);
+  await waitForText(customer.locator("main.quote p.keep"), "Keep this page's address");
+});
+
 test("an owner makes a viewer token, sees its secret once, and the token reads but cannot manage", async (t) => {
   const page = await openPage(t);
   await signIn(page, OWNER, "/admin/users");
