@@ -282,6 +282,12 @@ def _cross_field(path, body):
             if isinstance(line, dict):
                 line["quantity"] = str(RNG.randrange(1, 40))
                 line.pop("unit", None)
+    if path.endswith("/quotes") and "hold_location" in body and RNG.random() < SHARE:
+        # A location the shop has, and only on a quote that holds stock.
+        if body.get("hold_stock") is False:
+            body.pop("hold_location")
+        else:
+            body["hold_location"] = RNG.choice(_active_locations())
     if path.endswith("/quotes") and isinstance(body.get("contact"), dict) and RNG.random() < SHARE:
         # A contact needs an e-mail address or a phone number.
         contact = body["contact"]
