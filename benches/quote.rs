@@ -166,14 +166,18 @@ fn main() {
             let mut fresh = Vec::with_capacity(requests.len());
             for request in &requests {
                 let t = Instant::now();
-                app.estimate(None, request.clone()).await.expect("estimate");
+                app.estimate(None, request.clone(), None)
+                    .await
+                    .expect("estimate");
                 fresh.push(t.elapsed());
             }
             report(&format!("estimate, {size} line(s), new request"), fresh);
             let mut repeated = Vec::with_capacity(requests.len());
             for request in &requests {
                 let t = Instant::now();
-                app.estimate(None, request.clone()).await.expect("estimate");
+                app.estimate(None, request.clone(), None)
+                    .await
+                    .expect("estimate");
                 repeated.push(t.elapsed());
             }
             report(

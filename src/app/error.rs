@@ -141,6 +141,8 @@ error_codes! {
     DuplicateBarcode = "duplicate_barcode", 409;
     /// A location with this code exists already.
     DuplicateLocation = "duplicate_location", 409;
+    /// A delivery zone with this code exists already.
+    DuplicateZone = "duplicate_zone", 409;
     /// A user with this name exists already.
     DuplicateUser = "duplicate_user", 409;
     /// A live token has this name already.

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use super::ErrorCode;
 use super::cursor::Listing;
+use super::delivery::DeliveryRequest;
 use super::idempotency::{Answer, Idempotency};
 use super::ledger::book_all;
 use super::metrics::CacheName;
@@ -21,6 +22,7 @@ use super::{App, AppError, Principal, cursor};
 use crate::config::{Config, PublicAvailability};
 use crate::domain::accounts::{Actor, Role, Scope};
 use crate::domain::catalogue::Product;
+use crate::domain::delivery::DeliveryCharge;
 use crate::domain::ledger::{Draft, Line, MovementKind, Place, Remark};
 use crate::domain::locations::LocationCode;
 use crate::domain::pricing::{self, PricedLine, Shop, Totals};
@@ -50,6 +52,8 @@ pub struct EstimateRequest {
     /// 1 to [`MAX_LINES`] lines.
     #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<LineRequest>,
+    /// Delivered to a postcode (a delivery charge is added) or collected.
+    pub delivery: Option<DeliveryRequest>,
 }
 
 /// The body of `POST /quotes`.
@@ -68,6 +72,8 @@ pub struct QuoteRequest {
     /// spreading it over the locations with the most available. Implies
     /// `hold_stock`.
     pub hold_location: Option<LocationCode>,
+    /// Delivered to a postcode (a delivery charge is added) or collected.
+    pub delivery: Option<DeliveryRequest>,
     pub note: Option<Remark>,
 }
 
@@ -95,6 +101,9 @@ pub struct EstimateLine {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Estimate {
     pub lines: Vec<EstimateLine>,
+    /// When delivery or collection was asked about; its charge is in the totals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryCharge>,
     pub totals: Totals,
     pub currency: String,
     pub prices_include_tax: bool,
@@ -108,6 +117,9 @@ pub struct QuoteView {
     pub status: QuoteStatus,
     pub contact: Contact,
     pub lines: Vec<PricedLine>,
+    /// How the goods reach the customer; a delivery's charge is in the totals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryCharge>,
     pub totals: Totals,
     pub currency: String,
     pub prices_include_tax: bool,
@@ -141,6 +153,7 @@ impl QuoteView {
             status: quote.status,
             contact: quote.contact.clone(),
             lines: quote.lines.clone(),
+            delivery: quote.delivery.clone(),
             totals: quote.totals.clone(),
             currency: quote.currency.clone(),
             prices_include_tax: quote.prices_include_tax,
@@ -199,6 +212,43 @@ fn holds_stock(staff: bool, request: &QuoteRequest, shop_default: bool) -> Resul
     })
 }
 
+/// A location stock can be held at: one the shop has and uses.
+fn check_hold_location(tx: &WriteTx, code: &LocationCode) -> Result<(), AppError> {
+    match tx.location(code)? {
+        Some(location) if location.active => Ok(()),
+        Some(_) => Err(AppError::invalid(
+            "hold_location",
+            format!("{code} is archived: choose a location in use"),
+        )),
+        None => Err(AppError::invalid(
+            "hold_location",
+            format!("no location has the code {code}"),
+        )),
+    }
+}
+
+/// The delivery charge asked about, if any, and the totals with it.
+fn with_delivery(
+    zones: &[crate::domain::delivery::DeliveryZone],
+    request: Option<&DeliveryRequest>,
+    priced: &[PricedLine],
+    products: &[Product],
+    shop: &Shop,
+    contact: &str,
+) -> Result<(Option<DeliveryCharge>, Totals), AppError> {
+    let mut totals = pricing::totals(priced, shop.minor_units);
+    let charge = super::delivery::charge_for(zones, request, priced, products, shop, contact)?;
+    if let Some(c) = charge.as_ref().filter(|c| c.method == "delivery") {
+        pricing::add_charge(
+            &mut totals,
+            &c.tax_class,
+            c.tax_rate,
+            (c.net, c.tax, c.gross),
+        );
+    }
+    Ok((charge, totals))
+}
+
 /// Where customer links point: the configured address, else the one the
 /// caller used, else the listening address.
 fn link_base(config: &Config, reached_at: Option<String>) -> String {
@@ -215,11 +265,11 @@ fn link(base: &str, secret: &str) -> String {
 }
 
 /// An estimate's lines and totals, as cached.
-type Priced = Arc<(Vec<EstimateLine>, Totals)>;
+type Priced = Arc<(Vec<EstimateLine>, Option<DeliveryCharge>, Totals)>;
 
 /// The cache of estimates: by lines, caller kind and store `seq`.
 pub(super) struct Cache {
-    estimates: moka::sync::Cache<(Vec<LineRequest>, bool, u64), Priced>,
+    estimates: moka::sync::Cache<(Vec<LineRequest>, Option<DeliveryRequest>, bool, u64), Priced>,
 }
 
 impl Default for Cache {
@@ -657,26 +707,36 @@ impl App {
         &self,
         caller: Option<&Principal>,
         lines: Vec<LineRequest>,
+        delivery: Option<DeliveryRequest>,
     ) -> Result<Estimate, AppError> {
         let started = Instant::now();
         check_lines(&lines)?;
         let staff = caller.is_some_and(Principal::reads);
-        let key = (lines.clone(), staff, *self.committed().borrow());
+        let key = (lines.clone(), delivery, staff, *self.committed().borrow());
         let config = self.config();
         let cached = self.inner.quotes.estimates.get(&key);
         self.metrics()
             .cache_lookup(CacheName::Estimate, cached.is_some());
-        let (lines, totals) = if let Some(cached) = cached {
+        let (lines, charge, totals) = if let Some(cached) = cached {
             (*cached).clone()
         } else {
             let shop = shop(config);
             let mode = config.stock.public_availability;
-            let minor = shop.minor_units;
+            let contact = config.shop.contact.clone();
+            let wanted = key.1.clone();
             let computed = self
                 .read(move |tx| {
-                    let (lines, _) = price_lines(tx, &lines, &shop, staff, mode)?;
+                    let (lines, products) = price_lines(tx, &lines, &shop, staff, mode)?;
                     let priced: Vec<PricedLine> = lines.iter().map(|l| l.line.clone()).collect();
-                    Ok((lines, pricing::totals(&priced, minor)))
+                    let (charge, totals) = with_delivery(
+                        &tx.delivery_zones()?,
+                        wanted.as_ref(),
+                        &priced,
+                        &products,
+                        &shop,
+                        &contact,
+                    )?;
+                    Ok((lines, charge, totals))
                 })
                 .await?;
             self.inner
@@ -688,6 +748,7 @@ impl App {
         self.metrics().estimated(started.elapsed());
         Ok(Estimate {
             lines,
+            delivery: charge,
             totals,
             currency: config.shop.currency.clone(),
             prices_include_tax: config.shop.prices_include_tax,
@@ -720,27 +781,20 @@ impl App {
                 let (lines, products) =
                     price_lines(tx, &request.lines, &shop, true, PublicAvailability::Exact)?;
                 let priced: Vec<PricedLine> = lines.into_iter().map(|l| l.line).collect();
-                let totals = pricing::totals(&priced, shop.minor_units);
+                let (delivery, totals) = with_delivery(
+                    &tx.delivery_zones()?,
+                    request.delivery.as_ref(),
+                    &priced,
+                    &products,
+                    &shop,
+                    &config.shop.contact,
+                )?;
                 let now = Timestamp::now();
                 let year = now.to_zoned(jiff::tz::TimeZone::UTC).year();
                 let number = tx.next_quote_number(year)?;
                 let secret = crate::auth::new_secret();
                 if let Some(code) = &request.hold_location {
-                    match tx.location(code)? {
-                        Some(location) if location.active => {}
-                        Some(_) => {
-                            return Err(AppError::invalid(
-                                "hold_location",
-                                format!("{code} is archived: choose a location in use"),
-                            ));
-                        }
-                        None => {
-                            return Err(AppError::invalid(
-                                "hold_location",
-                                format!("no location has the code {code}"),
-                            ));
-                        }
-                    }
+                    check_hold_location(tx, code)?;
                 }
                 let (holds, movements) = if hold {
                     hold_plan(
@@ -778,6 +832,7 @@ impl App {
                     created_by: actor.clone(),
                     link_hash: crate::auth::token_hash(&secret),
                     version: 1,
+                    delivery,
                 };
                 book_all(tx, &actor, movements, &products)?;
                 tx.put_quote(&quote)?;

@@ -72,6 +72,21 @@ pub fn seed(
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             create_location_in(tx, &actor, input)?;
         }
+        // Two delivery zones: the town near the yard, and the county around
+        // it (its shorter prefix covers the rest of AB).
+        let classes: Vec<String> = shop.tax_rates().into_keys().collect();
+        for zone in [
+            json!({"code": "TOWN", "name": "Town (AB1–AB3)", "postcodes": ["AB1", "AB2", "AB3"],
+                   "per_load": "45.00", "minimum": "45.00", "vehicle_capacity_t": "10"}),
+            json!({"code": "COUNTY", "name": "County (AB, CD)", "postcodes": ["AB", "CD"],
+                   "per_load": "85.00", "per_tonne": "2.50", "minimum": "85.00",
+                   "vehicle_capacity_t": "20"}),
+        ] {
+            let input: crate::domain::delivery::ZoneInput =
+                serde_json::from_value(zone).map_err(|e| AppError::Internal(e.to_string()))?;
+            let code = input.code.clone().expect("demo zones have codes");
+            crate::app::delivery::create_zone_in(tx, &actor, code, input, &classes)?;
+        }
         let mut stock = Vec::with_capacity(products.len());
         // One drawing per category, made and stored once, shared by the
         // category's products (a shared id: removing it from one product

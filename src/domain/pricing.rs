@@ -318,6 +318,39 @@ pub fn totals(lines: &[PricedLine], minor_units: u32) -> Totals {
     }
 }
 
+/// Adds a charge that is not a product line (a delivery) to `totals`, in
+/// its tax class.
+pub fn add_charge(
+    totals: &mut Totals,
+    tax_class: &TaxClass,
+    tax_rate: Decimal,
+    (net, tax, gross): (Amount, Amount, Amount),
+) {
+    if let Some(class) = totals
+        .by_tax_class
+        .iter_mut()
+        .find(|c| c.tax_class == *tax_class)
+    {
+        class.net.0 += net.0;
+        class.tax.0 += tax.0;
+        class.gross.0 += gross.0;
+    } else {
+        totals.by_tax_class.push(ClassTotal {
+            tax_class: tax_class.clone(),
+            tax_rate,
+            net,
+            tax,
+            gross,
+        });
+        totals
+            .by_tax_class
+            .sort_by(|a, b| a.tax_class.as_str().cmp(b.tax_class.as_str()));
+    }
+    totals.net.0 += net.0;
+    totals.tax.0 += tax.0;
+    totals.gross.0 += gross.0;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

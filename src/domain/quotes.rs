@@ -235,6 +235,10 @@ pub struct Quote {
     #[schema(ignore)]
     pub link_hash: String,
     pub version: u64,
+    /// How the goods reach the customer, and what delivering them costs
+    /// (in the totals). Absent: not said (quotes from before delivery).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<super::delivery::DeliveryCharge>,
 }
 
 impl Quote {

@@ -79,7 +79,7 @@ string_type!(
 
 /// An amount of money in the shop's currency: at least zero, at most 6 decimal
 /// places (prices per kilogram need more than cents), shown with at least 2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Money(Decimal);
 

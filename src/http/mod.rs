@@ -6,6 +6,7 @@ mod accounts;
 mod batch;
 mod browser;
 mod catalogue;
+mod delivery;
 pub mod error;
 pub mod extract;
 mod images;
@@ -60,6 +61,7 @@ use error::ApiError;
     components(schemas(
         crate::domain::values::Sku,
         crate::domain::locations::LocationCode,
+        crate::domain::delivery::ZoneCode,
         crate::domain::accounts::Username,
         crate::domain::accounts::TokenName,
         crate::domain::quotes::QuoteNumber,
@@ -206,6 +208,8 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(quotes::fulfil_quote))
         .routes(routes!(quotes::cancel_quote))
         .routes(routes!(quotes::relink_quote))
+        .routes(routes!(delivery::list_zones, delivery::create_zone))
+        .routes(routes!(delivery::replace_zone, delivery::delete_zone))
         .routes(routes!(quotes::quote_by_link))
         .routes(routes!(accounts::login))
         .routes(routes!(accounts::logout))

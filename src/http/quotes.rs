@@ -45,7 +45,8 @@ pub async fn estimate(
     Json(input): Json<EstimateRequest>,
 ) -> Result<axum::Json<Estimate>, ApiError> {
     Ok(axum::Json(
-        app.estimate(caller.as_ref(), input.lines).await?,
+        app.estimate(caller.as_ref(), input.lines, input.delivery)
+            .await?,
     ))
 }
 
@@ -91,7 +92,9 @@ pub async fn estimate_one(
             .transpose()
             .map_err(|e| invalid("unit", e))?,
     };
-    Ok(axum::Json(app.estimate(caller.as_ref(), vec![line]).await?))
+    Ok(axum::Json(
+        app.estimate(caller.as_ref(), vec![line], None).await?,
+    ))
 }
 
 /// Save a quote: numbered (`Q-2026-0001`), priced as of now, valid for the
@@ -330,6 +333,27 @@ pub async fn quote_by_link(
         .ok_or_else(|| ApiError::not_found("no quote has this link"))
 }
 
+/// The quote page's row for how the goods reach the customer (none when
+/// the quote does not say).
+fn delivery_row(
+    quote: &QuoteView,
+    money: &dyn Fn(&crate::domain::pricing::Amount) -> String,
+) -> String {
+    match &quote.delivery {
+        Some(delivery) if delivery.method == "delivery" => format!(
+            "<tr class=\"delivery\"><td>Delivery to {}<div class=\"how\">{}</div></td><td class=\"num\">{} t</td><td class=\"num\"></td><td class=\"num\">{}</td><td class=\"num\">{}%</td><td class=\"num\">{}</td></tr>",
+            escape_html(delivery.postcode.as_deref().unwrap_or_default()),
+            escape_html(&delivery.explanation),
+            delivery.tonnes,
+            escape_html(&money(&delivery.net)),
+            delivery.tax_rate,
+            escape_html(&money(&delivery.gross)),
+        ),
+        Some(_) => "<tr class=\"delivery collection\"><td>Collected by the customer</td><td class=\"num\"></td><td class=\"num\"></td><td class=\"num\"></td><td class=\"num\"></td><td class=\"num\"></td></tr>".to_owned(),
+        None => String::new(),
+    }
+}
+
 /// The customer's printable quote page.
 #[utoipa::path(
     get, path = "/q/{link}", tag = "ui",
@@ -381,6 +405,7 @@ pub async fn quote_page(
             escape_html(&money(&line.gross)),
         );
     }
+    rows.push_str(&delivery_row(&quote, &money));
     let contact = [
         Some(escape_html(quote.contact.name.as_str())),
         quote

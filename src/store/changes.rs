@@ -45,10 +45,13 @@ pub enum ChangeKind {
     WebhookUpdated,
     WebhookDeleted,
     WebhookReplayed,
+    DeliveryZoneCreated,
+    DeliveryZoneUpdated,
+    DeliveryZoneDeleted,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 30] = [
+    pub const ALL: [ChangeKind; 33] = [
         ChangeKind::StoreCreated,
         ChangeKind::StoreMigrated,
         ChangeKind::MovementBooked,
@@ -79,6 +82,9 @@ impl ChangeKind {
         ChangeKind::WebhookUpdated,
         ChangeKind::WebhookDeleted,
         ChangeKind::WebhookReplayed,
+        ChangeKind::DeliveryZoneCreated,
+        ChangeKind::DeliveryZoneUpdated,
+        ChangeKind::DeliveryZoneDeleted,
     ];
 
     /// The kind's name: `family.what`, as stored and as events are named.
@@ -114,6 +120,9 @@ impl ChangeKind {
             ChangeKind::WebhookUpdated => "webhook.updated",
             ChangeKind::WebhookDeleted => "webhook.deleted",
             ChangeKind::WebhookReplayed => "webhook.replayed",
+            ChangeKind::DeliveryZoneCreated => "delivery_zone.created",
+            ChangeKind::DeliveryZoneUpdated => "delivery_zone.updated",
+            ChangeKind::DeliveryZoneDeleted => "delivery_zone.deleted",
         }
     }
 

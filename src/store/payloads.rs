@@ -174,6 +174,20 @@ payload!(
     QuoteRelinked
 );
 
+/// `delivery_zone.*` (key: the zone's code): its version (0 once deleted)
+/// and what an update changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryZoneChanged {
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+}
+payload!(
+    DeliveryZoneChanged: DeliveryZoneCreated,
+    DeliveryZoneUpdated,
+    DeliveryZoneDeleted
+);
+
 /// `user.created` (key: the username).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserCreated {
@@ -261,7 +275,7 @@ mod tests {
     use crate::store::Change;
 
     /// Every payload type's kinds, for the checks below.
-    const ALL: [&[ChangeKind]; 14] = [
+    const ALL: [&[ChangeKind]; 15] = [
         Nothing::KINDS,
         MovementBooked::KINDS,
         LevelChanged::KINDS,
@@ -276,6 +290,7 @@ mod tests {
         BackupCreated::KINDS,
         StoreMigrated::KINDS,
         WebhookChanged::KINDS,
+        DeliveryZoneChanged::KINDS,
     ];
 
     #[test]
@@ -307,6 +322,7 @@ mod tests {
             .or_else(|| each::<BackupCreated>(change))
             .or_else(|| each::<StoreMigrated>(change))
             .or_else(|| each::<WebhookChanged>(change))
+            .or_else(|| each::<DeliveryZoneChanged>(change))
             .unwrap_or_else(|| Err(format!("no payload type for {:?}", change.kind)))
     }
 

@@ -8,8 +8,9 @@ use redb::TableDefinition;
 /// A file with a newer version than this binary knows is refused.
 /// Version 2 added the stock ledger tables, version 3 the quote tables, version
 /// 4 the session tables, version 5 the webhook tables, version 6 the files of
-/// product photos; opening an older file creates them.
-pub const SCHEMA_VERSION: u64 = 6;
+/// product photos, version 7 the delivery zones; opening an older file
+/// creates them.
+pub const SCHEMA_VERSION: u64 = 7;
 
 /// `schema_version`, and other single values about the file itself.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -95,6 +96,9 @@ pub const WEBHOOK_DELIVERIES: TableDefinition<(u64, u64), &[u8]> =
 /// `{id}` or `{id}-thumb` → the JPEG file of a product photo.
 pub const IMAGE_FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("image_files");
 
+/// Delivery zone code → zone.
+pub const DELIVERY_ZONES: TableDefinition<&str, &[u8]> = TableDefinition::new("delivery_zones");
+
 /// The key in [`META`] that holds the schema version.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
@@ -117,7 +121,7 @@ pub fn new_epoch() -> u64 {
 }
 
 /// The name of every table, in the order a copy writes them.
-pub const ALL: [&str; 24] = [
+pub const ALL: [&str; 25] = [
     "meta",
     "changes",
     "products",
@@ -142,6 +146,7 @@ pub const ALL: [&str; 24] = [
     "webhooks",
     "webhook_deliveries",
     "image_files",
+    "delivery_zones",
 ];
 
 /// The `'static` name of a table this module declares.
@@ -177,6 +182,7 @@ macro_rules! every_table {
         $callback!(WEBHOOKS);
         $callback!(WEBHOOK_DELIVERIES);
         $callback!(IMAGE_FILES);
+        $callback!(DELIVERY_ZONES);
     };
 }
 pub(super) use every_table;

@@ -110,6 +110,10 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/quotes/{number}/fulfil", Rule::Quotes),
     ("POST", "/api/v1/quotes/{number}/cancel", Rule::Quotes),
     ("POST", "/api/v1/quotes/{number}/link", Rule::Quotes),
+    ("GET", "/api/v1/delivery-zones", Rule::Public),
+    ("POST", "/api/v1/delivery-zones", Rule::Catalogue),
+    ("PUT", "/api/v1/delivery-zones/{code}", Rule::Catalogue),
+    ("DELETE", "/api/v1/delivery-zones/{code}", Rule::Catalogue),
     ("GET", "/api/v1/quotes/link/{link}", Rule::Open),
     ("GET", "/q/{link}", Rule::Open),
     ("POST", "/api/v1/auth/login", Rule::Open),
@@ -301,7 +305,17 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
     } else {
         &made.photo
     };
+    // Zone YARD is shared; each caller deletes one of its own.
+    let zone_code = if method == "DELETE" {
+        format!("DZ{}", n % Who::ALL.len())
+    } else {
+        "YARD".to_owned()
+    };
     let path = path
+        .replace(
+            "/delivery-zones/{code}",
+            &format!("/delivery-zones/{zone_code}"),
+        )
         .replace("/images/{id}", &format!("/images/{photo}"))
         .replace("{file}", &format!("{}-thumb.jpg", made.photo))
         .replace("/webhooks/{id}", &format!("/webhooks/{hook}"))
@@ -328,6 +342,8 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
             "lines": [{"sku": "SAND-04", "quantity": "1"}],
         })),
         ("POST", "/api/v1/products") => Some(sand(&format!("NEW-{n}"))),
+        ("POST", "/api/v1/delivery-zones") => Some(zone(&format!("Z{n}"))),
+        ("PUT", p) if p.starts_with("/api/v1/delivery-zones/") => Some(zone("YARD")),
         ("PUT", _) => Some(sand("SAND-04")),
         ("PATCH", p) if p.contains("/images/") => Some(json!({"alt": format!("Sand heap {n}")})),
         ("PATCH", p) if p.starts_with("/api/v1/products") => {
@@ -363,6 +379,12 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
         _ => None,
     };
     (path, body)
+}
+
+/// A delivery zone with a postcode prefix of its own.
+fn zone(code: &str) -> Value {
+    json!({"code": code, "name": "Zone", "postcodes": [code], "per_load": "45",
+           "vehicle_capacity_t": "10"})
 }
 
 /// A paused endpoint on a local port nothing listens on: a ping is refused
@@ -403,6 +425,14 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     for n in 0..=Who::ALL.len() {
         let made = app
             .post("/api/v1/webhooks", Who::Owner, &paused_webhook(n))
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    }
+    for code in
+        std::iter::once("YARD".to_owned()).chain((0..=Who::ALL.len()).map(|n| format!("DZ{n}")))
+    {
+        let made = app
+            .post("/api/v1/delivery-zones", Who::Owner, &zone(&code))
             .await;
         assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
     }

@@ -7,6 +7,7 @@ mod batch;
 mod catalogue;
 mod cli;
 mod crash;
+mod delivery;
 mod demo;
 mod events;
 mod faults;
