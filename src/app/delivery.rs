@@ -204,18 +204,18 @@ impl App {
         input: ZoneInput,
     ) -> Result<DeliveryZone, AppError> {
         let code = ZoneCode::parse(code).map_err(|_| not_found(code))?;
-        if input.code.as_ref().is_some_and(|c| *c != code) {
-            return Err(AppError::invalid(
-                "code",
-                "the code in the body differs from the path's; a zone's code does not change",
-            ));
-        }
         let actor = caller.actor.clone();
         let classes: Vec<String> = self.config().shop.tax_rates().into_keys().collect();
         self.write(move |tx| {
             let before = tx
                 .delivery_zone(&code)?
                 .ok_or_else(|| not_found(code.as_str()))?;
+            if input.code.as_ref().is_some_and(|c| *c != code) {
+                return Err(AppError::invalid(
+                    "code",
+                    "the code in the body differs from the path's; a zone's code does not change",
+                ));
+            }
             let zone = input
                 .into_zone(code, Timestamp::now(), Some(&before))
                 .map_err(|(f, r)| AppError::invalid(f, r))?;

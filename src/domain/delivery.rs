@@ -37,6 +37,18 @@ string_type!(
     }
 );
 
+/// The schema of a postcode prefix as a zone is given it: 1–10 letters and
+/// digits, spaces ignored.
+pub struct PostcodePrefix;
+
+super::rules::pattern_schema!(
+    PostcodePrefix,
+    string_schema,
+    r"^\s*(?:[A-Za-z0-9]\s*){1,10}$",
+    "A postcode prefix: 1–10 letters and digits (`AB1`, `W1A`, `101`); spaces and case are ignored.",
+    "AB1"
+);
+
 /// Most postcode prefixes one zone lists.
 pub const MAX_PREFIXES: usize = 500;
 /// Most zones a shop has.
@@ -77,7 +89,7 @@ pub struct ZoneInput {
     pub name: ZoneName,
     /// 1 to 500 postcode prefixes (`AB1`, `AB12`, `W1A`), 1–10 letters and
     /// digits each; spaces and case are ignored.
-    #[schema(min_items = 1, max_items = 500)]
+    #[schema(min_items = 1, max_items = 500, value_type = Vec<PostcodePrefix>)]
     pub postcodes: Vec<String>,
     pub per_load: Money,
     /// Default 0.
@@ -85,7 +97,7 @@ pub struct ZoneInput {
     /// Default 0.
     pub minimum: Option<Money>,
     /// Above 0, at most 1000 tonnes.
-    #[schema(value_type = String, example = "10")]
+    #[schema(value_type = super::units::PositiveQuantity)]
     pub vehicle_capacity_t: Quantity,
     /// Default `standard`.
     pub tax_class: Option<TaxClass>,

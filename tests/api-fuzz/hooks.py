@@ -31,7 +31,7 @@ SHARE = 1.0
 
 URL = os.environ.get("FUZZ_URL", "")
 TOKEN = os.environ.get("FUZZ_TOKEN", "")
-_live = {"calls": 0, "locations": LOCATIONS, "skus": SKUS}
+_live = {"calls": 0, "locations": LOCATIONS, "skus": SKUS, "zones": ["TOWN", "COUNTY"]}
 
 
 def _get(path):
@@ -54,6 +54,7 @@ def _refresh():
         if TOKEN:
             codes = [l["code"] for l in _get("/api/v1/locations?limit=500") if l.get("active")]
             _live["locations"] = codes or LOCATIONS
+        _live["zones"] = [z["code"] for z in _get("/api/v1/delivery-zones")] or ["TOWN"]
     except (OSError, ValueError, KeyError):
         pass
 
@@ -194,10 +195,21 @@ def map_case(context, case):
     path = case.operation.path
     method = case.operation.method.lower()
     # A new location's code must be new: leave it as generated.
-    creating_location = method == "post" and path.endswith("/locations")
+    creating_location = method == "post" and path.endswith(("/locations", "/delivery-zones"))
     if case.path_parameters:
         for key in ("sku", "code"):
-            if key in case.path_parameters:
+            if key not in case.path_parameters:
+                continue
+            if "/delivery-zones/" in path:
+                # A zone the shop has (one made in this run stays as linked).
+                if case.path_parameters[key] not in _live["zones"]:
+                    try:
+                        _live["zones"] = [z["code"] for z in _get("/api/v1/delivery-zones")] or ["TOWN"]
+                    except (OSError, ValueError, KeyError):
+                        pass
+                if str(case.path_parameters[key]).upper() not in _live["zones"]:
+                    case.path_parameters[key] = RNG.choice(_live["zones"])
+            else:
                 case.path_parameters[key] = _real(key, case.path_parameters[key])
     if case.query:
         for key in ("sku", "location"):
@@ -219,6 +231,10 @@ def map_case(context, case):
         case.body = _walk(case.body, creating_location)
     if isinstance(case.body, dict) and method == "post":
         _cross_field(path, case.body)
+    if isinstance(case.body, dict) and method == "put" and "/delivery-zones/" in path:
+        # A zone replaced keeps its code (the path's).
+        case.body.pop("code", None)
+        _cross_field(path, case.body)
     if path.startswith("/api/v1/products") and method in ("post", "put", "patch") and isinstance(case.body, dict):
         # A tax class the shop has; a pricing unit, a unit to sell in whole and
         # a minimum order that fit the product's own packs are left to the
@@ -230,7 +246,7 @@ def map_case(context, case):
     # A product replaced names its own SKU, if any, and keeps what its
     # ledger and packs tie it to (its unit cannot change once it has
     # movements, packs refer to each other): as a client that read it first.
-    if method == "put" and isinstance(case.body, dict) and case.path_parameters:
+    if method == "put" and isinstance(case.body, dict) and case.path_parameters and "sku" in case.path_parameters:
         sku = case.path_parameters.get("sku")
         if case.body.get("sku"):
             case.body["sku"] = sku
@@ -298,6 +314,18 @@ def _cross_field(path, body):
         if "from_seq" in body or "from" not in body:
             body.pop("from", None)
             body["from_seq"] = RNG.randrange(1, 40)
+    if path.endswith(("/quotes", "/quote/estimate")) and isinstance(body.get("delivery"), dict) and RNG.random() < SHARE:
+        # A postcode the demo delivers to (its zones cover AB and CD), or collection.
+        body["delivery"] = RNG.choice(
+            [{"postcode": "AB1 2CD"}, {"postcode": "AB9 9ZZ"}, {"postcode": "CD4 1AA"}, {"collection": True}]
+        )
+    if "/delivery-zones" in path and RNG.random() < SHARE:
+        # A tax class the shop has, and postcode prefixes no other zone has.
+        if "tax_class" in body:
+            body["tax_class"] = RNG.choice(["standard", "reduced", "zero"])
+        body["postcodes"] = [f"Q{RNG.randrange(10**6)}" for _ in range(RNG.randrange(1, 4))]
+        if isinstance(body.get("vehicle_capacity_t"), str):
+            body["vehicle_capacity_t"] = str(RNG.randrange(1, 40))
     if path.endswith("/tokens") and RNG.random() < SHARE:
         # `expires_at` or `expires_in_days`, not both; a time in the future.
         body.pop("expires_at", None)
