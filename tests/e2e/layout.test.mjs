@@ -36,6 +36,8 @@ const BACK_OFFICE = [
   ["admin-history", "/admin/history", "#history table"],
   ["admin-locations", "/admin/locations", "main table"],
   ["admin-labels", "/admin/labels?skus=SAND-04,BRK-ENGB,ADH-C2TE", ".label-sheet .label[data-sku]"],
+  ["admin-stocktake", "/admin/stocktake?location=SHOP&expected=true", "#count-list .count-item"],
+  [null, "/admin/stocktake?location=YARD&view=sheet&expected=true", "#sheet-table tbody tr"],
   ["admin-quotes", "/admin/quotes", "main table"],
   ["admin-quote", null, "main h1 .badge"],
   ["admin-users", "/admin/users", "main table"],
