@@ -99,6 +99,8 @@ pub const ADMIN_SECTIONS: &[&str] = &[
     "history",
     "locations",
     "labels",
+    "stocktake",
+    "delivery",
     "quotes",
     "quote",
     "users",
