@@ -1,8 +1,10 @@
 // The customer's quote list, kept in this browser until the quote is
 // requested: lines of SKU, quantity and unit, with the product's name and the
-// thumbnail of its main photo as they were when it was added.
+// thumbnail of its main photo as they were when it was added; and how the
+// goods are to reach the customer (collection, or delivery to a postcode).
 
 const KEY = "quarry.quote-list";
+const DELIVERY_KEY = "quarry.quote-delivery";
 const MAX_LINES = 100;
 
 /** The lines in the list: `[{ sku, name, quantity, unit, image }]`; `image` is
@@ -74,6 +76,31 @@ export function remove(index) {
 
 export function clear() {
   save([]);
+}
+
+/** How the goods are to reach the customer, as last chosen in this browser:
+ *  `{ method: "collection" }`, `{ method: "delivery", postcode }`, or null
+ *  when not chosen yet. Kept when a quote is requested: the next list goes to
+ *  the same place. */
+export function delivery() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(DELIVERY_KEY) ?? "null");
+    if (stored?.method === "collection") return { method: "collection" };
+    if (stored?.method === "delivery") return { method: "delivery", postcode: typeof stored.postcode === "string" ? stored.postcode : "" };
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps the choice of `delivery()` (null forgets it). */
+export function chooseDelivery(choice) {
+  try {
+    if (choice) localStorage.setItem(DELIVERY_KEY, JSON.stringify(choice));
+    else localStorage.removeItem(DELIVERY_KEY);
+  } catch {
+    // No storage (private mode): the choice lasts until the page is left.
+  }
 }
 
 /** Keeps the top bar's count up to date, here and in other tabs. */

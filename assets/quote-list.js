@@ -1,15 +1,20 @@
 // The quote list: the lines the customer collected, priced live by the
-// server, and the request that saves them as a quote.
+// server with the delivery chosen (collection, or delivery to a postcode),
+// and the request that saves them as a quote.
 import { api, idempotencyKey, money, shop } from "/assets/api.js";
 import { brand, busy, clearErrors, debounce, h, say, showError, stackTables, thumbnail } from "/assets/ui.js";
 import * as basket from "/assets/quote-basket.js";
-import { localNumbers, localize, readNumber, t, toInput } from "/assets/i18n.js";
+import { deliveryRefusal, explainDelivery, isDeliveryError } from "/assets/delivery.js";
+import { decimal, localNumbers, localize, readNumber, t, toInput } from "/assets/i18n.js";
 
 const tbody = document.querySelector("#lines tbody");
 const linesMessage = document.getElementById("lines-message");
 const form = document.getElementById("request");
 const requestMessage = document.getElementById("request-message");
 const send = document.getElementById("send");
+const deliveryForm = document.getElementById("delivery");
+const postcode = deliveryForm.elements.postcode;
+const postcodeNote = document.getElementById("postcode-note");
 // One key per filled-in request: a retry after a lost answer books nothing twice.
 let key = idempotencyKey();
 
@@ -57,17 +62,74 @@ function requested() {
   return basket.lines().map((l) => ({ sku: l.sku, quantity: l.quantity, unit: l.unit }));
 }
 
+/** The delivery as the API takes it: null when none is chosen, or delivery
+ *  is chosen without a postcode yet. */
+function requestedDelivery() {
+  const choice = basket.delivery();
+  if (choice?.method === "collection") return { collection: true };
+  if (choice?.method === "delivery" && choice.postcode.trim()) return { postcode: choice.postcode.trim() };
+  return null;
+}
+
+/** Says what is wrong with the postcode next to it ("" clears it). */
+function notePostcode(text) {
+  postcodeNote.textContent = text;
+  if (text) postcode.setAttribute("aria-invalid", "true");
+  else postcode.removeAttribute("aria-invalid");
+}
+
+/** The list's last row: how the goods reach the customer and what that
+ *  costs, from the estimate's `delivery` (none: no row). */
+function deliveryRow(delivery, currency) {
+  if (!delivery) return null;
+  const collected = delivery.method === "collection";
+  const what = collected
+    ? h("td", {}, h("strong", {}, t("delivery.collected")))
+    : h("td", {}, h("strong", {}, t("delivery.to", { postcode: delivery.postcode })),
+      delivery.zone_name ? h("div", { class: "muted zone" }, delivery.zone_name) : null);
+  return h("tr", { class: `delivery${collected ? " collection" : ""}`, id: "delivery-line" },
+    what,
+    h("td", {}, collected ? "" : t("quoteList.loads", { count: delivery.loads, tonnes: decimal(delivery.tonnes) })),
+    h("td", { class: "explain" }, explainDelivery(delivery, currency)),
+    h("td", { class: "num net" }, money(delivery.net, currency)),
+    h("td", { class: "num gross" }, money(delivery.gross, currency)),
+    h("td", {}));
+}
+
+/** Shows the delivery row of `estimate` (or none) after the lines. */
+function showDelivery(estimate) {
+  tbody.querySelector("tr.delivery")?.remove();
+  const row = deliveryRow(estimate?.delivery, estimate?.currency);
+  if (row) tbody.append(row);
+}
+
 function markLine(error) {
   const match = /^lines\[(\d+)\]/.exec(error.field ?? "");
   for (const tr of tbody.querySelectorAll("tr")) tr.querySelector("input")?.removeAttribute("aria-invalid");
   if (match) tbody.children[Number(match[1])]?.querySelector("input")?.setAttribute("aria-invalid", "true");
 }
 
+// Each pricing has its number: an answer to an earlier one, come late, is not shown.
+let pricings = 0;
+
 async function price() {
   const lines = requested();
   if (lines.length === 0) return;
+  const delivery = requestedDelivery();
+  const pricing = ++pricings;
   try {
-    const estimate = await api("/quote/estimate", { method: "POST", body: { lines } });
+    let estimate;
+    let refused = null;
+    try {
+      estimate = await api("/quote/estimate", { method: "POST", body: delivery ? { lines, delivery } : { lines } });
+    } catch (error) {
+      if (!delivery || !isDeliveryError(error)) throw error;
+      // Not delivered there: the lines are priced all the same, without it.
+      refused = error;
+      estimate = await api("/quote/estimate", { method: "POST", body: { lines } });
+    }
+    if (pricing !== pricings) return;
+    notePostcode(refused ? deliveryRefusal(refused) : "");
     estimate.lines.forEach((line, i) => {
       const tr = tbody.children[i];
       if (!tr) return;
@@ -80,13 +142,46 @@ async function price() {
     });
     document.getElementById("sum-net").textContent = money(estimate.totals.net, estimate.currency);
     document.getElementById("sum-gross").textContent = money(estimate.totals.gross, estimate.currency);
+    showDelivery(estimate);
     markLine({});
     say(linesMessage, "");
   } catch (error) {
+    if (pricing !== pricings) return;
+    showDelivery(null);
     markLine(error);
     say(linesMessage, error.message, "error");
   }
 }
+
+/** Shows the choice kept in this browser in the delivery form. */
+function showChoice() {
+  const choice = basket.delivery();
+  for (const radio of deliveryForm.elements.method) radio.checked = radio.value === choice?.method;
+  postcode.value = choice?.postcode ?? "";
+  document.getElementById("postcode-field").hidden = choice?.method !== "delivery";
+}
+
+/** Keeps what the delivery form says, and prices the list with it. */
+function chooseDelivery() {
+  const method = deliveryForm.elements.method.value;
+  if (!method) return;
+  const choice = method === "delivery" ? { method, postcode: postcode.value.trim() } : { method };
+  const before = JSON.stringify(basket.delivery());
+  document.getElementById("postcode-field").hidden = method !== "delivery";
+  if (JSON.stringify(choice) === before) return;
+  basket.chooseDelivery(choice);
+  notePostcode("");
+  say(requestMessage, "");
+  key = idempotencyKey();
+  price();
+}
+
+deliveryForm.addEventListener("change", chooseDelivery);
+postcode.addEventListener("input", debounce(chooseDelivery, 500));
+deliveryForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  chooseDelivery();
+});
 
 function draw() {
   const lines = basket.lines();
@@ -94,6 +189,7 @@ function draw() {
   document.getElementById("empty").hidden = lines.length > 0;
   document.getElementById("lines").hidden = lines.length === 0;
   document.getElementById("request-box").hidden = lines.length === 0;
+  document.getElementById("delivery-box").hidden = lines.length === 0;
   price();
 }
 
@@ -102,8 +198,18 @@ form.addEventListener("submit", async (event) => {
   clearErrors(form);
   const data = new FormData(form);
   const text = (name) => String(data.get(name) ?? "").trim() || null;
+  // A postcode typed a moment ago counts, though the list was not priced with it yet.
+  chooseDelivery();
+  const delivery = requestedDelivery();
+  if (basket.delivery()?.method === "delivery" && !delivery) {
+    notePostcode(t("quoteList.postcodeNeeded"));
+    say(requestMessage, t("quoteList.postcodeNeeded"), "error");
+    postcode.focus();
+    return;
+  }
   const body = {
     lines: requested(),
+    ...(delivery ? { delivery } : {}),
     contact: { name: text("name") ?? "", email: text("email"), phone: text("phone") },
     note: text("note"),
   };
@@ -114,6 +220,12 @@ form.addEventListener("submit", async (event) => {
     basket.clear();
     location.assign(quote.link);
   } catch (error) {
+    if (isDeliveryError(error)) {
+      notePostcode(deliveryRefusal(error));
+      say(requestMessage, deliveryRefusal(error), "error");
+      postcode.focus();
+      return;
+    }
     if (error.field?.startsWith("lines")) markLine(error);
     showError(form, requestMessage, error);
   }
@@ -125,4 +237,5 @@ await localize(info);
 if (info) brand(info);
 // On a phone each line is a card, its cells labelled with their column.
 stackTables(document.getElementById("lines"));
+showChoice();
 draw();

@@ -6,6 +6,7 @@
 // them), and on a phone the lines as labelled cards, so the page never
 // scrolls sideways.
 import { shop } from "/assets/api.js";
+import { explainDelivery } from "/assets/delivery.js";
 import { date, decimal, localNumbers, localize, money, percent, t } from "/assets/i18n.js";
 import { stackTables } from "/assets/ui.js";
 
@@ -79,10 +80,22 @@ const RATE = /^(-?\d+(?:\.\d+)?)%$/;
 const cells = [...(table?.querySelectorAll("td.num") ?? [])];
 const currency = cells.map((td) => AMOUNT.exec(text(td))?.[2]).find(Boolean);
 
+/** The delivery row's first cell: "Delivery to AB1 2CD" (its working out
+ *  under it) or "Collected by the customer", in the shop's words. */
+function deliveryCell(tr, cell) {
+  const said = cell.firstChild?.nodeType === Node.TEXT_NODE ? cell.firstChild : null;
+  const to = /^\s*Delivery to (.+?)\s*$/.exec(said?.textContent ?? "");
+  if (said && to) said.textContent = t("delivery.to", { postcode: to[1] });
+  else if (said && tr.classList.contains("collection")) said.textContent = t("delivery.collected");
+  const how = cell.querySelector(".how");
+  if (how) how.textContent = explainDelivery({ method: "delivery", explanation: text(how) }, currency);
+}
+
 for (const tr of table?.querySelectorAll("tbody tr") ?? []) {
-  const [, quantityCell, priceCell, , rateCell] = tr.cells;
+  const [firstCell, quantityCell, priceCell, , rateCell] = tr.cells;
+  if (tr.classList.contains("delivery")) deliveryCell(tr, firstCell);
   // "How" repeats the quantity when nothing was converted ("500 pc"): left out.
-  const how = tr.querySelector(".how");
+  const how = tr.classList.contains("delivery") ? null : tr.querySelector(".how");
   if (how && text(how) === text(quantityCell)) how.remove();
   else if (how) how.textContent = localNumbers(how.textContent);
   const measure = MEASURE.exec(text(quantityCell));
