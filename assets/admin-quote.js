@@ -4,6 +4,7 @@ import { api, money } from "/assets/api.js";
 import { busy, h, say, thumbnail, when } from "/assets/ui.js";
 import { card, table } from "/assets/admin-kit.js";
 import { contactCell, statusBadge } from "/assets/admin-quotes.js";
+import { explainDelivery } from "/assets/delivery.js";
 import { localNumbers, percent, quantity, t } from "/assets/i18n.js";
 
 const measured = (m) => quantity(m.quantity, m.unit);
@@ -31,6 +32,18 @@ function lines(quote) {
     [t("quote.tax"), (l) => h("div", {}, m(l.tax), h("div", { class: "muted" }, percent(l.tax_rate))), { num: true }],
     [t("quote.gross"), (l) => m(l.gross), { num: true }],
   ], quote.lines, { caption: t("quote.lines") });
+}
+
+/** How the goods reach the customer: where to and the charge, or collection. */
+function delivery(quote) {
+  const d = quote.delivery;
+  if (d.method === "collection") return [t("delivery.collected")];
+  return [
+    h("strong", {}, t("delivery.to", { postcode: d.postcode })), " ",
+    h("span", { class: "mono" }, d.zone), " · ",
+    t("quote.deliveryCharge", { net: money(d.net, quote.currency), gross: money(d.gross, quote.currency) }),
+    h("div", { class: "explain" }, explainDelivery(d, quote.currency)),
+  ];
 }
 
 function totals(quote) {
@@ -127,6 +140,7 @@ function draw(main, quote, { staff, notice }) {
     fact(t("quote.customer"), contactCell(quote.contact)),
     fact(t("quote.created"), when(quote.created_at), quote.created_by ? ` ${t("quote.by", { who: quote.created_by })}` : ""),
     fact(t("quote.validUntil"), when(quote.valid_until)),
+    quote.delivery ? fact(t("quote.delivery"), ...delivery(quote)) : null,
     fact(t("quote.lastChange"), when(quote.updated_at)))));
   const link = quote.link ? shownLink(quote.link) : h("p", { class: "muted" }, t("quote.linkNotKept"));
   const print = h("button", { type: "button", class: "secondary no-print" }, t("quote.print"));
