@@ -15,12 +15,15 @@ const BASKET = [
   { sku: "BRK-ENGB", name: "Engineering brick class B", quantity: "500", unit: "pc" },
 ];
 
+/** The quote list's delivery as a customer chose it: priced by the TOWN zone. */
+const DELIVERY = { method: "delivery", postcode: "AB1 2CD" };
+
 /** Storefront pages: [screenshot name or null, path, what shows once it is drawn]. */
 const STOREFRONT = [
   ["storefront", "/", "#results li.hit"],
   ["storefront-search", "/?q=sand&category=Aggregates", "#results li.hit"],
   ["product", "/p/SAND-04", "#calc-total:not(:empty)"],
-  ["quote-list", "/quote", "#lines tr.line .net:not(:empty)"],
+  ["quote-list", "/quote", "#lines tr.delivery .net:not(:empty)"],
   ["quote-page", null, ".quote table"],
   ["admin-login", "/admin/login", "#login"],
   [null, "/setup", "#message:not(:empty)"],
@@ -40,6 +43,7 @@ const BACK_OFFICE = [
   [null, "/admin/stocktake?location=YARD&view=sheet&expected=true", "#sheet-table tbody tr"],
   ["admin-quotes", "/admin/quotes", "main table"],
   ["admin-quote", null, "main h1 .badge"],
+  ["admin-delivery", "/admin/delivery", "#zones table"],
   ["admin-users", "/admin/users", "main table"],
   ["admin-audit", "/admin/audit", "main table"],
   ["admin-webhooks", "/admin/webhooks", "main tr:has-text('Layout check')"],
@@ -52,6 +56,7 @@ async function saveQuote(t) {
   const api = await apiAs(t, STAFF);
   quote ??= await api("POST", "/api/v1/quotes", {
     lines: [{ sku: "SAND-04", quantity: "3", unit: "m3" }, { sku: "BRK-ENGB", quantity: "500" }],
+    delivery: { postcode: "AB1 2CD" },
     contact: { name: "Layout Builder", email: "layout@example.com" },
   });
 }
@@ -105,7 +110,10 @@ async function storefront(t, viewport, shots) {
   await saveQuote(t);
   const page = await openPage(t, { viewport });
   await page.goto("/");
-  await page.evaluate((lines) => localStorage.setItem("quarry.quote-list", JSON.stringify(lines)), BASKET);
+  await page.evaluate(([lines, delivery]) => {
+    localStorage.setItem("quarry.quote-list", JSON.stringify(lines));
+    localStorage.setItem("quarry.quote-delivery", JSON.stringify(delivery));
+  }, [BASKET, DELIVERY]);
   await walk(page, STOREFRONT, viewport, { pathOf: where, shots });
 }
 

@@ -5,59 +5,16 @@
 // English demo the calculator reads a unit typed with the number ("3 m3"), and
 // the back office's language picker switches it to German.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { OUT, OWNER, STAFF, apiAs, openPage, screenshot, signIn, waitForText } from "./support.mjs";
+import { OWNER, STAFF, apiAs, openPage, screenshot, signIn, startDemo, waitForText } from "./support.mjs";
 
 const ASSETS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../assets");
 const catalogue = (lang) => JSON.parse(readFileSync(path.join(ASSETS, `i18n-${lang}.json`), "utf8"));
 const en = catalogue("en");
 const de = catalogue("de");
-
-/**
- * Starts `quarry demo` on a free port with `settings` (QUARRY_* variables) as
- * its only configuration, its log in OUT/`name`.log; answers its address and
- * a function that stops it (SIGTERM: the demo removes its data directory).
- */
-async function startDemo(name, settings) {
-  const bin = process.env.QUARRY_BIN ?? assert.fail("QUARRY_BIN is not set: run the tests with scripts/e2e");
-  // Quarry reads every QUARRY_* variable as configuration and rejects unknown
-  // ones: this shop gets none of the test run's (QUARRY_URL, QUARRY_BIN).
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("QUARRY_")));
-  const child = spawn(bin, ["demo", "--listen", "127.0.0.1:0"], { env: { ...env, ...settings }, stdio: ["ignore", "pipe", "pipe"] });
-  mkdirSync(OUT, { recursive: true });
-  const log = createWriteStream(path.join(OUT, `${name}.log`));
-  let seen = "";
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the ${name} shop did not print its address within 60 s:\n${seen}`)), 60_000);
-    const read = (chunk) => {
-      log.write(chunk);
-      seen += chunk;
-      const address = /^Quarry demo: (http:\/\/[0-9.:]+)/m.exec(seen)?.[1];
-      if (address) {
-        clearTimeout(timer);
-        resolve(address);
-      }
-    };
-    child.stdout.on("data", read);
-    child.stderr.on("data", read);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the ${name} shop exited (${code}) before it was ready:\n${seen}`));
-    });
-  });
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    await exited;
-    log.end();
-  };
-  return { url, stop };
-}
 
 let german;
 before(async () => {

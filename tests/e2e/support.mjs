@@ -1,9 +1,11 @@
 // Shared plumbing for Quarry's browser tests: one headless Chromium per test file,
 // a fresh context and page per test that fails the test on a CSP violation or an
-// uncaught error, sign-in helpers for the browser and the API, and full-page
-// screenshots. scripts/e2e starts the demo shop and sets QUARRY_URL.
+// uncaught error, sign-in helpers for the browser and the API, full-page
+// screenshots, and a demo shop of other settings (another locale) for the tests
+// that need one. scripts/e2e starts the demo shop and sets QUARRY_URL.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
 import path from "node:path";
 import { after } from "node:test";
 import { chromium, request } from "playwright-core";
@@ -100,4 +102,46 @@ export async function waitForText(locator, text) {
     const shown = await locator.allTextContents().catch(() => []);
     assert.fail(`${locator} never showed ${JSON.stringify(String(text))}; it shows ${JSON.stringify(shown)}`);
   }
+}
+
+/**
+ * Starts `quarry demo` on a free port with `settings` (QUARRY_* variables) as
+ * its only configuration, its log in OUT/`name`.log; answers its address and
+ * a function that stops it (SIGTERM: the demo removes its data directory).
+ */
+export async function startDemo(name, settings) {
+  const bin = process.env.QUARRY_BIN ?? assert.fail("QUARRY_BIN is not set: run the tests with scripts/e2e");
+  // Quarry reads every QUARRY_* variable as configuration and rejects unknown
+  // ones: this shop gets none of the test run's (QUARRY_URL, QUARRY_BIN).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("QUARRY_")));
+  const child = spawn(bin, ["demo", "--listen", "127.0.0.1:0"], { env: { ...env, ...settings }, stdio: ["ignore", "pipe", "pipe"] });
+  mkdirSync(OUT, { recursive: true });
+  const log = createWriteStream(path.join(OUT, `${name}.log`));
+  let seen = "";
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the ${name} shop did not print its address within 60 s:\n${seen}`)), 60_000);
+    const read = (chunk) => {
+      log.write(chunk);
+      seen += chunk;
+      const address = /^Quarry demo: (http:\/\/[0-9.:]+)/m.exec(seen)?.[1];
+      if (address) {
+        clearTimeout(timer);
+        resolve(address);
+      }
+    };
+    child.stdout.on("data", read);
+    child.stderr.on("data", read);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the ${name} shop exited (${code}) before it was ready:\n${seen}`));
+    });
+  });
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+    log.end();
+  };
+  return { url, stop };
 }
