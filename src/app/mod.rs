@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod quotes;
 pub mod reports;
+pub mod reprice;
 pub mod search;
 pub mod slots;
 mod throttle;

@@ -228,7 +228,7 @@ fn check_hold_location(tx: &WriteTx, code: &LocationCode) -> Result<(), AppError
 }
 
 /// The delivery charge asked about, if any, and the totals with it.
-fn with_delivery(
+pub(super) fn with_delivery(
     zones: &[crate::domain::delivery::DeliveryZone],
     request: Option<&DeliveryRequest>,
     priced: &[PricedLine],
@@ -283,7 +283,7 @@ impl Default for Cache {
     }
 }
 
-fn shop(config: &Config) -> Shop {
+pub(super) fn shop(config: &Config) -> Shop {
     Shop {
         minor_units: config.shop.minor_units(),
         prices_include_tax: config.shop.prices_include_tax,
@@ -334,7 +334,7 @@ fn availability(
 }
 
 /// Reads a snapshot's products and stock for pricing.
-trait Catalogue {
+pub(super) trait Catalogue {
     fn product_of(&self, sku: &Sku) -> Result<Option<Product>, AppError>;
     fn available_of(&self, sku: &Sku) -> Result<Decimal, AppError>;
 }
@@ -359,7 +359,7 @@ catalogue_for!(ReadTx);
 catalogue_for!(WriteTx);
 
 /// Prices every line against a snapshot; the products priced, in order.
-fn price_lines(
+pub(super) fn price_lines(
     tx: &impl Catalogue,
     requests: &[LineRequest],
     shop: &Shop,
@@ -405,7 +405,7 @@ fn elapsed_ms(started: Instant) -> f64 {
     (started.elapsed().as_secs_f64() * 1e6).round() / 1e3
 }
 
-fn not_found(number: &str) -> AppError {
+pub(super) fn not_found(number: &str) -> AppError {
     AppError::NotFound {
         what: "quote",
         key: number.to_owned(),

@@ -208,6 +208,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(quotes::fulfil_quote))
         .routes(routes!(quotes::cancel_quote))
         .routes(routes!(quotes::relink_quote))
+        .routes(routes!(quotes::reprice_quote))
         .routes(routes!(delivery::list_zones, delivery::create_zone))
         .routes(routes!(delivery::replace_zone, delivery::delete_zone))
         .routes(routes!(quotes::quote_by_link))

@@ -258,6 +258,41 @@ pub async fn relink_quote(
     ))
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RepriceQuery {
+    /// Say what would change without saving it.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Re-price an open quote at today's prices (its delivery too, to the same
+/// postcode): the changes, and unless `dry_run` the quote saved so, valid
+/// for the shop's number of days from now. A quote holding stock whose
+/// amounts would change is refused (409).
+#[utoipa::path(
+    post, path = "/quotes/{number}/reprice", tag = "quotes",
+    params(("number" = QuoteNumber, Path, description = "The quote's number"), RepriceQuery),
+    responses(
+        (status = 200, body = crate::app::reprice::Repriced),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn reprice_quote(
+    State(app): State<App>,
+    QuoteStaff(caller): QuoteStaff,
+    Path(number): Path<String>,
+    super::extract::Query(query): super::extract::Query<RepriceQuery>,
+) -> Result<axum::Json<crate::app::reprice::Repriced>, ApiError> {
+    Ok(axum::Json(
+        app.reprice_quote(&caller, &number, !query.dry_run).await?,
+    ))
+}
+
 /// Accept a quote: it becomes an order and keeps what it holds.
 #[utoipa::path(
     post, path = "/quotes/{number}/accept", tag = "quotes",

@@ -35,6 +35,7 @@ pub enum ChangeKind {
     QuoteCancelled,
     QuoteExpired,
     QuoteRelinked,
+    QuoteRepriced,
     AuthSetup,
     AuthLogin,
     AuthLoginFailed,
@@ -51,7 +52,7 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 33] = [
+    pub const ALL: [ChangeKind; 34] = [
         ChangeKind::StoreCreated,
         ChangeKind::StoreMigrated,
         ChangeKind::MovementBooked,
@@ -72,6 +73,7 @@ impl ChangeKind {
         ChangeKind::QuoteCancelled,
         ChangeKind::QuoteExpired,
         ChangeKind::QuoteRelinked,
+        ChangeKind::QuoteRepriced,
         ChangeKind::AuthSetup,
         ChangeKind::AuthLogin,
         ChangeKind::AuthLoginFailed,
@@ -110,6 +112,7 @@ impl ChangeKind {
             ChangeKind::QuoteCancelled => "quote.cancelled",
             ChangeKind::QuoteExpired => "quote.expired",
             ChangeKind::QuoteRelinked => "quote.relinked",
+            ChangeKind::QuoteRepriced => "quote.repriced",
             ChangeKind::AuthSetup => "auth.setup",
             ChangeKind::AuthLogin => "auth.login",
             ChangeKind::AuthLoginFailed => "auth.login_failed",

@@ -171,7 +171,8 @@ payload!(
     QuoteFulfilled,
     QuoteCancelled,
     QuoteExpired,
-    QuoteRelinked
+    QuoteRelinked,
+    QuoteRepriced
 );
 
 /// `delivery_zone.*` (key: the zone's code): its version (0 once deleted)

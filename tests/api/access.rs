@@ -110,6 +110,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/quotes/{number}/fulfil", Rule::Quotes),
     ("POST", "/api/v1/quotes/{number}/cancel", Rule::Quotes),
     ("POST", "/api/v1/quotes/{number}/link", Rule::Quotes),
+    ("POST", "/api/v1/quotes/{number}/reprice", Rule::Quotes),
     ("GET", "/api/v1/delivery-zones", Rule::Public),
     ("POST", "/api/v1/delivery-zones", Rule::Catalogue),
     ("PUT", "/api/v1/delivery-zones/{code}", Rule::Catalogue),

@@ -916,3 +916,107 @@ async fn a_lost_quote_link_is_replaced_and_the_old_one_opens_nothing() {
     );
     app.stop_and_check().await;
 }
+
+#[tokio::test]
+async fn an_open_quote_is_repriced_at_todays_prices_showing_what_changes() {
+    let app = yard().await;
+    let mut body = lines();
+    body["contact"] = json!({"name": "Sam Builder", "email": "sam@example.com"});
+    let made = app.post("/api/v1/quotes", Who::Anonymous, &body).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let number = made.body["number"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/quotes/{number}/reprice");
+
+    // Nothing changed: nothing to say.
+    let same = app
+        .post(&format!("{path}?dry_run=true"), Who::Staff, &json!(null))
+        .await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.text);
+    assert_eq!(same.body["changes"], json!([]));
+
+    let patched = app
+        .patch(
+            "/api/v1/products/SAND-04",
+            Who::Staff,
+            &json!({"price": "40.00", "price_breaks": []}),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+    // 4.8 t of sand at 40.00 instead of 38.00: 192.00 net, 230.40 gross.
+    let preview = app
+        .post(&format!("{path}?dry_run=true"), Who::Staff, &json!(null))
+        .await;
+    assert_eq!(preview.body["applied"], false);
+    let changes = preview.body["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{}", preview.text);
+    assert_eq!(changes[0]["what"], "SAND-04");
+    assert_eq!(changes[0]["after"], "230.40");
+    assert_eq!(changes[1]["what"], "total");
+    assert_eq!(changes[1]["before"], made.body["totals"]["gross"]);
+    let unchanged = app
+        .get(&format!("/api/v1/quotes/{number}"), Who::Staff)
+        .await;
+    assert_eq!(
+        unchanged.body["totals"], made.body["totals"],
+        "a dry run saved"
+    );
+    assert_eq!(unchanged.body["version"], made.body["version"]);
+
+    let applied = app.post(&path, Who::Staff, &json!(null)).await;
+    assert_eq!(applied.body["applied"], true, "{}", applied.text);
+    let saved = app
+        .get(&format!("/api/v1/quotes/{number}"), Who::Staff)
+        .await;
+    assert_eq!(saved.body["lines"][0]["gross"], "230.40");
+    assert_eq!(saved.body["totals"]["gross"], changes[1]["after"]);
+    assert_eq!(
+        saved.body["version"],
+        made.body["version"].as_u64().unwrap() + 1
+    );
+    assert!(
+        saved.body["valid_until"].as_str().unwrap() >= made.body["valid_until"].as_str().unwrap()
+    );
+
+    // Anonymous callers and viewers do not re-price; only open quotes are.
+    assert_eq!(
+        app.post(&path, Who::Anonymous, &json!(null)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.post(
+        &format!("/api/v1/quotes/{number}/accept"),
+        Who::Staff,
+        &json!(null),
+    )
+    .await;
+    let closed = app.post(&path, Who::Staff, &json!(null)).await;
+    assert_eq!(closed.status, StatusCode::CONFLICT);
+    assert_eq!(closed.error().0, "quote_status");
+    app.stop_and_check().await;
+}
+
+#[tokio::test]
+async fn a_held_quote_whose_amounts_would_change_is_not_repriced() {
+    let app = yard().await;
+    let number = held_quote(&app).await;
+    let mut cement = cement();
+    cement["packs"] = json!([{"name": "bag", "quantity": "20", "unit": "kg"}, {"name": "pallet", "quantity": "40", "unit": "bag"}]);
+    let replaced = app
+        .put("/api/v1/products/CEM-425", Who::Staff, &cement)
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
+    let refused = app
+        .post(
+            &format!("/api/v1/quotes/{number}/reprice"),
+            Who::Staff,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert!(refused.text.contains("holds stock"), "{}", refused.text);
+    assert_eq!(
+        app.level("CEM-425", "WH1").await.1,
+        "600",
+        "the hold changed"
+    );
+    app.stop_and_check().await;
+}
