@@ -1,5 +1,6 @@
 // Back office: one quote (`/admin/quote?number=Q-…`): its customer, priced
-// lines, totals and held stock, and for staff the steps open → accepted → fulfilled.
+// lines, totals and held stock, and for staff the steps open → accepted → fulfilled,
+// and re-pricing an open quote at today's prices (what changes shown first).
 import { api, money } from "/assets/api.js";
 import { busy, h, say, thumbnail, when } from "/assets/ui.js";
 import { card, table } from "/assets/admin-kit.js";
@@ -132,6 +133,73 @@ function newLink(quote, message, redraw) {
   return button;
 }
 
+/** A change re-pricing makes, named in the page's words (the server names them in English). */
+function changeName(change) {
+  if (change.what === "delivery") return t("quote.delivery");
+  if (change.what === "total") return t("quote.total");
+  return h("span", {}, change.name, h("div", { class: "muted mono" }, change.what));
+}
+
+/** Why the server refused to re-price (409), in the page's words. */
+function repriceRefusal(error) {
+  if (error.status !== 409) return error.message;
+  const message = String(error.message ?? "");
+  if (/only an open quote is re-priced/.test(message)) return t("quote.repriceNotOpen");
+  if (/holds stock/.test(message)) return t("quote.repriceHolds");
+  return message;
+}
+
+/**
+ * Staff re-price an open quote at today's prices: first what would change
+ * (a dry run), then, confirmed, the quote saved so, and the page drawn again.
+ */
+function repricer(quote, message, redraw) {
+  const path = `/quotes/${encodeURIComponent(quote.number)}/reprice`;
+  const start = h("button", { type: "button", class: "secondary", id: "reprice" }, t("quote.reprice"));
+  const panel = h("section", { id: "reprice-changes", class: "card stack", hidden: true, "aria-live": "polite" });
+  start.addEventListener("click", () => busy(start, t("quote.repriceChecking"), async () => {
+    say(message, "");
+    let answer;
+    try {
+      answer = await api(path, { method: "POST", query: { dry_run: "true" } });
+    } catch (error) {
+      panel.hidden = true;
+      say(message, repriceRefusal(error), "error");
+      return;
+    }
+    const m = (amount) => money(amount, answer.quote.currency ?? quote.currency);
+    const confirmButton = h("button", { type: "button", id: "reprice-confirm" }, t("quote.repriceConfirm"));
+    const keep = h("button", { type: "button", class: "secondary" }, t("quote.repriceKeep"));
+    keep.addEventListener("click", () => {
+      panel.hidden = true;
+      panel.replaceChildren();
+      start.focus();
+    });
+    confirmButton.addEventListener("click", () => busy(confirmButton, t("quote.repricing"), async () => {
+      try {
+        const done = await api(path, { method: "POST" });
+        redraw(done.quote, done.changes.length ? t("quote.repriced", { number: quote.number }) : t("quote.repricedSame", { number: quote.number }));
+      } catch (error) {
+        say(message, repriceRefusal(error), "error");
+      }
+    }));
+    panel.replaceChildren(
+      h("h2", {}, t("quote.repriceChanges")),
+      answer.changes.length === 0
+        ? h("p", { class: "message info" }, t("quote.repriceSame"))
+        : table([
+          [t("quote.repriceWhat"), changeName],
+          [t("quote.repriceBefore"), (c) => m(c.before), { num: true }],
+          [t("quote.repriceAfter"), (c) => m(c.after), { num: true }],
+        ], answer.changes, { caption: t("quote.repriceChanges") }),
+      h("p", { class: "muted" }, t("quote.repriceValidity")),
+      h("div", { class: "actions" }, confirmButton, keep));
+    panel.hidden = false;
+    confirmButton.focus();
+  }));
+  return h("div", { class: "stack no-print" }, h("div", { class: "actions" }, start), panel);
+}
+
 function draw(main, quote, { staff, notice }) {
   const message = h("p", { class: "message", role: "status" });
   const redraw = (next, text) => draw(main, next, { staff, notice: text });
@@ -150,6 +218,7 @@ function draw(main, quote, { staff, notice }) {
     h("h1", {}, `${t("quote.heading", { number: quote.number })} `, statusBadge(quote.status)),
     message,
     staff ? actions(quote, message, redraw) : null,
+    staff && quote.status === "open" ? repricer(quote, message, redraw) : null,
     card(t("quote.details"), facts, link,
       h("div", { class: "actions" }, print, staff ? newLink(quote, message, redraw) : null)),
     card(t("quote.lines"), lines(quote)),
