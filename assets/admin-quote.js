@@ -237,7 +237,14 @@ export async function render(main, { staff }) {
     return;
   }
   try {
-    draw(main, await api(`/quotes/${encodeURIComponent(number)}`), { staff });
+    const quote = await api(`/quotes/${encodeURIComponent(number)}`);
+    // A quote staff just made (admin-quote-form.js): its customer link, given
+    // once when it was saved, is shown here once.
+    const kept = `quarry.quote-link.${number}`;
+    const link = sessionStorage.getItem(kept);
+    sessionStorage.removeItem(kept);
+    if (link && !quote.link) quote.link = link;
+    draw(main, quote, { staff, notice: link ? t("quote.saved", { number }) : null });
   } catch (error) {
     const text = error.status === 404 ? t("quote.missing", { number }) : error.message;
     main.replaceChildren(back, h("h1", {}, t("quote.heading", { number })), h("p", { class: "message error", role: "alert" }, text));

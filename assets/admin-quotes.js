@@ -1,6 +1,7 @@
 // Back office: saved quotes, newest first, filtered by status; each opens its
-// own page (`/admin/quote?number=…`).
-import { money } from "/assets/api.js";
+// own page (`/admin/quote?number=…`). Staff make a new quote for a caller
+// here too (`?new=1`: the form of admin-quote-form.js above the list).
+import { api, money } from "/assets/api.js";
 import { h, when } from "/assets/ui.js";
 import { card, paged, quoteStatusName, table } from "/assets/admin-kit.js";
 import { t } from "/assets/i18n.js";
@@ -20,8 +21,9 @@ export function contactCell(contact) {
     contact.phone ? h("div", { class: "muted" }, contact.phone) : null);
 }
 
-export async function render(main) {
-  const initial = new URLSearchParams(location.search).get("status") ?? "";
+export async function render(main, { staff, shop } = {}) {
+  const params = new URLSearchParams(location.search);
+  const initial = params.get("status") ?? "";
   const status = h("select", { name: "status" },
     h("option", { value: "" }, t("quotes.all")),
     STATUSES.map((s) => h("option", { value: s, selected: s === initial }, quoteStatusName(s))));
@@ -37,7 +39,17 @@ export async function render(main) {
     [t("quotes.validUntil"), (q) => when(q.valid_until)],
   ];
   const list = card(t("quotes.title"), filters);
-  main.append(h("h1", {}, t("quotes.title")), list);
+  const making = staff && params.has("new");
+  main.append(h("h1", {}, making ? t("quotes.newTitle") : t("quotes.title")));
+  if (making) {
+    const { newQuoteForm } = await import("/assets/admin-quote-form.js");
+    const locations = (await api("/locations", { query: { limit: 200 } })).items.filter((l) => l.active);
+    main.append(newQuoteForm(locations, shop?.currency));
+    main.querySelector("[name='contact.name']")?.focus();
+  } else if (staff) {
+    main.append(h("p", { class: "actions" }, h("a", { href: "/admin/quotes?new=1", class: "button", id: "new-quote-link" }, t("quotes.new"))));
+  }
+  main.append(list);
   const pager = paged(list, "/quotes", () => ({ status: status.value }),
     (items) => table(columns, items, {
       empty: status.value ? t("quotes.noneWith", { status: quoteStatusName(status.value) }) : t("quotes.none"),

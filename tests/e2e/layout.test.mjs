@@ -42,6 +42,7 @@ const BACK_OFFICE = [
   ["admin-stocktake", "/admin/stocktake?location=SHOP&expected=true", "#count-list .count-item"],
   [null, "/admin/stocktake?location=YARD&view=sheet&expected=true", "#sheet-table tbody tr"],
   ["admin-quotes", "/admin/quotes", "main table"],
+  ["admin-quote-new", "/admin/quotes?new=1", "#new-quote"],
   ["admin-quote", null, "main h1 .badge"],
   ["admin-delivery", "/admin/delivery", "#zones table"],
   ["admin-users", "/admin/users", "main table"],

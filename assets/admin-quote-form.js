@@ -1,0 +1,437 @@
+// Back office: a new quote for a caller (`/admin/quotes?new=1`), for staff
+// taking an order on the phone: the customer's contact, lines found by typing
+// a product's name or SKU (a combobox, as on the stock page), each in one of
+// the product's units, priced live by the server with the delivery chosen,
+// stock held at one location if asked, and a note. Saved once (one
+// idempotency key a form), it opens the quote's page with the customer's link.
+import { api, idempotencyKey, money } from "/assets/api.js";
+import { busy, clearErrors, debounce, h, markMissing, readNumbers, say, showError } from "/assets/ui.js";
+import { card } from "/assets/admin-kit.js";
+import { deliveryRefusal, explainDelivery, isDeliveryError } from "/assets/delivery.js";
+import { localNumbers, t } from "/assets/i18n.js";
+
+/** How long typing pauses before the products named like it are looked up. */
+const SEARCH_DELAY_MS = 150;
+/** The fewest characters looked up by name. */
+const SEARCH_FROM = 2;
+
+/** Up to 8 products, archived ones left out, whose names (or SKUs) match `text`. */
+async function named(text, signal) {
+  const found = await api("/search", { query: { q: text, limit: 8 }, signal });
+  return (found.hits ?? []).filter((hit) => hit.active !== false);
+}
+
+/** The units a line of `product` may be asked in: its stock unit, pricing unit and packs. */
+function unitsOf(product) {
+  return [...new Set([product.unit, product.pricing_unit, ...(product.packs ?? []).map((p) => p.name)].filter(Boolean))];
+}
+
+/**
+ * The product combobox: typing looks up products by name or SKU; the arrow
+ * keys move through the list, Enter or a click picks one (`onPick(sku)`),
+ * Escape closes it. Enter with nothing highlighted takes what is typed as a SKU.
+ */
+function productPicker(onPick) {
+  const input = h("input", {
+    id: "product-search", autocomplete: "off", maxlength: "64", placeholder: t("newQuote.findPlaceholder"),
+    role: "combobox", "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": "product-options",
+  });
+  const choices = h("ul", { id: "product-options", role: "listbox", "aria-labelledby": "product-search-label", hidden: true });
+  const matches = h("p", { class: "visually-hidden", role: "status" });
+  let shown = [];
+  let highlighted = -1;
+  let timer = 0;
+  let generation = 0;
+  let inFlight = null;
+  const open = () => !choices.hidden;
+
+  function stopSearching() {
+    clearTimeout(timer);
+    inFlight?.abort();
+    inFlight = null;
+    return ++generation;
+  }
+  function close() {
+    choices.hidden = true;
+    choices.replaceChildren();
+    shown = [];
+    highlighted = -1;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    matches.textContent = "";
+  }
+  function highlight(index) {
+    highlighted = index;
+    [...choices.children].forEach((li, i) => li.setAttribute("aria-selected", String(i === index)));
+    const li = choices.children[index];
+    if (li) {
+      input.setAttribute("aria-activedescendant", li.id);
+      li.scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+  function show(hits, { first = false } = {}) {
+    if (hits.length === 0) {
+      close();
+      matches.textContent = t("newQuote.noMatch");
+      return;
+    }
+    const before = shown[highlighted]?.sku;
+    shown = hits;
+    choices.replaceChildren(...hits.map((hit, i) =>
+      h("li", { id: `product-option-${i}`, role: "option", "aria-selected": "false", dataset: { sku: hit.sku } },
+        h("span", { class: "option-name" }, hit.name),
+        h("span", { class: "muted" }, `${hit.sku} · ${hit.unit}`))));
+    choices.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+    const kept = hits.findIndex((hit) => hit.sku === before);
+    highlight(kept >= 0 ? kept : first ? 0 : -1);
+    matches.textContent = t("newQuote.matches", { count: hits.length });
+  }
+  async function search({ first = false } = {}) {
+    const text = input.value.trim();
+    const asked = stopSearching();
+    if (text.length < SEARCH_FROM) {
+      close();
+      return;
+    }
+    const controller = new AbortController();
+    inFlight = controller;
+    let hits;
+    try {
+      hits = await named(text, controller.signal);
+    } catch {
+      if (asked === generation) close();
+      return;
+    }
+    if (asked !== generation || input.value.trim() !== text) return;
+    inFlight = null;
+    show(hits, { first });
+  }
+  function pick(sku) {
+    stopSearching();
+    close();
+    input.value = "";
+    onPick(sku);
+  }
+  input.addEventListener("input", () => {
+    stopSearching();
+    if (input.value.trim().length < SEARCH_FROM) {
+      close();
+      return;
+    }
+    timer = setTimeout(search, SEARCH_DELAY_MS);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      if (!open()) {
+        search({ first: true });
+        return;
+      }
+      const last = shown.length - 1;
+      if (event.key === "ArrowDown") highlight(highlighted >= last ? 0 : highlighted + 1);
+      else highlight(highlighted <= 0 ? last : highlighted - 1);
+    } else if (event.key === "Escape") {
+      if (open()) event.preventDefault();
+      stopSearching();
+      close();
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      if (open() && highlighted >= 0) {
+        pick(shown[highlighted].sku);
+        return;
+      }
+      const code = input.value.trim();
+      if (code) pick(code);
+    }
+  });
+  input.addEventListener("blur", () => {
+    stopSearching();
+    close();
+  });
+  choices.addEventListener("mousedown", (event) => event.preventDefault());
+  choices.addEventListener("click", (event) => {
+    const li = event.target.closest("[role=option]");
+    if (li) pick(li.dataset.sku);
+  });
+  const el = h("div", { class: "combo" },
+    h("label", {}, h("span", { id: "product-search-label" }, t("newQuote.find")), input), choices, matches);
+  return { el, input };
+}
+
+/** The new-quote form, on `main`; `locations` are the active ones to hold stock at. */
+export function newQuoteForm(locations, currency) {
+  const m = (amount) => money(amount, currency);
+  const message = h("p", { id: "new-quote-message", class: "message", role: "alert" });
+  const linesMessage = h("p", { class: "message", role: "status" });
+  const tbody = h("tbody");
+  const lines = h("table", { id: "quote-lines" },
+    h("caption", { class: "visually-hidden" }, t("newQuote.lines")),
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, t("newQuote.product")),
+      h("th", { scope: "col" }, t("newQuote.quantity")),
+      h("th", { scope: "col" }, t("newQuote.unit")),
+      h("th", { scope: "col" }, t("newQuote.how")),
+      h("th", { scope: "col", class: "num" }, t("newQuote.net")),
+      h("th", { scope: "col", class: "num" }, t("newQuote.gross")),
+      h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, t("newQuote.remove"))))),
+    tbody);
+  const noLines = h("p", { class: "muted" }, t("newQuote.noLines"));
+  const picker = productPicker((sku) => addLine(sku));
+
+  const collection = h("input", { type: "radio", name: "delivery", value: "collection", checked: true });
+  const delivered = h("input", { type: "radio", name: "delivery", value: "delivery" });
+  const postcode = h("input", { name: "delivery.postcode", id: "postcode", maxlength: "16", autocomplete: "off", placeholder: "AB1 2CD" });
+  const postcodeField = h("label", { hidden: true }, t("newQuote.postcode"), postcode);
+  const deliveryPrice = h("div", { id: "delivery-price", class: "explain", "aria-live": "polite" });
+
+  const hold = h("input", { type: "checkbox", name: "hold_stock", id: "hold-stock" });
+  const holdAt = h("select", { name: "hold_location", id: "hold-location", disabled: true },
+    h("option", { value: "" }, t("newQuote.holdAnywhere")),
+    locations.map((l) => h("option", { value: l.code }, `${l.code} — ${l.name}`)));
+
+  const totals = h("div", { id: "quote-totals", "aria-live": "polite" });
+  const save = h("button", { type: "submit", id: "save-quote" }, t("newQuote.save"));
+  const form = h("form", { id: "new-quote", class: "stack", novalidate: true },
+    h("fieldset", {}, h("legend", {}, t("newQuote.customer")),
+      h("div", { class: "form-grid" },
+        h("label", {}, t("newQuote.name"), h("input", { name: "contact.name", required: true, maxlength: "200", autocomplete: "off" })),
+        h("label", {}, t("newQuote.email"), h("input", { name: "contact.email", type: "email", maxlength: "254", autocomplete: "off" })),
+        h("label", {}, t("newQuote.phone"), h("input", { name: "contact.phone", type: "tel", maxlength: "40", autocomplete: "off" }))),
+      h("p", { class: "muted" }, t("newQuote.reachable"))),
+    h("fieldset", {}, h("legend", {}, t("newQuote.lines")),
+      h("div", { class: "row" }, picker.el),
+      h("div", { class: "table-wrap" }, lines),
+      noLines,
+      linesMessage),
+    h("fieldset", {}, h("legend", {}, t("newQuote.delivery")),
+      h("div", { class: "row" },
+        h("label", { class: "inline" }, collection, t("newQuote.collection")),
+        h("label", { class: "inline" }, delivered, t("newQuote.delivered"))),
+      postcodeField,
+      deliveryPrice),
+    totals,
+    h("fieldset", {}, h("legend", {}, t("newQuote.holdTitle")),
+      h("div", { class: "row" },
+        h("label", { class: "inline" }, hold, t("newQuote.hold")),
+        h("label", {}, t("newQuote.holdAt"), holdAt))),
+    h("label", {}, t("newQuote.note"), h("textarea", { name: "note", maxlength: "2000", rows: "3" })),
+    message,
+    h("div", { class: "actions" }, save, h("a", { href: "/admin/quotes", class: "button secondary" }, t("newQuote.cancel"))));
+
+  // One key for the quote this form makes: a second press of Save (or a
+  // retry after a lost answer) of the same quote makes no second one. A
+  // changed form after a refusal is another request: it gets a new key.
+  let key = idempotencyKey();
+  let sent = null;
+
+  function renumber() {
+    [...tbody.children].forEach((tr, i) => {
+      for (const el of tr.querySelectorAll("[data-field]")) el.name = `lines[${i}].${el.dataset.field}`;
+    });
+    lines.hidden = tbody.children.length === 0;
+    noLines.hidden = !lines.hidden;
+  }
+
+  async function addLine(code) {
+    say(linesMessage, t("newQuote.lookingUp", { code }), "info");
+    let product;
+    try {
+      product = await api(`/products/${encodeURIComponent(code)}`);
+    } catch (error) {
+      say(linesMessage, error.status === 404 || error.status === 400 ? t("newQuote.unknown", { code }) : error.message, "error");
+      return;
+    }
+    const existing = [...tbody.children].find((tr) => tr.dataset.sku === product.sku);
+    if (existing) {
+      say(linesMessage, t("newQuote.already", { sku: product.sku }), "info");
+      existing.querySelector('[data-field="quantity"]').focus();
+      return;
+    }
+    const quantity = h("input", { class: "qty", dataset: { field: "quantity" }, value: "1", inputmode: "decimal", maxlength: "24",
+      "aria-label": t("newQuote.quantityOf", { sku: product.sku }) });
+    const unit = h("select", { dataset: { field: "unit" }, "aria-label": t("newQuote.unitFor", { sku: product.sku }) },
+      unitsOf(product).map((u) => h("option", { value: u }, u)));
+    const remove = h("button", { type: "button", class: "secondary", "aria-label": t("newQuote.removeOne", { sku: product.sku }) }, t("newQuote.remove"));
+    const tr = h("tr", { dataset: { sku: product.sku } },
+      h("td", {}, h("strong", {}, product.name), h("div", { class: "muted mono" }, product.sku)),
+      h("td", {}, quantity),
+      h("td", {}, unit),
+      h("td", { class: "explain how" }),
+      h("td", { class: "num net" }),
+      h("td", { class: "num gross" }),
+      h("td", {}, remove));
+    remove.addEventListener("click", () => {
+      tr.remove();
+      renumber();
+      picker.input.focus();
+      reprice();
+    });
+    tbody.append(tr);
+    renumber();
+    say(linesMessage, t("newQuote.added", { sku: product.sku, name: product.name }), "ok");
+    quantity.select();
+    quantity.focus();
+    reprice();
+  }
+
+  /** The lines as the API takes them, quantities read the shop's way; null when one cannot be read. */
+  function requested(into) {
+    const quantities = readNumbers(form, into, Object.fromEntries(
+      [...tbody.querySelectorAll('[data-field="quantity"]')].map((el) => [el.name, el.value])));
+    if (!quantities) return null;
+    return [...tbody.children].map((tr) => ({
+      sku: tr.dataset.sku,
+      quantity: quantities[tr.querySelector('[data-field="quantity"]').name] ?? "",
+      unit: tr.querySelector('[data-field="unit"]').value,
+    }));
+  }
+
+  /** The delivery as the API takes it: collection, a postcode, or none yet (no postcode typed). */
+  function requestedDelivery() {
+    if (collection.checked) return { collection: true };
+    const typed = postcode.value.trim();
+    return typed ? { postcode: typed } : null;
+  }
+
+  function showTotals(estimate) {
+    if (!estimate) {
+      totals.replaceChildren();
+      return;
+    }
+    const row = (label, value, strong) => h("tr", {}, h("th", { scope: "row" }, label), h("td", { class: "num" }, strong ? h("strong", {}, value) : value));
+    totals.replaceChildren(h("div", { class: "table-wrap" }, h("table", { class: "totals" },
+      h("caption", { class: "visually-hidden" }, t("newQuote.totals")),
+      h("tbody", {},
+        row(t("newQuote.net"), m(estimate.totals.net)),
+        row(t("newQuote.tax"), m(estimate.totals.tax)),
+        row(t("newQuote.total"), m(estimate.totals.gross), true)))));
+  }
+
+  function showDeliveryPrice(estimate) {
+    const d = estimate?.delivery;
+    if (!d) {
+      deliveryPrice.replaceChildren(delivered.checked && !postcode.value.trim() ? t("newQuote.postcodeNeeded") : "");
+      return;
+    }
+    if (d.method === "collection") {
+      deliveryPrice.replaceChildren(t("delivery.noCharge"));
+      return;
+    }
+    deliveryPrice.replaceChildren(
+      h("div", {}, explainDelivery(d, currency)),
+      h("strong", {}, t("newQuote.deliveryCharge", { net: m(d.net), gross: m(d.gross) })));
+  }
+
+  // Counts the estimates asked for: an answer to any but the last is stale.
+  let priced = 0;
+  async function price() {
+    const asked = ++priced;
+    if (tbody.children.length === 0) {
+      showTotals(null);
+      showDeliveryPrice(null);
+      return;
+    }
+    const body = requested(linesMessage);
+    if (!body) return;
+    const delivery = requestedDelivery();
+    let estimate;
+    let refusal = null;
+    try {
+      try {
+        estimate = await api("/quote/estimate", { method: "POST", body: delivery ? { lines: body, delivery } : { lines: body } });
+      } catch (error) {
+        if (!delivery || !isDeliveryError(error)) throw error;
+        // The lines are still priced; the delivery's refusal is said at the postcode.
+        refusal = deliveryRefusal(error);
+        estimate = await api("/quote/estimate", { method: "POST", body: { lines: body } });
+      }
+    } catch (error) {
+      if (asked !== priced) return;
+      showError(form, linesMessage, error);
+      return;
+    }
+    if (asked !== priced) return;
+    say(linesMessage, "");
+    estimate.lines.forEach((line, i) => {
+      const tr = tbody.children[i];
+      if (!tr) return;
+      tr.querySelector(".how").textContent = localNumbers(line.explanation);
+      tr.querySelector(".net").textContent = m(line.net);
+      tr.querySelector(".gross").textContent = m(line.gross);
+    });
+    showTotals(estimate);
+    showDeliveryPrice(estimate);
+    if (refusal) {
+      deliveryPrice.replaceChildren(h("span", { class: "field-error" }, refusal));
+    }
+  }
+  const reprice = debounce(price, 250);
+
+  function chooseDelivery() {
+    postcodeField.hidden = !delivered.checked;
+    reprice();
+  }
+  collection.addEventListener("change", chooseDelivery);
+  delivered.addEventListener("change", () => {
+    chooseDelivery();
+    if (delivered.checked) postcode.focus();
+  });
+  postcode.addEventListener("input", reprice);
+  tbody.addEventListener("input", reprice);
+  tbody.addEventListener("change", reprice);
+  hold.addEventListener("change", () => {
+    holdAt.disabled = !hold.checked;
+  });
+  // Enter in a box does not save half a quote: Save is its own button.
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target.tagName === "INPUT" && event.target !== picker.input) event.preventDefault();
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (markMissing(form, message)) return;
+    if (tbody.children.length === 0) {
+      say(message, t("newQuote.noLinesToSave"), "error");
+      picker.input.focus();
+      return;
+    }
+    const body = requested(message);
+    if (!body) return;
+    const data = new FormData(form);
+    const text = (name) => String(data.get(name) ?? "").trim() || null;
+    const delivery = requestedDelivery();
+    if (!delivery) {
+      clearErrors(form);
+      showError(form, message, { field: "delivery.postcode", message: t("newQuote.postcodeNeeded") });
+      return;
+    }
+    const quote = {
+      lines: body,
+      contact: { name: text("contact.name"), email: text("contact.email"), phone: text("contact.phone") },
+      delivery,
+      ...(hold.checked ? { hold_stock: true, ...(holdAt.value ? { hold_location: holdAt.value } : {}) } : {}),
+      note: text("note"),
+    };
+    const json = JSON.stringify(quote);
+    if (sent !== null && sent !== json) key = idempotencyKey();
+    sent = json;
+    try {
+      const saved = await busy(save, t("newQuote.saving"), () =>
+        api("/quotes", { method: "POST", body: quote, headers: { "idempotency-key": key } }));
+      // The customer's link is given once: the quote's page shows it.
+      if (saved.link) sessionStorage.setItem(`quarry.quote-link.${saved.number}`, saved.link);
+      location.assign(`/admin/quote?${new URLSearchParams({ number: saved.number })}`);
+    } catch (error) {
+      if (isDeliveryError(error)) {
+        showError(form, message, { field: "delivery.postcode", message: deliveryRefusal(error) });
+        return;
+      }
+      showError(form, message, error);
+    }
+  });
+  renumber();
+  return card(t("newQuote.title"), form);
+}
