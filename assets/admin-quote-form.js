@@ -5,10 +5,10 @@
 // stock held at one location if asked, and a note. Saved once (one
 // idempotency key a form), it opens the quote's page with the customer's link.
 import { api, idempotencyKey, money } from "/assets/api.js";
-import { busy, clearErrors, debounce, h, markMissing, readNumbers, say, showError } from "/assets/ui.js";
+import { busy, debounce, h, markMissing, say, showError } from "/assets/ui.js";
 import { card } from "/assets/admin-kit.js";
 import { deliveryRefusal, explainDelivery, isDeliveryError } from "/assets/delivery.js";
-import { localNumbers, t } from "/assets/i18n.js";
+import { localNumbers, readNumber, t } from "/assets/i18n.js";
 
 /** How long typing pauses before the products named like it are looked up. */
 const SEARCH_DELAY_MS = 150;
@@ -277,16 +277,42 @@ export function newQuoteForm(locations, currency) {
     reprice();
   }
 
-  /** The lines as the API takes them, quantities read the shop's way; null when one cannot be read. */
+  /**
+   * Marks one box with `text` as its error, or clears its mark (no text),
+   * leaving the form's other marks: pricing as the lines change must not
+   * take away what Save was told about the customer.
+   */
+  function mark(input, text) {
+    const id = `${input.name.replace(/[^a-z0-9]/gi, "-")}-error`;
+    input.closest("td, label")?.querySelector(".field-error")?.remove();
+    if (!text) {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+      return;
+    }
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", id);
+    input.closest("td, label").append(h("span", { class: "field-error", id }, text));
+  }
+
+  /** The lines as the API takes them, quantities read the shop's way; null
+   *  when one cannot be read (marked at its box and said in `into`). */
   function requested(into) {
-    const quantities = readNumbers(form, into, Object.fromEntries(
-      [...tbody.querySelectorAll('[data-field="quantity"]')].map((el) => [el.name, el.value])));
-    if (!quantities) return null;
-    return [...tbody.children].map((tr) => ({
-      sku: tr.dataset.sku,
-      quantity: quantities[tr.querySelector('[data-field="quantity"]').name] ?? "",
-      unit: tr.querySelector('[data-field="unit"]').value,
-    }));
+    let bad = null;
+    const body = [...tbody.children].map((tr) => {
+      const quantity = tr.querySelector('[data-field="quantity"]');
+      mark(quantity, null);
+      mark(tr.querySelector('[data-field="unit"]'), null);
+      const read = readNumber(quantity.value);
+      if (read.error) {
+        mark(quantity, read.error);
+        bad ??= [quantity, read.error];
+      }
+      return { sku: tr.dataset.sku, quantity: read.value ?? "", unit: tr.querySelector('[data-field="unit"]').value };
+    });
+    if (!bad) return body;
+    say(into, bad[1], "error");
+    return null;
   }
 
   /** The delivery as the API takes it: collection, a postcode, or none yet (no postcode typed). */
@@ -350,7 +376,11 @@ export function newQuoteForm(locations, currency) {
       }
     } catch (error) {
       if (asked !== priced) return;
-      showError(form, linesMessage, error);
+      // Said at its line, without taking the focus from where the typing is.
+      const input = error.field?.startsWith("lines[") ? form.querySelector(`[name="${CSS.escape(error.field)}"]`)
+        ?? form.querySelector(`[name="${CSS.escape(error.field.replace(/\].*$/, "].quantity"))}"]`) : null;
+      if (input) mark(input, error.message);
+      say(linesMessage, error.message, "error");
       return;
     }
     if (asked !== priced) return;
@@ -380,6 +410,10 @@ export function newQuoteForm(locations, currency) {
     if (delivered.checked) postcode.focus();
   });
   postcode.addEventListener("input", reprice);
+  // A box changed since it was refused loses its mark.
+  form.addEventListener("input", (event) => {
+    if (event.target.getAttribute?.("aria-invalid") && event.target.name) mark(event.target, null);
+  });
   tbody.addEventListener("input", reprice);
   tbody.addEventListener("change", reprice);
   hold.addEventListener("change", () => {
@@ -399,12 +433,14 @@ export function newQuoteForm(locations, currency) {
       return;
     }
     const body = requested(message);
-    if (!body) return;
+    if (!body) {
+      form.querySelector("#quote-lines [aria-invalid]")?.focus();
+      return;
+    }
     const data = new FormData(form);
     const text = (name) => String(data.get(name) ?? "").trim() || null;
     const delivery = requestedDelivery();
     if (!delivery) {
-      clearErrors(form);
       showError(form, message, { field: "delivery.postcode", message: t("newQuote.postcodeNeeded") });
       return;
     }
