@@ -5,6 +5,7 @@ import { api, request } from "/assets/api.js";
 import { busy, clearErrors, h, markMissing, readNumbers, say, showError } from "/assets/ui.js";
 import { card } from "/assets/admin-kit.js";
 import { photosCard } from "/assets/admin-photos.js";
+import { stockCard } from "/assets/admin-product-stock.js";
 import { t, time, toInput, unitName } from "/assets/i18n.js";
 
 /** A number box: typed the shop's way ("41,50" in de-DE), read by `readNumbers` on saving. */
@@ -230,6 +231,7 @@ export async function render(main, { shop, staff }) {
     sku ? h("p", { class: "muted" }, versionNote, " · ",
       h("a", { href: `/p/${encodeURIComponent(sku)}`, target: "_blank", rel: "noopener" }, t("productForm.inStorefront"))) : null,
     notice,
+    sku ? stockCard(sku, { staff }) : null,
     form,
     sku ? photosCard(sku, product.images, { staff, changed: photosChanged })
       : card(t("photos.title"), h("p", { class: "muted" }, t("photos.afterCreating")))].filter(Boolean));

@@ -381,6 +381,15 @@ function movementForm(locations, staff) {
   });
   showKind();
   renumber();
+  // Opened from a product's page: its movement, location and product set
+  // (`?book=receive&at=YARD&add=SAND-04`).
+  const asked = new URLSearchParams(window.location.search);
+  if (KINDS().some(([value]) => value === asked.get("book"))) {
+    kind.value = asked.get("book");
+    kind.dispatchEvent(new Event("change"));
+  }
+  if (locations.some((l) => l.code === asked.get("at"))) location.value = asked.get("at");
+  if (asked.get("add")) addLine(asked.get("add"));
   return form;
 }
 

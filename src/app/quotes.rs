@@ -696,6 +696,8 @@ fn act(
 #[derive(Debug, Clone, Default)]
 pub struct QuoteFilter {
     pub status: Option<QuoteStatus>,
+    /// Only quotes with a line of this product.
+    pub sku: Option<Sku>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
 }
@@ -940,7 +942,9 @@ impl App {
             .transpose()?;
         let limit = cursor::limit(filter.limit, 50, 200)?;
         let page = self
-            .read(move |tx| Ok(tx.quotes_page(filter.status, before, limit)?))
+            .read(move |tx| {
+                Ok(tx.quotes_page(filter.status, filter.sku.as_ref(), before, limit)?)
+            })
             .await?;
         Ok(Listing {
             items: page.items.iter().map(|q| QuoteView::of(q, true)).collect(),

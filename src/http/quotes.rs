@@ -177,6 +177,9 @@ pub(super) fn reached_at(app: &App, headers: &axum::http::HeaderMap) -> Option<S
 #[into_params(parameter_in = Query)]
 pub struct QuoteListQuery {
     status: Option<QuoteStatus>,
+    /// Only quotes with a line of this product.
+    #[param(value_type = Option<Sku>)]
+    sku: Option<String>,
     cursor: Option<String>,
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -198,8 +201,13 @@ pub async fn list_quotes(
     _viewer: Viewer,
     Query(q): Query<QuoteListQuery>,
 ) -> Result<axum::Json<Listing<QuoteView>>, ApiError> {
+    let sku =
+        q.sku.as_deref().map(Sku::parse).transpose().map_err(|e| {
+            ApiError::new(ErrorCode::BadRequest, format!("sku: {e}")).with_field("sku")
+        })?;
     let filter = QuoteFilter {
         status: q.status,
+        sku,
         cursor: q.cursor,
         limit: q.limit,
     };

@@ -7,6 +7,7 @@ use std::ops::Bound::{Excluded, Included, Unbounded};
 use super::tables::{OPEN_QUOTES, QUOTES, QUOTES_BY_LINK};
 use super::{Page, ReadTx, StoreError, WriteTx, decode};
 use crate::domain::quotes::{Quote, QuoteNumber, QuoteStatus};
+use crate::domain::values::Sku;
 
 /// (year, number in the year) of a quote number.
 pub fn quote_key(number: &QuoteNumber) -> (i64, u64) {
@@ -51,10 +52,12 @@ macro_rules! quote_reads {
 impl ReadTx {
     quote_reads!();
 
-    /// One page of quotes, newest first, optionally of one status.
+    /// One page of quotes, newest first, optionally of one status and with
+    /// a line of one product.
     pub fn quotes_page(
         &self,
         status: Option<QuoteStatus>,
+        sku: Option<&Sku>,
         before: Option<(i64, u64)>,
         limit: usize,
     ) -> Result<Page<Quote, (i64, u64)>, StoreError> {
@@ -71,7 +74,9 @@ impl ReadTx {
             }
             let quote: Quote = decode("quotes", &format!("{key:?}"), &bytes)?;
             last = Some(key);
-            if status.is_none_or(|s| quote.status == s) {
+            if status.is_none_or(|s| quote.status == s)
+                && sku.is_none_or(|sku| quote.lines.iter().any(|l| l.sku == *sku))
+            {
                 items.push(quote);
             }
         }

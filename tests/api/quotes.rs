@@ -1020,3 +1020,34 @@ async fn a_held_quote_whose_amounts_would_change_is_not_repriced() {
     );
     app.stop_and_check().await;
 }
+
+#[tokio::test]
+async fn quotes_are_listed_by_a_product_they_have_a_line_of() {
+    let app = yard().await;
+    let mut both = lines();
+    both["contact"] = json!({"name": "Sam", "email": "sam@example.com"});
+    let mut cement_only = both.clone();
+    cement_only["lines"] = json!([{"sku": "CEM-425", "quantity": "10", "unit": "bag"}]);
+    for body in [&both, &cement_only] {
+        let made = app.post("/api/v1/quotes", Who::Anonymous, body).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    }
+    let count = |query: &'static str| {
+        let app = &app;
+        async move {
+            let resp = app
+                .get(&format!("/api/v1/quotes?{query}"), Who::Viewer)
+                .await;
+            assert_eq!(resp.status, StatusCode::OK, "{query}: {}", resp.text);
+            resp.body["items"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(count("sku=SAND-04").await, 1);
+    assert_eq!(count("sku=cem-425").await, 2);
+    assert_eq!(count("sku=NOPE-1").await, 0);
+    assert_eq!(count("status=open&sku=SAND-04").await, 1);
+    assert_eq!(count("status=accepted&sku=SAND-04").await, 0);
+    let bad = app.get("/api/v1/quotes?sku=no%20spaces", Who::Viewer).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    assert_eq!(bad.error().1.as_deref(), Some("sku"));
+}
