@@ -4,11 +4,10 @@
 // over a reload), the differences reviewed, and booked as one counted
 // adjustment under one reference. A German shop reads a count typed "2,5".
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { DESKTOP, OUT, PHONE, STAFF, apiAs, openPage, screenshot, signIn, waitForText } from "./support.mjs";
+import { DESKTOP, OUT, PHONE, STAFF, apiAs, openPage, screenshot, signIn, startDemo, waitForText } from "./support.mjs";
 
 /** Every page of a cursor list: `items` of all of them. */
 async function all(api, url) {
@@ -219,43 +218,6 @@ test("a count sheet prints one row a product at the location with an empty count
   await page.emulateMedia({ media: "screen" });
   await screenshot(page, "admin-stocktake-sheet-expected");
 });
-
-/** Starts `quarry demo` with `settings` on a port of its own; answers its address and how to stop it. */
-async function startDemo(name, settings) {
-  const bin = process.env.QUARRY_BIN ?? assert.fail("QUARRY_BIN is not set: run the tests with scripts/e2e");
-  // Quarry rejects unknown QUARRY_* variables: this shop gets only its own.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("QUARRY_")));
-  const child = spawn(bin, ["demo", "--listen", "127.0.0.1:0"], { env: { ...env, ...settings }, stdio: ["ignore", "pipe", "pipe"] });
-  mkdirSync(OUT, { recursive: true });
-  const log = createWriteStream(path.join(OUT, `${name}.log`));
-  let seen = "";
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the ${name} shop did not print its address within 60 s:\n${seen}`)), 60_000);
-    const read = (chunk) => {
-      log.write(chunk);
-      seen += chunk;
-      const address = /^Quarry demo: (http:\/\/[0-9.:]+)/m.exec(seen)?.[1];
-      if (address) {
-        clearTimeout(timer);
-        resolve(address);
-      }
-    };
-    child.stdout.on("data", read);
-    child.stderr.on("data", read);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the ${name} shop exited (${code}) before it was ready:\n${seen}`));
-    });
-  });
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    await exited;
-    log.end();
-  };
-  return { url, stop };
-}
 
 test("a German shop's stock-take (Inventur) reads a count typed \"2,5\" and writes the difference the German way", async (t) => {
   const german = await startDemo("demo-stocktake-de-DE", { QUARRY_SHOP_LOCALE: "de-DE" });
