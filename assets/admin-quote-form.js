@@ -9,17 +9,7 @@ import { busy, debounce, h, markMissing, say, showError } from "/assets/ui.js";
 import { card } from "/assets/admin-kit.js";
 import { deliveryRefusal, explainDelivery, isDeliveryError } from "/assets/delivery.js";
 import { localNumbers, readNumber, t } from "/assets/i18n.js";
-
-/** How long typing pauses before the products named like it are looked up. */
-const SEARCH_DELAY_MS = 150;
-/** The fewest characters looked up by name. */
-const SEARCH_FROM = 2;
-
-/** Up to 8 products, archived ones left out, whose names (or SKUs) match `text`. */
-async function named(text, signal) {
-  const found = await api("/search", { query: { q: text, limit: 8 }, signal });
-  return (found.hits ?? []).filter((hit) => hit.active !== false);
-}
+import { productCombobox } from "/assets/product-combobox.js";
 
 /** The units a line of `product` may be asked in: its stock unit, pricing unit and packs. */
 function unitsOf(product) {
@@ -27,9 +17,8 @@ function unitsOf(product) {
 }
 
 /**
- * The product combobox: typing looks up products by name or SKU; the arrow
- * keys move through the list, Enter or a click picks one (`onPick(sku)`),
- * Escape closes it. Enter with nothing highlighted takes what is typed as a SKU.
+ * The product box (product-combobox.js): a product picked from the list, or
+ * the SKU typed when Enter is pressed with nothing highlighted, goes to `onPick(sku)`.
  */
 function productPicker(onPick) {
   const input = h("input", {
@@ -38,123 +27,15 @@ function productPicker(onPick) {
   });
   const choices = h("ul", { id: "product-options", role: "listbox", "aria-labelledby": "product-search-label", hidden: true });
   const matches = h("p", { class: "visually-hidden", role: "status" });
-  let shown = [];
-  let highlighted = -1;
-  let timer = 0;
-  let generation = 0;
-  let inFlight = null;
-  const open = () => !choices.hidden;
-
-  function stopSearching() {
-    clearTimeout(timer);
-    inFlight?.abort();
-    inFlight = null;
-    return ++generation;
-  }
-  function close() {
-    choices.hidden = true;
-    choices.replaceChildren();
-    shown = [];
-    highlighted = -1;
-    input.setAttribute("aria-expanded", "false");
-    input.removeAttribute("aria-activedescendant");
-    matches.textContent = "";
-  }
-  function highlight(index) {
-    highlighted = index;
-    [...choices.children].forEach((li, i) => li.setAttribute("aria-selected", String(i === index)));
-    const li = choices.children[index];
-    if (li) {
-      input.setAttribute("aria-activedescendant", li.id);
-      li.scrollIntoView({ block: "nearest" });
-    } else {
-      input.removeAttribute("aria-activedescendant");
-    }
-  }
-  function show(hits, { first = false } = {}) {
-    if (hits.length === 0) {
-      close();
-      matches.textContent = t("newQuote.noMatch");
-      return;
-    }
-    const before = shown[highlighted]?.sku;
-    shown = hits;
-    choices.replaceChildren(...hits.map((hit, i) =>
-      h("li", { id: `product-option-${i}`, role: "option", "aria-selected": "false", dataset: { sku: hit.sku } },
-        h("span", { class: "option-name" }, hit.name),
-        h("span", { class: "muted" }, `${hit.sku} · ${hit.unit}`))));
-    choices.hidden = false;
-    input.setAttribute("aria-expanded", "true");
-    const kept = hits.findIndex((hit) => hit.sku === before);
-    highlight(kept >= 0 ? kept : first ? 0 : -1);
-    matches.textContent = t("newQuote.matches", { count: hits.length });
-  }
-  async function search({ first = false } = {}) {
-    const text = input.value.trim();
-    const asked = stopSearching();
-    if (text.length < SEARCH_FROM) {
-      close();
-      return;
-    }
-    const controller = new AbortController();
-    inFlight = controller;
-    let hits;
-    try {
-      hits = await named(text, controller.signal);
-    } catch {
-      if (asked === generation) close();
-      return;
-    }
-    if (asked !== generation || input.value.trim() !== text) return;
-    inFlight = null;
-    show(hits, { first });
-  }
-  function pick(sku) {
-    stopSearching();
-    close();
-    input.value = "";
-    onPick(sku);
-  }
-  input.addEventListener("input", () => {
-    stopSearching();
-    if (input.value.trim().length < SEARCH_FROM) {
-      close();
-      return;
-    }
-    timer = setTimeout(search, SEARCH_DELAY_MS);
-  });
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      event.preventDefault();
-      if (!open()) {
-        search({ first: true });
-        return;
-      }
-      const last = shown.length - 1;
-      if (event.key === "ArrowDown") highlight(highlighted >= last ? 0 : highlighted + 1);
-      else highlight(highlighted <= 0 ? last : highlighted - 1);
-    } else if (event.key === "Escape") {
-      if (open()) event.preventDefault();
-      stopSearching();
-      close();
-    } else if (event.key === "Enter") {
-      event.preventDefault();
-      if (open() && highlighted >= 0) {
-        pick(shown[highlighted].sku);
-        return;
-      }
+  const combo = productCombobox({
+    input, listbox: choices, status: matches, optionId: "product-option",
+    matches: (count) => t("newQuote.matches", { count }),
+    noMatch: () => t("newQuote.noMatch"),
+    onPick,
+    onEnter: () => {
       const code = input.value.trim();
-      if (code) pick(code);
-    }
-  });
-  input.addEventListener("blur", () => {
-    stopSearching();
-    close();
-  });
-  choices.addEventListener("mousedown", (event) => event.preventDefault());
-  choices.addEventListener("click", (event) => {
-    const li = event.target.closest("[role=option]");
-    if (li) pick(li.dataset.sku);
+      if (code) combo.take(code);
+    },
   });
   const el = h("div", { class: "combo" },
     h("label", {}, h("span", { id: "product-search-label" }, t("newQuote.find")), input), choices, matches);

@@ -8,6 +8,7 @@ import { busy, clearErrors, h, readNumbers, say, showError } from "/assets/ui.js
 import { card, kindName, paged, productCell, stockQuantity, table } from "/assets/admin-kit.js";
 import { decimal, readNumber, t, toInput } from "/assets/i18n.js";
 import { addDecimals } from "/assets/quote-basket.js";
+import { named, productCombobox, SEARCH_FROM } from "/assets/product-combobox.js";
 
 /** The kinds of movement, each with what it does. */
 const KINDS = () => [
@@ -28,17 +29,6 @@ async function lookup(code) {
   }
   const found = await api("/products", { query: { barcode: code } }).catch(() => ({ items: [] }));
   return found.items[0] ?? null;
-}
-
-/** How long typing pauses before the products named like it are looked up. */
-const SEARCH_DELAY_MS = 150;
-/** The fewest characters looked up by name. */
-const SEARCH_FROM = 2;
-
-/** Up to 8 products, archived ones left out, whose names (or SKUs) match `text`. */
-async function named(text, signal) {
-  const found = await api("/search", { query: { q: text, limit: 8 }, signal });
-  return (found.hits ?? []).filter((hit) => hit.active !== false);
 }
 
 function movementForm(locations, staff) {
@@ -165,13 +155,13 @@ function movementForm(locations, staff) {
     let hits = [];
     if (code.length >= SEARCH_FROM) {
       // Typing, a scan or a pick since (each a new generation) wins.
-      const asked = generation;
+      const asked = combo.generation();
       hits = await named(code).catch(() => []);
       // Only in a box still empty and in use: not over what is typed since,
       // nor under a box left for the camera.
-      if (hits.length > 0 && asked === generation && scan.value === "" && document.activeElement === scan) {
+      if (hits.length > 0 && asked === combo.generation() && scan.value === "" && document.activeElement === scan) {
         scan.value = code;
-        show(hits);
+        combo.show(hits);
         say(message, t("stock.pickByName", { code }), "info");
         return;
       }
@@ -179,142 +169,16 @@ function movementForm(locations, staff) {
     say(message, t(hits.length > 0 ? "stock.unknownCode" : "stock.unknownCodeOrName", { code }), "error");
   }
 
-  // The list of products named like what is typed (the ARIA combobox pattern):
-  // the focus stays in the box, the arrow keys move the highlight through the
-  // list, Enter adds the highlighted product and Escape closes the list.
-  let shown = [];
-  let highlighted = -1;
-  let timer = 0;
-  // Counts the lookups started: an answer to any but the last one is stale.
-  let generation = 0;
-  let inFlight = null;
-  const open = () => !choices.hidden;
-
-  /** Forgets any lookup waiting or under way; answers the new generation. */
-  function stopSearching() {
-    clearTimeout(timer);
-    inFlight?.abort();
-    inFlight = null;
-    return ++generation;
-  }
-  function close() {
-    choices.hidden = true;
-    choices.replaceChildren();
-    shown = [];
-    highlighted = -1;
-    scan.setAttribute("aria-expanded", "false");
-    scan.removeAttribute("aria-activedescendant");
-    matches.textContent = "";
-  }
-  function highlight(index) {
-    highlighted = index;
-    [...choices.children].forEach((li, i) => li.setAttribute("aria-selected", String(i === index)));
-    const li = choices.children[index];
-    if (li) {
-      scan.setAttribute("aria-activedescendant", li.id);
-      li.scrollIntoView({ block: "nearest" });
-    } else {
-      scan.removeAttribute("aria-activedescendant");
-    }
-  }
-  /** Opens the list with `hits`, keeping the highlight on the same product. */
-  function show(hits, { first = false } = {}) {
-    if (hits.length === 0) {
-      close();
-      return;
-    }
-    const before = shown[highlighted]?.sku;
-    shown = hits;
-    choices.replaceChildren(...hits.map((hit, i) =>
-      h("li", { id: `scan-option-${i}`, role: "option", "aria-selected": "false", dataset: { sku: hit.sku } },
-        h("span", { class: "option-name" }, hit.name),
-        h("span", { class: "muted" }, `${hit.sku} · ${hit.unit}`))));
-    choices.hidden = false;
-    scan.setAttribute("aria-expanded", "true");
-    const kept = hits.findIndex((hit) => hit.sku === before);
-    highlight(kept >= 0 ? kept : first ? 0 : -1);
-    matches.textContent = t("stock.matches", { count: hits.length });
-  }
-  /** Looks up what is typed now; `first` highlights the first product found. */
-  async function search({ first = false } = {}) {
-    const text = scan.value.trim();
-    const asked = stopSearching();
-    if (text.length < SEARCH_FROM) {
-      close();
-      return;
-    }
-    const controller = new AbortController();
-    inFlight = controller;
-    let hits;
-    try {
-      hits = await named(text, controller.signal);
-    } catch {
-      // Aborted, or the search failed: scanning and exact SKUs still work.
-      if (asked === generation) close();
-      return;
-    }
-    // A scan, a pick or more typing came since: this answer is not wanted.
-    if (asked !== generation || scan.value.trim() !== text) return;
-    inFlight = null;
-    show(hits, { first });
-  }
-  function pick(index) {
-    const hit = shown[index];
-    if (!hit) return;
-    stopSearching();
-    close();
-    scan.value = "";
-    addLine(hit.sku);
-  }
-
-  scan.addEventListener("input", () => {
-    stopSearching();
-    if (scan.value.trim().length < SEARCH_FROM) {
-      close();
-      return;
-    }
-    timer = setTimeout(search, SEARCH_DELAY_MS);
-  });
-  scan.addEventListener("keydown", (event) => {
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      event.preventDefault();
-      if (!open()) {
-        search({ first: true });
-        return;
-      }
-      const last = shown.length - 1;
-      if (event.key === "ArrowDown") highlight(highlighted >= last ? 0 : highlighted + 1);
-      else highlight(highlighted <= 0 ? last : highlighted - 1);
-    } else if (event.key === "Escape") {
-      // Closes the list, and a lookup on its way cannot open it again.
-      if (open()) event.preventDefault();
-      stopSearching();
-      close();
-    } else if (event.key === "Enter") {
-      event.preventDefault();
-      if (open() && highlighted >= 0) {
-        pick(highlighted);
-        return;
-      }
-      // A USB scanner types the code and presses Enter, or a SKU was typed
-      // whole: add the line at once and stay here. A lookup by name still
-      // waiting must not open the list after the line is added.
-      stopSearching();
-      close();
-      const code = scan.value;
-      scan.value = "";
-      addLine(code);
-    }
-  });
-  scan.addEventListener("blur", () => {
-    stopSearching();
-    close();
-  });
-  // A press on the list keeps the focus (and so the list) in the box.
-  choices.addEventListener("mousedown", (event) => event.preventDefault());
-  choices.addEventListener("click", (event) => {
-    const li = event.target.closest("[role=option]");
-    if (li) pick([...choices.children].indexOf(li));
+  // The list of products named like what is typed (product-combobox.js): Enter
+  // with nothing highlighted takes what is typed as a SKU or barcode at once.
+  const combo = productCombobox({
+    input: scan, listbox: choices, status: matches, optionId: "scan-option",
+    matches: (count) => t("stock.matches", { count }),
+    onPick: addLine,
+    // A USB scanner types the code and presses Enter, or a SKU was typed
+    // whole: add the line at once and stay here. A lookup by name still
+    // waiting must not open the list after the line is added.
+    onEnter: () => combo.take(scan.value),
   });
   // Enter in any other field goes back to scanning instead of booking: a
   // scanner that reads a delivery note into Reference, or a quantity typed
@@ -325,12 +189,8 @@ function movementForm(locations, staff) {
     scan.focus();
   });
   add.addEventListener("click", () => {
-    stopSearching();
-    close();
-    const code = scan.value;
-    scan.value = "";
     scan.focus();
-    addLine(code);
+    combo.take(scan.value);
   });
   camera.addEventListener("click", () => scanWithCamera(video, camera, addLine, message));
 
