@@ -103,6 +103,33 @@ pub struct ZoneInput {
     pub tax_class: Option<TaxClass>,
 }
 
+/// The schema of `POST /delivery-zones`'s body: [`ZoneInput`] with its
+/// `code` required (a new zone is named by its body; `PUT` takes the path's).
+pub struct NewZoneInput;
+
+impl utoipa::PartialSchema for NewZoneInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let mut schema = <ZoneInput as utoipa::PartialSchema>::schema();
+        if let utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(object)) =
+            &mut schema
+        {
+            object.required.insert(0, "code".to_owned());
+        }
+        schema
+    }
+}
+
+impl utoipa::ToSchema for NewZoneInput {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <ZoneInput as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 /// A postcode as zones compare it: upper-case, without spaces.
 pub fn normal_postcode(raw: &str) -> String {
     raw.chars()

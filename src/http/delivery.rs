@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{CatalogueStaff, Json, Path, PublicCaller};
 use crate::app::App;
-use crate::domain::delivery::{DeliveryZone, ZoneCode, ZoneInput};
+use crate::domain::delivery::{DeliveryZone, NewZoneInput, ZoneCode, ZoneInput};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ZoneList {
@@ -39,7 +39,7 @@ pub async fn list_zones(
 /// Add a delivery zone. A postcode prefix belongs to one zone.
 #[utoipa::path(
     post, path = "/delivery-zones", tag = "quotes",
-    request_body(content = ZoneInput, example = json!({
+    request_body(content = NewZoneInput, example = json!({
         "code": "TOWN", "name": "Town", "postcodes": ["AB1", "AB2"],
         "per_load": "85.00", "per_tonne": "0", "minimum": "45.00", "vehicle_capacity_t": "10"
     })),
