@@ -68,6 +68,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub store: StoreConfig,
     pub webhooks: WebhooksConfig,
+    pub mail: MailConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -219,6 +220,118 @@ impl WebhooksConfig {
                 "webhooks.max_endpoints",
                 "must be between 1 and 1000".into(),
             ));
+        }
+        Ok(())
+    }
+}
+
+/// Mail: quote links to customers, password-reset links to staff and the
+/// low-stock digest, through an SMTP server. Unset `smtp_url`: no mail is
+/// sent, and the links are shown instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// `smtp://user:pass@host:587` (STARTTLS, required), `smtps://user:pass@host:465`
+    /// (TLS from the start); `?tls=none` after a `smtp://` address sends in
+    /// the clear (a relay on the machine itself only). Unset: no mail.
+    pub smtp_url: Option<String>,
+    /// The sender: `Yard <shop@example.com>` or `shop@example.com`.
+    pub from: Option<String>,
+    /// Seconds one SMTP exchange may take.
+    pub timeout_secs: u32,
+    /// The first retry's delay in seconds; each next one doubles, with
+    /// jitter, up to `retry_max_secs`.
+    pub retry_first_secs: u32,
+    /// The longest delay between two retries, in seconds.
+    pub retry_max_secs: u32,
+    /// Hours a message is retried before it is given up as failed.
+    pub give_up_hours: u32,
+    /// Days sent and failed messages stay listed in the outbox.
+    pub keep_days: u32,
+    /// Minutes a password-reset link works.
+    pub reset_link_minutes: u32,
+    /// Addresses the daily low-stock digest goes to (products at or below a
+    /// reorder point); empty: no digest.
+    pub low_stock_to: Vec<String>,
+    /// The hour of the day (0–23, UTC) the digest is sent at.
+    pub low_stock_hour_utc: u8,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: None,
+            timeout_secs: 30,
+            retry_first_secs: 30,
+            retry_max_secs: 3_600,
+            give_up_hours: 48,
+            keep_days: 30,
+            reset_link_minutes: 60,
+            low_stock_to: Vec::new(),
+            low_stock_hour_utc: 6,
+        }
+    }
+}
+
+impl MailConfig {
+    /// Whether mail is sent at all.
+    pub fn enabled(&self) -> bool {
+        self.smtp_url.is_some()
+    }
+
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        if let Some(url) = &self.smtp_url {
+            let scheme = url.split_once("://").map(|(s, _)| s);
+            if !matches!(scheme, Some("smtp" | "smtps")) {
+                return Err((
+                    "mail.smtp_url",
+                    "must start with smtp:// (STARTTLS) or smtps:// (TLS)".into(),
+                ));
+            }
+            if self.from.is_none() {
+                return Err((
+                    "mail.from",
+                    "must be set when mail.smtp_url is: the address mail is sent from".into(),
+                ));
+            }
+        }
+        if let Some(from) = &self.from
+            && from.parse::<lettre::message::Mailbox>().is_err()
+        {
+            return Err((
+                "mail.from",
+                format!("{from:?} is not an address such as `Yard <shop@example.com>`"),
+            ));
+        }
+        for to in &self.low_stock_to {
+            if to.parse::<lettre::message::Mailbox>().is_err() {
+                return Err((
+                    "mail.low_stock_to",
+                    format!("{to:?} is not an e-mail address"),
+                ));
+            }
+        }
+        let ranges: [(&'static str, u32, u32, u32); 6] = [
+            ("mail.timeout_secs", self.timeout_secs, 1, 600),
+            ("mail.retry_first_secs", self.retry_first_secs, 1, 86_400),
+            ("mail.retry_max_secs", self.retry_max_secs, 1, 86_400),
+            ("mail.give_up_hours", self.give_up_hours, 1, 720),
+            ("mail.keep_days", self.keep_days, 1, 3_650),
+            (
+                "mail.reset_link_minutes",
+                self.reset_link_minutes,
+                5,
+                10_080,
+            ),
+        ];
+        for (key, value, low, high) in ranges {
+            if !(low..=high).contains(&value) {
+                return Err((key, format!("must be between {low} and {high}")));
+            }
+        }
+        if self.low_stock_hour_utc > 23 {
+            return Err(("mail.low_stock_hour_utc", "must be between 0 and 23".into()));
         }
         Ok(())
     }
@@ -619,6 +732,7 @@ impl Default for Config {
             backup: BackupConfig::default(),
             store: StoreConfig::default(),
             webhooks: WebhooksConfig::default(),
+            mail: MailConfig::default(),
             metrics: MetricsConfig::default(),
         }
     }
@@ -911,6 +1025,7 @@ impl Config {
         self.metrics.validate(self.listen)?;
         self.validate_operations()?;
         self.webhooks.validate()?;
+        self.mail.validate()?;
         if !(1..=3600).contains(&self.limits.request_timeout_secs) {
             return Err((
                 "limits.request_timeout_secs",
@@ -920,9 +1035,13 @@ impl Config {
         Ok(())
     }
 
-    /// The effective settings as TOML, for `quarry config show`.
+    /// The effective settings as TOML, for `quarry config show`, without
+    /// the passwords in the store's and the mail server's addresses.
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).expect("the configuration serializes to TOML")
+        let mut shown = self.clone();
+        shown.store.url = crate::store::redact_url(&shown.store.url);
+        shown.mail.smtp_url = shown.mail.smtp_url.as_deref().map(crate::store::redact_url);
+        toml::to_string(&shown).expect("the configuration serializes to TOML")
     }
 }
 

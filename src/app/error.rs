@@ -169,6 +169,8 @@ error_codes! {
     QuoteExpired = "quote_expired", 409;
     /// The quote's status does not allow this action (accepting a cancelled quote, say).
     QuoteStatus = "quote_status", 409;
+    /// Nothing can be e-mailed: mail is not configured (`[mail]` `smtp_url` and `from`).
+    MailNotConfigured = "mail_not_configured", 409;
     /// `If-Match` names a version that is no longer current: read again and retry.
     VersionMismatch = "version_mismatch", 412;
     /// The body, an upload or a batch's answers are larger than the server takes.

@@ -133,6 +133,7 @@ pub struct Metrics {
     cache_misses: Family<Cached, Counter>,
     sse_clients: Gauge,
     webhook_attempts: Family<Attempted, Counter>,
+    mail_attempts: Family<Attempted, Counter>,
     sampled: Arc<Sampled>,
 }
 
@@ -216,6 +217,15 @@ impl Metrics {
         for outcome in ["delivered", "failed"] {
             let _ = webhook_attempts.get_or_create(&Attempted { outcome });
         }
+        let mail_attempts = Family::<Attempted, Counter>::default();
+        registry.register(
+            "quarry_mail_attempts",
+            "Attempts to hand a message of the mail outbox to the SMTP server, by outcome (sent; retrying: refused or unreachable for now; failed: given up)",
+            mail_attempts.clone(),
+        );
+        for outcome in ["sent", "retrying", "failed"] {
+            let _ = mail_attempts.get_or_create(&Attempted { outcome });
+        }
         let sampled = Arc::new(Sampled {
             started: Instant::now(),
             sample: Mutex::default(),
@@ -231,6 +241,7 @@ impl Metrics {
             cache_misses,
             sse_clients,
             webhook_attempts,
+            mail_attempts,
             sampled,
         }
     }
@@ -283,6 +294,14 @@ impl Metrics {
     pub fn webhook_attempt(&self, delivered: bool) {
         let outcome = if delivered { "delivered" } else { "failed" };
         self.webhook_attempts
+            .get_or_create(&Attempted { outcome })
+            .inc();
+    }
+
+    /// Counts one attempt to send a message of the mail outbox: `sent`,
+    /// `retrying` or `failed`.
+    pub fn mail_attempt(&self, outcome: &'static str) {
+        self.mail_attempts
             .get_or_create(&Attempted { outcome })
             .inc();
     }
@@ -342,6 +361,8 @@ pub struct Sample {
     pub webhooks_retrying: u64,
     /// The most change-log entries any enabled endpoint is behind.
     pub webhook_backlog: u64,
+    /// Messages in the mail outbox waiting to be sent.
+    pub mail_queued: u64,
 }
 
 impl Sample {
@@ -470,6 +491,13 @@ impl Collector for Sampled {
             None,
             sample.webhook_backlog,
         )?;
+        gauge(
+            e,
+            "quarry_mail_queued",
+            "Messages in the mail outbox waiting to be sent (or retried).",
+            None,
+            sample.mail_queued,
+        )?;
         counter(
             e,
             "quarry_store_commits",
@@ -558,6 +586,9 @@ impl App {
                     let behind = sample.committed_seq.saturating_sub(hook.delivery.cursor);
                     sample.webhook_backlog = sample.webhook_backlog.max(behind);
                 }
+            }
+            if let Ok(queued) = app.inner.store.read().and_then(|tx| tx.mail_queued()) {
+                sample.mail_queued = queued;
             }
             app.inner.metrics.render(sample)
         })

@@ -18,6 +18,7 @@ pub mod imports;
 pub mod jobs;
 pub mod labels;
 pub mod ledger;
+pub mod mail;
 pub mod metrics;
 pub mod quotes;
 pub mod reports;
@@ -115,6 +116,8 @@ struct Inner {
     webhook_sender: std::sync::OnceLock<webhooks::send::Sender>,
     /// Paces webhook messages (`webhooks.max_messages_per_sec`).
     webhook_pace: Option<governor::DefaultDirectRateLimiter>,
+    /// Wakes the mail worker when a message is queued.
+    mail_wake: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -168,6 +171,7 @@ impl App {
                 exports,
                 webhook_sender: std::sync::OnceLock::new(),
                 webhook_pace,
+                mail_wake: Arc::new(tokio::sync::Notify::new()),
             }),
         })
     }

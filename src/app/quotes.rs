@@ -25,6 +25,7 @@ use crate::domain::catalogue::Product;
 use crate::domain::delivery::DeliveryCharge;
 use crate::domain::ledger::{Draft, Line, MovementKind, Place, Remark};
 use crate::domain::locations::LocationCode;
+use crate::domain::mail::MailNotice;
 use crate::domain::pricing::{self, PricedLine, Shop, Totals};
 use crate::domain::quotes::{Contact, Hold, Quote, QuoteAction, QuoteNumber, QuoteStatus};
 use crate::domain::units::{PositiveQuantity, Quantity, UnitName};
@@ -143,6 +144,10 @@ pub struct QuoteView {
     /// answers about one quote (not in lists).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub photos: BTreeMap<String, super::search::HitImage>,
+    /// Whether the link was e-mailed: in the answers that made a link, when
+    /// the quote has an e-mail address or the link was asked to be sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<MailNotice>,
 }
 
 impl QuoteView {
@@ -167,6 +172,7 @@ impl QuoteView {
             version: quote.version,
             link: None,
             photos: BTreeMap::new(),
+            mail: None,
         }
     }
 
@@ -262,6 +268,29 @@ fn link_base(config: &Config, reached_at: Option<String>) -> String {
 /// The customer's link to a quote's page.
 fn link(base: &str, secret: &str) -> String {
     format!("{}/q/{secret}", base.trim_end_matches('/'))
+}
+
+/// Queues the customer's link to `quote` by mail to `to`.
+fn mail_link(
+    tx: &mut WriteTx,
+    config: &Config,
+    quote: &Quote,
+    to: &str,
+    secret: &str,
+) -> Result<MailNotice, AppError> {
+    let facts = super::mail::messages::QuoteFacts {
+        number: quote.number.as_str(),
+        name: quote.contact.name.as_str(),
+        gross: quote.totals.gross.0.to_string(),
+        currency: &quote.currency,
+        valid_until: quote.valid_until,
+    };
+    let url = link(&super::mail::link_base(config), secret);
+    super::mail::queue(
+        tx,
+        config,
+        super::mail::messages::quote_link(config, to, &facts, &url),
+    )
 }
 
 /// An estimate's lines and totals, as cached.
@@ -777,81 +806,89 @@ impl App {
         let hold = holds_stock(staff, &request, config.quotes.hold_stock)?;
         let actor = caller.map_or_else(Actor::public, |p| p.actor.clone());
         let base = link_base(&config, reached_at);
-        self.write(move |tx| {
-            super::idempotency::once(tx, idempotency.as_ref(), |tx| {
-                let shop = shop(&config);
-                let (lines, products) =
-                    price_lines(tx, &request.lines, &shop, true, PublicAvailability::Exact)?;
-                let priced: Vec<PricedLine> = lines.into_iter().map(|l| l.line).collect();
-                let (delivery, totals) = with_delivery(
-                    &tx.delivery_zones()?,
-                    request.delivery.as_ref(),
-                    &priced,
-                    &products,
-                    &shop,
-                    &config.shop.contact,
-                )?;
-                let now = Timestamp::now();
-                let year = now.to_zoned(jiff::tz::TimeZone::UTC).year();
-                let number = tx.next_quote_number(year)?;
-                let secret = crate::auth::new_secret();
-                if let Some(code) = &request.hold_location {
-                    check_hold_location(tx, code)?;
-                }
-                let (holds, movements) = if hold {
-                    hold_plan(
-                        tx,
+        let answer = self
+            .write(move |tx| {
+                super::idempotency::once(tx, idempotency.as_ref(), |tx| {
+                    let shop = shop(&config);
+                    let (lines, products) =
+                        price_lines(tx, &request.lines, &shop, true, PublicAvailability::Exact)?;
+                    let priced: Vec<PricedLine> = lines.into_iter().map(|l| l.line).collect();
+                    let (delivery, totals) = with_delivery(
+                        &tx.delivery_zones()?,
+                        request.delivery.as_ref(),
                         &priced,
                         &products,
-                        &number,
-                        request.hold_location.as_ref(),
-                    )?
-                } else {
-                    (Vec::new(), Vec::new())
-                };
-                let valid_until = now
-                    .checked_add(
-                        i64::from(config.quotes.valid_days)
-                            .days()
-                            .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
-                            .map_err(|e| AppError::Internal(e.to_string()))?,
-                    )
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                let quote = Quote {
-                    number: number.clone(),
-                    status: QuoteStatus::Open,
-                    contact: request.contact.clone(),
-                    lines: priced,
-                    totals,
-                    currency: config.shop.currency.clone(),
-                    prices_include_tax: config.shop.prices_include_tax,
-                    created_at: now,
-                    valid_until,
-                    updated_at: now,
-                    hold_stock: hold,
-                    holds,
-                    note: request.note.as_ref().map(ToString::to_string),
-                    created_by: actor.clone(),
-                    link_hash: crate::auth::token_hash(&secret),
-                    version: 1,
-                    delivery,
-                };
-                book_all(tx, &actor, movements, &products)?;
-                tx.put_quote(&quote)?;
-                tx.record(
-                    ChangeKind::QuoteCreated,
-                    number.as_str(),
-                    &actor,
-                    &crate::store::payloads::QuoteChanged {
+                        &shop,
+                        &config.shop.contact,
+                    )?;
+                    let now = Timestamp::now();
+                    let year = now.to_zoned(jiff::tz::TimeZone::UTC).year();
+                    let number = tx.next_quote_number(year)?;
+                    let secret = crate::auth::new_secret();
+                    if let Some(code) = &request.hold_location {
+                        check_hold_location(tx, code)?;
+                    }
+                    let (holds, movements) = if hold {
+                        hold_plan(
+                            tx,
+                            &priced,
+                            &products,
+                            &number,
+                            request.hold_location.as_ref(),
+                        )?
+                    } else {
+                        (Vec::new(), Vec::new())
+                    };
+                    let valid_until = now
+                        .checked_add(
+                            i64::from(config.quotes.valid_days)
+                                .days()
+                                .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+                                .map_err(|e| AppError::Internal(e.to_string()))?,
+                        )
+                        .map_err(|e| AppError::Internal(e.to_string()))?;
+                    let quote = Quote {
+                        number: number.clone(),
                         status: QuoteStatus::Open,
-                    },
-                )?;
-                let mut view = QuoteView::of(&quote, staff);
-                view.link = Some(link(&base, &secret));
-                Ok(view)
+                        contact: request.contact.clone(),
+                        lines: priced,
+                        totals,
+                        currency: config.shop.currency.clone(),
+                        prices_include_tax: config.shop.prices_include_tax,
+                        created_at: now,
+                        valid_until,
+                        updated_at: now,
+                        hold_stock: hold,
+                        holds,
+                        note: request.note.as_ref().map(ToString::to_string),
+                        created_by: actor.clone(),
+                        link_hash: crate::auth::token_hash(&secret),
+                        version: 1,
+                        delivery,
+                    };
+                    book_all(tx, &actor, movements, &products)?;
+                    tx.put_quote(&quote)?;
+                    tx.record(
+                        ChangeKind::QuoteCreated,
+                        number.as_str(),
+                        &actor,
+                        &crate::store::payloads::QuoteChanged {
+                            status: QuoteStatus::Open,
+                        },
+                    )?;
+                    let mut view = QuoteView::of(&quote, staff);
+                    view.link = Some(link(&base, &secret));
+                    if let Some(email) = &quote.contact.email {
+                        view.mail = Some(mail_link(tx, &config, &quote, email.as_str(), &secret)?);
+                    }
+                    Ok(view)
+                })
             })
-        })
-        .await
+            .await;
+        if answer.is_ok() {
+            self.wake_mail();
+        }
+        answer
     }
 
     /// Issues a new customer link for a quote (one lost, or sent to the
@@ -862,32 +899,50 @@ impl App {
         caller: &Principal,
         number: &str,
         reached_at: Option<String>,
+        email: bool,
     ) -> Result<QuoteView, AppError> {
         let parsed = QuoteNumber::parse(number).map_err(|_| not_found(number))?;
         let actor = caller.actor.clone();
-        let base = link_base(self.config(), reached_at);
-        self.write(move |tx| {
-            let mut quote = tx
-                .quote(&parsed)?
-                .ok_or_else(|| not_found(parsed.as_str()))?;
-            let secret = crate::auth::new_secret();
-            quote.link_hash = crate::auth::token_hash(&secret);
-            quote.updated_at = Timestamp::now();
-            quote.version += 1;
-            tx.put_quote(&quote)?;
-            tx.record(
-                ChangeKind::QuoteRelinked,
-                parsed.as_str(),
-                &actor,
-                &crate::store::payloads::QuoteChanged {
-                    status: quote.status,
-                },
-            )?;
-            let mut view = QuoteView::of(&quote, true);
-            view.link = Some(link(&base, &secret));
-            Ok(view)
-        })
-        .await
+        let config = self.config().clone();
+        if email && !config.mail.enabled() {
+            return Err(AppError::conflict(
+                ErrorCode::MailNotConfigured,
+                "email",
+                "mail is not configured, so the link cannot be e-mailed: copy it instead",
+            ));
+        }
+        let base = link_base(&config, reached_at);
+        let view = self
+            .write(move |tx| {
+                let mut quote = tx
+                    .quote(&parsed)?
+                    .ok_or_else(|| not_found(parsed.as_str()))?;
+                let secret = crate::auth::new_secret();
+                quote.link_hash = crate::auth::token_hash(&secret);
+                quote.updated_at = Timestamp::now();
+                quote.version += 1;
+                tx.put_quote(&quote)?;
+                tx.record(
+                    ChangeKind::QuoteRelinked,
+                    parsed.as_str(),
+                    &actor,
+                    &crate::store::payloads::QuoteChanged {
+                        status: quote.status,
+                    },
+                )?;
+                let mut view = QuoteView::of(&quote, true);
+                view.link = Some(link(&base, &secret));
+                if email {
+                    view.mail = Some(match &quote.contact.email {
+                        Some(to) => mail_link(tx, &config, &quote, to.as_str(), &secret)?,
+                        None => super::mail::no_address(),
+                    });
+                }
+                Ok(view)
+            })
+            .await?;
+        self.wake_mail();
+        Ok(view)
     }
 
     pub async fn quote_action(

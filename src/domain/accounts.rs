@@ -261,6 +261,9 @@ pub struct User {
     pub username: Username,
     pub role: Role,
     pub password_hash: String,
+    /// Where password-reset links go.
+    #[serde(default)]
+    pub email: Option<super::quotes::Email>,
     pub disabled: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -271,6 +274,8 @@ pub struct User {
 pub struct UserView {
     pub username: Username,
     pub role: Role,
+    /// Where password-reset links go.
+    pub email: Option<super::quotes::Email>,
     pub disabled: bool,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -283,6 +288,7 @@ impl From<&User> for UserView {
         Self {
             username: u.username.clone(),
             role: u.role,
+            email: u.email.clone(),
             disabled: u.disabled,
             created_at: u.created_at,
             updated_at: u.updated_at,

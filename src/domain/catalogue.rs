@@ -552,7 +552,7 @@ pub struct QuantityError {
 
 /// Tells a field that is present (even as `null`) from one that is absent.
 #[allow(clippy::option_option)] // absent / null / value are three different requests
-fn present<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     T: Deserialize<'de>,
     D: Deserializer<'de>,

@@ -10,6 +10,7 @@ pub mod labels;
 pub mod ledger;
 pub mod locale;
 pub mod locations;
+pub mod mail;
 pub mod pricing;
 pub mod quotes;
 pub mod rules;

@@ -16,8 +16,8 @@ use super::extract::{
 };
 use crate::app::App;
 use crate::app::accounts::{
-    AuditEntry, AuditFilter, Credentials, Me, NewToken, NewUser, PasswordChange, SessionView,
-    SetupRequest, SignedIn as Session, TokenInput, UserPatch,
+    AuditEntry, AuditFilter, Credentials, ForgotRequest, Me, NewToken, NewUser, PasswordChange,
+    ResetLink, ResetRequest, SessionView, SetupRequest, SignedIn as Session, TokenInput, UserPatch,
 };
 use crate::app::cursor::Listing;
 use crate::domain::accounts::{TokenName, TokenView, UserView, Username};
@@ -152,6 +152,103 @@ pub async fn change_password(
 ) -> Result<Response, ApiError> {
     app.change_own_password(&caller, change).await?;
     Ok(signed_out(&app))
+}
+
+/// Forgot your password: asks for a reset link by username. When the user
+/// has an e-mail address (and the shop sends mail) the link is e-mailed;
+/// otherwise ask an owner for one. The answer is the same either way, so it
+/// does not tell whether a user exists.
+#[utoipa::path(
+    post, path = "/auth/forgot", tag = "accounts",
+    request_body(content = ForgotRequest, example = json!({"username": "ana"})),
+    responses(
+        (status = 202, description = "A link is e-mailed if the user has an address"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+    ),
+    security(()),
+)]
+pub async fn forgot_password(
+    State(app): State<App>,
+    _sign_in: SignInRequest,
+    Json(request): Json<ForgotRequest>,
+) -> Result<StatusCode, ApiError> {
+    app.forgot_password(request).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Set a new password with a reset link's secret (the part after `#`). The
+/// link works once; the user's sessions end and their tokens are revoked.
+#[utoipa::path(
+    post, path = "/auth/reset", tag = "accounts",
+    request_body = ResetRequest,
+    responses(
+        (status = 204, description = "The new password is set: sign in with it"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, description = "A weak password, or a link that expired, was used or replaced", body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    ),
+    security(()),
+)]
+pub async fn reset_password(
+    State(app): State<App>,
+    _sign_in: SignInRequest,
+    Json(request): Json<ResetRequest>,
+) -> Result<StatusCode, ApiError> {
+    app.reset_password(request).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /users/{username}/reset-link`'s query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ResetLinkQuery {
+    /// Also e-mail the link to the user's address.
+    #[serde(default)]
+    email: bool,
+}
+
+/// Issue a password-reset link for a user (one who forgot their password
+/// and has no e-mail address, say): shown once in the answer, to hand over;
+/// with `?email=true` also e-mailed to the user. It works once, for
+/// `mail.reset_link_minutes`; a newer link replaces it.
+#[utoipa::path(
+    post, path = "/users/{username}/reset-link", tag = "accounts",
+    params(("username" = Username, Path), ResetLinkQuery),
+    responses(
+        (status = 201, body = ResetLink),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    ),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn issue_reset_link(
+    State(app): State<App>,
+    Owner(owner): Owner,
+    headers: axum::http::HeaderMap,
+    Path(username): Path<String>,
+    Query(query): Query<ResetLinkQuery>,
+) -> Result<Response, ApiError> {
+    // The shop's address, else the one the owner reached it at (the link
+    // shown is handed over by them; a mailed one never uses the latter).
+    let base = app
+        .config()
+        .public_base_url
+        .clone()
+        .or_else(|| super::quotes::reached_at(&app, &headers))
+        .unwrap_or_else(|| crate::app::mail::link_base(app.config()));
+    let link = app
+        .issue_reset_link(&owner, &username, base, query.email)
+        .await?;
+    let mut response = (StatusCode::CREATED, axum::Json(link)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// First run: create the first owner with the one-time link `quarry serve`

@@ -12,6 +12,7 @@ pub mod extract;
 mod images;
 mod labels;
 mod ledger;
+mod mail;
 mod metrics;
 pub mod net;
 mod operations;
@@ -159,6 +160,41 @@ impl Modify for RequestErrors {
     }
 }
 
+/// The routes of accounts, backups, jobs, exports, webhooks and mail.
+fn accounts_and_operations() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(accounts::login))
+        .routes(routes!(accounts::logout))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::change_password))
+        .routes(routes!(accounts::forgot_password))
+        .routes(routes!(accounts::reset_password))
+        .routes(routes!(accounts::issue_reset_link))
+        .routes(routes!(accounts::setup, accounts::setup_state))
+        .routes(routes!(accounts::list_users, accounts::create_user))
+        .routes(routes!(accounts::update_user))
+        .routes(routes!(accounts::list_tokens, accounts::create_token))
+        .routes(routes!(accounts::revoke_token))
+        .routes(routes!(accounts::audit))
+        .routes(routes!(operations::list_backups, operations::create_backup))
+        .routes(routes!(operations::download_backup))
+        .routes(routes!(operations::get_job))
+        .routes(routes!(operations::get_job_bad_rows))
+        .routes(routes!(operations::export))
+        .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
+        .routes(routes!(webhooks::event_kinds))
+        .routes(routes!(
+            webhooks::get_webhook,
+            webhooks::update_webhook,
+            webhooks::delete_webhook
+        ))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::replay_webhook))
+        .routes(routes!(webhooks::ping_webhook))
+        .routes(routes!(mail::list_mail))
+        .routes(routes!(mail::test_mail))
+}
+
 /// Every route, and the `OpenAPI` document generated from them.
 fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
     // Uploads have their own limit (`limits.import_bytes`), checked as they stream.
@@ -212,31 +248,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(delivery::list_zones, delivery::create_zone))
         .routes(routes!(delivery::replace_zone, delivery::delete_zone))
         .routes(routes!(quotes::quote_by_link))
-        .routes(routes!(accounts::login))
-        .routes(routes!(accounts::logout))
-        .routes(routes!(accounts::me))
-        .routes(routes!(accounts::change_password))
-        .routes(routes!(accounts::setup, accounts::setup_state))
-        .routes(routes!(accounts::list_users, accounts::create_user))
-        .routes(routes!(accounts::update_user))
-        .routes(routes!(accounts::list_tokens, accounts::create_token))
-        .routes(routes!(accounts::revoke_token))
-        .routes(routes!(accounts::audit))
-        .routes(routes!(operations::list_backups, operations::create_backup))
-        .routes(routes!(operations::download_backup))
-        .routes(routes!(operations::get_job))
-        .routes(routes!(operations::get_job_bad_rows))
-        .routes(routes!(operations::export))
-        .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
-        .routes(routes!(webhooks::event_kinds))
-        .routes(routes!(
-            webhooks::get_webhook,
-            webhooks::update_webhook,
-            webhooks::delete_webhook
-        ))
-        .routes(routes!(webhooks::list_deliveries))
-        .routes(routes!(webhooks::replay_webhook))
-        .routes(routes!(webhooks::ping_webhook))
+        .merge(accounts_and_operations())
         .routes(routes!(system::shop))
         .merge(imports)
         .merge(uploads);
@@ -253,6 +265,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(pages::quote_list_page))
         .routes(routes!(quotes::quote_page))
         .routes(routes!(pages::setup_page))
+        .routes(routes!(pages::reset_page))
         .routes(routes!(pages::account_page))
         .routes(routes!(pages::admin_login_page))
         .routes(routes!(pages::admin_page))
@@ -491,6 +504,7 @@ pub async fn start_with(
     app.keep_house();
     app.schedule_backups();
     app.deliver_webhooks();
+    app.deliver_mail();
     if let Err(error) = crate::control::serve(&app) {
         tracing::warn!(%error, "no control socket: `quarry reindex` and `quarry backup` cannot reach this server");
     }

@@ -106,6 +106,7 @@ pub const ADMIN_SECTIONS: &[&str] = &[
     "users",
     "audit",
     "webhooks",
+    "mail",
     "data",
 ];
 
@@ -162,6 +163,15 @@ pub async fn setup_page(request: Request) -> Response {
     asset("setup.html", request.headers())
 }
 
+/// The page a password-reset link opens: a new password, twice (the link's
+/// secret stays in the address's `#` part, never sent to the server but by
+/// the page's own request).
+#[utoipa::path(get, path = "/reset", tag = "ui",
+    responses((status = 200, description = "The password-reset page", content_type = "text/html")))]
+pub async fn reset_page(headers: HeaderMap) -> Response {
+    asset("reset.html", &headers)
+}
+
 /// Where the first sign-in page was: now the back office's.
 #[utoipa::path(get, path = "/account", tag = "ui",
     responses((status = 303, description = "To the back office's sign-in page")))]
@@ -188,7 +198,7 @@ pub async fn admin_page(caller: Caller, uri: Uri, headers: HeaderMap) -> Respons
 
 /// A section of the back office (signed-in callers; others are sent to sign in).
 #[utoipa::path(get, path = "/admin/{section}", tag = "ui",
-    params(("section" = String, Path, description = "products, product, stock, history, locations, labels, quotes, quote, users, audit, webhooks or data")),
+    params(("section" = String, Path, description = "products, product, stock, history, locations, labels, quotes, quote, users, audit, webhooks, mail or data")),
     responses(
         (status = 200, description = "The back office", content_type = "text/html"),
         (status = 303, description = "Not signed in: to the sign-in page"),

@@ -241,16 +241,28 @@ async fn act(
     Ok(axum::Json(app.quote_action(caller, number, action).await?))
 }
 
+/// `POST /quotes/{number}/link`'s query.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RelinkQuery {
+    /// Also e-mail the new link to the quote's address (`mail` in the answer
+    /// says whether it was queued, or that the quote has no address).
+    #[serde(default)]
+    email: bool,
+}
+
 /// Issue a new customer link for a quote, for a customer who lost theirs:
 /// the old link opens nothing from now on. The answer carries the new
-/// `link`, once.
+/// `link`, once; with `?email=true` it is also e-mailed to the customer.
 #[utoipa::path(
     post, path = "/quotes/{number}/link", tag = "quotes",
-    params(("number" = QuoteNumber, Path, description = "The quote's number")),
+    params(("number" = QuoteNumber, Path, description = "The quote's number"), RelinkQuery),
     responses(
         (status = 200, body = QuoteView),
+        (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -259,10 +271,12 @@ pub async fn relink_quote(
     QuoteStaff(caller): QuoteStaff,
     headers: axum::http::HeaderMap,
     Path(number): Path<String>,
+    Query(query): Query<RelinkQuery>,
 ) -> Result<axum::Json<QuoteView>, ApiError> {
     let reached = reached_at(&app, &headers);
     Ok(axum::Json(
-        app.relink_quote(&caller, &number, reached).await?,
+        app.relink_quote(&caller, &number, reached, query.email)
+            .await?,
     ))
 }
 

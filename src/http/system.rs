@@ -50,6 +50,9 @@ pub struct ShopInfo {
     language: &'static str,
     /// `,` or `.`: how people here write decimals (the API always takes a dot).
     decimal_separator: String,
+    /// Whether the shop sends mail (`[mail]`): quote links to customers,
+    /// password-reset links to staff.
+    mail: bool,
 }
 
 /// A standard unit: its code in the API, its name for people, and what it
@@ -84,6 +87,7 @@ pub async fn shop(State(app): State<App>) -> axum::Json<ShopInfo> {
         locale: shop.locale().to_string(),
         language: shop.locale().catalogue(),
         decimal_separator: shop.locale().decimal_separator().to_string(),
+        mail: app.config().mail.enabled(),
     })
 }
 

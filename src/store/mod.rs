@@ -78,6 +78,7 @@ mod images;
 pub mod journal;
 mod kv;
 mod ledger;
+pub mod mail;
 pub mod migrate;
 mod open;
 mod overlay;

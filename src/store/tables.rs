@@ -99,6 +99,17 @@ pub const IMAGE_FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("imag
 /// Delivery zone code → zone.
 pub const DELIVERY_ZONES: TableDefinition<&str, &[u8]> = TableDefinition::new("delivery_zones");
 
+/// Message id → a message of the mail outbox, kept `mail.keep_days`.
+pub const MAIL: TableDefinition<u64, &[u8]> = TableDefinition::new("mail");
+
+/// (next attempt, in microseconds since 1970; message id) → (): the messages
+/// waiting to be sent, in the order they are due.
+pub const MAIL_QUEUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("mail_queue");
+
+/// SHA-256 (hex) of a password-reset link's secret → whose password it sets
+/// and until when.
+pub const PASSWORD_RESETS: TableDefinition<&str, &[u8]> = TableDefinition::new("password_resets");
+
 /// The key in [`META`] that holds the schema version.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
@@ -113,6 +124,13 @@ pub const STORE_EPOCH_KEY: &str = "store_epoch";
 /// mistaken for a new one's).
 pub const WEBHOOK_ID_KEY: &str = "webhook_id";
 
+/// The key in [`META`] that holds the last mail message id given out.
+pub const MAIL_ID_KEY: &str = "mail_id";
+
+/// The key in [`META`] that holds the day (since 1970, UTC) the last
+/// low-stock digest was queued for.
+pub const MAIL_DIGEST_DAY_KEY: &str = "mail_digest_day";
+
 /// A new random store epoch.
 pub fn new_epoch() -> u64 {
     let mut bytes = [0u8; 8];
@@ -121,7 +139,7 @@ pub fn new_epoch() -> u64 {
 }
 
 /// The name of every table, in the order a copy writes them.
-pub const ALL: [&str; 25] = [
+pub const ALL: [&str; 28] = [
     "meta",
     "changes",
     "products",
@@ -147,6 +165,9 @@ pub const ALL: [&str; 25] = [
     "webhook_deliveries",
     "image_files",
     "delivery_zones",
+    "mail",
+    "mail_queue",
+    "password_resets",
 ];
 
 /// The `'static` name of a table this module declares.
@@ -183,6 +204,9 @@ macro_rules! every_table {
         $callback!(WEBHOOK_DELIVERIES);
         $callback!(IMAGE_FILES);
         $callback!(DELIVERY_ZONES);
+        $callback!(MAIL);
+        $callback!(MAIL_QUEUE);
+        $callback!(PASSWORD_RESETS);
     };
 }
 pub(super) use every_table;

@@ -35,6 +35,8 @@ enum Rule {
     OwnPassword,
     /// Open, but an owner exists already: 409 for everyone.
     SetupDone,
+    /// Open, but the table's made-up reset link is refused: 422 for everyone.
+    ResetRefused,
     /// A page that moved: 303 for everyone.
     Moved,
     /// A back-office page: readers get it, everyone else is sent to sign in
@@ -121,11 +123,17 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/auth/logout", Rule::Logout),
     ("GET", "/api/v1/auth/me", Rule::SignedIn),
     ("POST", "/api/v1/auth/password", Rule::OwnPassword),
+    ("POST", "/api/v1/auth/forgot", Rule::Open),
+    ("POST", "/api/v1/auth/reset", Rule::ResetRefused),
+    ("GET", "/reset", Rule::Open),
     ("POST", "/api/v1/setup", Rule::SetupDone),
     ("GET", "/api/v1/setup", Rule::Open),
     ("GET", "/api/v1/users", Rule::Owner),
     ("POST", "/api/v1/users", Rule::Owner),
     ("PATCH", "/api/v1/users/{username}", Rule::Owner),
+    ("POST", "/api/v1/users/{username}/reset-link", Rule::Owner),
+    ("GET", "/api/v1/mail", Rule::Owner),
+    ("POST", "/api/v1/mail/test", Rule::Owner),
     ("GET", "/api/v1/tokens", Rule::Owner),
     ("POST", "/api/v1/tokens", Rule::Owner),
     ("DELETE", "/api/v1/tokens/{name}", Rule::Owner),
@@ -224,6 +232,7 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
     match rule {
         Rule::Open => return StatusCode::OK,
         Rule::SetupDone => return StatusCode::CONFLICT,
+        Rule::ResetRefused => return StatusCode::UNPROCESSABLE_ENTITY,
         Rule::Moved => return StatusCode::SEE_OTHER,
         _ => {}
     }
@@ -272,7 +281,12 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
                 StatusCode::FORBIDDEN
             };
         }
-        Rule::Open | Rule::Public | Rule::SetupDone | Rule::Moved | Rule::BackOffice => {
+        Rule::Open
+        | Rule::Public
+        | Rule::SetupDone
+        | Rule::ResetRefused
+        | Rule::Moved
+        | Rule::BackOffice => {
             unreachable!()
         }
     };
@@ -377,6 +391,11 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
             "username": format!("user{n}"), "password": PASSWORD, "role": "viewer",
         })),
         ("POST", "/api/v1/tokens") => Some(json!({"name": format!("t{n}"), "role": "viewer"})),
+        ("POST", "/api/v1/auth/forgot") => Some(json!({"username": "bob"})),
+        ("POST", "/api/v1/auth/reset") => Some(json!({
+            "token": "made-up", "password": "a brand new passphrase",
+        })),
+        ("POST", "/api/v1/mail/test") => Some(json!({"to": "owner@example.com"})),
         _ => None,
     };
     (path, body)
@@ -509,6 +528,9 @@ async fn every_documented_route_has_a_rule_and_every_caller_gets_what_the_rule_s
     let app = TestApp::spawn_with(|c| {
         c.webhooks.allow_http = true;
         c.webhooks.allow_private = true;
+        // Mail to a port nothing listens on: queued, and retried later.
+        c.mail.smtp_url = Some("smtp://127.0.0.1:9?tls=none".into());
+        c.mail.from = Some("Yard <shop@example.com>".into());
     })
     .await;
     let made = fixtures(&app).await;

@@ -11,6 +11,7 @@
 //! way in.
 
 mod audit;
+mod resets;
 mod sessions;
 mod tokens;
 mod users;
@@ -23,6 +24,7 @@ use jiff::SignedDuration;
 use tokio::sync::Semaphore;
 
 pub use audit::{AuditEntry, AuditFilter};
+pub use resets::{ForgotRequest, ResetLink, ResetRequest};
 pub use sessions::{Credentials, Me, SessionRef, SessionView, SetupRequest, SignedIn};
 pub use tokens::{NewToken, TokenInput, TokenRequest, create_token, list_tokens, revoke_token};
 pub use users::{
@@ -113,7 +115,7 @@ pub mod local {
         password: &Password,
     ) -> Result<UserView, AppError> {
         let hash = auth::hash_password(password);
-        store.write(|tx| super::add_user(tx, &Actor::cli(), username, role, hash))
+        store.write(|tx| super::add_user(tx, &Actor::cli(), username, role, hash, None))
     }
 
     pub fn set_password(

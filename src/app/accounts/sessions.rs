@@ -153,7 +153,7 @@ impl App {
         self.read(|tx| Ok(tx.has_owner()?)).await
     }
 
-    fn client_key() -> String {
+    pub(super) fn client_key() -> String {
         format!(
             "ip:{}",
             crate::app::client_address().unwrap_or_else(|| "local".into())
@@ -372,7 +372,7 @@ impl App {
                 ));
             }
             let actor = Actor::user(&username);
-            add_user(tx, &actor, username.clone(), Role::Owner, hash)?;
+            add_user(tx, &actor, username.clone(), Role::Owner, hash, None)?;
             tx.note(ChangeKind::AuthSetup, username.as_str(), &actor)?;
             let user = tx
                 .user(&username)?

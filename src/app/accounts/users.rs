@@ -9,6 +9,7 @@ use super::{LONGEST_SIGN_IN_FIELD, user_not_found};
 use crate::app::{App, AppError, ErrorCode, Principal};
 use crate::auth;
 use crate::domain::accounts::{Actor, ApiToken, Password, Role, User, UserView, Username};
+use crate::domain::quotes::Email;
 use crate::store::{ChangeKind, ReadTx, WriteTx, payloads};
 
 /// `POST /users`.
@@ -20,6 +21,9 @@ pub struct NewUser {
     #[schema(value_type = Password)]
     pub password: String,
     pub role: Role,
+    /// Where password-reset links go.
+    #[serde(default)]
+    pub email: Option<Email>,
 }
 
 /// `PATCH /users/{username}`: what to change. A new password or disabling
@@ -31,6 +35,11 @@ pub struct UserPatch {
     pub disabled: Option<bool>,
     #[schema(value_type = Option<Password>)]
     pub password: Option<String>,
+    /// Where password-reset links go; `null` removes it.
+    #[serde(default, deserialize_with = "crate::domain::catalogue::present")]
+    #[schema(value_type = Option<Email>)]
+    #[allow(clippy::option_option)] // absent / null / value are three different requests
+    pub email: Option<Option<Email>>,
 }
 
 /// `POST /auth/password`: a signed-in user changes their own password.
@@ -48,6 +57,7 @@ pub fn add_user(
     username: Username,
     role: Role,
     password_hash: String,
+    email: Option<Email>,
 ) -> Result<UserView, AppError> {
     if tx.user(&username)?.is_some() {
         return Err(AppError::conflict(
@@ -61,6 +71,7 @@ pub fn add_user(
         username,
         role,
         password_hash,
+        email,
         disabled: false,
         created_at: now,
         updated_at: now,
@@ -108,6 +119,8 @@ struct Changes {
     role: Option<Role>,
     disabled: Option<bool>,
     password_hash: Option<String>,
+    #[allow(clippy::option_option)]
+    email: Option<Option<Email>>,
 }
 
 fn update_user(
@@ -132,6 +145,19 @@ fn update_user(
         what.push(if disabled { "disabled" } else { "enabled" }.to_owned());
         user.disabled = disabled;
         end_access |= disabled;
+    }
+    if let Some(email) = changes.email
+        && email != user.email
+    {
+        what.push(
+            if email.is_some() {
+                "e-mail address set"
+            } else {
+                "e-mail address removed"
+            }
+            .to_owned(),
+        );
+        user.email = email;
     }
     if let Some(hash) = changes.password_hash {
         what.push("password changed".to_owned());
@@ -296,7 +322,7 @@ impl App {
             .map_err(AppError::field("password"))?;
         let hash = self.hash(password).await?;
         let actor = principal.actor.clone();
-        self.write(move |tx| add_user(tx, &actor, username, input.role, hash))
+        self.write(move |tx| add_user(tx, &actor, username, input.role, hash, input.email))
             .await
     }
 
@@ -322,6 +348,7 @@ impl App {
             role: patch.role,
             disabled: patch.disabled,
             password_hash,
+            email: patch.email,
         };
         let actor = principal.actor.clone();
         self.write(move |tx| update_user(tx, &actor, &username, changes))
