@@ -19,6 +19,7 @@ mod jobs;
 mod labels;
 mod ledger_model;
 mod locations;
+mod mail;
 mod metrics;
 mod migrate;
 mod nodes;
