@@ -393,6 +393,16 @@ async fn an_owner_issued_reset_link_sets_a_new_password_once_and_ends_the_users_
         again.text
     );
     assert_eq!(again.error().1.as_deref(), Some("token"));
+}
+
+#[tokio::test]
+async fn a_newer_reset_link_replaces_the_older_one_and_issuing_one_is_audited() {
+    let app = TestApp::spawn().await;
+    let ana = json!({"username": "ana", "password": PASSWORD, "role": "staff"});
+    assert_eq!(
+        app.post("/api/v1/users", Who::Owner, &ana).await.status,
+        StatusCode::CREATED
+    );
     // A newer link replaces an older one.
     let older = secret_of(
         &app.post("/api/v1/users/ana/reset-link", Who::Owner, &json!({}))
