@@ -185,9 +185,10 @@ pub async fn forgot_password(
     request_body = ResetRequest,
     responses(
         (status = 204, description = "The new password is set: sign in with it"),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 400, body = ErrorBody),
+        (status = 403, description = "The link expired, was used or was replaced by a newer one", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, description = "A weak password, or a link that expired, was used or replaced", body = ErrorBody),
+        (status = 422, description = "The password breaks a rule", body = ErrorBody),
         (status = 429, body = ErrorBody),
     ),
     security(()),

@@ -35,7 +35,7 @@ enum Rule {
     OwnPassword,
     /// Open, but an owner exists already: 409 for everyone.
     SetupDone,
-    /// Open, but the table's made-up reset link is refused: 422 for everyone.
+    /// Open, but the table's made-up reset link is refused: 403 for everyone.
     ResetRefused,
     /// A page that moved: 303 for everyone.
     Moved,
@@ -232,7 +232,7 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
     match rule {
         Rule::Open => return StatusCode::OK,
         Rule::SetupDone => return StatusCode::CONFLICT,
-        Rule::ResetRefused => return StatusCode::UNPROCESSABLE_ENTITY,
+        Rule::ResetRefused => return StatusCode::FORBIDDEN,
         Rule::Moved => return StatusCode::SEE_OTHER,
         _ => {}
     }

@@ -386,13 +386,8 @@ async fn an_owner_issued_reset_link_sets_a_new_password_once_and_ends_the_users_
             &json!({"token": token, "password": "yet another passphrase"}),
         )
         .await;
-    assert_eq!(
-        again.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        again.text
-    );
-    assert_eq!(again.error().1.as_deref(), Some("token"));
+    assert_eq!(again.status, StatusCode::FORBIDDEN, "{}", again.text);
+    assert!(again.text.contains("does not work"), "{}", again.text);
 }
 
 #[tokio::test]
@@ -419,12 +414,7 @@ async fn a_newer_reset_link_replaces_the_older_one_and_issuing_one_is_audited() 
             &json!({"token": older, "password": "yet another passphrase"}),
         )
         .await;
-    assert_eq!(
-        refused.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        refused.text
-    );
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
     let works = app
         .post(
             "/api/v1/auth/reset",

@@ -54,10 +54,11 @@ fn reset_url(base: &str, secret: &str) -> String {
     format!("{}/reset#{secret}", base.trim_end_matches('/'))
 }
 
+/// As a setup link that does not work: 403.
 fn link_refused() -> AppError {
-    AppError::invalid(
-        "token",
-        "this reset link does not work: it expired, was used, or a newer one was issued; ask for a new one",
+    AppError::Forbidden(
+        "this reset link does not work: it expired, was used, or a newer one was issued; ask for a new one"
+            .into(),
     )
 }
 
