@@ -1,5 +1,7 @@
 // The back office's sign-in page. After signing in it goes where the visitor
 // was headed (`?next=`, only ever a back-office path) or to the dashboard.
+// A forgotten password: a link to set a new one is e-mailed to the user's
+// address, and the page says the same whether or not that user exists.
 import { api, me, shop } from "/assets/api.js";
 import { brand, busy, say } from "/assets/ui.js";
 import { localize, t } from "/assets/i18n.js";
@@ -32,6 +34,36 @@ form.addEventListener("submit", async (event) => {
     form.password.value = "";
     form.password.focus();
     say(message, error.message, "error");
+  }
+});
+
+// "Forgot your password?": opened, it takes the username typed above.
+const forgot = document.getElementById("forgot");
+const forgotForm = document.getElementById("forgot-form");
+const forgotMessage = document.getElementById("forgot-message");
+forgot.addEventListener("toggle", () => {
+  if (!forgot.open) return;
+  if (!forgotForm.username.value) forgotForm.username.value = form.username.value.trim();
+  forgotForm.username.focus();
+});
+forgotForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  await ready;
+  const username = forgotForm.username.value.trim();
+  if (!username) {
+    say(forgotMessage, t("login.forgotWho"), "error");
+    forgotForm.username.focus();
+    return;
+  }
+  say(forgotMessage, "");
+  try {
+    await busy(forgotForm.querySelector("button"), t("login.forgotSending"), () =>
+      api("/auth/forgot", { method: "POST", body: { username } }));
+    // The same words for every username: whether it exists, has an address,
+    // or the shop sends mail at all is not said.
+    say(forgotMessage, t("login.forgotSent", { username }), "ok");
+  } catch (error) {
+    say(forgotMessage, error.message, "error");
   }
 });
 
