@@ -1,4 +1,5 @@
-// Back office, owners only: the people who sign in (role, disabled, password)
+// Back office, owners only: the people who sign in (role, e-mail address,
+// disabled, password, a link to set a new password, handed over or e-mailed)
 // and the API tokens programs use (made with a secret shown once, revoked).
 import { api } from "/assets/api.js";
 import { busy, clearErrors, h, say, showError, when } from "/assets/ui.js";
@@ -36,8 +37,80 @@ function form(fields, label, progress, message, send, layout = "form-grid") {
   return el;
 }
 
-/** The controls of one user's row: role, password, disable/enable. */
-function userActions(user, message, reload) {
+/** Shows a link with a button to copy it (the text is selected when the
+ *  browser has no clipboard for the page). */
+function copyBox(text) {
+  const copy = h("button", { type: "button", class: "secondary" }, t("common.copy"));
+  const box = h("div", { class: "secret", tabindex: "0" }, text);
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      copy.textContent = t("common.copied");
+    } catch {
+      getSelection().selectAllChildren(box);
+    }
+  });
+  return [box, h("div", { class: "actions" }, copy)];
+}
+
+/** A user's e-mail address: set, changed, or removed when left empty. */
+function emailForm(user, patch, message) {
+  return form(h("label", {}, t("users.emailOf", { user: user.username }),
+    h("input", { name: "email", type: "email", value: user.email ?? "", autocomplete: "off", maxlength: "254" })),
+  t("users.saveEmail"), t("common.saving"), message, (data) => {
+    const email = String(data.get("email")).trim();
+    return patch({ email: email || null }, email
+      ? t("users.emailSet", { user: user.username, email })
+      : t("users.emailRemoved", { user: user.username }));
+  }, "row");
+}
+
+/**
+ * A link for `user` to set a new password (any earlier one stops working):
+ * shown to copy and hand over, or e-mailed to the user's address when the
+ * shop sends mail and the user has one.
+ */
+function resetLink(user, shop) {
+  const shown = h("div", { class: "reset-link", role: "status" });
+  const path = `/users/${encodeURIComponent(user.username)}/reset-link`;
+  const make = h("button", { type: "button", class: "secondary" }, t("users.resetLink"));
+  make.addEventListener("click", () => busy(make, t("users.resetLinkMaking"), async () => {
+    shown.replaceChildren();
+    try {
+      const made = await api(path, { method: "POST" });
+      shown.replaceChildren(h("div", { class: "message ok stack" },
+        h("strong", {}, t("users.resetLinkMade", { user: user.username, expires: when(made.expires_at) })),
+        ...copyBox(made.link)));
+    } catch (error) {
+      shown.replaceChildren(h("p", { class: "message error" }, error.message));
+    }
+  }));
+  const buttons = [make];
+  if (shop?.mail && user.email) {
+    const mail = h("button", { type: "button", class: "secondary" }, t("users.resetLinkEmail"));
+    mail.addEventListener("click", () => busy(mail, t("users.resetLinkSending"), async () => {
+      shown.replaceChildren();
+      try {
+        const made = await api(path, { method: "POST", query: { email: "true" } });
+        if (made.mail?.state === "queued") {
+          shown.replaceChildren(h("p", { class: "message ok" }, t("users.resetLinkEmailed", { to: made.mail.to, expires: when(made.expires_at) })));
+        } else {
+          // The address went since the list was drawn: the link is made all the same.
+          shown.replaceChildren(h("div", { class: "message info stack" },
+            h("strong", {}, t("users.resetLinkNoAddress", { user: user.username, expires: when(made.expires_at) })),
+            ...copyBox(made.link)));
+        }
+      } catch (error) {
+        shown.replaceChildren(h("p", { class: "message error" }, error.code === "mail_not_configured" ? t("users.mailOff") : error.message));
+      }
+    }));
+    buttons.push(mail);
+  }
+  return h("div", { class: "stack" }, h("div", { class: "actions" }, buttons), shown);
+}
+
+/** The controls of one user's row: role, e-mail address, password, a reset link, disable/enable. */
+function userActions(user, message, reload, shop) {
   const patch = async (body, done) => {
     await api(`/users/${encodeURIComponent(user.username)}`, { method: "PATCH", body });
     say(message, done, "ok");
@@ -51,6 +124,7 @@ function userActions(user, message, reload) {
   t("users.setPassword"), t("common.saving"), message,
   (data) => patch({ password: data.get("password") }, t("users.passwordSet", { user: user.username })), "row");
   const reset = h("details", {}, h("summary", {}, t("users.resetPassword")), password);
+  const email = h("details", {}, h("summary", {}, t("users.email")), emailForm(user, patch, message));
   const toggle = h("button", { type: "button", class: user.disabled ? "secondary" : "danger" }, user.disabled ? t("users.enable") : t("users.disable"));
   toggle.addEventListener("click", () => {
     if (!user.disabled && !confirm(t("users.disableConfirm", { user: user.username }))) return;
@@ -58,10 +132,22 @@ function userActions(user, message, reload) {
       user.disabled ? t("users.enabled", { user: user.username }) : t("users.disabled", { user: user.username }))
       .catch((error) => say(message, error.message, "error")));
   });
-  return h("div", { class: "stack" }, role, reset, h("div", { class: "actions" }, toggle));
+  return h("div", { class: "stack" }, role, email, reset, resetLink(user, shop), h("div", { class: "actions" }, toggle));
 }
 
-function users(main, me) {
+/** The owner's own row: only the e-mail address (a link for a forgotten password goes there). */
+function ownActions(user, message, reload) {
+  const patch = async (body, done) => {
+    await api(`/users/${encodeURIComponent(user.username)}`, { method: "PATCH", body });
+    say(message, done, "ok");
+    await reload();
+  };
+  return h("div", { class: "stack" },
+    h("span", { class: "muted" }, t("users.you")),
+    h("details", {}, h("summary", {}, t("users.email")), emailForm(user, patch, message)));
+}
+
+function users(main, me, shop) {
   const message = h("p", { class: "message", role: "status" });
   const list = card(t("users.users"), message);
   let pager;
@@ -69,18 +155,23 @@ function users(main, me) {
   pager = paged(list, "/users", () => ({}), (items) => table([
     [t("users.username"), (u) => h("strong", {}, u.username)],
     [t("users.role"), (u) => roleName(u.role)],
+    [t("users.emailColumn"), (u) => (u.email ? h("span", { class: "email" }, u.email) : h("span", { class: "muted" }, t("users.noEmail")))],
     [t("users.status"), (u) => h("span", { class: "badge", dataset: { status: u.disabled ? "disabled" : "active" } }, u.disabled ? t("users.statusDisabled") : t("users.statusActive"))],
     [t("users.since"), (u) => when(u.created_at)],
-    // Not on yourself: one click could lock you out of this page.
-    [t("users.change"), (u) => (u.username === me.username ? h("span", { class: "muted" }, t("users.you")) : userActions(u, message, reload))],
+    // Not on yourself (but your e-mail address): one click could lock you out of this page.
+    [t("users.change"), (u) => (u.username === me.username ? ownActions(u, message, reload) : userActions(u, message, reload, shop))],
   ], items, { caption: t("users.users") }));
   const createMessage = h("p", { class: "message", role: "status" });
   const create = form([
     h("label", {}, t("users.username"), h("input", { name: "username", autocomplete: "off", required: true })),
     h("label", {}, t("users.password"), h("input", { name: "password", type: "password", autocomplete: "new-password", minlength: "8", maxlength: "128", required: true })),
     h("label", {}, t("users.role"), roleSelect()),
+    h("label", {}, t("users.emailOptional"), h("input", { name: "email", type: "email", autocomplete: "off", maxlength: "254" })),
   ], t("users.add"), t("common.adding"), createMessage, async (data, el) => {
-    const user = await api("/users", { method: "POST", body: Object.fromEntries(data) });
+    const body = Object.fromEntries(data);
+    body.email = body.email.trim();
+    if (!body.email) delete body.email;
+    const user = await api("/users", { method: "POST", body });
     el.reset();
     say(createMessage, t("users.added", { user: user.username, role: roleName(user.role) }), "ok");
     await pager.reload();
@@ -166,11 +257,11 @@ function tokens(main) {
   return pager.reload();
 }
 
-export async function render(main, { owner, me }) {
+export async function render(main, { owner, me, shop }) {
   main.append(h("h1", {}, t("users.title")));
   if (!owner) {
     main.append(h("p", { class: "message info", role: "status" }, t("users.ownersOnly")));
     return;
   }
-  await Promise.all([users(main, me), tokens(main)]);
+  await Promise.all([users(main, me, shop), tokens(main)]);
 }
