@@ -340,6 +340,8 @@ export function newQuoteForm(locations, currency) {
         api("/quotes", { method: "POST", body: quote, headers: { "idempotency-key": key } }));
       // The customer's link is given once: the quote's page shows it.
       if (saved.link) sessionStorage.setItem(`quarry.quote-link.${saved.number}`, saved.link);
+      // …and says where it was e-mailed, when it was.
+      if (saved.mail?.state === "queued") sessionStorage.setItem(`quarry.quote-mailed.${saved.number}`, saved.mail.to);
       location.assign(`/admin/quote?${new URLSearchParams({ number: saved.number })}`);
     } catch (error) {
       if (isDeliveryError(error)) {

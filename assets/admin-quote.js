@@ -1,6 +1,7 @@
 // Back office: one quote (`/admin/quote?number=Q-…`): its customer, priced
 // lines, totals and held stock, and for staff the steps open → accepted → fulfilled,
-// and re-pricing an open quote at today's prices (what changes shown first).
+// re-pricing an open quote at today's prices (what changes shown first), and
+// a new customer link, shown to copy and, when the shop sends mail, e-mailed.
 import { api, money } from "/assets/api.js";
 import { busy, h, say, thumbnail, when } from "/assets/ui.js";
 import { card, table } from "/assets/admin-kit.js";
@@ -133,6 +134,24 @@ function newLink(quote, message, redraw) {
   return button;
 }
 
+/** Staff e-mail the customer a new link (the old one stops working); it is shown to copy too. */
+function emailLink(quote, message, redraw) {
+  const button = h("button", { type: "button", class: "secondary", id: "email-link" }, t("quote.emailLink"));
+  button.addEventListener("click", () => {
+    if (!confirm(t("quote.emailLinkConfirm", { number: quote.number, to: quote.contact.email }))) return;
+    busy(button, t("quote.emailLinkSending"), async () => {
+      try {
+        const next = await api(`/quotes/${encodeURIComponent(quote.number)}/link`, { method: "POST", query: { email: "true" } });
+        redraw(next, next.mail?.state === "queued" ? t("quote.emailLinkDone", { to: next.mail.to }) : t("quote.emailLinkNoAddress"),
+          next.mail?.state === "queued" ? "ok" : "info");
+      } catch (error) {
+        say(message, error.code === "mail_not_configured" ? t("quote.mailOff") : error.message, "error");
+      }
+    });
+  });
+  return button;
+}
+
 /** A change re-pricing makes, named in the page's words (the server names them in English). */
 function changeName(change) {
   if (change.what === "delivery") return t("quote.delivery");
@@ -200,9 +219,9 @@ function repricer(quote, message, redraw) {
   return h("div", { class: "stack no-print" }, h("div", { class: "actions" }, start), panel);
 }
 
-function draw(main, quote, { staff, notice }) {
+function draw(main, quote, { staff, shop, notice, kind = "ok", mailed }) {
   const message = h("p", { class: "message", role: "status" });
-  const redraw = (next, text) => draw(main, next, { staff, notice: text });
+  const redraw = (next, text, said) => draw(main, next, { staff, shop, notice: text, kind: said });
   const fact = (label, ...value) => h("tr", {}, h("th", { scope: "row" }, label), h("td", {}, ...value));
   const facts = h("div", { class: "table-wrap" }, h("table", {}, h("tbody", {},
     fact(t("quote.customer"), contactCell(quote.contact)),
@@ -220,16 +239,19 @@ function draw(main, quote, { staff, notice }) {
     staff ? actions(quote, message, redraw) : null,
     staff && quote.status === "open" ? repricer(quote, message, redraw) : null,
     card(t("quote.details"), facts, link,
-      h("div", { class: "actions" }, print, staff ? newLink(quote, message, redraw) : null)),
+      h("div", { class: "actions" }, print, staff ? newLink(quote, message, redraw) : null,
+        staff && shop?.mail && quote.contact.email ? emailLink(quote, message, redraw) : null)),
     card(t("quote.lines"), lines(quote)),
     card(t("quote.totals"), totals(quote)),
     card(t("quote.held"), holds(quote)),
     quote.note ? card(t("quote.note"), h("p", {}, quote.note)) : null,
   ].filter(Boolean));
-  if (notice) say(message, notice, "ok");
+  if (notice) say(message, notice, kind);
+  // A quote staff just saved whose link went to the customer by e-mail.
+  if (mailed) message.after(h("p", { class: "message ok", id: "link-mailed", role: "status" }, t("quote.linkMailed", { to: mailed })));
 }
 
-export async function render(main, { staff }) {
+export async function render(main, { staff, shop }) {
   const number = new URLSearchParams(location.search).get("number");
   const back = h("p", {}, h("a", { href: "/admin/quotes" }, t("quote.back")));
   if (!number) {
@@ -244,7 +266,11 @@ export async function render(main, { staff }) {
     const link = sessionStorage.getItem(kept);
     sessionStorage.removeItem(kept);
     if (link && !quote.link) quote.link = link;
-    draw(main, quote, { staff, notice: link ? t("quote.saved", { number }) : null });
+    // …and the address it was e-mailed to, said once too.
+    const mailedKey = `quarry.quote-mailed.${number}`;
+    const mailed = sessionStorage.getItem(mailedKey);
+    sessionStorage.removeItem(mailedKey);
+    draw(main, quote, { staff, shop, notice: link ? t("quote.saved", { number }) : null, mailed });
   } catch (error) {
     const text = error.status === 404 ? t("quote.missing", { number }) : error.message;
     main.replaceChildren(back, h("h1", {}, t("quote.heading", { number })), h("p", { class: "message error", role: "alert" }, text));

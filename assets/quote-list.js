@@ -218,6 +218,12 @@ form.addEventListener("submit", async (event) => {
     const quote = await busy(send, t("common.saving"), () =>
       api("/quotes", { method: "POST", body, headers: { "idempotency-key": key } }));
     basket.clear();
+    // The quote's page says, once, that its link was e-mailed too (quote.js).
+    try {
+      if (quote.mail?.state === "queued") sessionStorage.setItem(`quarry.quote-mailed.${quote.number}`, quote.mail.to);
+    } catch {
+      // No storage: the page is shown without saying so.
+    }
     location.assign(quote.link);
   } catch (error) {
     if (isDeliveryError(error)) {

@@ -3,8 +3,8 @@
 // style as the storefront writes them ("€182.40", "182,40 €", not "182.40
 // EUR"), quantities and dates as the shop's locale writes them, the status in
 // a customer's words, its print link (no inline handlers: the CSP forbids
-// them), and on a phone the lines as labelled cards, so the page never
-// scrolls sideways.
+// them), on a phone the lines as labelled cards, so the page never scrolls
+// sideways, and, just after the quote was requested, that its link was e-mailed.
 import { shop } from "/assets/api.js";
 import { explainDelivery } from "/assets/delivery.js";
 import { date, decimal, localNumbers, localize, money, percent, t } from "/assets/i18n.js";
@@ -125,6 +125,24 @@ if (note) {
 
 const keep = page?.querySelector("p.keep");
 if (keep) keep.textContent = t("quotePage.keep");
+
+// Just requested from the quote list (quote-list.js), its link e-mailed to the
+// customer: said once, above the advice to keep the address.
+const mailedKey = `quarry.quote-mailed.${number}`;
+let mailed = null;
+try {
+  mailed = sessionStorage.getItem(mailedKey);
+  sessionStorage.removeItem(mailedKey);
+} catch {
+  // No storage: nothing was kept to say.
+}
+if (keep && mailed) {
+  const said = document.createElement("p");
+  said.className = "mailed";
+  said.setAttribute("role", "status");
+  said.textContent = t("quotePage.mailed", { to: mailed });
+  keep.before(said);
+}
 
 const links = page?.querySelectorAll(".print a") ?? [];
 for (const link of links) {
