@@ -945,6 +945,115 @@ impl App {
         Ok(view)
     }
 
+    /// Staff change an open quote: its lines, contact, delivery, note and
+    /// what it holds, all at today's prices and valid for the shop's days
+    /// from now. What it held is released and held again as asked, in the
+    /// same write (stock it held counts as available to it). Its number and
+    /// the customer's link stay.
+    pub async fn edit_quote(
+        &self,
+        caller: &Principal,
+        number: &str,
+        request: QuoteRequest,
+    ) -> Result<QuoteView, AppError> {
+        let parsed = QuoteNumber::parse(number).map_err(|_| not_found(number))?;
+        check_lines(&request.lines)?;
+        request
+            .contact
+            .check()
+            .map_err(|(f, r)| AppError::invalid(f, r))?;
+        let config = self.config().clone();
+        let hold = holds_stock(true, &request, config.quotes.hold_stock)?;
+        let actor = caller.actor.clone();
+        self.write(move |tx| {
+            let mut quote = tx
+                .quote(&parsed)?
+                .ok_or_else(|| not_found(parsed.as_str()))?;
+            let now = Timestamp::now();
+            if quote.status != QuoteStatus::Open {
+                return Err(AppError::Conflict {
+                    code: ErrorCode::QuoteStatus,
+                    field: None,
+                    message: format!(
+                        "quote {parsed} is {}: only an open quote is changed",
+                        quote.status
+                    ),
+                });
+            }
+            if quote.is_due(now) {
+                return Err(AppError::Conflict {
+                    code: ErrorCode::QuoteExpired,
+                    field: None,
+                    message: format!("quote {parsed} expired at {}", quote.valid_until),
+                });
+            }
+            if let Some(code) = &request.hold_location {
+                check_hold_location(tx, code)?;
+            }
+            let shop = shop(&config);
+            // What it held goes back first, so that it can be held again.
+            let before = products_of(tx, &quote)?;
+            let released = releases(&quote, &before, &format!("quote {parsed} changed"))?;
+            book_all(
+                tx,
+                &actor,
+                released,
+                &before.values().cloned().collect::<Vec<_>>(),
+            )?;
+            let (lines, products) =
+                price_lines(tx, &request.lines, &shop, true, PublicAvailability::Exact)?;
+            let priced: Vec<PricedLine> = lines.into_iter().map(|l| l.line).collect();
+            let (delivery, totals) = with_delivery(
+                &tx.delivery_zones()?,
+                request.delivery.as_ref(),
+                &priced,
+                &products,
+                &shop,
+                &config.shop.contact,
+            )?;
+            let (holds, movements) = if hold {
+                hold_plan(
+                    tx,
+                    &priced,
+                    &products,
+                    &parsed,
+                    request.hold_location.as_ref(),
+                )?
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            book_all(tx, &actor, movements, &products)?;
+            quote.contact = request.contact;
+            quote.lines = priced;
+            quote.totals = totals;
+            quote.delivery = delivery;
+            quote.hold_stock = hold;
+            quote.holds = holds;
+            quote.note = request.note.as_ref().map(ToString::to_string);
+            quote.valid_until = now
+                .checked_add(
+                    i64::from(config.quotes.valid_days)
+                        .days()
+                        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+                        .map_err(|e| AppError::Internal(e.to_string()))?,
+                )
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            quote.updated_at = now;
+            quote.version += 1;
+            tx.put_quote(&quote)?;
+            tx.record(
+                ChangeKind::QuoteUpdated,
+                parsed.as_str(),
+                &actor,
+                &crate::store::payloads::QuoteChanged {
+                    status: quote.status,
+                },
+            )?;
+            Ok(QuoteView::of(&quote, true))
+        })
+        .await
+    }
+
     pub async fn quote_action(
         &self,
         caller: &Principal,

@@ -43,6 +43,10 @@ pub const EVENTS: &[(&str, &str)] = &[
     ("quote.fulfilled", "A quote was fulfilled"),
     ("quote.cancelled", "A quote was cancelled"),
     ("quote.expired", "A quote passed its validity"),
+    (
+        "quote.updated",
+        "Staff changed an open quote (its lines, contact, delivery or what it holds)",
+    ),
     ("backup.created", "A backup was taken"),
     ("import.done", "An import finished"),
 ];

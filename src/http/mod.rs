@@ -239,7 +239,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(search::categories))
         .routes(routes!(quotes::estimate, quotes::estimate_one))
         .routes(routes!(quotes::list_quotes, quotes::create_quote))
-        .routes(routes!(quotes::get_quote))
+        .routes(routes!(quotes::get_quote, quotes::edit_quote))
         .routes(routes!(quotes::accept_quote))
         .routes(routes!(quotes::fulfil_quote))
         .routes(routes!(quotes::cancel_quote))

@@ -241,6 +241,39 @@ async fn act(
     Ok(axum::Json(app.quote_action(caller, number, action).await?))
 }
 
+/// Change an open quote (staff): the same body as a new quote. Its lines,
+/// contact, delivery and note are replaced and priced at today's prices,
+/// valid for the shop's days from now; what it held is released and held
+/// again as the body says (`hold_stock`, `hold_location`). The number and
+/// the customer's link stay. 409 `quote_status` once accepted, fulfilled,
+/// cancelled or expired.
+#[utoipa::path(
+    put, path = "/quotes/{number}", tag = "quotes",
+    params(("number" = QuoteNumber, Path, description = "The quote's number")),
+    request_body(content = QuoteRequest, example = json!({
+        "lines": [{"sku": "SAND-04", "quantity": "5", "unit": "t"}],
+        "contact": {"name": "Sam Builder", "phone": "01234 567890"},
+        "hold_stock": true, "hold_location": "YARD",
+        "delivery": {"postcode": "AB1 2CD"}
+    })),
+    responses(
+        (status = 200, body = QuoteView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn edit_quote(
+    State(app): State<App>,
+    QuoteStaff(caller): QuoteStaff,
+    Path(number): Path<String>,
+    Json(input): Json<QuoteRequest>,
+) -> Result<axum::Json<QuoteView>, ApiError> {
+    Ok(axum::Json(app.edit_quote(&caller, &number, input).await?))
+}
+
 /// `POST /quotes/{number}/link`'s query.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

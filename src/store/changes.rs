@@ -36,6 +36,7 @@ pub enum ChangeKind {
     QuoteExpired,
     QuoteRelinked,
     QuoteRepriced,
+    QuoteUpdated,
     AuthSetup,
     AuthLogin,
     AuthLoginFailed,
@@ -52,7 +53,7 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 34] = [
+    pub const ALL: [ChangeKind; 35] = [
         ChangeKind::StoreCreated,
         ChangeKind::StoreMigrated,
         ChangeKind::MovementBooked,
@@ -74,6 +75,7 @@ impl ChangeKind {
         ChangeKind::QuoteExpired,
         ChangeKind::QuoteRelinked,
         ChangeKind::QuoteRepriced,
+        ChangeKind::QuoteUpdated,
         ChangeKind::AuthSetup,
         ChangeKind::AuthLogin,
         ChangeKind::AuthLoginFailed,
@@ -113,6 +115,7 @@ impl ChangeKind {
             ChangeKind::QuoteExpired => "quote.expired",
             ChangeKind::QuoteRelinked => "quote.relinked",
             ChangeKind::QuoteRepriced => "quote.repriced",
+            ChangeKind::QuoteUpdated => "quote.updated",
             ChangeKind::AuthSetup => "auth.setup",
             ChangeKind::AuthLogin => "auth.login",
             ChangeKind::AuthLoginFailed => "auth.login_failed",

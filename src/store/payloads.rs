@@ -172,7 +172,8 @@ payload!(
     QuoteCancelled,
     QuoteExpired,
     QuoteRelinked,
-    QuoteRepriced
+    QuoteRepriced,
+    QuoteUpdated
 );
 
 /// `delivery_zone.*` (key: the zone's code): its version (0 once deleted)

@@ -108,6 +108,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/quotes", Rule::Public),
     ("GET", "/api/v1/quotes", Rule::Viewer),
     ("GET", "/api/v1/quotes/{number}", Rule::Viewer),
+    ("PUT", "/api/v1/quotes/{number}", Rule::Quotes),
     ("POST", "/api/v1/quotes/{number}/accept", Rule::Quotes),
     ("POST", "/api/v1/quotes/{number}/fulfil", Rule::Quotes),
     ("POST", "/api/v1/quotes/{number}/cancel", Rule::Quotes),
@@ -359,6 +360,7 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
         ("POST", "/api/v1/products") => Some(sand(&format!("NEW-{n}"))),
         ("POST", "/api/v1/delivery-zones") => Some(zone(&format!("Z{n}"))),
         ("PUT", p) if p.starts_with("/api/v1/delivery-zones/") => Some(zone("YARD")),
+        ("PUT", p) if p.starts_with("/api/v1/quotes/") => Some(quote_request()),
         ("PUT", _) => Some(sand("SAND-04")),
         ("PATCH", p) if p.contains("/images/") => Some(json!({"alt": format!("Sand heap {n}")})),
         ("PATCH", p) if p.starts_with("/api/v1/products") => {

@@ -1051,3 +1051,160 @@ async fn quotes_are_listed_by_a_product_they_have_a_line_of() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
     assert_eq!(bad.error().1.as_deref(), Some("sku"));
 }
+
+#[tokio::test]
+async fn staff_change_an_open_quote_and_what_it_holds_moves_with_it() {
+    let app = yard().await;
+    let made = app
+        .post(
+            "/api/v1/quotes",
+            Who::Staff,
+            &json!({
+                "lines": [{"sku": "CEM-425", "quantity": "10", "unit": "bag"}],
+                "contact": {"name": "Sam", "phone": "+44 1234 567890"},
+                "hold_location": "YARD",
+            }),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let number = made.body["number"].as_str().unwrap().to_owned();
+    let secret = made.body["link"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.level("CEM-425", "YARD").await.1, "250");
+    let path = format!("/api/v1/quotes/{number}");
+
+    // 20 bags, held at the warehouse now, with sand, an address and a note.
+    let changed = app
+        .put(
+            &path,
+            Who::Staff,
+            &json!({
+                "lines": [
+                    {"sku": "CEM-425", "quantity": "20", "unit": "bag"},
+                    {"sku": "SAND-04", "quantity": "2", "unit": "t"},
+                ],
+                "contact": {"name": "Sam Builder", "email": "sam@example.com"},
+                "hold_location": "WH1",
+                "note": "Call before delivery",
+            }),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    assert_eq!(changed.body["number"], number.as_str());
+    assert_eq!(
+        changed.body["version"],
+        made.body["version"].as_u64().unwrap() + 1
+    );
+    assert_eq!(changed.body["contact"]["email"], "sam@example.com");
+    assert_eq!(changed.body["note"], "Call before delivery");
+    assert_eq!(changed.body["lines"][0]["requested"]["quantity"], "20");
+    // 20 bags × 6.25 = 125.00; 2 t of sand × 38.00 = 76.00.
+    assert_eq!(changed.body["lines"][0]["net"], "125.00");
+    assert_eq!(changed.body["lines"][1]["net"], "76.00");
+    assert_eq!(changed.body["totals"]["net"], "201.00");
+    // The warehouse has no sand: only the cement is held, all of it there.
+    assert_eq!(
+        changed.body["holds"],
+        json!([{"sku": "CEM-425", "location": "WH1", "quantity": "500"}])
+    );
+    assert_eq!(app.level("CEM-425", "YARD").await.1, "0");
+    assert_eq!(app.level("CEM-425", "WH1").await.1, "500");
+    // The customer's link stays and shows the change.
+    let opened = app
+        .get(&format!("/api/v1/quotes/link/{secret}"), Who::Anonymous)
+        .await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text);
+    assert_eq!(opened.body["totals"]["net"], "201.00");
+
+    // Refused changes change nothing, and hold what was held.
+    for (body, status, field) in [
+        (
+            json!({"lines": [], "contact": {"name": "Sam", "phone": "01234 567890"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("lines"),
+        ),
+        (
+            json!({"lines": [{"sku": "CEM-425", "quantity": "1", "unit": "bag"}],
+                   "contact": {"name": "Sam", "phone": "01234 567890"}, "hold_location": "NOPE"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("hold_location"),
+        ),
+        (
+            json!({"lines": [{"sku": "NOPE-1", "quantity": "1"}],
+                   "contact": {"name": "Sam", "phone": "01234 567890"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("lines[0].sku"),
+        ),
+    ] {
+        let refused = app.put(&path, Who::Staff, &body).await;
+        assert_eq!(refused.status, status, "{}", refused.text);
+        assert_eq!(refused.error().1.as_deref(), field, "{}", refused.text);
+    }
+    assert_eq!(app.level("CEM-425", "WH1").await.1, "500");
+    let kept = app.get(&path, Who::Viewer).await;
+    assert_eq!(kept.body["version"], changed.body["version"]);
+    let anonymous = app.put(&path, Who::Anonymous, &json!({})).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+
+    app.stop_and_check().await;
+}
+
+#[tokio::test]
+async fn a_quote_changed_to_hold_nothing_lets_its_stock_go_and_a_cancelled_one_stays() {
+    let app = yard().await;
+    let made = app
+        .post(
+            "/api/v1/quotes",
+            Who::Staff,
+            &json!({
+                "lines": [{"sku": "CEM-425", "quantity": "10", "unit": "bag"}],
+                "contact": {"name": "Sam", "phone": "+44 1234 567890"},
+                "hold_location": "YARD",
+            }),
+        )
+        .await;
+    assert_eq!(app.level("CEM-425", "YARD").await.1, "250");
+    let path = format!("/api/v1/quotes/{}", made.body["number"].as_str().unwrap());
+    // Without a hold, everything it held goes back.
+    let unheld = app
+        .put(
+            &path,
+            Who::Staff,
+            &json!({"lines": [{"sku": "CEM-425", "quantity": "20", "unit": "bag"}],
+                    "contact": {"name": "Sam", "phone": "01234 567890"}, "hold_stock": false}),
+        )
+        .await;
+    assert_eq!(unheld.status, StatusCode::OK, "{}", unheld.text);
+    assert_eq!(unheld.body["holds"], json!([]));
+    assert_eq!(app.level("CEM-425", "YARD").await.1, "0");
+    let audit = app.get("/api/v1/audit?kind=quote", Who::Owner).await;
+    assert!(audit.text.contains("quote.updated"), "{}", audit.text);
+
+    // A cancelled quote is not changed.
+    let cancelled = app
+        .send(
+            Method::POST,
+            &format!("{path}/cancel"),
+            Who::Staff,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
+    let late = app
+        .put(
+            &path,
+            Who::Staff,
+            &json!({"lines": [{"sku": "CEM-425", "quantity": "1", "unit": "bag"}],
+                    "contact": {"name": "Sam", "phone": "01234 567890"}}),
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.text);
+    assert_eq!(late.error().0, "quote_status");
+    app.stop_and_check().await;
+}

@@ -132,7 +132,8 @@ fn data_of(
         | ChangeKind::QuoteAccepted
         | ChangeKind::QuoteFulfilled
         | ChangeKind::QuoteCancelled
-        | ChangeKind::QuoteExpired => {
+        | ChangeKind::QuoteExpired
+        | ChangeKind::QuoteUpdated => {
             let changed = change.payload::<payloads::QuoteChanged>()?;
             let quote = match QuoteNumber::parse(&change.key) {
                 Ok(number) => tx.quote(&number)?,
