@@ -4,11 +4,14 @@
 // the product's units, priced live by the server with the delivery chosen,
 // stock held at one location if asked, and a note. Saved once (one
 // idempotency key a form), it opens the quote's page with the customer's link.
+// The same form changes an open quote (`/admin/quotes?edit=Q-…`): filled in
+// from the quote, saved with PUT (today's prices, valid anew, held again as
+// the form says), it returns to the quote's page, which says it was changed.
 import { api, idempotencyKey, money } from "/assets/api.js";
 import { busy, debounce, h, markMissing, say, showError } from "/assets/ui.js";
 import { card } from "/assets/admin-kit.js";
 import { deliveryRefusal, explainDelivery, isDeliveryError } from "/assets/delivery.js";
-import { localNumbers, readNumber, t } from "/assets/i18n.js";
+import { localNumbers, readNumber, t, toInput } from "/assets/i18n.js";
 import { productCombobox } from "/assets/product-combobox.js";
 
 /** The units a line of `product` may be asked in: its stock unit, pricing unit and packs. */
@@ -42,9 +45,47 @@ function productPicker(onPick) {
   return { el, input };
 }
 
-/** The new-quote form, on `main`; `locations` are the active ones to hold stock at. */
-export function newQuoteForm(locations, currency) {
+/** The address of a quote's back-office page. */
+export function quotePage(number) {
+  return `/admin/quote?${new URLSearchParams({ number })}`;
+}
+
+/** Why the server refused to change a quote (409), in the page's words. */
+function changeRefusal(error) {
+  if (error.code === "quote_status") return t("changeQuote.notOpen");
+  if (error.code === "quote_expired") return t("changeQuote.expired");
+  return error.message;
+}
+
+/**
+ * A refusal naming a part of a line the form has no box for
+ * (`lines[1].sku`) is said at that line's quantity.
+ */
+function atItsLine(form, error) {
+  const field = error?.field;
+  if (!field?.startsWith("lines[") || form.querySelector(`[name="${CSS.escape(field)}"]`)) return error;
+  const quantity = field.replace(/\].*$/, "].quantity");
+  return form.querySelector(`[name="${CSS.escape(quantity)}"]`) ? { message: error.message, field: quantity } : error;
+}
+
+/**
+ * The form changing the open quote `quote` (as GET /quotes/{number} answers
+ * it), filled in from it: each line's product is looked up for its units
+ * (a product no longer found keeps the unit the line asked in).
+ */
+export async function changeQuoteForm(locations, currency, quote) {
+  const products = await Promise.all(quote.lines.map((line) =>
+    api(`/products/${encodeURIComponent(line.sku)}`).catch(() => ({ sku: line.sku, name: line.name, unit: line.requested.unit }))));
+  return newQuoteForm(locations, currency, { quote, products });
+}
+
+/**
+ * The new-quote form, on `main`; `locations` are the active ones to hold
+ * stock at. With `quote` (and its lines' `products`), the form changing it.
+ */
+export function newQuoteForm(locations, currency, { quote = null, products = [] } = {}) {
   const m = (amount) => money(amount, currency);
+  const editing = quote !== null;
   const message = h("p", { id: "new-quote-message", class: "message", role: "alert" });
   const linesMessage = h("p", { class: "message", role: "status" });
   const tbody = h("tbody");
@@ -74,8 +115,11 @@ export function newQuoteForm(locations, currency) {
     locations.map((l) => h("option", { value: l.code }, `${l.code} — ${l.name}`)));
 
   const totals = h("div", { id: "quote-totals", "aria-live": "polite" });
-  const save = h("button", { type: "submit", id: "save-quote" }, t("newQuote.save"));
-  const form = h("form", { id: "new-quote", class: "stack", novalidate: true },
+  const save = h("button", { type: "submit", id: "save-quote" }, editing ? t("changeQuote.save") : t("newQuote.save"));
+  const back = editing
+    ? h("a", { href: quotePage(quote.number), class: "button secondary", id: "cancel-change" }, t("newQuote.cancel"))
+    : h("a", { href: "/admin/quotes", class: "button secondary" }, t("newQuote.cancel"));
+  const form = h("form", { id: editing ? "change-quote-form" : "new-quote", class: "stack", novalidate: true },
     h("fieldset", {}, h("legend", {}, t("newQuote.customer")),
       h("div", { class: "form-grid" },
         h("label", {}, t("newQuote.name"), h("input", { name: "contact.name", required: true, maxlength: "200", autocomplete: "off" })),
@@ -100,7 +144,7 @@ export function newQuoteForm(locations, currency) {
         h("label", {}, t("newQuote.holdAt"), holdAt))),
     h("label", {}, t("newQuote.note"), h("textarea", { name: "note", maxlength: "2000", rows: "3" })),
     message,
-    h("div", { class: "actions" }, save, h("a", { href: "/admin/quotes", class: "button secondary" }, t("newQuote.cancel"))));
+    h("div", { class: "actions" }, save, back));
 
   // One key for the quote this form makes: a second press of Save (or a
   // retry after a lost answer) of the same quote makes no second one. A
@@ -131,10 +175,22 @@ export function newQuoteForm(locations, currency) {
       existing.querySelector('[data-field="quantity"]').focus();
       return;
     }
-    const quantity = h("input", { class: "qty", dataset: { field: "quantity" }, value: "1", inputmode: "decimal", maxlength: "24",
+    const quantity = appendLine(product);
+    say(linesMessage, t("newQuote.added", { sku: product.sku, name: product.name }), "ok");
+    quantity.select();
+    quantity.focus();
+    reprice();
+  }
+
+  /** A row for `product`, `amount` of it in `unitAsked` (1 in its first unit
+   *  when not given); answers its quantity box. */
+  function appendLine(product, amount = "1", unitAsked = null) {
+    const units = unitsOf(product);
+    if (unitAsked && !units.includes(unitAsked)) units.push(unitAsked);
+    const quantity = h("input", { class: "qty", dataset: { field: "quantity" }, value: amount, inputmode: "decimal", maxlength: "24",
       "aria-label": t("newQuote.quantityOf", { sku: product.sku }) });
     const unit = h("select", { dataset: { field: "unit" }, "aria-label": t("newQuote.unitFor", { sku: product.sku }) },
-      unitsOf(product).map((u) => h("option", { value: u }, u)));
+      units.map((u) => h("option", { value: u, selected: u === unitAsked }, u)));
     const remove = h("button", { type: "button", class: "secondary", "aria-label": t("newQuote.removeOne", { sku: product.sku }) }, t("newQuote.remove"));
     const tr = h("tr", { dataset: { sku: product.sku } },
       h("td", {}, h("strong", {}, product.name), h("div", { class: "muted mono" }, product.sku)),
@@ -152,10 +208,7 @@ export function newQuoteForm(locations, currency) {
     });
     tbody.append(tr);
     renumber();
-    say(linesMessage, t("newQuote.added", { sku: product.sku, name: product.name }), "ok");
-    quantity.select();
-    quantity.focus();
-    reprice();
+    return quantity;
   }
 
   /**
@@ -196,9 +249,14 @@ export function newQuoteForm(locations, currency) {
     return null;
   }
 
-  /** The delivery as the API takes it: collection, a postcode, or none yet (no postcode typed). */
+  /**
+   * The delivery as the API takes it: collection, a postcode, or null (none
+   * yet: no postcode typed); undefined when neither is chosen, as a quote
+   * being changed that was saved without a delivery keeps until one is.
+   */
   function requestedDelivery() {
     if (collection.checked) return { collection: true };
+    if (!delivered.checked) return undefined;
     const typed = postcode.value.trim();
     return typed ? { postcode: typed } : null;
   }
@@ -321,36 +379,86 @@ export function newQuoteForm(locations, currency) {
     const data = new FormData(form);
     const text = (name) => String(data.get(name) ?? "").trim() || null;
     const delivery = requestedDelivery();
-    if (!delivery) {
+    if (delivery === null) {
       showError(form, message, { field: "delivery.postcode", message: t("newQuote.postcodeNeeded") });
       return;
     }
-    const quote = {
+    const asked = {
       lines: body,
       contact: { name: text("contact.name"), email: text("contact.email"), phone: text("contact.phone") },
-      delivery,
-      ...(hold.checked ? { hold_stock: true, ...(holdAt.value ? { hold_location: holdAt.value } : {}) } : {}),
+      ...(delivery ? { delivery } : {}),
+      // A changed quote is told not to hold too: else it would hold as the shop does by default.
+      ...(hold.checked ? { hold_stock: true, ...(holdAt.value ? { hold_location: holdAt.value } : {}) } : editing ? { hold_stock: false } : {}),
       note: text("note"),
     };
-    const json = JSON.stringify(quote);
+    if (editing) {
+      await change(asked);
+      return;
+    }
+    const json = JSON.stringify(asked);
     if (sent !== null && sent !== json) key = idempotencyKey();
     sent = json;
     try {
       const saved = await busy(save, t("newQuote.saving"), () =>
-        api("/quotes", { method: "POST", body: quote, headers: { "idempotency-key": key } }));
+        api("/quotes", { method: "POST", body: asked, headers: { "idempotency-key": key } }));
       // The customer's link is given once: the quote's page shows it.
       if (saved.link) sessionStorage.setItem(`quarry.quote-link.${saved.number}`, saved.link);
       // …and says where it was e-mailed, when it was.
       if (saved.mail?.state === "queued") sessionStorage.setItem(`quarry.quote-mailed.${saved.number}`, saved.mail.to);
-      location.assign(`/admin/quote?${new URLSearchParams({ number: saved.number })}`);
+      location.assign(quotePage(saved.number));
     } catch (error) {
-      if (isDeliveryError(error)) {
-        showError(form, message, { field: "delivery.postcode", message: deliveryRefusal(error) });
-        return;
-      }
-      showError(form, message, error);
+      refused(error);
     }
   });
+
+  /** Says why saving was refused, at the box it names; what was typed stays. */
+  function refused(error) {
+    if (isDeliveryError(error)) {
+      showError(form, message, { field: "delivery.postcode", message: deliveryRefusal(error) });
+      return;
+    }
+    if (editing && error.status === 409 && (error.code === "quote_status" || error.code === "quote_expired")) {
+      showError(form, message, { message: changeRefusal(error) });
+      message.append(" ", h("a", { href: quotePage(quote.number) }, t("changeQuote.open", { number: quote.number })));
+      return;
+    }
+    showError(form, message, atItsLine(form, error));
+  }
+
+  /** Saves the changed quote and returns to its page, which says so. */
+  async function change(asked) {
+    try {
+      await busy(save, t("newQuote.saving"), () =>
+        api(`/quotes/${encodeURIComponent(quote.number)}`, { method: "PUT", body: asked }));
+      sessionStorage.setItem(`quarry.quote-changed.${quote.number}`, "1");
+      location.assign(quotePage(quote.number));
+    } catch (error) {
+      refused(error);
+    }
+  }
+
+  if (editing) fill();
   renumber();
-  return card(t("newQuote.title"), form);
+  if (editing) price();
+  return editing
+    ? card(t("changeQuote.form"), h("p", { class: "muted" }, t("changeQuote.explain")), form)
+    : card(t("newQuote.title"), form);
+
+  /** The form as `quote` is: its customer, lines as they were asked for, delivery, hold and note. */
+  function fill() {
+    form.elements["contact.name"].value = quote.contact.name ?? "";
+    form.elements["contact.email"].value = quote.contact.email ?? "";
+    form.elements["contact.phone"].value = quote.contact.phone ?? "";
+    form.elements.note.value = quote.note ?? "";
+    quote.lines.forEach((line, i) => appendLine(products[i], toInput(line.requested.quantity), line.requested.unit));
+    // A quote saved without a delivery has neither chosen until one is.
+    collection.checked = quote.delivery?.method === "collection";
+    delivered.checked = quote.delivery?.method === "delivery";
+    postcode.value = quote.delivery?.postcode ?? "";
+    postcodeField.hidden = !delivered.checked;
+    hold.checked = quote.hold_stock;
+    holdAt.disabled = !hold.checked;
+    const places = [...new Set(quote.holds.map((x) => x.location))];
+    if (places.length === 1 && locations.some((l) => l.code === places[0])) holdAt.value = places[0];
+  }
 }

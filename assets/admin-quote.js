@@ -1,5 +1,6 @@
 // Back office: one quote (`/admin/quote?number=Q-…`): its customer, priced
 // lines, totals and held stock, and for staff the steps open → accepted → fulfilled,
+// changing an open quote (admin-quote-form.js, `/admin/quotes?edit=Q-…`),
 // re-pricing an open quote at today's prices (what changes shown first), and
 // a new customer link, shown to copy and, when the shop sends mail, e-mailed.
 import { api, money } from "/assets/api.js";
@@ -79,7 +80,11 @@ function actions(quote, message, redraw) {
   }
   const possible = ACTIONS().filter((a) => a.from.includes(quote.status));
   if (possible.length === 0) return null;
-  return h("div", { class: "actions no-print" }, possible.map((a) => {
+  // An open quote is changed on the new-quote form, filled in from it.
+  const change = quote.status === "open"
+    ? h("a", { href: `/admin/quotes?${new URLSearchParams({ edit: quote.number })}`, class: "button secondary", id: "change-quote" }, t("quote.change"))
+    : null;
+  return h("div", { class: "actions no-print" }, possible.flatMap((a) => {
     const button = h("button", { type: "button", class: a.danger ? "danger" : a.action === "accept" ? null : "secondary" }, a.label);
     button.addEventListener("click", () => {
       if (a.confirm && !confirm(a.confirm(quote.number))) return;
@@ -92,7 +97,7 @@ function actions(quote, message, redraw) {
         }
       });
     });
-    return button;
+    return a.action === "accept" ? [button, change] : button;
   }));
 }
 
@@ -270,7 +275,12 @@ export async function render(main, { staff, shop }) {
     const mailedKey = `quarry.quote-mailed.${number}`;
     const mailed = sessionStorage.getItem(mailedKey);
     sessionStorage.removeItem(mailedKey);
-    draw(main, quote, { staff, shop, notice: link ? t("quote.saved", { number }) : null, mailed });
+    // …or that staff just changed it.
+    const changedKey = `quarry.quote-changed.${number}`;
+    const changed = sessionStorage.getItem(changedKey);
+    sessionStorage.removeItem(changedKey);
+    const notice = link ? t("quote.saved", { number }) : changed ? t("quote.changed", { number }) : null;
+    draw(main, quote, { staff, shop, notice, mailed });
   } catch (error) {
     const text = error.status === 404 ? t("quote.missing", { number }) : error.message;
     main.replaceChildren(back, h("h1", {}, t("quote.heading", { number })), h("p", { class: "message error", role: "alert" }, text));

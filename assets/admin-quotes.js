@@ -1,6 +1,7 @@
 // Back office: saved quotes, newest first, filtered by status; each opens its
 // own page (`/admin/quote?number=…`). Staff make a new quote for a caller
-// here too (`?new=1`: the form of admin-quote-form.js above the list).
+// here too (`?new=1`: the form of admin-quote-form.js above the list), and
+// change an open one (`?edit=Q-…`: the same form, filled in from it).
 import { api, money } from "/assets/api.js";
 import { h, when } from "/assets/ui.js";
 import { card, paged, quoteStatusName, table } from "/assets/admin-kit.js";
@@ -21,6 +22,32 @@ export function contactCell(contact) {
     contact.phone ? h("div", { class: "muted" }, contact.phone) : null);
 }
 
+/**
+ * Staff change the open quote `number` (`?edit=Q-…`): the new-quote form
+ * filled in from it. A quote no longer open is not offered for changing.
+ */
+async function changeQuote(main, number, shop) {
+  const { changeQuoteForm, quotePage } = await import("/assets/admin-quote-form.js");
+  const back = h("p", {}, h("a", { href: quotePage(number) }, t("changeQuote.back", { number })));
+  main.append(back, h("h1", {}, t("changeQuote.title", { number })));
+  let quote;
+  try {
+    quote = await api(`/quotes/${encodeURIComponent(number)}`);
+  } catch (error) {
+    const text = error.status === 404 ? t("quote.missing", { number }) : error.message;
+    main.append(h("p", { class: "message error", role: "alert" }, text));
+    return;
+  }
+  if (quote.status !== "open" || new Date(quote.valid_until) < new Date()) {
+    main.append(h("p", { class: "message error", role: "alert", id: "change-refused" },
+      quote.status === "open" ? t("changeQuote.expired") : t("changeQuote.notOpen")));
+    return;
+  }
+  const locations = (await api("/locations", { query: { limit: 200 } })).items.filter((l) => l.active);
+  main.append(await changeQuoteForm(locations, quote.currency ?? shop?.currency, quote));
+  main.querySelector("[name='contact.name']")?.focus();
+}
+
 export async function render(main, { staff, shop } = {}) {
   const params = new URLSearchParams(location.search);
   const initial = params.get("status") ?? "";
@@ -39,6 +66,11 @@ export async function render(main, { staff, shop } = {}) {
     [t("quotes.validUntil"), (q) => when(q.valid_until)],
   ];
   const list = card(t("quotes.title"), filters);
+  const changing = staff ? params.get("edit") : null;
+  if (changing) {
+    await changeQuote(main, changing, shop);
+    return;
+  }
   const making = staff && params.has("new");
   main.append(h("h1", {}, making ? t("quotes.newTitle") : t("quotes.title")));
   if (making) {
