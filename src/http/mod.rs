@@ -487,11 +487,14 @@ pub async fn start_with(
         (Some(cert), Some(key)) => Some(serve::tls_config(cert, key)?),
         _ => None,
     };
-    let app = tokio::task::spawn_blocking(move || App::open_with(config, faults)).await??;
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
+    // The port the system chose for `:0`, for links to this server.
+    let mut config = config;
+    config.listen = addr;
+    let app = tokio::task::spawn_blocking(move || App::open_with(config, faults)).await??;
     let metrics_listener = match metrics_at {
         Some(at) => Some(
             TcpListener::bind(at)

@@ -6,7 +6,13 @@
 // outbox and its test message, and a reset link e-mailed from the Users page.
 // The demo shop sends no mail: its Mail page says how to turn it on.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { BASE, OWNER, PHONE, STAFF, apiAs, openPage, screenshot, signIn, startDemo, waitForText } from "./support.mjs";
 
 /** The quote list as a customer left it: one line of sand. */
@@ -262,4 +268,82 @@ test("on the demo shop, which sends no mail, the Mail page says mail is off and 
   await yard.locator("main .message.info").waitFor();
   assert.equal(await yard.locator("#nav a[href='/admin/mail']").count(), 0);
   assert.equal(await yard.locator("#outbox").count(), 0);
+});
+
+/** A free loopback port (bound, then let go). */
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A real SMTP server (aiosmtpd, tests/mail/sink.py) on a free port: what it received, as JSON. */
+async function startSink() {
+  const python = process.env.E2E_AIOSMTPD ?? assert.fail("E2E_AIOSMTPD is not set: run the tests with scripts/e2e");
+  const port = await freePort();
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), "quarry-sink-")), "received.jsonl");
+  const script = fileURLToPath(new URL("../mail/sink.py", import.meta.url));
+  const child = spawn(python, [script, String(port), out], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise((resolve, reject) => {
+    child.stdout.once("data", (data) => (String(data).includes("ready") ? resolve() : reject(new Error(String(data)))));
+    child.once("exit", (code) => reject(new Error(`the SMTP server exited (${code}) before it was ready`)));
+  });
+  const received = () => {
+    try {
+      return readFileSync(out, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    } catch {
+      return [];
+    }
+  };
+  return { port, received, stop: () => child.kill() };
+}
+
+test("a customer receives their quote's link by e-mail from a real mail server, and the link opens their quote in another browser", async (t) => {
+  const sink = await startSink();
+  t.after(() => sink.stop());
+  const shop = await startDemo("mailed", {
+    QUARRY_MAIL_SMTP_URL: `smtp://127.0.0.1:${sink.port}?tls=none`,
+    QUARRY_MAIL_FROM: "Yard <shop@example.com>",
+  });
+  t.after(() => shop.stop());
+  const email = `mailed-${Date.now()}@example.com`;
+
+  const customer = await openPage(t, { base: shop.url });
+  await customer.goto("/");
+  await customer.evaluate((lines) => localStorage.setItem("quarry.quote-list", JSON.stringify(lines)), BASKET);
+  await customer.goto("/quote");
+  await waitForText(customer.locator("#lines tr.line"), "Washed sand");
+  const request = customer.locator("#request");
+  await request.locator("[name=name]").fill("Mailed Builder");
+  await request.locator("[name=email]").fill(email);
+  await request.locator("[type=submit]").click();
+  await customer.waitForURL(/\/q\/[^/]+$/);
+  await waitForText(customer.locator("main.quote p.mailed"), `We have e-mailed the link to ${email}.`);
+  const number = /(Q-\d{4}-\d{4})/.exec(await customer.locator("main.quote .meta h2").textContent())[1];
+
+  // The message arrives at the mail server, to the customer, about that quote.
+  let mail;
+  for (let waited = 0; !mail && waited < 20_000; waited += 100) {
+    mail = sink.received().find((m) => m.rcpt_tos.includes(email));
+    if (!mail) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.ok(mail, `no message to ${email} arrived: ${JSON.stringify(sink.received())}`);
+  assert.equal(mail.from, "Yard <shop@example.com>");
+  assert.match(mail.subject, new RegExp(`${number}`));
+  assert.match(mail.text, /^Hello Mailed Builder,/);
+  const link = mail.text.split(/\r?\n/).find((line) => line.includes("/q/"))?.trim();
+  assert.ok(link?.startsWith(`${shop.url}/q/`), `the link points at this shop: ${link}`);
+  assert.ok(mail.html.includes(`href="${link}"`), mail.html);
+
+  // Opened elsewhere (another browser, no storage shared), it shows the quote.
+  const elsewhere = await openPage(t, { base: shop.url });
+  await elsewhere.goto(link);
+  await waitForText(elsewhere.locator("main.quote .meta h2"), number);
+  await waitForText(elsewhere.locator("main.quote"), "Washed sand");
+  await screenshot(elsewhere, "mail-link-opened");
+  assert.equal(sink.received().filter((m) => m.rcpt_tos.includes(email)).length, 1, "sent once");
 });

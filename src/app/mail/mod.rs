@@ -22,10 +22,15 @@ pub use worker::backoff;
 /// address (never the `Host` a request named: a forged one would put a
 /// stranger's site in the shop's mail).
 pub fn link_base(config: &Config) -> String {
+    let scheme = if config.tls.cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     config
         .public_base_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}", config.listen))
+        .unwrap_or_else(|| format!("{scheme}://{}", config.listen))
         .trim_end_matches('/')
         .to_owned()
 }
