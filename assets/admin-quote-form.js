@@ -417,6 +417,12 @@ export function newQuoteForm(locations, currency, { quote = null, products = [] 
       showError(form, message, { field: "delivery.postcode", message: deliveryRefusal(error) });
       return;
     }
+    if (editing && error.status === 412) {
+      // Changed by someone else since this form was filled in: saving would undo that.
+      showError(form, message, { message: t("changeQuote.stale", { number: quote.number }) });
+      message.append(" ", h("a", { href: quotePage(quote.number) }, t("changeQuote.open", { number: quote.number })));
+      return;
+    }
     if (editing && error.status === 409 && (error.code === "quote_status" || error.code === "quote_expired")) {
       showError(form, message, { message: changeRefusal(error) });
       message.append(" ", h("a", { href: quotePage(quote.number) }, t("changeQuote.open", { number: quote.number })));
@@ -429,7 +435,7 @@ export function newQuoteForm(locations, currency, { quote = null, products = [] 
   async function change(asked) {
     try {
       await busy(save, t("newQuote.saving"), () =>
-        api(`/quotes/${encodeURIComponent(quote.number)}`, { method: "PUT", body: asked }));
+        api(`/quotes/${encodeURIComponent(quote.number)}`, { method: "PUT", body: asked, headers: { "if-match": `"${quote.version}"` } }));
       sessionStorage.setItem(`quarry.quote-changed.${quote.number}`, "1");
       location.assign(quotePage(quote.number));
     } catch (error) {

@@ -63,7 +63,7 @@ impl ProductView {
 }
 
 impl Precondition {
-    fn check(self, current: u64) -> Result<(), AppError> {
+    pub(crate) fn check(self, current: u64) -> Result<(), AppError> {
         match self {
             Precondition::Any => Ok(()),
             Precondition::Version(v) if v == current => Ok(()),

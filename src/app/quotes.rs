@@ -949,12 +949,14 @@ impl App {
     /// what it holds, all at today's prices and valid for the shop's days
     /// from now. What it held is released and held again as asked, in the
     /// same write (stock it held counts as available to it). Its number and
-    /// the customer's link stay.
+    /// the customer's link stay. With a precondition, only if the quote is
+    /// still at that version (someone else may have changed it meanwhile).
     pub async fn edit_quote(
         &self,
         caller: &Principal,
         number: &str,
         request: QuoteRequest,
+        precondition: super::catalogue::Precondition,
     ) -> Result<QuoteView, AppError> {
         let parsed = QuoteNumber::parse(number).map_err(|_| not_found(number))?;
         check_lines(&request.lines)?;
@@ -969,6 +971,7 @@ impl App {
             let mut quote = tx
                 .quote(&parsed)?
                 .ok_or_else(|| not_found(parsed.as_str()))?;
+            precondition.check(quote.version)?;
             let now = Timestamp::now();
             if quote.status != QuoteStatus::Open {
                 return Err(AppError::Conflict {

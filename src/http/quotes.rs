@@ -9,8 +9,8 @@ use utoipa::IntoParams;
 use super::error::ErrorCode;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    FingerprintedJson, IdempotencyKey, Json, Path, PublicCaller, Query, QuoteRequester, QuoteStaff,
-    Viewer,
+    FingerprintedJson, IdempotencyKey, IfMatch, Json, Path, PublicCaller, Query, QuoteRequester,
+    QuoteStaff, Viewer,
 };
 use crate::app::cursor::Listing;
 use crate::app::idempotency::IdempotencyKeyValue;
@@ -246,10 +246,14 @@ async fn act(
 /// valid for the shop's days from now; what it held is released and held
 /// again as the body says (`hold_stock`, `hold_location`). The number and
 /// the customer's link stay. 409 `quote_status` once accepted, fulfilled,
-/// cancelled or expired.
+/// cancelled or expired. With `If-Match: "<version>"`, only if nobody changed
+/// the quote since (412 otherwise).
 #[utoipa::path(
     put, path = "/quotes/{number}", tag = "quotes",
-    params(("number" = QuoteNumber, Path, description = "The quote's number")),
+    params(
+        ("number" = QuoteNumber, Path, description = "The quote's number"),
+        ("If-Match" = Option<String>, Header, description = "The quote's version last read, as an ETag: \"3\""),
+    ),
     request_body(content = QuoteRequest, example = json!({
         "lines": [{"sku": "SAND-04", "quantity": "5", "unit": "t"}],
         "contact": {"name": "Sam Builder", "phone": "01234 567890"},
@@ -260,7 +264,8 @@ async fn act(
         (status = 200, body = QuoteView),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
+        (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
     ),
     security(("bearer" = [])),
@@ -269,9 +274,13 @@ pub async fn edit_quote(
     State(app): State<App>,
     QuoteStaff(caller): QuoteStaff,
     Path(number): Path<String>,
+    IfMatch(precondition): IfMatch,
     Json(input): Json<QuoteRequest>,
 ) -> Result<axum::Json<QuoteView>, ApiError> {
-    Ok(axum::Json(app.edit_quote(&caller, &number, input).await?))
+    Ok(axum::Json(
+        app.edit_quote(&caller, &number, input, precondition)
+            .await?,
+    ))
 }
 
 /// `POST /quotes/{number}/link`'s query.

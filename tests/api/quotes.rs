@@ -1170,13 +1170,34 @@ async fn a_quote_changed_to_hold_nothing_lets_its_stock_go_and_a_cancelled_one_s
         .await;
     assert_eq!(app.level("CEM-425", "YARD").await.1, "250");
     let path = format!("/api/v1/quotes/{}", made.body["number"].as_str().unwrap());
-    // Without a hold, everything it held goes back.
-    let unheld = app
-        .put(
+    let hold_nothing = json!({"lines": [{"sku": "CEM-425", "quantity": "20", "unit": "bag"}],
+                        "contact": {"name": "Sam", "phone": "01234 567890"}, "hold_stock": false});
+    // A change made on an older read is refused (someone changed it since).
+    let version = made.body["version"].as_u64().unwrap();
+    let stale = app
+        .send(
+            Method::PUT,
             &path,
             Who::Staff,
-            &json!({"lines": [{"sku": "CEM-425", "quantity": "20", "unit": "bag"}],
-                    "contact": {"name": "Sam", "phone": "01234 567890"}, "hold_stock": false}),
+            Some(&hold_nothing),
+            &[("if-match", &format!("\"{}\"", version + 1))],
+        )
+        .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        stale.text
+    );
+    assert_eq!(app.level("CEM-425", "YARD").await.1, "250");
+    // Without a hold, everything it held goes back.
+    let unheld = app
+        .send(
+            Method::PUT,
+            &path,
+            Who::Staff,
+            Some(&hold_nothing),
+            &[("if-match", &format!("\"{version}\""))],
         )
         .await;
     assert_eq!(unheld.status, StatusCode::OK, "{}", unheld.text);

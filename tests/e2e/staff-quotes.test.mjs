@@ -278,3 +278,30 @@ test("a cancelled quote offers no Change quote button and its form is refused; a
   await waitForText(page.locator("#change-refused"), "Only an open quote can be changed");
   assert.equal(await page.locator("#change-quote-form").count(), 0, "no form to change it");
 });
+
+test("a quote changed by someone else while its form is open is not overwritten: saving says so and changes nothing", async (t) => {
+  const staff = await apiAs(t, STAFF);
+  const quote = await staff("POST", "/api/v1/quotes", {
+    lines: [{ sku: "GRAV-PEA", quantity: "1" }],
+    contact: { name: "Two Hands", phone: "01234 567890" },
+  });
+  const page = await openPage(t);
+  await signIn(page, STAFF, `/admin/quotes?edit=${encodeURIComponent(quote.number)}`);
+  const line = page.locator("#change-quote-form #quote-lines tr[data-sku=GRAV-PEA]");
+  await line.waitFor();
+  // Meanwhile, a colleague changes the quote to 3.
+  const theirs = await staff("PUT", `/api/v1/quotes/${encodeURIComponent(quote.number)}`, {
+    lines: [{ sku: "GRAV-PEA", quantity: "3" }],
+    contact: { name: "Two Hands", phone: "01234 567890" },
+  });
+  assert.equal(theirs.version, quote.version + 1);
+  // This form, read before, would set it back to 1 and a new note.
+  await page.locator("#change-quote-form [name=note]").fill("Mine");
+  await page.locator("#save-quote").click();
+  await waitForText(page.locator("#new-quote-message"), `Someone changed quote ${quote.number} after this form was opened`);
+  const now = await staff("GET", `/api/v1/quotes/${encodeURIComponent(quote.number)}`);
+  assert.equal(now.version, theirs.version, "nothing was saved");
+  assert.equal(now.lines[0].requested.quantity, "3");
+  assert.equal(now.note, null);
+  assert.equal(await page.locator("#change-quote-form [name=note]").inputValue(), "Mine", "what was typed stays");
+});
