@@ -1099,6 +1099,42 @@ mod tests {
     }
 
     #[test]
+    fn mail_needs_a_sender_and_an_smtp_address_and_its_password_is_never_shown() {
+        let ok = Config::from_toml(
+            "[mail]\nsmtp_url = \"smtp://shop%40example.com:s3cret@mail.example.com:587\"\nfrom = \"Yard <shop@example.com>\"\n",
+        )
+        .unwrap();
+        assert!(ok.mail.enabled());
+        let shown = ok.to_toml();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("mail.example.com:587"), "{shown}");
+        for (toml, key) in [
+            (
+                "[mail]\nsmtp_url = \"smtp://mail.example.com\"\n",
+                "mail.from",
+            ),
+            (
+                "[mail]\nsmtp_url = \"http://mail.example.com\"\nfrom = \"a@example.com\"\n",
+                "mail.smtp_url",
+            ),
+            ("[mail]\nfrom = \"not an address\"\n", "mail.from"),
+            ("[mail]\nlow_stock_to = [\"nobody\"]\n", "mail.low_stock_to"),
+            (
+                "[mail]\nlow_stock_hour_utc = 24\n",
+                "mail.low_stock_hour_utc",
+            ),
+            (
+                "[mail]\nreset_link_minutes = 1\n",
+                "mail.reset_link_minutes",
+            ),
+        ] {
+            let error = Config::from_toml(toml).unwrap_err().to_string();
+            assert!(error.contains(key), "{toml}: {error}");
+        }
+        assert!(!Config::default().mail.enabled());
+    }
+
+    #[test]
     fn ranges_parse_and_contain() {
         let private = IpRange::parse("10.0.0.0/8").unwrap();
         assert!(private.contains(ip("10.200.3.4")));

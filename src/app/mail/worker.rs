@@ -43,19 +43,29 @@ pub fn backoff(attempts: u32, config: &MailConfig) -> Duration {
 /// required unless `?tls=none` (or `?tls=opportunistic`), `smtps://` with TLS.
 fn transport(config: &MailConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let url = config.smtp_url.as_deref().ok_or("mail is not configured")?;
-    let url = if url.starts_with("smtps://") || url.contains("tls=") {
-        url.replace("tls=none", "").replace("?&", "?")
-    } else if url.contains('?') {
-        format!("{url}&tls=required")
-    } else {
-        format!("{url}?tls=required")
-    };
-    let url = url.trim_end_matches(['?', '&']);
-    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url(url))
         .map_err(|e| format!("mail.smtp_url cannot be used: {e}"))?;
     Ok(builder
         .timeout(Some(Duration::from_secs(u64::from(config.timeout_secs))))
         .build())
+}
+
+/// `mail.smtp_url` as lettre reads it: lettre sends `smtp://` in the clear
+/// unless told `tls=required`, so that is added; Quarry's `tls=none` is
+/// lettre's nothing. `smtps://` and an explicit `tls=` stay as written.
+fn lettre_url(url: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    let has_tls = params.iter().any(|p| p.starts_with("tls="));
+    params.retain(|p| *p != "tls=none");
+    if !has_tls && base.starts_with("smtp://") {
+        params.push("tls=required");
+    }
+    if params.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", params.join("&"))
+    }
 }
 
 /// The message as SMTP sends it; `Err` when it can never be sent.
@@ -309,4 +319,46 @@ fn low_lines(tx: &crate::store::ReadTx) -> Result<Vec<LowLine>, crate::app::AppE
         Ok(())
     })?;
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls_require_starttls_unless_told_otherwise() {
+        for (given, read) in [
+            (
+                "smtp://u:p@mail.example.com:587",
+                "smtp://u:p@mail.example.com:587?tls=required",
+            ),
+            ("smtp://127.0.0.1:25?tls=none", "smtp://127.0.0.1:25"),
+            (
+                "smtp://h:25?tls=opportunistic",
+                "smtp://h:25?tls=opportunistic",
+            ),
+            ("smtp://h:25?tls=none&x=1", "smtp://h:25?x=1"),
+            ("smtp://h:25?x=1", "smtp://h:25?x=1&tls=required"),
+            (
+                "smtps://u:p@mail.example.com:465",
+                "smtps://u:p@mail.example.com:465",
+            ),
+        ] {
+            assert_eq!(lettre_url(given), read, "{given}");
+        }
+    }
+
+    #[test]
+    fn retries_back_off_doubling_with_jitter_up_to_the_longest_delay() {
+        let config = MailConfig {
+            retry_first_secs: 10,
+            retry_max_secs: 60,
+            ..MailConfig::default()
+        };
+        for (attempt, full) in [(1, 10), (2, 20), (3, 40), (4, 60), (30, 60)] {
+            let delay = backoff(attempt, &config);
+            let full = Duration::from_secs(full);
+            assert!(delay <= full && delay >= full / 2, "{attempt}: {delay:?}");
+        }
+    }
 }
