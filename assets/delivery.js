@@ -3,8 +3,14 @@
 // do not deliver to ZZ9 1AA; …"); the storefront, the quote page and the back
 // office read those apart and say them again in the page's words, amounts in
 // the shop's currency. Anything of another shape is shown as the server wrote
-// it, its decimals in the shop's way.
+// it, its decimals in the shop's way. The storefront's choice of collection
+// or delivery to a postcode (the quote list's and the product page's
+// calculator's, kept in this browser by quote-basket.js) is made and priced
+// here too, the same on both pages.
+import { api } from "/assets/api.js";
+import * as basket from "/assets/quote-basket.js";
 import { decimal, localNumbers, money, t } from "/assets/i18n.js";
+import { debounce } from "/assets/ui.js";
 
 const NUMBER = String.raw`-?\d+(?:\.\d+)?`;
 // `{t} t → {n} load(s) × {per load}[ + {t} t × {per tonne}] = {worked}[, minimum {minimum}], {zone}[ (not weighed, no mass known: {skus})]`
@@ -53,4 +59,78 @@ export function deliveryRefusal(error) {
   const heavy = TOO_MANY_LOADS.exec(message);
   if (heavy) return t("delivery.tooMuch", { tonnes: decimal(heavy[1]), loads: Number(heavy[2]) });
   return message;
+}
+
+/** The delivery as the API takes it, of a choice as quote-basket.js keeps it:
+ *  null when none is chosen, or delivery is chosen without a postcode yet. */
+export function requestedDelivery(choice) {
+  if (choice?.method === "collection") return { collection: true };
+  if (choice?.method === "delivery" && choice.postcode?.trim()) return { postcode: choice.postcode.trim() };
+  return null;
+}
+
+/**
+ * Estimates `lines` (as the API takes them) with `delivery` (null: without).
+ * A delivery refused (not delivered there, not a postcode, too much for the
+ * lorries) leaves the lines priced all the same, without it. Answers
+ * `{ estimate, refused }`, `refused` the API's error about the delivery or
+ * null; any other error is thrown. `options` go to `api` (a `signal`).
+ */
+export async function estimateDelivered(lines, delivery, options = {}) {
+  const ask = (body) => api("/quote/estimate", { ...options, method: "POST", body });
+  try {
+    return { estimate: await ask(delivery ? { lines, delivery } : { lines }), refused: null };
+  } catch (error) {
+    if (!delivery || !isDeliveryError(error)) throw error;
+    return { estimate: await ask({ lines }), refused: error };
+  }
+}
+
+/**
+ * The storefront's form choosing how the goods reach the customer: radios
+ * `method` ("collection", "delivery") and a `postcode` input in `field`, shown
+ * only for delivery, with `note` under it for what is wrong with the postcode.
+ * It shows the choice kept in this browser (quote-basket.js), so the quote list
+ * and a product's calculator share it, or `preset` (a method) while none is
+ * kept; a choice is kept once the customer makes it. `onChoose()` is called
+ * after each new choice is kept (a postcode as it is typed, after a pause).
+ * Answers `{ choice, request, choose, note }`: the choice shown, it as the API
+ * takes it (`requestedDelivery`), keeping what the form says now (a postcode
+ * typed a moment ago), and saying `text` under the postcode ("" clears it).
+ */
+export function deliveryChoice(form, { field, note, preset = null, onChoose = () => {} }) {
+  const postcode = form.elements.postcode;
+  const choice = () => basket.delivery() ?? (preset ? { method: preset } : null);
+
+  function say(text) {
+    note.textContent = text;
+    if (text) postcode.setAttribute("aria-invalid", "true");
+    else postcode.removeAttribute("aria-invalid");
+  }
+
+  function choose() {
+    const method = form.elements.method.value;
+    if (!method) return;
+    const chosen = method === "delivery" ? { method, postcode: postcode.value.trim() } : { method };
+    // The preset shown, not chosen, is not kept either.
+    const before = JSON.stringify(choice());
+    field.hidden = method !== "delivery";
+    if (JSON.stringify(chosen) === before) return;
+    basket.chooseDelivery(chosen);
+    say("");
+    onChoose();
+  }
+
+  const shown = choice();
+  for (const radio of form.elements.method) radio.checked = radio.value === shown?.method;
+  postcode.value = shown?.postcode ?? "";
+  field.hidden = shown?.method !== "delivery";
+
+  form.addEventListener("change", choose);
+  postcode.addEventListener("input", debounce(choose, 500));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    choose();
+  });
+  return { choice, request: () => requestedDelivery(choice()), choose, note: say };
 }

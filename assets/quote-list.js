@@ -4,7 +4,7 @@
 import { api, idempotencyKey, money, shop } from "/assets/api.js";
 import { brand, busy, clearErrors, debounce, h, say, showError, stackTables, thumbnail } from "/assets/ui.js";
 import * as basket from "/assets/quote-basket.js";
-import { deliveryRefusal, explainDelivery, isDeliveryError } from "/assets/delivery.js";
+import { deliveryChoice, deliveryRefusal, estimateDelivered, explainDelivery, isDeliveryError } from "/assets/delivery.js";
 import { decimal, localNumbers, localize, readNumber, t, toInput } from "/assets/i18n.js";
 
 const tbody = document.querySelector("#lines tbody");
@@ -12,9 +12,7 @@ const linesMessage = document.getElementById("lines-message");
 const form = document.getElementById("request");
 const requestMessage = document.getElementById("request-message");
 const send = document.getElementById("send");
-const deliveryForm = document.getElementById("delivery");
-const postcode = deliveryForm.elements.postcode;
-const postcodeNote = document.getElementById("postcode-note");
+const postcode = document.getElementById("delivery").elements.postcode;
 // One key per filled-in request: a retry after a lost answer books nothing twice.
 let key = idempotencyKey();
 
@@ -62,22 +60,6 @@ function requested() {
   return basket.lines().map((l) => ({ sku: l.sku, quantity: l.quantity, unit: l.unit }));
 }
 
-/** The delivery as the API takes it: null when none is chosen, or delivery
- *  is chosen without a postcode yet. */
-function requestedDelivery() {
-  const choice = basket.delivery();
-  if (choice?.method === "collection") return { collection: true };
-  if (choice?.method === "delivery" && choice.postcode.trim()) return { postcode: choice.postcode.trim() };
-  return null;
-}
-
-/** Says what is wrong with the postcode next to it ("" clears it). */
-function notePostcode(text) {
-  postcodeNote.textContent = text;
-  if (text) postcode.setAttribute("aria-invalid", "true");
-  else postcode.removeAttribute("aria-invalid");
-}
-
 /** The list's last row: how the goods reach the customer and what that
  *  costs, from the estimate's `delivery` (none: no row). */
 function deliveryRow(delivery, currency) {
@@ -115,21 +97,12 @@ let pricings = 0;
 async function price() {
   const lines = requested();
   if (lines.length === 0) return;
-  const delivery = requestedDelivery();
   const pricing = ++pricings;
   try {
-    let estimate;
-    let refused = null;
-    try {
-      estimate = await api("/quote/estimate", { method: "POST", body: delivery ? { lines, delivery } : { lines } });
-    } catch (error) {
-      if (!delivery || !isDeliveryError(error)) throw error;
-      // Not delivered there: the lines are priced all the same, without it.
-      refused = error;
-      estimate = await api("/quote/estimate", { method: "POST", body: { lines } });
-    }
+    // Not delivered there: the lines are priced all the same, without it.
+    const { estimate, refused } = await estimateDelivered(lines, delivery.request());
     if (pricing !== pricings) return;
-    notePostcode(refused ? deliveryRefusal(refused) : "");
+    delivery.note(refused ? deliveryRefusal(refused) : "");
     estimate.lines.forEach((line, i) => {
       const tr = tbody.children[i];
       if (!tr) return;
@@ -153,36 +126,6 @@ async function price() {
   }
 }
 
-/** Shows the choice kept in this browser in the delivery form. */
-function showChoice() {
-  const choice = basket.delivery();
-  for (const radio of deliveryForm.elements.method) radio.checked = radio.value === choice?.method;
-  postcode.value = choice?.postcode ?? "";
-  document.getElementById("postcode-field").hidden = choice?.method !== "delivery";
-}
-
-/** Keeps what the delivery form says, and prices the list with it. */
-function chooseDelivery() {
-  const method = deliveryForm.elements.method.value;
-  if (!method) return;
-  const choice = method === "delivery" ? { method, postcode: postcode.value.trim() } : { method };
-  const before = JSON.stringify(basket.delivery());
-  document.getElementById("postcode-field").hidden = method !== "delivery";
-  if (JSON.stringify(choice) === before) return;
-  basket.chooseDelivery(choice);
-  notePostcode("");
-  say(requestMessage, "");
-  key = idempotencyKey();
-  price();
-}
-
-deliveryForm.addEventListener("change", chooseDelivery);
-postcode.addEventListener("input", debounce(chooseDelivery, 500));
-deliveryForm.addEventListener("submit", (event) => {
-  event.preventDefault();
-  chooseDelivery();
-});
-
 function draw() {
   const lines = basket.lines();
   tbody.replaceChildren(...lines.map(row));
@@ -199,17 +142,17 @@ form.addEventListener("submit", async (event) => {
   const data = new FormData(form);
   const text = (name) => String(data.get(name) ?? "").trim() || null;
   // A postcode typed a moment ago counts, though the list was not priced with it yet.
-  chooseDelivery();
-  const delivery = requestedDelivery();
-  if (basket.delivery()?.method === "delivery" && !delivery) {
-    notePostcode(t("quoteList.postcodeNeeded"));
+  delivery.choose();
+  const chosen = delivery.request();
+  if (delivery.choice()?.method === "delivery" && !chosen) {
+    delivery.note(t("quoteList.postcodeNeeded"));
     say(requestMessage, t("quoteList.postcodeNeeded"), "error");
     postcode.focus();
     return;
   }
   const body = {
     lines: requested(),
-    ...(delivery ? { delivery } : {}),
+    ...(chosen ? { delivery: chosen } : {}),
     contact: { name: text("name") ?? "", email: text("email"), phone: text("phone") },
     note: text("note"),
   };
@@ -227,7 +170,7 @@ form.addEventListener("submit", async (event) => {
     location.assign(quote.link);
   } catch (error) {
     if (isDeliveryError(error)) {
-      notePostcode(deliveryRefusal(error));
+      delivery.note(deliveryRefusal(error));
       say(requestMessage, deliveryRefusal(error), "error");
       postcode.focus();
       return;
@@ -243,5 +186,15 @@ await localize(info);
 if (info) brand(info);
 // On a phone each line is a card, its cells labelled with their column.
 stackTables(document.getElementById("lines"));
-showChoice();
+// Collection or delivery to a postcode, kept in this browser (and chosen on a
+// product's page too): a new choice prices the list again.
+const delivery = deliveryChoice(document.getElementById("delivery"), {
+  field: document.getElementById("postcode-field"),
+  note: document.getElementById("postcode-note"),
+  onChoose() {
+    say(requestMessage, "");
+    key = idempotencyKey();
+    price();
+  },
+});
 draw();
