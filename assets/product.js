@@ -1,8 +1,10 @@
 // A product's page: its facts, prices and availability, and the quote
-// calculator, which asks the server for an exact estimate as the customer types.
+// calculator, which asks the server for an exact estimate as the customer types,
+// with collection or delivery to a postcode as the quote list has it.
 import { api, live, money, shop } from "/assets/api.js";
 import { availabilityBadge, brand, debounce, h, say, setAvailability } from "/assets/ui.js";
 import * as basket from "/assets/quote-basket.js";
+import { deliveryChoice, deliveryRefusal, estimateDelivered, explainDelivery } from "/assets/delivery.js";
 import { decimal, localNumbers, localize, percent, quantity as measure, readNumber, splitQuantity, t, unitName } from "/assets/i18n.js";
 
 const sku = decodeURIComponent(location.pathname.split("/").pop());
@@ -127,6 +129,27 @@ function render(p, stock) {
 function clearOutputs() {
   for (const el of Object.values(out)) el.textContent = "—";
   showHow(true);
+  showDelivery(null);
+}
+
+/** The calculator's delivery line, from an estimate's `delivery` (none:
+ *  hidden): where to, how its charge was worked out, and the charge. */
+function showDelivery(delivery, currency) {
+  const dd = document.getElementById("calc-delivery");
+  const shown = Boolean(delivery);
+  dd.hidden = !shown;
+  document.getElementById("calc-delivery-term").hidden = !shown;
+  if (!delivery) {
+    dd.replaceChildren();
+    return;
+  }
+  const collected = delivery.method === "collection";
+  dd.classList.toggle("collection", collected);
+  dd.replaceChildren(
+    h("strong", { class: "to" }, collected ? t("delivery.collected") : t("delivery.to", { postcode: delivery.postcode })),
+    h("div", { class: "explain" }, explainDelivery(delivery, currency)),
+    collected ? null : h("div", { class: "charge" }, t("calc.deliveryCharge", { net: money(delivery.net, currency), gross: money(delivery.gross, currency) })),
+  );
 }
 
 /** Shows or hides the "How" line of the calculator (its term and its value). */
@@ -224,11 +247,12 @@ async function estimateNow() {
   }
   inFlight = new AbortController();
   try {
-    const answer = await api("/quote/estimate", {
-      query: { sku, quantity: typed.amount, unit: typed.unit },
-      signal: inFlight.signal,
-    });
+    // A postcode not delivered to leaves the goods priced, without delivery.
+    const { estimate: answer, refused } = await estimateDelivered(
+      [{ sku, quantity: typed.amount, unit: typed.unit }], delivery.request(), { signal: inFlight.signal });
     if (mine !== asked) return latest;
+    delivery.note(refused ? deliveryRefusal(refused) : "");
+    showDelivery(answer.delivery, answer.currency);
     const line = answer.lines[0];
     const sold = measure(line.stock.quantity, line.stock.unit);
     out.converted.textContent = line.pricing.unit === line.stock.unit ? sold : `${sold} (${measure(line.pricing.quantity, line.pricing.unit)})`;
@@ -259,6 +283,15 @@ async function estimateNow() {
   }
 }
 
+// Collection (no charge, until the customer chooses otherwise) or delivery to
+// a postcode: kept in this browser with the quote list, which goes on with it.
+const delivery = deliveryChoice(document.getElementById("delivery"), {
+  field: document.getElementById("postcode-field"),
+  note: document.getElementById("postcode-note"),
+  preset: "collection",
+  onChoose: () => estimate(),
+});
+
 const changed = debounce(estimate, 150);
 quantity.addEventListener("input", changed);
 unit.addEventListener("change", () => {
@@ -269,6 +302,8 @@ unit.addEventListener("change", () => {
 });
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
+  // A postcode typed a moment ago is kept with the line, though not priced yet.
+  delivery.choose();
   const line = await estimate();
   if (!line) return;
   addedFor = shownFor();
