@@ -280,3 +280,164 @@ test("a German shop says delivery in German: the list, the refusal, the quote pa
   assert.equal(Number(nord.vehicle_capacity_t), 7.5);
   assert.deepEqual(nord.postcodes, ["EF", "GH1"]);
 });
+
+// The product page's calculator: collection (no charge) until the customer
+// picks delivery to a postcode, which prices the delivery with the goods, as
+// the quote list does, and is kept for the quote list.
+
+/** The calculator's delivery line and its total. */
+const calcDelivery = (page) => page.locator("#calc-delivery");
+const calcTotal = (page) => page.locator("#calc-total");
+
+/** Opens SAND-04's page and asks its calculator for `quantity` `unit`. */
+async function calculate(page, quantity, unit) {
+  await page.goto(`/p/${SAND.sku}`);
+  await waitForText(page.locator("h1#name"), SAND.name);
+  await page.locator("#calc-unit").selectOption(unit);
+  await page.locator("#calc-quantity").fill(quantity);
+}
+
+/** What sticks out past the right edge of the viewport (nothing on a page that never scrolls sideways). */
+function overflowing(page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const found = [];
+    if (document.documentElement.scrollWidth > width) found.push(`the page is ${document.documentElement.scrollWidth} px wide`);
+    for (const el of document.body.querySelectorAll("*")) {
+      const box = el.getBoundingClientRect();
+      if (box.width > 0 && box.height > 0 && box.right > width + 0.5) found.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""} ends at ${Math.round(box.right)} px`);
+    }
+    return found;
+  });
+}
+
+test("on a phone the product page's calculator prices delivery to a postcode the customer picks, its total as the estimate says", async (t) => {
+  const page = await openPage(t, { viewport: PHONE });
+  await calculate(page, "3", "m3");
+  const lines = [{ sku: SAND.sku, quantity: "3", unit: "m3" }];
+  const postcode = "CD4 1AA";
+  const expected = await estimate(page, lines, { postcode });
+  const plain = await estimate(page, lines, null);
+  const { delivery } = expected;
+  assert.equal(delivery.zone, "COUNTY", `the demo delivers ${postcode} from another zone`);
+  assert.ok(cents(expected.totals.gross) > cents(plain.totals.gross), "the estimate's total leaves out its delivery");
+
+  // Collection until the customer chooses: no charge, the goods' total, nothing kept yet.
+  const form = page.locator("#delivery");
+  await waitForText(calcTotal(page), euros(plain.totals.gross));
+  assert.equal(await form.locator("input[value=collection]").isChecked(), true, "collection is not chosen at first");
+  assert.ok(await page.locator("#postcode-field").isHidden(), "the postcode box shows before delivery is chosen");
+  await waitForText(calcDelivery(page), "Collected by the customer");
+  await waitForText(calcDelivery(page).locator(".explain"), "No delivery charge");
+  assert.equal(await page.evaluate(() => localStorage.getItem("quarry.quote-delivery")), null, "a choice was kept before the customer made one");
+
+  await form.locator("input[value=delivery]").check();
+  await form.locator("[name=postcode]").fill(postcode);
+  await waitForText(calcTotal(page), euros(expected.totals.gross));
+  assert.equal(await calcTotal(page).textContent(), euros(expected.totals.gross));
+  const line = calcDelivery(page);
+  await waitForText(line.locator(".to"), `Delivery to ${postcode}`);
+  // 4.8 t → 1 load × €85.00 + 4.8 t × €2.50 = €97.00, County (AB, CD)
+  const explained = await line.locator(".explain").textContent();
+  assert.ok(explained.startsWith(`${delivery.tonnes} t → ${delivery.loads} load × `), `the delivery is explained as ${explained}`);
+  assert.ok(explained.endsWith(`= ${euros(delivery.net)}, ${delivery.zone_name}`), `the delivery is explained as ${explained}`);
+  assert.equal(await line.locator(".charge").textContent(), `${euros(delivery.net)} net, ${euros(delivery.gross)} with tax`);
+  assert.ok(await page.locator("dt", { hasText: "Delivery" }).isVisible());
+  // Net and tax are the goods'; the total adds the delivery with its tax.
+  assert.equal(await page.locator("#calc-net").textContent(), euros(plain.totals.net));
+  assert.equal(await page.locator("#postcode-note").textContent(), "");
+  assert.deepEqual(await overflowing(page), [], "at 360 px the product page sticks out sideways");
+  await screenshot(page, "product-delivery");
+});
+
+test("on the product page a postcode the shop does not deliver to is said in words under it, the goods priced without a delivery line", async (t) => {
+  const page = await openPage(t);
+  await calculate(page, SAND.quantity, SAND.unit);
+  const plain = await estimate(page, LINES, null);
+  // The shop's own answer: not delivered there, collection or a call.
+  const answer = await page.request.post(`${BASE}/api/v1/quote/estimate`, { data: { lines: LINES, delivery: { postcode: "ZZ9 1AA" } } });
+  assert.equal(answer.status(), 422);
+  const { message } = (await answer.json()).error;
+  const contact = /we do not deliver to ZZ9 1AA; collection only, or call us \((.+)\)$/.exec(message)?.[1] ?? assert.fail(`the API refused ZZ9 1AA with: ${message}`);
+
+  const form = page.locator("#delivery");
+  await form.locator("input[value=delivery]").check();
+  await form.locator("[name=postcode]").fill("ZZ9 1AA");
+  const note = page.locator("#postcode-note");
+  await waitForText(note, "We do not deliver to ZZ9 1AA.");
+  await waitForText(note, "collect the goods");
+  await waitForText(note, contact);
+  assert.equal(await form.locator("[name=postcode]").getAttribute("aria-invalid"), "true");
+  assert.ok(await calcDelivery(page).isHidden(), "a delivery line shows for a postcode not delivered to");
+  assert.equal(await calcTotal(page).textContent(), euros(plain.totals.gross));
+  assert.equal(await page.locator("#calc-message").textContent(), "", "the refusal is said as an error of the calculator too");
+  await screenshot(page, "product-not-delivered");
+
+  // A postcode the shop delivers to: the note goes, the delivery is priced.
+  const expected = await estimate(page, LINES, { postcode: "AB1 2CD" });
+  await form.locator("[name=postcode]").fill("AB1 2CD");
+  await waitForText(calcTotal(page), euros(expected.totals.gross));
+  await waitForText(calcDelivery(page).locator(".to"), "Delivery to AB1 2CD");
+  assert.equal(await note.textContent(), "");
+  assert.equal(await form.locator("[name=postcode]").getAttribute("aria-invalid"), null);
+});
+
+test("delivery chosen on the product page goes on with the product to the quote list, and back", async (t) => {
+  const page = await openPage(t);
+  await calculate(page, SAND.quantity, SAND.unit);
+  const expected = await estimate(page, LINES, { postcode: "AB1 2CD" });
+  const form = page.locator("#delivery");
+  await form.locator("input[value=delivery]").check();
+  await form.locator("[name=postcode]").fill("AB1 2CD");
+  await waitForText(calcTotal(page), euros(expected.totals.gross));
+  await page.locator("#add-to-quote").click();
+  await waitForText(page.locator("#basket-count"), "1");
+  assert.deepEqual(await page.evaluate(() => JSON.parse(localStorage.getItem("quarry.quote-delivery"))), { method: "delivery", postcode: "AB1 2CD" });
+
+  await page.goto("/quote");
+  const row = page.locator("#lines tr.delivery");
+  await waitForText(row.locator(".net"), euros(expected.delivery.net));
+  await waitForText(row, "Delivery to AB1 2CD");
+  assert.equal(await page.locator("#sum-gross").textContent(), euros(expected.totals.gross));
+  assert.equal(await form.locator("input[value=delivery]").isChecked(), true);
+  assert.equal(await form.locator("[name=postcode]").inputValue(), "AB1 2CD");
+
+  // Collection chosen on the list shows on the product page.
+  await form.locator("input[value=collection]").check();
+  await waitForText(row, "Collected by the customer");
+  await page.goto(`/p/${SAND.sku}`);
+  await waitForText(calcDelivery(page).locator(".to"), "Collected by the customer");
+  assert.equal(await form.locator("input[value=collection]").isChecked(), true);
+  assert.ok(await page.locator("#postcode-field").isHidden());
+  // The page's own 1 t, collected: the goods' total.
+  const oneTonne = await estimate(page, [{ sku: SAND.sku, quantity: "1", unit: "t" }], null);
+  await waitForText(calcTotal(page), euros(oneTonne.totals.gross));
+  assert.equal(await calcTotal(page).textContent(), euros(oneTonne.totals.gross));
+});
+
+test("a German shop's product page offers collection or delivery in German and says a postcode it does not deliver to in German", async (t) => {
+  const page = await openPage(t, { base: german.url, viewport: PHONE });
+  await calculate(page, SAND.quantity, SAND.unit);
+  const expected = await estimate(page, LINES, { postcode: "AB1 2CD" }, german.url);
+  const form = page.locator("#delivery");
+  await waitForText(form.locator("legend"), "Lieferung oder Abholung");
+  await waitForText(form.locator("label", { has: page.locator("input[value=collection]") }), "Selbstabholung auf unserem Hof (kostenlos)");
+  await waitForText(calcDelivery(page).locator(".explain"), "Keine Lieferkosten");
+  await form.locator("input[value=delivery]").check();
+  await waitForText(page.locator("#postcode-field"), "Postleitzahl der Baustelle");
+  await form.locator("[name=postcode]").fill("AB1 2CD");
+  await waitForText(calcTotal(page), euros(expected.totals.gross, "de-DE"));
+  const line = calcDelivery(page);
+  await waitForText(line.locator(".to"), "Lieferung nach AB1 2CD");
+  await waitForText(line.locator(".explain"), `13 t → 2 Ladungen × ${euros("45.00", "de-DE")} = ${euros(expected.delivery.net, "de-DE")}`);
+  assert.equal(await line.locator(".charge").textContent(), `${euros(expected.delivery.net, "de-DE")} netto, ${euros(expected.delivery.gross, "de-DE")} mit MwSt.`);
+  assert.ok(await page.locator("dt", { hasText: "Lieferung" }).isVisible());
+  assert.doesNotMatch(await page.locator(".calc-out").innerText(), /Delivery|loads| net\b/);
+  assert.deepEqual(await overflowing(page), [], "at 360 px the German product page sticks out sideways");
+  await screenshot(page, "product-delivery-de");
+
+  await form.locator("[name=postcode]").fill("ZZ9 1AA");
+  await waitForText(page.locator("#postcode-note"), "Nach ZZ9 1AA liefern wir nicht.");
+  assert.ok(await calcDelivery(page).isHidden());
+  assert.deepEqual(await overflowing(page), [], "at 360 px the German refusal sticks out sideways");
+});

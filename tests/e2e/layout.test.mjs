@@ -15,14 +15,14 @@ const BASKET = [
   { sku: "BRK-ENGB", name: "Engineering brick class B", quantity: "500", unit: "pc" },
 ];
 
-/** The quote list's delivery as a customer chose it: priced by the TOWN zone. */
+/** The quote list's delivery as a customer chose it (on the list or a product's calculator): priced by the TOWN zone. */
 const DELIVERY = { method: "delivery", postcode: "AB1 2CD" };
 
 /** Storefront pages: [screenshot name or null, path, what shows once it is drawn]. */
 const STOREFRONT = [
   ["storefront", "/", "#results li.hit"],
   ["storefront-search", "/?q=sand&category=Aggregates", "#results li.hit"],
-  ["product", "/p/SAND-04", "#calc-total:not(:empty)"],
+  ["product", "/p/SAND-04", "#calc-delivery .charge"],
   ["quote-list", "/quote", "#lines tr.delivery .net:not(:empty)"],
   ["quote-page", null, ".quote table"],
   ["admin-login", "/admin/login", "#login"],
