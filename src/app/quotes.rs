@@ -265,6 +265,17 @@ fn link_base(config: &Config, reached_at: Option<String>) -> String {
         .unwrap_or_else(|| format!("http://{}", config.listen))
 }
 
+/// Until when a quote priced at `now` is valid: the shop's `quotes.valid_days`.
+pub(super) fn valid_from(now: Timestamp, config: &Config) -> Result<Timestamp, AppError> {
+    now.checked_add(
+        i64::from(config.quotes.valid_days)
+            .days()
+            .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+            .map_err(|e| AppError::Internal(e.to_string()))?,
+    )
+    .map_err(|e| AppError::Internal(e.to_string()))
+}
+
 /// The customer's link to a quote's page.
 fn link(base: &str, secret: &str) -> String {
     format!("{}/q/{secret}", base.trim_end_matches('/'))
@@ -839,14 +850,7 @@ impl App {
                     } else {
                         (Vec::new(), Vec::new())
                     };
-                    let valid_until = now
-                        .checked_add(
-                            i64::from(config.quotes.valid_days)
-                                .days()
-                                .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
-                                .map_err(|e| AppError::Internal(e.to_string()))?,
-                        )
-                        .map_err(|e| AppError::Internal(e.to_string()))?;
+                    let valid_until = valid_from(now, &config)?;
                     let quote = Quote {
                         number: number.clone(),
                         status: QuoteStatus::Open,
@@ -1033,14 +1037,7 @@ impl App {
             quote.hold_stock = hold;
             quote.holds = holds;
             quote.note = request.note.as_ref().map(ToString::to_string);
-            quote.valid_until = now
-                .checked_add(
-                    i64::from(config.quotes.valid_days)
-                        .days()
-                        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
-                        .map_err(|e| AppError::Internal(e.to_string()))?,
-                )
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+            quote.valid_until = valid_from(now, &config)?;
             quote.updated_at = now;
             quote.version += 1;
             tx.put_quote(&quote)?;

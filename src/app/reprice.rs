@@ -1,12 +1,14 @@
 //! Re-pricing an open quote at today's prices: the same lines (and the same
 //! delivery), priced again, with what changed; a fresh validity when applied.
 
-use jiff::{Timestamp, ToSpan};
+use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::delivery::DeliveryRequest;
-use super::quotes::{LineRequest, QuoteView, not_found, price_lines, shop, with_delivery};
+use super::quotes::{
+    LineRequest, QuoteView, not_found, price_lines, shop, valid_from, with_delivery,
+};
 use super::{App, AppError, ErrorCode, Principal};
 use crate::config::PublicAvailability;
 use crate::domain::delivery::DeliveryCharge;
@@ -154,14 +156,7 @@ impl App {
             quote.totals = totals;
             quote.delivery = charge;
             if apply {
-                quote.valid_until = now
-                    .checked_add(
-                        i64::from(config.quotes.valid_days)
-                            .days()
-                            .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
-                            .map_err(|e| AppError::Internal(e.to_string()))?,
-                    )
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                quote.valid_until = valid_from(now, &config)?;
                 quote.updated_at = now;
                 quote.version += 1;
                 tx.put_quote(&quote)?;

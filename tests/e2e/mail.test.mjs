@@ -30,6 +30,25 @@ after(async () => {
   if (mailShop) await (await mailShop).stop();
 });
 
+/**
+ * A customer saves the quote list (BASKET) on `shop`'s storefront with `email`,
+ * and is told on the quote's page that its link was e-mailed; that page.
+ */
+async function saveQuoteOnStorefront(t, shop, email) {
+  const customer = await openPage(t, { base: shop.url });
+  await customer.goto("/");
+  await customer.evaluate((lines) => localStorage.setItem("quarry.quote-list", JSON.stringify(lines)), BASKET);
+  await customer.goto("/quote");
+  await waitForText(customer.locator("#lines tr.line"), "Washed sand");
+  const request = customer.locator("#request");
+  await request.locator("[name=name]").fill("Mailed Builder");
+  await request.locator("[name=email]").fill(email);
+  await request.locator("[type=submit]").click();
+  await customer.waitForURL(/\/q\/[^/]+$/);
+  await waitForText(customer.locator("main.quote p.mailed"), `We have e-mailed the link to ${email}.`);
+  return customer;
+}
+
 /** What sticks out past the right edge of the page (see layout.test.mjs). */
 function overflowing(page) {
   return page.evaluate(() => {
@@ -132,17 +151,7 @@ test("on a shop that sends mail, a customer is told their quote's link was e-mai
   const email = `builder-${Date.now()}@example.com`;
 
   // The storefront: a quote saved with an e-mail address.
-  const customer = await openPage(t, { base: shop.url });
-  await customer.goto("/");
-  await customer.evaluate((lines) => localStorage.setItem("quarry.quote-list", JSON.stringify(lines)), BASKET);
-  await customer.goto("/quote");
-  await waitForText(customer.locator("#lines tr.line"), "Washed sand");
-  const request = customer.locator("#request");
-  await request.locator("[name=name]").fill("Mailed Builder");
-  await request.locator("[name=email]").fill(email);
-  await request.locator("[type=submit]").click();
-  await customer.waitForURL(/\/q\/[^/]+$/);
-  await waitForText(customer.locator("main.quote p.mailed"), `We have e-mailed the link to ${email}.`);
+  const customer = await saveQuoteOnStorefront(t, shop, email);
   await waitForText(customer.locator("main.quote p.keep"), "Keep this page's address");
   const number = /(Q-\d{4}-\d{4})/.exec(await customer.locator("main.quote .meta h2").textContent())[1];
   // Said once: not again when the page is opened later.
@@ -312,17 +321,7 @@ test("a customer receives their quote's link by e-mail from a real mail server, 
   t.after(() => shop.stop());
   const email = `mailed-${Date.now()}@example.com`;
 
-  const customer = await openPage(t, { base: shop.url });
-  await customer.goto("/");
-  await customer.evaluate((lines) => localStorage.setItem("quarry.quote-list", JSON.stringify(lines)), BASKET);
-  await customer.goto("/quote");
-  await waitForText(customer.locator("#lines tr.line"), "Washed sand");
-  const request = customer.locator("#request");
-  await request.locator("[name=name]").fill("Mailed Builder");
-  await request.locator("[name=email]").fill(email);
-  await request.locator("[type=submit]").click();
-  await customer.waitForURL(/\/q\/[^/]+$/);
-  await waitForText(customer.locator("main.quote p.mailed"), `We have e-mailed the link to ${email}.`);
+  const customer = await saveQuoteOnStorefront(t, shop, email);
   const number = /(Q-\d{4}-\d{4})/.exec(await customer.locator("main.quote .meta h2").textContent())[1];
 
   // The message arrives at the mail server, to the customer, about that quote.
