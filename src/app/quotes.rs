@@ -975,7 +975,6 @@ impl App {
             let mut quote = tx
                 .quote(&parsed)?
                 .ok_or_else(|| not_found(parsed.as_str()))?;
-            precondition.check(quote.version)?;
             let now = Timestamp::now();
             if quote.status != QuoteStatus::Open {
                 return Err(AppError::Conflict {
@@ -994,6 +993,8 @@ impl App {
                     message: format!("quote {parsed} expired at {}", quote.valid_until),
                 });
             }
+            // After the status: a quote cancelled meanwhile is said to be so.
+            precondition.check(quote.version)?;
             if let Some(code) = &request.hold_location {
                 check_hold_location(tx, code)?;
             }
