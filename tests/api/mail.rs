@@ -467,6 +467,16 @@ async fn forgetting_a_password_mails_a_link_only_to_a_user_with_an_address_and_a
         assert_eq!(asked.status, StatusCode::ACCEPTED, "{name}: {}", asked.text);
         assert_eq!(asked.text, "", "the answer tells nothing");
     }
+    // A name no user can have is refused as such.
+    let bad = app
+        .post(
+            "/api/v1/auth/forgot",
+            Who::Anonymous,
+            &json!({"username": "not a name!"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert_eq!(bad.error().1.as_deref(), Some("username"));
     let resets: Vec<Value> = outbox(&app)
         .await
         .into_iter()

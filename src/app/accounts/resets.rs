@@ -139,9 +139,8 @@ impl App {
         let ip_key = Self::client_key();
         self.throttled(&[&ip_key])?;
         let config = self.config().clone();
-        let Ok(username) = Username::parse(&request.username) else {
-            return Ok(());
-        };
+        // Only a name no user can have is refused: that tells nothing of who exists.
+        let username = Username::parse(&request.username).map_err(AppError::field("username"))?;
         if !config.mail.enabled() {
             return Ok(());
         }
