@@ -235,6 +235,9 @@ def map_case(context, case):
         case.body = _walk(case.body, creating_location)
     if isinstance(case.body, dict) and method == "post":
         _cross_field(path, case.body)
+    if isinstance(case.body, dict) and method == "put" and path.startswith("/api/v1/quotes/"):
+        # A quote changed takes the body of a new one, with the same rules.
+        _cross_field("/api/v1/quotes", case.body)
     if isinstance(case.body, dict) and method == "put" and "/delivery-zones/" in path:
         # A zone replaced keeps its code (the path's).
         case.body.pop("code", None)
