@@ -15,8 +15,8 @@ use redb::TableDefinition;
 use super::kv::tests::text;
 use super::kv::{Column, KeyColumn};
 use super::tables::{
-    IMAGE_FILES, MOVEMENTS, MOVEMENTS_BY_SKU, OPEN_QUOTES, PRODUCTS, PRODUCTS_BY_CATEGORY, QUOTES,
-    WEBHOOK_DELIVERIES,
+    IMAGE_FILES, MAIL, MAIL_QUEUE, MOVEMENTS, MOVEMENTS_BY_SKU, OPEN_QUOTES, PASSWORD_RESETS,
+    PRODUCTS, PRODUCTS_BY_CATEGORY, QUOTES, WEBHOOK_DELIVERIES,
 };
 use super::{Options, Store, StoreError};
 
@@ -287,5 +287,9 @@ proptest! {
         agree(QUOTES, &quotes, json, Clone::clone)?;
         agree(OPEN_QUOTES, &open, |_| (), |()| Vec::new())?;
         agree(WEBHOOK_DELIVERIES, &num_pairs, json, Clone::clone)?;
+        // The mail outbox, its queue by due time, and password resets.
+        agree(MAIL, &nums, json, Clone::clone)?;
+        agree(MAIL_QUEUE, &quotes, |_| (), |()| Vec::new())?;
+        agree(PASSWORD_RESETS, &strs, json, Clone::clone)?;
     }
 }
