@@ -290,10 +290,10 @@ fn text_query(
     if !raw.is_empty() && !raw.contains(char::is_whitespace) && fields.len() > 1 {
         let sku = Term::from_field_text(f.sku_key, raw);
         should.push((Occur::Should, boost(term_query(sku.clone()), 40.0)));
-        should.push((
-            Occur::Should,
-            boost(Box::new(FuzzyTermQuery::new_prefix(sku, 0, true)), 10.0),
-        ));
+        // Prefixes are terms of their own (raw is lower-cased and the
+        // prefixes are cut by character, as the tokenizer cuts them).
+        let prefix = Term::from_field_text(f.sku_prefix, raw);
+        should.push((Occur::Should, boost(term_query(prefix), 10.0)));
         // A fragment typed with its separators ("t-0030") is split into
         // words like any query; as typed, it names the SKUs that contain it.
         if raw.contains(|c: char| !c.is_alphanumeric()) && (3..=12).contains(&raw.chars().count()) {
@@ -302,10 +302,8 @@ fn text_query(
         }
         let barcode = Term::from_field_text(f.barcode, raw);
         should.push((Occur::Should, boost(term_query(barcode.clone()), 40.0)));
-        should.push((
-            Occur::Should,
-            boost(Box::new(FuzzyTermQuery::new_prefix(barcode, 0, true)), 8.0),
-        ));
+        let prefix = Term::from_field_text(f.barcode_prefix, raw);
+        should.push((Occur::Should, boost(term_query(prefix), 8.0)));
     }
     Box::new(BooleanQuery::new(should))
 }

@@ -17,14 +17,21 @@ use crate::domain::catalogue::Product;
 use crate::domain::units::Dimension;
 
 /// Raised whenever the schema or the analysis changes: older indexes rebuild.
-pub(super) const SCHEMA: u32 = 4;
+pub(super) const SCHEMA: u32 = 5;
 const SKU_NGRAM: &str = "sku_ngram";
+const CODE_PREFIX: &str = "code_prefix";
 /// The index's fields.
 #[derive(Clone, Copy)]
 pub(super) struct Fields {
     pub(super) sku_key: Field,
     pub(super) sku_ngram: Field,
+    /// Every prefix of the SKU (lower-cased): a SKU typed in part is one
+    /// term, not an expansion over every SKU it starts (`HW-0` would be
+    /// 100,000 of them).
+    pub(super) sku_prefix: Field,
     pub(super) barcode: Field,
+    /// Every prefix of the barcode, likewise.
+    pub(super) barcode_prefix: Field,
     pub(super) name: Field,
     pub(super) brand: Field,
     /// The brand as written, for its facet.
@@ -70,10 +77,17 @@ pub(super) fn schema() -> (Schema, Fields) {
             .set_tokenizer(SKU_NGRAM)
             .set_index_option(IndexRecordOption::Basic),
     );
+    let prefixes = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(CODE_PREFIX)
+            .set_index_option(IndexRecordOption::Basic),
+    );
     let fields = Fields {
         sku_key: b.add_text_field("sku_key", STRING | FAST),
         sku_ngram: b.add_text_field("sku_ngram", ngram),
+        sku_prefix: b.add_text_field("sku_prefix", prefixes.clone()),
         barcode: b.add_text_field("barcode", STRING),
+        barcode_prefix: b.add_text_field("barcode_prefix", prefixes),
         name: b.add_text_field("name", text(true, true)),
         brand: b.add_text_field("brand", text(false, false)),
         brand_facet: b.add_facet_field("brand_facet", FacetOptions::default()),
@@ -98,6 +112,11 @@ pub(super) fn register_tokenizers(index: &Index) -> Result<(), IndexError> {
         .filter(LowerCaser)
         .build();
     index.tokenizers().register(SKU_NGRAM, ngram);
+    // SKUs and barcodes are at most 64 characters.
+    let prefixes = TextAnalyzer::builder(NgramTokenizer::prefix_only(1, 64)?)
+        .filter(LowerCaser)
+        .build();
+    index.tokenizers().register(CODE_PREFIX, prefixes);
     Ok(())
 }
 
@@ -149,8 +168,11 @@ impl Fields {
         let key = p.sku.as_str().to_lowercase();
         doc.add_text(f.sku_key, &key);
         doc.add_text(f.sku_ngram, &key);
+        doc.add_text(f.sku_prefix, &key);
         if let Some(barcode) = &p.barcode {
-            doc.add_text(f.barcode, barcode.as_str().to_lowercase());
+            let barcode = barcode.as_str().to_lowercase();
+            doc.add_text(f.barcode_prefix, &barcode);
+            doc.add_text(f.barcode, barcode);
         }
         doc.add_text(f.name, p.name.as_str());
         if let Some(brand) = &p.brand {

@@ -43,6 +43,38 @@ async fn typos_prefixes_and_sku_fragments_find_the_right_product_first() {
     }
 }
 
+/// A SKU or barcode typed in part finds its product first: the prefixes are
+/// indexed terms of their own (a prefix shared by every SKU is one term, not
+/// an expansion over all of them).
+#[tokio::test]
+async fn skus_and_barcodes_typed_in_part_find_their_product_first() {
+    let app = catalogue().await;
+    app.patch(
+        "/api/v1/products/GRAV-PEA",
+        Who::Staff,
+        &json!({"barcode": "4006381333931"}),
+    )
+    .await;
+    app.eventually("q=4006381333931", Who::Anonymous, |s| {
+        s.first().is_some_and(|sku| sku == "GRAV-PEA")
+    })
+    .await;
+    for (query, expected) in [
+        ("400638133", "GRAV-PEA"),
+        ("tool-wb", "TOOL-WB85"),
+        ("TOOL-WB8", "TOOL-WB85"),
+        ("rb-1606-", "RB-1606-B"),
+    ] {
+        let skus = app
+            .search_skus(&format!("q={}", q(query)), Who::Anonymous)
+            .await;
+        assert_eq!(top(&skus), expected, "{query}: {skus:?}");
+    }
+    // A prefix no SKU or barcode has finds nothing by it.
+    let none = app.search_skus("q=4006381339", Who::Anonymous).await;
+    assert!(!none.contains(&"GRAV-PEA".to_owned()), "{none:?}");
+}
+
 #[tokio::test]
 async fn numbers_are_exact_and_units_match_written_together_or_apart() {
     let app = catalogue().await;
