@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod catalogue;
+pub mod customers;
 pub mod delivery;
 pub mod images;
 pub mod labels;

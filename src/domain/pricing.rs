@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::catalogue::{Product, QuantityError};
+use super::customers::{ListPrice, PriceList};
 use super::units::{Converted, Quantity, UnitName, round_quantity};
 use super::values::{Money, PriceBreak, Sku, TaxClass};
 
@@ -80,6 +81,10 @@ pub struct PricedLine {
     #[schema(value_type = String)]
     #[serde(with = "rust_decimal::serde::str")]
     pub tax_rate: Decimal,
+    /// Set when a customer's price list priced the line: which rule, the
+    /// list price it replaced and the saving.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_price: Option<ListPrice>,
 }
 
 /// Why a line cannot be priced: the field (`quantity`, `unit`) and the reason.
@@ -112,13 +117,66 @@ fn measured(value: Decimal, unit: &UnitName) -> Result<Measured, LineError> {
     })
 }
 
-/// Prices `quantity` `unit` of `product` for `shop`.
-#[allow(clippy::too_many_lines)] // one computation, step by step
+/// Prices `quantity` `unit` of `product` for `shop` at list prices.
 pub fn price_line(
     product: &Product,
     quantity: Quantity,
     unit: &UnitName,
     shop: &Shop,
+) -> Result<PricedLine, LineError> {
+    price_line_for(product, quantity, unit, shop, None)
+}
+
+/// Which rule of which list priced a line.
+struct ByList {
+    rule: String,
+    list: super::customers::PriceListCode,
+    /// A fixed price (which replaces the product's own breaks).
+    fixed: bool,
+}
+
+/// The unit price a customer's list gives (exact: a percentage off is not
+/// rounded before the line is), and what to say about it; the list price
+/// when no rule applies.
+fn customer_price(
+    product: &Product,
+    quantity: Decimal,
+    list_price: Money,
+    list: Option<(&PriceList, jiff::civil::Date)>,
+) -> (Decimal, Option<ByList>) {
+    let Some((list, day)) = list else {
+        return (list_price.value(), None);
+    };
+    let Some(rule) = list.rule_for(product, quantity, day) else {
+        return (list_price.value(), None);
+    };
+    let exact = match (rule.price, rule.percent_off) {
+        (Some(price), _) => price.value(),
+        (None, Some(off)) => {
+            let hundred = Decimal::from(100);
+            list_price.value() * (hundred - off.value()) / hundred
+        }
+        (None, None) => list_price.value(),
+    };
+    let said = format!("{}: {}", list.name, rule.describe(&product.pricing_unit()));
+    let by = ByList {
+        rule: said,
+        list: list.code.clone(),
+        fixed: rule.price.is_some(),
+    };
+    (exact, Some(by))
+}
+
+/// Prices `quantity` `unit` of `product` for `shop`, at the customer's price
+/// where `list` (the customer's price list and today's date) has a rule for
+/// it.
+#[allow(clippy::too_many_lines)] // one computation, step by step
+pub fn price_line_for(
+    product: &Product,
+    quantity: Quantity,
+    unit: &UnitName,
+    shop: &Shop,
+    list: Option<(&PriceList, jiff::civil::Date)>,
 ) -> Result<PricedLine, LineError> {
     if !quantity.is_positive() {
         return Err(line_error("quantity", "must be greater than zero"));
@@ -185,7 +243,14 @@ pub fn price_line(
         .filter(|b| b.min_quantity.value() <= to_pricing.value)
         .max_by_key(|b| b.min_quantity)
         .copied();
-    let unit_price = tier.map_or(product.price, |t| t.price);
+    let mut tier = tier;
+    let list_unit_price = tier.map_or(product.price, |t| t.price);
+    let (exact_price, by_list) = customer_price(product, to_pricing.value, list_unit_price, list);
+    if by_list.as_ref().is_some_and(|b| b.fixed) {
+        // A fixed price replaces the product's own breaks.
+        tier = None;
+    }
+    let unit_price = Money::rounded(exact_price);
     let rate = *shop
         .tax_rates
         .get(product.tax_class.as_str())
@@ -198,7 +263,7 @@ pub fn price_line(
                 ),
             )
         })?;
-    let amount = round_money(to_pricing.value * unit_price.value(), shop.minor_units);
+    let amount = round_money(to_pricing.value * exact_price, shop.minor_units);
     if amount.is_zero() && !unit_price.value().is_zero() {
         return Err(line_error(
             "quantity",
@@ -226,6 +291,16 @@ pub fn price_line(
     } else {
         to_pricing.explanation.clone()
     };
+    let list_price = by_list.map(|ByList { rule, list, .. }| {
+        let list_amount = round_money(to_pricing.value * list_unit_price.value(), shop.minor_units);
+        ListPrice {
+            list,
+            rule,
+            list_unit_price,
+            list_amount: Amount(list_amount),
+            saving: Amount(list_amount - amount),
+        }
+    });
     Ok(PricedLine {
         sku: product.sku.clone(),
         name: product.name.to_string(),
@@ -245,6 +320,7 @@ pub fn price_line(
         gross: Amount(gross),
         tax_class: product.tax_class.clone(),
         tax_rate: rate.normalize(),
+        list_price,
     })
 }
 
@@ -590,12 +666,115 @@ mod tests {
         assert!(err.reason.contains("no unit or pack \"bag\""));
     }
 
+    fn trade_list(rules: serde_json::Value) -> PriceList {
+        PriceList {
+            code: crate::domain::customers::PriceListCode::parse("TRADE-B").unwrap(),
+            name: crate::domain::customers::TradeName::parse("Trade list B").unwrap(),
+            rules: serde_json::from_value(rules).unwrap(),
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            updated_at: jiff::Timestamp::UNIX_EPOCH,
+            version: 1,
+        }
+    }
+
+    fn today() -> jiff::civil::Date {
+        jiff::civil::date(2026, 12, 7)
+    }
+
+    #[test]
+    fn a_customer_pays_the_rule_of_their_list_with_the_rule_and_saving_said() {
+        let list = trade_list(serde_json::json!([
+            {"category": "A", "percent_off": "8"},
+            {"sku": "SAND-04", "price": "30.00", "min_quantity": "50"},
+        ]));
+        let at = Some((&list, today()));
+        // 3 m3 = 4.8 t: below the first break, 38.00 × 0.92 = 34.96 per t;
+        // 4.8 × 34.96 = 167.808 → 167.81 (rounded once); list 182.40.
+        let line = price_line_for(&sand(), q("3"), &u("m3"), &shop(false), at).unwrap();
+        assert_eq!(line.unit_price.value(), Decimal::new(3496, 2));
+        assert_eq!(line.net.0.to_string(), "167.81");
+        let by = line.list_price.expect("priced by the list");
+        assert_eq!(by.rule, "Trade list B: 8% off A");
+        assert_eq!(
+            (by.list_amount.0.to_string(), by.saving.0.to_string()),
+            ("182.40".into(), "14.59".into())
+        );
+        assert_eq!(by.list_unit_price.value(), Decimal::new(38, 0));
+        // 20 t: the product's own break (33.50), less 8%: 30.82 per t.
+        let line = price_line_for(&sand(), q("20"), &u("t"), &shop(false), at).unwrap();
+        assert_eq!(line.net.0.to_string(), "616.40");
+        assert!(
+            line.tier.is_some(),
+            "the product's break still applies under a percentage"
+        );
+        // 50 t: the SKU's fixed price from 50 t, instead of the breaks.
+        let line = price_line_for(&sand(), q("50"), &u("t"), &shop(false), at).unwrap();
+        assert_eq!(line.net.0.to_string(), "1500.00");
+        assert_eq!(line.tier, None);
+        assert_eq!(
+            line.list_price.unwrap().rule,
+            "Trade list B: 30.00 per t for SAND-04 from 50 t"
+        );
+        // A product no rule covers: list price, nothing said.
+        let line = price_line_for(&cement(), q("2"), &u("bag"), &shop(false), at).unwrap();
+        assert_eq!(
+            (line.net.0.to_string(), line.list_price),
+            ("12.50".into(), None)
+        );
+    }
+
+    #[test]
+    fn a_rule_out_of_its_dates_leaves_the_list_price() {
+        let list = trade_list(serde_json::json!([
+            {"percent_off": "10", "valid_until": "2026-12-06"},
+        ]));
+        let line = price_line_for(
+            &sand(),
+            q("1"),
+            &u("t"),
+            &shop(false),
+            Some((&list, today())),
+        )
+        .unwrap();
+        assert_eq!(
+            (line.net.0.to_string(), line.list_price),
+            ("38.00".into(), None)
+        );
+    }
+
     mod properties {
         use proptest::prelude::*;
 
         use super::*;
 
         proptest! {
+            #[test]
+            fn a_percentage_off_is_rounded_once_and_never_costs_more(
+                n in 1u32..1_000_000, off in 1u32..10_000, include_tax in any::<bool>(),
+            ) {
+                let percent = Decimal::new(i64::from(off), 2);
+                let list = trade_list(serde_json::json!([{"percent_off": percent.to_string()}]));
+                let quantity = Decimal::new(i64::from(n), 3);
+                let s = shop(include_tax);
+                let line = price_line_for(&sand(), Quantity::new(quantity).unwrap(), &u("t"), &s, Some((&list, today())));
+                let Ok(line) = line else {
+                    // Only a line too small to cost anything is refused.
+                    return Ok(());
+                };
+                let plain = price_line(&sand(), Quantity::new(quantity).unwrap(), &u("t"), &s).unwrap();
+                let list_price = plain.unit_price.value();
+                let hundred = Decimal::from(100);
+                let amount = round_money(quantity * list_price * (hundred - percent) / hundred, 2);
+                let charged = if include_tax { line.gross.0 } else { line.net.0 };
+                prop_assert_eq!(charged, amount);
+                let by = line.list_price.unwrap();
+                let before = if include_tax { plain.gross.0 } else { plain.net.0 };
+                prop_assert_eq!(by.list_amount.0, before);
+                prop_assert_eq!(by.saving.0, before - charged);
+                prop_assert!(by.saving.0 >= Decimal::ZERO);
+                prop_assert_eq!(line.net.0 + line.tax.0, line.gross.0);
+            }
+
             #[test]
             fn totals_equal_the_sum_of_their_lines(quantities in proptest::collection::vec(1u32..100_000, 1..12)) {
                 let s = shop(false);

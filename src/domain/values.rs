@@ -106,6 +106,22 @@ impl Money {
     pub fn value(self) -> Decimal {
         self.0
     }
+
+    /// An exact amount worked out from others (a price less a percentage),
+    /// rounded half up to the places money keeps; never negative.
+    pub fn rounded(value: Decimal) -> Self {
+        let mut value = value
+            .round_dp_with_strategy(
+                Self::MAX_SCALE,
+                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+            )
+            .normalize()
+            .max(Decimal::ZERO);
+        if value.scale() < 2 {
+            value.rescale(2);
+        }
+        Self(value)
+    }
 }
 
 impl TryFrom<String> for Money {
