@@ -166,7 +166,7 @@ fn main() {
             let mut fresh = Vec::with_capacity(requests.len());
             for request in &requests {
                 let t = Instant::now();
-                app.estimate(None, request.clone(), None)
+                app.estimate(None, request.clone(), None, None)
                     .await
                     .expect("estimate");
                 fresh.push(t.elapsed());
@@ -175,7 +175,7 @@ fn main() {
             let mut repeated = Vec::with_capacity(requests.len());
             for request in &requests {
                 let t = Instant::now();
-                app.estimate(None, request.clone(), None)
+                app.estimate(None, request.clone(), None, None)
                     .await
                     .expect("estimate");
                 repeated.push(t.elapsed());

@@ -143,6 +143,12 @@ error_codes! {
     DuplicateLocation = "duplicate_location", 409;
     /// A delivery zone with this code exists already.
     DuplicateZone = "duplicate_zone", 409;
+    /// A price list with this code exists already.
+    DuplicatePriceList = "duplicate_price_list", 409;
+    /// Customers buy at this price list: it cannot be removed.
+    PriceListInUse = "price_list_in_use", 409;
+    /// A customer with this code exists already.
+    DuplicateCustomer = "duplicate_customer", 409;
     /// A user with this name exists already.
     DuplicateUser = "duplicate_user", 409;
     /// A live token has this name already.

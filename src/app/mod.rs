@@ -8,6 +8,7 @@ pub mod batch;
 pub mod catalogue;
 pub mod cells;
 pub mod cursor;
+pub mod customers;
 pub mod delivery;
 mod error;
 pub mod events;

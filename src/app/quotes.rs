@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use super::ErrorCode;
 use super::cursor::Listing;
+use super::customers::list_of;
 use super::delivery::DeliveryRequest;
 use super::idempotency::{Answer, Idempotency};
 use super::ledger::book_all;
@@ -22,6 +23,7 @@ use super::{App, AppError, Principal, cursor};
 use crate::config::{Config, PublicAvailability};
 use crate::domain::accounts::{Actor, Role, Scope};
 use crate::domain::catalogue::Product;
+use crate::domain::customers::{CustomerCode, PriceList};
 use crate::domain::delivery::DeliveryCharge;
 use crate::domain::ledger::{Draft, Line, MovementKind, Place, Remark};
 use crate::domain::locations::LocationCode;
@@ -55,6 +57,8 @@ pub struct EstimateRequest {
     pub lines: Vec<LineRequest>,
     /// Delivered to a postcode (a delivery charge is added) or collected.
     pub delivery: Option<DeliveryRequest>,
+    /// Staff only: price for this trade customer, at their price list.
+    pub customer: Option<CustomerCode>,
 }
 
 /// The body of `POST /quotes`.
@@ -76,6 +80,9 @@ pub struct QuoteRequest {
     /// Delivered to a postcode (a delivery charge is added) or collected.
     pub delivery: Option<DeliveryRequest>,
     pub note: Option<Remark>,
+    /// Staff only: the trade customer the quote is for; it is priced at
+    /// their price list.
+    pub customer: Option<CustomerCode>,
 }
 
 /// Whether a line can be had, as the caller may see it.
@@ -136,6 +143,9 @@ pub struct QuoteView {
     /// Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
+    /// Staff only: the trade customer the quote is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerCode>,
     pub version: u64,
     /// The customer's link to the quote's page; only in the answer that made it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -169,6 +179,7 @@ impl QuoteView {
             holds: quote.holds.clone(),
             note: quote.note.clone(),
             created_by: staff.then(|| quote.created_by.to_string()),
+            customer: quote.customer.clone().filter(|_| staff),
             version: quote.version,
             link: None,
             photos: BTreeMap::new(),
@@ -309,7 +320,16 @@ type Priced = Arc<(Vec<EstimateLine>, Option<DeliveryCharge>, Totals)>;
 
 /// The cache of estimates: by lines, caller kind and store `seq`.
 pub(super) struct Cache {
-    estimates: moka::sync::Cache<(Vec<LineRequest>, Option<DeliveryRequest>, bool, u64), Priced>,
+    estimates: moka::sync::Cache<
+        (
+            Vec<LineRequest>,
+            Option<DeliveryRequest>,
+            Option<CustomerCode>,
+            bool,
+            u64,
+        ),
+        Priced,
+    >,
 }
 
 impl Default for Cache {
@@ -398,6 +418,17 @@ macro_rules! catalogue_for {
 catalogue_for!(ReadTx);
 catalogue_for!(WriteTx);
 
+/// Only staff price for a trade customer (until customers sign in
+/// themselves, their prices are not for anyone who asks).
+fn for_customer_allowed(staff: bool, customer: Option<&CustomerCode>) -> Result<(), AppError> {
+    if customer.is_some() && !staff {
+        return Err(AppError::Forbidden(
+            "only staff price for a trade customer".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Prices every line against a snapshot; the products priced, in order.
 pub(super) fn price_lines(
     tx: &impl Catalogue,
@@ -405,7 +436,9 @@ pub(super) fn price_lines(
     shop: &Shop,
     staff: bool,
     mode: PublicAvailability,
+    list: Option<&PriceList>,
 ) -> Result<(Vec<EstimateLine>, Vec<Product>), AppError> {
+    let today = super::customers::today();
     check_lines(requests)?;
     let mut lines = Vec::with_capacity(requests.len());
     let mut products = Vec::with_capacity(requests.len());
@@ -423,8 +456,14 @@ pub(super) fn price_lines(
             .unit
             .clone()
             .unwrap_or_else(|| product.pricing_unit());
-        let priced = pricing::price_line(&product, request.quantity, &unit, shop)
-            .map_err(|e| AppError::invalid(line_field(i, e.field), e.reason))?;
+        let priced = pricing::price_line_for(
+            &product,
+            request.quantity,
+            &unit,
+            shop,
+            list.map(|l| (l, today)),
+        )
+        .map_err(|e| AppError::invalid(line_field(i, e.field), e.reason))?;
         let available = tx.available_of(&product.sku)?;
         lines.push(EstimateLine {
             availability: availability(
@@ -750,11 +789,19 @@ impl App {
         caller: Option<&Principal>,
         lines: Vec<LineRequest>,
         delivery: Option<DeliveryRequest>,
+        customer: Option<CustomerCode>,
     ) -> Result<Estimate, AppError> {
         let started = Instant::now();
         check_lines(&lines)?;
         let staff = caller.is_some_and(Principal::reads);
-        let key = (lines.clone(), delivery, staff, *self.committed().borrow());
+        for_customer_allowed(staff, customer.as_ref())?;
+        let key = (
+            lines.clone(),
+            delivery,
+            customer,
+            staff,
+            *self.committed().borrow(),
+        );
         let config = self.config();
         let cached = self.inner.quotes.estimates.get(&key);
         self.metrics()
@@ -766,9 +813,12 @@ impl App {
             let mode = config.stock.public_availability;
             let contact = config.shop.contact.clone();
             let wanted = key.1.clone();
+            let customer = key.2.clone();
             let computed = self
                 .read(move |tx| {
-                    let (lines, products) = price_lines(tx, &lines, &shop, staff, mode)?;
+                    let list = list_of(tx, customer.as_ref(), "customer", true)?;
+                    let (lines, products) =
+                        price_lines(tx, &lines, &shop, staff, mode, list.as_ref())?;
                     let priced: Vec<PricedLine> = lines.iter().map(|l| l.line.clone()).collect();
                     let (charge, totals) = with_delivery(
                         &tx.delivery_zones()?,
@@ -813,6 +863,7 @@ impl App {
             .check()
             .map_err(|(f, r)| AppError::invalid(f, r))?;
         let staff = caller.is_some_and(|p| p.role >= Role::Staff && p.can(Scope::QuotesWrite));
+        for_customer_allowed(staff, request.customer.as_ref())?;
         let config = self.config().clone();
         let hold = holds_stock(staff, &request, config.quotes.hold_stock)?;
         let actor = caller.map_or_else(Actor::public, |p| p.actor.clone());
@@ -821,8 +872,15 @@ impl App {
             .write(move |tx| {
                 super::idempotency::once(tx, idempotency.as_ref(), |tx| {
                     let shop = shop(&config);
-                    let (lines, products) =
-                        price_lines(tx, &request.lines, &shop, true, PublicAvailability::Exact)?;
+                    let list = list_of(tx, request.customer.as_ref(), "customer", true)?;
+                    let (lines, products) = price_lines(
+                        tx,
+                        &request.lines,
+                        &shop,
+                        true,
+                        PublicAvailability::Exact,
+                        list.as_ref(),
+                    )?;
                     let priced: Vec<PricedLine> = lines.into_iter().map(|l| l.line).collect();
                     let (delivery, totals) = with_delivery(
                         &tx.delivery_zones()?,
@@ -869,6 +927,7 @@ impl App {
                         link_hash: crate::auth::token_hash(&secret),
                         version: 1,
                         delivery,
+                        customer: request.customer.clone(),
                     };
                     book_all(tx, &actor, movements, &products)?;
                     tx.put_quote(&quote)?;
@@ -1008,8 +1067,15 @@ impl App {
                 released,
                 &before.values().cloned().collect::<Vec<_>>(),
             )?;
-            let (lines, products) =
-                price_lines(tx, &request.lines, &shop, true, PublicAvailability::Exact)?;
+            let list = list_of(tx, request.customer.as_ref(), "customer", true)?;
+            let (lines, products) = price_lines(
+                tx,
+                &request.lines,
+                &shop,
+                true,
+                PublicAvailability::Exact,
+                list.as_ref(),
+            )?;
             let priced: Vec<PricedLine> = lines.into_iter().map(|l| l.line).collect();
             let (delivery, totals) = with_delivery(
                 &tx.delivery_zones()?,
@@ -1032,6 +1098,7 @@ impl App {
             };
             book_all(tx, &actor, movements, &products)?;
             quote.contact = request.contact;
+            quote.customer = request.customer;
             quote.lines = priced;
             quote.totals = totals;
             quote.delivery = delivery;

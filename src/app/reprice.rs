@@ -124,8 +124,15 @@ impl App {
                 collection: d.method == "collection",
             });
             let shop = shop(&config);
-            let (lines, products) =
-                price_lines(tx, &requests, &shop, true, PublicAvailability::Exact)?;
+            let list = super::customers::list_of(tx, quote.customer.as_ref(), "customer", false)?;
+            let (lines, products) = price_lines(
+                tx,
+                &requests,
+                &shop,
+                true,
+                PublicAvailability::Exact,
+                list.as_ref(),
+            )?;
             let priced: Vec<PricedLine> = lines.into_iter().map(|l| l.line).collect();
             if quote.hold_stock
                 && quote

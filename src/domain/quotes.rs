@@ -239,6 +239,9 @@ pub struct Quote {
     /// (in the totals). Absent: not said (quotes from before delivery).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<super::delivery::DeliveryCharge>,
+    /// The trade customer the quote is for (priced at their list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<super::customers::CustomerCode>,
 }
 
 impl Quote {

@@ -6,6 +6,7 @@ mod accounts;
 mod batch;
 mod browser;
 mod catalogue;
+mod customers;
 mod delivery;
 pub mod error;
 pub mod extract;
@@ -63,6 +64,8 @@ use error::ApiError;
         crate::domain::values::Sku,
         crate::domain::locations::LocationCode,
         crate::domain::delivery::ZoneCode,
+        crate::domain::customers::PriceListCode,
+        crate::domain::customers::CustomerCode,
         crate::domain::accounts::Username,
         crate::domain::accounts::TokenName,
         crate::domain::quotes::QuoteNumber,
@@ -80,6 +83,7 @@ use error::ApiError;
         (name = "stock", description = "The stock ledger, levels and live events"),
         (name = "search", description = "Catalogue search"),
         (name = "quotes", description = "Estimates and saved quotes"),
+        (name = "customers", description = "Trade customers and their price lists"),
         (name = "reports", description = "The figures behind the dashboard's charts"),
         (name = "accounts", description = "Sign-in, sessions, users, tokens and the audit log"),
         (name = "operations", description = "Backups, import and export"),
@@ -247,6 +251,24 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(quotes::reprice_quote))
         .routes(routes!(delivery::list_zones, delivery::create_zone))
         .routes(routes!(delivery::replace_zone, delivery::delete_zone))
+        .routes(routes!(
+            customers::list_price_lists,
+            customers::create_price_list
+        ))
+        .routes(routes!(
+            customers::get_price_list,
+            customers::replace_price_list,
+            customers::delete_price_list
+        ))
+        .routes(routes!(customers::preview_price))
+        .routes(routes!(
+            customers::list_customers,
+            customers::create_customer
+        ))
+        .routes(routes!(
+            customers::get_customer,
+            customers::replace_customer
+        ))
         .routes(routes!(quotes::quote_by_link))
         .merge(accounts_and_operations())
         .routes(routes!(system::shop))

@@ -45,7 +45,7 @@ pub async fn estimate(
     Json(input): Json<EstimateRequest>,
 ) -> Result<axum::Json<Estimate>, ApiError> {
     Ok(axum::Json(
-        app.estimate(caller.as_ref(), input.lines, input.delivery)
+        app.estimate(caller.as_ref(), input.lines, input.delivery, input.customer)
             .await?,
     ))
 }
@@ -93,7 +93,8 @@ pub async fn estimate_one(
             .map_err(|e| invalid("unit", e))?,
     };
     Ok(axum::Json(
-        app.estimate(caller.as_ref(), vec![line], None).await?,
+        app.estimate(caller.as_ref(), vec![line], None, None)
+            .await?,
     ))
 }
 

@@ -50,10 +50,15 @@ pub enum ChangeKind {
     DeliveryZoneCreated,
     DeliveryZoneUpdated,
     DeliveryZoneDeleted,
+    PriceListCreated,
+    PriceListUpdated,
+    PriceListDeleted,
+    CustomerCreated,
+    CustomerUpdated,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 35] = [
+    pub const ALL: [ChangeKind; 40] = [
         ChangeKind::StoreCreated,
         ChangeKind::StoreMigrated,
         ChangeKind::MovementBooked,
@@ -89,6 +94,11 @@ impl ChangeKind {
         ChangeKind::DeliveryZoneCreated,
         ChangeKind::DeliveryZoneUpdated,
         ChangeKind::DeliveryZoneDeleted,
+        ChangeKind::PriceListCreated,
+        ChangeKind::PriceListUpdated,
+        ChangeKind::PriceListDeleted,
+        ChangeKind::CustomerCreated,
+        ChangeKind::CustomerUpdated,
     ];
 
     /// The kind's name: `family.what`, as stored and as events are named.
@@ -129,6 +139,11 @@ impl ChangeKind {
             ChangeKind::DeliveryZoneCreated => "delivery_zone.created",
             ChangeKind::DeliveryZoneUpdated => "delivery_zone.updated",
             ChangeKind::DeliveryZoneDeleted => "delivery_zone.deleted",
+            ChangeKind::PriceListCreated => "price_list.created",
+            ChangeKind::PriceListUpdated => "price_list.updated",
+            ChangeKind::PriceListDeleted => "price_list.deleted",
+            ChangeKind::CustomerCreated => "customer.created",
+            ChangeKind::CustomerUpdated => "customer.updated",
         }
     }
 

@@ -15,8 +15,9 @@ use redb::TableDefinition;
 use super::kv::tests::text;
 use super::kv::{Column, KeyColumn};
 use super::tables::{
-    IMAGE_FILES, MAIL, MAIL_QUEUE, MOVEMENTS, MOVEMENTS_BY_SKU, OPEN_QUOTES, PASSWORD_RESETS,
-    PRODUCTS, PRODUCTS_BY_CATEGORY, QUOTES, WEBHOOK_DELIVERIES,
+    CUSTOMERS, CUSTOMERS_BY_PRICE_LIST, IMAGE_FILES, MAIL, MAIL_QUEUE, MOVEMENTS, MOVEMENTS_BY_SKU,
+    OPEN_QUOTES, PASSWORD_RESETS, PRICE_LISTS, PRODUCTS, PRODUCTS_BY_CATEGORY, QUOTES,
+    WEBHOOK_DELIVERIES,
 };
 use super::{Options, Store, StoreError};
 
@@ -291,5 +292,9 @@ proptest! {
         agree(MAIL, &nums, json, Clone::clone)?;
         agree(MAIL_QUEUE, &quotes, |_| (), |()| Vec::new())?;
         agree(PASSWORD_RESETS, &strs, json, Clone::clone)?;
+        // Price lists, customers and the customers of each list.
+        agree(PRICE_LISTS, &strs, json, Clone::clone)?;
+        agree(CUSTOMERS, &strs, json, Clone::clone)?;
+        agree(CUSTOMERS_BY_PRICE_LIST, &pairs, |_| (), |()| Vec::new())?;
     }
 }

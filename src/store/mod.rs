@@ -72,6 +72,7 @@ pub mod changes;
 mod check;
 #[cfg(test)]
 mod conformance;
+mod customers;
 mod delivery;
 pub mod faults;
 mod images;

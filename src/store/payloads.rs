@@ -190,6 +190,23 @@ payload!(
     DeliveryZoneDeleted
 );
 
+/// `price_list.*` (key: the list's code) and `customer.*` (key: the
+/// customer's code): the version (0 once deleted) and what an update
+/// changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TradeChanged {
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+}
+payload!(
+    TradeChanged: PriceListCreated,
+    PriceListUpdated,
+    PriceListDeleted,
+    CustomerCreated,
+    CustomerUpdated
+);
+
 /// `user.created` (key: the username).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserCreated {
@@ -277,7 +294,7 @@ mod tests {
     use crate::store::Change;
 
     /// Every payload type's kinds, for the checks below.
-    const ALL: [&[ChangeKind]; 15] = [
+    const ALL: [&[ChangeKind]; 16] = [
         Nothing::KINDS,
         MovementBooked::KINDS,
         LevelChanged::KINDS,
@@ -293,6 +310,7 @@ mod tests {
         StoreMigrated::KINDS,
         WebhookChanged::KINDS,
         DeliveryZoneChanged::KINDS,
+        TradeChanged::KINDS,
     ];
 
     #[test]
@@ -325,6 +343,7 @@ mod tests {
             .or_else(|| each::<StoreMigrated>(change))
             .or_else(|| each::<WebhookChanged>(change))
             .or_else(|| each::<DeliveryZoneChanged>(change))
+            .or_else(|| each::<TradeChanged>(change))
             .unwrap_or_else(|| Err(format!("no payload type for {:?}", change.kind)))
     }
 

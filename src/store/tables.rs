@@ -8,9 +8,10 @@ use redb::TableDefinition;
 /// A file with a newer version than this binary knows is refused.
 /// Version 2 added the stock ledger tables, version 3 the quote tables, version
 /// 4 the session tables, version 5 the webhook tables, version 6 the files of
-/// product photos, version 7 the delivery zones; opening an older file
+/// product photos, version 7 the delivery zones, version 8 the mail outbox,
+/// password resets, price lists and customers; opening an older file
 /// creates them.
-pub const SCHEMA_VERSION: u64 = 7;
+pub const SCHEMA_VERSION: u64 = 8;
 
 /// `schema_version`, and other single values about the file itself.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -110,6 +111,16 @@ pub const MAIL_QUEUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("ma
 /// and until when.
 pub const PASSWORD_RESETS: TableDefinition<&str, &[u8]> = TableDefinition::new("password_resets");
 
+/// Price list code → price list.
+pub const PRICE_LISTS: TableDefinition<&str, &[u8]> = TableDefinition::new("price_lists");
+
+/// Customer code → customer.
+pub const CUSTOMERS: TableDefinition<&str, &[u8]> = TableDefinition::new("customers");
+
+/// (price list code, customer code) → (): the customers buying at a list.
+pub const CUSTOMERS_BY_PRICE_LIST: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("customers_by_price_list");
+
 /// The key in [`META`] that holds the schema version.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
@@ -139,7 +150,7 @@ pub fn new_epoch() -> u64 {
 }
 
 /// The name of every table, in the order a copy writes them.
-pub const ALL: [&str; 28] = [
+pub const ALL: [&str; 31] = [
     "meta",
     "changes",
     "products",
@@ -168,6 +179,9 @@ pub const ALL: [&str; 28] = [
     "mail",
     "mail_queue",
     "password_resets",
+    "price_lists",
+    "customers",
+    "customers_by_price_list",
 ];
 
 /// The `'static` name of a table this module declares.
@@ -207,6 +221,9 @@ macro_rules! every_table {
         $callback!(MAIL);
         $callback!(MAIL_QUEUE);
         $callback!(PASSWORD_RESETS);
+        $callback!(PRICE_LISTS);
+        $callback!(CUSTOMERS);
+        $callback!(CUSTOMERS_BY_PRICE_LIST);
     };
 }
 pub(super) use every_table;

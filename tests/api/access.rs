@@ -118,6 +118,16 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/delivery-zones", Rule::Catalogue),
     ("PUT", "/api/v1/delivery-zones/{code}", Rule::Catalogue),
     ("DELETE", "/api/v1/delivery-zones/{code}", Rule::Catalogue),
+    ("GET", "/api/v1/price-lists", Rule::Viewer),
+    ("POST", "/api/v1/price-lists", Rule::Quotes),
+    ("GET", "/api/v1/price-lists/{code}", Rule::Viewer),
+    ("PUT", "/api/v1/price-lists/{code}", Rule::Quotes),
+    ("DELETE", "/api/v1/price-lists/{code}", Rule::Quotes),
+    ("GET", "/api/v1/price-lists/{code}/preview", Rule::Viewer),
+    ("GET", "/api/v1/customers", Rule::Viewer),
+    ("POST", "/api/v1/customers", Rule::Quotes),
+    ("GET", "/api/v1/customers/{code}", Rule::Viewer),
+    ("PUT", "/api/v1/customers/{code}", Rule::Quotes),
     ("GET", "/api/v1/quotes/link/{link}", Rule::Open),
     ("GET", "/q/{link}", Rule::Open),
     ("POST", "/api/v1/auth/login", Rule::Open),
@@ -327,11 +337,18 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
     } else {
         "YARD".to_owned()
     };
+    // Price list YARD is shared; each caller deletes one of its own.
+    let list_code = if method == "DELETE" {
+        format!("PL{}", n % Who::ALL.len())
+    } else {
+        "YARD".to_owned()
+    };
     let path = path
         .replace(
             "/delivery-zones/{code}",
             &format!("/delivery-zones/{zone_code}"),
         )
+        .replace("/price-lists/{code}", &format!("/price-lists/{list_code}"))
         .replace("/images/{id}", &format!("/images/{photo}"))
         .replace("{file}", &format!("{}-thumb.jpg", made.photo))
         .replace("/webhooks/{id}", &format!("/webhooks/{hook}"))
@@ -347,11 +364,12 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
         .replace("{section}", "stock")
         .replace("{kind}", "products")
         .replace("{name}", "victim");
-    let path = if method == "GET" && path == "/api/v1/quote/estimate" {
-        format!("{path}?sku=SAND-04&quantity=1")
-    } else {
-        path
-    };
+    let path =
+        if method == "GET" && (path == "/api/v1/quote/estimate" || path.ends_with("/preview")) {
+            format!("{path}?sku=SAND-04&quantity=1")
+        } else {
+            path
+        };
     let body = match (method, path.as_str()) {
         ("POST", "/api/v1/movements") => Some(json!({
             "kind": "receive", "location": "YARD",
@@ -360,6 +378,12 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
         ("POST", "/api/v1/products") => Some(sand(&format!("NEW-{n}"))),
         ("POST", "/api/v1/delivery-zones") => Some(zone(&format!("Z{n}"))),
         ("PUT", p) if p.starts_with("/api/v1/delivery-zones/") => Some(zone("YARD")),
+        ("POST", "/api/v1/price-lists") => Some(price_list(&format!("P{n}"))),
+        ("PUT", p) if p.starts_with("/api/v1/price-lists/") => Some(price_list("YARD")),
+        ("POST", "/api/v1/customers") => Some(json!({"code": format!("C{n}"), "name": "Builder"})),
+        ("PUT", p) if p.starts_with("/api/v1/customers/") => {
+            Some(json!({"name": format!("Builder {n}"), "price_list": "YARD"}))
+        }
         ("PUT", p) if p.starts_with("/api/v1/quotes/") => Some(quote_request()),
         ("PUT", _) => Some(sand("SAND-04")),
         ("PATCH", p) if p.contains("/images/") => Some(json!({"alt": format!("Sand heap {n}")})),
@@ -407,6 +431,11 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
 fn zone(code: &str) -> Value {
     json!({"code": code, "name": "Zone", "postcodes": [code], "per_load": "45",
            "vehicle_capacity_t": "10"})
+}
+
+/// A price list taking 5% off everything.
+fn price_list(code: &str) -> Value {
+    json!({"code": code, "name": "Trade", "rules": [{"percent_off": "5"}]})
 }
 
 /// A paused endpoint on a local port nothing listens on: a ping is refused
@@ -458,6 +487,17 @@ async fn fixtures(app: &TestApp) -> Fixtures {
             .await;
         assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
     }
+    for code in
+        std::iter::once("YARD".to_owned()).chain((0..=Who::ALL.len()).map(|n| format!("PL{n}")))
+    {
+        let made = app
+            .post("/api/v1/price-lists", Who::Owner, &price_list(&code))
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    }
+    let customer = json!({"code": "YARD", "name": "Builder", "price_list": "YARD"});
+    let made = app.post("/api/v1/customers", Who::Owner, &customer).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
     let backup = app.config.backup_dir().join(BACKUP);
     let owner = quarry::domain::accounts::Actor::cli();
     let server = app.server.as_ref().unwrap();
