@@ -7,6 +7,7 @@ mod batch;
 mod catalogue;
 mod cli;
 mod crash;
+mod customers;
 mod delivery;
 mod demo;
 mod events;
