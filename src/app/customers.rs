@@ -146,6 +146,54 @@ fn save_customer(
     Ok(())
 }
 
+/// Creates price list `code` in `tx` after checking the code is free.
+pub fn create_price_list_in(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    code: PriceListCode,
+    input: PriceListInput,
+) -> Result<PriceList, AppError> {
+    if tx.price_list(&code)?.is_some() {
+        return Err(AppError::conflict(
+            ErrorCode::DuplicatePriceList,
+            "code",
+            format!("a price list with code {code} already exists"),
+        ));
+    }
+    if tx.price_lists()?.len() >= MAX_LISTS {
+        return Err(AppError::invalid(
+            "code",
+            format!("a shop has at most {MAX_LISTS} price lists"),
+        ));
+    }
+    let list = input
+        .into_list(code, Timestamp::now(), None)
+        .map_err(|(f, r)| AppError::invalid(f, r))?;
+    save_list(tx, actor, &list, None)?;
+    Ok(list)
+}
+
+/// Creates customer `code` in `tx` after checking the code is free.
+pub fn create_customer_in(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    code: CustomerCode,
+    input: CustomerInput,
+) -> Result<Customer, AppError> {
+    if tx.customer(&code)?.is_some() {
+        return Err(AppError::conflict(
+            ErrorCode::DuplicateCustomer,
+            "code",
+            format!("a customer with code {code} already exists"),
+        ));
+    }
+    let customer = input
+        .into_customer(code, Timestamp::now(), None)
+        .map_err(|(f, r)| AppError::invalid(f, r))?;
+    save_customer(tx, actor, &customer, None)?;
+    Ok(customer)
+}
+
 /// The code in a `PUT` body must be the path's, if given.
 fn same_code<T: PartialEq + std::fmt::Display>(body: Option<&T>, path: &T) -> Result<(), AppError> {
     if body.is_some_and(|c| c != path) {
@@ -191,27 +239,8 @@ impl App {
             .clone()
             .ok_or_else(|| AppError::invalid("code", "is required to create a price list"))?;
         let actor = caller.actor.clone();
-        self.write(move |tx| {
-            if tx.price_list(&code)?.is_some() {
-                return Err(AppError::conflict(
-                    ErrorCode::DuplicatePriceList,
-                    "code",
-                    format!("a price list with code {code} already exists"),
-                ));
-            }
-            if tx.price_lists()?.len() >= MAX_LISTS {
-                return Err(AppError::invalid(
-                    "code",
-                    format!("a shop has at most {MAX_LISTS} price lists"),
-                ));
-            }
-            let list = input
-                .into_list(code, Timestamp::now(), None)
-                .map_err(|(f, r)| AppError::invalid(f, r))?;
-            save_list(tx, &actor, &list, None)?;
-            Ok(list)
-        })
-        .await
+        self.write(move |tx| create_price_list_in(tx, &actor, code, input))
+            .await
     }
 
     /// Replaces a price list's name and rules (`PUT`).
@@ -340,21 +369,8 @@ impl App {
             .clone()
             .ok_or_else(|| AppError::invalid("code", "is required to create a customer"))?;
         let actor = caller.actor.clone();
-        self.write(move |tx| {
-            if tx.customer(&code)?.is_some() {
-                return Err(AppError::conflict(
-                    ErrorCode::DuplicateCustomer,
-                    "code",
-                    format!("a customer with code {code} already exists"),
-                ));
-            }
-            let customer = input
-                .into_customer(code, Timestamp::now(), None)
-                .map_err(|(f, r)| AppError::invalid(f, r))?;
-            save_customer(tx, &actor, &customer, None)?;
-            Ok(customer)
-        })
-        .await
+        self.write(move |tx| create_customer_in(tx, &actor, code, input))
+            .await
     }
 
     /// Replaces a customer's details (`PUT`); archiving is `active: false`.

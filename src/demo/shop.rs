@@ -87,6 +87,7 @@ pub fn seed(
             let code = input.code.clone().expect("demo zones have codes");
             crate::app::delivery::create_zone_in(tx, &actor, code, input, &classes)?;
         }
+        trade_customers(tx, &actor)?;
         let mut stock = Vec::with_capacity(products.len());
         // One drawing per category, made and stored once, shared by the
         // category's products (a shared id: removing it from one product
@@ -148,6 +149,45 @@ const CUSTOMERS: [(&str, &str); 5] = [
     ("Castle Street Renovations", "office@castlestreet.example"),
     ("P. Lindqvist", "p.lindqvist@mail.example"),
 ];
+
+/// Two trade customers with price lists: a builder whose list takes 7% off
+/// all aggregates and 10% off bulk sand from 20 t, and a landscaper with 5%
+/// off everything and 12% off timber.
+fn trade_customers(tx: &mut crate::store::WriteTx, actor: &Actor) -> Result<(), AppError> {
+    use crate::app::customers::{create_customer_in, create_price_list_in};
+    let internal = |e: serde_json::Error| AppError::Internal(format!("demo trade customers: {e}"));
+    for list in [
+        json!({"code": "TRADE-A", "name": "Trade list A", "rules": [
+            {"category": "Aggregates", "percent_off": "7"},
+            {"category": "Aggregates/Sand", "percent_off": "10", "min_quantity": "20"},
+        ]}),
+        json!({"code": "TRADE-B", "name": "Trade list B", "rules": [
+            {"percent_off": "5"},
+            {"category": "Timber", "percent_off": "12"},
+        ]}),
+    ] {
+        let input: crate::domain::customers::PriceListInput =
+            serde_json::from_value(list).map_err(internal)?;
+        let code = input.code.clone().expect("demo lists have codes");
+        create_price_list_in(tx, actor, code, input)?;
+    }
+    for customer in [
+        json!({"code": "HARBOUR", "name": "Harbour Groundworks Ltd", "tax_number": "GB 284 1130 52",
+               "billing_address": "Harbour Groundworks Ltd\nQuay Road 12\nAB1 4QR Northtown",
+               "delivery_addresses": ["Site: Marina Phase 2\nQuay Road\nAB1 4QS Northtown"],
+               "payment_terms": "30 days net", "price_list": "TRADE-A",
+               "notes": "Site contact: Dave, 07700 900123. Gate code 4411."}),
+        json!({"code": "GREENLANE", "name": "Greenlane Landscaping", "tax_number": "GB 731 0042 19",
+               "billing_address": "Greenlane Landscaping\nMill Lane 3\nCD4 1AA Eastham",
+               "payment_terms": "14 days net", "price_list": "TRADE-B"}),
+    ] {
+        let input: crate::domain::customers::CustomerInput =
+            serde_json::from_value(customer).map_err(internal)?;
+        let code = input.code.clone().expect("demo customers have codes");
+        create_customer_in(tx, actor, code, input)?;
+    }
+    Ok(())
+}
 
 /// Saves a few quotes through the running application: three open, two
 /// accepted. Returns their numbers.

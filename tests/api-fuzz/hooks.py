@@ -32,7 +32,16 @@ SHARE = 1.0
 
 URL = os.environ.get("FUZZ_URL", "")
 TOKEN = os.environ.get("FUZZ_TOKEN", "")
-_live = {"calls": 0, "locations": LOCATIONS, "skus": SKUS, "zones": ["TOWN", "COUNTY"]}
+_live = {
+    "calls": 0,
+    "locations": LOCATIONS,
+    "skus": SKUS,
+    "zones": ["TOWN", "COUNTY"],
+    "price-lists": [],
+    "customers": [],
+}
+# Records a path parameter `code` names, by the collection they are in.
+CODED = ("delivery-zones", "price-lists", "customers")
 
 
 def _get(path):
@@ -56,8 +65,25 @@ def _refresh():
             codes = [l["code"] for l in _get("/api/v1/locations?limit=500") if l.get("active")]
             _live["locations"] = codes or LOCATIONS
         _live["zones"] = [z["code"] for z in _get("/api/v1/delivery-zones")] or ["TOWN"]
+        if TOKEN:
+            _live["price-lists"] = [l["code"] for l in _get("/api/v1/price-lists")]
+            _live["customers"] = [c["code"] for c in _get("/api/v1/customers?limit=200")]
     except (OSError, ValueError, KeyError):
         pass
+
+
+def _codes(collection):
+    """The codes the shop has in a collection, read again."""
+    key = "zones" if collection == "delivery-zones" else collection
+    try:
+        codes = [r["code"] for r in _get(f"/api/v1/{collection}")]
+    except (OSError, ValueError, KeyError):
+        codes = _live[key]
+    if collection == "delivery-zones":
+        _live["zones"] = codes or ["TOWN"]
+        return _live["zones"]
+    _live[collection] = codes
+    return codes
 
 
 def _product(sku):
@@ -196,30 +222,31 @@ def map_case(context, case):
     path = case.operation.path
     method = case.operation.method.lower()
     # A new location's code must be new: leave it as generated.
-    creating_location = method == "post" and path.endswith(("/locations", "/delivery-zones"))
+    creating_location = method == "post" and path.endswith(
+        ("/locations", "/delivery-zones", "/price-lists", "/customers")
+    )
     if case.path_parameters:
         for key in ("sku", "code"):
             if key not in case.path_parameters:
                 continue
-            if "/delivery-zones/" in path:
-                # A zone the shop has; in the stateful phase, the zone the
+            collection = next((c for c in CODED if f"/{c}/" in path), None)
+            if collection:
+                # A record the shop has; in the stateful phase, the one the
                 # linked request made (the shop's list may lag behind it).
                 if meta.phase.name == TestPhase.STATEFUL:
                     continue
-                if case.path_parameters[key] not in _live["zones"]:
-                    try:
-                        _live["zones"] = [z["code"] for z in _get("/api/v1/delivery-zones")] or ["TOWN"]
-                    except (OSError, ValueError, KeyError):
-                        pass
-                if str(case.path_parameters[key]).upper() not in _live["zones"]:
-                    case.path_parameters[key] = RNG.choice(_live["zones"])
+                codes = _live["zones" if collection == "delivery-zones" else collection]
+                if str(case.path_parameters[key]).upper() not in codes:
+                    codes = _codes(collection)
+                if codes and str(case.path_parameters[key]).upper() not in codes:
+                    case.path_parameters[key] = RNG.choice(codes)
             else:
                 case.path_parameters[key] = _real(key, case.path_parameters[key])
     if case.query:
         for key in ("sku", "location"):
             if isinstance(case.query.get(key), str):
                 case.query[key] = _real(key, case.query[key])
-        if path.endswith("/quote/estimate"):
+        if path.endswith(("/quote/estimate", "/preview")):
             case.query["quantity"] = str(RNG.randrange(1, 40))
             case.query.pop("unit", None)
     if method == "post" and path.endswith("/images"):
@@ -238,6 +265,10 @@ def map_case(context, case):
     if isinstance(case.body, dict) and method == "put" and path.startswith("/api/v1/quotes/"):
         # A quote changed takes the body of a new one, with the same rules.
         _cross_field("/api/v1/quotes", case.body)
+    if isinstance(case.body, dict) and method == "put" and ("/price-lists/" in path or "/customers/" in path):
+        # A record replaced keeps its code (the path's).
+        case.body.pop("code", None)
+        _cross_field(path, case.body)
     if isinstance(case.body, dict) and method == "put" and "/delivery-zones/" in path:
         # A zone replaced keeps its code (the path's).
         case.body.pop("code", None)
@@ -321,6 +352,37 @@ def _cross_field(path, body):
         if "from_seq" in body or "from" not in body:
             body.pop("from", None)
             body["from_seq"] = RNG.randrange(1, 40)
+    if path.endswith(("/quotes", "/quote/estimate")) and "customer" in body and RNG.random() < SHARE:
+        # Staff price for a customer the shop has (the public may not).
+        if TOKEN and _live["customers"]:
+            body["customer"] = RNG.choice(_live["customers"])
+        else:
+            body.pop("customer")
+    if "/customers" in path and "price_list" in body and RNG.random() < SHARE:
+        # A price list the shop has.
+        if _live["price-lists"]:
+            body["price_list"] = RNG.choice(_live["price-lists"])
+        else:
+            body.pop("price_list")
+    if "/price-lists" in path and isinstance(body.get("rules"), list) and RNG.random() < SHARE:
+        # Each rule: for one SKU, a category or everything; a fixed price
+        # (for one SKU) or a percentage off, above 0 and at most 100; its
+        # dates in order.
+        for rule in body["rules"]:
+            if not isinstance(rule, dict):
+                continue
+            if rule.get("sku") and rule.get("category"):
+                del rule["category"]
+            if "price" in rule and "percent_off" in rule:
+                del rule["price"]
+            if "price" in rule and not rule.get("sku"):
+                rule.pop("category", None)
+                rule["sku"] = RNG.choice(_live["skus"]) if _live["skus"] else "SAND-04"
+            if "price" not in rule:
+                rule["percent_off"] = str(RNG.randrange(1, 100))
+            since, until = rule.get("valid_from"), rule.get("valid_until")
+            if isinstance(since, str) and isinstance(until, str) and until < since:
+                rule["valid_from"], rule["valid_until"] = until, since
     if path.endswith(("/quotes", "/quote/estimate")) and isinstance(body.get("delivery"), dict) and RNG.random() < SHARE:
         # A postcode the demo delivers to (its zones cover AB and CD), or collection.
         body["delivery"] = RNG.choice(
