@@ -29,20 +29,15 @@ pub struct DeliveryRequest {
     pub collection: bool,
 }
 
-/// The charge for `request`, or `None` when none was asked about.
-pub(super) fn charge_for(
-    zones: &[DeliveryZone],
-    request: Option<&DeliveryRequest>,
-    lines: &[PricedLine],
-    products: &[Product],
-    shop: &Shop,
-    contact: &str,
-) -> Result<Option<DeliveryCharge>, AppError> {
+/// Checks a delivery request on its own (before anything is read, so that a
+/// malformed one is refused as such): the postcode to deliver to, or `None`
+/// for collection or when nothing was asked.
+pub(super) fn check_request(request: Option<&DeliveryRequest>) -> Result<Option<&str>, AppError> {
     let Some(request) = request else {
         return Ok(None);
     };
     let postcode = match (&request.postcode, request.collection) {
-        (None, true) => return Ok(Some(delivery::collection(shop))),
+        (None, true) => return Ok(None),
         (Some(_), true) => {
             return Err(AppError::invalid(
                 "delivery",
@@ -68,6 +63,22 @@ pub(super) fn charge_for(
             format!("{typed:?} is not a postcode: letters, digits and spaces, up to 16"),
         ));
     }
+    Ok(Some(postcode))
+}
+
+/// The charge for `request`, or `None` when none was asked about.
+pub(super) fn charge_for(
+    zones: &[DeliveryZone],
+    request: Option<&DeliveryRequest>,
+    lines: &[PricedLine],
+    products: &[Product],
+    shop: &Shop,
+    contact: &str,
+) -> Result<Option<DeliveryCharge>, AppError> {
+    let Some(postcode) = check_request(request)? else {
+        return Ok(request.map(|_| delivery::collection(shop)));
+    };
+    let typed = postcode.trim();
     let zone = delivery::zone_for(zones, typed).ok_or_else(|| {
         let call = if contact.trim().is_empty() {
             "call us".to_owned()

@@ -1027,6 +1027,8 @@ impl App {
             .contact
             .check()
             .map_err(|(f, r)| AppError::invalid(f, r))?;
+        // Before the version is compared: a malformed body is refused as such.
+        super::delivery::check_request(request.delivery.as_ref())?;
         let config = self.config().clone();
         let hold = holds_stock(true, &request, config.quotes.hold_stock)?;
         let actor = caller.actor.clone();

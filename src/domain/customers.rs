@@ -29,7 +29,7 @@ string_type!(
     /// A price list's code, e.g. `TRADE-B`: 1–32 characters of
     /// `A-Z 0-9 . _ -`, case-insensitive (kept upper-case).
     PriceListCode,
-    "TRADE-B",
+    "TRADE-A",
     Rule::Code {
         what: "price list code",
         max: 32
@@ -40,7 +40,7 @@ string_type!(
     /// A customer's code, e.g. `NORTHBUILD`: 1–32 characters of
     /// `A-Z 0-9 . _ -`, case-insensitive (kept upper-case).
     CustomerCode,
-    "NORTHBUILD",
+    "HARBOUR",
     Rule::Code {
         what: "customer code",
         max: 32
@@ -134,6 +134,7 @@ pub const MAX_LISTS: usize = 500;
 /// One rule of a price list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"category": "Aggregates", "percent_off": "8", "min_quantity": "10"}))]
 pub struct PriceRule {
     /// The product the rule is for; with `category`, neither means every
     /// product.
@@ -280,6 +281,13 @@ pub struct PriceList {
 /// The body of `POST /price-lists` and `PUT /price-lists/{code}`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Trade list B",
+    "rules": [
+        {"category": "Aggregates", "percent_off": "8"},
+        {"sku": "SAND-04", "price": "30.00", "min_quantity": "20"}
+    ]
+}))]
 pub struct PriceListInput {
     /// Taken from the path by `PUT` (which may repeat it); required by `POST`.
     pub code: Option<PriceListCode>,
@@ -395,6 +403,11 @@ pub const MAX_ADDRESSES: usize = 20;
 /// The body of `POST /customers` and `PUT /customers/{code}`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Northbuild Ltd", "tax_number": "GB123456789",
+    "billing_address": "Unit 4, Mill Lane\nNorthtown AB1 2CD",
+    "payment_terms": "30 days net", "price_list": "TRADE-A"
+}))]
 pub struct CustomerInput {
     /// Taken from the path by `PUT` (which may repeat it); required by `POST`.
     pub code: Option<CustomerCode>,

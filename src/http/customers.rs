@@ -50,7 +50,7 @@ pub async fn list_price_lists(
 #[utoipa::path(
     post, path = "/price-lists", tag = "customers",
     request_body(content = NewPriceListInput, example = json!({
-        "code": "TRADE-B", "name": "Trade list B",
+        "code": "TRADE-C", "name": "Trade list C",
         "rules": [
             {"category": "Aggregates", "percent_off": "8"},
             {"sku": "SAND-04", "price": "30.00", "min_quantity": "20"}
@@ -234,7 +234,7 @@ pub async fn list_customers(
     request_body(content = NewCustomerInput, example = json!({
         "code": "NORTHBUILD", "name": "Northbuild Ltd", "tax_number": "GB123456789",
         "billing_address": "Unit 4, Mill Lane\nNorthtown AB1 2CD",
-        "payment_terms": "30 days net", "price_list": "TRADE-B"
+        "payment_terms": "30 days net", "price_list": "TRADE-A"
     })),
     responses(
         (status = 201, body = Customer),
@@ -313,14 +313,19 @@ pub struct NewPriceListInput;
 pub struct NewCustomerInput;
 
 macro_rules! code_required {
-    ($new:ty, $input:ty) => {
+    ($new:ty, $input:ty, $code:literal) => {
         impl utoipa::PartialSchema for $new {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
                 let mut schema = <$input as utoipa::PartialSchema>::schema();
                 if let utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(object)) =
                     &mut schema
                 {
+                    // Required, and never null.
                     object.required.insert(0, "code".to_owned());
+                    object.properties.insert(
+                        "code".to_owned(),
+                        utoipa::openapi::Ref::from_schema_name($code).into(),
+                    );
                 }
                 schema
             }
@@ -338,5 +343,5 @@ macro_rules! code_required {
         }
     };
 }
-code_required!(NewPriceListInput, PriceListInput);
-code_required!(NewCustomerInput, CustomerInput);
+code_required!(NewPriceListInput, PriceListInput, "PriceListCode");
+code_required!(NewCustomerInput, CustomerInput, "CustomerCode");
