@@ -7,12 +7,34 @@
 // The same form changes an open quote (`/admin/quotes?edit=Q-…`): filled in
 // from the quote, saved with PUT (today's prices, valid anew, held again as
 // the form says), it returns to the quote's page, which says it was changed.
+// A quote for a trade customer (chosen, or preset from `?customer=…`) is
+// priced at their price list, each line priced by a rule saying which and
+// what it saved.
 import { api, idempotencyKey, money } from "/assets/api.js";
 import { busy, debounce, h, markMissing, say, showError } from "/assets/ui.js";
 import { card } from "/assets/admin-kit.js";
 import { deliveryRefusal, explainDelivery, isDeliveryError } from "/assets/delivery.js";
 import { localNumbers, readNumber, t, toInput } from "/assets/i18n.js";
+import { ruleNote } from "/assets/list-price.js";
 import { productCombobox } from "/assets/product-combobox.js";
+
+/** The trade customers a quote may be for: the active ones, in code order (none when they cannot be read). */
+export async function activeCustomers() {
+  const found = [];
+  let cursor = "";
+  try {
+    // A few pages at most: a shop's trade accounts, not its walk-in callers.
+    for (let page = 0; page < 20; page += 1) {
+      const answer = await api("/customers", { query: { limit: 200, cursor } });
+      found.push(...answer.items.filter((c) => c.active));
+      if (!answer.next_cursor) break;
+      cursor = answer.next_cursor;
+    }
+  } catch {
+    // No customers to choose: the quote is at list prices, as before.
+  }
+  return found;
+}
 
 /** The units a line of `product` may be asked in: its stock unit, pricing unit and packs. */
 function unitsOf(product) {
@@ -73,17 +95,19 @@ function atItsLine(form, error) {
  * it), filled in from it: each line's product is looked up for its units
  * (a product no longer found keeps the unit the line asked in).
  */
-export async function changeQuoteForm(locations, currency, quote) {
+export async function changeQuoteForm(locations, currency, quote, customers = []) {
   const products = await Promise.all(quote.lines.map((line) =>
     api(`/products/${encodeURIComponent(line.sku)}`).catch(() => ({ sku: line.sku, name: line.name, unit: line.requested.unit }))));
-  return newQuoteForm(locations, currency, { quote, products });
+  return newQuoteForm(locations, currency, { quote, products, customers, customer: quote.customer ?? null });
 }
 
 /**
  * The new-quote form, on `main`; `locations` are the active ones to hold
  * stock at. With `quote` (and its lines' `products`), the form changing it.
+ * `customers` are the trade customers to choose from, `customer` the one
+ * chosen to begin with.
  */
-export function newQuoteForm(locations, currency, { quote = null, products = [] } = {}) {
+export function newQuoteForm(locations, currency, { quote = null, products = [], customers = [], customer = null } = {}) {
   const m = (amount) => money(amount, currency);
   const editing = quote !== null;
   const message = h("p", { id: "new-quote-message", class: "message", role: "alert" });
@@ -114,6 +138,14 @@ export function newQuoteForm(locations, currency, { quote = null, products = [] 
     h("option", { value: "" }, t("newQuote.holdAnywhere")),
     locations.map((l) => h("option", { value: l.code }, `${l.code} — ${l.name}`)));
 
+  const account = h("select", { name: "customer", id: "quote-customer" },
+    h("option", { value: "" }, t("newQuote.noAccount")),
+    customers.map((c) => h("option", { value: c.code }, `${c.code} — ${c.name}`)));
+  // A customer no longer offered (archived since) stays shown: the server says why it cannot be kept.
+  if (customer && !customers.some((c) => c.code === customer)) account.append(h("option", { value: customer }, customer));
+  account.value = customer ?? "";
+  const accountNote = h("p", { class: "muted", id: "quote-customer-note" });
+
   const totals = h("div", { id: "quote-totals", "aria-live": "polite" });
   const save = h("button", { type: "submit", id: "save-quote" }, editing ? t("changeQuote.save") : t("newQuote.save"));
   const back = editing
@@ -124,8 +156,10 @@ export function newQuoteForm(locations, currency, { quote = null, products = [] 
       h("div", { class: "form-grid" },
         h("label", {}, t("newQuote.name"), h("input", { name: "contact.name", required: true, maxlength: "200", autocomplete: "off" })),
         h("label", {}, t("newQuote.email"), h("input", { name: "contact.email", type: "email", maxlength: "254", autocomplete: "off" })),
-        h("label", {}, t("newQuote.phone"), h("input", { name: "contact.phone", type: "tel", maxlength: "40", autocomplete: "off" }))),
-      h("p", { class: "muted" }, t("newQuote.reachable"))),
+        h("label", {}, t("newQuote.phone"), h("input", { name: "contact.phone", type: "tel", maxlength: "40", autocomplete: "off" })),
+        h("label", {}, t("newQuote.account"), account)),
+      h("p", { class: "muted" }, t("newQuote.reachable")),
+      accountNote),
     h("fieldset", {}, h("legend", {}, t("newQuote.lines")),
       h("div", { class: "row" }, picker.el),
       h("div", { class: "table-wrap" }, lines),
@@ -302,19 +336,25 @@ export function newQuoteForm(locations, currency, { quote = null, products = [] 
     const body = requested(linesMessage);
     if (!body) return;
     const delivery = requestedDelivery();
+    const forWhom = account.value ? { customer: account.value } : {};
     let estimate;
     let refusal = null;
     try {
       try {
-        estimate = await api("/quote/estimate", { method: "POST", body: delivery ? { lines: body, delivery } : { lines: body } });
+        estimate = await api("/quote/estimate", { method: "POST", body: delivery ? { lines: body, delivery, ...forWhom } : { lines: body, ...forWhom } });
       } catch (error) {
         if (!delivery || !isDeliveryError(error)) throw error;
         // The lines are still priced; the delivery's refusal is said at the postcode.
         refusal = deliveryRefusal(error);
-        estimate = await api("/quote/estimate", { method: "POST", body: { lines: body } });
+        estimate = await api("/quote/estimate", { method: "POST", body: { lines: body, ...forWhom } });
       }
     } catch (error) {
       if (asked !== priced) return;
+      if (error.field === "customer") {
+        mark(account, error.message);
+        say(linesMessage, error.message, "error");
+        return;
+      }
       // Said at its line, without taking the focus from where the typing is.
       const input = error.field?.startsWith("lines[") ? form.querySelector(`[name="${CSS.escape(error.field)}"]`)
         ?? form.querySelector(`[name="${CSS.escape(error.field.replace(/\].*$/, "].quantity"))}"]`) : null;
@@ -327,7 +367,8 @@ export function newQuoteForm(locations, currency, { quote = null, products = [] 
     estimate.lines.forEach((line, i) => {
       const tr = tbody.children[i];
       if (!tr) return;
-      tr.querySelector(".how").textContent = localNumbers(line.explanation);
+      const note = ruleNote(line.list_price, currency);
+      tr.querySelector(".how").replaceChildren(localNumbers(line.explanation), note ? h("div", { class: "rule" }, note) : "");
       tr.querySelector(".net").textContent = m(line.net);
       tr.querySelector(".gross").textContent = m(line.gross);
     });
@@ -349,6 +390,22 @@ export function newQuoteForm(locations, currency, { quote = null, products = [] 
     if (delivered.checked) postcode.focus();
   });
   postcode.addEventListener("input", reprice);
+  /** Says which list the chosen customer buys at. */
+  function describeAccount() {
+    const chosen = customers.find((c) => c.code === account.value);
+    accountNote.textContent = !account.value ? ""
+      : chosen?.price_list ? t("newQuote.accountList", { name: chosen.name, list: chosen.price_list })
+        : chosen ? t("newQuote.accountNoList", { name: chosen.name }) : "";
+  }
+  account.addEventListener("change", () => {
+    mark(account, null);
+    describeAccount();
+    // A quote for an account is usually for someone there: their name, unless one was typed.
+    const chosen = customers.find((c) => c.code === account.value);
+    const name = form.elements["contact.name"];
+    if (chosen && !name.value.trim()) name.value = chosen.name;
+    reprice();
+  });
   // A box changed since it was refused loses its mark.
   form.addEventListener("input", (event) => {
     if (event.target.getAttribute?.("aria-invalid") && event.target.name) mark(event.target, null);
@@ -387,6 +444,8 @@ export function newQuoteForm(locations, currency, { quote = null, products = [] 
       lines: body,
       contact: { name: text("contact.name"), email: text("contact.email"), phone: text("contact.phone") },
       ...(delivery ? { delivery } : {}),
+      // A changed quote keeps no customer unless one is chosen.
+      ...(account.value ? { customer: account.value } : editing ? { customer: null } : {}),
       // A changed quote is told not to hold too: else it would hold as the shop does by default.
       ...(hold.checked ? { hold_stock: true, ...(holdAt.value ? { hold_location: holdAt.value } : {}) } : editing ? { hold_stock: false } : {}),
       note: text("note"),
@@ -445,6 +504,10 @@ export function newQuoteForm(locations, currency, { quote = null, products = [] 
 
   if (editing) fill();
   renumber();
+  describeAccount();
+  // Coming from a customer's page: the quote is for them, and for someone there.
+  const preset = customers.find((c) => c.code === customer);
+  if (!editing && preset) form.elements["contact.name"].value = preset.name;
   if (editing) price();
   return editing
     ? card(t("changeQuote.form"), h("p", { class: "muted" }, t("changeQuote.explain")), form)

@@ -9,6 +9,8 @@ import { card, table } from "/assets/admin-kit.js";
 import { contactCell, statusBadge } from "/assets/admin-quotes.js";
 import { explainDelivery } from "/assets/delivery.js";
 import { localNumbers, percent, quantity, t } from "/assets/i18n.js";
+import { ruleNote } from "/assets/list-price.js";
+import { customerPage } from "/assets/admin-customers.js";
 
 const measured = (m) => quantity(m.quantity, m.unit);
 
@@ -29,7 +31,8 @@ function lines(quote) {
       h("div", {}, h("a", { href: `/admin/product?${new URLSearchParams({ sku: l.sku })}` }, l.name), h("div", { class: "muted mono" }, l.sku)))],
     [t("quote.requested"), (l) => measured(l.requested), { num: true }],
     [t("quote.sold"), (l) => h("div", {}, measured(l.sold), l.pack_rounding ? h("div", { class: "muted" }, localNumbers(l.pack_rounding)) : null), { num: true }],
-    [t("quote.how"), (l) => h("span", { class: "explain" }, localNumbers(l.explanation))],
+    [t("quote.how"), (l) => h("div", { class: "explain" }, localNumbers(l.explanation),
+      l.list_price ? h("div", { class: "rule" }, ruleNote(l.list_price, quote.currency)) : null)],
     [t("quote.unitPrice"), (l) => t("format.perUnit", { price: m(l.unit_price), unit: l.pricing.unit }), { num: true }],
     [t("quote.net"), (l) => m(l.net), { num: true }],
     [t("quote.tax"), (l) => h("div", {}, m(l.tax), h("div", { class: "muted" }, percent(l.tax_rate))), { num: true }],
@@ -230,6 +233,7 @@ function draw(main, quote, { staff, shop, notice, kind = "ok", mailed }) {
   const fact = (label, ...value) => h("tr", {}, h("th", { scope: "row" }, label), h("td", {}, ...value));
   const facts = h("div", { class: "table-wrap" }, h("table", {}, h("tbody", {},
     fact(t("quote.customer"), contactCell(quote.contact)),
+    quote.customer ? fact(t("quote.account"), h("a", { href: customerPage(quote.customer), id: "quote-account", class: "mono" }, quote.customer)) : null,
     fact(t("quote.created"), when(quote.created_at), quote.created_by ? ` ${t("quote.by", { who: quote.created_by })}` : ""),
     fact(t("quote.validUntil"), when(quote.valid_until)),
     quote.delivery ? fact(t("quote.delivery"), ...delivery(quote)) : null,

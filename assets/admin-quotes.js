@@ -1,7 +1,8 @@
 // Back office: saved quotes, newest first, filtered by status; each opens its
 // own page (`/admin/quote?number=…`). Staff make a new quote for a caller
 // here too (`?new=1`: the form of admin-quote-form.js above the list), and
-// change an open one (`?edit=Q-…`: the same form, filled in from it).
+// change an open one (`?edit=Q-…`: the same form, filled in from it). A new
+// quote for a trade customer comes from their page (`?new=1&customer=…`).
 import { api, money } from "/assets/api.js";
 import { h, when } from "/assets/ui.js";
 import { card, paged, quoteStatusName, table } from "/assets/admin-kit.js";
@@ -27,7 +28,7 @@ export function contactCell(contact) {
  * filled in from it. A quote no longer open is not offered for changing.
  */
 async function changeQuote(main, number, shop) {
-  const { changeQuoteForm, quotePage } = await import("/assets/admin-quote-form.js");
+  const { activeCustomers, changeQuoteForm, quotePage } = await import("/assets/admin-quote-form.js");
   const back = h("p", {}, h("a", { href: quotePage(number) }, t("changeQuote.back", { number })));
   main.append(back, h("h1", {}, t("changeQuote.title", { number })));
   let quote;
@@ -43,8 +44,9 @@ async function changeQuote(main, number, shop) {
       quote.status === "open" ? t("changeQuote.expired") : t("changeQuote.notOpen")));
     return;
   }
-  const locations = (await api("/locations", { query: { limit: 200 } })).items.filter((l) => l.active);
-  main.append(await changeQuoteForm(locations, quote.currency ?? shop?.currency, quote));
+  const [places, customers] = await Promise.all([api("/locations", { query: { limit: 200 } }), activeCustomers()]);
+  const locations = places.items.filter((l) => l.active);
+  main.append(await changeQuoteForm(locations, quote.currency ?? shop?.currency, quote, customers));
   main.querySelector("[name='contact.name']")?.focus();
 }
 
@@ -74,9 +76,10 @@ export async function render(main, { staff, shop } = {}) {
   const making = staff && params.has("new");
   main.append(h("h1", {}, making ? t("quotes.newTitle") : t("quotes.title")));
   if (making) {
-    const { newQuoteForm } = await import("/assets/admin-quote-form.js");
-    const locations = (await api("/locations", { query: { limit: 200 } })).items.filter((l) => l.active);
-    main.append(newQuoteForm(locations, shop?.currency));
+    const { activeCustomers, newQuoteForm } = await import("/assets/admin-quote-form.js");
+    const [places, customers] = await Promise.all([api("/locations", { query: { limit: 200 } }), activeCustomers()]);
+    const locations = places.items.filter((l) => l.active);
+    main.append(newQuoteForm(locations, shop?.currency, { customers, customer: params.get("customer") }));
     main.querySelector("[name='contact.name']")?.focus();
   } else if (staff) {
     main.append(h("p", { class: "actions" }, h("a", { href: "/admin/quotes?new=1", class: "button", id: "new-quote-link" }, t("quotes.new"))));

@@ -5,9 +5,11 @@
 // a customer's words, its print link (no inline handlers: the CSP forbids
 // them), on a phone the lines as labelled cards, so the page never scrolls
 // sideways, and, just after the quote was requested, that its link was e-mailed.
-import { shop } from "/assets/api.js";
+// A line priced by the customer's price list says which rule and what it saved.
+import { api, shop } from "/assets/api.js";
 import { explainDelivery } from "/assets/delivery.js";
 import { date, decimal, localNumbers, localize, money, percent, t } from "/assets/i18n.js";
+import { ruleNote } from "/assets/list-price.js";
 import { stackTables } from "/assets/ui.js";
 
 for (const link of document.querySelectorAll("[data-print]")) {
@@ -109,6 +111,20 @@ for (const td of cells) {
   const amount = AMOUNT.exec(text(td));
   if (amount) td.textContent = money(amount[1], amount[2]);
 }
+// The rule and the saving of each line a price list priced: the page has
+// only the prices, the quote itself (by the same link) has how they came.
+const link = /^\/q\/([^/]+)$/.exec(location.pathname)?.[1];
+const priced = link ? await api(`/quotes/link/${encodeURIComponent(decodeURIComponent(link))}`).catch(() => null) : null;
+for (const line of priced?.lines ?? []) {
+  const note = ruleNote(line.list_price, priced.currency);
+  if (!note) continue;
+  const row = [...(table?.querySelectorAll("tbody tr:not(.delivery)") ?? [])].find((tr) => text(tr.querySelector(".sku")) === line.sku);
+  const rule = document.createElement("div");
+  rule.className = "rule";
+  rule.textContent = note;
+  row?.cells[0].append(rule);
+}
+
 const totalLabel = table?.querySelector("tfoot td");
 if (totalLabel) totalLabel.textContent = t("quotePage.total");
 
