@@ -10,7 +10,7 @@ const form = document.getElementById("login");
 const message = document.getElementById("message");
 const params = new URLSearchParams(location.search);
 const wanted = params.get("next") ?? "";
-const next = /^\/admin(\/[a-z]+)?(\?[^#\\]*)?$/.test(wanted) ? wanted : "/admin";
+const next = /^\/admin(\/[a-z]+(?:-[a-z]+)*)?(\?[^#\\]*)?$/.test(wanted) ? wanted : "/admin";
 
 // The back office's words: the language chosen in this browser, or the shop's.
 const ready = shop().catch(() => null).then(async (info) => {
