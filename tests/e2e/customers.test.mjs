@@ -80,7 +80,7 @@ test("staff add a price list with rules, and the preview shows the discounted pr
   await waitForText(result, euros("193.80"));
   await waitForText(page.locator("#preview-rule"), "Rule: Sand merchants: 15% off Aggregates/Sand.");
   await waitForText(page.locator("#preview-rule"), `Saves ${euros("28.50")} on the list price of ${euros("190.00")}`);
-  await screenshot(page, "admin-price-lists");
+  await screenshot(page, "trade-price-list-preview");
 
   // 10 bricks are fewer than the rule's 100: the list price, 0.68 each.
   await preview.locator("#preview-sku").fill("BRK-ENGB");
@@ -139,7 +139,7 @@ test("staff add a customer on a list, open their page and quote for them: the cu
   await waitForText(facts, "Quayside Builders Ltd");
   await waitForText(page.locator("#customer-list"), list.code);
   assert.equal(await facts.locator("ul.addresses li").count(), 2, "two delivery addresses");
-  await screenshot(page, "admin-customer");
+  await screenshot(page, "trade-customer");
 
   // 5 t of sand at 7 % off Aggregates: 38.00 × 0.93 = 35.34 a tonne, 176.70
   // net; the list price 190.00, so 13.30 saved.
@@ -167,7 +167,7 @@ test("staff add a customer on a list, open their page and quote for them: the cu
   assert.equal(await line.locator(".rule").count(), 0);
   await quoteForm.locator("[name=customer]").selectOption(code);
   await waitForText(line.locator(".net"), euros("176.70"));
-  await screenshot(page, "admin-quote-new-customer");
+  await screenshot(page, "trade-quote-new");
 
   await page.locator("#save-quote").click();
   await page.waitForURL((url) => url.pathname === "/admin/quote");
@@ -314,5 +314,5 @@ test("a German shop reads a rule typed \"30,50\" from \"2,5\" and previews it in
   await page.locator("#preview-quantity").fill("2");
   await page.locator("#preview-go").click();
   await waitForText(page.locator("#preview-rule"), "Listenpreis — keine Regel greift.");
-  await screenshot(page, "admin-price-lists-de");
+  await screenshot(page, "trade-price-list-de");
 });

@@ -45,13 +45,17 @@ const BACK_OFFICE = [
   ["admin-quote-new", "/admin/quotes?new=1", "#new-quote"],
   ["admin-quote", null, "main h1 .badge"],
   ["admin-delivery", "/admin/delivery", "#zones table"],
+  ["admin-customers", "/admin/customers", "#customers table"],
+  ["admin-customer", "/admin/customer?code=HARBOUR", "#customer-facts"],
+  ["admin-price-lists", "/admin/price-lists", "#price-lists table"],
   ["admin-users", "/admin/users", "main table"],
   ["admin-audit", "/admin/audit", "main table"],
   ["admin-webhooks", "/admin/webhooks", "main tr:has-text('Layout check')"],
   ["admin-data", "/admin/data", "main table"],
 ];
 
-/** A saved quote, for its customer page and its back-office page: made once. */
+/** A saved quote, for its customer page and its back-office page: made once,
+ *  for a trade customer, so its lines say the rule and the saving too. */
 let quote;
 async function saveQuote(t) {
   const api = await apiAs(t, STAFF);
@@ -59,6 +63,7 @@ async function saveQuote(t) {
     lines: [{ sku: "SAND-04", quantity: "3", unit: "m3" }, { sku: "BRK-ENGB", quantity: "500" }],
     delivery: { postcode: "AB1 2CD" },
     contact: { name: "Layout Builder", email: "layout@example.com" },
+    customer: "HARBOUR",
   });
 }
 
