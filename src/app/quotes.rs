@@ -777,6 +777,8 @@ pub struct QuoteFilter {
     pub status: Option<QuoteStatus>,
     /// Only quotes with a line of this product.
     pub sku: Option<Sku>,
+    /// Only the quotes of this trade customer.
+    pub customer: Option<CustomerCode>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
 }
@@ -1177,7 +1179,16 @@ impl App {
         let limit = cursor::limit(filter.limit, 50, 200)?;
         let page = self
             .read(move |tx| {
-                Ok(tx.quotes_page(filter.status, filter.sku.as_ref(), before, limit)?)
+                Ok(match &filter.customer {
+                    Some(customer) => tx.customer_quotes_page(
+                        customer,
+                        filter.status,
+                        filter.sku.as_ref(),
+                        before,
+                        limit,
+                    )?,
+                    None => tx.quotes_page(filter.status, filter.sku.as_ref(), before, limit)?,
+                })
             })
             .await?;
         Ok(Listing {

@@ -19,6 +19,7 @@ use crate::app::quotes::{
     Estimate, EstimateRequest, LineRequest, QuoteFilter, QuoteRequest, QuoteView,
 };
 use crate::app::{App, Principal};
+use crate::domain::customers::CustomerCode;
 use crate::domain::quotes::{QuoteAction, QuoteNumber, QuoteStatus};
 use crate::domain::text::escape_html;
 use crate::domain::units::{PositiveQuantity, Quantity, UnitName};
@@ -181,6 +182,9 @@ pub struct QuoteListQuery {
     /// Only quotes with a line of this product.
     #[param(value_type = Option<Sku>)]
     sku: Option<String>,
+    /// Only the quotes of this trade customer.
+    #[param(value_type = Option<CustomerCode>)]
+    customer: Option<String>,
     cursor: Option<String>,
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -206,9 +210,18 @@ pub async fn list_quotes(
         q.sku.as_deref().map(Sku::parse).transpose().map_err(|e| {
             ApiError::new(ErrorCode::BadRequest, format!("sku: {e}")).with_field("sku")
         })?;
+    let customer = q
+        .customer
+        .as_deref()
+        .map(CustomerCode::parse)
+        .transpose()
+        .map_err(|e| {
+            ApiError::new(ErrorCode::BadRequest, format!("customer: {e}")).with_field("customer")
+        })?;
     let filter = QuoteFilter {
         status: q.status,
         sku,
+        customer,
         cursor: q.cursor,
         limit: q.limit,
     };

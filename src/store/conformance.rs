@@ -17,7 +17,7 @@ use super::kv::{Column, KeyColumn};
 use super::tables::{
     CUSTOMERS, CUSTOMERS_BY_PRICE_LIST, IMAGE_FILES, MAIL, MAIL_QUEUE, MOVEMENTS, MOVEMENTS_BY_SKU,
     OPEN_QUOTES, PASSWORD_RESETS, PRICE_LISTS, PRODUCTS, PRODUCTS_BY_CATEGORY, QUOTES,
-    WEBHOOK_DELIVERIES,
+    QUOTES_BY_CUSTOMER, WEBHOOK_DELIVERIES,
 };
 use super::{Options, Store, StoreError};
 
@@ -296,5 +296,6 @@ proptest! {
         agree(PRICE_LISTS, &strs, json, Clone::clone)?;
         agree(CUSTOMERS, &strs, json, Clone::clone)?;
         agree(CUSTOMERS_BY_PRICE_LIST, &pairs, |_| (), |()| Vec::new())?;
+        agree(QUOTES_BY_CUSTOMER, &str_nums, |_| (), |()| Vec::new())?;
     }
 }

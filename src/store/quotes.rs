@@ -4,8 +4,9 @@
 use jiff::Timestamp;
 use std::ops::Bound::{Excluded, Included, Unbounded};
 
-use super::tables::{OPEN_QUOTES, QUOTES, QUOTES_BY_LINK};
+use super::tables::{OPEN_QUOTES, QUOTES, QUOTES_BY_CUSTOMER, QUOTES_BY_LINK};
 use super::{Page, ReadTx, StoreError, WriteTx, decode};
+use crate::domain::customers::CustomerCode;
 use crate::domain::quotes::{Quote, QuoteNumber, QuoteStatus};
 use crate::domain::values::Sku;
 
@@ -51,6 +52,50 @@ macro_rules! quote_reads {
 
 impl ReadTx {
     quote_reads!();
+
+    /// A trade customer's quotes, newest first, before `before`: like
+    /// [`Self::quotes_page`], through the customer's index (read in batches).
+    pub fn customer_quotes_page(
+        &self,
+        customer: &CustomerCode,
+        status: Option<QuoteStatus>,
+        sku: Option<&Sku>,
+        before: Option<(i64, u64)>,
+        limit: usize,
+    ) -> Result<Page<Quote, (i64, u64)>, StoreError> {
+        let index = self.table(QUOTES_BY_CUSTOMER)?;
+        let quotes = self.table(QUOTES)?;
+        let code = customer.as_str();
+        let high = before.map_or(Included((code, u64::MAX)), |b| {
+            Excluded((code, customer_key(b)))
+        });
+        let mut keys = index
+            .range(Included((code, 0)), high, true)?
+            .map(|entry| entry.map(|((_, key), ())| from_customer_key(key)));
+        let mut items = Vec::new();
+        let mut last = None;
+        let mut scanned = 0;
+        loop {
+            let batch: Vec<(i64, u64)> = keys.by_ref().take(64).collect::<Result<_, _>>()?;
+            if batch.is_empty() {
+                return Ok(Page { items, next: None });
+            }
+            for (key, bytes) in batch.iter().zip(quotes.get_many(&batch)?) {
+                if items.len() == limit || scanned == 5_000 {
+                    return Ok(Page { items, next: last });
+                }
+                scanned += 1;
+                let Some(bytes) = bytes else { continue };
+                let quote: Quote = decode("quotes", &format!("{key:?}"), &bytes)?;
+                last = Some(*key);
+                if status.is_none_or(|s| quote.status == s)
+                    && sku.is_none_or(|sku| quote.lines.iter().any(|l| l.sku == *sku))
+                {
+                    items.push(quote);
+                }
+            }
+        }
+    }
 
     /// One page of quotes, newest first, optionally of one status and with
     /// a line of one product.
@@ -167,6 +212,16 @@ impl WriteTx {
                 links.insert(quote.link_hash.as_str(), key)?;
             }
         }
+        let old_customer = previous.as_ref().and_then(|p| p.customer.as_ref());
+        if old_customer != quote.customer.as_ref() {
+            let mut by_customer = self.table(QUOTES_BY_CUSTOMER)?;
+            if let Some(old) = old_customer {
+                by_customer.remove((old.as_str(), customer_key(key)))?;
+            }
+            if let Some(new) = &quote.customer {
+                by_customer.insert((new.as_str(), customer_key(key)), ())?;
+            }
+        }
         let bytes = serde_json::to_vec(quote).expect("quotes serialize");
         self.table(QUOTES)?.insert(key, bytes.as_slice())?;
         Ok(())
@@ -189,4 +244,14 @@ impl WriteTx {
         }
         Ok(out)
     }
+}
+/// A quote's key in [`QUOTES_BY_CUSTOMER`]: year and number in one ordered
+/// number (a year's count stays far below 2⁴⁰).
+fn customer_key((year, number): (i64, u64)) -> u64 {
+    (u64::try_from(year).unwrap_or(0) << 40) | (number & ((1 << 40) - 1))
+}
+
+/// The quote key back from [`customer_key`].
+fn from_customer_key(key: u64) -> (i64, u64) {
+    (i64::try_from(key >> 40).unwrap_or(0), key & ((1 << 40) - 1))
 }

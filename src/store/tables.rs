@@ -9,7 +9,7 @@ use redb::TableDefinition;
 /// Version 2 added the stock ledger tables, version 3 the quote tables, version
 /// 4 the session tables, version 5 the webhook tables, version 6 the files of
 /// product photos, version 7 the delivery zones, version 8 the mail outbox,
-/// password resets, price lists and customers; opening an older file
+/// password resets, price lists, customers and their quotes; opening an older file
 /// creates them.
 pub const SCHEMA_VERSION: u64 = 8;
 
@@ -117,6 +117,11 @@ pub const PRICE_LISTS: TableDefinition<&str, &[u8]> = TableDefinition::new("pric
 /// Customer code → customer.
 pub const CUSTOMERS: TableDefinition<&str, &[u8]> = TableDefinition::new("customers");
 
+/// (customer code, quote key) → (): a trade customer's quotes, the key being
+/// the quote's year and number as `year << 40 | number` (newest last).
+pub const QUOTES_BY_CUSTOMER: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("quotes_by_customer");
+
 /// (price list code, customer code) → (): the customers buying at a list.
 pub const CUSTOMERS_BY_PRICE_LIST: TableDefinition<(&str, &str), ()> =
     TableDefinition::new("customers_by_price_list");
@@ -150,7 +155,7 @@ pub fn new_epoch() -> u64 {
 }
 
 /// The name of every table, in the order a copy writes them.
-pub const ALL: [&str; 31] = [
+pub const ALL: [&str; 32] = [
     "meta",
     "changes",
     "products",
@@ -182,6 +187,7 @@ pub const ALL: [&str; 31] = [
     "price_lists",
     "customers",
     "customers_by_price_list",
+    "quotes_by_customer",
 ];
 
 /// The `'static` name of a table this module declares.
@@ -224,6 +230,7 @@ macro_rules! every_table {
         $callback!(PRICE_LISTS);
         $callback!(CUSTOMERS);
         $callback!(CUSTOMERS_BY_PRICE_LIST);
+        $callback!(QUOTES_BY_CUSTOMER);
     };
 }
 pub(super) use every_table;

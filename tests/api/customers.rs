@@ -375,3 +375,66 @@ async fn customers_are_listed_a_page_at_a_time_in_code_order() {
     assert_eq!(seen, ["C1", "C2", "C3", "C4", "C5"]);
     app.stop_and_check().await;
 }
+
+#[tokio::test]
+async fn a_customers_quotes_are_listed_newest_first_and_follow_changes() {
+    let app = shop_with_list().await;
+    let request = |customer: Option<&str>| {
+        let mut body = json!({
+            "lines": [{"sku": "SAND-04", "quantity": "2", "unit": "t"}],
+            "contact": {"name": "Sam Builder", "phone": "01234 567890"},
+        });
+        if let Some(customer) = customer {
+            body["customer"] = json!(customer);
+        }
+        body
+    };
+    let mut theirs = Vec::new();
+    for customer in [
+        Some("NORTHBUILD"),
+        None,
+        Some("NORTHBUILD"),
+        Some("NORTHBUILD"),
+    ] {
+        let saved = app
+            .post("/api/v1/quotes", Who::Staff, &request(customer))
+            .await;
+        assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text);
+        if customer.is_some() {
+            theirs.push(saved.body["number"].as_str().unwrap().to_owned());
+        }
+    }
+    theirs.reverse();
+    assert_eq!(quotes_of(&app, "northbuild").await, theirs);
+    // A quote changed to no customer leaves their list.
+    let changed = app
+        .put(
+            &format!("/api/v1/quotes/{}", theirs[0]),
+            Who::Staff,
+            &request(None),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    assert_eq!(quotes_of(&app, "NORTHBUILD").await, theirs[1..]);
+    let bad = app.get("/api/v1/quotes?customer=a/b", Who::Viewer).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    app.stop_and_check().await;
+}
+
+/// The numbers of a customer's quotes, paged two at a time.
+async fn quotes_of(app: &TestApp, customer: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut path = format!("/api/v1/quotes?customer={customer}&limit=2");
+    loop {
+        let page = app.get(&path, Who::Viewer).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        for quote in page.body["items"].as_array().unwrap() {
+            assert_eq!(quote["customer"], customer.to_uppercase());
+            seen.push(quote["number"].as_str().unwrap().to_owned());
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/quotes?customer={customer}&limit=2&cursor={c}"),
+            None => return seen,
+        }
+    }
+}
