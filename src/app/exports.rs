@@ -25,17 +25,26 @@ pub enum ExportKind {
     Stock,
     Movements,
     Quotes,
+    Customers,
+    PriceLists,
 }
 
 impl std::str::FromStr for ExportKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Self::Products, Self::Stock, Self::Movements, Self::Quotes]
-            .into_iter()
+        [
+            Self::Products,
+            Self::Stock,
+            Self::Movements,
+            Self::Quotes,
+            Self::Customers,
+            Self::PriceLists,
+        ]
+        .into_iter()
             .find(|kind| kind.as_str() == s)
             .ok_or_else(|| {
                 format!(
-                    "{s:?} is not something Quarry exports; use products, stock, movements or quotes"
+                    "{s:?} is not something Quarry exports; use products, stock, movements, quotes, customers or price-lists"
                 )
             })
     }
@@ -48,6 +57,8 @@ impl ExportKind {
             Self::Stock => "stock",
             Self::Movements => "movements",
             Self::Quotes => "quotes",
+            Self::Customers => "customers",
+            Self::PriceLists => "price-lists",
         }
     }
 }
@@ -105,6 +116,34 @@ const MOVEMENT_COLUMNS: [&str; 15] = [
     "unit",
     "counted",
     "reason",
+];
+
+/// A customer per row; delivery addresses one after another, separated by a
+/// blank line.
+const CUSTOMER_COLUMNS: [&str; 9] = [
+    "code",
+    "name",
+    "tax_number",
+    "billing_address",
+    "delivery_addresses",
+    "payment_terms",
+    "notes",
+    "price_list",
+    "active",
+];
+
+/// A rule per row, its list's code and name repeated (a list without rules
+/// is one row with the rule's columns empty).
+const PRICE_LIST_COLUMNS: [&str; 9] = [
+    "code",
+    "name",
+    "sku",
+    "category",
+    "price",
+    "percent_off",
+    "min_quantity",
+    "valid_from",
+    "valid_until",
 ];
 
 const QUOTE_COLUMNS: [&str; 16] = [
@@ -304,6 +343,8 @@ pub fn export(
             sink.finish()
         }
         ExportKind::Stock => export_stock(tx, format, decimal, out),
+        ExportKind::Customers => export_customers(tx, format, decimal, out),
+        ExportKind::PriceLists => export_price_lists(tx, format, decimal, out),
         ExportKind::Movements => {
             let mut sink = Sink::new(format, decimal, out, &MOVEMENT_COLUMNS)?;
             let mut failed = None;
@@ -362,6 +403,77 @@ pub fn export(
 }
 
 /// Stock levels, with each product's stock unit.
+fn export_customers(
+    tx: &ReadTx,
+    format: Format,
+    decimal: DecimalMark,
+    out: impl Write,
+) -> Result<u64, AppError> {
+    let mut sink = Sink::new(format, decimal, out, &CUSTOMER_COLUMNS)?;
+    let mut after: Option<String> = None;
+    loop {
+        let page = tx.customers_after(after.as_deref(), 500)?;
+        let Some(last) = page.last() else {
+            return sink.finish();
+        };
+        after = Some(last.code.to_string());
+        for customer in &page {
+            if sink.format == Format::Json {
+                sink.json(customer)?;
+                continue;
+            }
+            let value = serde_json::to_value(customer).map_err(io)?;
+            let addresses: Vec<String> = customer
+                .delivery_addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let row: Vec<String> = CUSTOMER_COLUMNS
+                .iter()
+                .map(|c| match *c {
+                    "delivery_addresses" => addresses.join("\n\n"),
+                    _ => text(&value[*c]),
+                })
+                .collect();
+            sink.row(&row)?;
+        }
+    }
+}
+
+fn export_price_lists(
+    tx: &ReadTx,
+    format: Format,
+    decimal: DecimalMark,
+    out: impl Write,
+) -> Result<u64, AppError> {
+    let mut sink = Sink::new(format, decimal, out, &PRICE_LIST_COLUMNS)?;
+    for list in tx.price_lists()? {
+        if sink.format == Format::Json {
+            sink.json(&list)?;
+            continue;
+        }
+        let rules = serde_json::to_value(&list.rules).map_err(io)?;
+        let empty = [Value::Null];
+        let rules = rules
+            .as_array()
+            .filter(|r| !r.is_empty())
+            .map_or(&empty[..], |r| &r[..]);
+        for rule in rules {
+            let row: Vec<String> = PRICE_LIST_COLUMNS
+                .iter()
+                .map(|c| match *c {
+                    "code" => list.code.to_string(),
+                    "name" => list.name.to_string(),
+                    "price" | "percent_off" | "min_quantity" => decimal.write(&text(&rule[*c])),
+                    _ => text(&rule[*c]),
+                })
+                .collect();
+            sink.row(&row)?;
+        }
+    }
+    sink.finish()
+}
+
 fn export_stock(
     tx: &ReadTx,
     format: Format,

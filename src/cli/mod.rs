@@ -160,10 +160,10 @@ pub enum Command {
         #[arg(long, value_name = "MARK")]
         decimal: Option<crate::domain::locale::DecimalMark>,
     },
-    /// Export products, stock, movements or quotes from one consistent
+    /// Export products, stock, movements, quotes, customers or price lists from one consistent
     /// snapshot. Product, stock and movement CSV files import back as they are.
     Export {
-        /// products, stock, movements or quotes
+        /// products, stock, movements, quotes, customers or price-lists
         #[arg(value_name = "WHAT")]
         kind: String,
         /// csv or json

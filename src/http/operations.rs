@@ -540,12 +540,13 @@ impl Write for ChannelWriter {
     }
 }
 
-/// Downloads products, stock levels, movements or quotes as CSV or JSON, from
+/// Downloads products, stock levels, movements, quotes, customers or price
+/// lists as CSV or JSON, from
 /// one consistent snapshot, streamed as it is written.
 #[utoipa::path(
     get, path = "/exports/{kind}", tag = "operations",
     params(
-        ("kind" = String, Path, description = "products, stock, movements or quotes"),
+        ("kind" = String, Path, description = "products, stock, movements, quotes, customers or price-lists"),
         ExportQuery,
     ),
     responses(

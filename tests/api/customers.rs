@@ -438,3 +438,43 @@ async fn quotes_of(app: &TestApp, customer: &str) -> Vec<String> {
         }
     }
 }
+
+#[tokio::test]
+async fn customers_and_price_lists_are_exported_as_csv_and_json() {
+    let app = shop_with_list().await;
+    let csv = app
+        .get("/api/v1/exports/price-lists?decimal=dot", Who::Viewer)
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    let rows: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(
+        rows,
+        [
+            "code,name,sku,category,price,percent_off,min_quantity,valid_from,valid_until",
+            "TRADE-B,Trade list B,,Aggregates,,8,,,",
+            "TRADE-B,Trade list B,SAND-04,,30.00,,20,,",
+        ]
+    );
+    let csv = app.get("/api/v1/exports/customers", Who::Viewer).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    let mut reader = csv::Reader::from_reader(csv.text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let record = reader.records().next().unwrap().unwrap();
+    let cell = |name: &str| record[headers.iter().position(|h| h == name).unwrap()].to_owned();
+    assert_eq!(cell("code"), "NORTHBUILD");
+    assert_eq!(
+        cell("billing_address"),
+        "Unit 4, Mill Lane\nNorthtown AB1 2CD"
+    );
+    assert_eq!(cell("price_list"), "TRADE-B");
+    assert_eq!(cell("notes"), "Pays on time");
+    assert_eq!(cell("active"), "true");
+    let json = app
+        .get("/api/v1/exports/customers?format=json", Who::Viewer)
+        .await;
+    assert_eq!(
+        json.body[0]["delivery_addresses"][0],
+        "Plot 7, New Road\nNorthtown AB1 3EF"
+    );
+    app.stop_and_check().await;
+}
