@@ -62,7 +62,8 @@ export async function render(main, { staff, shop } = {}) {
   const columns = [
     [t("quotes.number"), (q) => h("a", { href: `/admin/quote?${new URLSearchParams({ number: q.number })}`, class: "mono" }, q.number)],
     [t("quotes.status"), (q) => statusBadge(q.status)],
-    [t("quotes.customer"), (q) => contactCell(q.contact)],
+    [t("quotes.customer"), (q) => h("div", {}, contactCell(q.contact),
+      q.customer ? h("div", {}, h("a", { href: `/admin/customer?${new URLSearchParams({ code: q.customer })}`, class: "mono" }, q.customer)) : null)],
     [t("quotes.total"), (q) => money(q.totals.gross, q.currency), { num: true }],
     [t("quotes.created"), (q) => when(q.created_at)],
     [t("quotes.validUntil"), (q) => when(q.valid_until)],

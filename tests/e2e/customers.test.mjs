@@ -195,6 +195,10 @@ test("staff add a customer on a list, open their page and quote for them: the cu
   await waitForText(page.locator('#quote-lines tr[data-sku="SAND-04"] .rule'), "7% off Aggregates");
   await staff("POST", `/api/v1/quotes/${encodeURIComponent(number)}/cancel`);
 
+  // The list of quotes names the customer, linking to their page.
+  await page.goto("/admin/quotes");
+  await waitForText(page.locator("main tbody tr", { hasText: number }).locator("a[href^='/admin/customer?']"), code);
+
   // Archived, the customer is offered no new quote; restored, again.
   await page.goto(`/admin/customer?code=${code}`);
   await page.evaluate(() => { window.confirm = () => true; });
