@@ -248,6 +248,9 @@ struct Shared {
     options: Options,
     /// The I/O error the store has not recovered from yet.
     trouble: Mutex<Option<Trouble>>,
+    /// Set while [`Store::recover`] has the file closed to open it again:
+    /// a read then waits for it rather than failing.
+    reopening: std::sync::atomic::AtomicBool,
     /// The PostgreSQL database holding the store, instead of the file.
     pg: Option<Arc<pg::Backend>>,
     /// The embedded store's journal (none with PostgreSQL, or while the

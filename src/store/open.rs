@@ -34,6 +34,22 @@ pub(super) enum Handle {
     Closed,
 }
 
+/// Marks a reopen under way for as long as it lives.
+struct Reopening<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl<'a> Reopening<'a> {
+    fn start(flag: &'a std::sync::atomic::AtomicBool) -> Self {
+        flag.store(true, std::sync::atomic::Ordering::Release);
+        Self(flag)
+    }
+}
+
+impl Drop for Reopening<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Release);
+    }
+}
+
 /// What went wrong, and when the store last tried to reopen the file.
 pub(super) struct Trouble {
     disk_full: bool,
@@ -67,6 +83,7 @@ impl Store {
                 db: RwLock::new(Handle::Writable(Arc::new(db))),
                 options,
                 trouble: Mutex::new(None),
+                reopening: std::sync::atomic::AtomicBool::new(false),
                 pg: None,
                 journal: Some(Arc::new(Mutex::new(journal))),
                 node_lock: None,
@@ -101,6 +118,7 @@ impl Store {
                 db: RwLock::new(Handle::Closed),
                 options,
                 trouble: Mutex::new(None),
+                reopening: std::sync::atomic::AtomicBool::new(false),
                 pg: Some(Arc::new(backend)),
                 journal: None,
                 node_lock,
@@ -162,11 +180,22 @@ impl Store {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The open database, or why there is none.
+    /// The open database, or why there is none. While the file is being
+    /// opened again after an I/O error, waits for it (up to a few seconds:
+    /// callers are off the async runtime) instead of failing at once.
     pub(super) fn database(&self) -> Result<Arc<Database>, StoreError> {
-        match &*self.handle() {
-            Handle::Writable(db) | Handle::ReadOnly(db) => Ok(db.clone()),
-            Handle::Closed => Err(self.unavailable()),
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            match &*self.handle() {
+                Handle::Writable(db) | Handle::ReadOnly(db) => return Ok(db.clone()),
+                Handle::Closed => {}
+            }
+            if !self.shared.reopening.load(std::sync::atomic::Ordering::Acquire)
+                || Instant::now() >= deadline
+            {
+                return Err(self.unavailable());
+            }
+            std::thread::sleep(Duration::from_millis(2));
         }
     }
 
@@ -265,7 +294,9 @@ impl Store {
         if !writable && self.read_only() {
             return Err(self.unavailable());
         }
-        // Closes the file (readers hold the handle only while they begin).
+        // Closes the file (readers hold the handle only while they begin,
+        // and wait while it is reopened).
+        let _reopening = Reopening::start(&self.shared.reopening);
         let old = std::mem::replace(
             &mut *self
                 .shared
