@@ -84,13 +84,28 @@ macro_rules! customer_reads_for {
 customer_reads_for!(crate::store::ReadTx);
 customer_reads_for!(WriteTx);
 
-/// Stores a price list and logs it.
+/// Checks the SKUs a list's rules name exist, then stores and logs it.
 fn save_list(
     tx: &mut WriteTx,
     actor: &Actor,
     list: &PriceList,
     before: Option<&PriceList>,
 ) -> Result<(), AppError> {
+    let named: Vec<(usize, Sku)> = list
+        .rules
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.sku.clone().map(|s| (i, s)))
+        .collect();
+    let skus: Vec<Sku> = named.iter().map(|(_, s)| s.clone()).collect();
+    for ((i, sku), product) in named.iter().zip(tx.products_many(&skus)?) {
+        if product.is_none() {
+            return Err(AppError::invalid(
+                format!("rules[{i}].sku"),
+                format!("there is no product {sku}"),
+            ));
+        }
+    }
     tx.put_price_list(list)?;
     let (kind, changes) = match before {
         None => (ChangeKind::PriceListCreated, Vec::new()),
@@ -249,6 +264,7 @@ impl App {
         caller: &Principal,
         code: &str,
         input: PriceListInput,
+        precondition: super::catalogue::Precondition,
     ) -> Result<PriceList, AppError> {
         let code = PriceListCode::parse(code).map_err(|_| list_not_found(code))?;
         let actor = caller.actor.clone();
@@ -256,6 +272,7 @@ impl App {
             let before = tx
                 .price_list(&code)?
                 .ok_or_else(|| list_not_found(code.as_str()))?;
+            precondition.check(before.version)?;
             same_code(input.code.as_ref(), &code)?;
             let list = input
                 .into_list(code, Timestamp::now(), Some(&before))

@@ -199,6 +199,9 @@ impl PriceRule {
             }
             _ => {}
         }
+        if self.min_quantity.is_some_and(|q| !q.is_positive()) {
+            return Err(("min_quantity", "must be greater than zero".into()));
+        }
         if let (Some(from), Some(until)) = (self.valid_from, self.valid_until)
             && until < from
         {
@@ -550,6 +553,10 @@ mod tests {
             ),
             (serde_json::json!({"sku": "A"}), "percent_off"),
             (serde_json::json!({"category": "B", "price": "1"}), "price"),
+            (
+                serde_json::json!({"percent_off": "5", "min_quantity": "-1"}),
+                "min_quantity",
+            ),
             (
                 serde_json::json!({"percent_off": "5", "valid_from": "2026-02-01", "valid_until": "2026-01-01"}),
                 "valid_until",

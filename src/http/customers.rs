@@ -93,17 +93,21 @@ pub async fn get_price_list(
     Ok(axum::Json(app.price_list(&code).await?))
 }
 
-/// Replace a price list's name and rules.
+/// Replace a price list's name and rules. With `If-Match: "<version>"`,
+/// only if nobody changed the list since (412 otherwise).
 #[utoipa::path(
     put, path = "/price-lists/{code}", tag = "customers",
-    params(("code" = PriceListCode, Path, description = "The price list's code")),
+    params(
+        ("code" = PriceListCode, Path, description = "The price list's code"),
+        ("If-Match" = Option<String>, Header, description = "The list's version last read, as an ETag: \"3\""),
+    ),
     request_body = PriceListInput,
     responses(
         (status = 200, body = PriceList),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 412, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -111,10 +115,12 @@ pub async fn replace_price_list(
     State(app): State<App>,
     QuoteStaff(caller): QuoteStaff,
     Path(code): Path<String>,
+    IfMatch(precondition): IfMatch,
     Json(input): Json<PriceListInput>,
 ) -> Result<axum::Json<PriceList>, ApiError> {
     Ok(axum::Json(
-        app.replace_price_list(&caller, &code, input).await?,
+        app.replace_price_list(&caller, &code, input, precondition)
+            .await?,
     ))
 }
 

@@ -190,7 +190,10 @@ impl Store {
                 Handle::Writable(db) | Handle::ReadOnly(db) => return Ok(db.clone()),
                 Handle::Closed => {}
             }
-            if !self.shared.reopening.load(std::sync::atomic::Ordering::Acquire)
+            if !self
+                .shared
+                .reopening
+                .load(std::sync::atomic::Ordering::Acquire)
                 || Instant::now() >= deadline
             {
                 return Err(self.unavailable());

@@ -275,6 +275,11 @@ async fn bad_lists_and_customers_are_refused_with_the_field_and_nothing_is_lost(
             "rules[0].price",
         ),
         (json!([{"sku": "SAND-04"}]), "rules[0].percent_off"),
+        (json!([{"sku": "NOPE", "price": "1"}]), "rules[0].sku"),
+        (
+            json!([{"percent_off": "5", "min_quantity": "-1"}]),
+            "rules[0].min_quantity",
+        ),
         (
             json!([{"percent_off": "5"}, {"percent_off": "101"}]),
             "rules[1].percent_off",
@@ -291,6 +296,21 @@ async fn bad_lists_and_customers_are_refused_with_the_field_and_nothing_is_lost(
         assert!(answer.status.is_client_error(), "{rules}: {}", answer.text);
         assert_eq!(answer.error().1.as_deref(), Some(field), "{rules}");
     }
+    let stale = app
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/price-lists/TRADE-B",
+            Who::Staff,
+            Some(&json!({"name": "Renamed"})),
+            &[("if-match", "\"9\"")],
+        )
+        .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        stale.text
+    );
     let kept = app.get("/api/v1/price-lists/TRADE-B", Who::Viewer).await;
     assert_eq!(
         (kept.body["version"].clone(), kept.body["name"].clone()),
