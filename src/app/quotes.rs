@@ -318,18 +318,19 @@ fn mail_link(
 /// An estimate's lines and totals, as cached.
 type Priced = Arc<(Vec<EstimateLine>, Option<DeliveryCharge>, Totals)>;
 
-/// The cache of estimates: by lines, caller kind and store `seq`.
+/// What an estimate is cached by: its lines, delivery and customer, the
+/// caller kind and the store's `seq`.
+type EstimateKey = (
+    Vec<LineRequest>,
+    Option<DeliveryRequest>,
+    Option<CustomerCode>,
+    bool,
+    u64,
+);
+
+/// The cache of estimates.
 pub(super) struct Cache {
-    estimates: moka::sync::Cache<
-        (
-            Vec<LineRequest>,
-            Option<DeliveryRequest>,
-            Option<CustomerCode>,
-            bool,
-            u64,
-        ),
-        Priced,
-    >,
+    estimates: moka::sync::Cache<EstimateKey, Priced>,
 }
 
 impl Default for Cache {

@@ -370,7 +370,13 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
         } else {
             path
         };
-    let body = match (method, path.as_str()) {
+    let body = body_for(method, &path, n);
+    (path, body)
+}
+
+/// The body the table's request sends, if it sends one.
+fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
+    match (method, path) {
         ("POST", "/api/v1/movements") => Some(json!({
             "kind": "receive", "location": "YARD",
             "lines": [{"sku": "SAND-04", "quantity": "1"}],
@@ -423,8 +429,7 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
         })),
         ("POST", "/api/v1/mail/test") => Some(json!({"to": "owner@example.com"})),
         _ => None,
-    };
-    (path, body)
+    }
 }
 
 /// A delivery zone with a postcode prefix of its own.
@@ -442,6 +447,30 @@ fn price_list(code: &str) -> Value {
 /// at once.
 fn paused_webhook(n: usize) -> Value {
     json!({"url": format!("http://127.0.0.1:9/hook{n}"), "events": ["*"], "enabled": false})
+}
+
+/// Delivery zones, price lists and a customer: YARD shared, one of each
+/// kind that is deleted per caller.
+async fn coded_fixtures(app: &TestApp) {
+    for code in
+        std::iter::once("YARD".to_owned()).chain((0..=Who::ALL.len()).map(|n| format!("DZ{n}")))
+    {
+        let made = app
+            .post("/api/v1/delivery-zones", Who::Owner, &zone(&code))
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    }
+    for code in
+        std::iter::once("YARD".to_owned()).chain((0..=Who::ALL.len()).map(|n| format!("PL{n}")))
+    {
+        let made = app
+            .post("/api/v1/price-lists", Who::Owner, &price_list(&code))
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    }
+    let customer = json!({"code": "YARD", "name": "Builder", "price_list": "YARD"});
+    let made = app.post("/api/v1/customers", Who::Owner, &customer).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
 }
 
 /// What the table's requests act on: products, a location, a movement and a
@@ -479,25 +508,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
             .await;
         assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
     }
-    for code in
-        std::iter::once("YARD".to_owned()).chain((0..=Who::ALL.len()).map(|n| format!("DZ{n}")))
-    {
-        let made = app
-            .post("/api/v1/delivery-zones", Who::Owner, &zone(&code))
-            .await;
-        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
-    }
-    for code in
-        std::iter::once("YARD".to_owned()).chain((0..=Who::ALL.len()).map(|n| format!("PL{n}")))
-    {
-        let made = app
-            .post("/api/v1/price-lists", Who::Owner, &price_list(&code))
-            .await;
-        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
-    }
-    let customer = json!({"code": "YARD", "name": "Builder", "price_list": "YARD"});
-    let made = app.post("/api/v1/customers", Who::Owner, &customer).await;
-    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    coded_fixtures(app).await;
     let backup = app.config.backup_dir().join(BACKUP);
     let owner = quarry::domain::accounts::Actor::cli();
     let server = app.server.as_ref().unwrap();

@@ -89,6 +89,51 @@ fn assert_removed(data: &str) {
     );
 }
 
+/// The session cookie a sign-in set, as a request sends it back.
+fn session_cookie(signed_in: &reqwest::Response) -> String {
+    let set = signed_in.headers()["set-cookie"].to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+/// The demo's two trade customers with price lists; the first one's takes
+/// at least 5% off every aggregate.
+async fn trade_customers_are_there(client: &reqwest::Client, url: &str, cookie: &str) {
+    // Two trade customers with price lists; the first one's takes at least
+    // 5% off every aggregate (7%: 4.8 t × 35.34 = 169.632 → 169.63).
+    let customers: Value = client
+        .get(format!("{url}/api/v1/customers"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lists: Vec<&str> = customers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["price_list"].as_str())
+        .collect();
+    assert_eq!(lists, ["TRADE-B", "TRADE-A"], "{customers}");
+    let preview: Value = client
+        .get(format!(
+            "{url}/api/v1/price-lists/TRADE-A/preview?sku=SAND-04&quantity=3&unit=m3"
+        ))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(preview["line"]["net"], "169.63", "{preview}");
+    assert_eq!(
+        preview["line"]["list_price"]["rule"],
+        "Trade list A: 7% off Aggregates"
+    );
+}
+
 #[tokio::test]
 async fn the_demo_serves_a_realistic_shop_and_removes_its_data_on_exit() {
     let demo = tokio::task::spawn_blocking(|| start_demo(&[]))
@@ -145,13 +190,7 @@ async fn the_demo_serves_a_realistic_shop_and_removes_its_data_on_exit() {
         .await
         .unwrap();
     assert_eq!(signed_in.status(), StatusCode::OK);
-    let cookie = signed_in.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = session_cookie(&signed_in);
     let me: Value = signed_in.json().await.unwrap();
     assert!(me.to_string().contains(&demo.owner.0), "{me}");
     let products: Value = client
@@ -170,40 +209,7 @@ async fn the_demo_serves_a_realistic_shop_and_removes_its_data_on_exit() {
         .filter_map(|p| p["category"].as_str()?.split('/').next())
         .collect();
     assert!(categories.len() >= 8, "{categories:?}");
-    // Two trade customers with price lists; the first one's takes at least
-    // 5% off every aggregate (7%: 4.8 t × 35.34 = 169.632 → 169.63).
-    let customers: Value = client
-        .get(format!("{url}/api/v1/customers"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let lists: Vec<&str> = customers["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|c| c["price_list"].as_str())
-        .collect();
-    assert_eq!(lists, ["TRADE-B", "TRADE-A"], "{customers}");
-    let preview: Value = client
-        .get(format!(
-            "{url}/api/v1/price-lists/TRADE-A/preview?sku=SAND-04&quantity=3&unit=m3"
-        ))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(preview["line"]["net"], "169.63", "{preview}");
-    assert_eq!(
-        preview["line"]["list_price"]["rule"],
-        "Trade list A: 7% off Aggregates"
-    );
+    trade_customers_are_there(&client, &url, &cookie).await;
     // Every product has a photo, drawn by the demo, served as a JPEG.
     let items = products["items"].as_array().unwrap();
     assert!(
