@@ -267,6 +267,8 @@ impl App {
         precondition: super::catalogue::Precondition,
     ) -> Result<PriceList, AppError> {
         let code = PriceListCode::parse(code).map_err(|_| list_not_found(code))?;
+        // Before the version is compared: a malformed body is refused as such.
+        input.check().map_err(|(f, r)| AppError::invalid(f, r))?;
         let actor = caller.actor.clone();
         self.write(move |tx| {
             let before = tx
@@ -399,6 +401,7 @@ impl App {
         precondition: super::catalogue::Precondition,
     ) -> Result<Customer, AppError> {
         let code = CustomerCode::parse(code).map_err(|_| customer_not_found(code))?;
+        input.check().map_err(|(f, r)| AppError::invalid(f, r))?;
         let actor = caller.actor.clone();
         self.write(move |tx| {
             let before = tx

@@ -302,13 +302,8 @@ pub struct PriceListInput {
 }
 
 impl PriceListInput {
-    /// The list this input makes, replacing `before` if there was one.
-    pub fn into_list(
-        self,
-        code: PriceListCode,
-        now: Timestamp,
-        before: Option<&PriceList>,
-    ) -> Result<PriceList, (String, String)> {
+    /// Checks the input on its own (before anything is read).
+    pub fn check(&self) -> Result<(), (String, String)> {
         if self.rules.len() > MAX_RULES {
             return Err((
                 "rules".into(),
@@ -319,6 +314,17 @@ impl PriceListInput {
             rule.check()
                 .map_err(|(field, reason)| (format!("rules[{i}].{field}"), reason))?;
         }
+        Ok(())
+    }
+
+    /// The list this input makes, replacing `before` if there was one.
+    pub fn into_list(
+        self,
+        code: PriceListCode,
+        now: Timestamp,
+        before: Option<&PriceList>,
+    ) -> Result<PriceList, (String, String)> {
+        self.check()?;
         Ok(PriceList {
             code,
             name: self.name,
@@ -430,6 +436,17 @@ pub struct CustomerInput {
 }
 
 impl CustomerInput {
+    /// Checks the input on its own (before anything is read).
+    pub fn check(&self) -> Result<(), (String, String)> {
+        if self.delivery_addresses.len() > MAX_ADDRESSES {
+            return Err((
+                "delivery_addresses".into(),
+                format!("a customer has at most {MAX_ADDRESSES} delivery addresses"),
+            ));
+        }
+        Ok(())
+    }
+
     /// The customer this input makes, replacing `before` if there was one.
     pub fn into_customer(
         self,
@@ -437,12 +454,7 @@ impl CustomerInput {
         now: Timestamp,
         before: Option<&Customer>,
     ) -> Result<Customer, (String, String)> {
-        if self.delivery_addresses.len() > MAX_ADDRESSES {
-            return Err((
-                "delivery_addresses".into(),
-                format!("a customer has at most {MAX_ADDRESSES} delivery addresses"),
-            ));
-        }
+        self.check()?;
         Ok(Customer {
             code,
             name: self.name,

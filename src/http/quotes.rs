@@ -35,6 +35,7 @@ use crate::domain::values::Sku;
     responses(
         (status = 200, body = Estimate),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 403, description = "`customer` given by someone who is not staff", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, description = "A line cannot be priced; `field` names it", body = ErrorBody),
     ),

@@ -296,21 +296,6 @@ async fn bad_lists_and_customers_are_refused_with_the_field_and_nothing_is_lost(
         assert!(answer.status.is_client_error(), "{rules}: {}", answer.text);
         assert_eq!(answer.error().1.as_deref(), Some(field), "{rules}");
     }
-    let stale = app
-        .send(
-            reqwest::Method::PUT,
-            "/api/v1/price-lists/TRADE-B",
-            Who::Staff,
-            Some(&json!({"name": "Renamed"})),
-            &[("if-match", "\"9\"")],
-        )
-        .await;
-    assert_eq!(
-        stale.status,
-        StatusCode::PRECONDITION_FAILED,
-        "{}",
-        stale.text
-    );
     let kept = app.get("/api/v1/price-lists/TRADE-B", Who::Viewer).await;
     assert_eq!(
         (kept.body["version"].clone(), kept.body["name"].clone()),
@@ -495,6 +480,43 @@ async fn customers_and_price_lists_are_exported_as_csv_and_json() {
     assert_eq!(
         json.body[0]["delivery_addresses"][0],
         "Plot 7, New Road\nNorthtown AB1 3EF"
+    );
+    app.stop_and_check().await;
+}
+
+#[tokio::test]
+async fn a_price_list_change_is_checked_before_its_version_is_compared() {
+    let app = shop_with_list().await;
+    let stale = app
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/price-lists/TRADE-B",
+            Who::Staff,
+            Some(&json!({"name": "Renamed"})),
+            &[("if-match", "\"9\"")],
+        )
+        .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        stale.text
+    );
+    // A malformed body is refused as such, whatever its If-Match says.
+    let malformed = app
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/price-lists/TRADE-B",
+            Who::Staff,
+            Some(&json!({"name": "Renamed", "rules": [[null, null]]})),
+            &[("if-match", "\"9\"")],
+        )
+        .await;
+    assert_eq!(
+        malformed.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        malformed.text
     );
     app.stop_and_check().await;
 }
