@@ -419,6 +419,45 @@ macro_rules! catalogue_for {
 catalogue_for!(ReadTx);
 catalogue_for!(WriteTx);
 
+/// What [`price_request`] answers: the lines, their products, the delivery
+/// charge and the totals.
+type PricedRequest = (
+    Vec<PricedLine>,
+    Vec<Product>,
+    Option<DeliveryCharge>,
+    Totals,
+);
+
+/// A quote request priced as staff see it, at its customer's list if it
+/// names one (an archived customer gets no new prices), with its delivery.
+/// Shared by a new quote and a changed one.
+fn price_request(
+    tx: &WriteTx,
+    request: &QuoteRequest,
+    shop: &Shop,
+    contact: &str,
+) -> Result<PricedRequest, AppError> {
+    let list = list_of(tx, request.customer.as_ref(), "customer", true)?;
+    let (lines, products) = price_lines(
+        tx,
+        &request.lines,
+        shop,
+        true,
+        PublicAvailability::Exact,
+        list.as_ref(),
+    )?;
+    let priced: Vec<PricedLine> = lines.into_iter().map(|l| l.line).collect();
+    let (delivery, totals) = with_delivery(
+        &tx.delivery_zones()?,
+        request.delivery.as_ref(),
+        &priced,
+        &products,
+        shop,
+        contact,
+    )?;
+    Ok((priced, products, delivery, totals))
+}
+
 /// Only staff price for a trade customer (until customers sign in
 /// themselves, their prices are not for anyone who asks).
 fn for_customer_allowed(staff: bool, customer: Option<&CustomerCode>) -> Result<(), AppError> {
@@ -875,24 +914,8 @@ impl App {
             .write(move |tx| {
                 super::idempotency::once(tx, idempotency.as_ref(), |tx| {
                     let shop = shop(&config);
-                    let list = list_of(tx, request.customer.as_ref(), "customer", true)?;
-                    let (lines, products) = price_lines(
-                        tx,
-                        &request.lines,
-                        &shop,
-                        true,
-                        PublicAvailability::Exact,
-                        list.as_ref(),
-                    )?;
-                    let priced: Vec<PricedLine> = lines.into_iter().map(|l| l.line).collect();
-                    let (delivery, totals) = with_delivery(
-                        &tx.delivery_zones()?,
-                        request.delivery.as_ref(),
-                        &priced,
-                        &products,
-                        &shop,
-                        &config.shop.contact,
-                    )?;
+                    let (priced, products, delivery, totals) =
+                        price_request(tx, &request, &shop, &config.shop.contact)?;
                     let now = Timestamp::now();
                     let year = now.to_zoned(jiff::tz::TimeZone::UTC).year();
                     let number = tx.next_quote_number(year)?;
@@ -1072,24 +1095,8 @@ impl App {
                 released,
                 &before.values().cloned().collect::<Vec<_>>(),
             )?;
-            let list = list_of(tx, request.customer.as_ref(), "customer", true)?;
-            let (lines, products) = price_lines(
-                tx,
-                &request.lines,
-                &shop,
-                true,
-                PublicAvailability::Exact,
-                list.as_ref(),
-            )?;
-            let priced: Vec<PricedLine> = lines.into_iter().map(|l| l.line).collect();
-            let (delivery, totals) = with_delivery(
-                &tx.delivery_zones()?,
-                request.delivery.as_ref(),
-                &priced,
-                &products,
-                &shop,
-                &config.shop.contact,
-            )?;
+            let (priced, products, delivery, totals) =
+                price_request(tx, &request, &shop, &config.shop.contact)?;
             let (holds, movements) = if hold {
                 hold_plan(
                     tx,
