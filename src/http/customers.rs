@@ -10,13 +10,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{IfMatch, Json, Path, Query, QuoteStaff, Viewer};
 use crate::app::App;
-use crate::app::ErrorCode;
 use crate::app::cursor::Listing;
 use crate::domain::customers::{
     Customer, CustomerCode, CustomerInput, PriceList, PriceListCode, PriceListInput,
 };
 use crate::domain::pricing::PricedLine;
-use crate::domain::units::{PositiveQuantity, Quantity, UnitName};
+use crate::domain::units::{PositiveQuantity, UnitName};
 use crate::domain::values::Sku;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -186,18 +185,10 @@ pub async fn preview_price(
     Path(code): Path<String>,
     Query(q): Query<PreviewQuery>,
 ) -> Result<axum::Json<PricePreview>, ApiError> {
-    let invalid = |field: &str, e: crate::domain::InvalidValue| {
-        ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {e}")).with_field(field)
-    };
-    let sku = Sku::parse(&q.sku).map_err(|e| invalid("sku", e))?;
-    let quantity = Quantity::parse(&q.quantity).map_err(|e| invalid("quantity", e))?;
-    let unit = q
-        .unit
-        .as_deref()
-        .map(UnitName::parse)
-        .transpose()
-        .map_err(|e| invalid("unit", e))?;
-    let preview = app.preview_price(&code, sku, quantity, unit).await?;
+    let line = super::quotes::line_from_query(&q.sku, &q.quantity, q.unit.as_deref())?;
+    let preview = app
+        .preview_price(&code, line.sku, line.quantity, line.unit)
+        .await?;
     Ok(axum::Json(PricePreview {
         line: preview.line,
         currency: preview.currency,

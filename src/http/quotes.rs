@@ -65,6 +65,26 @@ pub struct EstimateQuery {
     unit: Option<String>,
 }
 
+/// One line given in a query string (`sku`, `quantity`, `unit`), each
+/// refused with its field.
+pub(super) fn line_from_query(
+    sku: &str,
+    quantity: &str,
+    unit: Option<&str>,
+) -> Result<LineRequest, ApiError> {
+    let invalid = |field: &str, e: crate::domain::InvalidValue| {
+        ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {e}")).with_field(field)
+    };
+    Ok(LineRequest {
+        sku: Sku::parse(sku).map_err(|e| invalid("sku", e))?,
+        quantity: Quantity::parse(quantity).map_err(|e| invalid("quantity", e))?,
+        unit: unit
+            .map(UnitName::parse)
+            .transpose()
+            .map_err(|e| invalid("unit", e))?,
+    })
+}
+
 /// Price one line (the form for simple widgets).
 #[utoipa::path(
     get, path = "/quote/estimate", tag = "quotes",
@@ -81,19 +101,7 @@ pub async fn estimate_one(
     PublicCaller(caller): PublicCaller,
     Query(q): Query<EstimateQuery>,
 ) -> Result<axum::Json<Estimate>, ApiError> {
-    let invalid = |field: &str, e: crate::domain::InvalidValue| {
-        ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {e}")).with_field(field)
-    };
-    let line = LineRequest {
-        sku: Sku::parse(&q.sku).map_err(|e| invalid("sku", e))?,
-        quantity: Quantity::parse(&q.quantity).map_err(|e| invalid("quantity", e))?,
-        unit: q
-            .unit
-            .as_deref()
-            .map(UnitName::parse)
-            .transpose()
-            .map_err(|e| invalid("unit", e))?,
-    };
+    let line = line_from_query(&q.sku, &q.quantity, q.unit.as_deref())?;
     Ok(axum::Json(
         app.estimate(caller.as_ref(), vec![line], None, None)
             .await?,
