@@ -24,7 +24,7 @@ fn list_not_found(code: &str) -> AppError {
     }
 }
 
-fn customer_not_found(code: &str) -> AppError {
+pub(super) fn customer_not_found(code: &str) -> AppError {
     AppError::NotFound {
         what: "customer",
         key: code.to_owned(),

@@ -149,6 +149,10 @@ error_codes! {
     PriceListInUse = "price_list_in_use", 409;
     /// A customer with this code exists already.
     DuplicateCustomer = "duplicate_customer", 409;
+    /// A trade contact with this e-mail address exists already (a login is one person's).
+    DuplicateContact = "duplicate_contact", 409;
+    /// The customer has as many contacts and pending invitations as it may (50).
+    TooManyContacts = "too_many_contacts", 409;
     /// A user with this name exists already.
     DuplicateUser = "duplicate_user", 409;
     /// A live token has this name already.

@@ -2,6 +2,7 @@
 //! only then lets derived views move on. The HTTP layer and the CLI both call
 //! these; neither touches the store's tables.
 
+pub mod account;
 pub mod accounts;
 pub mod backups;
 pub mod batch;
@@ -54,6 +55,8 @@ pub struct Principal {
     pub user: Option<Username>,
     /// The browser session the call came with, if it came with one.
     pub session: Option<accounts::SessionRef>,
+    /// For a trade contact (the `contact` role): the customer they buy for.
+    pub customer: Option<crate::domain::customers::CustomerCode>,
 }
 
 impl Principal {
@@ -65,6 +68,7 @@ impl Principal {
             scopes: None,
             user: None,
             session: None,
+            customer: None,
         }
     }
 

@@ -188,7 +188,7 @@ impl QuoteView {
     }
 
     /// The view with its lines' photos, read in one lookup.
-    fn with_photos(mut self, tx: &ReadTx) -> Result<Self, AppError> {
+    pub(super) fn with_photos(mut self, tx: &ReadTx) -> Result<Self, AppError> {
         let mut skus: Vec<Sku> = self.lines.iter().map(|l| l.sku.clone()).collect();
         skus.sort();
         skus.dedup();
@@ -458,15 +458,28 @@ fn price_request(
     Ok((priced, products, delivery, totals))
 }
 
-/// Only staff price for a trade customer (until customers sign in
-/// themselves, their prices are not for anyone who asks).
-fn for_customer_allowed(staff: bool, customer: Option<&CustomerCode>) -> Result<(), AppError> {
-    if customer.is_some() && !staff {
+/// The trade customer a request is priced for: a signed-in contact's own
+/// (naming another is refused), or the one staff name. Anyone else naming a
+/// customer is refused, so the public cannot learn a customer's prices.
+fn customer_for(
+    caller: Option<&Principal>,
+    staff: bool,
+    requested: Option<CustomerCode>,
+) -> Result<Option<CustomerCode>, AppError> {
+    if let Some(own) = caller.and_then(|p| p.customer.as_ref()) {
+        if requested.as_ref().is_some_and(|r| r != own) {
+            return Err(AppError::Forbidden(
+                "a trade contact prices for their own customer only".into(),
+            ));
+        }
+        return Ok(Some(own.clone()));
+    }
+    if requested.is_some() && !staff {
         return Err(AppError::Forbidden(
             "only staff price for a trade customer".into(),
         ));
     }
-    Ok(())
+    Ok(requested)
 }
 
 /// Prices every line against a snapshot; the products priced, in order.
@@ -836,7 +849,7 @@ impl App {
         let started = Instant::now();
         check_lines(&lines)?;
         let staff = caller.is_some_and(Principal::reads);
-        for_customer_allowed(staff, customer.as_ref())?;
+        let customer = customer_for(caller, staff, customer)?;
         let key = (
             lines.clone(),
             delivery,
@@ -905,7 +918,8 @@ impl App {
             .check()
             .map_err(|(f, r)| AppError::invalid(f, r))?;
         let staff = caller.is_some_and(|p| p.role >= Role::Staff && p.can(Scope::QuotesWrite));
-        for_customer_allowed(staff, request.customer.as_ref())?;
+        let mut request = request;
+        request.customer = customer_for(caller, staff, request.customer.take())?;
         let config = self.config().clone();
         let hold = holds_stock(staff, &request, config.quotes.hold_stock)?;
         let actor = caller.map_or_else(Actor::public, |p| p.actor.clone());

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use crate::domain::InvalidValue;
-use crate::domain::accounts::{Password, Username};
+use crate::domain::accounts::Password;
 
 /// The most common passwords, refused as new passwords.
 static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
@@ -26,14 +26,18 @@ static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 /// characters, not one of the 10,000 most common passwords, and not built
 /// from the username or the shop's name, the first words a guesser who
 /// knows either tries ("sam2024!", "Quarry-1").
-pub fn new_password(raw: String, user: &Username, shop: &str) -> Result<Password, InvalidValue> {
+pub fn new_password<U: AsRef<str> + ?Sized>(
+    raw: String,
+    user: &U,
+    shop: &str,
+) -> Result<Password, InvalidValue> {
     let lower = raw.to_lowercase();
     if COMMON.contains(lower.as_str()) {
         return Err(InvalidValue::new(
             "this password is one of the most common ones and easily guessed; choose another",
         ));
     }
-    if near(&raw, user.as_str()) {
+    if near(&raw, user.as_ref()) {
         return Err(InvalidValue::new(
             "the password is too close to the username; choose one not built from it",
         ));
@@ -173,6 +177,7 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::accounts::Username;
 
     #[test]
     fn a_password_verifies_against_its_own_hash_only() {

@@ -93,11 +93,14 @@ pub fn demo(mut config: Config, keep: Option<PathBuf>) -> anyhow::Result<ExitCod
         };
         let banner = format!(
             "\nQuarry demo: {url}\n{summary}  storefront:  {url}/\n  back office: {url}/admin\n  \
-             owner login: {} / {}\n  staff login: {} / {}\n{data}\nPress Ctrl-C to stop.\n",
+             owner login: {} / {}\n  staff login: {} / {}\n  trade login: {} / {} (at {url}/account)\n\
+             {data}\nPress Ctrl-C to stop.\n",
             shop::OWNER.0,
             shop::OWNER.1,
             shop::STAFF.0,
-            shop::STAFF.1
+            shop::STAFF.1,
+            shop::TRADE.0,
+            shop::TRADE.1
         );
         super::tell(&banner);
         server.run_until(stop).await

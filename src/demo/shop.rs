@@ -27,6 +27,9 @@ use crate::store::Store;
 pub const OWNER: (&str, &str) = ("owner", "quarry-demo-owner");
 /// The demo's staff account (name, password).
 pub const STAFF: (&str, &str) = ("yard", "quarry-demo-staff");
+/// The demo's trade contact (login, password): a buyer at Harbour
+/// Groundworks, who buys at trade list A.
+pub const TRADE: (&str, &str) = ("dave@harbour.example", "quarry-demo-trade");
 /// Products in the demo catalogue.
 pub const PRODUCTS: usize = 360;
 /// Days of stock history.
@@ -66,7 +69,7 @@ pub fn seed(
         .map(|(i, p)| for_sale(p, i, &mut rng))
         .collect();
     let actor = Actor::system();
-    store.write(|tx| {
+    let seeded = store.write(|tx| {
         for (code, name) in LOCATIONS {
             let input: LocationInput = serde_json::from_value(json!({"code": code, "name": name}))
                 .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -130,12 +133,25 @@ pub fn seed(
             movements += 1;
         }
         let skus = stock.iter().map(|(sku, _)| sku.clone()).collect();
-        Ok(Seeded {
+        Ok::<_, AppError>(Seeded {
             products: products.len(),
             movements,
             skus,
         })
-    })
+    })?;
+    let password = Password::parse(TRADE.1.to_owned()).map_err(AppError::field("password"))?;
+    accounts::add_contact(
+        store,
+        &crate::domain::customers::CustomerCode::parse("HARBOUR")
+            .map_err(AppError::field("customer"))?,
+        (
+            &crate::domain::quotes::Email::parse(TRADE.0).map_err(AppError::field("email"))?,
+            &crate::domain::quotes::ContactName::parse("Dave Marsh")
+                .map_err(AppError::field("name"))?,
+        ),
+        &password,
+    )?;
+    Ok(seeded)
 }
 
 /// Customers who asked for quotes.
@@ -229,6 +245,72 @@ pub async fn seed_quotes(
         };
         if i >= 3 {
             app.quote_action(&staff, &number, QuoteAction::Accept)
+                .await?;
+        }
+        numbers.push(number);
+    }
+    numbers.extend(trade_quotes(app, &staff, skus).await?);
+    Ok(numbers)
+}
+
+/// The trade customers' history: Harbour's accepted order of sand and
+/// gravel for their site (to deliver in loads) and an open one for bulk
+/// sand; Greenlane's open order of timber.
+async fn trade_quotes(
+    app: &crate::app::App,
+    staff: &crate::app::Principal,
+    skus: &[String],
+) -> Result<Vec<String>, AppError> {
+    use crate::app::idempotency::Answer;
+    use crate::app::quotes::QuoteRequest;
+    use crate::domain::quotes::QuoteAction;
+
+    let orders = [
+        (
+            "HARBOUR",
+            "Dave Marsh",
+            TRADE.0,
+            vec![("SAND-04", "6"), ("GRAV-0816", "4")],
+            true,
+        ),
+        (
+            "HARBOUR",
+            "Dave Marsh",
+            TRADE.0,
+            vec![("SAND-04", "25")],
+            false,
+        ),
+        (
+            "GREENLANE",
+            "Priya Shah",
+            "priya@greenlane.example",
+            vec![("TIM-47100", "40"), ("SAND-BLD", "2")],
+            false,
+        ),
+    ];
+    let mut numbers = Vec::new();
+    for (customer, name, email, lines, accept) in orders {
+        let lines: Vec<Value> = lines
+            .into_iter()
+            .filter(|(sku, _)| skus.iter().any(|s| s == sku))
+            .map(|(sku, quantity)| json!({"sku": sku, "quantity": quantity}))
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let request: QuoteRequest = serde_json::from_value(json!({
+            "lines": lines,
+            "contact": {"name": name, "email": email},
+            "customer": customer,
+            "delivery": {"postcode": "AB1 4QS"},
+        }))
+        .map_err(|e| AppError::Internal(format!("demo trade quote: {e}")))?;
+        let number = match app.create_quote(Some(staff), request, None, None).await? {
+            Answer::Fresh(view) => view.number.to_string(),
+            Answer::Replayed { .. } => continue,
+        };
+        if accept {
+            app.quote_action(staff, &number, QuoteAction::Accept)
                 .await?;
         }
         numbers.push(number);

@@ -12,13 +12,17 @@ use super::InvalidValue;
 use super::rules::{Rule, pattern_schema};
 use super::values::string_type;
 
-/// A role, from least to most rights: `viewer` reads, `staff` also writes the
-/// catalogue, locations and stock, `owner` also manages users and tokens.
+/// A role, from least to most rights: `contact` is a trade customer's login
+/// (the storefront and its own customer's quotes, no staff route), `viewer`
+/// reads, `staff` also writes the catalogue, locations and stock, `owner`
+/// also manages users and tokens. Users and tokens are never contacts.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    #[serde(skip_deserializing)]
+    Contact,
     Viewer,
     Staff,
     Owner,
@@ -27,6 +31,7 @@ pub enum Role {
 impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
+            Role::Contact => "contact",
             Role::Viewer => "viewer",
             Role::Staff => "staff",
             Role::Owner => "owner",
@@ -240,6 +245,10 @@ impl Actor {
     pub fn system() -> Self {
         Self("system".into())
     }
+    /// A trade customer's contact, by their login.
+    pub fn contact(login: &super::quotes::Email) -> Self {
+        Self(format!("contact:{login}"))
+    }
     /// An anonymous visitor (a customer asking for a quote).
     pub fn public() -> Self {
         Self("public".into())
@@ -336,7 +345,12 @@ impl ApiToken {
 /// which only the browser's cookie holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
-    pub user: Username,
+    /// The staff user signed in; `None` for a trade contact's session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<Username>,
+    /// The trade contact signed in (their login).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<super::quotes::Email>,
     /// Sent back by the browser in `X-CSRF-Token` with every change.
     pub csrf: String,
     pub created_at: Timestamp,
@@ -347,6 +361,17 @@ pub struct Session {
 }
 
 impl Session {
+    /// Whose session it is, as the sessions-by-holder index keys it: a
+    /// username, or a contact's login (which has an `@`, which usernames
+    /// cannot).
+    pub fn holder(&self) -> &str {
+        match (&self.user, &self.contact) {
+            (Some(user), _) => user.as_str(),
+            (None, Some(contact)) => contact.as_str(),
+            (None, None) => "",
+        }
+    }
+
     /// Whether the session may be used at `now`, given the idle limit.
     pub fn is_live(&self, now: Timestamp, idle: jiff::SignedDuration) -> bool {
         now < self.expires_at && now.duration_since(self.last_seen_at) < idle

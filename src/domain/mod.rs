@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod catalogue;
+pub mod contacts;
 pub mod customers;
 pub mod delivery;
 pub mod images;

@@ -36,6 +36,12 @@ macro_rules! string_type {
             }
         }
 
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl TryFrom<String> for $name {
             type Error = $crate::domain::InvalidValue;
             fn try_from(raw: String) -> Result<Self, Self::Error> {

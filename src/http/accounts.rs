@@ -16,8 +16,9 @@ use super::extract::{
 };
 use crate::app::App;
 use crate::app::accounts::{
-    AuditEntry, AuditFilter, Credentials, ForgotRequest, Me, NewToken, NewUser, PasswordChange,
-    ResetLink, ResetRequest, SessionView, SetupRequest, SignedIn as Session, TokenInput, UserPatch,
+    AuditEntry, AuditFilter, Credentials, ForgotRequest, InviteAcceptance, Me, NewToken, NewUser,
+    PasswordChange, ResetLink, ResetRequest, SessionView, SetupRequest, SignedIn as Session,
+    TokenInput, UserPatch,
 };
 use crate::app::cursor::Listing;
 use crate::domain::accounts::{TokenName, TokenView, UserView, Username};
@@ -271,6 +272,31 @@ pub async fn setup(
     Json(request): Json<SetupRequest>,
 ) -> Result<Response, ApiError> {
     let session = app.setup(request).await?;
+    Ok(signed_in(&app, StatusCode::CREATED, session))
+}
+
+/// A trade contact accepts their invitation: sets a password with the
+/// link's secret and is signed in (as `POST /auth/login` does). The link
+/// works once, for seven days.
+#[utoipa::path(
+    post, path = "/auth/invite", tag = "accounts",
+    request_body = InviteAcceptance,
+    responses(
+        (status = 201, body = SessionView, headers(("set-cookie" = String, description = "The session cookie"))),
+        (status = 400, body = ErrorBody),
+        (status = 403, description = "The link was used, expired or is wrong", body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    ),
+    security(()),
+)]
+pub async fn accept_invite(
+    State(app): State<App>,
+    _sign_in: SignInRequest,
+    Json(acceptance): Json<InviteAcceptance>,
+) -> Result<Response, ApiError> {
+    let session = app.accept_invite(acceptance).await?;
     Ok(signed_in(&app, StatusCode::CREATED, session))
 }
 

@@ -591,11 +591,30 @@ macro_rules! role_extractor {
 }
 
 role_extractor!(
-    /// A signed-in caller of any role or scope (who am I, sign out).
+    /// A signed-in caller of any role or scope, trade contacts included
+    /// (who am I, sign out).
     SignedIn,
-    Role::Viewer,
+    Role::Contact,
     Needs::Any
 );
+
+/// A signed-in trade contact (their own account); staff and tokens get 403.
+pub struct TradeContact(pub Principal);
+
+impl FromRequestParts<App> for TradeContact {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let principal = require(parts, app, Role::Contact, Needs::Any).await?;
+        if principal.customer.is_none() {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "this is a trade contact's own account: sign in with a contact's e-mail address",
+            ));
+        }
+        Ok(Self(principal))
+    }
+}
 role_extractor!(
     /// A caller who may read what signed-in users read: at least the viewer
     /// role, and the `read` scope if the token is scoped.

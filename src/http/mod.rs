@@ -2,6 +2,7 @@
 //! the server start used by both `quarry serve` and the integration tests.
 //! Handlers are thin: extract, call one `app/` function, map the result.
 
+mod account;
 mod accounts;
 mod batch;
 mod browser;
@@ -83,7 +84,8 @@ use error::ApiError;
         (name = "stock", description = "The stock ledger, levels and live events"),
         (name = "search", description = "Catalogue search"),
         (name = "quotes", description = "Estimates and saved quotes"),
-        (name = "customers", description = "Trade customers and their price lists"),
+        (name = "customers", description = "Trade customers, their contacts and their price lists"),
+        (name = "account", description = "A signed-in trade contact's own account: their customer's quotes, ordering again"),
         (name = "reports", description = "The figures behind the dashboard's charts"),
         (name = "accounts", description = "Sign-in, sessions, users, tokens and the audit log"),
         (name = "operations", description = "Backups, import and export"),
@@ -175,6 +177,7 @@ fn accounts_and_operations() -> OpenApiRouter<App> {
         .routes(routes!(accounts::reset_password))
         .routes(routes!(accounts::issue_reset_link))
         .routes(routes!(accounts::setup, accounts::setup_state))
+        .routes(routes!(accounts::accept_invite))
         .routes(routes!(accounts::list_users, accounts::create_user))
         .routes(routes!(accounts::update_user))
         .routes(routes!(accounts::list_tokens, accounts::create_token))
@@ -197,6 +200,39 @@ fn accounts_and_operations() -> OpenApiRouter<App> {
         .routes(routes!(webhooks::ping_webhook))
         .routes(routes!(mail::list_mail))
         .routes(routes!(mail::test_mail))
+}
+
+/// The routes of trade customers, their price lists and contacts, and a
+/// contact's own account.
+fn customers_and_account() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(
+            customers::list_price_lists,
+            customers::create_price_list
+        ))
+        .routes(routes!(
+            customers::get_price_list,
+            customers::replace_price_list,
+            customers::delete_price_list
+        ))
+        .routes(routes!(customers::preview_price))
+        .routes(routes!(
+            customers::list_customers,
+            customers::create_customer
+        ))
+        .routes(routes!(
+            customers::get_customer,
+            customers::replace_customer
+        ))
+        .routes(routes!(account::list_contacts))
+        .routes(routes!(account::invite_contact))
+        .routes(routes!(account::withdraw_invite))
+        .routes(routes!(account::update_contact))
+        .routes(routes!(account::account))
+        .routes(routes!(account::account_quotes))
+        .routes(routes!(account::account_quote))
+        .routes(routes!(account::account_order_again))
+        .routes(routes!(account::order_again))
 }
 
 /// Every route, and the `OpenAPI` document generated from them.
@@ -251,24 +287,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(quotes::reprice_quote))
         .routes(routes!(delivery::list_zones, delivery::create_zone))
         .routes(routes!(delivery::replace_zone, delivery::delete_zone))
-        .routes(routes!(
-            customers::list_price_lists,
-            customers::create_price_list
-        ))
-        .routes(routes!(
-            customers::get_price_list,
-            customers::replace_price_list,
-            customers::delete_price_list
-        ))
-        .routes(routes!(customers::preview_price))
-        .routes(routes!(
-            customers::list_customers,
-            customers::create_customer
-        ))
-        .routes(routes!(
-            customers::get_customer,
-            customers::replace_customer
-        ))
+        .merge(customers_and_account())
         .routes(routes!(quotes::quote_by_link))
         .merge(accounts_and_operations())
         .routes(routes!(system::shop))
@@ -289,6 +308,8 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(pages::setup_page))
         .routes(routes!(pages::reset_page))
         .routes(routes!(pages::account_page))
+        .routes(routes!(pages::invite_page))
+        .routes(routes!(pages::account_quote_page))
         .routes(routes!(pages::admin_login_page))
         .routes(routes!(pages::admin_page))
         .routes(routes!(pages::admin_section_page))

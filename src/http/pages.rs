@@ -175,11 +175,59 @@ pub async fn reset_page(headers: HeaderMap) -> Response {
     asset("reset.html", &headers)
 }
 
-/// Where the first sign-in page was: now the back office's.
+/// A trade contact's account: sign-in, their quotes (open, accepted,
+/// fulfilled) with "order again", and their prices. Staff who come here are
+/// pointed to the back office.
 #[utoipa::path(get, path = "/account", tag = "ui",
-    responses((status = 303, description = "To the back office's sign-in page")))]
-pub async fn account_page() -> Response {
-    see_other("/admin/login")
+    responses((status = 200, description = "The trade account page", content_type = "text/html")))]
+pub async fn account_page(headers: HeaderMap) -> Response {
+    let mut page = asset("account.html", &headers);
+    page.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    page
+}
+
+/// The page a contact's invitation link opens: a password, twice (the
+/// link's secret stays in the address's `#` part, sent to the server only by
+/// the page's own request).
+#[utoipa::path(get, path = "/invite", tag = "ui",
+    responses((status = 200, description = "The invitation page", content_type = "text/html")))]
+pub async fn invite_page(headers: HeaderMap) -> Response {
+    asset("invite.html", &headers)
+}
+
+/// One of a signed-in contact's quotes as a printable page; others are
+/// sent to the account page to sign in, and any quote not their customer's
+/// is "not found".
+#[utoipa::path(get, path = "/account/quotes/{number}", tag = "ui",
+    params(("number" = crate::domain::quotes::QuoteNumber, Path, description = "The quote's number")),
+    responses(
+        (status = 200, description = "The quote as a printable page", content_type = "text/html"),
+        (status = 303, description = "Not signed in as a trade contact: to the account page"),
+        (status = 404, description = "Not one of the customer's quotes", content_type = "text/html"),
+    ))]
+pub async fn account_quote_page(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path(number): Path<String>,
+) -> Response {
+    let Some(contact) = caller.filter(|p| p.customer.is_some()) else {
+        return see_other("/account");
+    };
+    match app.account_quote(&contact, &number).await {
+        Ok(quote) => super::quotes::quote_document(
+            &app,
+            &quote,
+            "Your quotes are on your account page, at /account, whenever you sign in.",
+        ),
+        Err(crate::app::AppError::NotFound { .. }) => not_found_page(
+            &app,
+            "Quote not found",
+            "None of your quotes has this number.",
+            None,
+        ),
+        Err(error) => ApiError::from(error).into_response(),
+    }
 }
 
 /// The back office's sign-in page.

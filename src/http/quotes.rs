@@ -495,6 +495,16 @@ pub async fn quote_page(
             None,
         ));
     };
+    Ok(quote_document(
+        &app,
+        &quote,
+        "Keep this page's address, or print the quote: the address is how you come back to it.",
+    ))
+}
+
+/// A quote as a printable page, as the customer sees it; `keep` says how
+/// to come back to it.
+pub(super) fn quote_document(app: &App, quote: &QuoteView, keep: &str) -> Response {
     let shop = &app.config().shop;
     let money = |a: &crate::domain::pricing::Amount| format!("{} {}", a.0, quote.currency);
     let mut rows = String::new();
@@ -527,7 +537,7 @@ pub async fn quote_page(
             escape_html(&money(&line.gross)),
         );
     }
-    rows.push_str(&delivery_row(&quote, &money));
+    rows.push_str(&delivery_row(quote, &money));
     let contact = [
         Some(escape_html(quote.contact.name.as_str())),
         quote
@@ -554,7 +564,7 @@ pub async fn quote_page(
 <table><thead><tr><th>Product</th><th class=\"num\">Quantity</th><th class=\"num\">Price</th><th class=\"num\">Net</th><th class=\"num\">Tax</th><th class=\"num\">Total</th></tr></thead>\
 <tbody>{rows}</tbody><tfoot><tr><td colspan=\"3\">Total</td><td class=\"num\">{net}</td><td class=\"num\">{tax}</td><td class=\"num\">{gross}</td></tr></tfoot></table>\
 <p class=\"note\">Prices {taxnote}. This quote is valid until {valid}.</p>\
-<p class=\"keep\">Keep this page's address, or print the quote: the address is how you come back to it.</p>\
+<p class=\"keep\">{keep}</p>\
 <p class=\"print\"><a href=\"#\" data-print>Print this quote</a> · <a href=\"/\">Back to the shop</a></p></main><script type=\"module\" src=\"/assets/quote.js\"></script></body></html>",
         number = escape_html(quote.number.as_str()),
         shop = escape_html(&shop.name),
@@ -563,6 +573,7 @@ pub async fn quote_page(
         valid = quote.valid_until.strftime("%Y-%m-%d"),
         status = quote.status,
         contact = contact,
+        keep = escape_html(keep),
         rows = rows,
         net = escape_html(&money(&quote.totals.net)),
         tax = escape_html(&money(&quote.totals.tax)),
@@ -573,7 +584,7 @@ pub async fn quote_page(
             "are net; tax is added per line"
         },
     );
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
@@ -581,5 +592,5 @@ pub async fn quote_page(
         ],
         page,
     )
-        .into_response())
+        .into_response()
 }

@@ -66,7 +66,7 @@ impl WriteTx {
         self.writes += 1;
         self.bookkeeping_writes += 2;
         self.table(SESSIONS_BY_USER)?
-            .insert((session.user.as_str(), hash), ())?;
+            .insert((session.holder(), hash), ())?;
         self.put_json(SESSIONS, hash, session)
     }
 
@@ -78,19 +78,20 @@ impl WriteTx {
         self.writes += 1;
         self.bookkeeping_writes += 1;
         self.table(SESSIONS_BY_USER)?
-            .remove((session.user.as_str(), hash))?;
+            .remove((session.holder(), hash))?;
         self.table(SESSIONS)?.remove(hash)?;
         Ok(true)
     }
 
-    /// Ends every session of `user`; how many there were.
-    pub fn delete_sessions_of(&mut self, user: &Username) -> Result<usize, StoreError> {
+    /// Ends every session of `holder` (a username or a contact's login);
+    /// how many there were.
+    pub fn delete_sessions_of(&mut self, holder: &str) -> Result<usize, StoreError> {
         let hashes: Vec<String> = {
             let index = self.table(SESSIONS_BY_USER)?;
             let mut hashes = Vec::new();
-            for entry in index.from((user.as_str(), ""))? {
+            for entry in index.from((holder, ""))? {
                 let ((owner, hash), ()) = entry?;
-                if owner != user.as_str() {
+                if owner != holder {
                     break;
                 }
                 hashes.push(hash);

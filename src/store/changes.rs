@@ -55,10 +55,14 @@ pub enum ChangeKind {
     PriceListDeleted,
     CustomerCreated,
     CustomerUpdated,
+    ContactInvited,
+    ContactInviteWithdrawn,
+    ContactJoined,
+    ContactUpdated,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 40] = [
+    pub const ALL: [ChangeKind; 44] = [
         ChangeKind::StoreCreated,
         ChangeKind::StoreMigrated,
         ChangeKind::MovementBooked,
@@ -99,6 +103,10 @@ impl ChangeKind {
         ChangeKind::PriceListDeleted,
         ChangeKind::CustomerCreated,
         ChangeKind::CustomerUpdated,
+        ChangeKind::ContactInvited,
+        ChangeKind::ContactInviteWithdrawn,
+        ChangeKind::ContactJoined,
+        ChangeKind::ContactUpdated,
     ];
 
     /// The kind's name: `family.what`, as stored and as events are named.
@@ -144,6 +152,10 @@ impl ChangeKind {
             ChangeKind::PriceListDeleted => "price_list.deleted",
             ChangeKind::CustomerCreated => "customer.created",
             ChangeKind::CustomerUpdated => "customer.updated",
+            ChangeKind::ContactInvited => "contact.invited",
+            ChangeKind::ContactInviteWithdrawn => "contact.invite_withdrawn",
+            ChangeKind::ContactJoined => "contact.joined",
+            ChangeKind::ContactUpdated => "contact.updated",
         }
     }
 

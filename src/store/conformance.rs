@@ -15,9 +15,10 @@ use redb::TableDefinition;
 use super::kv::tests::text;
 use super::kv::{Column, KeyColumn};
 use super::tables::{
-    CUSTOMERS, CUSTOMERS_BY_PRICE_LIST, IMAGE_FILES, MAIL, MAIL_QUEUE, MOVEMENTS, MOVEMENTS_BY_SKU,
-    OPEN_QUOTES, PASSWORD_RESETS, PRICE_LISTS, PRODUCTS, PRODUCTS_BY_CATEGORY, QUOTES,
-    QUOTES_BY_CUSTOMER, WEBHOOK_DELIVERIES,
+    CONTACT_INVITES, CONTACTS, CONTACTS_BY_CUSTOMER, CUSTOMERS, CUSTOMERS_BY_PRICE_LIST,
+    IMAGE_FILES, INVITES_BY_CUSTOMER, MAIL, MAIL_QUEUE, MOVEMENTS, MOVEMENTS_BY_SKU, OPEN_QUOTES,
+    PASSWORD_RESETS, PRICE_LISTS, PRODUCTS, PRODUCTS_BY_CATEGORY, QUOTES, QUOTES_BY_CUSTOMER,
+    WEBHOOK_DELIVERIES,
 };
 use super::{Options, Store, StoreError};
 
@@ -297,5 +298,10 @@ proptest! {
         agree(CUSTOMERS, &strs, json, Clone::clone)?;
         agree(CUSTOMERS_BY_PRICE_LIST, &pairs, |_| (), |()| Vec::new())?;
         agree(QUOTES_BY_CUSTOMER, &str_nums, |_| (), |()| Vec::new())?;
+        // Trade contacts and their invitations, each with a by-customer index.
+        agree(CONTACTS, &strs, json, Clone::clone)?;
+        agree(CONTACTS_BY_CUSTOMER, &pairs, |_| (), |()| Vec::new())?;
+        agree(CONTACT_INVITES, &strs, json, Clone::clone)?;
+        agree(INVITES_BY_CUSTOMER, &pairs, |_| (), |()| Vec::new())?;
     }
 }

@@ -1,10 +1,15 @@
 //! Price lists and trade customers in the store. Customers are paged in code
-//! order; the customers of a price list are found by an index, not a scan.
+//! order; the customers of a price list, and a customer's contacts and
+//! pending invitations, are found by indexes, not scans.
 
 use std::ops::Bound;
 
-use super::tables::{CUSTOMERS, CUSTOMERS_BY_PRICE_LIST, PRICE_LISTS};
+use super::tables::{
+    CONTACT_INVITES, CONTACTS, CONTACTS_BY_CUSTOMER, CUSTOMERS, CUSTOMERS_BY_PRICE_LIST,
+    INVITES_BY_CUSTOMER, PRICE_LISTS,
+};
 use super::{ReadTx, StoreError, WriteTx, decode};
+use crate::domain::contacts::{ContactInvite, TradeContact};
 use crate::domain::customers::{Customer, CustomerCode, PriceList, PriceListCode};
 
 macro_rules! customer_reads {
@@ -118,5 +123,113 @@ impl WriteTx {
         let bytes = serde_json::to_vec(customer).expect("customers serialize");
         self.table(CUSTOMERS)?.insert(code, bytes.as_slice())?;
         Ok(())
+    }
+}
+
+macro_rules! contact_reads {
+    () => {
+        /// The contact whose login is `login` (lower-case).
+        pub fn trade_contact(&self, login: &str) -> Result<Option<TradeContact>, StoreError> {
+            super::get_json(&self.table(CONTACTS)?, "contacts", login)
+        }
+
+        /// Up to `limit` contacts of customer `code`, in login order.
+        pub fn contacts_of(
+            &self,
+            code: &CustomerCode,
+            limit: usize,
+        ) -> Result<Vec<TradeContact>, StoreError> {
+            let logins = keys_under(&self.table(CONTACTS_BY_CUSTOMER)?, code.as_str(), limit)?;
+            let table = self.table(CONTACTS)?;
+            let mut out = Vec::with_capacity(logins.len());
+            for login in logins {
+                if let Some(contact) = super::get_json(&table, "contacts", &login)? {
+                    out.push(contact);
+                }
+            }
+            Ok(out)
+        }
+
+        /// The pending invitation whose secret hashes to `hash`.
+        pub fn contact_invite(&self, hash: &str) -> Result<Option<ContactInvite>, StoreError> {
+            super::get_json(&self.table(CONTACT_INVITES)?, "contact_invites", hash)
+        }
+
+        /// Up to `limit` pending invitations of customer `code`, with their
+        /// hashes (expired ones included: staff see them as expired).
+        pub fn invites_of(
+            &self,
+            code: &CustomerCode,
+            limit: usize,
+        ) -> Result<Vec<(String, ContactInvite)>, StoreError> {
+            let hashes = keys_under(&self.table(INVITES_BY_CUSTOMER)?, code.as_str(), limit)?;
+            let table = self.table(CONTACT_INVITES)?;
+            let mut out = Vec::with_capacity(hashes.len());
+            for hash in hashes {
+                if let Some(invite) = super::get_json(&table, "contact_invites", &hash)? {
+                    out.push((hash, invite));
+                }
+            }
+            Ok(out)
+        }
+    };
+}
+
+/// The second parts of up to `limit` keys `(first, _)` of a pair index.
+fn keys_under(
+    table: &super::kv::Table<'_, (&'static str, &'static str), ()>,
+    first: &str,
+    limit: usize,
+) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    for entry in table
+        .range(Bound::Included((first, "")), Bound::Unbounded, false)?
+        .take(limit)
+    {
+        let ((of, second), ()) = entry?;
+        if of != first {
+            break;
+        }
+        out.push(second);
+    }
+    Ok(out)
+}
+
+impl ReadTx {
+    contact_reads!();
+}
+
+impl WriteTx {
+    contact_reads!();
+
+    /// Stores a contact (the caller logs the change).
+    pub fn put_trade_contact(&mut self, contact: &TradeContact) -> Result<(), StoreError> {
+        self.writes += 1;
+        self.table(CONTACTS_BY_CUSTOMER)?
+            .insert((contact.customer.as_str(), contact.login.as_str()), ())?;
+        self.put_json(CONTACTS, contact.login.as_str(), contact)
+    }
+
+    /// Stores a pending invitation under its secret's hash.
+    pub fn put_contact_invite(
+        &mut self,
+        hash: &str,
+        invite: &ContactInvite,
+    ) -> Result<(), StoreError> {
+        self.writes += 1;
+        self.table(INVITES_BY_CUSTOMER)?
+            .insert((invite.customer.as_str(), hash), ())?;
+        self.put_json(CONTACT_INVITES, hash, invite)
+    }
+
+    /// Removes a pending invitation; whether it was there.
+    pub fn delete_contact_invite(&mut self, hash: &str) -> Result<bool, StoreError> {
+        let Some(invite) = self.contact_invite(hash)? else {
+            return Ok(false);
+        };
+        self.writes += 1;
+        self.table(INVITES_BY_CUSTOMER)?
+            .remove((invite.customer.as_str(), hash))?;
+        self.table(CONTACT_INVITES)?.remove(hash)
     }
 }

@@ -207,6 +207,22 @@ payload!(
     CustomerUpdated
 );
 
+/// `contact.invited`, `contact.invite_withdrawn`, `contact.joined` and
+/// `contact.updated` (key: the customer's code): whose login, and for an
+/// update the fields changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactChanged {
+    pub login: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+}
+payload!(
+    ContactChanged: ContactInvited,
+    ContactInviteWithdrawn,
+    ContactJoined,
+    ContactUpdated
+);
+
 /// `user.created` (key: the username).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserCreated {
@@ -294,7 +310,7 @@ mod tests {
     use crate::store::Change;
 
     /// Every payload type's kinds, for the checks below.
-    const ALL: [&[ChangeKind]; 16] = [
+    const ALL: [&[ChangeKind]; 17] = [
         Nothing::KINDS,
         MovementBooked::KINDS,
         LevelChanged::KINDS,
@@ -311,6 +327,7 @@ mod tests {
         WebhookChanged::KINDS,
         DeliveryZoneChanged::KINDS,
         TradeChanged::KINDS,
+        ContactChanged::KINDS,
     ];
 
     #[test]
@@ -344,6 +361,7 @@ mod tests {
             .or_else(|| each::<WebhookChanged>(change))
             .or_else(|| each::<DeliveryZoneChanged>(change))
             .or_else(|| each::<TradeChanged>(change))
+            .or_else(|| each::<ContactChanged>(change))
             .unwrap_or_else(|| Err(format!("no payload type for {:?}", change.kind)))
     }
 

@@ -11,7 +11,7 @@ use redb::TableDefinition;
 /// product photos, version 7 the delivery zones, version 8 the mail outbox,
 /// password resets, price lists, customers and their quotes; opening an older file
 /// creates them.
-pub const SCHEMA_VERSION: u64 = 8;
+pub const SCHEMA_VERSION: u64 = 9;
 
 /// `schema_version`, and other single values about the file itself.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -126,6 +126,20 @@ pub const QUOTES_BY_CUSTOMER: TableDefinition<(&str, u64), ()> =
 pub const CUSTOMERS_BY_PRICE_LIST: TableDefinition<(&str, &str), ()> =
     TableDefinition::new("customers_by_price_list");
 
+/// A trade contact's login (lower-case e-mail) → the contact.
+pub const CONTACTS: TableDefinition<&str, &[u8]> = TableDefinition::new("contacts");
+
+/// (customer code, contact login) → (): a customer's contacts.
+pub const CONTACTS_BY_CUSTOMER: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("contacts_by_customer");
+
+/// SHA-256 (hex) of an invitation link's secret → the pending invitation.
+pub const CONTACT_INVITES: TableDefinition<&str, &[u8]> = TableDefinition::new("contact_invites");
+
+/// (customer code, invitation hash) → (): a customer's pending invitations.
+pub const INVITES_BY_CUSTOMER: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("invites_by_customer");
+
 /// The key in [`META`] that holds the schema version.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
@@ -155,7 +169,7 @@ pub fn new_epoch() -> u64 {
 }
 
 /// The name of every table, in the order a copy writes them.
-pub const ALL: [&str; 32] = [
+pub const ALL: [&str; 36] = [
     "meta",
     "changes",
     "products",
@@ -188,6 +202,10 @@ pub const ALL: [&str; 32] = [
     "customers",
     "customers_by_price_list",
     "quotes_by_customer",
+    "contacts",
+    "contacts_by_customer",
+    "contact_invites",
+    "invites_by_customer",
 ];
 
 /// The `'static` name of a table this module declares.
@@ -231,6 +249,10 @@ macro_rules! every_table {
         $callback!(CUSTOMERS);
         $callback!(CUSTOMERS_BY_PRICE_LIST);
         $callback!(QUOTES_BY_CUSTOMER);
+        $callback!(CONTACTS);
+        $callback!(CONTACTS_BY_CUSTOMER);
+        $callback!(CONTACT_INVITES);
+        $callback!(INVITES_BY_CUSTOMER);
     };
 }
 pub(super) use every_table;

@@ -35,10 +35,15 @@ enum Rule {
     OwnPassword,
     /// Open, but an owner exists already: 409 for everyone.
     SetupDone,
-    /// Open, but the table's made-up reset link is refused: 403 for everyone.
+    /// Open, but the table's made-up reset or invitation link is refused:
+    /// 403 for everyone.
     ResetRefused,
-    /// A page that moved: 303 for everyone.
-    Moved,
+    /// A signed-in trade contact's own account: contacts get it, anonymous
+    /// callers 401, everyone else 403.
+    Contact,
+    /// A trade contact's printable quote: contacts get it, everyone else is
+    /// sent to the account page (303).
+    ContactPage,
     /// A back-office page: readers get it, everyone else is sent to sign in
     /// (303); credentials that are sent must be valid.
     BackOffice,
@@ -55,7 +60,31 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/readyz", Rule::Open),
     ("GET", "/metrics", Rule::Owner),
     ("GET", "/setup", Rule::Open),
-    ("GET", "/account", Rule::Moved),
+    ("GET", "/account", Rule::Open),
+    ("GET", "/invite", Rule::Open),
+    ("GET", "/account/quotes/{number}", Rule::ContactPage),
+    ("GET", "/api/v1/account", Rule::Contact),
+    ("GET", "/api/v1/account/quotes", Rule::Contact),
+    ("GET", "/api/v1/account/quotes/{number}", Rule::Contact),
+    (
+        "POST",
+        "/api/v1/account/quotes/{number}/again",
+        Rule::Contact,
+    ),
+    ("POST", "/api/v1/quotes/{number}/again", Rule::Quotes),
+    ("GET", "/api/v1/customers/{code}/contacts", Rule::Viewer),
+    ("POST", "/api/v1/customers/{code}/invites", Rule::Quotes),
+    (
+        "DELETE",
+        "/api/v1/customers/{code}/invites/{id}",
+        Rule::Quotes,
+    ),
+    (
+        "PUT",
+        "/api/v1/customers/{code}/contacts/{login}",
+        Rule::Quotes,
+    ),
+    ("POST", "/api/v1/auth/invite", Rule::ResetRefused),
     ("GET", "/p/{sku}", Rule::Open),
     ("GET", "/quote", Rule::Open),
     ("GET", "/admin/login", Rule::Open),
@@ -215,7 +244,8 @@ fn caller(who: Who) -> Option<Caller> {
         session: false,
     };
     Some(match who {
-        Who::Anonymous => plain(0, false),
+        // A trade contact has no staff rank: `contact_expects` says what it gets.
+        Who::Anonymous | Who::ContactSession => plain(0, false),
         Who::Viewer => plain(1, false),
         Who::Staff => plain(2, true),
         Who::Owner => plain(3, true),
@@ -239,12 +269,37 @@ fn caller(who: Who) -> Option<Caller> {
     })
 }
 
+/// What a trade contact's session gets: the storefront, their own account
+/// and their session; never a staff route or the back office.
+fn contact_expects(rule: Rule) -> StatusCode {
+    match rule {
+        Rule::Open
+        | Rule::Public
+        | Rule::SignedIn
+        | Rule::Logout
+        | Rule::Contact
+        | Rule::ContactPage => StatusCode::OK,
+        Rule::SetupDone => StatusCode::CONFLICT,
+        Rule::BackOffice => StatusCode::SEE_OTHER,
+        Rule::Job => StatusCode::NOT_FOUND,
+        Rule::ResetRefused
+        | Rule::OwnPassword
+        | Rule::Viewer
+        | Rule::Catalogue
+        | Rule::Stock
+        | Rule::Quotes
+        | Rule::Owner => StatusCode::FORBIDDEN,
+    }
+}
+
 fn expected(rule: Rule, who: Who) -> StatusCode {
+    if who == Who::ContactSession {
+        return contact_expects(rule);
+    }
     match rule {
         Rule::Open => return StatusCode::OK,
         Rule::SetupDone => return StatusCode::CONFLICT,
         Rule::ResetRefused => return StatusCode::FORBIDDEN,
-        Rule::Moved => return StatusCode::SEE_OTHER,
         _ => {}
     }
     let Some(caller) = caller(who) else {
@@ -252,6 +307,9 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
     };
     if rule == Rule::Public {
         return StatusCode::OK;
+    }
+    if rule == Rule::ContactPage {
+        return StatusCode::SEE_OTHER;
     }
     if caller.rank == 0 && rule != Rule::BackOffice {
         return StatusCode::UNAUTHORIZED;
@@ -265,6 +323,7 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
         };
     }
     let allowed = match rule {
+        Rule::Contact => false,
         Rule::Viewer => has("read"),
         Rule::Catalogue => caller.rank >= 2 && has("catalogue:write"),
         Rule::Stock => caller.rank >= 2 && has("stock:write"),
@@ -296,8 +355,8 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
         | Rule::Public
         | Rule::SetupDone
         | Rule::ResetRefused
-        | Rule::Moved
-        | Rule::BackOffice => {
+        | Rule::BackOffice
+        | Rule::ContactPage => {
             unreachable!()
         }
     };
@@ -343,7 +402,18 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
     } else {
         "YARD".to_owned()
     };
+    // The contact's own quote, for their account's routes.
+    let path = if path.contains("account/quotes/{number}") {
+        path.replace("{number}", &made.account_quote)
+    } else {
+        path.to_owned()
+    };
     let path = path
+        .replace(
+            "/invites/{id}",
+            &format!("/invites/{}", made.invites[n % made.invites.len()]),
+        )
+        .replace("{login}", "pat@yard.example")
         .replace(
             "/delivery-zones/{code}",
             &format!("/delivery-zones/{zone_code}"),
@@ -387,6 +457,13 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/v1/price-lists") => Some(price_list(&format!("P{n}"))),
         ("PUT", p) if p.starts_with("/api/v1/price-lists/") => Some(price_list("YARD")),
         ("POST", "/api/v1/customers") => Some(json!({"code": format!("C{n}"), "name": "Builder"})),
+        ("PUT", p) if p.contains("/contacts/") => Some(json!({"name": format!("Pat {n}")})),
+        ("POST", p) if p.ends_with("/invites") => Some(json!({
+            "email": format!("p{n}@yard.example"), "name": "Pat",
+        })),
+        ("POST", "/api/v1/auth/invite") => Some(json!({
+            "token": "made-up", "password": "a brand new passphrase",
+        })),
         ("PUT", p) if p.starts_with("/api/v1/customers/") => {
             Some(json!({"name": format!("Builder {n}"), "price_list": "YARD"}))
         }
@@ -473,6 +550,28 @@ async fn coded_fixtures(app: &TestApp) {
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
 }
 
+/// Customer YARD's contact (renamed by the table), invitations for each
+/// caller to withdraw, and a quote of the session contact's customer;
+/// returns the invitations' ids and that quote's number.
+async fn contact_fixtures(app: &TestApp) -> (Vec<String>, String) {
+    app.trade_contact("YARD", "pat@yard.example").await;
+    let mut invites = Vec::new();
+    for n in 0..=Who::ALL.len() {
+        app.invite("YARD", &format!("w{n}@yard.example")).await;
+    }
+    let listed = app.get("/api/v1/customers/YARD/contacts", Who::Staff).await;
+    for invite in listed.body["invites"].as_array().unwrap() {
+        invites.push(invite["id"].as_str().unwrap().to_owned());
+    }
+    app.trade_contact(crate::helpers::CONTACT.1, crate::helpers::CONTACT.0)
+        .await;
+    let mut theirs = quote_request();
+    theirs["customer"] = json!(crate::helpers::CONTACT.1);
+    let quote = app.post("/api/v1/quotes", Who::Staff, &theirs).await;
+    assert_eq!(quote.status, StatusCode::CREATED, "{}", quote.text);
+    (invites, quote.body["number"].as_str().unwrap().to_owned())
+}
+
 /// What the table's requests act on: products, a location, a movement and a
 /// quote for each call that uses one up, a user and a token to change; returns
 /// a quote's link and a job of `Who::Staff`'s.
@@ -509,6 +608,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
     }
     coded_fixtures(app).await;
+    let (invites, account_quote) = contact_fixtures(app).await;
     let backup = app.config.backup_dir().join(BACKUP);
     let owner = quarry::domain::accounts::Actor::cli();
     let server = app.server.as_ref().unwrap();
@@ -563,6 +663,8 @@ async fn fixtures(app: &TestApp) -> Fixtures {
             .unwrap()
             .to_owned(),
         job: job.body["id"].as_str().unwrap().to_owned(),
+        invites,
+        account_quote,
     }
 }
 
@@ -574,6 +676,10 @@ struct Fixtures {
     photo: String,
     /// Twelve photos of OLD-1, one for each caller to delete.
     old_photos: Vec<String>,
+    /// Invitations to customer YARD, one for each caller to withdraw.
+    invites: Vec<String>,
+    /// A quote of the session contact's customer.
+    account_quote: String,
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use crate::helpers::{TestApp, Who, sand};
 
 /// Sand (38.00 per t, Aggregates/Sand) and a price list: 8% off Aggregates,
 /// SAND-04 at 30.00 from 20 t.
-async fn shop_with_list() -> TestApp {
+pub(crate) async fn shop_with_list() -> TestApp {
     let app = TestApp::spawn().await;
     app.create_product(&sand("SAND-04")).await;
     let list = json!({

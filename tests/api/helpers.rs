@@ -34,10 +34,15 @@ pub enum Who {
     StaffSession,
     /// A browser session of the owner.
     OwnerSession,
+    /// A browser session of trade contact [`CONTACT`] of customer ACME.
+    ContactSession,
 }
 
+/// The trade contact `Who::ContactSession` signs in as (login, customer).
+pub const CONTACT: (&str, &str) = ("buyer@acme.example", "ACME");
+
 impl Who {
-    pub const ALL: [Who; 12] = [
+    pub const ALL: [Who; 13] = [
         Who::Anonymous,
         Who::Viewer,
         Who::Staff,
@@ -50,6 +55,7 @@ impl Who {
         Who::ReadOnlyOwner,
         Who::StaffSession,
         Who::OwnerSession,
+        Who::ContactSession,
     ];
 
     /// The user a session caller signs in as.
@@ -57,6 +63,7 @@ impl Who {
         match self {
             Who::StaffSession => Some("alice"),
             Who::OwnerSession => Some("owner"),
+            Who::ContactSession => Some(CONTACT.0),
             _ => None,
         }
     }
@@ -347,7 +354,7 @@ impl TestApp {
 
     pub fn token(&self, who: Who) -> Option<&str> {
         match who {
-            Who::Anonymous | Who::StaffSession | Who::OwnerSession => None,
+            Who::Anonymous | Who::StaffSession | Who::OwnerSession | Who::ContactSession => None,
             Who::Viewer => Some(&self.tokens.viewer),
             Who::Staff => Some(&self.tokens.staff),
             Who::Owner => Some(&self.tokens.owner),
@@ -376,6 +383,9 @@ impl TestApp {
         if let Some(session) = sessions.get(&who) {
             return Some(session.clone());
         }
+        if who == Who::ContactSession {
+            self.trade_contact(CONTACT.1, user).await;
+        }
         let resp = self.login(user, PASSWORD).await;
         assert_eq!(
             resp.status,
@@ -389,6 +399,70 @@ impl TestApp {
         };
         sessions.insert(who, session.clone());
         Some(session)
+    }
+
+    /// Makes sure customer `customer` exists and has contact `login` with
+    /// [`PASSWORD`]: staff create the customer and invite the contact, who
+    /// accepts the invitation (as a browser would).
+    pub async fn trade_contact(&self, customer: &str, login: &str) {
+        let contacts = format!("/api/v1/customers/{customer}/contacts");
+        let mut known = self.as_staff(Method::GET, &contacts, None).await;
+        if known.status == StatusCode::NOT_FOUND {
+            let made = self
+                .as_staff(
+                    Method::POST,
+                    "/api/v1/customers",
+                    Some(&json!({"code": customer, "name": format!("{customer} Ltd")})),
+                )
+                .await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+            known = self.as_staff(Method::GET, &contacts, None).await;
+        }
+        let exists = known.body["contacts"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["login"] == login));
+        if exists {
+            return;
+        }
+        let secret = self.invite(customer, login).await;
+        let accepted = self.accept_invite(&secret, PASSWORD).await;
+        assert_eq!(accepted.status, StatusCode::CREATED, "{}", accepted.text);
+    }
+
+    /// Staff invite `login` to customer `customer`: the link's secret.
+    pub async fn invite(&self, customer: &str, login: &str) -> String {
+        let invited = self
+            .as_staff(
+                Method::POST,
+                &format!("/api/v1/customers/{customer}/invites"),
+                Some(&json!({"email": login, "name": "Pat Buyer"})),
+            )
+            .await;
+        assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text);
+        let link = invited.body["link"].as_str().unwrap();
+        link.split_once("/invite#").unwrap().1.to_owned()
+    }
+
+    /// Accepts an invitation with `password`, as the invitation page does.
+    pub async fn accept_invite(&self, secret: &str, password: &str) -> Resp {
+        let request = self
+            .client
+            .post(format!("{}/api/v1/auth/invite", self.base))
+            .json(&json!({"token": secret, "password": password}));
+        respond(request).await
+    }
+
+    /// A request with the staff token (never a session: signing a session
+    /// in may itself need staff's requests).
+    async fn as_staff(&self, method: Method, path: &str, body: Option<&Value>) -> Resp {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.tokens.staff);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        respond(request).await
     }
 
     /// Forgets `who`'s session, so the next request signs in again.

@@ -6,6 +6,7 @@ mod auth;
 mod batch;
 mod catalogue;
 mod cli;
+mod contacts;
 mod crash;
 mod customers;
 mod delivery;

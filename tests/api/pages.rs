@@ -128,9 +128,15 @@ async fn storefront_pages_are_served_to_everyone_with_the_strict_policy() {
         let policy = page.header("content-security-policy").unwrap();
         assert!(policy.contains("script-src 'self'"), "{path}: {policy}");
     }
-    let moved = app.get("/account", Who::Anonymous).await;
-    assert_eq!(moved.status, StatusCode::SEE_OTHER);
-    assert_eq!(moved.header("location"), Some("/admin/login"));
+    // The trade account page is a storefront page, never cached.
+    let account = app.get("/account", Who::Anonymous).await;
+    assert_eq!(account.status, StatusCode::OK);
+    assert_eq!(account.header("cache-control"), Some("no-store"));
+    assert!(
+        account.text.contains("/assets/account.js"),
+        "{}",
+        account.text
+    );
 }
 
 #[tokio::test]

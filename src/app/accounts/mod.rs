@@ -11,6 +11,7 @@
 //! way in.
 
 mod audit;
+mod contacts;
 mod resets;
 mod sessions;
 mod tokens;
@@ -24,6 +25,7 @@ use jiff::SignedDuration;
 use tokio::sync::Semaphore;
 
 pub use audit::{AuditEntry, AuditFilter};
+pub use contacts::{ContactList, InviteAcceptance, InviteView, NewInvite, add_contact_in};
 pub use resets::{ForgotRequest, ResetLink, ResetRequest};
 pub use sessions::{Credentials, Me, SessionRef, SessionView, SetupRequest, SignedIn};
 pub use tokens::{NewToken, TokenInput, TokenRequest, create_token, list_tokens, revoke_token};
@@ -125,6 +127,24 @@ pub mod local {
     ) -> Result<UserView, AppError> {
         let hash = auth::hash_password(password);
         store.write(|tx| super::set_password(tx, &Actor::cli(), username, hash))
+    }
+
+    /// Adds a trade contact with a password to customer `code`.
+    pub fn add_contact(
+        store: &Store,
+        code: &crate::domain::customers::CustomerCode,
+        (email, name): (
+            &crate::domain::quotes::Email,
+            &crate::domain::quotes::ContactName,
+        ),
+        password: &Password,
+    ) -> Result<crate::domain::contacts::ContactView, AppError> {
+        let hash = auth::hash_password(password);
+        let actor = Actor::cli();
+        store.write(|tx| {
+            super::add_contact_in(tx, &actor, &actor, code, (email, name), hash)
+                .map(|c| crate::domain::contacts::ContactView::from(&c))
+        })
     }
 
     pub fn disable_user(store: &Store, username: &Username) -> Result<UserView, AppError> {

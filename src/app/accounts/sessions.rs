@@ -12,6 +12,8 @@ use super::{LONGEST_SIGN_IN_FIELD, TOUCH_EVERY, add_user, user_not_found};
 use crate::app::{App, AppError, ErrorCode, Principal};
 use crate::auth;
 use crate::domain::accounts::{Actor, Password, Role, Scope, Session, User, UserView, Username};
+use crate::domain::contacts::{ContactView, TradeContact};
+use crate::domain::customers::CustomerCode;
 use crate::store::{ChangeKind, WriteTx};
 
 /// A setup link works this long after `quarry serve` printed it.
@@ -56,7 +58,12 @@ pub struct SetupRequest {
 /// A signed-in browser, as login and `me` show it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SessionView {
-    pub user: UserView,
+    /// The staff user signed in; absent for a trade contact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserView>,
+    /// The trade contact signed in; absent for a staff user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<ContactView>,
     /// Send it back in `X-CSRF-Token` with every request that changes something.
     pub csrf_token: String,
     /// When the session ends however active it is; it also ends after
@@ -75,11 +82,15 @@ pub struct SignedIn {
 /// Who the caller is, as `GET /auth/me` shows it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
-    /// The name changes are recorded under: `user:NAME` or `token:NAME`.
+    /// The name changes are recorded under: `user:NAME`, `token:NAME` or
+    /// `contact:LOGIN`.
     #[schema(value_type = String)]
     pub actor: Actor,
     pub role: Role,
     pub username: Option<Username>,
+    /// For a trade contact: the customer they buy for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerCode>,
     /// A scoped token's scopes; null when the role's rights are not narrowed.
     pub scopes: Option<Vec<Scope>>,
     /// For a browser session: send it back in `X-CSRF-Token`.
@@ -88,7 +99,20 @@ pub struct Me {
     pub session_expires_at: Option<Timestamp>,
 }
 
-fn wrong_credentials() -> AppError {
+/// The contact a session of `login` stands for, while both the contact and
+/// their customer are active.
+fn signed_in_contact(
+    tx: &crate::store::ReadTx,
+    login: &str,
+) -> Result<Option<TradeContact>, AppError> {
+    let Some(contact) = tx.trade_contact(login)?.filter(|c| c.active) else {
+        return Ok(None);
+    };
+    let customer_active = tx.customer(&contact.customer)?.is_some_and(|c| c.active);
+    Ok(customer_active.then_some(contact))
+}
+
+pub(super) fn wrong_credentials() -> AppError {
     AppError::Unauthenticated("the username or password is wrong".into())
 }
 
@@ -102,16 +126,28 @@ fn attempted_name(raw: &str) -> String {
         .to_lowercase()
 }
 
-fn opens_session(
+/// Whose session a new one is.
+#[derive(Clone, Copy)]
+pub(super) enum Holder<'a> {
+    User(&'a User),
+    Contact(&'a TradeContact),
+}
+
+pub(super) fn opens_session(
     tx: &mut WriteTx,
-    user: &User,
+    holder: Holder<'_>,
     idle: SignedDuration,
     lifetime: SignedDuration,
 ) -> Result<SignedIn, AppError> {
     let now = Timestamp::now();
     let secret = auth::new_session_id();
+    let (user, contact) = match holder {
+        Holder::User(user) => (Some(user), None),
+        Holder::Contact(contact) => (None, Some(contact)),
+    };
     let session = Session {
-        user: user.username.clone(),
+        user: user.map(|u| u.username.clone()),
+        contact: contact.map(|c| c.login.clone()),
         csrf: auth::new_secret(),
         created_at: now,
         last_seen_at: now,
@@ -124,7 +160,8 @@ fn opens_session(
     Ok(SignedIn {
         secret,
         view: SessionView {
-            user: UserView::from(user),
+            user: user.map(UserView::from),
+            contact: contact.map(ContactView::from),
             csrf_token: session.csrf,
             expires_at: session.expires_at,
             idle_minutes: idle.as_mins(),
@@ -207,26 +244,45 @@ impl App {
                 if !session.is_live(now, idle) {
                     return Ok(None);
                 }
-                Ok(tx
-                    .user(&session.user)?
-                    .filter(|u| !u.disabled)
-                    .map(|user| (session, user)))
+                let who = if let Some(name) = &session.user {
+                    tx.user(name)?.filter(|u| !u.disabled).map(|user| {
+                        (
+                            user.role,
+                            Actor::user(&user.username),
+                            Some(user.username),
+                            None,
+                        )
+                    })
+                } else if let Some(login) = &session.contact {
+                    signed_in_contact(tx, login.as_str())?.map(|contact| {
+                        (
+                            Role::Contact,
+                            Actor::contact(&contact.login),
+                            None,
+                            Some(contact.customer),
+                        )
+                    })
+                } else {
+                    None
+                };
+                Ok(who.map(|who| (session, who)))
             })
             .await?;
-        let Some((session, user)) = found else {
+        let Some((session, (role, actor, user, customer))) = found else {
             return Ok(None);
         };
         self.touch_session(&hash, &session, now);
         Ok(Some(Principal {
-            role: user.role,
-            actor: Actor::user(&user.username),
+            role,
+            actor,
             scopes: None,
-            user: Some(user.username),
+            user,
             session: Some(SessionRef {
                 hash,
                 csrf: session.csrf,
                 expires_at: session.expires_at,
             }),
+            customer,
         }))
     }
 
@@ -243,6 +299,12 @@ impl App {
         let user_key = format!("user:{attempted}");
         let ip_key = Self::client_key();
         self.throttled(&[&user_key, &ip_key])?;
+        if attempted.contains('@') {
+            // Usernames have no `@`: this is a trade contact's login.
+            return self
+                .contact_login(credentials, previous, attempted, user_key, ip_key)
+                .await;
+        }
         let user = match Username::parse(&credentials.username) {
             Ok(name) if credentials.password.len() <= LONGEST_SIGN_IN_FIELD => {
                 self.read(move |tx| Ok(tx.user(&name)?)).await?
@@ -257,15 +319,7 @@ impl App {
         let verified = self.verify(password, user.as_ref()).await?;
         let user = user.filter(|u| verified && !u.disabled);
         let Some(user) = user else {
-            let throttle = &self.inner.accounts.throttle;
-            throttle.failed(&user_key);
-            throttle.failed(&ip_key);
-            self.write(move |tx| {
-                tx.note(ChangeKind::AuthLoginFailed, &attempted, &Actor::public())?;
-                Ok(())
-            })
-            .await?;
-            return Err(wrong_credentials());
+            return Err(self.sign_in_failed(attempted, &user_key, &ip_key).await);
         };
         self.inner.accounts.throttle.forget(&user_key);
         let (idle, lifetime) = (self.inner.accounts.idle, self.inner.accounts.lifetime);
@@ -273,7 +327,7 @@ impl App {
             if let Some(previous) = previous {
                 tx.delete_session(&auth::token_hash(&previous))?;
             }
-            let signed_in = opens_session(tx, &user, idle, lifetime)?;
+            let signed_in = opens_session(tx, Holder::User(&user), idle, lifetime)?;
             tx.note(
                 ChangeKind::AuthLogin,
                 user.username.as_str(),
@@ -282,6 +336,29 @@ impl App {
             Ok(signed_in)
         })
         .await
+    }
+
+    /// Counts a failed sign-in against the account and the address, audits
+    /// it, and gives the error to answer with.
+    pub(super) async fn sign_in_failed(
+        &self,
+        attempted: String,
+        user_key: &str,
+        ip_key: &str,
+    ) -> AppError {
+        let throttle = &self.inner.accounts.throttle;
+        throttle.failed(user_key);
+        throttle.failed(ip_key);
+        let noted = self
+            .write(move |tx| {
+                tx.note(ChangeKind::AuthLoginFailed, &attempted, &Actor::public())?;
+                Ok(())
+            })
+            .await;
+        match noted {
+            Ok(()) => wrong_credentials(),
+            Err(error) => error,
+        }
     }
 
     /// Ends the caller's browser session.
@@ -293,10 +370,16 @@ impl App {
             ));
         };
         let actor = principal.actor.clone();
-        let key = principal
-            .user
-            .as_ref()
-            .map_or_else(String::new, ToString::to_string);
+        let key = principal.user.as_ref().map_or_else(
+            || {
+                let actor = principal.actor.as_str();
+                actor
+                    .strip_prefix("contact:")
+                    .unwrap_or_default()
+                    .to_owned()
+            },
+            ToString::to_string,
+        );
         self.write(move |tx| {
             tx.delete_session(&session.hash)?;
             tx.note(ChangeKind::AuthLogout, &key, &actor)?;
@@ -311,6 +394,7 @@ impl App {
             actor: principal.actor.clone(),
             role: principal.role,
             username: principal.user.clone(),
+            customer: principal.customer.clone(),
             scopes: principal.scopes.clone(),
             csrf_token: principal.session.as_ref().map(|s| s.csrf.clone()),
             session_expires_at: principal.session.as_ref().map(|s| s.expires_at),
@@ -377,7 +461,7 @@ impl App {
             let user = tx
                 .user(&username)?
                 .ok_or_else(|| user_not_found(&username))?;
-            opens_session(tx, &user, idle, lifetime)
+            opens_session(tx, Holder::User(&user), idle, lifetime)
         })
         .await
     }

@@ -196,6 +196,7 @@ impl App {
             scopes: (!token.scopes.is_empty()).then(|| token.scopes.clone()),
             user: token.user.clone(),
             session: None,
+            customer: None,
         })
     }
 

@@ -192,7 +192,7 @@ fn update_user(
         },
     )?;
     if end_access {
-        tx.delete_sessions_of(username)?;
+        tx.delete_sessions_of(username.as_str())?;
         revoke_tokens_of(tx, actor, username, |_| true)?;
     } else {
         // A token may not keep more rights than its user now has.
@@ -252,6 +252,17 @@ impl App {
         password: String,
         user: Option<&User>,
     ) -> Result<bool, AppError> {
+        self.verify_hash(password, user.map(|u| u.password_hash.clone()))
+            .await
+    }
+
+    /// Checks `password` against a PHC `hash` (or, for none, spends the same
+    /// time failing) off the runtime, a few at a time.
+    pub(super) async fn verify_hash(
+        &self,
+        password: String,
+        hash: Option<String>,
+    ) -> Result<bool, AppError> {
         let _permit = self
             .inner
             .accounts
@@ -259,7 +270,6 @@ impl App {
             .acquire()
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        let hash = user.map(|u| u.password_hash.clone());
         tokio::task::spawn_blocking(move || {
             if let Some(hash) = hash {
                 auth::verify_password(&password, &hash)
