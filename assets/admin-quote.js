@@ -2,7 +2,9 @@
 // lines, totals and held stock, and for staff the steps open → accepted → fulfilled,
 // changing an open quote (admin-quote-form.js, `/admin/quotes?edit=Q-…`),
 // re-pricing an open quote at today's prices (what changes shown first), and
-// a new customer link, shown to copy and, when the shop sends mail, e-mailed.
+// a new customer link, shown to copy and, when the shop sends mail, e-mailed;
+// and ordering any quote again (a new one at today's prices, what changed said
+// on the new quote's page).
 import { api, money } from "/assets/api.js";
 import { busy, h, say, thumbnail, when } from "/assets/ui.js";
 import { card, table } from "/assets/admin-kit.js";
@@ -227,7 +229,53 @@ function repricer(quote, message, redraw) {
   return h("div", { class: "stack no-print" }, h("div", { class: "actions" }, start), panel);
 }
 
-function draw(main, quote, { staff, shop, notice, kind = "ok", mailed }) {
+/** What became of a line ordered again, in the page's words (the server's note for anything else). */
+function againNote(change, currency) {
+  const m = (amount) => money(amount, currency);
+  switch (change.change) {
+    case "unchanged": return t("again.unchanged");
+    case "price_up": return t("again.priceUp", { was: m(change.was), now: m(change.now) });
+    case "price_down": return t("again.priceDown", { was: m(change.was), now: m(change.now) });
+    case "dropped": return t("again.dropped");
+    default: return localNumbers(change.note);
+  }
+}
+
+/**
+ * Staff order a quote again: a new quote for the same customer with the same
+ * lines and delivery at today's prices, opened at once; what changed line by
+ * line is said there (kept for it in this tab's storage).
+ */
+function orderAgain(quote, message) {
+  const button = h("button", { type: "button", class: "secondary", id: "order-again" }, t("quote.orderAgain"));
+  button.addEventListener("click", () => busy(button, t("quote.orderingAgain"), async () => {
+    try {
+      const answer = await api(`/quotes/${encodeURIComponent(quote.number)}/again`, { method: "POST" });
+      const made = answer.quote.number;
+      try {
+        sessionStorage.setItem(`quarry.quote-again.${made}`, JSON.stringify({ from: answer.from, changes: answer.changes }));
+        if (answer.quote.link) sessionStorage.setItem(`quarry.quote-link.${made}`, answer.quote.link);
+      } catch {
+        // No storage: the new quote is shown without what changed.
+      }
+      location.assign(`/admin/quote?${new URLSearchParams({ number: made })}`);
+    } catch (error) {
+      say(message, error.message, "error");
+    }
+  }));
+  return h("div", { class: "actions no-print" }, button);
+}
+
+/** What changed since the quote this one was ordered again from. */
+function againChanges(again, currency) {
+  return h("div", { class: "message info", id: "again-notice", role: "status" },
+    h("p", {}, t("quote.againFrom", { from: again.from })),
+    h("ul", { id: "again-changes" }, again.changes.map((c) => h("li", { class: c.change, dataset: { sku: c.sku, change: c.change } },
+      h("strong", {}, c.name), ` (${c.sku}): `,
+      c.change === "dropped" ? h("strong", {}, againNote(c, currency)) : againNote(c, currency)))));
+}
+
+function draw(main, quote, { staff, shop, notice, kind = "ok", mailed, again }) {
   const message = h("p", { class: "message", role: "status" });
   const redraw = (next, text, said) => draw(main, next, { staff, shop, notice: text, kind: said });
   const fact = (label, ...value) => h("tr", {}, h("th", { scope: "row" }, label), h("td", {}, ...value));
@@ -245,7 +293,9 @@ function draw(main, quote, { staff, shop, notice, kind = "ok", mailed }) {
     h("p", { class: "no-print" }, h("a", { href: "/admin/quotes" }, t("quote.back"))),
     h("h1", {}, `${t("quote.heading", { number: quote.number })} `, statusBadge(quote.status)),
     message,
+    again ? againChanges(again, quote.currency) : null,
     staff ? actions(quote, message, redraw) : null,
+    staff ? orderAgain(quote, message) : null,
     staff && quote.status === "open" ? repricer(quote, message, redraw) : null,
     card(t("quote.details"), facts, link,
       h("div", { class: "actions" }, print, staff ? newLink(quote, message, redraw) : null,
@@ -283,8 +333,18 @@ export async function render(main, { staff, shop }) {
     const changedKey = `quarry.quote-changed.${number}`;
     const changed = sessionStorage.getItem(changedKey);
     sessionStorage.removeItem(changedKey);
-    const notice = link ? t("quote.saved", { number }) : changed ? t("quote.changed", { number }) : null;
-    draw(main, quote, { staff, shop, notice, mailed });
+    // …or that it was just ordered again from another, and what changed.
+    const againKey = `quarry.quote-again.${number}`;
+    let again = null;
+    try {
+      again = JSON.parse(sessionStorage.getItem(againKey) ?? "null");
+    } catch {
+      again = null;
+    }
+    sessionStorage.removeItem(againKey);
+    const notice = again ? t("quote.againMade", { number, from: again.from })
+      : link ? t("quote.saved", { number }) : changed ? t("quote.changed", { number }) : null;
+    draw(main, quote, { staff, shop, notice, mailed, again });
   } catch (error) {
     const text = error.status === 404 ? t("quote.missing", { number }) : error.message;
     main.replaceChildren(back, h("h1", {}, t("quote.heading", { number })), h("p", { class: "message error", role: "alert" }, text));

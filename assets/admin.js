@@ -90,7 +90,9 @@ function languagePicker() {
 
 async function start() {
   const [who, info] = await Promise.all([me(), shop()]);
-  if (!who) {
+  // A trade contact's session is no way into the back office (the server
+  // sends them to the sign-in page before this page loads, too).
+  if (!who || who.role === "contact") {
     toLogin("ended");
     return;
   }

@@ -2,9 +2,10 @@
 // was headed (`?next=`, only ever a back-office path) or to the dashboard.
 // A forgotten password: a link to set a new one is e-mailed to the user's
 // address, and the page says the same whether or not that user exists.
+// A trade contact (who signs in with an e-mail address) goes to /account.
 import { api, me, shop } from "/assets/api.js";
-import { brand, busy, say } from "/assets/ui.js";
-import { localize, t } from "/assets/i18n.js";
+import { brand, busy, h, say } from "/assets/ui.js";
+import { localize, t, tx } from "/assets/i18n.js";
 
 const form = document.getElementById("login");
 const message = document.getElementById("message");
@@ -24,12 +25,13 @@ form.addEventListener("submit", async (event) => {
   await ready;
   say(message, "");
   try {
-    await busy(form.querySelector("button"), t("login.signingIn"), () =>
+    const answer = await busy(form.querySelector("button"), t("login.signingIn"), () =>
       api("/auth/login", {
         method: "POST",
         body: { username: String(data.get("username")).trim(), password: data.get("password") },
       }));
-    location.assign(next);
+    // A trade contact's login (an e-mail address) opens their account, not the back office.
+    location.assign(answer?.contact && !answer.user ? "/account" : next);
   } catch (error) {
     form.password.value = "";
     form.password.focus();
@@ -75,7 +77,19 @@ else if (params.has("signed-out")) say(document.getElementById("notice"), t("log
 api("/setup").then((setup) => {
   document.getElementById("first-time").hidden = !setup.needed;
 }).catch(() => {});
-// Already signed in: straight on.
-me().then((who) => {
-  if (who) location.replace(next);
+// Already signed in: straight on. A trade contact's session does not open the
+// back office (the server sends them here again): they are told, and may sign
+// in with a staff login instead.
+me().then(async (who) => {
+  if (!who) return;
+  if (who.role !== "contact") {
+    location.replace(next);
+    return;
+  }
+  await ready;
+  const notice = document.getElementById("notice");
+  notice.replaceChildren(...tx("login.contactSession", {
+    account: h("a", { href: "/account", id: "to-account" }, t("login.contactAccount")),
+  }));
+  notice.className = "message info";
 }).catch(() => {});

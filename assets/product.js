@@ -1,11 +1,14 @@
 // A product's page: its facts, prices and availability, and the quote
 // calculator, which asks the server for an exact estimate as the customer types,
-// with collection or delivery to a postcode as the quote list has it.
+// with collection or delivery to a postcode as the quote list has it. A signed-in
+// trade contact's estimate is at their price list: the rule and the saving show.
 import { api, live, money, shop } from "/assets/api.js";
 import { availabilityBadge, brand, debounce, h, say, setAvailability } from "/assets/ui.js";
 import * as basket from "/assets/quote-basket.js";
 import { deliveryChoice, deliveryRefusal, estimateDelivered, explainDelivery } from "/assets/delivery.js";
 import { decimal, localNumbers, localize, percent, quantity as measure, readNumber, splitQuantity, t, unitName } from "/assets/i18n.js";
+import { ruleNote } from "/assets/list-price.js";
+import { accountLink } from "/assets/account-link.js";
 
 const sku = decodeURIComponent(location.pathname.split("/").pop());
 const form = document.getElementById("calc");
@@ -130,6 +133,17 @@ function clearOutputs() {
   for (const el of Object.values(out)) el.textContent = "—";
   showHow(true);
   showDelivery(null);
+  showRule(null);
+}
+
+/** The price-list rule that priced the line for a signed-in trade customer,
+ *  and what it saves on the list price (none: hidden). */
+function showRule(listPrice, currency) {
+  const dd = document.getElementById("calc-rule");
+  const note = ruleNote(listPrice, currency);
+  dd.textContent = note ?? "";
+  dd.hidden = !note;
+  document.getElementById("calc-rule-term").hidden = !note;
 }
 
 /** The calculator's delivery line, from an estimate's `delivery` (none:
@@ -145,11 +159,12 @@ function showDelivery(delivery, currency) {
   }
   const collected = delivery.method === "collection";
   dd.classList.toggle("collection", collected);
-  dd.replaceChildren(
+  // Collection has no charge line (and no "null" in its place).
+  dd.replaceChildren(...[
     h("strong", { class: "to" }, collected ? t("delivery.collected") : t("delivery.to", { postcode: delivery.postcode })),
     h("div", { class: "explain" }, explainDelivery(delivery, currency)),
     collected ? null : h("div", { class: "charge" }, t("calc.deliveryCharge", { net: money(delivery.net, currency), gross: money(delivery.gross, currency) })),
-  );
+  ].filter(Boolean));
 }
 
 /** Shows or hides the "How" line of the calculator (its term and its value). */
@@ -262,6 +277,7 @@ async function estimateNow() {
     showHow(line.pack_rounding || line.explanation.trim() !== `${wanted.quantity} ${wanted.unit}`);
     const price = t("format.perUnit", { price: money(line.unit_price, answer.currency), unit: line.pricing.unit });
     out.tier.textContent = line.tier ? t("calc.tierFrom", { price, quantity: measure(line.tier.min_quantity, line.pricing.unit) }) : price;
+    showRule(line.list_price, answer.currency);
     out.net.textContent = money(line.net, answer.currency);
     out.tax.textContent = `${money(line.tax, answer.currency)} (${percent(line.tax_rate)})`;
     out.total.textContent = money(answer.totals.gross, answer.currency);
@@ -332,6 +348,9 @@ async function start() {
     UNIT_LABELS[u.code] = u.label;
   }
   brand(info);
+  // A trade contact signed in: named in the top bar, and the estimates below
+  // are priced at their list by the server.
+  accountLink();
   try {
     const [p, stock] = await Promise.all([
       api(`/products/${encodeURIComponent(sku)}`),

@@ -6,6 +6,8 @@ import { brand, busy, clearErrors, debounce, h, say, showError, stackTables, thu
 import * as basket from "/assets/quote-basket.js";
 import { deliveryChoice, deliveryRefusal, estimateDelivered, explainDelivery, isDeliveryError } from "/assets/delivery.js";
 import { decimal, localNumbers, localize, readNumber, t, toInput } from "/assets/i18n.js";
+import { accountLink } from "/assets/account-link.js";
+import { ruleNote } from "/assets/list-price.js";
 
 const tbody = document.querySelector("#lines tbody");
 const linesMessage = document.getElementById("lines-message");
@@ -109,7 +111,12 @@ async function price() {
       // "500 pc" for 500 pc says nothing: only what was worked out is shown.
       const wanted = line.requested ?? line.sold;
       const plain = !line.pack_rounding && line.explanation.trim() === `${wanted.quantity} ${wanted.unit}`;
-      tr.querySelector(".explain").textContent = plain ? "" : localNumbers(line.explanation + (line.pack_rounding ? ` — ${line.pack_rounding}` : ""));
+      // A trade contact's line priced at their list: the rule and what it saves.
+      const rule = ruleNote(line.list_price, estimate.currency);
+      tr.querySelector(".explain").replaceChildren(...[
+        plain ? null : localNumbers(line.explanation + (line.pack_rounding ? ` — ${line.pack_rounding}` : "")),
+        rule ? h("div", { class: "rule" }, rule) : null,
+      ].filter(Boolean));
       tr.querySelector(".net").textContent = money(line.net, estimate.currency);
       tr.querySelector(".gross").textContent = money(line.gross, estimate.currency);
     });
@@ -184,6 +191,16 @@ basket.showCount(document.getElementById("basket-count"));
 const info = await shop().catch(() => null);
 await localize(info);
 if (info) brand(info);
+// A trade contact signed in: the quote is their company's (the server files it
+// so), and their name and address are filled in.
+accountLink().then((account) => {
+  if (!account) return;
+  const note = document.getElementById("account-note");
+  note.textContent = t("quoteList.forAccount", { customer: account.customer.name });
+  note.hidden = false;
+  if (!form.elements.name.value) form.elements.name.value = account.contact.name;
+  if (!form.elements.email.value) form.elements.email.value = account.contact.login;
+});
 // On a phone each line is a card, its cells labelled with their column.
 stackTables(document.getElementById("lines"));
 // Collection or delivery to a postcode, kept in this browser (and chosen on a

@@ -6,9 +6,11 @@
 // them), on a phone the lines as labelled cards, so the page never scrolls
 // sideways, and, just after the quote was requested, that its link was e-mailed.
 // A line priced by the customer's price list says which rule and what it saved.
+// A trade contact's printable quote (`/account/quotes/{number}`) points back to
+// their account instead.
 import { api, shop } from "/assets/api.js";
 import { explainDelivery } from "/assets/delivery.js";
-import { date, decimal, localNumbers, localize, money, percent, t } from "/assets/i18n.js";
+import { date, decimal, localNumbers, localize, money, percent, t, tx } from "/assets/i18n.js";
 import { ruleNote } from "/assets/list-price.js";
 import { stackTables } from "/assets/ui.js";
 
@@ -113,8 +115,12 @@ for (const td of cells) {
 }
 // The rule and the saving of each line a price list priced: the page has
 // only the prices, the quote itself (by the same link) has how they came.
+// A trade contact's own quote (`/account/quotes/{number}`) is read from their account.
 const link = /^\/q\/([^/]+)$/.exec(location.pathname)?.[1];
-const priced = link ? await api(`/quotes/link/${encodeURIComponent(decodeURIComponent(link))}`).catch(() => null) : null;
+const own = /^\/account\/quotes\/([^/]+)$/.exec(location.pathname)?.[1];
+const priced = link
+  ? await api(`/quotes/link/${encodeURIComponent(decodeURIComponent(link))}`).catch(() => null)
+  : own ? await api(`/account/quotes/${encodeURIComponent(decodeURIComponent(own))}`).catch(() => null) : null;
 for (const line of priced?.lines ?? []) {
   const note = ruleNote(line.list_price, priced.currency);
   if (!note) continue;
@@ -140,7 +146,14 @@ if (note) {
 }
 
 const keep = page?.querySelector("p.keep");
-if (keep) keep.textContent = t("quotePage.keep");
+if (keep && own) {
+  const account = document.createElement("a");
+  account.href = "/account";
+  account.textContent = t("quotePage.accountLink");
+  keep.replaceChildren(...tx("quotePage.keepAccount", { account }));
+} else if (keep) {
+  keep.textContent = t("quotePage.keep");
+}
 
 // Just requested from the quote list (quote-list.js), its link e-mailed to the
 // customer: said once, above the advice to keep the address.

@@ -7,6 +7,7 @@ import { api, live, money, shop } from "/assets/api.js";
 import { availabilityBadge, brand, debounce, h, setAvailability, thumbnail } from "/assets/ui.js";
 import { localize, t, tx } from "/assets/i18n.js";
 import { showCount } from "/assets/quote-basket.js";
+import { accountLink } from "/assets/account-link.js";
 
 const form = document.getElementById("search");
 const q = document.getElementById("q");
@@ -33,6 +34,7 @@ const ready = shop().then(async (info) => {
   await localize(info);
   currency = info.currency;
   brand(info);
+  accountLink();
 });
 
 function readAddress() {
