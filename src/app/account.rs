@@ -16,6 +16,7 @@ use crate::domain::contacts::ContactView;
 use crate::domain::customers::{Address, CustomerCode, PriceListCode, ShortText, TradeName};
 use crate::domain::pricing::PricedLine;
 use crate::domain::quotes::{Contact, Quote, QuoteNumber, QuoteStatus};
+use crate::domain::units::UnitName;
 use crate::domain::values::Money;
 
 /// The price list a contact's customer buys at, by name.
@@ -55,6 +56,8 @@ pub struct LineChange {
     pub was: Money,
     /// Today's, for the line kept.
     pub now: Option<Money>,
+    /// What both prices are per (the product's pricing unit).
+    pub unit: UnitName,
     /// For people: `41.85 → 43.20 per t`, `no longer sold: left out`.
     pub note: String,
 }
@@ -95,31 +98,28 @@ fn may_see(caller: &Principal, quote: &Quote) -> bool {
     }
 }
 
-/// How the new price compares with the earlier one, line by line.
-fn compare(earlier: &[PricedLine], now: &[PricedLine]) -> Vec<LineChange> {
+/// How the new price compares with the earlier one, line by line: the new
+/// quote has the earlier lines still sold, in their order, so they are
+/// walked side by side (a SKU may be on two lines, in two units).
+fn compare(earlier: &[PricedLine], sold: &[bool], now: &[PricedLine]) -> Vec<LineChange> {
+    let mut kept_lines = now.iter();
     earlier
         .iter()
-        .map(|was| {
-            let kept = now.iter().find(|l| l.sku == was.sku);
+        .zip(sold)
+        .map(|(was, sold)| {
+            let kept = if *sold { kept_lines.next() } else { None };
             let unit = was.pricing.unit.as_str();
+            let moved = |line: &PricedLine| {
+                format!(
+                    "{} → {} per {unit}",
+                    was.unit_price.value(),
+                    line.unit_price.value()
+                )
+            };
             let (change, note) = match kept {
                 None => ("dropped", "no longer sold: left out".to_owned()),
-                Some(line) if line.unit_price > was.unit_price => (
-                    "price_up",
-                    format!(
-                        "{} → {} per {unit}",
-                        was.unit_price.value(),
-                        line.unit_price.value()
-                    ),
-                ),
-                Some(line) if line.unit_price < was.unit_price => (
-                    "price_down",
-                    format!(
-                        "{} → {} per {unit}",
-                        was.unit_price.value(),
-                        line.unit_price.value()
-                    ),
-                ),
+                Some(line) if line.unit_price > was.unit_price => ("price_up", moved(line)),
+                Some(line) if line.unit_price < was.unit_price => ("price_down", moved(line)),
                 Some(_) => ("unchanged", "same price".to_owned()),
             };
             LineChange {
@@ -128,6 +128,7 @@ fn compare(earlier: &[PricedLine], now: &[PricedLine]) -> Vec<LineChange> {
                 change,
                 was: was.unit_price,
                 now: kept.map(|l| l.unit_price),
+                unit: was.pricing.unit.clone(),
                 note,
             }
         })
@@ -291,7 +292,7 @@ impl App {
                 return Err(AppError::Internal("an unkeyed request was replayed".into()));
             }
         };
-        let changes = compare(&earlier.lines, &quote.lines);
+        let changes = compare(&earlier.lines, &sold, &quote.lines);
         Ok(OrderAgain {
             quote,
             from: earlier.number,
