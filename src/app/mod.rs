@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod cells;
 pub mod cursor;
 pub mod customers;
+pub mod deliveries;
 pub mod delivery;
 mod error;
 pub mod events;

@@ -158,6 +158,18 @@ pub struct QuoteView {
     /// the quote has an e-mail address or the link was asked to be sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail: Option<MailNotice>,
+    /// How many deliveries were made (absent: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deliveries: u32,
+    /// Per line: ordered, delivered and outstanding, once anything was
+    /// delivered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub progress: Vec<crate::domain::deliveries::LineProgress>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl QuoteView {
@@ -184,6 +196,8 @@ impl QuoteView {
             link: None,
             photos: BTreeMap::new(),
             mail: None,
+            deliveries: quote.deliveries,
+            progress: quote.progress(),
         }
     }
 
@@ -352,7 +366,7 @@ pub(super) fn shop(config: &Config) -> Shop {
     }
 }
 
-fn line_field(i: usize, name: &str) -> String {
+pub(super) fn line_field(i: usize, name: &str) -> String {
     format!("lines[{i}].{name}")
 }
 
@@ -545,7 +559,11 @@ pub(super) fn not_found(number: &str) -> AppError {
 }
 
 /// A held or shipped amount at one location.
-fn line_at(product: &Product, quantity: Decimal, reason: &str) -> Result<Line, AppError> {
+pub(super) fn line_at(
+    product: &Product,
+    quantity: Decimal,
+    reason: &str,
+) -> Result<Line, AppError> {
     Ok(Line {
         sku: product.sku.clone(),
         quantity: Quantity::new(quantity).map_err(AppError::field("quantity"))?,
@@ -557,7 +575,7 @@ fn line_at(product: &Product, quantity: Decimal, reason: &str) -> Result<Line, A
 }
 
 /// Drafts of one kind, one per location, from (sku, location, quantity) parts.
-fn drafts(
+pub(super) fn drafts(
     kind: MovementKind,
     parts: &[(Sku, LocationCode, Decimal)],
     products: &BTreeMap<Sku, Product>,
@@ -593,7 +611,7 @@ fn drafts(
 }
 
 /// Spreads `needed` over the locations with available stock, most first.
-fn allocate(
+pub(super) fn allocate(
     tx: &WriteTx,
     sku: &Sku,
     needed: Decimal,
@@ -666,7 +684,7 @@ fn hold_plan(
 }
 
 /// Releases what a quote holds: the release movements to book.
-fn releases(
+pub(super) fn releases(
     quote: &Quote,
     products: &BTreeMap<Sku, Product>,
     why: &str,
@@ -679,7 +697,7 @@ fn releases(
     drafts(MovementKind::Release, &parts, products, &quote.number, why)
 }
 
-fn products_of(tx: &WriteTx, quote: &Quote) -> Result<BTreeMap<Sku, Product>, AppError> {
+pub(super) fn products_of(tx: &WriteTx, quote: &Quote) -> Result<BTreeMap<Sku, Product>, AppError> {
     let mut products = BTreeMap::new();
     for line in &quote.lines {
         if let Some(p) = tx.product(&line.sku)? {
@@ -705,7 +723,8 @@ fn shipments(
         .collect();
     let mut ship: Vec<(Sku, LocationCode, Decimal)> = Vec::new();
     for (i, line) in quote.lines.iter().enumerate() {
-        let mut needed = line.stock.quantity.value();
+        // What earlier deliveries shipped is not shipped again.
+        let mut needed = quote.outstanding_of(i);
         for ((sku, location), left) in held.iter_mut().filter(|((s, _), _)| *s == line.sku) {
             let use_now = (*left).min(needed);
             if use_now > Decimal::ZERO {
@@ -801,13 +820,18 @@ fn act(
                 number,
                 &format!("quote {number}"),
             )?);
+            quote.delivered = quote.lines.iter().map(|l| l.stock.quantity).collect();
+            ChangeKind::QuoteFulfilled
+        }
+        QuoteAction::Close => {
+            movements = releases(&quote, &products, &format!("quote {number} closed"))?;
             ChangeKind::QuoteFulfilled
         }
     };
     book_all(tx, actor, movements, &product_list)?;
     if matches!(
         action,
-        QuoteAction::Cancel | QuoteAction::Expire | QuoteAction::Fulfil
+        QuoteAction::Cancel | QuoteAction::Expire | QuoteAction::Fulfil | QuoteAction::Close
     ) {
         quote.holds.clear();
     }
@@ -968,6 +992,8 @@ impl App {
                         version: 1,
                         delivery,
                         customer: request.customer.clone(),
+                        delivered: Vec::new(),
+                        deliveries: 0,
                     };
                     book_all(tx, &actor, movements, &products)?;
                     tx.put_quote(&quote)?;

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod catalogue;
 pub mod contacts;
 pub mod customers;
+pub mod deliveries;
 pub mod delivery;
 pub mod images;
 pub mod labels;

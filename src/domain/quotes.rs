@@ -5,6 +5,7 @@
 use std::fmt;
 
 use jiff::Timestamp;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -57,7 +58,11 @@ impl fmt::Display for QuoteStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuoteAction {
     Accept,
+    /// Ship everything still outstanding and finish the quote.
     Fulfil,
+    /// Finish an accepted quote without shipping what is outstanding (the
+    /// customer wants no more); what it holds is released.
+    Close,
     Cancel,
     Expire,
 }
@@ -68,7 +73,9 @@ impl QuoteAction {
         use QuoteStatus as S;
         match (self, from) {
             (QuoteAction::Accept, S::Open) => Ok(S::Accepted),
-            (QuoteAction::Fulfil, S::Open | S::Accepted) => Ok(S::Fulfilled),
+            (QuoteAction::Fulfil, S::Open | S::Accepted) | (QuoteAction::Close, S::Accepted) => {
+                Ok(S::Fulfilled)
+            }
             (QuoteAction::Cancel, S::Open | S::Accepted) => Ok(S::Cancelled),
             (QuoteAction::Expire, S::Open) => Ok(S::Expired),
             (action, status) => Err(format!(
@@ -82,6 +89,7 @@ impl QuoteAction {
         match self {
             QuoteAction::Accept => "accepted",
             QuoteAction::Fulfil => "fulfilled",
+            QuoteAction::Close => "closed",
             QuoteAction::Cancel => "cancelled",
             QuoteAction::Expire => "expired",
         }
@@ -242,9 +250,48 @@ pub struct Quote {
     /// The trade customer the quote is for (priced at their list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<super::customers::CustomerCode>,
+    /// How much of each line has been delivered, in its stock unit (in line
+    /// order; empty until the first delivery).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    pub delivered: Vec<Quantity>,
+    /// How many deliveries were made.
+    #[serde(default)]
+    pub deliveries: u32,
 }
 
 impl Quote {
+    /// What is delivered of line `i` (stock unit).
+    pub fn delivered_of(&self, i: usize) -> Decimal {
+        self.delivered.get(i).map_or(Decimal::ZERO, |q| q.value())
+    }
+
+    /// What is still to deliver of line `i` (stock unit, never below zero).
+    pub fn outstanding_of(&self, i: usize) -> Decimal {
+        self.lines.get(i).map_or(Decimal::ZERO, |line| {
+            (line.stock.quantity.value() - self.delivered_of(i)).max(Decimal::ZERO)
+        })
+    }
+
+    /// Each line's progress, once anything was delivered.
+    pub fn progress(&self) -> Vec<super::deliveries::LineProgress> {
+        if self.deliveries == 0 {
+            return Vec::new();
+        }
+        self.lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| super::deliveries::LineProgress {
+                line: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                sku: line.sku.clone(),
+                unit: line.stock.unit.clone(),
+                ordered: line.stock.quantity,
+                delivered: Quantity::new(self.delivered_of(i)).unwrap_or(Quantity::ZERO),
+                outstanding: Quantity::new(self.outstanding_of(i)).unwrap_or(Quantity::ZERO),
+            })
+            .collect()
+    }
+
     /// Whether the quote has passed its validity at `now` while still open.
     pub fn is_due(&self, now: Timestamp) -> bool {
         self.status == QuoteStatus::Open && now >= self.valid_until

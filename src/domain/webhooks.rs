@@ -40,7 +40,11 @@ pub const EVENTS: &[(&str, &str)] = &[
     ("location.updated", "A location was changed"),
     ("quote.created", "A quote was saved"),
     ("quote.accepted", "A quote was accepted"),
-    ("quote.fulfilled", "A quote was fulfilled"),
+    ("quote.fulfilled", "A quote was fulfilled (or closed)"),
+    (
+        "quote.delivered",
+        "A delivery of an accepted quote was made (a load shipped)",
+    ),
     ("quote.cancelled", "A quote was cancelled"),
     ("quote.expired", "A quote passed its validity"),
     (

@@ -8,6 +8,7 @@ mod batch;
 mod browser;
 mod catalogue;
 mod customers;
+mod deliveries;
 mod delivery;
 pub mod error;
 pub mod extract;
@@ -233,6 +234,9 @@ fn customers_and_account() -> OpenApiRouter<App> {
         .routes(routes!(account::account_quote))
         .routes(routes!(account::account_order_again))
         .routes(routes!(account::order_again))
+        .routes(routes!(deliveries::deliver, deliveries::list_deliveries))
+        .routes(routes!(deliveries::account_deliveries))
+        .routes(routes!(deliveries::close_quote))
 }
 
 /// Every route, and the `OpenAPI` document generated from them.
@@ -310,6 +314,7 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(pages::account_page))
         .routes(routes!(pages::invite_page))
         .routes(routes!(pages::account_quote_page))
+        .routes(routes!(deliveries::delivery_note_page))
         .routes(routes!(pages::admin_login_page))
         .routes(routes!(pages::admin_page))
         .routes(routes!(pages::admin_section_page))

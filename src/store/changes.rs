@@ -59,10 +59,11 @@ pub enum ChangeKind {
     ContactInviteWithdrawn,
     ContactJoined,
     ContactUpdated,
+    QuoteDelivered,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 44] = [
+    pub const ALL: [ChangeKind; 45] = [
         ChangeKind::StoreCreated,
         ChangeKind::StoreMigrated,
         ChangeKind::MovementBooked,
@@ -107,6 +108,7 @@ impl ChangeKind {
         ChangeKind::ContactInviteWithdrawn,
         ChangeKind::ContactJoined,
         ChangeKind::ContactUpdated,
+        ChangeKind::QuoteDelivered,
     ];
 
     /// The kind's name: `family.what`, as stored and as events are named.
@@ -156,6 +158,7 @@ impl ChangeKind {
             ChangeKind::ContactInviteWithdrawn => "contact.invite_withdrawn",
             ChangeKind::ContactJoined => "contact.joined",
             ChangeKind::ContactUpdated => "contact.updated",
+            ChangeKind::QuoteDelivered => "quote.delivered",
         }
     }
 

@@ -16,9 +16,9 @@ use super::kv::tests::text;
 use super::kv::{Column, KeyColumn};
 use super::tables::{
     CONTACT_INVITES, CONTACTS, CONTACTS_BY_CUSTOMER, CUSTOMERS, CUSTOMERS_BY_PRICE_LIST,
-    IMAGE_FILES, INVITES_BY_CUSTOMER, MAIL, MAIL_QUEUE, MOVEMENTS, MOVEMENTS_BY_SKU, OPEN_QUOTES,
-    PASSWORD_RESETS, PRICE_LISTS, PRODUCTS, PRODUCTS_BY_CATEGORY, QUOTES, QUOTES_BY_CUSTOMER,
-    WEBHOOK_DELIVERIES,
+    DELIVERIES, IMAGE_FILES, INVITES_BY_CUSTOMER, MAIL, MAIL_QUEUE, MOVEMENTS, MOVEMENTS_BY_SKU,
+    OPEN_QUOTES, PASSWORD_RESETS, PRICE_LISTS, PRODUCTS, PRODUCTS_BY_CATEGORY, QUOTES,
+    QUOTES_BY_CUSTOMER, WEBHOOK_DELIVERIES,
 };
 use super::{Options, Store, StoreError};
 
@@ -303,5 +303,7 @@ proptest! {
         agree(CONTACTS_BY_CUSTOMER, &pairs, |_| (), |()| Vec::new())?;
         agree(CONTACT_INVITES, &strs, json, Clone::clone)?;
         agree(INVITES_BY_CUSTOMER, &pairs, |_| (), |()| Vec::new())?;
+        // A quote's deliveries, by quote and number.
+        agree(DELIVERIES, &open, json, Clone::clone)?;
     }
 }

@@ -207,6 +207,15 @@ payload!(
     CustomerUpdated
 );
 
+/// `quote.delivered` (key: the quote's number): which delivery, and the
+/// quote's status after it (`fulfilled` when nothing is left to deliver).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteDelivered {
+    pub delivery: u32,
+    pub status: QuoteStatus,
+}
+payload!(QuoteDelivered: QuoteDelivered);
+
 /// `contact.invited`, `contact.invite_withdrawn`, `contact.joined` and
 /// `contact.updated` (key: the customer's code): whose login, and for an
 /// update the fields changed.
@@ -310,7 +319,7 @@ mod tests {
     use crate::store::Change;
 
     /// Every payload type's kinds, for the checks below.
-    const ALL: [&[ChangeKind]; 17] = [
+    const ALL: [&[ChangeKind]; 18] = [
         Nothing::KINDS,
         MovementBooked::KINDS,
         LevelChanged::KINDS,
@@ -328,6 +337,7 @@ mod tests {
         DeliveryZoneChanged::KINDS,
         TradeChanged::KINDS,
         ContactChanged::KINDS,
+        QuoteDelivered::KINDS,
     ];
 
     #[test]
@@ -362,6 +372,7 @@ mod tests {
             .or_else(|| each::<DeliveryZoneChanged>(change))
             .or_else(|| each::<TradeChanged>(change))
             .or_else(|| each::<ContactChanged>(change))
+            .or_else(|| each::<QuoteDelivered>(change))
             .unwrap_or_else(|| Err(format!("no payload type for {:?}", change.kind)))
     }
 

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use std::ops::Bound::{Excluded, Included, Unbounded};
 
-use super::tables::{OPEN_QUOTES, QUOTES, QUOTES_BY_CUSTOMER, QUOTES_BY_LINK};
+use super::tables::{DELIVERIES, OPEN_QUOTES, QUOTES, QUOTES_BY_CUSTOMER, QUOTES_BY_LINK};
 use super::{Page, ReadTx, StoreError, WriteTx, decode};
 use crate::domain::customers::CustomerCode;
 use crate::domain::quotes::{Quote, QuoteNumber, QuoteStatus};
@@ -254,4 +254,71 @@ fn customer_key((year, number): (i64, u64)) -> u64 {
 /// The quote key back from [`customer_key`].
 fn from_customer_key(key: u64) -> (i64, u64) {
     (i64::try_from(key >> 40).unwrap_or(0), key & ((1 << 40) - 1))
+}
+
+/// A delivery's key: its quote's year and number, and its own number.
+fn delivery_key(number: &QuoteNumber, delivery: u32) -> (i64, i64, u64) {
+    let (year, count) = quote_key(number);
+    (
+        year,
+        i64::try_from(count).unwrap_or(i64::MAX),
+        u64::from(delivery),
+    )
+}
+
+macro_rules! delivery_reads {
+    () => {
+        /// A quote's deliveries, in the order they were made (a quote has
+        /// at most as many as its `deliveries` count).
+        pub fn deliveries_of(
+            &self,
+            number: &QuoteNumber,
+        ) -> Result<Vec<crate::domain::deliveries::Delivery>, StoreError> {
+            let table = self.table(DELIVERIES)?;
+            let (low, high) = (delivery_key(number, 0), delivery_key(number, u32::MAX));
+            let mut out = Vec::new();
+            for entry in table.range(Included(low), Included(high), false)? {
+                let (_, bytes) = entry?;
+                out.push(decode("deliveries", number.as_str(), &bytes)?);
+            }
+            Ok(out)
+        }
+
+        /// Delivery `delivery` of quote `number`.
+        pub fn delivery(
+            &self,
+            number: &QuoteNumber,
+            delivery: u32,
+        ) -> Result<Option<crate::domain::deliveries::Delivery>, StoreError> {
+            match self
+                .table(DELIVERIES)?
+                .get(delivery_key(number, delivery))?
+            {
+                Some(bytes) => decode("deliveries", number.as_str(), &bytes).map(Some),
+                None => Ok(None),
+            }
+        }
+    };
+}
+
+impl ReadTx {
+    delivery_reads!();
+}
+
+impl WriteTx {
+    delivery_reads!();
+
+    /// Stores a delivery (the caller books its movements and logs it).
+    pub fn put_delivery(
+        &mut self,
+        delivery: &crate::domain::deliveries::Delivery,
+    ) -> Result<(), StoreError> {
+        self.writes += 1;
+        let bytes = serde_json::to_vec(delivery).expect("deliveries serialize");
+        self.table(DELIVERIES)?.insert(
+            delivery_key(&delivery.quote, delivery.number),
+            bytes.as_slice(),
+        )?;
+        Ok(())
+    }
 }

@@ -140,6 +140,9 @@ pub const CONTACT_INVITES: TableDefinition<&str, &[u8]> = TableDefinition::new("
 pub const INVITES_BY_CUSTOMER: TableDefinition<(&str, &str), ()> =
     TableDefinition::new("invites_by_customer");
 
+/// (quote year, quote number, delivery number) → a delivery of the quote.
+pub const DELIVERIES: TableDefinition<(i64, i64, u64), &[u8]> = TableDefinition::new("deliveries");
+
 /// The key in [`META`] that holds the schema version.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
@@ -169,7 +172,7 @@ pub fn new_epoch() -> u64 {
 }
 
 /// The name of every table, in the order a copy writes them.
-pub const ALL: [&str; 36] = [
+pub const ALL: [&str; 37] = [
     "meta",
     "changes",
     "products",
@@ -206,6 +209,7 @@ pub const ALL: [&str; 36] = [
     "contacts_by_customer",
     "contact_invites",
     "invites_by_customer",
+    "deliveries",
 ];
 
 /// The `'static` name of a table this module declares.
@@ -253,6 +257,7 @@ macro_rules! every_table {
         $callback!(CONTACTS_BY_CUSTOMER);
         $callback!(CONTACT_INVITES);
         $callback!(INVITES_BY_CUSTOMER);
+        $callback!(DELIVERIES);
     };
 }
 pub(super) use every_table;

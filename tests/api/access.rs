@@ -44,6 +44,9 @@ enum Rule {
     /// A trade contact's printable quote: contacts get it, everyone else is
     /// sent to the account page (303).
     ContactPage,
+    /// A delivery note (of the session contact's customer's quote): readers
+    /// and that contact get it, visitors are sent to sign in (303).
+    DeliveryNote,
     /// A back-office page: readers get it, everyone else is sent to sign in
     /// (303); credentials that are sent must be valid.
     BackOffice,
@@ -85,6 +88,19 @@ const TABLE: &[(&str, &str, Rule)] = &[
         Rule::Quotes,
     ),
     ("POST", "/api/v1/auth/invite", Rule::ResetRefused),
+    ("POST", "/api/v1/quotes/{number}/deliveries", Rule::Quotes),
+    ("GET", "/api/v1/quotes/{number}/deliveries", Rule::Viewer),
+    (
+        "GET",
+        "/api/v1/account/quotes/{number}/deliveries",
+        Rule::Contact,
+    ),
+    ("POST", "/api/v1/quotes/{number}/close", Rule::Quotes),
+    (
+        "GET",
+        "/delivery-notes/{number}/{delivery}",
+        Rule::DeliveryNote,
+    ),
     ("GET", "/p/{sku}", Rule::Open),
     ("GET", "/quote", Rule::Open),
     ("GET", "/admin/login", Rule::Open),
@@ -278,7 +294,8 @@ fn contact_expects(rule: Rule) -> StatusCode {
         | Rule::SignedIn
         | Rule::Logout
         | Rule::Contact
-        | Rule::ContactPage => StatusCode::OK,
+        | Rule::ContactPage
+        | Rule::DeliveryNote => StatusCode::OK,
         Rule::SetupDone => StatusCode::CONFLICT,
         Rule::BackOffice => StatusCode::SEE_OTHER,
         Rule::Job => StatusCode::NOT_FOUND,
@@ -308,7 +325,7 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
     if rule == Rule::Public {
         return StatusCode::OK;
     }
-    if rule == Rule::ContactPage {
+    if rule == Rule::ContactPage || (rule == Rule::DeliveryNote && caller.rank == 0) {
         return StatusCode::SEE_OTHER;
     }
     if caller.rank == 0 && rule != Rule::BackOffice {
@@ -324,6 +341,13 @@ fn expected(rule: Rule, who: Who) -> StatusCode {
     }
     let allowed = match rule {
         Rule::Contact => false,
+        Rule::DeliveryNote => {
+            return if has("read") {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+        }
         Rule::Viewer => has("read"),
         Rule::Catalogue => caller.rank >= 2 && has("catalogue:write"),
         Rule::Stock => caller.rank >= 2 && has("stock:write"),
@@ -402,9 +426,16 @@ fn concrete(method: &str, path: &str, n: usize, made: &Fixtures) -> (String, Opt
     } else {
         "YARD".to_owned()
     };
-    // The contact's own quote, for their account's routes.
-    let path = if path.contains("account/quotes/{number}") {
+    // The contact's own quote, for their account's routes and its delivery
+    // note; an accepted quote shared by the deliveries, and one of its own
+    // for each caller to close.
+    let path = if path.contains("account/quotes/{number}") || path.starts_with("/delivery-notes/") {
         path.replace("{number}", &made.account_quote)
+            .replace("{delivery}", "1")
+    } else if path.ends_with("/deliveries") && method == "POST" {
+        path.replace("{number}", &made.accepted)
+    } else if path.ends_with("/close") {
+        path.replace("{number}", &made.closable[n % made.closable.len()])
     } else {
         path.to_owned()
     };
@@ -458,6 +489,9 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("PUT", p) if p.starts_with("/api/v1/price-lists/") => Some(price_list("YARD")),
         ("POST", "/api/v1/customers") => Some(json!({"code": format!("C{n}"), "name": "Builder"})),
         ("PUT", p) if p.contains("/contacts/") => Some(json!({"name": format!("Pat {n}")})),
+        ("POST", p) if p.ends_with("/deliveries") => {
+            Some(json!({"lines": [{"line": 1, "quantity": "0.01"}]}))
+        }
         ("POST", p) if p.ends_with("/invites") => Some(json!({
             "email": format!("p{n}@yard.example"), "name": "Pat",
         })),
@@ -567,9 +601,28 @@ async fn contact_fixtures(app: &TestApp) -> (Vec<String>, String) {
         .await;
     let mut theirs = quote_request();
     theirs["customer"] = json!(crate::helpers::CONTACT.1);
-    let quote = app.post("/api/v1/quotes", Who::Staff, &theirs).await;
+    let number = accepted_quote(app, &theirs).await;
+    let load = json!({"lines": [{"line": 1, "quantity": "0.05"}]});
+    let delivered = app
+        .post(
+            &format!("/api/v1/quotes/{number}/deliveries"),
+            Who::Staff,
+            &load,
+        )
+        .await;
+    assert_eq!(delivered.status, StatusCode::CREATED, "{}", delivered.text);
+    (invites, number)
+}
+
+/// An accepted quote for `request`: its number.
+async fn accepted_quote(app: &TestApp, request: &Value) -> String {
+    let quote = app.post("/api/v1/quotes", Who::Staff, request).await;
     assert_eq!(quote.status, StatusCode::CREATED, "{}", quote.text);
-    (invites, quote.body["number"].as_str().unwrap().to_owned())
+    let number = quote.body["number"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/quotes/{number}/accept");
+    let accepted = app.post(&path, Who::Staff, &json!({})).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+    number
 }
 
 /// What the table's requests act on: products, a location, a movement and a
@@ -609,6 +662,13 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     }
     coded_fixtures(app).await;
     let (invites, account_quote) = contact_fixtures(app).await;
+    let mut big = quote_request();
+    big["lines"][0]["quantity"] = json!("5");
+    let accepted = accepted_quote(app, &big).await;
+    let mut closable = Vec::new();
+    for _ in 0..=Who::ALL.len() {
+        closable.push(accepted_quote(app, &quote_request()).await);
+    }
     let backup = app.config.backup_dir().join(BACKUP);
     let owner = quarry::domain::accounts::Actor::cli();
     let server = app.server.as_ref().unwrap();
@@ -665,6 +725,8 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         job: job.body["id"].as_str().unwrap().to_owned(),
         invites,
         account_quote,
+        accepted,
+        closable,
     }
 }
 
@@ -678,8 +740,12 @@ struct Fixtures {
     old_photos: Vec<String>,
     /// Invitations to customer YARD, one for each caller to withdraw.
     invites: Vec<String>,
-    /// A quote of the session contact's customer.
+    /// An accepted quote of the session contact's customer, delivered once.
     account_quote: String,
+    /// An accepted quote of 5 t, delivered a little by each caller.
+    accepted: String,
+    /// Accepted quotes, one for each caller to close.
+    closable: Vec<String>,
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod cli;
 mod contacts;
 mod crash;
 mod customers;
+mod deliveries;
 mod delivery;
 mod demo;
 mod events;

@@ -55,6 +55,45 @@ fn events_of(change: &Change) -> Result<Vec<&'static str>, AppError> {
     })
 }
 
+/// The data of `quote.delivered`: the quote as it is now, its status after
+/// the delivery, and the delivery (untrusted endpoints get neither the
+/// quote's contact nor the driver or who booked it).
+fn delivered_data(tx: &ReadTx, change: &Change, trusted: bool) -> Result<Value, AppError> {
+    let delivered = change.payload::<payloads::QuoteDelivered>()?;
+    let number = QuoteNumber::parse(&change.key).ok();
+    let quote = match &number {
+        Some(number) => tx.quote(number)?,
+        None => None,
+    };
+    let delivery = match &number {
+        Some(number) => tx.delivery(number, delivered.delivery)?,
+        None => None,
+    };
+    let mut data = match quote {
+        Some(quote) => {
+            let mut data =
+                serde_json::to_value(QuoteView::of(&quote, trusted)).expect("serializes");
+            if !trusted {
+                strip(&mut data, &["contact", "note", "created_by"]);
+            }
+            data
+        }
+        None => json!({ "number": change.key }),
+    };
+    data["status"] = json!(delivered.status);
+    data["delivery"] = match delivery {
+        Some(delivery) => {
+            let mut value = serde_json::to_value(delivery).expect("serializes");
+            if !trusted {
+                strip(&mut value, &["created_by", "driver", "note"]);
+            }
+            value
+        }
+        None => json!({ "number": delivered.delivery }),
+    };
+    Ok(data)
+}
+
 /// Removes the fields only trusted endpoints get.
 fn strip(value: &mut Value, fields: &[&str]) {
     if let Value::Object(map) = value {
@@ -153,6 +192,7 @@ fn data_of(
                 None => json!({ "number": change.key, "status": changed.status }),
             }
         }
+        ChangeKind::QuoteDelivered => delivered_data(tx, change, trusted)?,
         ChangeKind::BackupCreated => {
             serde_json::to_value(change.payload::<payloads::BackupCreated>()?).expect("serializes")
         }

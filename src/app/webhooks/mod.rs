@@ -127,6 +127,8 @@ pub enum EventPattern {
     QuoteAccepted,
     #[serde(rename = "quote.fulfilled")]
     QuoteFulfilled,
+    #[serde(rename = "quote.delivered")]
+    QuoteDelivered,
     #[serde(rename = "quote.cancelled")]
     QuoteCancelled,
     #[serde(rename = "quote.expired")]
