@@ -209,6 +209,62 @@ pub fn create_customer_in(
     Ok(customer)
 }
 
+/// Creates the customer `input` names (its `code`) or replaces its details:
+/// an import's row.
+pub(super) fn upsert_customer_in(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    input: CustomerInput,
+) -> Result<super::catalogue::Upserted, AppError> {
+    use super::catalogue::Upserted;
+    let code = input
+        .code
+        .clone()
+        .ok_or_else(|| AppError::invalid("code", "is required"))?;
+    let Some(before) = tx.customer(&code)? else {
+        create_customer_in(tx, actor, code, input)?;
+        return Ok(Upserted::Created);
+    };
+    let mut customer = input
+        .into_customer(code, Timestamp::now(), Some(&before))
+        .map_err(|(f, r)| AppError::invalid(f, r))?;
+    let mut same = customer.clone();
+    same.version = before.version;
+    same.updated_at = before.updated_at;
+    if same == before {
+        return Ok(Upserted::Unchanged);
+    }
+    customer.created_at = before.created_at;
+    save_customer(tx, actor, &customer, Some(&before))?;
+    Ok(Upserted::Updated)
+}
+
+/// Creates the price list `input` names (its `code`) or replaces its name
+/// and rules: an import's rows.
+pub(super) fn upsert_price_list_in(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    input: PriceListInput,
+) -> Result<super::catalogue::Upserted, AppError> {
+    use super::catalogue::Upserted;
+    let code = input
+        .code
+        .clone()
+        .ok_or_else(|| AppError::invalid("code", "is required"))?;
+    let Some(before) = tx.price_list(&code)? else {
+        create_price_list_in(tx, actor, code, input)?;
+        return Ok(Upserted::Created);
+    };
+    let list = input
+        .into_list(code, Timestamp::now(), Some(&before))
+        .map_err(|(f, r)| AppError::invalid(f, r))?;
+    if list.name == before.name && list.rules == before.rules {
+        return Ok(Upserted::Unchanged);
+    }
+    save_list(tx, actor, &list, Some(&before))?;
+    Ok(Upserted::Updated)
+}
+
 /// The code in a `PUT` body must be the path's, if given.
 fn same_code<T: PartialEq + std::fmt::Display>(body: Option<&T>, path: &T) -> Result<(), AppError> {
     if body.is_some_and(|c| c != path) {

@@ -120,7 +120,7 @@ const MOVEMENT_COLUMNS: [&str; 15] = [
 
 /// A customer per row; delivery addresses one after another, separated by a
 /// blank line.
-const CUSTOMER_COLUMNS: [&str; 9] = [
+pub(super) const CUSTOMER_COLUMNS: [&str; 9] = [
     "code",
     "name",
     "tax_number",
@@ -134,7 +134,7 @@ const CUSTOMER_COLUMNS: [&str; 9] = [
 
 /// A rule per row, its list's code and name repeated (a list without rules
 /// is one row with the rule's columns empty).
-const PRICE_LIST_COLUMNS: [&str; 9] = [
+pub(super) const PRICE_LIST_COLUMNS: [&str; 9] = [
     "code",
     "name",
     "sku",

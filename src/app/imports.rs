@@ -1,5 +1,7 @@
 //! CSV imports: products (created or replaced by SKU), stock counts (booked
-//! as `adjust` movements) and movements. Rows stream from the file; every bad
+//! as `adjust` movements), movements, trade customers (created or replaced
+//! by code) and price lists (a rule per row, the list's rows together
+//! replacing it). Rows stream from the file; every bad
 //! row is reported with its row number (the file's line, the header being
 //! row 1), its column and the reason. All or nothing by default: one bad row
 //! and nothing is written; with `skip_invalid` the good rows are.
@@ -42,17 +44,29 @@ pub enum ImportKind {
     Products,
     Stock,
     Movements,
+    Customers,
+    #[serde(rename = "price-lists")]
+    PriceLists,
 }
 
 impl std::str::FromStr for ImportKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Self::Products, Self::Stock, Self::Movements]
-            .into_iter()
-            .find(|kind| kind.as_str() == s)
-            .ok_or_else(|| {
-                format!("{s:?} is not something Quarry imports; use products, stock or movements")
-            })
+        [
+            Self::Products,
+            Self::Stock,
+            Self::Movements,
+            Self::Customers,
+            Self::PriceLists,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == s)
+        .ok_or_else(|| {
+            format!(
+                "{s:?} is not something Quarry imports; use products, stock, movements, \
+                 customers or price-lists"
+            )
+        })
     }
 }
 
@@ -62,6 +76,8 @@ impl ImportKind {
             Self::Products => "products",
             Self::Stock => "stock",
             Self::Movements => "movements",
+            Self::Customers => "customers",
+            Self::PriceLists => "price-lists",
         }
     }
 
@@ -109,6 +125,9 @@ impl ImportKind {
                 ],
                 &["kind", "sku"],
             ),
+            // As `export` writes them.
+            Self::Customers => (&super::exports::CUSTOMER_COLUMNS, &["code", "name"]),
+            Self::PriceLists => (&super::exports::PRICE_LIST_COLUMNS, &["code", "name"]),
         }
     }
 }
@@ -129,7 +148,8 @@ pub struct ImportReport {
     pub kind: ImportKind,
     /// Data rows read.
     pub rows: u64,
-    /// Products created, replaced, or found identical.
+    /// Products, customers or price lists created, replaced, or found
+    /// identical.
     pub created: u64,
     pub updated: u64,
     pub unchanged: u64,
@@ -233,6 +253,7 @@ fn run(
             .unwrap_or_else(|| DecimalMark::of(&shop.locale())),
         bad_row: &mut *listeners.bad_row,
         seen: HashMap::new(),
+        lists: Vec::new(),
     };
     import.read(tx, input, &mut *listeners.progress)?;
     let report = &mut import.report;
@@ -498,6 +519,17 @@ struct Import<'a> {
     /// was first read at: a file that names one twice is ambiguous, so the
     /// later row is refused rather than silently winning.
     seen: HashMap<String, u64>,
+    /// Price lists read so far, in file order: each list's rows together.
+    lists: Vec<PendingList>,
+}
+
+/// A price list being read: its code, its name and the row that gave it,
+/// and its rules with their rows.
+struct PendingList {
+    code: String,
+    name: Value,
+    row: u64,
+    rules: Vec<(u64, Map<String, Value>)>,
 }
 
 /// The cell delimiter of a file: `;` when its header row (the start of
@@ -565,6 +597,15 @@ fn cell_value(column: &str, cell: &str, decimal: DecimalMark) -> Result<Value, S
             _ => return Err(format!("{cell:?} is not true or false")),
         },
         "tags" => Value::from(list()),
+        // One address after another, a blank line between them.
+        "delivery_addresses" => Value::from(
+            cell.replace("\r\n", "\n")
+                .split("\n\n")
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .collect::<Vec<_>>(),
+        ),
+        "percent_off" | "min_quantity" => Value::String(number(cell)?),
         "attributes" if cell.starts_with('{') => {
             serde_json::from_str(cell).map_err(|e| format!("not a JSON object: {e}"))?
         }
@@ -744,6 +785,8 @@ impl Import<'_> {
                     ImportKind::Products => self.product(tx, row, cells)?,
                     ImportKind::Stock => self.count(tx, row, cells)?,
                     ImportKind::Movements => self.movement_row(tx, row, cells)?,
+                    ImportKind::Customers => self.customer(tx, row, cells)?,
+                    ImportKind::PriceLists => self.list_row(row, cells),
                 }
             }
             if self.report.rows % 1000 == 0 {
@@ -751,6 +794,7 @@ impl Import<'_> {
             }
         }
         self.flush(tx)?;
+        self.save_lists(tx)?;
         progress(reader.position().byte())?;
         Ok(())
     }
@@ -825,6 +869,124 @@ impl Import<'_> {
             Ok(Upserted::Unchanged) => self.report.unchanged += 1,
             Err(error) => self.refused(row, error)?,
         }
+        Ok(())
+    }
+
+    /// A customer's row: created, or its details replaced.
+    fn customer(
+        &mut self,
+        tx: &mut WriteTx,
+        row: u64,
+        cells: Map<String, Value>,
+    ) -> Result<(), Rollback> {
+        let input: crate::domain::customers::CustomerInput =
+            match serde_path_to_error::deserialize(Value::Object(cells)) {
+                Ok(input) => input,
+                Err(error) => {
+                    let column = column_of(&error.path().to_string());
+                    self.reject(row, Some(&column), error.into_inner().to_string());
+                    return Ok(());
+                }
+            };
+        let Some(code) = input.code.clone() else {
+            self.reject(row, Some("code"), "is required");
+            return Ok(());
+        };
+        if !self.first_time(
+            row,
+            Some("code"),
+            code.to_string(),
+            &format!("customer {code}"),
+        ) {
+            return Ok(());
+        }
+        match super::customers::upsert_customer_in(tx, self.actor, input) {
+            Ok(Upserted::Created) => self.report.created += 1,
+            Ok(Upserted::Updated) => self.report.updated += 1,
+            Ok(Upserted::Unchanged) => self.report.unchanged += 1,
+            Err(error) => self.refused(row, error)?,
+        }
+        Ok(())
+    }
+
+    /// A price list's row: its rule (if the rule's cells are not all empty)
+    /// joins the list's other rows, which must give the same name.
+    fn list_row(&mut self, row: u64, mut cells: Map<String, Value>) {
+        let code = cells
+            .remove("code")
+            .and_then(|c| c.as_str().map(str::to_uppercase))
+            .unwrap_or_default();
+        let name = cells.remove("name").unwrap_or(Value::Null);
+        if let Some(list) = self.lists.iter_mut().find(|l| l.code == code) {
+            if list.name != name {
+                let first = list.row;
+                self.reject(
+                    row,
+                    Some("name"),
+                    format!("differs from the name of list {code} at row {first}"),
+                );
+                return;
+            }
+            if !cells.is_empty() {
+                list.rules.push((row, cells));
+            }
+            return;
+        }
+        let rules = if cells.is_empty() {
+            Vec::new()
+        } else {
+            vec![(row, cells)]
+        };
+        self.lists.push(PendingList {
+            code,
+            name,
+            row,
+            rules,
+        });
+    }
+
+    /// Creates or replaces every price list read; a refusal names the row
+    /// of the rule at fault (or the list's first row).
+    fn save_lists(&mut self, tx: &mut WriteTx) -> Result<(), Rollback> {
+        for list in std::mem::take(&mut self.lists) {
+            let rows: Vec<u64> = list.rules.iter().map(|(row, _)| *row).collect();
+            let row_of = |field: &str| {
+                field
+                    .strip_prefix("rules[")
+                    .and_then(|rest| rest.split(']').next())
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .and_then(|i| rows.get(i).copied())
+                    .unwrap_or(list.row)
+            };
+            let body = serde_json::json!({
+                "code": list.code,
+                "name": list.name,
+                "rules": list.rules.iter().map(|(_, r)| Value::Object(r.clone())).collect::<Vec<_>>(),
+            });
+            let input: crate::domain::customers::PriceListInput =
+                match serde_path_to_error::deserialize(body) {
+                    Ok(input) => input,
+                    Err(error) => {
+                        let path = error.path().to_string();
+                        let column = path.rsplit('.').next().unwrap_or(&path).to_owned();
+                        self.reject(row_of(&path), Some(&column), error.into_inner().to_string());
+                        continue;
+                    }
+                };
+            match super::customers::upsert_price_list_in(tx, self.actor, input) {
+                Ok(Upserted::Created) => self.report.created += 1,
+                Ok(Upserted::Updated) => self.report.updated += 1,
+                Ok(Upserted::Unchanged) => self.report.unchanged += 1,
+                Err(AppError::Invalid { field, reason }) => {
+                    let column = field.rsplit('.').next().unwrap_or(&field).to_owned();
+                    self.reject(row_of(&field), Some(&column), reason);
+                }
+                Err(error) => self.refused(list.row, error)?,
+            }
+        }
+        // A list is checked once all its rows are read: the report keeps
+        // file order.
+        self.report.errors.sort_by_key(|e| e.row);
         Ok(())
     }
 

@@ -141,7 +141,7 @@ pub enum Command {
     /// nothing unless --skip-invalid; bad rows are listed with their row
     /// number, column and reason, and the exit code is non-zero.
     Import {
-        /// products, stock or movements
+        /// products, stock, movements, customers or price-lists
         #[arg(value_name = "WHAT")]
         kind: String,
         /// The CSV file (UTF-8, a header row first).

@@ -221,7 +221,7 @@ pub fn import(
     )?;
     bar.finish_and_clear();
     let what = match kind {
-        ImportKind::Products => format!(
+        ImportKind::Products | ImportKind::Customers | ImportKind::PriceLists => format!(
             "{} created, {} updated, {} unchanged",
             report.created, report.updated, report.unchanged
         ),

@@ -179,11 +179,6 @@ pub async fn delivery_note_page(
     Path((number, delivery)): Path<(String, String)>,
     Query(query): Query<NoteQuery>,
 ) -> Response {
-    let Some(caller) = caller else {
-        let here = format!("/delivery-notes/{number}/{delivery}");
-        let query = serde_urlencoded::to_string([("next", here)]).unwrap_or_default();
-        return super::pages::see_other(&format!("/admin/login?{query}"));
-    };
     let missing = || {
         super::pages::not_found_page(
             &app,
@@ -192,8 +187,14 @@ pub async fn delivery_note_page(
             None,
         )
     };
-    let Ok(delivery) = delivery.parse::<u32>() else {
+    // A path that cannot name a note is not found, whoever asks.
+    let (Ok(parsed), Ok(delivery)) = (QuoteNumber::parse(&number), delivery.parse::<u32>()) else {
         return missing();
+    };
+    let Some(caller) = caller else {
+        let here = format!("/delivery-notes/{parsed}/{delivery}");
+        let query = serde_urlencoded::to_string([("next", here)]).unwrap_or_default();
+        return super::pages::see_other(&format!("/admin/login?{query}"));
     };
     match app.delivery_note(&caller, &number, delivery).await {
         Ok((delivery, quote, company)) => note_document(

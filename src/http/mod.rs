@@ -246,6 +246,8 @@ fn routes() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(operations::import_products))
         .routes(routes!(operations::import_stock))
         .routes(routes!(operations::import_movements))
+        .routes(routes!(operations::import_customers))
+        .routes(routes!(operations::import_price_lists))
         .layer(DefaultBodyLimit::disable());
     // Photos have their own limit, checked as they arrive.
     let uploads = OpenApiRouter::new()

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::ErrorCode;
 use super::error::{ApiError, ErrorBody};
 use super::extract::Path;
-use super::extract::{CatalogueStaff, Owner, Query, SignedIn, StockStaff, Viewer};
+use super::extract::{CatalogueStaff, Owner, Query, QuoteStaff, SignedIn, StockStaff, Viewer};
 use crate::app::backups::BackupInfo;
 use crate::app::cursor::Listing;
 use crate::app::exports::{ExportKind, Format};
@@ -498,6 +498,71 @@ pub async fn import_movements(
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     import(&app, &caller, ImportKind::Movements, form, q, &headers).await
+}
+
+/// Imports trade customers from CSV, as `export customers` writes them
+/// (`code`, `name`, `tax_number`, `billing_address`, `delivery_addresses`
+/// separated by a blank line, `payment_terms`, `notes`, `price_list`,
+/// `active`): created, or their details replaced, by code.
+#[utoipa::path(
+    post, path = "/imports/customers", tag = "operations",
+    params(ImportQuery, ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job once the file is uploaded")),
+    request_body(content = ImportUpload, content_type = "multipart/form-data",
+        example = json!({"file": "code,name,payment_terms,price_list\nNORTHBUILD,Northbuild Ltd,30 days net,TRADE-A\n"})),
+    responses(
+        (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
+        (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`",
+            headers(("Location" = String, description = "`/api/v1/jobs/{id}`"))),
+        (status = 503, body = ErrorBody, description = "The server is stopping"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 408, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 422, description = "Bad rows; nothing written. The body has `error` and `report`."),
+        (status = 429, body = ErrorBody, description = "Too many imports and backups are running"),
+    ),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn import_customers(
+    State(app): State<App>,
+    QuoteStaff(caller): QuoteStaff,
+    Query(q): Query<ImportQuery>,
+    headers: HeaderMap,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    import(&app, &caller, ImportKind::Customers, form, q, &headers).await
+}
+
+/// Imports price lists from CSV, as `export price-lists` writes them: a rule
+/// per row (`sku` or `category` or neither, `price` or `percent_off`,
+/// `min_quantity`, `valid_from`, `valid_until`) with its list's `code` and
+/// `name`; a list's rows together replace it (a row with the rule's cells
+/// empty: a list without rules).
+#[utoipa::path(
+    post, path = "/imports/price-lists", tag = "operations",
+    params(ImportQuery, ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job once the file is uploaded")),
+    request_body(content = ImportUpload, content_type = "multipart/form-data",
+        example = json!({"file": "code,name,category,percent_off\nTRADE-C,Trade list C,Aggregates,8\n"})),
+    responses(
+        (status = 200, body = ImportReport, description = "Imported, or checked (dry run)"),
+        (status = 202, body = JobView, description = "With `Prefer: respond-async`: started; follow the job at `Location`",
+            headers(("Location" = String, description = "`/api/v1/jobs/{id}`"))),
+        (status = 503, body = ErrorBody, description = "The server is stopping"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 408, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 422, description = "Bad rows; nothing written. The body has `error` and `report`."),
+        (status = 429, body = ErrorBody, description = "Too many imports and backups are running"),
+    ),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub async fn import_price_lists(
+    State(app): State<App>,
+    QuoteStaff(caller): QuoteStaff,
+    Query(q): Query<ImportQuery>,
+    headers: HeaderMap,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    import(&app, &caller, ImportKind::PriceLists, form, q, &headers).await
 }
 
 /// The format of an export.

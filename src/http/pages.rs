@@ -211,6 +211,18 @@ pub async fn account_quote_page(
     Caller(caller): Caller,
     Path(number): Path<String>,
 ) -> Response {
+    let missing = || {
+        not_found_page(
+            &app,
+            "Quote not found",
+            "None of your quotes has this number.",
+            None,
+        )
+    };
+    // A number that cannot be one is not found, whoever asks.
+    if crate::domain::quotes::QuoteNumber::parse(&number).is_err() {
+        return missing();
+    }
     let Some(contact) = caller.filter(|p| p.customer.is_some()) else {
         return see_other("/account");
     };
@@ -220,12 +232,7 @@ pub async fn account_quote_page(
             &quote,
             "Your quotes are on your account page, at /account, whenever you sign in.",
         ),
-        Err(crate::app::AppError::NotFound { .. }) => not_found_page(
-            &app,
-            "Quote not found",
-            "None of your quotes has this number.",
-            None,
-        ),
+        Err(crate::app::AppError::NotFound { .. }) => missing(),
         Err(error) => ApiError::from(error).into_response(),
     }
 }

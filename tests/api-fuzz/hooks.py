@@ -145,6 +145,10 @@ def _csv(path):
         return f"sku,name,category,unit,price\nFUZZ-{RNG.randrange(1000)},Fuzzed sand,Aggregates/Fuzz,t,38.50\n"
     if path.endswith("/stock"):
         return f"sku,location,quantity\n{sku},{location},{RNG.randrange(50, 500)}\n"
+    if path.endswith("/customers"):
+        return f"code,name,payment_terms\nFUZZ-C{RNG.randrange(1000)},Fuzzed Ltd,30 days net\n"
+    if path.endswith("/price-lists"):
+        return f"code,name,category,percent_off\nFUZZ-L{RNG.randrange(1000)},Fuzzed list,Aggregates,{RNG.randrange(1, 30)}\n"
     return f"kind,location,sku,quantity\nreceive,{location},{sku},{RNG.randrange(1, 20)}\n"
 
 

@@ -200,6 +200,8 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/imports/products", Rule::Catalogue),
     ("POST", "/api/v1/imports/stock", Rule::Stock),
     ("POST", "/api/v1/imports/movements", Rule::Stock),
+    ("POST", "/api/v1/imports/customers", Rule::Quotes),
+    ("POST", "/api/v1/imports/price-lists", Rule::Quotes),
     ("GET", "/api/v1/exports/{kind}", Rule::Viewer),
     ("GET", "/api/v1/webhooks", Rule::Owner),
     ("POST", "/api/v1/webhooks", Rule::Owner),
@@ -220,6 +222,8 @@ fn upload_for(path: &str) -> &'static str {
     match path {
         "/api/v1/imports/products" => "sku,name,category,unit,price\nIMP-1,Imported,Tools,pc,1\n",
         "/api/v1/imports/stock" => "sku,location,quantity\nOLD-1,YARD,5\n",
+        "/api/v1/imports/customers" => "code,name\nIMPORTED,Imported Ltd\n",
+        "/api/v1/imports/price-lists" => "code,name,percent_off\nIMPORTED,Imported list,3\n",
         _ => "kind,location,sku,quantity\nreceive,YARD,OLD-1,1\n",
     }
 }

@@ -520,3 +520,139 @@ async fn a_price_list_change_is_checked_before_its_version_is_compared() {
     );
     app.stop_and_check().await;
 }
+
+#[tokio::test]
+async fn customers_and_price_lists_come_back_from_their_own_csv_exports() {
+    let app = shop_with_list().await;
+    // What the exports wrote reads back unchanged: addresses over lines,
+    // decimals, a list's rules a row each.
+    for kind in ["customers", "price-lists"] {
+        let csv = app
+            .get(&format!("/api/v1/exports/{kind}"), Who::Viewer)
+            .await;
+        let back = app
+            .upload(&format!("/api/v1/imports/{kind}"), Who::Staff, &csv.text)
+            .await;
+        assert_eq!(back.status, StatusCode::OK, "{kind}: {}", back.text);
+        assert_eq!(back.body["unchanged"], 1, "{kind}: {}", back.text);
+        assert_eq!(back.body["created"], 0);
+    }
+    // A new list of two rules and a change to an old one; a new customer
+    // buying at the new list and a renamed one.
+    let lists = "code,name,sku,category,price,percent_off,min_quantity\n\
+                 TRADE-C,Trade list C,,Aggregates,,6,\n\
+                 TRADE-C,Trade list C,SAND-04,,31.50,,10\n\
+                 TRADE-B,Trade list B,,Aggregates,,9,\n";
+    let imported = app
+        .upload("/api/v1/imports/price-lists", Who::Staff, lists)
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text);
+    assert_eq!(
+        (
+            imported.body["created"].as_u64(),
+            imported.body["updated"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    let c = app.get("/api/v1/price-lists/TRADE-C", Who::Viewer).await;
+    assert_eq!(
+        c.body["rules"][1],
+        json!({"sku": "SAND-04", "price": "31.50", "min_quantity": "10"})
+    );
+    let b = app.get("/api/v1/price-lists/TRADE-B", Who::Viewer).await;
+    assert_eq!(
+        b.body["rules"],
+        json!([{"category": "Aggregates", "percent_off": "9"}])
+    );
+    let customers = "code,name,delivery_addresses,price_list\n\
+                     SOUTHYARD,South Yard Ltd,\"Gate 1\nDock Road\n\nGate 2\nMill Road\",TRADE-C\n\
+                     NORTHBUILD,Northbuild Group,,TRADE-B\n";
+    let imported = app
+        .upload("/api/v1/imports/customers", Who::Staff, customers)
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text);
+    let south = app.get("/api/v1/customers/SOUTHYARD", Who::Viewer).await;
+    assert_eq!(
+        south.body["delivery_addresses"],
+        json!(["Gate 1\nDock Road", "Gate 2\nMill Road"])
+    );
+    assert_eq!(south.body["price_list"], "TRADE-C");
+    let north = app.get("/api/v1/customers/NORTHBUILD", Who::Viewer).await;
+    assert_eq!(north.body["name"], "Northbuild Group");
+    assert_eq!(north.body["version"], 2);
+    app.stop_and_check().await;
+}
+
+#[tokio::test]
+async fn a_bad_customer_or_price_list_row_is_named_and_nothing_is_written() {
+    let app = shop_with_list().await;
+    let lists = "code,name,category,percent_off\n\
+                 TRADE-D,Trade list D,Aggregates,5\n\
+                 TRADE-D,Trade list D,Timber,150\n\
+                 TRADE-E,Trade list E,,abc\n\
+                 TRADE-D,Another name,Tools,3\n";
+    let refused = app
+        .upload("/api/v1/imports/price-lists", Who::Staff, lists)
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let errors: Vec<(u64, String)> = refused.body["report"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap(),
+                e["column"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (3, "percent_off".to_owned()),
+            (4, "percent_off".to_owned()),
+            (5, "name".to_owned())
+        ],
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        app.get("/api/v1/price-lists/TRADE-D", Who::Viewer)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let customers =
+        "code,name,price_list\nNEWCO,New Co,NO-SUCH-LIST\nNEWER,Newer Co,\nNEWER,Again,\n";
+    let refused = app
+        .upload("/api/v1/imports/customers", Who::Staff, customers)
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let columns: Vec<&str> = refused.body["report"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["column"].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["price_list", "code"]);
+    assert_eq!(
+        app.get("/api/v1/customers/NEWER", Who::Viewer).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The public and viewers may not import.
+    let viewer = app
+        .upload("/api/v1/imports/customers", Who::Viewer, "code,name\nX,Y\n")
+        .await;
+    assert_eq!(viewer.status, StatusCode::FORBIDDEN);
+    app.stop_and_check().await;
+}
