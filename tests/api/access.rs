@@ -303,8 +303,9 @@ fn contact_expects(rule: Rule) -> StatusCode {
         Rule::SetupDone => StatusCode::CONFLICT,
         Rule::BackOffice => StatusCode::SEE_OTHER,
         Rule::Job => StatusCode::NOT_FOUND,
+        // Their own password, with a wrong current one.
+        Rule::OwnPassword => StatusCode::UNPROCESSABLE_ENTITY,
         Rule::ResetRefused
-        | Rule::OwnPassword
         | Rule::Viewer
         | Rule::Catalogue
         | Rule::Stock

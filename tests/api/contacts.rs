@@ -543,3 +543,42 @@ async fn ordering_again_prices_today_and_says_what_changed() {
     );
     app.stop_and_check().await;
 }
+
+#[tokio::test]
+async fn a_contact_changes_their_own_password_proving_the_current_one() {
+    let (app, pat) = northbuild_contact().await;
+    let login = "pat@northbuild.example";
+    let change = |current: &str| json!({"current_password": current, "new_password": "gravel lorry at dawn"});
+    let wrong = as_contact(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/auth/password",
+        Some(&change("not my password")),
+    )
+    .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.text
+    );
+    assert_eq!(wrong.error().1.as_deref(), Some("current_password"));
+    let changed = as_contact(
+        &app,
+        &pat,
+        Method::POST,
+        "/api/v1/auth/password",
+        Some(&change(PASSWORD)),
+    )
+    .await;
+    assert!(changed.status.is_success(), "{}", changed.text);
+    // Every session ends, this one too; the new password is the one.
+    let me = as_contact(&app, &pat, Method::GET, "/api/v1/auth/me", None).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    assert!(sign_in(&app, login, PASSWORD).await.is_err());
+    assert!(sign_in(&app, login, "gravel lorry at dawn").await.is_ok());
+    let audit = app.get("/api/v1/audit?kind=contact", Who::Owner).await;
+    assert!(audit.text.contains("\"password\""), "{}", audit.text);
+    app.stop_and_check().await;
+}

@@ -418,6 +418,70 @@ impl App {
         .await
     }
 
+    /// A signed-in contact changes their own password, proving the current
+    /// one; all their sessions end (this one too), as a user's do.
+    pub(super) async fn change_contact_password(
+        &self,
+        principal: &Principal,
+        change: super::PasswordChange,
+    ) -> Result<(), AppError> {
+        let login = principal
+            .actor
+            .as_str()
+            .strip_prefix("contact:")
+            .unwrap_or_default()
+            .to_owned();
+        let key = format!("user:{login}");
+        self.throttled(&[&key])?;
+        let local = login.split('@').next().unwrap_or_default().to_owned();
+        let new = auth::new_password(change.new_password, &local, &self.config().shop.name)
+            .map_err(AppError::field("new_password"))?;
+        let found = login.clone();
+        let contact = self.read(move |tx| Ok(tx.trade_contact(&found)?)).await?;
+        let current = if change.current_password.len() <= LONGEST_SIGN_IN_FIELD {
+            change.current_password
+        } else {
+            String::new()
+        };
+        let hash = contact.as_ref().map(|c| c.password_hash.clone());
+        if !self.verify_hash(current, hash).await? {
+            self.inner.accounts.throttle.failed(&key);
+            return Err(AppError::invalid(
+                "current_password",
+                "is not the current password",
+            ));
+        }
+        let password_hash = self.hash(new).await?;
+        let actor = principal.actor.clone();
+        self.write(move |tx| {
+            let before = tx
+                .trade_contact(&login)?
+                .ok_or_else(|| contact_not_found(&login))?;
+            let contact = TradeContact {
+                password_hash,
+                updated_at: Timestamp::now(),
+                ..before.clone()
+            };
+            tx.put_trade_contact(&contact)?;
+            tx.delete_sessions_of(&login)?;
+            tx.record(
+                ChangeKind::ContactUpdated,
+                contact.customer.as_str(),
+                &actor,
+                &ContactChanged {
+                    login: login.clone(),
+                    changes: vec![FieldChange {
+                        field: "password".into(),
+                        before: serde_json::Value::Null,
+                        after: serde_json::Value::String("set".into()),
+                    }],
+                },
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Signs a trade contact in (the `@` in the login told them apart):
     /// throttled, timed and audited as a staff sign-in is.
     pub(super) async fn contact_login(

@@ -290,6 +290,9 @@ impl App {
         change: PasswordChange,
     ) -> Result<(), AppError> {
         let Some(username) = principal.user.clone() else {
+            if principal.customer.is_some() {
+                return self.change_contact_password(principal, change).await;
+            }
             return Err(AppError::Forbidden(
                 "only a signed-in user has a password to change".into(),
             ));
