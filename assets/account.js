@@ -2,10 +2,14 @@
 // their e-mail address, and sees their company, the price list it buys at (the
 // shop's calculator prices at it), and the company's quotes, newest first, each
 // to print and to order again (a new quote with the same lines at today's
-// prices, saying what changed). Staff who come here are sent to the back office.
+// prices, saying what changed); an order delivered in loads is "part
+// delivered" until the last, and its loads are listed, each with its delivery
+// note to print, under each line's delivered and outstanding quantities.
+// Staff who come here are sent to the back office.
 import { api, me, money, setCsrf, shop } from "/assets/api.js";
 import { brand, busy, h, say, stackTables } from "/assets/ui.js";
-import { date, localNumbers, localize, t } from "/assets/i18n.js";
+import { date, dateTime, localNumbers, localize, quantity, t } from "/assets/i18n.js";
+import { deliveredLine, notePath, positive, progressOf } from "/assets/quote-deliveries.js";
 import { showCount } from "/assets/quote-basket.js";
 import { rememberAccount, showAccountLink } from "/assets/account-link.js";
 
@@ -22,24 +26,30 @@ const quotesBody = quotesTable.tBodies[0];
 const quotesEmpty = document.getElementById("quotes-empty");
 const quotesMessage = document.getElementById("quotes-message");
 const more = document.getElementById("more-quotes");
+const deliveriesCard = document.getElementById("deliveries-card");
+const deliveriesBox = document.getElementById("account-deliveries");
 
 const PAGE = 20;
 let cursor = null;
 let signedIn = false;
+/** The quotes listed so far (every page loaded), for their deliveries. */
+let listed = [];
 
 /** The printable page of one of the customer's quotes. */
 const printable = (number) => `/account/quotes/${encodeURIComponent(number)}`;
 
-/** A quote's status in a customer's words, as a coloured badge. */
-function statusBadge(status) {
+/** A quote's status in a customer's words, as a coloured badge: an
+ *  accepted quote with loads delivered is "part delivered". */
+function statusBadge(status, deliveries = 0) {
   const words = {
     open: t("quoteStatus.open"),
-    accepted: t("quoteStatus.accepted"),
+    accepted: deliveries > 0 ? t("account.partDelivered") : t("quoteStatus.accepted"),
     fulfilled: t("quoteStatus.fulfilled"),
     expired: t("quoteStatus.expired"),
     cancelled: t("quoteStatus.cancelled"),
   }[status] ?? status;
-  return h("span", { class: "badge", dataset: { status } }, words);
+  const part = status === "accepted" && deliveries > 0;
+  return h("span", { class: "badge", dataset: part ? { status, part: "delivered" } : { status } }, words);
 }
 
 /** Shows one of the page's three states: "signin", "staff" or "account". */
@@ -93,11 +103,64 @@ function quoteRow(quote) {
   return h("tr", { dataset: { number: quote.number } },
     h("td", {}, h("span", { class: "mono quote-number" }, quote.number)),
     h("td", {}, date(quote.created_at)),
-    h("td", {}, statusBadge(quote.status)),
+    h("td", {}, statusBadge(quote.status, quote.deliveries ?? 0),
+      quote.deliveries ? h("div", {}, h("a", { href: `#${deliveriesId(quote.number)}`, class: "deliveries-link" },
+        t("account.deliveryCount", { count: quote.deliveries }))) : null),
     h("td", { class: "num" }, money(quote.totals.gross, quote.currency)),
     h("td", {}, h("div", { class: "actions" },
       h("a", { href: printable(quote.number), class: "button secondary print-quote" }, t("account.print")),
       again)));
+}
+
+/** The id of a quote's deliveries on the page. */
+const deliveriesId = (number) => `deliveries-${number}`;
+
+/** One quote's deliveries: each line's ordered, delivered and outstanding
+ *  quantities, and the loads, each with its note (A4 or an 80 mm receipt). */
+function quoteDeliveries(quote, items) {
+  const rows = progressOf(quote);
+  const th = (text, num) => h("th", { scope: "col", class: num ? "num" : null }, text);
+  return h("section", { class: "quote-deliveries", id: deliveriesId(quote.number), dataset: { number: quote.number } },
+    h("h3", {}, t("account.deliveriesOf", { number: quote.number }), " ", statusBadge(quote.status, quote.deliveries)),
+    h("div", { class: "table-wrap" }, h("table", { class: "delivery-progress" },
+      h("caption", { class: "visually-hidden" }, t("deliveries.progress")),
+      h("thead", {}, h("tr", {}, th(t("deliveries.product")), th(t("deliveries.ordered"), true), th(t("deliveries.delivered"), true),
+        th(t("deliveries.outstanding"), true))),
+      h("tbody", {}, rows.map((row) => h("tr", { dataset: { line: String(row.line), sku: row.sku } },
+        h("td", {}, h("div", {}, row.name), h("div", { class: "muted mono" }, row.sku)),
+        h("td", { class: "num ordered" }, quantity(row.ordered, row.unit)),
+        h("td", { class: "num delivered" }, quantity(row.delivered, row.unit)),
+        h("td", { class: "num outstanding" }, positive(row.outstanding)
+          ? quantity(row.outstanding, row.unit)
+          : h("span", { class: "badge", dataset: { status: "fulfilled" } }, t("deliveries.allDone")))))))),
+    h("ul", { class: "load-lines delivery-notes" }, items.map((d) => h("li", { dataset: { delivery: String(d.number) } },
+      h("strong", {}, t("account.delivery", { number: `${d.quote}/${d.number}`, date: dateTime(d.created_at) })),
+      d.vehicle ? ` · ${t("account.vehicle", { vehicle: d.vehicle })}` : "",
+      h("div", {}, d.lines.map((l) => `${l.name}: ${deliveredLine(l)}`).join("; ")),
+      h("div", { class: "actions" },
+        h("a", { href: notePath(d.quote, d.number), target: "_blank", rel: "noopener", class: "note-a4" }, t("deliveries.noteA4")),
+        h("a", { href: notePath(d.quote, d.number, "80mm"), target: "_blank", rel: "noopener", class: "note-receipt" }, t("deliveries.noteReceipt")))))));
+}
+
+/** The deliveries of the listed quotes that have any, newest quote first. */
+async function loadDeliveries() {
+  const delivered = listed.filter((q) => q.deliveries > 0);
+  deliveriesCard.hidden = delivered.length === 0;
+  if (delivered.length === 0) {
+    deliveriesBox.replaceChildren();
+    return;
+  }
+  deliveriesBox.setAttribute("aria-busy", "true");
+  const blocks = await Promise.all(delivered.map(async (quote) => {
+    try {
+      const { items } = await api(`/account/quotes/${encodeURIComponent(quote.number)}/deliveries`);
+      return quoteDeliveries(quote, items);
+    } catch (error) {
+      return h("p", { class: "message error" }, t("account.deliveriesFailed", { number: quote.number, error: error.message }));
+    }
+  }));
+  deliveriesBox.replaceChildren(...blocks);
+  deliveriesBox.removeAttribute("aria-busy");
 }
 
 /** The customer's quotes, a page at a time: `append` adds the next page. */
@@ -109,11 +172,13 @@ async function loadQuotes({ append = false } = {}) {
     const rows = answer.items.map(quoteRow);
     if (append) quotesBody.append(...rows);
     else quotesBody.replaceChildren(...rows);
+    listed = append ? [...listed, ...answer.items] : answer.items;
     const none = quotesBody.rows.length === 0;
     quotesTable.hidden = none;
     quotesEmpty.hidden = !none;
     more.hidden = !cursor;
     say(quotesMessage, "");
+    await loadDeliveries();
   } catch (error) {
     say(quotesMessage, error.message, "error");
   } finally {
@@ -235,6 +300,9 @@ document.getElementById("account-logout").addEventListener("click", async (event
   });
   setCsrf(null);
   quotesBody.replaceChildren();
+  listed = [];
+  deliveriesBox.replaceChildren();
+  deliveriesCard.hidden = true;
   showSignIn(t("login.signedOut"), "ok");
 });
 

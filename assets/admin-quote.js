@@ -3,8 +3,9 @@
 // changing an open quote (admin-quote-form.js, `/admin/quotes?edit=Q-…`),
 // re-pricing an open quote at today's prices (what changes shown first), and
 // a new customer link, shown to copy and, when the shop sends mail, e-mailed;
-// and ordering any quote again (a new one at today's prices, what changed said
-// on the new quote's page).
+// ordering any quote again (a new one at today's prices, what changed said
+// on the new quote's page); and an accepted quote's deliveries, made in loads
+// with their printable notes (admin-quote-deliveries.js).
 import { api, money } from "/assets/api.js";
 import { busy, h, say, thumbnail, when } from "/assets/ui.js";
 import { card, table } from "/assets/admin-kit.js";
@@ -13,6 +14,7 @@ import { explainDelivery } from "/assets/delivery.js";
 import { localNumbers, percent, quantity, t } from "/assets/i18n.js";
 import { ruleNote } from "/assets/list-price.js";
 import { customerPage } from "/assets/admin-customers.js";
+import { deliveriesCard, outstandingWords } from "/assets/admin-quote-deliveries.js";
 
 const measured = (m) => quantity(m.quantity, m.unit);
 
@@ -20,7 +22,10 @@ const measured = (m) => quantity(m.quantity, m.unit);
 const ACTIONS = () => [
   { action: "accept", label: t("quote.accept"), progress: t("quote.accepting"), from: ["open"], done: (n) => t("quote.accepted", { number: n }) },
   { action: "fulfil", label: t("quote.fulfil"), progress: t("quote.fulfilling"), from: ["open", "accepted"], done: (n) => t("quote.fulfilled", { number: n }),
-    confirm: (n) => t("quote.fulfilConfirm", { number: n }) },
+    // After loads were delivered, only what is still to deliver ships.
+    confirm: (n, quote) => (quote.deliveries
+      ? t("quote.fulfilRestConfirm", { number: n, rest: outstandingWords(quote) })
+      : t("quote.fulfilConfirm", { number: n })) },
   { action: "cancel", label: t("quote.cancel"), progress: t("quote.cancelling"), from: ["open", "accepted"], done: (n) => t("quote.cancelled", { number: n }), danger: true,
     confirm: (n) => t("quote.cancelConfirm", { number: n }) },
 ];
@@ -92,7 +97,7 @@ function actions(quote, message, redraw) {
   return h("div", { class: "actions no-print" }, possible.flatMap((a) => {
     const button = h("button", { type: "button", class: a.danger ? "danger" : a.action === "accept" ? null : "secondary" }, a.label);
     button.addEventListener("click", () => {
-      if (a.confirm && !confirm(a.confirm(quote.number))) return;
+      if (a.confirm && !confirm(a.confirm(quote.number, quote))) return;
       busy(button, a.progress, async () => {
         try {
           const next = await api(`/quotes/${encodeURIComponent(quote.number)}/${a.action}`, { method: "POST" });
@@ -297,6 +302,7 @@ function draw(main, quote, { staff, shop, notice, kind = "ok", mailed, again }) 
     staff ? actions(quote, message, redraw) : null,
     staff ? orderAgain(quote, message) : null,
     staff && quote.status === "open" ? repricer(quote, message, redraw) : null,
+    deliveriesCard(quote, { staff, shop, redraw }),
     card(t("quote.details"), facts, link,
       h("div", { class: "actions" }, print, staff ? newLink(quote, message, redraw) : null,
         staff && shop?.mail && quote.contact.email ? emailLink(quote, message, redraw) : null)),

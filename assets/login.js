@@ -1,8 +1,10 @@
 // The back office's sign-in page. After signing in it goes where the visitor
-// was headed (`?next=`, only ever a back-office path) or to the dashboard.
+// was headed (`?next=`, only ever a back-office path or a delivery note) or to
+// the dashboard.
 // A forgotten password: a link to set a new one is e-mailed to the user's
 // address, and the page says the same whether or not that user exists.
-// A trade contact (who signs in with an e-mail address) goes to /account.
+// A trade contact (who signs in with an e-mail address) goes to /account, or
+// to the delivery note they were opening.
 import { api, me, shop } from "/assets/api.js";
 import { brand, busy, h, say } from "/assets/ui.js";
 import { localize, t, tx } from "/assets/i18n.js";
@@ -11,7 +13,9 @@ const form = document.getElementById("login");
 const message = document.getElementById("message");
 const params = new URLSearchParams(location.search);
 const wanted = params.get("next") ?? "";
-const next = /^\/admin(\/[a-z]+(?:-[a-z]+)*)?(\?[^#\\]*)?$/.test(wanted) ? wanted : "/admin";
+/** A printable delivery note (`/delivery-notes/Q-2026-0001/2`), which staff and the customer's contacts may open. */
+const NOTE = /^\/delivery-notes\/[A-Za-z0-9-]+\/\d+(\?paper=(?:a4|80mm))?$/;
+const next = /^\/admin(\/[a-z]+(?:-[a-z]+)*)?(\?[^#\\]*)?$/.test(wanted) || NOTE.test(wanted) ? wanted : "/admin";
 
 // The back office's words: the language chosen in this browser, or the shop's.
 const ready = shop().catch(() => null).then(async (info) => {
@@ -30,8 +34,9 @@ form.addEventListener("submit", async (event) => {
         method: "POST",
         body: { username: String(data.get("username")).trim(), password: data.get("password") },
       }));
-    // A trade contact's login (an e-mail address) opens their account, not the back office.
-    location.assign(answer?.contact && !answer.user ? "/account" : next);
+    // A trade contact's login (an e-mail address) opens their account (or
+    // the delivery note they were opening), not the back office.
+    location.assign(answer?.contact && !answer.user ? (NOTE.test(next) ? next : "/account") : next);
   } catch (error) {
     form.password.value = "";
     form.password.focus();
