@@ -430,28 +430,37 @@ fn matches_doc(
 /// A query of more than [`MAX_TERMS`] words, cut to the words that
 /// discriminate most (the rarest in the catalogue first; words it does not
 /// have and unit words last; among equals, the first typed), and the words
-/// left out, as typed.
+/// left out, as typed. A misspelt word the catalogue does not have as
+/// written counts as often as its typo-tolerant matches: a brand typed
+/// wrong in a pasted name is the word that tells the product apart, not one
+/// to leave out.
 fn focus<'a>(
     searcher: &tantivy::Searcher,
+    f: &Fields,
     fields: &[(Field, f32, bool)],
     parsed: &'a Parsed,
-) -> (Cow<'a, Parsed>, Vec<String>) {
+) -> Result<(Cow<'a, Parsed>, Vec<String>), IndexError> {
     if parsed.slots.len() <= MAX_TERMS {
-        return (Cow::Borrowed(parsed), Vec::new());
+        return Ok((Cow::Borrowed(parsed), Vec::new()));
     }
     let scope = names(fields);
-    let mut order: Vec<(bool, bool, u64, usize)> = parsed
-        .slots
-        .iter()
-        .enumerate()
-        .map(|(i, slot)| {
-            let n = match slot {
-                Slot::Term { text, .. } => frequency(searcher, &scope, text),
-                Slot::Synonyms(_) => 1,
-            };
-            (is_unit(slot), n == 0, n, i)
-        })
-        .collect();
+    let mut order: Vec<(bool, bool, u64, usize)> = Vec::with_capacity(parsed.slots.len());
+    for (i, slot) in parsed.slots.iter().enumerate() {
+        let n = match slot {
+            Slot::Term { text, distance, .. } => {
+                let n = frequency(searcher, &scope, text);
+                if n == 0 && *distance > 0 {
+                    let fuzzy = slot_query(f, searcher, slot, fields);
+                    u64::try_from(searcher.search(&*fuzzy, &tantivy::collector::Count)?)
+                        .unwrap_or(u64::MAX)
+                } else {
+                    n
+                }
+            }
+            Slot::Synonyms(_) => 1,
+        };
+        order.push((is_unit(slot), n == 0, n, i));
+    }
     order.sort_unstable();
     let mut keep = vec![false; parsed.slots.len()];
     for &(_, _, _, i) in order.iter().take(MAX_TERMS) {
@@ -463,7 +472,7 @@ fn focus<'a>(
         .filter(|(slot, _)| !is_unit(slot))
         .map(|(_, shown)| shown.to_owned())
         .collect();
-    (Cow::Owned(focused), left_out)
+    Ok((Cow::Owned(focused), left_out))
 }
 
 /// Filters a facet pass leaves out, so the facet's other values stay visible.
@@ -802,7 +811,7 @@ impl SearchIndex {
             category,
             parent,
         };
-        let (focused, left_out) = focus(&searcher, &s.fields, &request.query);
+        let (focused, left_out) = focus(&searcher, &s.f, &s.fields, &request.query)?;
         let strict = s.pass(&focused, Mode::Strict)?;
         let (query, mode, pass, relaxed) = if strict.total == 0 && counted(&focused).len() > 1 {
             s.relax(&focused, left_out)?
