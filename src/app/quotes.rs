@@ -788,6 +788,17 @@ fn act(
             message: format!("quote {number} expired at {}", quote.valid_until),
         });
     }
+    if action == QuoteAction::Cancel && quote.deliveries > 0 {
+        return Err(AppError::Conflict {
+            code: ErrorCode::QuoteStatus,
+            field: None,
+            message: format!(
+                "quote {number} has {} deliveries: what was delivered stays delivered; \
+                 close it instead (POST /api/v1/quotes/{number}/close)",
+                quote.deliveries
+            ),
+        });
+    }
     let next = action
         .apply(quote.status)
         .map_err(|message| AppError::Conflict {

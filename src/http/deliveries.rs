@@ -178,6 +178,7 @@ pub async fn delivery_note_page(
     Caller(caller): Caller,
     Path((number, delivery)): Path<(String, String)>,
     Query(query): Query<NoteQuery>,
+    uri: axum::http::Uri,
 ) -> Response {
     let missing = || {
         super::pages::not_found_page(
@@ -192,7 +193,9 @@ pub async fn delivery_note_page(
         return missing();
     };
     let Some(caller) = caller else {
-        let here = format!("/delivery-notes/{parsed}/{delivery}");
+        // Back to this note as asked (its paper too) once signed in.
+        let paper = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        let here = format!("/delivery-notes/{parsed}/{delivery}{paper}");
         let query = serde_urlencoded::to_string([("next", here)]).unwrap_or_default();
         return super::pages::see_other(&format!("/admin/login?{query}"));
     };
@@ -296,7 +299,7 @@ fn note_document(
         n = delivery.number,
         shop = escape_html(&shop.name),
         shop_contact = escape_html(&shop.contact),
-        date = delivery.created_at.strftime("%Y-%m-%d %H:%M"),
+        date = delivery.created_at.strftime("%Y-%m-%d %H:%M UTC"),
         back = escape_html(&back),
     );
     (

@@ -382,3 +382,41 @@ async fn as_browser(
         .header("cookie", &session.cookie);
     crate::helpers::respond(request).await
 }
+
+#[tokio::test]
+async fn a_quote_with_deliveries_is_closed_not_cancelled() {
+    let app = stocked().await;
+    let number = accepted(
+        &app,
+        json!([{"sku": "SAND-04", "quantity": "8"}]),
+        Some("YARD"),
+    )
+    .await;
+    let load = json!({"lines": [{"line": 1, "quantity": "3"}]});
+    assert_eq!(
+        deliver(&app, &number, &load).await.status,
+        StatusCode::CREATED
+    );
+    let cancel = app
+        .post(
+            &format!("/api/v1/quotes/{number}/cancel"),
+            Who::Staff,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(cancel.status, StatusCode::CONFLICT, "{}", cancel.text);
+    assert!(cancel.text.contains("close it instead"), "{}", cancel.text);
+    // Still accepted, still holding the 5 t to deliver.
+    assert_eq!(app.level("SAND-04", "YARD").await.1, "5");
+    // Signing in for a note comes back to it on its paper.
+    let note = app
+        .get(
+            &format!("/delivery-notes/{number}/1?paper=80mm"),
+            Who::Anonymous,
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::SEE_OTHER);
+    let location = note.header("location").unwrap();
+    assert!(location.contains("paper%3D80mm"), "{location}");
+    app.stop_and_check().await;
+}

@@ -36,7 +36,7 @@ async function receiver(t) {
 async function until(what, check) {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if (check()) return;
+    if (await check()) return;
     await new Promise((done) => setTimeout(done, 50));
   }
   assert.fail(`never got ${what}`);
@@ -76,6 +76,14 @@ test("an owner adds an endpoint, pings it, and sees a booking delivered and logg
   assert.equal(JSON.parse(message.body).data.reference, "E2E-HOOK");
   assert.ok(verify(secret, message.headers["webhook-id"], message.headers["webhook-timestamp"], message.headers["webhook-signature"], message.body), "the movement's signature");
 
+  // The log is written once the receiver answered, a moment after it got
+  // the message: the page shows the log as it is when opened.
+  const owner = await apiAs(t, OWNER);
+  const hook = (await owner("GET", "/api/v1/webhooks")).items.find((w) => w.url === url);
+  await until("the delivery logged", async () => {
+    const logged = await owner("GET", `/api/v1/webhooks/${hook.id}/deliveries`);
+    return logged.items.some((d) => d.event === "movement.booked");
+  });
   await row.getByRole("button", { name: "Log" }).click();
   const log = page.locator("#deliveries");
   await waitForText(log.locator("tr"), "movement.booked");
@@ -86,7 +94,6 @@ test("an owner adds an endpoint, pings it, and sees a booking delivered and logg
   page.on("dialog", (dialog) => dialog.accept());
   await row.getByRole("button", { name: "Delete" }).click();
   await waitForText(page.locator(".message"), "deleted");
-  const owner = await apiAs(t, OWNER);
   const left = await owner("GET", "/api/v1/webhooks");
   assert.ok(!left.items.some((w) => w.url === url));
 });
