@@ -146,7 +146,23 @@ pub async fn close_quote(
 #[into_params(parameter_in = Query)]
 pub struct NoteQuery {
     /// `a4` (the default) or `80mm` for a receipt printer.
+    #[param(inline)]
     pub paper: Option<Paper>,
+}
+
+/// Most deliveries a note's path may name.
+const MAX_DELIVERY: u32 = 1_000_000;
+
+/// The path of a delivery note.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct NotePath {
+    /// The quote's number.
+    #[param(value_type = QuoteNumber)]
+    pub number: String,
+    /// The delivery's number in the quote, from 1.
+    #[param(value_type = u32, minimum = 1, maximum = 1_000_000)]
+    pub delivery: String,
 }
 
 /// The paper a delivery note is printed on.
@@ -163,11 +179,7 @@ pub enum Paper {
 /// visitors are sent to sign in.
 #[utoipa::path(
     get, path = "/delivery-notes/{number}/{delivery}", tag = "ui",
-    params(
-        ("number" = QuoteNumber, Path, description = "The quote's number"),
-        ("delivery" = u32, Path, description = "The delivery's number in the quote, from 1"),
-        NoteQuery,
-    ),
+    params(NotePath, NoteQuery),
     responses(
         (status = 200, description = "The delivery note as a printable page", content_type = "text/html"),
         (status = 303, description = "Not signed in: to the sign-in page"),
@@ -176,7 +188,7 @@ pub enum Paper {
 pub async fn delivery_note_page(
     State(app): State<App>,
     Caller(caller): Caller,
-    Path((number, delivery)): Path<(String, String)>,
+    Path(NotePath { number, delivery }): Path<NotePath>,
     Query(query): Query<NoteQuery>,
     uri: axum::http::Uri,
 ) -> Response {
@@ -189,7 +201,13 @@ pub async fn delivery_note_page(
         )
     };
     // A path that cannot name a note is not found, whoever asks.
-    let (Ok(parsed), Ok(delivery)) = (QuoteNumber::parse(&number), delivery.parse::<u32>()) else {
+    let (Ok(parsed), Some(delivery)) = (
+        QuoteNumber::parse(&number),
+        delivery
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_DELIVERY).contains(n)),
+    ) else {
         return missing();
     };
     let Some(caller) = caller else {
