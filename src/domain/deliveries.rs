@@ -58,8 +58,10 @@ impl DeliveredLine {
     }
 }
 
-/// A delivery as stored and shown.
+/// A delivery as stored and shown. (`QuoteDelivery` in the API's document:
+/// a webhook's delivery attempts are `Delivery` there.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = QuoteDelivery)]
 pub struct Delivery {
     pub quote: QuoteNumber,
     /// 1, 2, … within the quote.

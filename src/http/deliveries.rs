@@ -21,6 +21,7 @@ use crate::domain::quotes::{QuoteAction, QuoteNumber};
 use crate::domain::text::escape_html;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = QuoteDeliveryList)]
 pub struct DeliveryList {
     /// The quote's deliveries, oldest first.
     pub items: Vec<Delivery>,

@@ -842,4 +842,62 @@ mod tests {
         assert!(checked > 40, "only {checked} values looked at");
         assert!(missing.is_empty(), "without their rule: {missing:#?}");
     }
+
+    /// Every type in the document under its own name: two types of one name
+    /// would be one schema (the last wins, silently), and answers would be
+    /// checked against the other's.
+    #[test]
+    fn no_two_schemas_share_a_name() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let lines: Vec<&str> = text.lines().collect();
+                    for (i, line) in lines.iter().enumerate() {
+                        if !(line.trim_start().starts_with("#[derive(")
+                            && line.contains("ToSchema"))
+                        {
+                            continue;
+                        }
+                        let mut alias = None;
+                        for next in lines.iter().skip(i + 1).take(12) {
+                            let next = next.trim();
+                            if let Some(rest) = next.strip_prefix("#[schema(as = ") {
+                                alias = rest.split(')').next().map(str::to_owned);
+                            }
+                            let item = next
+                                .strip_prefix("pub struct ")
+                                .or_else(|| next.strip_prefix("pub enum "))
+                                .or_else(|| next.strip_prefix("struct "));
+                            if let Some(item) = item {
+                                let name: String = item
+                                    .chars()
+                                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                                    .collect();
+                                let shown = alias.take().unwrap_or(name);
+                                out.push((shown, path.display().to_string()));
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut names = Vec::new();
+        walk(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+            &mut names,
+        );
+        assert!(names.len() > 100, "only {} schemas found", names.len());
+        names.sort();
+        let twice: Vec<_> = names
+            .windows(2)
+            .filter(|pair| pair[0].0 == pair[1].0)
+            .map(|pair| format!("{} in {} and {}", pair[0].0, pair[0].1, pair[1].1))
+            .collect();
+        assert!(twice.is_empty(), "schemas sharing a name: {twice:#?}");
+    }
 }
