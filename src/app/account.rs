@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::cursor::{self, Listing};
+use super::quotes::not_found;
 use super::quotes::{LineRequest, QuoteRequest, QuoteView};
 use super::{App, AppError, Principal};
 use crate::app::delivery::DeliveryRequest;
@@ -15,7 +16,7 @@ use crate::domain::accounts::{Role, Scope};
 use crate::domain::contacts::ContactView;
 use crate::domain::customers::{Address, CustomerCode, PriceListCode, ShortText, TradeName};
 use crate::domain::pricing::PricedLine;
-use crate::domain::quotes::{Contact, Quote, QuoteNumber, QuoteStatus};
+use crate::domain::quotes::{Contact, QuoteNumber, QuoteStatus};
 use crate::domain::units::UnitName;
 use crate::domain::values::Money;
 
@@ -72,13 +73,6 @@ pub struct OrderAgain {
     pub changes: Vec<LineChange>,
 }
 
-fn not_found(number: &str) -> AppError {
-    AppError::NotFound {
-        what: "quote",
-        key: number.to_owned(),
-    }
-}
-
 /// The customer a contact buys for; staff and tokens are refused (403).
 fn own_customer(caller: &Principal) -> Result<&CustomerCode, AppError> {
     caller.customer.as_ref().ok_or_else(|| {
@@ -87,15 +81,6 @@ fn own_customer(caller: &Principal) -> Result<&CustomerCode, AppError> {
                 .into(),
         )
     })
-}
-
-/// Whether `caller` may see `quote`: staff who may read, or a contact of
-/// the quote's customer.
-fn may_see(caller: &Principal, quote: &Quote) -> bool {
-    match &caller.customer {
-        Some(own) => quote.customer.as_ref() == Some(own),
-        None => caller.reads(),
-    }
 }
 
 /// How the new price compares with the earlier one, line by line: the new
@@ -139,12 +124,7 @@ impl App {
     /// The signed-in contact's account.
     pub async fn account(&self, caller: &Principal) -> Result<Account, AppError> {
         let code = own_customer(caller)?.clone();
-        let login = caller
-            .actor
-            .as_str()
-            .strip_prefix("contact:")
-            .unwrap_or_default()
-            .to_owned();
+        let login = caller.contact_login().to_owned();
         self.read(move |tx| {
             let contact = tx
                 .trade_contact(&login)?
@@ -237,7 +217,7 @@ impl App {
         let earlier = self
             .read(move |tx| Ok(tx.quote(&parsed)?))
             .await?
-            .filter(|q| may_see(caller, q))
+            .filter(|q| caller.may_see(q))
             .ok_or_else(|| not_found(number))?;
         let skus: Vec<_> = earlier.lines.iter().map(|l| l.sku.clone()).collect();
         let sold = self

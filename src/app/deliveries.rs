@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::idempotency::{Answer, Idempotency};
-use super::quotes::{QuoteView, allocate, drafts, line_field, products_of};
+use super::quotes::{QuoteView, allocate, drafts, line_field, not_found, products_of};
 use super::{App, AppError, ErrorCode, Principal};
 use crate::domain::accounts::Actor;
 use crate::domain::catalogue::Product;
@@ -34,13 +34,6 @@ use crate::store::{ChangeKind, WriteTx};
 pub struct Delivered {
     pub delivery: Delivery,
     pub quote: QuoteView,
-}
-
-fn not_found(number: &str) -> AppError {
-    AppError::NotFound {
-        what: "quote",
-        key: number.to_owned(),
-    }
 }
 
 fn quantity(value: Decimal, field: &str) -> Result<Quantity, AppError> {
@@ -436,15 +429,6 @@ fn record(
     Ok(())
 }
 
-/// Whether `caller` may see quote `quote`'s deliveries: staff who read, or
-/// a contact of its customer.
-fn may_see(caller: &Principal, quote: &Quote) -> bool {
-    match &caller.customer {
-        Some(own) => quote.customer.as_ref() == Some(own),
-        None => caller.reads(),
-    }
-}
-
 impl App {
     /// Delivers part (or the rest) of accepted quote `number`.
     pub async fn deliver(
@@ -482,7 +466,7 @@ impl App {
         self.read(move |tx| {
             let quote = tx
                 .quote(&parsed)?
-                .filter(|q| may_see(&caller, q))
+                .filter(|q| caller.may_see(q))
                 .ok_or_else(|| not_found(parsed.as_str()))?;
             Ok(tx.deliveries_of(&quote.number)?)
         })
@@ -501,7 +485,7 @@ impl App {
         self.read(move |tx| {
             let quote = tx
                 .quote(&parsed)?
-                .filter(|q| may_see(&caller, q))
+                .filter(|q| caller.may_see(q))
                 .ok_or_else(|| not_found(parsed.as_str()))?;
             let found =
                 tx.delivery(&quote.number, delivery)?

@@ -78,6 +78,25 @@ impl Principal {
         self.scopes.as_ref().is_none_or(|s| s.contains(&scope))
     }
 
+    /// A trade contact's login (from the name their changes are logged
+    /// under), or `""` for anyone else.
+    pub fn contact_login(&self) -> &str {
+        self.actor
+            .as_str()
+            .strip_prefix("contact:")
+            .filter(|_| self.customer.is_some())
+            .unwrap_or_default()
+    }
+
+    /// Whether the principal may see quote `quote`: a contact only their
+    /// customer's, anyone else if they may read what signed-in users read.
+    pub fn may_see(&self, quote: &crate::domain::quotes::Quote) -> bool {
+        match &self.customer {
+            Some(own) => quote.customer.as_ref() == Some(own),
+            None => self.reads(),
+        }
+    }
+
     /// Whether the principal may read what signed-in users read.
     pub fn reads(&self) -> bool {
         self.role >= Role::Viewer && self.can(Scope::Read)

@@ -186,12 +186,7 @@ pub async fn invite_contact(
     Path(code): Path<String>,
     Json(input): Json<InviteInput>,
 ) -> Result<Response, ApiError> {
-    let base = app
-        .config()
-        .public_base_url
-        .clone()
-        .or_else(|| super::quotes::reached_at(&app, &headers))
-        .unwrap_or_else(|| crate::app::mail::link_base(app.config()));
+    let base = super::accounts::handed_link_base(&app, &headers);
     let invite = app.invite_contact(&caller, &code, input, base).await?;
     let mut response = (StatusCode::CREATED, axum::Json(invite)).into_response();
     response

@@ -235,14 +235,7 @@ pub async fn issue_reset_link(
     Path(username): Path<String>,
     Query(query): Query<ResetLinkQuery>,
 ) -> Result<Response, ApiError> {
-    // The shop's address, else the one the owner reached it at (the link
-    // shown is handed over by them; a mailed one never uses the latter).
-    let base = app
-        .config()
-        .public_base_url
-        .clone()
-        .or_else(|| super::quotes::reached_at(&app, &headers))
-        .unwrap_or_else(|| crate::app::mail::link_base(app.config()));
+    let base = handed_link_base(&app, &headers);
     let link = app
         .issue_reset_link(&owner, &username, base, query.email)
         .await?;
@@ -251,6 +244,17 @@ pub async fn issue_reset_link(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// Where a link staff hand over starts (a reset or invitation link): the
+/// shop's address, else the one the caller reached it at (a mailed link
+/// never uses the latter), else the configured listener's.
+pub(super) fn handed_link_base(app: &App, headers: &axum::http::HeaderMap) -> String {
+    app.config()
+        .public_base_url
+        .clone()
+        .or_else(|| super::quotes::reached_at(app, headers))
+        .unwrap_or_else(|| crate::app::mail::link_base(app.config()))
 }
 
 /// First run: create the first owner with the one-time link `quarry serve`

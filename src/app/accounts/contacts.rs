@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::LONGEST_SIGN_IN_FIELD;
-use super::sessions::{Credentials, Holder, SignedIn, opens_session, wrong_credentials};
+use super::sessions::{Credentials, Holder, SignedIn, opens_session, signs_in};
 use crate::app::customers::customer_not_found;
 use crate::app::{App, AppError, ErrorCode, Principal};
 use crate::auth;
@@ -425,12 +425,7 @@ impl App {
         principal: &Principal,
         change: super::PasswordChange,
     ) -> Result<(), AppError> {
-        let login = principal
-            .actor
-            .as_str()
-            .strip_prefix("contact:")
-            .unwrap_or_default()
-            .to_owned();
+        let login = principal.contact_login().to_owned();
         let key = format!("user:{login}");
         self.throttled(&[&key])?;
         let local = login.split('@').next().unwrap_or_default().to_owned();
@@ -522,21 +517,14 @@ impl App {
         self.inner.accounts.throttle.forget(&user_key);
         let (idle, lifetime) = (self.inner.accounts.idle, self.inner.accounts.lifetime);
         self.write(move |tx| {
-            if let Some(previous) = previous {
-                tx.delete_session(&auth::token_hash(&previous))?;
-            }
-            let signed_in = opens_session(tx, Holder::Contact(&contact), idle, lifetime)?;
-            tx.note(
-                ChangeKind::AuthLogin,
-                contact.login.as_str(),
-                &Actor::contact(&contact.login),
-            )?;
-            Ok(signed_in)
+            signs_in(
+                tx,
+                previous.as_deref(),
+                Holder::Contact(&contact),
+                idle,
+                lifetime,
+            )
         })
         .await
-        .map_err(|error| match error {
-            AppError::Unauthenticated(_) => wrong_credentials(),
-            other => other,
-        })
     }
 }

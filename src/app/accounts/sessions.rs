@@ -112,7 +112,7 @@ fn signed_in_contact(
     Ok(customer_active.then_some(contact))
 }
 
-pub(super) fn wrong_credentials() -> AppError {
+fn wrong_credentials() -> AppError {
     AppError::Unauthenticated("the username or password is wrong".into())
 }
 
@@ -167,6 +167,28 @@ pub(super) fn opens_session(
             idle_minutes: idle.as_mins(),
         },
     })
+}
+
+/// A sign-in whose credentials were checked: the browser's earlier session
+/// (`previous`, its cookie's secret) ends, a new one opens, and the sign-in
+/// is audited under the user's or contact's name.
+pub(super) fn signs_in(
+    tx: &mut WriteTx,
+    previous: Option<&str>,
+    holder: Holder<'_>,
+    idle: SignedDuration,
+    lifetime: SignedDuration,
+) -> Result<SignedIn, AppError> {
+    if let Some(previous) = previous {
+        tx.delete_session(&auth::token_hash(previous))?;
+    }
+    let signed_in = opens_session(tx, holder, idle, lifetime)?;
+    let (key, actor) = match holder {
+        Holder::User(user) => (user.username.as_str(), Actor::user(&user.username)),
+        Holder::Contact(contact) => (contact.login.as_str(), Actor::contact(&contact.login)),
+    };
+    tx.note(ChangeKind::AuthLogin, key, &actor)?;
+    Ok(signed_in)
 }
 
 /// "49 s", "90 s", "3 min", "1 h 5 min": a wait for people.
@@ -323,19 +345,8 @@ impl App {
         };
         self.inner.accounts.throttle.forget(&user_key);
         let (idle, lifetime) = (self.inner.accounts.idle, self.inner.accounts.lifetime);
-        self.write(move |tx| {
-            if let Some(previous) = previous {
-                tx.delete_session(&auth::token_hash(&previous))?;
-            }
-            let signed_in = opens_session(tx, Holder::User(&user), idle, lifetime)?;
-            tx.note(
-                ChangeKind::AuthLogin,
-                user.username.as_str(),
-                &Actor::user(&user.username),
-            )?;
-            Ok(signed_in)
-        })
-        .await
+        self.write(move |tx| signs_in(tx, previous.as_deref(), Holder::User(&user), idle, lifetime))
+            .await
     }
 
     /// Counts a failed sign-in against the account and the address, audits
@@ -370,16 +381,10 @@ impl App {
             ));
         };
         let actor = principal.actor.clone();
-        let key = principal.user.as_ref().map_or_else(
-            || {
-                let actor = principal.actor.as_str();
-                actor
-                    .strip_prefix("contact:")
-                    .unwrap_or_default()
-                    .to_owned()
-            },
-            ToString::to_string,
-        );
+        let key = principal
+            .user
+            .as_ref()
+            .map_or_else(|| principal.contact_login().to_owned(), ToString::to_string);
         self.write(move |tx| {
             tx.delete_session(&session.hash)?;
             tx.note(ChangeKind::AuthLogout, &key, &actor)?;
