@@ -379,28 +379,29 @@ pub enum Upserted {
 }
 
 /// Creates the product `input` names, or replaces every editable field of
-/// the existing one (an import's row).
+/// the existing one (an import's row); with the product as saved, unless
+/// it was unchanged.
 pub fn upsert_in(
     tx: &mut WriteTx,
     actor: &Actor,
     shop: &ShopConfig,
     input: ProductInput,
-) -> Result<Upserted, AppError> {
+) -> Result<(Upserted, Option<Product>), AppError> {
     let sku = input
         .sku
         .clone()
         .ok_or_else(|| AppError::invalid("sku", "is required"))?;
     let Some(current) = tx.product(&sku)? else {
-        create_in(tx, actor, shop, sku, input)?;
-        return Ok(Upserted::Created);
+        let created = create_in(tx, actor, shop, sku, input)?;
+        return Ok((Upserted::Created, Some(created)));
     };
     check_barcode_free(tx, &input, &sku)?;
     match current.replaced(input, Timestamp::now()) {
         Some(next) => {
             save_update(tx, actor, shop, &current, &next)?;
-            Ok(Upserted::Updated)
+            Ok((Upserted::Updated, Some(next)))
         }
-        None => Ok(Upserted::Unchanged),
+        None => Ok((Upserted::Unchanged, None)),
     }
 }
 

@@ -252,6 +252,7 @@ fn run(
             .decimal
             .unwrap_or_else(|| DecimalMark::of(&shop.locale())),
         bad_row: &mut *listeners.bad_row,
+        product_saved: &mut *listeners.product_saved,
         seen: HashMap::new(),
         lists: Vec::new(),
     };
@@ -286,6 +287,9 @@ pub struct Listeners<'a> {
     pub progress: &'a mut dyn FnMut(u64) -> Result<(), AppError>,
     /// Every bad row, as it is found (a report lists only the first 1,000).
     pub bad_row: &'a mut dyn FnMut(&RowError),
+    /// Every product created or changed, as saved (the command line builds
+    /// the search index from them while the import runs).
+    pub product_saved: &'a mut dyn FnMut(Product),
 }
 
 /// Imports into a store opened directly (the command line): one transaction.
@@ -343,6 +347,8 @@ impl App {
                             Ok(())
                         },
                         bad_row: &mut |error| bad_rows.write(error),
+                        // The server's index follows the change log.
+                        product_saved: &mut |_| {},
                     },
                 );
                 bad_rows.keep_in(&progress);
@@ -515,6 +521,7 @@ struct Import<'a> {
     /// Told of every bad row as it is found (the report lists only the
     /// first [`MAX_LISTED`]).
     bad_row: &'a mut dyn FnMut(&RowError),
+    product_saved: &'a mut dyn FnMut(Product),
     /// The row each product (by SKU) or stock count (by SKU and location)
     /// was first read at: a file that names one twice is ambiguous, so the
     /// later row is refused rather than silently winning.
@@ -864,9 +871,16 @@ impl Import<'_> {
             return Ok(());
         }
         match upsert_in(tx, self.actor, self.shop, input) {
-            Ok(Upserted::Created) => self.report.created += 1,
-            Ok(Upserted::Updated) => self.report.updated += 1,
-            Ok(Upserted::Unchanged) => self.report.unchanged += 1,
+            Ok((upserted, saved)) => {
+                match upserted {
+                    Upserted::Created => self.report.created += 1,
+                    Upserted::Updated => self.report.updated += 1,
+                    Upserted::Unchanged => self.report.unchanged += 1,
+                }
+                if let Some(product) = saved {
+                    (self.product_saved)(product);
+                }
+            }
             Err(error) => self.refused(row, error)?,
         }
         Ok(())

@@ -193,6 +193,23 @@ pub fn import(
     );
     bar.set_message(format!("importing {}", file.display()));
     let started = std::time::Instant::now();
+    // Products into an embedded store that has none: the search index is
+    // built from the rows as they are saved, on a thread of its own, so the
+    // catalogue is searchable when the import ends and the server need not
+    // read it back. (A PostgreSQL store may be written by other nodes
+    // meanwhile; its index follows the change log as usual.)
+    let alongside = if kind == ImportKind::Products
+        && !options.dry_run
+        && !store.is_postgres()
+        && store.read()?.has_no_products()?
+    {
+        Some(crate::search::SearchIndex::build_alongside(
+            &config.data_dir,
+            &store,
+        )?)
+    } else {
+        None
+    };
     let report = import_into_store(
         &store,
         &Actor::cli(),
@@ -217,9 +234,18 @@ pub fn import(
                     eprintln!("row {}{column}: {}", error.row, error.reason);
                 });
             },
+            product_saved: &mut |product| {
+                if let Some(index) = &alongside {
+                    index.add(product);
+                }
+            },
         },
     )?;
     bar.finish_and_clear();
+    if let Some(index) = alongside.filter(|_| report.written && report.created > 0) {
+        let seq = index.finish(&store)?;
+        eprintln!("search index built with the import (at change {seq})");
+    }
     let what = match kind {
         ImportKind::Products | ImportKind::Customers | ImportKind::PriceLists => format!(
             "{} created, {} updated, {} unchanged",

@@ -358,6 +358,43 @@ impl SearchIndex {
         Ok(generation)
     }
 
+    /// Starts building a fresh index on a thread of its own from products
+    /// handed to it one by one, for an import into a store that has no
+    /// products yet: the catalogue is indexed while it is written, in one
+    /// pass, instead of being read back afterwards. [`Alongside::finish`]
+    /// makes it the data dir's index once the import has committed; dropping
+    /// it unfinished leaves the index as it was.
+    pub fn build_alongside(data_dir: &Path, store: &Store) -> Result<Alongside, IndexError> {
+        let root = data_dir.join("index");
+        std::fs::create_dir_all(&root)?;
+        let dir = root.join(format!("g{}", jiff::Timestamp::now().as_microsecond()));
+        let generation = Generation::create(&dir, store.read()?.store_epoch()?)?;
+        // Room for a few thousand products in flight: the import never waits
+        // on the index unless the index falls that far behind.
+        let (products, received) =
+            std::sync::mpsc::sync_channel::<crate::domain::catalogue::Product>(4096);
+        let worker = std::thread::Builder::new()
+            .name("quarry-index-build".to_owned())
+            .spawn(move || -> Result<Generation, IndexError> {
+                {
+                    let writer = generation.writer.lock().expect("lock");
+                    let mut in_stock = generation.in_stock.lock().expect("lock");
+                    for product in received {
+                        // A store without products has no stock either.
+                        in_stock.insert(product.sku.as_str().to_lowercase(), false);
+                        writer.add_document(generation.f.document(&product, false))?;
+                    }
+                }
+                Ok(generation)
+            })?;
+        Ok(Alongside {
+            root,
+            dir,
+            products: Some(products),
+            worker: Some(worker),
+        })
+    }
+
     /// Records the current generation in `CURRENT` (atomically).
     fn publish(&self) -> Result<(), IndexError> {
         let generation = self.generation();
@@ -442,5 +479,63 @@ impl SearchIndex {
                 .map(|m| m.len())
                 .sum()
         })
+    }
+}
+
+/// A fresh index being built alongside an import ([`SearchIndex::build_alongside`]).
+pub struct Alongside {
+    root: PathBuf,
+    dir: PathBuf,
+    products: Option<std::sync::mpsc::SyncSender<crate::domain::catalogue::Product>>,
+    worker: Option<std::thread::JoinHandle<Result<Generation, IndexError>>>,
+}
+
+impl Alongside {
+    /// Hands the index a product as the import writes it.
+    pub fn add(&self, product: crate::domain::catalogue::Product) {
+        if let Some(products) = &self.products {
+            // A worker that stopped has an error to report at `finish`.
+            let _ = products.send(product);
+        }
+    }
+
+    /// Commits the index at the store's newest change (the import is
+    /// committed, and nothing else wrote meanwhile: the command line holds
+    /// the store alone) and makes it the data dir's index; returns that
+    /// `seq`.
+    pub fn finish(mut self, store: &Store) -> Result<u64, IndexError> {
+        drop(self.products.take());
+        let generation = self
+            .worker
+            .take()
+            .expect("finished once")
+            .join()
+            .map_err(|_| {
+                IndexError::Tantivy(tantivy::TantivyError::SystemError(
+                    "the index build stopped unexpectedly".into(),
+                ))
+            })??;
+        let seq = store.read()?.last_seq()?;
+        generation.applied.store(seq, Ordering::SeqCst);
+        generation.commit(seq)?;
+        let index = SearchIndex {
+            root: self.root.clone(),
+            current: RwLock::new(Arc::new(generation)),
+        };
+        index.publish()?;
+        index.remove_stale();
+        Ok(seq)
+    }
+}
+
+impl Drop for Alongside {
+    fn drop(&mut self) {
+        // Unfinished (the import was rolled back, or failed): the data dir
+        // keeps the index it had.
+        if let Some(worker) = self.worker.take() {
+            drop(self.products.take());
+            let _ = worker.join();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }

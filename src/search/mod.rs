@@ -10,7 +10,7 @@ mod index;
 pub mod query;
 mod schema;
 
-pub use generations::SearchIndex;
+pub use generations::{Alongside, SearchIndex};
 pub use index::{Facets, Hit, SearchRequest, SearchResult, Sort};
 pub use schema::price_micros;
 

@@ -149,6 +149,11 @@ impl ReadTx {
         })
     }
 
+    /// Whether the store holds no product at all.
+    pub fn has_no_products(&self) -> Result<bool, StoreError> {
+        Ok(self.table(PRODUCTS)?.last()?.is_none())
+    }
+
     /// Every product, in SKU order, handed to `f` one by one (for rebuilding
     /// derived views).
     pub fn for_each_product<E: From<StoreError>>(

@@ -165,7 +165,17 @@ pub(super) struct Journal {
     faults: Option<Faults>,
     /// The entry being written (kept to reuse its allocation).
     buffer: Vec<u8>,
+    /// The file's size: zeros past the last entry, so that most appends do
+    /// not grow it.
+    room: u64,
 }
+
+/// How much the journal file grows by at a time: an append that changes the
+/// file's size costs its sync a metadata write, so the file takes room ahead
+/// of its entries, a step at a time: a quiet store keeps a small file, and a
+/// busy one stops growing at about `checkpoint_mb`, where a checkpoint starts
+/// it over.
+const GROWTH: u64 = 1 << 20;
 
 impl Journal {
     /// Opens (or creates) the journal of the store `db` in `data_dir`, after
@@ -197,26 +207,16 @@ impl Journal {
             checkpoints,
             faults,
             buffer: Vec::new(),
+            room: 0,
         };
         journal.begin(db)?;
-        // New files take their room once, so that appends do not grow them.
-        let size = journal
+        journal.room = journal
             .file
             .metadata()
             .map_err(|e| StoreError::disk("the journal", &e))?
             .len();
-        let room = checkpoints.bytes.min(64 << 20) + HEADER;
-        if size < room {
-            journal.check(Op::Write)?;
-            let zeros = vec![0u8; 1 << 20];
-            let mut at = size.max(HEADER);
-            while at < room {
-                journal
-                    .file
-                    .write_all_at(&zeros, at)
-                    .map_err(|e| StoreError::disk("preparing the journal", &e))?;
-                at += zeros.len() as u64;
-            }
+        if journal.room < GROWTH {
+            journal.grow(GROWTH)?;
             journal.check(Op::Sync)?;
             journal
                 .file
@@ -225,6 +225,24 @@ impl Journal {
             sync_dir(data_dir);
         }
         Ok(journal)
+    }
+
+    /// Writes zeros past the file's end until it holds `needed` bytes, in
+    /// whole steps of [`GROWTH`]; the next sync makes the new size durable.
+    fn grow(&mut self, needed: u64) -> Result<(), StoreError> {
+        let target = needed.div_ceil(GROWTH) * GROWTH;
+        self.check(Op::Write)?;
+        let zeros = vec![0u8; usize::try_from(GROWTH).expect("a step fits in memory")];
+        let mut at = self.room.max(HEADER);
+        while at < target {
+            let step = usize::try_from((target - at).min(GROWTH)).expect("a step fits");
+            self.file
+                .write_all_at(&zeros[..step], at)
+                .map_err(|e| StoreError::disk("preparing the journal", &e))?;
+            at += step as u64;
+        }
+        self.room = self.room.max(target);
+        Ok(())
     }
 
     fn check(&self, op: Op) -> Result<(), StoreError> {
@@ -288,6 +306,11 @@ impl Journal {
         self.buffer.extend_from_slice(&crc.finalize().to_le_bytes());
         self.buffer.extend_from_slice(&generation);
         self.buffer.extend_from_slice(body);
+        let end = self.end + self.buffer.len() as u64;
+        if end > self.room {
+            // Up to the end of the step this entry ends in.
+            self.grow(end)?;
+        }
         self.check(Op::Write)?;
         self.file
             .write_all_at(&self.buffer, self.end)
@@ -611,6 +634,33 @@ mod tests {
 
     fn open(dir: &Path) -> Store {
         Store::open(dir).unwrap()
+    }
+
+    #[test]
+    fn the_journal_file_starts_small_and_grows_ahead_of_its_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let size = || {
+            std::fs::metadata(dir.path().join(JOURNAL_FILE))
+                .unwrap()
+                .len()
+        };
+        assert_eq!(size(), GROWTH, "a new store's journal takes one step");
+        let mut saved = 0;
+        while size() <= GROWTH {
+            saved += 1;
+            save(&store, &product(&format!("G-{saved}"), "Tools", None));
+            assert!(saved < 20_000, "the journal never grew");
+        }
+        assert_eq!(size() % GROWTH, 0, "it grows in whole steps");
+        assert!(size() <= 2 * GROWTH, "one step at a time");
+        // Entries past the first step are replayed like any other.
+        let image = crash_image(dir.path());
+        drop(store);
+        let store = open(image.path());
+        assert!(has(&store, "G-1") && has(&store, &format!("G-{saved}")));
+        let report = crate::store::check::check_store(&store).unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
     }
 
     #[test]

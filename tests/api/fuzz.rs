@@ -164,6 +164,7 @@ fn import(
         quarry::app::imports::Listeners {
             progress: &mut |_| Ok(()),
             bad_row: &mut |_| {},
+            product_saved: &mut |_| {},
         },
     )
 }

@@ -778,3 +778,120 @@ KIES-8;Kies 8/16;Zuschlag/Kies;t;42,50;1.234,5;Big Bag=0,85 t;\"10=40,00; 25=38,
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
 }
+
+/// The search hits' SKUs of `q` on a server started on `data`.
+async fn found(data: &std::path::Path, q: &str) -> Vec<String> {
+    let config = quarry::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data.to_owned(),
+        ..quarry::config::Config::default()
+    };
+    let server = quarry::http::start(config).await.unwrap();
+    let hits: Value = crate::helpers::http_client()
+        .build()
+        .unwrap()
+        .get(format!(
+            "http://{}/api/v1/search?q={q}",
+            server.local_addr()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    server.shutdown().await.unwrap();
+    hits["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["sku"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_first_product_import_builds_the_search_index_as_it_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let data = dir_arg(&data_dir);
+    let file = dir.path().join("products.csv");
+    std::fs::write(&file, PRODUCTS).unwrap();
+    let file = dir_arg(&file);
+    let current = data_dir.join("index").join("CURRENT");
+    let generations = |data_dir: &std::path::Path| {
+        std::fs::read_dir(data_dir.join("index")).map_or(0, |entries| {
+            entries.flatten().filter(|e| e.path().is_dir()).count()
+        })
+    };
+    let (data_dir, current) = tokio::task::spawn_blocking(move || {
+        // Refused (all or nothing): no index is left behind.
+        let refused = quarry(
+            &["--data-dir", &data, "import", "products", &file],
+            &[],
+            None,
+        );
+        assert!(!refused.status.success());
+        assert!(!stderr(&refused).contains("search index built"));
+        assert!(!current.exists());
+        assert_eq!(generations(&data_dir), 0, "the half-built index is removed");
+
+        let imported = quarry(
+            &[
+                "--data-dir",
+                &data,
+                "import",
+                "products",
+                &file,
+                "--skip-invalid",
+            ],
+            &[],
+            None,
+        );
+        assert!(
+            stdout(&imported).contains("2 created"),
+            "{}",
+            stdout(&imported)
+        );
+        assert!(
+            stderr(&imported).contains("search index built with the import"),
+            "{}",
+            stderr(&imported)
+        );
+        assert!(current.exists());
+        assert_eq!(generations(&data_dir), 1);
+        (data_dir, current)
+    })
+    .await
+    .unwrap();
+    let built = std::fs::read_to_string(&current).unwrap();
+    assert_eq!(found(&data_dir, "gravel").await, vec!["GOOD-1"]);
+    assert_eq!(
+        std::fs::read_to_string(&current).unwrap(),
+        built,
+        "the server used the index the import built"
+    );
+
+    // Into a catalogue that has products, the index follows the change log.
+    let more = dir.path().join("more.csv");
+    std::fs::write(
+        &more,
+        "sku,name,category,unit,price\nGOOD-3,Pea gravel 6 mm,Aggregates/Gravel,t,29.00\n",
+    )
+    .unwrap();
+    let more = dir_arg(&more);
+    let data = dir_arg(&data_dir);
+    let again = tokio::task::spawn_blocking(move || {
+        quarry(
+            &["--data-dir", &data, "import", "products", &more],
+            &[],
+            None,
+        )
+    })
+    .await
+    .unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(!stderr(&again).contains("search index built"));
+    let mut hits = found(&data_dir, "gravel").await;
+    hits.sort();
+    assert_eq!(hits, vec!["GOOD-1", "GOOD-3"]);
+}
