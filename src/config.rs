@@ -95,7 +95,7 @@ pub struct StoreConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
-            cache_mb: 1024,
+            cache_mb: 32,
             url: String::new(),
             pool_size: 16,
             checkpoint_secs: 10,

@@ -260,7 +260,7 @@ pub(super) struct Cache {
 /// steady stream of writes every answer is stale after the next commit (the
 /// key holds the store's `seq`), so a cache counted in entries filled up with
 /// dead answers of any size (540 MiB at peak in `benches/load.sh`).
-const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// About how many bytes an answer takes in memory.
 fn weight_of(response: &SearchResponse) -> u32 {
