@@ -129,6 +129,11 @@ struct Inner {
     shutdown: CancellationToken,
     search: Arc<crate::search::SearchIndex>,
     cache: search::Cache,
+    /// Searches the engine runs at once (one per core, doubled to cover
+    /// the store reads that fill hits); the rest wait their turn without a
+    /// thread. More at once is no faster on the cores there are, and each
+    /// holds its own working memory.
+    searching: tokio::sync::Semaphore,
     quotes: quotes::Cache,
     accounts: accounts::State,
     metrics: Arc<metrics::Metrics>,
@@ -188,6 +193,9 @@ impl App {
                 shutdown: CancellationToken::new(),
                 search,
                 cache: search::Cache::new(synonyms),
+                searching: tokio::sync::Semaphore::new(
+                    4 * std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+                ),
                 quotes: quotes::Cache::default(),
                 accounts,
                 metrics: Arc::new(metrics::Metrics::new()),

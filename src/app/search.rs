@@ -492,6 +492,12 @@ impl App {
         let mode = self.config().stock.public_availability;
         let matches = self.inner.cache.matches.clone();
         let metrics = self.metrics().clone();
+        let _turn = self
+            .inner
+            .searching
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal("the search queue is closed".to_owned()))?;
         let answer = self
             .read(move |tx| {
                 let result = engine_matches(&matches, &metrics, &index, &request, index_seq)?;
