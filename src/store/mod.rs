@@ -260,6 +260,10 @@ struct Shared {
     /// off this node's data dir (its search index) while this one runs.
     #[expect(dead_code, reason = "held for its lock, released when the store goes")]
     node_lock: Option<std::fs::File>,
+    /// Raised after every commit that wrote to a table a credential is
+    /// checked against (tokens, users), and whenever the file is opened
+    /// again: what was read from them before is no longer known to hold.
+    accounts_epoch: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// How the data file is opened.
@@ -363,6 +367,27 @@ impl Store {
         self.shared.pg.is_some()
     }
 
+    /// The embedded store's count of commits that changed tokens or users
+    /// (see `Shared::accounts_epoch`): a credential checked while it had a
+    /// value may be trusted again while it still has it. `None` with
+    /// PostgreSQL, where other nodes change them too: check every time.
+    pub fn accounts_epoch(&self) -> Option<u64> {
+        (!self.is_postgres()).then(|| {
+            self.shared
+                .accounts_epoch
+                .load(std::sync::atomic::Ordering::SeqCst)
+        })
+    }
+
+    /// Closes the file `old` held, to open it again: credentials read
+    /// before are checked again (the accounts epoch is raised).
+    fn closed(&self, old: Handle) {
+        drop(old);
+        self.shared
+            .accounts_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// With PostgreSQL: a thread that, until `following` is cleared, tells
     /// `committed` of every commit any node makes (see [`pg::follow`]). It
     /// holds the database, not the store, so a stopped server frees the data
@@ -450,6 +475,10 @@ pub struct WriteTx {
         std::cell::RefCell<journal::Ops>,
         Arc<Mutex<journal::Journal>>,
     )>,
+    /// Set once the transaction opens a table credentials are checked
+    /// against; its commit then raises the store's accounts epoch.
+    accounts_touched: std::cell::Cell<bool>,
+    accounts_epoch: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Records for the store's unit tests.

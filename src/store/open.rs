@@ -88,6 +88,7 @@ impl Store {
                 pg: None,
                 journal: Some(Arc::new(Mutex::new(journal))),
                 node_lock: None,
+                accounts_epoch: Arc::default(),
             }),
         };
         store.initialise()?;
@@ -123,6 +124,7 @@ impl Store {
                 pg: Some(Arc::new(backend)),
                 journal: None,
                 node_lock,
+                accounts_epoch: Arc::default(),
             }),
         };
         store.initialise()?;
@@ -309,7 +311,7 @@ impl Store {
                 .unwrap_or_else(PoisonError::into_inner),
             Handle::Closed,
         );
-        drop(old);
+        self.closed(old);
         // The journal's entries up to here were acknowledged; any after it
         // were answered with an error and are not replayed.
         let limit = self.shared.journal.as_ref().map(|j| lock(j).end());

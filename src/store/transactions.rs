@@ -113,6 +113,8 @@ impl Store {
                 (Some(journal), true) => Some((RefCell::default(), Arc::clone(journal))),
                 _ => None,
             },
+            accounts_touched: std::cell::Cell::new(false),
+            accounts_epoch: Arc::clone(&self.shared.accounts_epoch),
         };
         // Under the write lock, the newest entry is the last one committed.
         tx.last_seq = tx.last_seq()?;
@@ -137,6 +139,9 @@ impl WriteTx {
         &self,
         definition: TableDefinition<K, V>,
     ) -> Result<Table<'_, K, V>, StoreError> {
+        if is_account_table(&definition) {
+            self.accounts_touched.set(true);
+        }
         Ok(match &self.txn {
             WriteTxn::Redb(txn) => {
                 let journal = match &self.ops {
@@ -184,6 +189,12 @@ impl WriteTx {
                 "a write transaction changed records without appending to the change log",
             ));
         }
+        // Raised once the commit is visible, before anyone hears of it: a
+        // revoked token is never taken after its revocation was answered.
+        let accounts = self
+            .accounts_touched
+            .get()
+            .then(|| Arc::clone(&self.accounts_epoch));
         match self.txn {
             WriteTxn::Redb(txn) => match self.ops {
                 None => txn.commit()?,
@@ -196,6 +207,9 @@ impl WriteTx {
                 let conn = *conn;
                 conn.commit()?;
             }
+        }
+        if let Some(epoch) = accounts {
+            epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         Ok(())
     }
@@ -394,6 +408,14 @@ fn commit_journaled(
         return Err(error.into());
     }
     Ok(())
+}
+
+/// Whether credentials are checked against `definition`'s rows (see
+/// [`Store::accounts_epoch`]).
+fn is_account_table<K: KeyColumn, V: Column>(definition: &TableDefinition<K, V>) -> bool {
+    use super::tables::{TOKENS, TOKENS_BY_HASH, USERS};
+    use redb::TableHandle as _;
+    [TOKENS.name(), TOKENS_BY_HASH.name(), USERS.name()].contains(&definition.name())
 }
 
 fn pg_name<K: KeyColumn, V: Column>(

@@ -1319,3 +1319,49 @@ async fn the_audit_log_says_what_a_change_changed_before_and_after() {
         json!([{"field": "name", "before": "Main yard", "after": "Front yard"}])
     );
 }
+
+#[tokio::test]
+async fn a_token_known_from_earlier_requests_stops_at_its_revocation_and_its_expiry() {
+    let app = TestApp::spawn().await;
+    let make = |name: &str, expires_at: Option<Timestamp>| {
+        let mut body = json!({"name": name, "role": "viewer"});
+        if let Some(at) = expires_at {
+            body["expires_at"] = json!(at.to_string());
+        }
+        let app = &app;
+        async move {
+            let made = app.post("/api/v1/tokens", Who::Owner, &body).await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+            made.body["secret"].as_str().unwrap().to_owned()
+        }
+    };
+    let stock = |secret: String| {
+        let request = app
+            .client
+            .get(format!("{}/api/v1/stock", app.base))
+            .bearer_auth(secret);
+        async move { respond(request).await.status }
+    };
+    let expiry = Timestamp::now() + SignedDuration::from_secs(3);
+    let brief = make("brief", Some(expiry)).await;
+    let kept = make("kept", None).await;
+    // Used again and again: after the first, the server knows them.
+    for _ in 0..3 {
+        assert_eq!(stock(brief.clone()).await, StatusCode::OK);
+        assert_eq!(stock(kept.clone()).await, StatusCode::OK);
+    }
+    let revoked = app.delete("/api/v1/tokens/kept", Who::Owner).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text);
+    assert_eq!(
+        stock(kept).await,
+        StatusCode::UNAUTHORIZED,
+        "refused from the answer to its revocation on"
+    );
+    let left = expiry.duration_since(Timestamp::now()) + SignedDuration::from_millis(200);
+    tokio::time::sleep(left.unsigned_abs()).await;
+    assert_eq!(
+        stock(brief).await,
+        StatusCode::UNAUTHORIZED,
+        "refused once expired"
+    );
+}

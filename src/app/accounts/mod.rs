@@ -51,6 +51,11 @@ pub(super) struct State {
     touched: Mutex<HashMap<String, Instant>>,
     /// Failed sign-ins per account and per address.
     throttle: Throttle,
+    /// Tokens found usable, by the SHA-256 of their secret, with the
+    /// store's accounts epoch when they were read: trusted again only while
+    /// the epoch is unchanged (no token or user was written since) and the
+    /// token has not expired meanwhile.
+    tokens: Mutex<HashMap<String, (u64, crate::domain::accounts::ApiToken)>>,
     /// The one setup link, while no owner exists.
     setup: Mutex<Option<SetupLink>>,
     /// Password checks running at once: each takes 19 MiB and a core for tens
@@ -67,6 +72,7 @@ impl State {
         Self {
             touched: Mutex::default(),
             throttle: Throttle::new(config.auth.login_failures_per_minute),
+            tokens: Mutex::default(),
             setup: Mutex::default(),
             hashing: Semaphore::new(cores * 2),
             idle: SignedDuration::from_mins(i64::from(config.auth.session_idle_minutes)),

@@ -163,6 +163,9 @@ pub fn list_tokens(tx: &ReadTx) -> Result<Vec<TokenView>, AppError> {
 }
 
 /// The token a bearer secret stands for, if it may be used now.
+/// Tokens kept as found usable (the cache starts over when it is full).
+const KNOWN_TOKENS: usize = 1024;
+
 fn usable_token(tx: &ReadTx, secret: &str, now: Timestamp) -> Result<ApiToken, AppError> {
     let rejected = || AppError::Unauthenticated("the token is invalid, expired or revoked".into());
     if !secret.starts_with(auth::TOKEN_PREFIX) || secret.len() > 128 {
@@ -188,7 +191,28 @@ impl App {
     /// expired, revoked or its user is disabled.
     pub async fn authenticate(&self, secret: String) -> Result<Principal, AppError> {
         let now = Timestamp::now();
-        let token = self.read(move |tx| usable_token(tx, &secret, now)).await?;
+        // Read before the snapshot below: a write after it raises the epoch,
+        // so what the snapshot shows is never trusted once stale.
+        let epoch = self.inner.store.accounts_epoch();
+        let hash = (secret.starts_with(auth::TOKEN_PREFIX) && secret.len() <= 128)
+            .then(|| auth::token_hash(&secret));
+        let known = match (&hash, epoch) {
+            (Some(hash), Some(epoch)) => self.known_token(hash, epoch, now),
+            _ => None,
+        };
+        let token = if let Some(token) = known {
+            token
+        } else {
+            let token = self.read(move |tx| usable_token(tx, &secret, now)).await?;
+            if let (Some(hash), Some(epoch)) = (hash, epoch) {
+                let mut known = self.inner.accounts.tokens.lock().expect("token cache lock");
+                if known.len() >= KNOWN_TOKENS {
+                    known.clear();
+                }
+                known.insert(hash, (epoch, token.clone()));
+            }
+            token
+        };
         self.touch_token(&token, now);
         Ok(Principal {
             role: token.role,
@@ -265,6 +289,16 @@ impl App {
         })?;
         let actor = principal.actor.clone();
         self.write(move |tx| revoke_token(tx, &actor, &name)).await
+    }
+
+    /// The token whose secret hashes to `hash`, if it was found usable while
+    /// the accounts epoch was `epoch` and has not expired since.
+    fn known_token(&self, hash: &str, epoch: u64, now: Timestamp) -> Option<ApiToken> {
+        let known = self.inner.accounts.tokens.lock().expect("token cache lock");
+        known
+            .get(hash)
+            .filter(|(at, token)| *at == epoch && token.is_usable(now))
+            .map(|(_, token)| token.clone())
     }
 
     /// Records a token's use, at most once a minute per token and in the
