@@ -16,6 +16,43 @@ pub struct Page<T, C> {
     pub next: Option<C>,
 }
 
+/// Products decoded lately, by SKU, with the stored bytes they were decoded
+/// from: a product read again whose record is byte for byte the same is
+/// cloned instead of parsed (a booking reads its products, a search its
+/// twenty hits, and decoding a product's JSON is most of reading it). Right
+/// whatever changed meanwhile: only identical bytes are trusted.
+static DECODED: std::sync::LazyLock<moka::sync::Cache<String, Decoded>> =
+    std::sync::LazyLock::new(|| {
+        moka::sync::Cache::builder()
+            .max_capacity(DECODED_BYTES)
+            .weigher(|_, entry: &Decoded| {
+                // The record and about twice its size decoded.
+                u32::try_from(3 * entry.0.len() + 128).unwrap_or(u32::MAX)
+            })
+            .build()
+    });
+
+/// A product as decoded, with the bytes it was decoded from.
+type Decoded = std::sync::Arc<(Vec<u8>, Product)>;
+
+/// About how much memory [`DECODED`] may take.
+const DECODED_BYTES: u64 = 4 << 20;
+
+/// The product stored under `sku` as `bytes`.
+pub(super) fn decode_product(sku: &str, bytes: &[u8]) -> Result<Product, StoreError> {
+    if let Some(known) = DECODED.get(sku)
+        && known.0 == bytes
+    {
+        return Ok(known.1.clone());
+    }
+    let product: Product = decode("products", sku, bytes)?;
+    DECODED.insert(
+        sku.to_owned(),
+        std::sync::Arc::new((bytes.to_vec(), product.clone())),
+    );
+    Ok(product)
+}
+
 /// At most this many records are read to fill one page, so a filter that matches
 /// little cannot make one request read the whole table; the page then comes back
 /// short, with a cursor to go on from.
@@ -278,5 +315,26 @@ impl WriteTx {
 
     pub fn put_location(&mut self, location: &Location) -> Result<(), StoreError> {
         self.put_json(LOCATIONS, location.code.as_str(), location)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_records::product;
+
+    #[test]
+    fn a_product_read_again_is_the_one_its_bytes_hold() {
+        let first = product("DEC-1", "Tools", None);
+        let bytes = serde_json::to_vec(&first).unwrap();
+        assert_eq!(decode_product("DEC-1", &bytes).unwrap(), first);
+        assert_eq!(decode_product("DEC-1", &bytes).unwrap(), first, "again");
+        // Other bytes under the same SKU: decoded afresh, never the old one.
+        let renamed = product("DEC-1", "Garden", None);
+        assert_ne!(renamed, first);
+        let changed = serde_json::to_vec(&renamed).unwrap();
+        assert_eq!(decode_product("DEC-1", &changed).unwrap(), renamed);
+        assert!(decode_product("DEC-1", b"{not json").is_err());
+        assert_eq!(decode_product("DEC-1", &changed).unwrap(), renamed);
     }
 }

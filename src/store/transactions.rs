@@ -267,11 +267,10 @@ macro_rules! point_reads {
             &self,
             sku: &$crate::domain::values::Sku,
         ) -> Result<Option<$crate::domain::catalogue::Product>, StoreError> {
-            $crate::store::get_json(
-                &self.table($crate::store::tables::PRODUCTS)?,
-                "products",
-                sku.as_str(),
-            )
+            self.table($crate::store::tables::PRODUCTS)?
+                .get(sku.as_str())?
+                .map(|bytes| $crate::store::catalogue::decode_product(sku.as_str(), &bytes))
+                .transpose()
         }
 
         /// Several products at once (one statement on PostgreSQL), in the
@@ -288,7 +287,7 @@ macro_rules! point_reads {
                 .zip(&keys)
                 .map(|(bytes, key)| {
                     bytes
-                        .map(|b| $crate::store::transactions::decode("products", key, &b))
+                        .map(|b| $crate::store::catalogue::decode_product(key, &b))
                         .transpose()
                 })
                 .collect()
