@@ -69,6 +69,32 @@ impl Generation {
         Self::from_index(dir, &index, 0, epoch)
     }
 
+    /// A new, empty generation in a directory of its own under `root`.
+    fn fresh(root: &Path, epoch: u64) -> Result<Self, IndexError> {
+        let dir = root.join(format!("g{}", jiff::Timestamp::now().as_microsecond()));
+        Self::create(&dir, epoch)
+    }
+
+    /// Adds `product` to a generation being built (no earlier document of
+    /// it to replace).
+    fn add_built(
+        &self,
+        writer: &IndexWriter,
+        in_stock: &mut HashMap<String, bool>,
+        product: &crate::domain::catalogue::Product,
+        stocked: bool,
+    ) -> Result<(), IndexError> {
+        in_stock.insert(product.sku.as_str().to_lowercase(), stocked);
+        writer.add_document(self.f.document(product, stocked))?;
+        Ok(())
+    }
+
+    /// Commits a generation built from the store as of `seq`.
+    fn seal(&self, seq: u64) -> Result<(), IndexError> {
+        self.applied.store(seq, Ordering::SeqCst);
+        self.commit(seq)
+    }
+
     /// Opens the index in `dir`, refusing one built from another store
     /// epoch than `epoch`.
     fn open(dir: &Path, epoch: u64) -> Result<(Self, u64), IndexError> {
@@ -334,10 +360,8 @@ impl SearchIndex {
 
     /// Builds a complete index of the store's products in a new directory.
     fn build(root: &Path, store: &Store) -> Result<Generation, IndexError> {
-        let name = format!("g{}", jiff::Timestamp::now().as_microsecond());
-        let dir = root.join(&name);
         let tx = store.read()?;
-        let generation = Generation::create(&dir, tx.store_epoch()?)?;
+        let generation = Generation::fresh(root, tx.store_epoch()?)?;
         let seq = tx.last_seq()?;
         let available = tx.available_by_sku()?;
         {
@@ -347,14 +371,11 @@ impl SearchIndex {
                 let stocked = available
                     .get(product.sku.as_str())
                     .is_some_and(|a| *a > Decimal::ZERO);
-                in_stock.insert(product.sku.as_str().to_lowercase(), stocked);
-                writer.add_document(generation.f.document(product, stocked))?;
-                Ok::<(), IndexError>(())
+                generation.add_built(&writer, &mut in_stock, product, stocked)
             })?;
         }
-        generation.applied.store(seq, Ordering::SeqCst);
-        generation.commit(seq)?;
-        tracing::info!(seq, dir = %dir.display(), "search index built");
+        generation.seal(seq)?;
+        tracing::info!(seq, dir = %generation.dir.display(), "search index built");
         Ok(generation)
     }
 
@@ -367,8 +388,8 @@ impl SearchIndex {
     pub fn build_alongside(data_dir: &Path, store: &Store) -> Result<Alongside, IndexError> {
         let root = data_dir.join("index");
         std::fs::create_dir_all(&root)?;
-        let dir = root.join(format!("g{}", jiff::Timestamp::now().as_microsecond()));
-        let generation = Generation::create(&dir, store.read()?.store_epoch()?)?;
+        let generation = Generation::fresh(&root, store.read()?.store_epoch()?)?;
+        let dir = generation.dir.clone();
         // Room for a few thousand products in flight: the import never waits
         // on the index unless the index falls that far behind.
         let (products, received) =
@@ -381,8 +402,7 @@ impl SearchIndex {
                     let mut in_stock = generation.in_stock.lock().expect("lock");
                     for product in received {
                         // A store without products has no stock either.
-                        in_stock.insert(product.sku.as_str().to_lowercase(), false);
-                        writer.add_document(generation.f.document(&product, false))?;
+                        generation.add_built(&writer, &mut in_stock, &product, false)?;
                     }
                 }
                 Ok(generation)
@@ -516,8 +536,7 @@ impl Alongside {
                 ))
             })??;
         let seq = store.read()?.last_seq()?;
-        generation.applied.store(seq, Ordering::SeqCst);
-        generation.commit(seq)?;
+        generation.seal(seq)?;
         let index = SearchIndex {
             root: self.root.clone(),
             current: RwLock::new(Arc::new(generation)),
